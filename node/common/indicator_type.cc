@@ -19,7 +19,7 @@ std::string_view TypeName(IndicatorType t) {
 }
 
 std::optional<IndicatorType> ParseType(std::string_view name) {
-  const std::string n = absl::AsciiStrToLower(name);
+  const std::string n = absl::AsciiStrToLower(std::string(name));
   if (n == "phone") return IndicatorType::kPhone;
   if (n == "handle") return IndicatorType::kHandle;
   if (n == "url") return IndicatorType::kUrl;

@@ -4,6 +4,7 @@
 #define IFED_COMMON_INDICATOR_TYPE_H_
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace ifed {
