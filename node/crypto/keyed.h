@@ -1,0 +1,49 @@
+// Keyed pseudonymisation: pseudonym = HMAC-SHA256(K_epoch,
+// type-name || 0x00 || canonical). Deterministic across the federation for
+// holders of the epoch's key; anyone holding the key can brute-force
+// low-entropy values, so the scheme is for partners that trust each other.
+#ifndef IFED_CRYPTO_KEYED_H_
+#define IFED_CRYPTO_KEYED_H_
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "node/common/indicator_type.h"
+#include "node/crypto/secret.h"
+
+typedef struct evp_mac_ctx_st EVP_MAC_CTX;
+
+namespace ifed::crypto {
+
+inline constexpr size_t kPseudonymSize = 32;
+using Pseudonym = std::array<uint8_t, kPseudonymSize>;
+
+// Thread-safe: each call works on a copy of a keyed template context, so the
+// key schedule is built once per epoch, not per call.
+class KeyedPseudonymizer {
+ public:
+  // `keys`: epoch -> 32-byte key (at least one). The highest epoch is current.
+  static absl::StatusOr<std::unique_ptr<KeyedPseudonymizer>> Create(
+      const std::map<uint32_t, SecretBytes>& keys);
+  ~KeyedPseudonymizer();
+
+  uint32_t current_epoch() const { return current_epoch_; }
+  bool HasEpoch(uint32_t epoch) const { return templates_.count(epoch) > 0; }
+
+  // NotFound if the epoch is unknown.
+  absl::StatusOr<Pseudonym> Pseudonymize(uint32_t epoch, IndicatorType type,
+                                         std::string_view canonical) const;
+
+ private:
+  KeyedPseudonymizer() = default;
+  std::map<uint32_t, EVP_MAC_CTX*> templates_;
+  uint32_t current_epoch_ = 0;
+};
+
+}  // namespace ifed::crypto
+
+#endif  // IFED_CRYPTO_KEYED_H_
