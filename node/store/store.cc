@@ -1,0 +1,229 @@
+#include "node/store/store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+#include "node/common/status_macros.h"
+
+namespace ifed::store {
+namespace {
+
+const char* const kColumnFamilies[] = {rocksdb::kDefaultColumnFamilyName.c_str(),
+                                       "records", "index", "sealed", "audit",
+                                       "meta"};
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  const std::string msg = absl::StrCat(what, ": ", s.ToString());
+  if (s.IsNotFound()) return absl::NotFoundError(msg);
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsIOError()) return absl::UnavailableError(msg);
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
+  return absl::InternalError(msg);
+}
+
+std::string IndexKey(uint32_t epoch, const Pseudonym& p) {
+  std::string k(4 + p.size(), '\0');
+  k[0] = static_cast<char>(epoch >> 24);
+  k[1] = static_cast<char>(epoch >> 16);
+  k[2] = static_cast<char>(epoch >> 8);
+  k[3] = static_cast<char>(epoch);
+  std::copy(p.begin(), p.end(), k.begin() + 4);
+  return k;
+}
+
+std::string CountKey(int type) { return absl::StrCat("count/", type); }
+
+uint64_t DecodeCount(const std::string& v) {
+  uint64_t n = 0;
+  for (size_t i = 0; i < v.size() && i < 8; ++i) n = n << 8 | static_cast<uint8_t>(v[i]);
+  return n;
+}
+
+std::string EncodeCount(uint64_t n) {
+  std::string v(8, '\0');
+  for (int i = 7; i >= 0; --i, n >>= 8) v[i] = static_cast<char>(n & 0xff);
+  return v;
+}
+
+rocksdb::ColumnFamilyOptions CfOptions(std::shared_ptr<rocksdb::Cache> cache) {
+  rocksdb::ColumnFamilyOptions cf;
+  rocksdb::BlockBasedTableOptions t;
+  t.block_cache = std::move(cache);
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  t.whole_key_filtering = true;
+  t.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  cf.compression = rocksdb::kNoCompression;
+  return cf;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.paranoid_checks = true;
+  db_options.info_log_level = rocksdb::WARN_LEVEL;
+  db_options.keep_log_file_num = 5;
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_mb << 20);
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const char* name : kColumnFamilies) {
+    cfs.emplace_back(name, CfOptions(cache));
+  }
+  std::unique_ptr<Store> store(new Store());
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options, options.path, cfs, &store->handles_, &raw);
+  store->db_.reset(raw);
+  IFED_RETURN_IF_ERROR(FromRocks(s, absl::StrCat("open ", options.path)));
+  store->records_ = store->handles_[1];
+  store->index_ = store->handles_[2];
+  store->sealed_ = store->handles_[3];
+  store->meta_ = store->handles_[5];
+  return store;
+}
+
+Store::~Store() {
+  if (db_) {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    handles_.clear();
+    db_->Close().PermitUncheckedError();
+  }
+}
+
+absl::StatusOr<IngestResult> Store::Ingest(absl::Span<const IngestItem> items) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  IngestResult result;
+  rocksdb::WriteBatch batch;
+  // State of this batch, layered over the DB: index entries and records we
+  // already touched.
+  std::unordered_map<std::string, ifed::v1::IndexEntry> index;
+  std::unordered_map<std::string, ifed::v1::Record> records;
+  std::map<int, int64_t> count_delta;
+
+  auto load_record = [&](const std::string& id) -> absl::StatusOr<ifed::v1::Record*> {
+    auto it = records.find(id);
+    if (it != records.end()) return &it->second;
+    std::string value;
+    IFED_RETURN_IF_ERROR(FromRocks(db_->Get({}, records_, id, &value), "read record"));
+    ifed::v1::Record r;
+    if (!r.ParseFromString(value)) return absl::DataLossError("corrupt record");
+    return &(records[id] = std::move(r));
+  };
+
+  for (const IngestItem& item : items) {
+    const ifed::v1::Record& in = item.record;
+    if (in.pseudonym().size() != 32 || in.record_id().empty()) {
+      return absl::InvalidArgumentError("record without pseudonym or id");
+    }
+    Pseudonym p;
+    std::copy(in.pseudonym().begin(), in.pseudonym().end(), p.begin());
+    const std::string key = IndexKey(in.epoch(), p);
+    auto [it, fresh] = index.try_emplace(key);
+    if (fresh) {
+      std::string value;
+      rocksdb::Status s = db_->Get({}, index_, key, &value);
+      if (s.ok()) {
+        if (!it->second.ParseFromString(value)) return absl::DataLossError("corrupt index entry");
+      } else if (!s.IsNotFound()) {
+        return FromRocks(s, "read index");
+      }
+    }
+    ifed::v1::Record* existing = nullptr;
+    for (const std::string& id : it->second.record_ids()) {
+      IFED_ASSIGN_OR_RETURN(ifed::v1::Record * r, load_record(id));
+      if (r->type() == in.type() && r->case_ref() == in.case_ref()) {
+        existing = r;
+        break;
+      }
+    }
+    if (existing != nullptr) {
+      existing->set_last_seen(std::max(existing->last_seen(), in.last_seen()));
+      if (existing->expires() != 0 && (in.expires() == 0 || in.expires() > existing->expires())) {
+        existing->set_expires(in.expires());
+      }
+      ++result.updated;
+      continue;
+    }
+    it->second.add_record_ids(in.record_id());
+    records[in.record_id()] = in;
+    batch.Put(sealed_, in.record_id(), item.sealed_value);
+    ++count_delta[in.type()];
+    ++result.stored;
+  }
+  for (const auto& [key, entry] : index) batch.Put(index_, key, entry.SerializeAsString());
+  for (const auto& [id, record] : records) batch.Put(records_, id, record.SerializeAsString());
+  for (const auto& [type, delta] : count_delta) {
+    std::string value;
+    rocksdb::Status s = db_->Get({}, meta_, CountKey(type), &value);
+    if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "read counter");
+    batch.Put(meta_, CountKey(type), EncodeCount(DecodeCount(value) + delta));
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  IFED_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "write batch"));
+  return result;
+}
+
+absl::StatusOr<std::vector<std::vector<ifed::v1::Record>>> Store::Lookup(
+    uint32_t epoch, absl::Span<const Pseudonym> pseudonyms) const {
+  std::vector<std::string> keys;
+  keys.reserve(pseudonyms.size());
+  for (const Pseudonym& p : pseudonyms) keys.push_back(IndexKey(epoch, p));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet({}, index_, slices.size(), slices.data(), values.data(),
+                statuses.data());
+
+  std::vector<std::vector<ifed::v1::Record>> out(pseudonyms.size());
+  std::vector<std::string> ids;
+  std::vector<size_t> owner;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    IFED_RETURN_IF_ERROR(FromRocks(statuses[i], "lookup"));
+    ifed::v1::IndexEntry entry;
+    if (!entry.ParseFromArray(values[i].data(), static_cast<int>(values[i].size()))) {
+      return absl::DataLossError("corrupt index entry");
+    }
+    for (const std::string& id : entry.record_ids()) {
+      ids.push_back(id);
+      owner.push_back(i);
+    }
+  }
+  if (ids.empty()) return out;
+  std::vector<rocksdb::Slice> id_slices(ids.begin(), ids.end());
+  std::vector<rocksdb::PinnableSlice> recs(ids.size());
+  std::vector<rocksdb::Status> rs(ids.size());
+  db_->MultiGet({}, records_, id_slices.size(), id_slices.data(), recs.data(), rs.data());
+  for (size_t j = 0; j < ids.size(); ++j) {
+    if (rs[j].IsNotFound()) continue;  // erased between the two reads.
+    IFED_RETURN_IF_ERROR(FromRocks(rs[j], "lookup record"));
+    ifed::v1::Record r;
+    if (!r.ParseFromArray(recs[j].data(), static_cast<int>(recs[j].size()))) {
+      return absl::DataLossError("corrupt record");
+    }
+    out[owner[j]].push_back(std::move(r));
+  }
+  return out;
+}
+
+absl::StatusOr<std::map<int, uint64_t>> Store::CountByType() const {
+  std::map<int, uint64_t> counts;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, meta_));
+  for (it->Seek("count/"); it->Valid() && it->key().starts_with("count/"); it->Next()) {
+    const int type = std::atoi(it->key().ToString().substr(6).c_str());
+    counts[type] = DecodeCount(it->value().ToString());
+  }
+  IFED_RETURN_IF_ERROR(FromRocks(it->status(), "count"));
+  return counts;
+}
+
+}  // namespace ifed::store

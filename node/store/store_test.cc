@@ -1,0 +1,111 @@
+#include "node/store/store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace ifed::store {
+namespace {
+
+Pseudonym P(uint8_t b) {
+  Pseudonym p;
+  p.fill(b);
+  return p;
+}
+
+IngestItem Item(const std::string& id, uint8_t pseudo, const std::string& case_ref,
+                int type = ifed::v1::PHONE, int64_t seen = 100) {
+  IngestItem item;
+  item.record.set_record_id(id);
+  item.record.set_type(static_cast<ifed::v1::IndicatorType>(type));
+  const Pseudonym p = P(pseudo);
+  item.record.set_pseudonym(std::string(p.begin(), p.end()));
+  item.record.set_epoch(1);
+  item.record.set_case_ref(case_ref);
+  item.record.set_tlp(ifed::v1::TLP_AMBER);
+  item.record.set_first_seen(seen);
+  item.record.set_last_seen(seen);
+  item.sealed_value = "sealed";
+  return item;
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("store_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    Reopen();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    store_.reset();
+    auto s = Store::Open({.path = dir_.string()});
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+  }
+  std::filesystem::path dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreTest, IngestThenLookupSurvivesReopen) {
+  std::vector<IngestItem> items = {Item("r1", 1, "C1"), Item("r2", 2, "C1"),
+                                   Item("r3", 1, "C2")};
+  auto res = store_->Ingest(items);
+  ASSERT_TRUE(res.ok()) << res.status();
+  EXPECT_EQ(res->stored, 3u);
+  Reopen();
+  std::vector<Pseudonym> q = {P(1), P(9), P(2)};
+  auto found = store_->Lookup(1, q);
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 3u);
+  EXPECT_EQ((*found)[0].size(), 2u);  // two cases hold pseudonym 1.
+  EXPECT_TRUE((*found)[1].empty());
+  ASSERT_EQ((*found)[2].size(), 1u);
+  EXPECT_EQ((*found)[2][0].record_id(), "r2");
+  // Other epoch: no hit.
+  auto other = store_->Lookup(2, q);
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE((*other)[0].empty());
+  auto counts = store_->CountByType();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ((*counts)[ifed::v1::PHONE], 3u);
+}
+
+TEST_F(StoreTest, SameCaseUpdatesLastSeenInsteadOfDuplicating) {
+  ASSERT_TRUE(store_->Ingest(std::vector<IngestItem>{Item("r1", 1, "C1")}).ok());
+  auto res = store_->Ingest(std::vector<IngestItem>{Item("rX", 1, "C1", ifed::v1::PHONE, 500),
+                                                    Item("rY", 1, "C1", ifed::v1::PHONE, 600)});
+  ASSERT_TRUE(res.ok());
+  EXPECT_EQ(res->stored, 0u);
+  EXPECT_EQ(res->updated, 2u);
+  std::vector<Pseudonym> q = {P(1)};
+  auto found = store_->Lookup(1, q);
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ((*found)[0].size(), 1u);
+  EXPECT_EQ((*found)[0][0].record_id(), "r1");
+  EXPECT_EQ((*found)[0][0].last_seen(), 600);
+  EXPECT_EQ((*found)[0][0].first_seen(), 100);
+}
+
+TEST_F(StoreTest, BadItemStoresNothing) {
+  std::vector<IngestItem> items = {Item("r1", 1, "C1"), Item("r2", 2, "C1")};
+  items[1].record.set_pseudonym("short");
+  EXPECT_EQ(store_->Ingest(items).status().code(), absl::StatusCode::kInvalidArgument);
+  std::vector<Pseudonym> q = {P(1)};
+  auto found = store_->Lookup(1, q);
+  ASSERT_TRUE(found.ok());
+  EXPECT_TRUE((*found)[0].empty());
+}
+
+TEST(StoreOpen, UnwritablePathIsAnError) {
+  auto s = Store::Open({.path = "/proc/ifed-cannot-exist/db"});
+  EXPECT_FALSE(s.ok());
+}
+
+}  // namespace
+}  // namespace ifed::store
