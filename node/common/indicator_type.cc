@@ -4,7 +4,7 @@
 
 namespace ifed {
 
-std::string_view TypeName(IndicatorType t) {
+const char* TypeName(IndicatorType t) {
   switch (t) {
     case IndicatorType::kPhone: return "phone";
     case IndicatorType::kHandle: return "handle";

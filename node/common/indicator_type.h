@@ -22,7 +22,7 @@ enum class IndicatorType : int {
 };
 
 // "phone", "handle", "url", "email", "iban", "crypto", "imei".
-std::string_view TypeName(IndicatorType t);
+const char* TypeName(IndicatorType t);
 // Accepts the names above (case-insensitive) and "wallet" for crypto.
 std::optional<IndicatorType> ParseType(std::string_view name);
 

@@ -1,0 +1,262 @@
+#include "node/admin/service.h"
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <future>
+#include <map>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+
+namespace ifed::admin {
+namespace {
+
+constexpr size_t kMaxIngestRows = 5'000'000;
+constexpr size_t kMaxMatchItems = 100'000;
+constexpr int kMaxReportedErrors = 100;
+
+std::string RandomId() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) return {};
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(b), sizeof b));
+}
+
+normalize::Options NormOptions(const std::string& region) {
+  normalize::Options o;
+  o.default_region = region;
+  return o;
+}
+
+void AddError(ifed::v1::IngestResponse* r, uint32_t line, const char* field,
+              absl::string_view reason) {
+  if (r->errors_size() >= kMaxReportedErrors) return;
+  auto* e = r->add_errors();
+  e->set_line(line);
+  e->set_field(field);
+  e->set_reason(std::string(reason));
+}
+
+}  // namespace
+
+grpc::Status AdminService::Ingest(grpc::ServerContext*,
+                                  grpc::ServerReader<ifed::v1::IngestChunk>* reader,
+                                  ifed::v1::IngestResponse* response) {
+  const int64_t now = d_.now();
+  const int64_t expires = now + int64_t{d_.default_retention_days} * 86400;
+  const uint32_t epoch = d_.keys->current_epoch();
+  std::vector<store::IngestItem> items;
+  size_t rows = 0;
+  size_t failed = 0;
+  ifed::v1::IngestChunk chunk;
+  while (reader->Read(&chunk)) {
+    for (const ifed::v1::IngestRow& row : chunk.rows()) {
+      if (++rows > kMaxIngestRows) {
+        return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            absl::StrCat("more than ", kMaxIngestRows, " rows in one ingest"));
+      }
+      const auto type = static_cast<IndicatorType>(row.type());
+      bool row_ok = true;
+      if (row.type() == ifed::v1::INDICATOR_TYPE_UNSPECIFIED) {
+        AddError(response, row.line(), "type", "unknown indicator type"), row_ok = false;
+      }
+      if (row.tlp() == ifed::v1::TLP_UNSPECIFIED) {
+        AddError(response, row.line(), "tlp", "TLP label is required"), row_ok = false;
+      }
+      if (row.case_ref().empty() || row.case_ref().size() > 256) {
+        AddError(response, row.line(), "case_ref", "case reference is required (max 256)"),
+            row_ok = false;
+      }
+      if (!row_ok) {
+        ++failed;
+        continue;
+      }
+      auto canon = d_.normalizer->Normalize(type, row.value(), NormOptions(row.region()));
+      if (!canon.ok()) {
+        AddError(response, row.line(), "value", canon.status().message());
+        ++failed;
+        continue;
+      }
+      if (failed > 0) continue;  // nothing will be stored: only validate.
+      auto pseudonym = d_.keys->Pseudonymize(epoch, canon->type, canon->value);
+      store::IngestItem item;
+      item.record.set_record_id(RandomId());
+      if (!pseudonym.ok() || item.record.record_id().empty()) {
+        return grpc::Status(grpc::StatusCode::INTERNAL, "pseudonymisation failed");
+      }
+      auto sealed = d_.sealer->Seal(canon->value, item.record.record_id());
+      if (!sealed.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "sealing failed");
+      item.sealed_value = std::move(*sealed);
+      ifed::v1::Record& rec = item.record;
+      rec.set_type(static_cast<ifed::v1::IndicatorType>(canon->type));
+      rec.set_pseudonym(std::string(pseudonym->begin(), pseudonym->end()));
+      rec.set_epoch(epoch);
+      rec.set_case_ref(row.case_ref());
+      rec.set_tlp(row.tlp());
+      rec.set_crime_area(row.crime_area());
+      rec.set_unit(d_.unit);
+      rec.set_first_seen(now);
+      rec.set_last_seen(now);
+      rec.set_expires(expires);
+      items.push_back(std::move(item));
+    }
+  }
+  if (failed > 0) {
+    spdlog::warn("ingest refused: {} of {} rows invalid, nothing stored", failed, rows);
+    return grpc::Status::OK;  // errors are in the response.
+  }
+  auto result = d_.store->Ingest(items);
+  if (!result.ok()) {
+    spdlog::error("ingest failed: {}", std::string(result.status().message()));
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "store write failed; nothing stored");
+  }
+  response->set_stored(result->stored);
+  response->set_updated(result->updated);
+  spdlog::info("ingest: {} rows, {} stored, {} updated", rows, result->stored, result->updated);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::Normalize(grpc::ServerContext*,
+                                     const ifed::v1::NormalizeRequest* request,
+                                     ifed::v1::NormalizeResponse* response) {
+  if (request->values_size() > static_cast<int>(kMaxMatchItems)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "too many values");
+  }
+  for (const std::string& v : request->values()) {
+    auto* r = response->add_results();
+    auto c = d_.normalizer->Normalize(static_cast<IndicatorType>(request->type()), v,
+                                      NormOptions(request->region()));
+    if (c.ok()) {
+      r->set_ok(true);
+      r->set_type(static_cast<ifed::v1::IndicatorType>(c->type));
+      r->set_canonical(c->value);
+    } else {
+      r->set_error(std::string(c.status().message()));
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::Match(grpc::ServerContext*, const ifed::v1::LocalMatchRequest* request,
+                                 ifed::v1::LocalMatchResponse* response) {
+  if (request->items_size() == 0 || request->items_size() > static_cast<int>(kMaxMatchItems)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("between 1 and ", kMaxMatchItems, " items per match"));
+  }
+  std::vector<std::string> peers;
+  if (request->all()) {
+    for (const auto& [id, addr] : d_.peers->peers()) peers.push_back(id);
+  } else {
+    for (const std::string& p : request->peers()) {
+      if (!d_.peers->Has(p)) {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            absl::StrCat("unknown peer '", p, "'"));
+      }
+      peers.push_back(p);
+    }
+  }
+  if (peers.empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no peer to ask");
+  }
+  const std::string request_id = RandomId();
+  response->set_request_id(request_id);
+  ifed::v1::MatchRequest wire;
+  wire.set_request_id(request_id);
+  wire.set_purpose(request->purpose() == ifed::v1::PURPOSE_UNSPECIFIED
+                       ? ifed::v1::MIGRANT_SMUGGLING
+                       : request->purpose());
+  wire.set_epoch(d_.keys->current_epoch());
+  // Group by canonical type; remember where each item went.
+  std::map<int, ifed::v1::PseudonymBatch*> batches;
+  std::map<int, std::vector<int>> order;  // type -> item indices, in batch order.
+  for (int i = 0; i < request->items_size(); ++i) {
+    const auto& item = request->items(i);
+    auto* out = response->add_items();
+    out->set_index(i);
+    auto c = d_.normalizer->Normalize(static_cast<IndicatorType>(item.type()), item.value(),
+                                      NormOptions(item.region()));
+    if (!c.ok()) {
+      out->set_error(std::string(c.status().message()));
+      continue;
+    }
+    auto p = d_.keys->Pseudonymize(wire.epoch(), c->type, c->value);
+    if (!p.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "pseudonymisation failed");
+    out->set_ok(true);
+    out->set_canonical(c->value);
+    out->set_type(static_cast<ifed::v1::IndicatorType>(c->type));
+    auto*& batch = batches[static_cast<int>(c->type)];
+    if (batch == nullptr) {
+      batch = wire.add_batches();
+      batch->set_type(static_cast<ifed::v1::IndicatorType>(c->type));
+    }
+    batch->mutable_pseudonyms()->append(p->begin(), p->end());
+    order[static_cast<int>(c->type)].push_back(i);
+  }
+  if (wire.batches_size() == 0) return grpc::Status::OK;  // every item failed.
+  // Items in wire order: batches as added, each in insertion order.
+  std::vector<int> wire_order;
+  for (const auto& b : wire.batches()) {
+    const auto& idx = order[b.type()];
+    wire_order.insert(wire_order.end(), idx.begin(), idx.end());
+  }
+  std::vector<std::future<absl::StatusOr<ifed::v1::MatchResponse>>> calls;
+  for (const std::string& peer : peers) {
+    calls.push_back(std::async(std::launch::async,
+                               [this, peer, &wire] { return d_.peers->Match(peer, wire); }));
+  }
+  d_.counters->outbound_queries++;
+  for (size_t k = 0; k < peers.size(); ++k) {
+    auto answer = calls[k].get();
+    if (answer.ok() && answer->results_size() != static_cast<int>(wire_order.size())) {
+      answer = absl::DataLossError("peer answered a different number of items");
+    }
+    if (!answer.ok()) {
+      auto* e = response->add_peer_errors();
+      e->set_peer(peers[k]);
+      e->set_code(static_cast<int>(answer.status().code()));
+      e->set_message(std::string(answer.status().message()));
+      spdlog::warn("match {} to {} failed: {}", request_id, peers[k],
+                   std::string(answer.status().message()));
+      continue;
+    }
+    uint64_t hits = 0;
+    for (size_t j = 0; j < wire_order.size(); ++j) {
+      const auto& r = answer->results(static_cast<int>(j));
+      auto* pr = response->mutable_items(wire_order[j])->add_peers();
+      pr->set_peer(peers[k]);
+      pr->set_verdict(r.verdict());
+      pr->set_reference(r.reference());
+      pr->set_contact(r.contact());
+      hits += r.verdict() == ifed::v1::HIT;
+    }
+    spdlog::info("match {} to {}: {} items, {} hits", request_id, peers[k], wire_order.size(),
+                 hits);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::Stats(grpc::ServerContext*, const ifed::v1::StatsRequest*,
+                                 ifed::v1::StatsResponse* response) {
+  auto counts = d_.store->CountByType();
+  if (!counts.ok()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "store unavailable");
+  uint64_t total = 0;
+  for (const auto& [type, n] : *counts) {
+    auto* tc = response->add_by_type();
+    tc->set_type(static_cast<ifed::v1::IndicatorType>(type));
+    tc->set_count(n);
+    total += n;
+  }
+  response->set_node_id(d_.node_id);
+  response->set_jurisdiction(d_.jurisdiction);
+  response->set_records(total);
+  response->set_inbound_queries(d_.counters->inbound_queries);
+  response->set_inbound_items(d_.counters->inbound_items);
+  response->set_inbound_hits(d_.counters->inbound_hits);
+  response->set_outbound_queries(d_.counters->outbound_queries);
+  response->set_denied_queries(d_.counters->denied_queries);
+  response->set_epoch(d_.keys->current_epoch());
+  response->set_uptime_seconds(d_.now() - d_.started);
+  return grpc::Status::OK;
+}
+
+}  // namespace ifed::admin

@@ -1,0 +1,45 @@
+// PeerClients: outbound calls to the configured peers over mutual TLS, one
+// channel per peer, created on first use and reused. Thread-safe.
+#ifndef IFED_FEDERATION_PEER_CLIENT_H_
+#define IFED_FEDERATION_PEER_CLIENT_H_
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "node/federation/tls.h"
+#include "proto/federation.grpc.pb.h"
+
+namespace ifed::federation {
+
+class PeerClients {
+ public:
+  PeerClients(TlsFiles tls, std::string trust_domain,
+              std::map<std::string, std::string> peers /* id -> address */,
+              std::chrono::milliseconds timeout);
+
+  bool Has(const std::string& peer) const { return peers_.count(peer) > 0; }
+  const std::map<std::string, std::string>& peers() const { return peers_; }
+
+  // The peer's answer, or its status (code and message as the peer sent
+  // them; UNAVAILABLE/DEADLINE_EXCEEDED when it cannot be reached).
+  absl::StatusOr<ifed::v1::MatchResponse> Match(const std::string& peer,
+                                                const ifed::v1::MatchRequest& request);
+
+ private:
+  ifed::v1::Federation::Stub* Stub(const std::string& peer);
+
+  const TlsFiles tls_;
+  const std::string trust_domain_;
+  const std::map<std::string, std::string> peers_;
+  const std::chrono::milliseconds timeout_;
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<ifed::v1::Federation::Stub>> stubs_;
+};
+
+}  // namespace ifed::federation
+
+#endif  // IFED_FEDERATION_PEER_CLIENT_H_

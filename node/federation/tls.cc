@@ -1,0 +1,159 @@
+#include "node/federation/tls.h"
+
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_certificate_verifier.h>
+#include <grpcpp/security/tls_credentials_options.h>
+
+#include <fstream>
+#include <regex>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "node/common/status_macros.h"
+#include "node/crypto/key_file.h"
+
+namespace ifed::federation {
+namespace {
+
+using grpc::experimental::CertificateVerifier;
+using grpc::experimental::ExternalCertificateVerifier;
+using grpc::experimental::FileWatcherCertificateProvider;
+using grpc::experimental::TlsCustomVerificationCheckRequest;
+
+constexpr unsigned int kRefreshSeconds = 60;
+
+bool ValidNodeId(const std::string& id) {
+  static const std::regex re("[a-z0-9][a-z0-9-]{0,62}");
+  return std::regex_match(id, re);
+}
+
+// Checks the SPIFFE shape of the peer certificate after the chain was
+// verified against the federation CA: exactly one URI SAN, in our trust
+// domain, and (client side) the node we meant to reach.
+class SpiffeVerifier final : public ExternalCertificateVerifier {
+ public:
+  SpiffeVerifier(std::string trust_domain, std::string expected_peer)
+      : trust_domain_(std::move(trust_domain)), expected_(std::move(expected_peer)) {}
+
+  bool Verify(TlsCustomVerificationCheckRequest* request,
+              std::function<void(grpc::Status)>, grpc::Status* sync_status) override {
+    *sync_status = Check(request->uri_names());
+    return true;
+  }
+  void Cancel(TlsCustomVerificationCheckRequest*) override {}
+
+ private:
+  grpc::Status Check(const std::vector<grpc::string_ref>& uris) const {
+    if (uris.size() != 1) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                          "peer certificate must carry exactly one URI SAN");
+    }
+    const std::string uri(uris[0].data(), uris[0].size());
+    auto id = NodeIdFromSpiffe(uri, trust_domain_);
+    if (!id.ok()) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                          "peer certificate is not a node of this federation");
+    }
+    if (!expected_.empty() && *id != expected_) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                          "server identity is not the peer that was called");
+    }
+    return grpc::Status::OK;
+  }
+
+  const std::string trust_domain_;
+  const std::string expected_;
+};
+
+std::shared_ptr<FileWatcherCertificateProvider> Provider(const TlsFiles& f) {
+  return std::make_shared<FileWatcherCertificateProvider>(f.key, f.cert, f.ca_cert,
+                                                          kRefreshSeconds);
+}
+
+absl::Status Readable(const std::string& path, const char* what) {
+  if (path.empty()) return absl::InvalidArgumentError(absl::StrCat("tls.", what, " is not set"));
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read tls.", what));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string SpiffeId(const std::string& trust_domain, const std::string& node_id) {
+  return absl::StrCat("spiffe://", trust_domain, "/node/", node_id);
+}
+
+absl::StatusOr<std::string> NodeIdFromSpiffe(const std::string& uri,
+                                             const std::string& trust_domain) {
+  const std::string prefix = absl::StrCat("spiffe://", trust_domain, "/node/");
+  if (trust_domain.empty() || !absl::StartsWith(uri, prefix)) {
+    return absl::PermissionDeniedError("identity outside the federation");
+  }
+  std::string id = uri.substr(prefix.size());
+  if (!ValidNodeId(id)) return absl::PermissionDeniedError("malformed node identity");
+  return id;
+}
+
+absl::Status CheckTlsFiles(const TlsFiles& files) {
+  IFED_RETURN_IF_ERROR(Readable(files.ca_cert, "ca_cert"));
+  IFED_RETURN_IF_ERROR(Readable(files.cert, "cert"));
+  IFED_RETURN_IF_ERROR(Readable(files.key, "key"));
+  return crypto::CheckPrivateFile(files.key);
+}
+
+std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(
+    const TlsFiles& files, const std::string& trust_domain) {
+  grpc::experimental::TlsServerCredentialsOptions options(Provider(files));
+  options.watch_root_certs();
+  options.watch_identity_key_cert_pairs();
+  options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  options.set_certificate_verifier(
+      ExternalCertificateVerifier::Create<SpiffeVerifier>(trust_domain, ""));
+  return grpc::experimental::TlsServerCredentials(options);
+}
+
+std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(
+    const TlsFiles& files, const std::string& trust_domain,
+    const std::string& expected_peer) {
+  grpc::experimental::TlsChannelCredentialsOptions options;
+  options.set_certificate_provider(Provider(files));
+  options.watch_root_certs();
+  options.watch_identity_key_cert_pairs();
+  options.set_verify_server_certs(true);
+  // The SPIFFE verifier replaces the host-name check: identity is the URI SAN.
+  options.set_check_call_host(false);
+  options.set_certificate_verifier(
+      ExternalCertificateVerifier::Create<SpiffeVerifier>(trust_domain, expected_peer));
+  return grpc::experimental::TlsCredentials(options);
+}
+
+absl::StatusOr<std::string> PeerNodeId(const grpc::AuthContext& auth,
+                                       const std::string& trust_domain) {
+  if (!auth.IsPeerAuthenticated()) {
+    return absl::UnauthenticatedError("peer is not authenticated");
+  }
+  const auto ids = auth.FindPropertyValues(GRPC_PEER_SPIFFE_ID_PROPERTY_NAME);
+  if (ids.size() != 1) {
+    return absl::UnauthenticatedError("peer certificate carries no single SPIFFE ID");
+  }
+  return NodeIdFromSpiffe(std::string(ids[0].data(), ids[0].size()), trust_domain);
+}
+
+void ApplyServerLimits(grpc::ServerBuilder& builder) {
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 64);
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, 16 * 1024);
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, 10000);
+}
+
+grpc::ChannelArguments ClientChannelArguments() {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 16 * 1024);
+  return args;
+}
+
+}  // namespace ifed::federation

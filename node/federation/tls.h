@@ -1,0 +1,61 @@
+// All TLS and identity handling of the federation listener and its clients
+// lives here: the gRPC TLS API changes between versions, and mutual-TLS
+// mistakes should have one place to hide.
+//
+// Identity is a SPIFFE ID in the certificate's single URI SAN:
+//   spiffe://<trust-domain>/node/<node-id>
+// Servers require and verify client certificates; clients verify that the
+// server they reached carries the SPIFFE ID of the peer they meant to call.
+// Certificates and keys are re-read from disk periodically (no restart).
+// Nothing falls back to insecure credentials.
+#ifndef IFED_FEDERATION_TLS_H_
+#define IFED_FEDERATION_TLS_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace ifed::federation {
+
+struct TlsFiles {
+  std::string ca_cert;  // PEM bundle of trusted federation CAs.
+  std::string cert;     // PEM chain of this node.
+  std::string key;      // PEM private key of this node (0600).
+  std::string crl_dir;  // optional.
+};
+
+std::string SpiffeId(const std::string& trust_domain, const std::string& node_id);
+
+// The node id of `uri` if it is exactly spiffe://<trust_domain>/node/<id>
+// with a valid id; PermissionDenied otherwise.
+absl::StatusOr<std::string> NodeIdFromSpiffe(const std::string& uri,
+                                             const std::string& trust_domain);
+
+// Fails if a file is missing, unreadable or the key is group/other readable.
+absl::Status CheckTlsFiles(const TlsFiles& files);
+
+std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(
+    const TlsFiles& files, const std::string& trust_domain);
+
+// Credentials for calling `expected_peer` (a node id).
+std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(
+    const TlsFiles& files, const std::string& trust_domain,
+    const std::string& expected_peer);
+
+// The verified caller's node id, from the authenticated TLS session only.
+absl::StatusOr<std::string> PeerNodeId(const grpc::AuthContext& auth,
+                                       const std::string& trust_domain);
+
+// Explicit resource limits for the federation listener (gRPC 1.51 carries
+// HTTP/2 denial-of-service CVEs: bound what a peer can make us hold).
+void ApplyServerLimits(grpc::ServerBuilder& builder);
+grpc::ChannelArguments ClientChannelArguments();
+
+inline constexpr int kMaxMessageBytes = 8 << 20;
+
+}  // namespace ifed::federation
+
+#endif  // IFED_FEDERATION_TLS_H_
