@@ -3,8 +3,31 @@
 // identifier yield one canonical form; garbage is rejected, never stored.
 //
 // Error messages never contain the raw value (it would reach logs and peers):
-// they name the rule that failed ("not a valid number for region DE",
+// they name the rule that failed ("phone number too short",
 // "handle too long for instagram (max 30)").
+//
+// Every input must be valid UTF-8, at most 2048 bytes, without control
+// characters. Per-type rules are tabled in node/normalize/README.md; the
+// decisions a user must know:
+//  - Phones: E.164. National numbers need Options::default_region; with no
+//    region only "+CC" and "00CC" are read. Vanity letters, extensions,
+//    emergency numbers and short codes are refused.
+//  - Handles: canonical "platform:name". Input is "platform:name" (the name
+//    may keep its "@": "telegram:@Name"), a profile URL
+//    (https://m.facebook.com/Some.Page/?ref=share, t.me/s/name,
+//    tiktok.com/@name, ...), or "@name"/"name" only with Options::platform.
+//    whatsapp and viber (and signal numbers) yield Canonical.type = kPhone.
+//    Unicode: NFKC + case fold (full-width letters fold, invisible
+//    characters vanish). Confusables are REFUSED, not mapped: a name mixing
+//    scripts (a Cyrillic "а" in a Latin handle) or written wholly in
+//    another script that reads as Latin is an error, as is any non-ASCII
+//    name on an ASCII-only platform (all but YouTube). Mapping to the
+//    confusable skeleton could match an innocent look-alike account.
+//  - URLs: http(s) only; scheme kept; path case kept; see url.cc.
+//  - E-mail: the local part is case-folded (providers ignore case), the
+//    domain IDNA-encoded; provider rules only with email_provider_rules.
+//  - Wallets: "btc:", "eth:", "trx:" prefixes; IMEI: 15 digits (a 14-digit
+//    IMEI gets its check digit, an IMEISV loses its version).
 #ifndef IFED_NORMALIZE_NORMALIZER_H_
 #define IFED_NORMALIZE_NORMALIZER_H_
 
@@ -25,6 +48,11 @@ struct Options {
   bool allow_vanity = false;
   // Apply provider-specific e-mail rules (gmail dots and +tags).
   bool email_provider_rules = false;
+  // Platform for handles given without one ("@name", "name"): facebook,
+  // instagram, tiktok, x (or twitter), telegram, vk, youtube, snapchat,
+  // whatsapp, viber, signal. Empty: the value must name its platform
+  // ("platform:name" or a profile URL). If both name one, they must agree.
+  std::string platform;
 };
 
 struct Canonical {

@@ -55,7 +55,8 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::LoadDir(const std::string&
       if (r.disclosure() == ifed::v1::DISCLOSURE_UNSPECIFIED) r.set_disclosure(ifed::v1::HIT_ONLY);
       if (r.max_tlp() == ifed::v1::TLP_UNSPECIFIED) r.set_max_tlp(ifed::v1::TLP_GREEN);
       if (r.max_batch() == 0) r.set_max_batch(10000);
-      policy->rules_[r.partner()] = Rule{std::move(r), name};
+      const std::string partner = r.partner();
+      policy->rules_.emplace(partner, Rule{std::move(r), name});
     }
   }
   unsigned char digest[SHA256_DIGEST_LENGTH];

@@ -1,0 +1,155 @@
+#include "tests/integration/federation.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+namespace ifed::testing {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr) throw std::runtime_error(std::string(name) + " is not set");
+  return v;
+}
+
+void Check(const RunResult& r, const std::string& what) {
+  if (r.exit_code != 0) throw std::runtime_error(what + " failed: " + r.err + r.out);
+}
+
+}  // namespace
+
+LocalFederation::LocalFederation(std::string trust_domain)
+    : trust_domain_(std::move(trust_domain)),
+      bin_dir_(Env("IFED_BIN_DIR")),
+      source_dir_(Env("IFED_SOURCE_DIR")) {
+  char tmpl[] = "/tmp/ifed-fed-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+  dir_ = tmpl;
+  fs::create_directories(dir_ + "/ca");
+  Check(Run({source("certs/make-certs.sh"), "ca", dir_ + "/ca", trust_domain_}), "make CA");
+  std::string key(64, '0');
+  const char* hex = "0123456789abcdef";
+  for (auto& c : key) c = hex[std::rand() % 16];
+  WriteFile(dir_ + "/federation.key", "1 " + key + "\n", 0600);
+}
+
+LocalFederation::~LocalFederation() {
+  for (auto& [id, n] : nodes_) n.process.Stop();
+  if (std::getenv("IFED_KEEP_TEST_DIR") == nullptr) {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+}
+
+std::pair<std::string, std::string> LocalFederation::IssueCert(const std::string& id,
+                                                               const std::string& ca_dir) {
+  static int issued = 0;
+  const std::string out = dir_ + "/certs-" + std::to_string(issued++) + "-" + id;
+  fs::create_directories(out);
+  Check(Run({source("certs/make-certs.sh"), "node", out, trust_domain_, id, "--ca-dir",
+             ca_dir.empty() ? dir_ + "/ca" : ca_dir}),
+        "issue cert " + id);
+  return {out + "/" + id + ".pem", out + "/" + id + ".key"};
+}
+
+std::string LocalFederation::MakeOtherCa(const std::string& name) {
+  const std::string out = dir_ + "/" + name;
+  fs::create_directories(out);
+  Check(Run({source("certs/make-certs.sh"), "ca", out, trust_domain_}), "make other CA");
+  return out;
+}
+
+void LocalFederation::AddNode(const std::string& id, const std::string& jurisdiction,
+                              std::vector<PartnerSpec> partners) {
+  Node n;
+  n.id = id;
+  n.jurisdiction = jurisdiction;
+  n.partners = std::move(partners);
+  n.port = FreePort();
+  n.address = "127.0.0.1:" + std::to_string(n.port);
+  const std::string base = dir_ + "/" + id;
+  fs::create_directories(base + "/policy");
+  n.socket = base + "/admin.sock";
+  n.config = base + "/node.yaml";
+  n.data_dir = base + "/data";
+  n.log = base + "/node.log";
+  n.policy_dir = base + "/policy";
+  auto [cert, key] = IssueCert(id);
+  n.cert = cert;
+  n.key = key;
+  std::string local(64, 'a');
+  for (auto& c : local) c = "0123456789abcdef"[std::rand() % 16];
+  WriteFile(base + "/local.key", local + "\n", 0600);
+  nodes_.emplace(id, std::move(n));
+}
+
+void LocalFederation::WriteConfig(Node& n) {
+  std::string peers;
+  for (const auto& [id, other] : nodes_) {
+    if (id != n.id) peers += "  - id: " + id + "\n    address: " + other.address + "\n";
+  }
+  WriteFile(n.config,
+            "node_id: " + n.id + "\nfederation: " + trust_domain_ + "\njurisdiction: " +
+                n.jurisdiction + "\nrole: member\nlisten: " + n.address +
+                "\nadmin_socket: " + n.socket + "\ntls:\n  ca_cert: " + ca_cert() +
+                "\n  cert: " + n.cert + "\n  key: " + n.key + "\ndata_dir: " + n.data_dir +
+                "\nfederation_key_file: " + dir_ + "/federation.key\nlocal_key_file: " + dir_ +
+                "/" + n.id + "/local.key\npolicy_dir: " + n.policy_dir +
+                "\ncontact: ops@" + n.id + ".example\nlog_file: " + n.log +
+                "\nlog_level: debug\n" + (peers.empty() ? "" : "peers:\n" + peers));
+  for (const auto& p : n.partners) {
+    WriteFile(n.policy_dir + "/" + p.id + ".yaml",
+              "partners:\n  - partner: " + p.id + "\n    types: " + p.types +
+                  "\n    disclosure: " + p.disclosure + "\n    max_tlp: " + p.max_tlp + "\n");
+  }
+}
+
+void LocalFederation::Start() {
+  for (auto& [id, n] : nodes_) WriteConfig(n);
+  for (auto& [id, n] : nodes_) {
+    n.process = Process({bin("ifed-node"), "--config", n.config}, n.log + ".stderr");
+  }
+  for (auto& [id, n] : nodes_) WaitReady(n);
+}
+
+void LocalFederation::StartNode(const std::string& id) {
+  Node& n = nodes_.at(id);
+  n.process = Process({bin("ifed-node"), "--config", n.config}, n.log + ".stderr");
+  WaitReady(n);
+}
+
+void LocalFederation::StopNode(const std::string& id) { nodes_.at(id).process.Stop(); }
+
+void LocalFederation::WaitReady(Node& n) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!n.process.running()) {
+      throw std::runtime_error("node " + n.id + " exited: " + ReadFile(n.log + ".stderr"));
+    }
+    if (fs::exists(n.socket) && Ctl(n.id, {"stats"}).exit_code == 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  throw std::runtime_error("node " + n.id + " not ready: " + ReadFile(n.log + ".stderr"));
+}
+
+RunResult LocalFederation::Ctl(const std::string& id, std::vector<std::string> args) const {
+  std::vector<std::string> argv = {bin("ifedctl"), "--socket", nodes_.at(id).socket};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return Run(argv);
+}
+
+std::string LocalFederation::AllLogs() const {
+  std::string all;
+  for (const auto& [id, n] : nodes_) all += ReadFile(n.log) + ReadFile(n.log + ".stderr");
+  return all;
+}
+
+}  // namespace ifed::testing
