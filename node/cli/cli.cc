@@ -1,0 +1,85 @@
+#include "node/cli/cli.h"
+
+#include <cstdlib>
+#include <iostream>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "node/common/indicator_type.h"
+
+namespace ifed::cli {
+
+bool IsFlag(const std::string& name) {
+  static const std::set<std::string> kFlags = {"--json", "--all", "--hits-only", "--help"};
+  return kFlags.count(name) > 0;
+}
+
+bool Parse(int argc, char** argv, Args* a, std::string* err) {
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s == "--") {
+      for (++i; i < argc; ++i) a->positional.push_back(argv[i]);
+      break;
+    }
+    if (s.rfind("--", 0) == 0) {
+      std::string value;
+      bool has_value = false;
+      if (auto eq = s.find('='); eq != std::string::npos) {
+        value = s.substr(eq + 1);
+        s = s.substr(0, eq);
+        has_value = true;
+      }
+      if (!IsFlag(s) && !has_value) {
+        if (i + 1 >= argc) {
+          *err = absl::StrCat(s, " needs a value");
+          return false;
+        }
+        value = argv[++i];
+      }
+      a->options[s].push_back(value);
+    } else if (a->command.empty()) {
+      a->command = s;
+    } else {
+      a->positional.push_back(s);
+    }
+  }
+  a->socket = a->Get("--socket");
+  if (a->socket.empty()) {
+    const char* env = std::getenv("IFED_SOCKET");
+    if (env != nullptr) a->socket = env;
+  }
+  return true;
+}
+
+std::unique_ptr<ifed::v1::Admin::Stub> Connect(const std::string& socket) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  args.SetMaxSendMessageSize(16 << 20);
+  return ifed::v1::Admin::NewStub(
+      grpc::CreateCustomChannel("unix:" + socket, grpc::InsecureChannelCredentials(), args));
+}
+
+int RpcFailed(const grpc::Status& s, const std::string& socket) {
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    std::cerr << "ifedctl: cannot reach the node at " << socket << ": " << s.error_message()
+              << "\n";
+  } else {
+    std::cerr << "ifedctl: " << s.error_message() << "\n";
+  }
+  return 1;
+}
+
+std::string TypeStr(int t) { return std::string(ifed::TypeName(static_cast<ifed::IndicatorType>(t))); }
+
+bool TypeOption(const Args& a, ifed::v1::IndicatorType* type) {
+  auto t = ifed::ParseType(a.Get("--type"));
+  if (!t) {
+    std::cerr << "ifedctl: --type must be one of phone handle url email iban crypto imei\n";
+    return false;
+  }
+  *type = static_cast<ifed::v1::IndicatorType>(*t);
+  return true;
+}
+
+
+}  // namespace ifed::cli

@@ -1,0 +1,51 @@
+// Shared pieces of ifedctl: argument parsing, the admin connection, and
+// output helpers. Each command lives in its own file and is registered in
+// main.cc.
+#ifndef IFED_CLI_CLI_H_
+#define IFED_CLI_CLI_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "proto/admin.grpc.pb.h"
+
+namespace ifed::cli {
+
+struct Args {
+  std::string socket;
+  std::string command;
+  std::vector<std::string> positional;  // after the command (sub-commands too)
+  std::map<std::string, std::vector<std::string>> options;  // --name -> values
+  bool Flag(const std::string& n) const { return options.count(n) > 0; }
+  std::string Get(const std::string& n) const {
+    auto it = options.find(n);
+    return it == options.end() || it->second.empty() ? "" : it->second.back();
+  }
+};
+
+// Options that take no value. Every other --option takes one (--x v or --x=v).
+bool IsFlag(const std::string& name);
+
+bool Parse(int argc, char** argv, Args* a, std::string* err);
+std::unique_ptr<ifed::v1::Admin::Stub> Connect(const std::string& socket);
+// Prints a failed call (naming the socket when the node is unreachable); returns 1.
+int RpcFailed(const grpc::Status& s, const std::string& socket);
+std::string TypeStr(int type);
+// Reads --type; prints an error and returns false when missing or unknown.
+bool TypeOption(const Args& a, ifed::v1::IndicatorType* type);
+
+using Command = int (*)(const Args&, ifed::v1::Admin::Stub&);
+
+// Commands (one file each).
+int IngestCommand(const Args& a, ifed::v1::Admin::Stub& stub);
+int NormalizeCommand(const Args& a, ifed::v1::Admin::Stub& stub);
+int MatchCommand(const Args& a, ifed::v1::Admin::Stub& stub);
+int StatsCommand(const Args& a, ifed::v1::Admin::Stub& stub);
+
+}  // namespace ifed::cli
+
+#endif  // IFED_CLI_CLI_H_

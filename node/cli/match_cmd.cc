@@ -1,0 +1,125 @@
+// ifedctl match
+#include "node/cli/rows.h"
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "node/cli/cli.h"
+#include "node/common/logging.h"
+
+namespace ifed::cli {
+
+using ifed::logging::JsonEscape;
+
+int MatchCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
+  ifed::v1::LocalMatchRequest req;
+  req.set_all(a.Flag("--all"));
+  if (a.options.count("--peer")) {
+    for (const auto& p : a.options.at("--peer")) req.add_peers(p);
+  }
+  if (req.all() == (req.peers_size() > 0)) {
+    std::cerr << "ifedctl: match needs either --peer ID (repeatable) or --all\n";
+    return 2;
+  }
+  if (a.Flag("--purpose")) {
+    auto p = ifed::cli::ParsePurpose(a.Get("--purpose"));
+    if (!p) {
+      std::cerr << "ifedctl: unknown --purpose (e.g. migrant_smuggling)\n";
+      return 2;
+    }
+    req.set_purpose(*p);
+  }
+  std::vector<std::string> values;
+  if (a.Flag("--file")) {
+    if (!a.positional.empty() || a.Flag("--type")) {
+      std::cerr << "ifedctl: give either --file or --type with values, not both\n";
+      return 2;
+    }
+    auto file = ifed::cli::ReadRows(a.Get("--file"), /*for_ingest=*/false);
+    if (!file.errors.empty()) {
+      for (const auto& e : file.errors) std::cerr << a.Get("--file") << ": " << e << "\n";
+      return 1;
+    }
+    for (const auto& r : file.rows) {
+      auto* item = req.add_items();
+      item->set_type(r.type());
+      item->set_value(r.value());
+      item->set_region(r.region());
+      values.push_back(r.value());
+    }
+  } else {
+    ifed::v1::IndicatorType type;
+    if (!TypeOption(a, &type)) return 2;
+    if (a.positional.empty()) {
+      std::cerr << "ifedctl: match needs at least one VALUE or --file\n";
+      return 2;
+    }
+    for (const auto& v : a.positional) {
+      auto* item = req.add_items();
+      item->set_type(type);
+      item->set_value(v);
+      item->set_region(a.Get("--region"));
+      values.push_back(v);
+    }
+  }
+  if (req.items_size() == 0) {
+    std::cerr << "ifedctl: nothing to match\n";
+    return 1;
+  }
+  grpc::ClientContext ctx;
+  ifed::v1::LocalMatchResponse resp;
+  grpc::Status s = stub.Match(&ctx, req, &resp);
+  if (!s.ok()) return RpcFailed(s, a.socket);
+  const bool json = a.Flag("--json"), hits_only = a.Flag("--hits-only");
+  int rc = resp.peer_errors_size() > 0 ? 1 : 0;
+  if (json) {
+    std::cout << "{\"request_id\":\"" << resp.request_id() << "\",\"results\":[";
+  }
+  bool first = true;
+  for (const auto& item : resp.items()) {
+    const std::string& value = values[item.index()];
+    if (!item.ok()) {
+      rc = 1;
+      if (json) {
+        std::cout << (first ? "" : ",") << "{\"value\":\"" << JsonEscape(value)
+                  << "\",\"error\":\"" << JsonEscape(item.error()) << "\"}";
+        first = false;
+      } else {
+        std::cerr << "error: item " << item.index() + 1 << ": " << item.error() << "\n";
+      }
+      continue;
+    }
+    for (const auto& p : item.peers()) {
+      const bool hit = p.verdict() == ifed::v1::HIT;
+      if (hits_only && !hit) continue;
+      if (json) {
+        std::cout << (first ? "" : ",") << "{\"value\":\"" << JsonEscape(value)
+                  << "\",\"canonical\":\"" << JsonEscape(item.canonical()) << "\",\"type\":\""
+                  << TypeStr(item.type()) << "\",\"peer\":\"" << p.peer()
+                  << "\",\"verdict\":\"" << (hit ? "HIT" : "NO_HIT") << "\",\"reference\":\""
+                  << JsonEscape(p.reference()) << "\",\"contact\":\"" << JsonEscape(p.contact())
+                  << "\"}";
+        first = false;
+      } else {
+        std::cout << value << "\t" << item.canonical() << "\t" << TypeStr(item.type()) << "\t"
+                  << p.peer() << "\t" << (hit ? "HIT" : "NO_HIT") << "\t" << p.reference()
+                  << (p.contact().empty() ? "" : "\t" + p.contact()) << "\n";
+      }
+    }
+  }
+  if (json) {
+    std::cout << "],\"peer_errors\":[";
+    for (int i = 0; i < resp.peer_errors_size(); ++i) {
+      const auto& e = resp.peer_errors(i);
+      std::cout << (i ? "," : "") << "{\"peer\":\"" << e.peer() << "\",\"code\":" << e.code()
+                << ",\"message\":\"" << JsonEscape(e.message()) << "\"}";
+    }
+    std::cout << "]}\n";
+  }
+  for (const auto& e : resp.peer_errors()) {
+    std::cerr << "peer " << e.peer() << ": "
+              << grpc::StatusCode(e.code()) << " " << e.message() << "\n";
+  }
+  return rc;
+}
+
+}  // namespace ifed::cli
