@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# make-certs.sh: a federation CA, node certificates and a CRL, with the
+# openssl CLI only. See certs/README.md.
+#
+#   make-certs.sh ca   OUTDIR TRUST_DOMAIN [--days N] [--name CN] [--force]
+#   make-certs.sh node OUTDIR TRUST_DOMAIN NODE_ID [--days N] [--ca-dir DIR] [--force]
+#   make-certs.sh crl  OUTDIR [--days N] [--revoke CERT.pem ...]
+#
+# Keys are EC P-256, written 0600 (umask 077) and never overwritten without
+# --force. Node certificates carry exactly one URI SAN,
+# spiffe://TRUST_DOMAIN/node/NODE_ID, plus DNS:localhost and IP:127.0.0.1 so
+# that loopback connections pass gRPC's hostname check.
+set -euo pipefail
+
+PROG=$(basename "$0")
+
+usage() {
+  cat <<EOF
+usage:
+  $PROG ca   OUTDIR TRUST_DOMAIN [--days N] [--name CN] [--force]
+      Create OUTDIR/ca.pem and OUTDIR/ca.key: a self-signed federation CA
+      (EC P-256, CA:TRUE, keyCertSign+cRLSign). Default 3650 days.
+  $PROG node OUTDIR TRUST_DOMAIN NODE_ID [--days N] [--ca-dir DIR] [--force]
+      Create OUTDIR/NODE_ID.pem and OUTDIR/NODE_ID.key, signed by the CA in
+      DIR (default OUTDIR). SAN URI spiffe://TRUST_DOMAIN/node/NODE_ID,
+      DNS:localhost, IP:127.0.0.1; serverAuth+clientAuth. Default 365 days.
+  $PROG crl  OUTDIR [--days N] [--revoke CERT.pem ...]
+      Revoke the given certificates (if any) with the CA in OUTDIR and write
+      OUTDIR/crl/ca.crl.pem (index db in OUTDIR/ca-db/). Default 30 days.
+
+NODE_ID: [a-z0-9][a-z0-9-]{0,62}. TRUST_DOMAIN: lower-case DNS-like name
+([a-z0-9._-], starts and ends with a letter or digit, at most 255 chars).
+Existing keys and certificates are never overwritten unless --force.
+EOF
+}
+
+die() {
+  echo "$PROG: error: $*" >&2
+  exit 1
+}
+
+usage_error() {
+  echo "$PROG: error: $*" >&2
+  echo "run '$PROG --help' for usage" >&2
+  exit 2
+}
+
+# Temporary files and directories removed on exit.
+CLEANUP=()
+cleanup() { ((${#CLEANUP[@]})) && rm -rf -- "${CLEANUP[@]}"; return 0; }
+trap cleanup EXIT
+
+command -v openssl >/dev/null 2>&1 || die "openssl not found (apt-get install openssl)"
+
+valid_node_id() { [[ $1 =~ ^[a-z0-9][a-z0-9-]{0,62}$ ]]; }
+
+valid_trust_domain() {
+  local td=$1
+  ((${#td} <= 255)) || return 1
+  [[ $td =~ ^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$ ]] || return 1
+  [[ $td != *..* ]]
+}
+
+valid_days() { [[ $1 =~ ^[1-9][0-9]{0,4}$ ]]; }
+
+# A positive random 128-bit serial in the form openssl's -set_serial takes.
+random_serial() {
+  local hex
+  hex=$(openssl rand -hex 16)
+  # Clear the top bit so that the DER integer stays positive.
+  printf '0x%x%s' $((0x${hex:0:1} & 7)) "${hex:1}"
+}
+
+# new_key PATH: a fresh P-256 key at PATH, mode 0600, written atomically.
+new_key() {
+  local path=$1 dir tmp
+  dir=$(dirname "$path")
+  tmp=$(umask 077 && mktemp "$dir/.key.XXXXXX")
+  CLEANUP+=("$tmp")
+  if ! (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+        -pkeyopt ec_param_enc:named_curve -out "$tmp" 2>/dev/null); then
+    rm -f "$tmp"
+    die "openssl genpkey failed for $path"
+  fi
+  chmod 600 "$tmp"
+  mv -f "$tmp" "$path"
+}
+
+# refuse_existing FORCE PATH...: fail when any PATH exists and FORCE != 1.
+refuse_existing() {
+  local force=$1 p
+  shift
+  [[ $force == 1 ]] && return 0
+  for p in "$@"; do
+    [[ -e $p ]] && die "$p exists; refusing to overwrite (use --force)"
+  done
+  return 0
+}
+
+# make_outdir DIR: create DIR (0755) and print its absolute path.
+make_outdir() {
+  mkdir -p -- "$1" || die "cannot create directory $1"
+  (cd -- "$1" && pwd -P)
+}
+
+cmd_ca() {
+  (($# >= 2)) || usage_error "ca needs OUTDIR TRUST_DOMAIN"
+  local outdir=$1 td=$2 days=3650 name="" force=0
+  shift 2
+  while (($#)); do
+    case $1 in
+      --days) (($# >= 2)) || usage_error "--days needs a value"; days=$2; shift 2 ;;
+      --name) (($# >= 2)) || usage_error "--name needs a value"; name=$2; shift 2 ;;
+      --force) force=1; shift ;;
+      *) usage_error "unknown argument for ca: $1" ;;
+    esac
+  done
+  valid_trust_domain "$td" || die "invalid trust domain '$td'"
+  valid_days "$days" || die "invalid --days '$days'"
+  [[ -n $name ]] || name="ifed federation CA ($td)"
+  [[ $name != */* && $name != *$'\n'* ]] || die "--name must not contain '/' or newlines"
+
+  outdir=$(make_outdir "$outdir")
+  local key=$outdir/ca.key cert=$outdir/ca.pem
+  refuse_existing "$force" "$key" "$cert"
+
+  local cfg
+  cfg=$(mktemp)
+  CLEANUP+=("$cfg")
+  cat >"$cfg" <<EOF
+[req]
+distinguished_name = dn
+prompt = no
+x509_extensions = v3_ca
+[dn]
+O = $td
+CN = $name
+[v3_ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+EOF
+  new_key "$key"
+  openssl req -new -x509 -config "$cfg" -key "$key" -sha256 -days "$days" \
+    -set_serial "$(random_serial)" -out "$cert.tmp" 2>/dev/null \
+    || { rm -f "$cert.tmp"; die "openssl req failed"; }
+  chmod 644 "$cert.tmp"
+  mv -f "$cert.tmp" "$cert"
+  echo "CA certificate: $cert"
+  echo "CA key:         $key (mode 0600; keep it off shared storage)"
+}
+
+cmd_node() {
+  (($# >= 3)) || usage_error "node needs OUTDIR TRUST_DOMAIN NODE_ID"
+  local outdir=$1 td=$2 id=$3 days=365 cadir="" force=0
+  shift 3
+  while (($#)); do
+    case $1 in
+      --days) (($# >= 2)) || usage_error "--days needs a value"; days=$2; shift 2 ;;
+      --ca-dir) (($# >= 2)) || usage_error "--ca-dir needs a value"; cadir=$2; shift 2 ;;
+      --force) force=1; shift ;;
+      *) usage_error "unknown argument for node: $1" ;;
+    esac
+  done
+  valid_trust_domain "$td" || die "invalid trust domain '$td'"
+  valid_node_id "$id" || die "invalid node id '$id' (want [a-z0-9][a-z0-9-]{0,62})"
+  valid_days "$days" || die "invalid --days '$days'"
+
+  outdir=$(make_outdir "$outdir")
+  [[ -n $cadir ]] || cadir=$outdir
+  [[ -d $cadir ]] || die "CA directory $cadir does not exist"
+  cadir=$(cd -- "$cadir" && pwd -P)
+  local cacert=$cadir/ca.pem cakey=$cadir/ca.key
+  [[ -r $cacert && -r $cakey ]] || die "no CA in $cadir (run '$PROG ca $cadir TRUST_DOMAIN' first)"
+
+  local key=$outdir/$id.key cert=$outdir/$id.pem
+  refuse_existing "$force" "$key" "$cert"
+
+  local work
+  work=$(mktemp -d)
+  CLEANUP+=("$work")
+  cat >"$work/ext.cnf" <<EOF
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+O = $td
+CN = $id
+[leaf]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth, clientAuth
+subjectAltName = URI:spiffe://$td/node/$id, DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+EOF
+  new_key "$key"
+  openssl req -new -config "$work/ext.cnf" -key "$key" -sha256 -out "$work/req.csr" 2>/dev/null \
+    || die "openssl req (CSR) failed"
+  openssl x509 -req -in "$work/req.csr" -CA "$cacert" -CAkey "$cakey" \
+    -set_serial "$(random_serial)" -days "$days" -sha256 \
+    -extfile "$work/ext.cnf" -extensions leaf -out "$work/cert.pem" 2>"$work/err" \
+    || die "openssl x509 (sign) failed: $(cat "$work/err")"
+  openssl verify -CAfile "$cacert" -purpose sslserver "$work/cert.pem" >/dev/null 2>&1 \
+    || die "the new certificate does not verify against $cacert"
+  chmod 644 "$work/cert.pem"
+  mv -f "$work/cert.pem" "$cert"
+  echo "node certificate: $cert (spiffe://$td/node/$id)"
+  echo "node key:         $key (mode 0600)"
+}
+
+cmd_crl() {
+  (($# >= 1)) || usage_error "crl needs OUTDIR"
+  local outdir=$1 days=30
+  local -a revoke=()
+  shift
+  while (($#)); do
+    case $1 in
+      --days) (($# >= 2)) || usage_error "--days needs a value"; days=$2; shift 2 ;;
+      --revoke)
+        (($# >= 2)) || usage_error "--revoke needs at least one certificate"
+        shift
+        while (($#)) && [[ $1 != --* ]]; do revoke+=("$1"); shift; done
+        ;;
+      *) usage_error "unknown argument for crl: $1" ;;
+    esac
+  done
+  valid_days "$days" || die "invalid --days '$days'"
+  [[ -d $outdir ]] || die "directory $outdir does not exist"
+  outdir=$(cd -- "$outdir" && pwd -P)
+  local cacert=$outdir/ca.pem cakey=$outdir/ca.key
+  [[ -r $cacert && -r $cakey ]] || die "no CA in $outdir (ca.pem and ca.key)"
+
+  local db=$outdir/ca-db
+  mkdir -p "$db" "$outdir/crl"
+  [[ -e $db/index.txt ]] || : >"$db/index.txt"
+  [[ -e $db/index.txt.attr ]] || echo "unique_subject = no" >"$db/index.txt.attr"
+  [[ -e $db/crlnumber ]] || echo 1000 >"$db/crlnumber"
+  cat >"$db/openssl.cnf" <<EOF
+[ca]
+default_ca = ifed_ca
+[ifed_ca]
+dir = $db
+database = \$dir/index.txt
+crlnumber = \$dir/crlnumber
+new_certs_dir = \$dir
+certificate = $cacert
+private_key = $cakey
+default_md = sha256
+default_crl_days = $days
+unique_subject = no
+crl_extensions = crl_ext
+[crl_ext]
+authorityKeyIdentifier = keyid:always
+EOF
+
+  local c serial
+  for c in "${revoke[@]}"; do
+    [[ -r $c ]] || die "cannot read certificate $c"
+    openssl verify -CAfile "$cacert" -no_check_time "$c" >/dev/null 2>&1 \
+      || die "$c was not issued by the CA in $outdir"
+    serial=$(openssl x509 -in "$c" -noout -serial | sed 's/^serial=//')
+    if awk -F'\t' -v s="$serial" '$1 == "R" && toupper($4) == toupper(s) {f=1} END {exit !f}' \
+        "$db/index.txt"; then
+      echo "already revoked: $c (serial $serial)"
+      continue
+    fi
+    openssl ca -config "$db/openssl.cnf" -revoke "$c" -batch 2>"$db/err" \
+      || die "openssl ca -revoke $c failed: $(cat "$db/err")"
+    echo "revoked: $c (serial $serial)"
+  done
+
+  local crl=$outdir/crl/ca.crl.pem
+  openssl ca -config "$db/openssl.cnf" -gencrl -out "$crl.tmp" -batch 2>"$db/err" \
+    || { rm -f "$crl.tmp"; die "openssl ca -gencrl failed: $(cat "$db/err")"; }
+  rm -f "$db/err"
+  chmod 644 "$crl.tmp"
+  mv -f "$crl.tmp" "$crl"
+  echo "CRL: $crl ($(grep -c '^R' "$db/index.txt" || true) revoked, valid $days days)"
+}
+
+(($# >= 1)) || { usage >&2; exit 2; }
+case $1 in
+  ca) shift; cmd_ca "$@" ;;
+  node) shift; cmd_node "$@" ;;
+  crl) shift; cmd_crl "$@" ;;
+  -h | --help | help) usage ;;
+  *) usage_error "unknown command '$1'" ;;
+esac

@@ -1,0 +1,518 @@
+#!/usr/bin/env bash
+# demo.sh: a local three-node federation (DE, AT, HU) on 127.0.0.1 that finds
+# the indicators its members share, over mutually authenticated gRPC.
+#
+#   deploy/demo.sh [--dir D] [--keep] [--count N] [--seed S]
+#   deploy/demo.sh --stop [--dir D]
+#
+# Builds (deploy/build.sh), makes the scratch folder D (default ./.demo at the
+# repository root) with certificates, keys, configs, policies and data dirs,
+# starts the nodes on free loopback ports, ingests synthetic indicators
+# (ifed-synth) with planted overlaps, matches every node's indicators against
+# all peers, prints the hits and checks them against the planted overlaps.
+# Exits non-zero when a planted overlap is missed or anything else hits.
+#
+# Environment: IFED_BUILD_DIR (default build) names the build directory;
+# IFED_SKIP_BUILD=1 uses the binaries already there.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+PROG=deploy/demo.sh
+TRUST_DOMAIN=ifed-demo.eu
+NODE_IDS=(de at hu)
+declare -A JURISDICTION=([de]=DE [at]=AT [hu]=HU)
+STARTUP_TIMEOUT=${IFED_DEMO_STARTUP_TIMEOUT:-30}  # seconds until a node's admin API must answer
+STOP_TIMEOUT=10     # seconds between SIGTERM and SIGKILL
+
+usage() {
+  cat <<EOF
+usage: $PROG [--dir D] [--keep] [--count N] [--seed S]
+       $PROG --stop [--dir D]
+
+Runs a local federation of three nodes (de, at, hu) on 127.0.0.1, ingests
+synthetic indicators with planted overlaps, prints the cross-border hits and
+checks them against the planted overlaps (exit 1 on any difference).
+
+  --dir D     scratch folder (default: $ROOT/.demo); wiped at start
+  --keep      leave the nodes running afterwards and print how to query them
+  --stop      stop nodes left running by --keep
+  --count N   indicators per node (default 3000)
+  --seed S    seed of the synthetic data (default 42)
+
+Environment: IFED_BUILD_DIR (default build), IFED_SKIP_BUILD=1 to skip the build,
+IFED_DEMO_STARTUP_TIMEOUT (seconds, default 30).
+EOF
+}
+
+log() { printf '%s\n' "$*"; }
+die() {
+  printf '%s: error: %s\n' "$PROG" "$*" >&2
+  exit 1
+}
+
+# ---------------------------------------------------------------------------
+# Arguments
+
+dir=$ROOT/.demo
+keep=0
+stop=0
+count=3000
+seed=42
+while (($#)); do
+  case $1 in
+    -h | --help) usage; exit 0 ;;
+    --dir) (($# >= 2)) || die "--dir needs a value"; dir=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    --stop) stop=1; shift ;;
+    --count) (($# >= 2)) || die "--count needs a value"; count=$2; shift 2 ;;
+    --seed) (($# >= 2)) || die "--seed needs a value"; seed=$2; shift 2 ;;
+    *) echo "$PROG: error: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+[[ $count =~ ^[1-9][0-9]*$ ]] || die "--count: not a positive integer: $count"
+[[ $seed =~ ^[0-9]+$ ]] || die "--seed: not a non-negative integer: $seed"
+[[ -n $dir ]] || die "--dir: empty"
+[[ $dir == /* ]] || dir=$PWD/$dir
+dir=${dir%/}
+
+build_dir=${IFED_BUILD_DIR:-build}
+[[ $build_dir == /* ]] || build_dir=$ROOT/$build_dir
+BIN=$build_dir/bin
+RUN=$dir/run
+
+# ---------------------------------------------------------------------------
+# Process control
+
+# is_our_node PID: PID is alive and runs ifed-node.
+is_our_node() {
+  local pid=$1 cmdline
+  kill -0 "$pid" 2>/dev/null || return 1
+  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmdline == *ifed-node* ]]
+}
+
+# stop_pids PID...: SIGTERM, wait up to STOP_TIMEOUT s, then SIGKILL. The
+# caller vouches that the PIDs are nodes (our children, or checked with
+# is_our_node).
+stop_pids() {
+  local pid alive deadline
+  local -a pids=()
+  for pid in "$@"; do
+    kill -0 "$pid" 2>/dev/null && pids+=("$pid")
+  done
+  ((${#pids[@]})) || return 0
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  deadline=$((SECONDS + STOP_TIMEOUT))
+  while :; do
+    alive=()
+    for pid in "${pids[@]}"; do
+      kill -0 "$pid" 2>/dev/null && alive+=("$pid")
+    done
+    ((${#alive[@]})) || break
+    if ((SECONDS >= deadline)); then
+      log "nodes ${alive[*]} did not exit within ${STOP_TIMEOUT}s: SIGKILL"
+      kill -KILL "${alive[@]}" 2>/dev/null || true
+      break
+    fi
+    sleep 0.1
+  done
+  # Reap our own children so that no zombie outlives the script.
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+}
+
+# pids_from_files: the PIDs recorded in $RUN/*.pid.
+pids_from_files() {
+  local f
+  for f in "$RUN"/*.pid; do
+    [[ -e $f ]] || continue
+    tr -dc '0-9' <"$f"
+    echo
+  done
+}
+
+stop_from_pid_files() {
+  local -a pids=()
+  local pid n=0
+  while read -r pid; do
+    [[ -n $pid ]] || continue
+    if is_our_node "$pid"; then
+      pids+=("$pid")
+      n=$((n + 1))
+    fi
+  done < <(pids_from_files)
+  stop_pids "${pids[@]}"
+  rm -f "$RUN"/*.pid
+  remove_sock_dir
+  log "stopped $n node(s) in $dir"
+}
+
+# remove_sock_dir: the short socket folder made for a long --dir, if any.
+remove_sock_dir() {
+  local d
+  [[ -f $RUN/sock_dir ]] || return 0
+  d=$(<"$RUN/sock_dir")
+  [[ $d == /tmp/ifed-demo.* && -d $d ]] && rm -rf -- "$d"
+  rm -f "$RUN/sock_dir"
+}
+
+if ((stop)); then
+  [[ -d $RUN ]] || { log "no nodes to stop in $dir"; exit 0; }
+  stop_from_pid_files
+  exit 0
+fi
+
+# Nodes started by this run, and whether to leave them running at exit.
+STARTED=()
+LEAVE_RUNNING=0
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if ((${#STARTED[@]})) && ((!LEAVE_RUNNING)); then
+    log "stopping nodes"
+    stop_pids "${STARTED[@]}"
+    rm -f "$RUN"/*.pid
+    remove_sock_dir
+  elif ((${#STARTED[@]})) && ((rc != 0)); then
+    echo "nodes left running for inspection (--keep); stop them with: $PROG --stop --dir $dir" >&2
+  fi
+  exit "$rc"
+}
+on_signal() {
+  echo >&2
+  echo "$PROG: interrupted ($1)" >&2
+  LEAVE_RUNNING=0
+  exit 130
+}
+trap cleanup EXIT
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
+trap 'on_signal HUP' HUP
+
+# ---------------------------------------------------------------------------
+# Build
+
+if [[ ${IFED_SKIP_BUILD:-0} != 1 ]]; then
+  log "== build ($build_dir)"
+  "$ROOT/deploy/build.sh"
+fi
+for b in ifed-node ifedctl ifed-synth; do
+  [[ -x $BIN/$b ]] || die "$BIN/$b not found: build first (deploy/build.sh) or set IFED_BUILD_DIR"
+done
+
+# ---------------------------------------------------------------------------
+# Scratch folder
+
+# A folder is only wiped when it is empty or was made by this script.
+MARKER=.ifed-demo
+if [[ -e $dir ]]; then
+  [[ -d $dir ]] || die "$dir exists and is not a directory"
+  if [[ -n $(ls -A "$dir") && ! -e $dir/$MARKER ]]; then
+    die "$dir is not empty and was not made by $PROG; choose another --dir"
+  fi
+  while read -r pid; do
+    [[ -n $pid ]] && is_our_node "$pid" \
+      && die "nodes from an earlier --keep run in $dir are still running: $PROG --stop --dir $dir"
+  done < <([[ -d $RUN ]] && pids_from_files)
+  rm -rf "${dir:?}"
+fi
+mkdir -p "$dir" "$RUN"
+touch "$dir/$MARKER"
+log "== scratch folder $dir"
+
+# Unix socket paths are limited to 107 bytes; fall back to a short folder.
+SOCK_DIR=$RUN
+if ((${#RUN} + 16 > 100)); then
+  SOCK_DIR=$(mktemp -d /tmp/ifed-demo.XXXXXX)
+  echo "$SOCK_DIR" >"$RUN/sock_dir"
+  log "socket folder $SOCK_DIR (the scratch path is too long for unix sockets)"
+fi
+
+# ---------------------------------------------------------------------------
+# Certificates and keys
+
+log "== certificates (trust domain $TRUST_DOMAIN)"
+PKI=$dir/pki
+"$ROOT/certs/make-certs.sh" ca "$PKI" "$TRUST_DOMAIN" --name "ifed demo federation CA" >/dev/null
+for id in "${NODE_IDS[@]}"; do
+  "$ROOT/certs/make-certs.sh" node "$PKI" "$TRUST_DOMAIN" "$id" >/dev/null
+done
+
+hex32() {
+  local h
+  h=$(openssl rand -hex 32)
+  [[ $h =~ ^[0-9a-f]{64}$ ]] || die "openssl rand failed"
+  printf '%s' "$h"
+}
+
+# The keyed-scheme federation key, one line per epoch: "<epoch> <64 hex>".
+FED_KEY=$dir/federation.key
+(umask 077 && printf '1 %s\n' "$(hex32)" >"$FED_KEY")
+chmod 600 "$FED_KEY"
+
+# ---------------------------------------------------------------------------
+# Ports
+
+declare -A USED_PORTS=()
+listening_ports() {
+  if command -v ss >/dev/null 2>&1; then
+    ss -Htln | awk '{n = split($4, a, ":"); print a[n]}'
+  fi
+}
+port_in_use() {
+  local p=$1
+  if command -v ss >/dev/null 2>&1; then
+    listening_ports | grep -qx "$p"
+  else
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null
+  fi
+}
+pick_port() {
+  local p i
+  for ((i = 0; i < 200; i++)); do
+    p=$(((RANDOM << 15 | RANDOM) % 40001 + 20000))
+    [[ -z ${USED_PORTS[$p]:-} ]] || continue
+    port_in_use "$p" && continue
+    USED_PORTS[$p]=1
+    echo "$p"
+    return 0
+  done
+  die "no free port found in 20000-60000"
+}
+
+declare -A PORT=()
+for id in "${NODE_IDS[@]}"; do
+  PORT[$id]=$(pick_port)
+  USED_PORTS[${PORT[$id]}]=1
+done
+
+# ---------------------------------------------------------------------------
+# Per-node configuration
+
+node_dir() { echo "$dir/nodes/$1"; }
+config_of() { echo "$(node_dir "$1")/node.yaml"; }
+socket_of() { echo "$SOCK_DIR/$1.sock"; }
+log_of() { echo "$(node_dir "$1")/node.log"; }
+
+log "== configuration"
+for id in "${NODE_IDS[@]}"; do
+  nd=$(node_dir "$id")
+  mkdir -p "$nd/data" "$nd/policy"
+  (umask 077 && printf '%s\n' "$(hex32)" >"$nd/local.key")
+  chmod 600 "$nd/local.key"
+  {
+    echo "# ifed demo node $id (written by $PROG)"
+    echo "node_id: $id"
+    echo "federation: $TRUST_DOMAIN"
+    echo "jurisdiction: ${JURISDICTION[$id]}"
+    echo "role: member"
+    echo "listen: \"127.0.0.1:${PORT[$id]}\""
+    echo "admin_socket: \"$(socket_of "$id")\""
+    echo "tls:"
+    echo "  ca_cert: \"$PKI/ca.pem\""
+    echo "  cert: \"$PKI/$id.pem\""
+    echo "  key: \"$PKI/$id.key\""
+    echo "data_dir: \"$nd/data\""
+    echo "federation_key_file: \"$FED_KEY\""
+    echo "local_key_file: \"$nd/local.key\""
+    echo "peers:"
+    for peer in "${NODE_IDS[@]}"; do
+      [[ $peer == "$id" ]] && continue
+      echo "  - id: $peer"
+      echo "    address: \"127.0.0.1:${PORT[$peer]}\""
+    done
+    echo "policy_dir: \"$nd/policy\""
+    echo "contact: \"ifed demo desk ${JURISDICTION[$id]}\""
+    echo "unit: \"${JURISDICTION[$id]} demo unit\""
+    echo "log_file: \"$(log_of "$id")\""
+    echo "log_level: info"
+  } >"$(config_of "$id")"
+  for peer in "${NODE_IDS[@]}"; do
+    [[ $peer == "$id" ]] && continue
+    cat >"$nd/policy/$peer.yaml" <<EOF
+# What node $peer may ask node $id (written by $PROG).
+partners:
+  - partner: $peer
+    types: [phone, handle, url, email]
+    disclosure: hit_with_reference
+    max_tlp: amber
+EOF
+  done
+done
+
+json_str() {
+  local s=$1
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  printf '"%s"' "$s"
+}
+
+# The federation's layout for scripts.
+{
+  printf '{\n'
+  printf '  "trust_domain": %s,\n' "$(json_str "$TRUST_DOMAIN")"
+  printf '  "ca_cert": %s,\n' "$(json_str "$PKI/ca.pem")"
+  printf '  "ca_key": %s,\n' "$(json_str "$PKI/ca.key")"
+  printf '  "nodes": [\n'
+  n=0
+  for id in "${NODE_IDS[@]}"; do
+    n=$((n + 1))
+    nd=$(node_dir "$id")
+    printf '    {"id": %s, "jurisdiction": %s, "role": "member",\n' \
+      "$(json_str "$id")" "$(json_str "${JURISDICTION[$id]}")"
+    printf '     "peer_address": %s, "admin_socket": %s,\n' \
+      "$(json_str "127.0.0.1:${PORT[$id]}")" "$(json_str "$(socket_of "$id")")"
+    printf '     "config": %s,\n' "$(json_str "$(config_of "$id")")"
+    printf '     "cert": %s, "key": %s,\n' "$(json_str "$PKI/$id.pem")" "$(json_str "$PKI/$id.key")"
+    printf '     "data_dir": %s, "log": %s}' "$(json_str "$nd/data")" "$(json_str "$(log_of "$id")")"
+    ((n < ${#NODE_IDS[@]})) && printf ','
+    printf '\n'
+  done
+  printf '  ]\n}\n'
+} >"$dir/federation.json"
+
+# ---------------------------------------------------------------------------
+# Start
+
+show_log_tail() {
+  local id=$1 f
+  for f in "$(node_dir "$id")/stderr.log" "$(log_of "$id")"; do
+    [[ -s $f ]] || continue
+    echo "---- last lines of $f" >&2
+    tail -n 20 "$f" >&2
+  done
+}
+
+log "== starting nodes"
+for id in "${NODE_IDS[@]}"; do
+  # setsid: a node of --keep survives the terminal; Ctrl-C reaches the
+  # script, whose trap stops the nodes.
+  setsid "$BIN/ifed-node" --config "$(config_of "$id")" \
+    </dev/null >"$(node_dir "$id")/stderr.log" 2>&1 &
+  pid=$!
+  STARTED+=("$pid")
+  echo "$pid" >"$RUN/$id.pid"
+  log "  $id  pid $pid  peer 127.0.0.1:${PORT[$id]}  admin $(socket_of "$id")"
+done
+
+for k in "${!NODE_IDS[@]}"; do
+  id=${NODE_IDS[$k]}
+  pid=${STARTED[$k]}
+  deadline=$((SECONDS + STARTUP_TIMEOUT))
+  until timeout 10 "$BIN/ifedctl" --socket "$(socket_of "$id")" stats >/dev/null 2>&1; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      show_log_tail "$id"
+      die "node $id exited during startup"
+    fi
+    if ((SECONDS >= deadline)); then
+      show_log_tail "$id"
+      die "node $id did not answer on $(socket_of "$id") within ${STARTUP_TIMEOUT}s"
+    fi
+    sleep 0.2
+  done
+done
+log "  all nodes answer"
+# From here on, --keep leaves the nodes running even when a later step fails
+# (an interrupt still stops them).
+((keep)) && LEAVE_RUNNING=1
+
+# ---------------------------------------------------------------------------
+# Data
+
+DATA=$dir/data
+log "== synthetic indicators ($count per node, seed $seed)"
+nodes_arg=""
+for id in "${NODE_IDS[@]}"; do
+  nodes_arg+="${nodes_arg:+,}$id:${JURISDICTION[$id]}"
+done
+"$BIN/ifed-synth" --out "$DATA" --nodes "$nodes_arg" --count "$count" --seed "$seed" \
+  | sed 's/^/  /'
+
+log "== ingest"
+for id in "${NODE_IDS[@]}"; do
+  out=$("$BIN/ifedctl" --socket "$(socket_of "$id")" ingest "$DATA/$id.csv" 2>&1) || {
+    printf '%s\n' "$out" | head -n 20 >&2
+    die "ingest into $id failed"
+  }
+  log "  $id: $out"
+done
+
+# ---------------------------------------------------------------------------
+# Match
+
+RESULTS=$dir/results
+mkdir -p "$RESULTS"
+log "== match (every node asks all its peers about all its indicators)"
+for id in "${NODE_IDS[@]}"; do
+  start=$(date +%s%N)
+  "$BIN/ifedctl" --socket "$(socket_of "$id")" match --all --purpose migrant_smuggling \
+    --hits-only --file "$DATA/$id.csv" >"$RESULTS/$id.tsv" 2>"$RESULTS/$id.err" || {
+    head -n 20 "$RESULTS/$id.err" >&2
+    die "match from $id failed"
+  }
+  ms=$((($(date +%s%N) - start) / 1000000))
+  hits=$(awk -F'\t' '$5 == "HIT"' "$RESULTS/$id.tsv" | wc -l)
+  log "  $id: $(($(wc -l <"$DATA/$id.csv") - 1)) indicators x $((${#NODE_IDS[@]} - 1)) peers, $hits hits, ${ms} ms"
+done
+
+# Hits as "querier<TAB>type<TAB>canonical<TAB>holder<TAB>reference".
+for id in "${NODE_IDS[@]}"; do
+  awk -F'\t' -v q="$id" 'BEGIN {OFS = "\t"} $5 == "HIT" {print q, tolower($3), $2, $4, $6}' \
+    "$RESULTS/$id.tsv"
+done | sort -t $'\t' -k1,1 -k2,2 -k3,3 -k4,4 >"$RESULTS/hits.tsv"
+
+log ""
+log "Cross-border hits (the querying node learns that a peer holds the same indicator):"
+log ""
+awk -F'\t' '
+  BEGIN { h[1] = "QUERYING"; h[2] = "TYPE"; h[3] = "CANONICAL VALUE"; h[4] = "HELD BY"; h[5] = "REFERENCE" }
+  { for (i = 1; i <= 5; i++) { row[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } }
+  END {
+    for (i = 1; i <= 5; i++) if (length(h[i]) > w[i]) w[i] = length(h[i])
+    fmt = "  %-" w[1] "s  %-" w[2] "s  %-" w[3] "s  %-" w[4] "s  %s\n"
+    printf fmt, h[1], h[2], h[3], h[4], h[5]
+    for (r = 1; r <= NR; r++) printf fmt, row[r, 1], row[r, 2], row[r, 3], row[r, 4], row[r, 5]
+    if (NR == 0) print "  (no hits)"
+  }' "$RESULTS/hits.tsv"
+log ""
+
+# ---------------------------------------------------------------------------
+# Check against the planted overlaps
+
+# Every holder of a planted identifier finds it at every other holder.
+awk -F, 'NR > 1 {
+    n = split($3, h, ";")
+    for (i = 1; i <= n; i++) for (j = 1; j <= n; j++) if (i != j)
+      print h[i] "\t" tolower($1) "\t" $2 "\t" h[j]
+  }' "$DATA/planted.csv" | sort -u >"$RESULTS/expected.tsv"
+cut -f1-4 "$RESULTS/hits.tsv" | sort -u >"$RESULTS/actual.tsv"
+
+planted=$(($(wc -l <"$DATA/planted.csv") - 1))
+expected=$(wc -l <"$RESULTS/expected.tsv")
+if ! cmp -s "$RESULTS/expected.tsv" "$RESULTS/actual.tsv"; then
+  echo "$PROG: FAIL: the hits differ from the planted overlaps" >&2
+  echo "  ('-' planted but not found, '+' found but not planted; querier, type, canonical, holder)" >&2
+  diff "$RESULTS/expected.tsv" "$RESULTS/actual.tsv" | grep '^[<>]' \
+    | sed 's/^</  -/; s/^>/  +/' | head -n 50 >&2 || true
+  exit 1
+fi
+dups=$(($(wc -l <"$RESULTS/hits.tsv") - expected))
+((dups == 0)) || log "note: $dups duplicate hit line(s) (same querier, value and holder)"
+log "OK: all $planted planted identifiers found by each holder at every other holder ($expected hits), and nothing else."
+
+# ---------------------------------------------------------------------------
+# Keep or stop
+
+if ((keep)); then
+  log ""
+  log "The nodes keep running (--keep). Layout: $dir/federation.json"
+  for id in "${NODE_IDS[@]}"; do
+    log "  $id: $BIN/ifedctl --socket $(socket_of "$id") stats"
+  done
+  first=${NODE_IDS[0]}
+  log "Examples:"
+  log "  $BIN/ifedctl --socket $(socket_of "$first") normalize --type phone --region DE \"0151 23456789\""
+  log "  $BIN/ifedctl --socket $(socket_of "$first") match --all --type phone --region DE \"0151 23456789\""
+  log "Logs: $dir/nodes/<id>/node.log. Stop them with: $PROG --stop --dir $dir"
+fi
