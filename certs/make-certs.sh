@@ -4,7 +4,9 @@
 #
 #   make-certs.sh ca   OUTDIR TRUST_DOMAIN [--days N] [--name CN] [--force]
 #   make-certs.sh node OUTDIR TRUST_DOMAIN NODE_ID [--days N] [--ca-dir DIR] [--force]
+#                      [--not-before DATE] [--not-after DATE]
 #   make-certs.sh crl  OUTDIR [--days N] [--revoke CERT.pem ...]
+#                      [--last-update DATE] [--next-update DATE]
 #
 # Keys are EC P-256, written 0600 (umask 077) and never overwritten without
 # --force. Node certificates carry exactly one URI SAN,
@@ -24,9 +26,13 @@ usage:
       Create OUTDIR/NODE_ID.pem and OUTDIR/NODE_ID.key, signed by the CA in
       DIR (default OUTDIR). SAN URI spiffe://TRUST_DOMAIN/node/NODE_ID,
       DNS:localhost, IP:127.0.0.1; serverAuth+clientAuth. Default 365 days.
+      --not-before/--not-after DATE set the validity window explicitly
+      (DATE: YYYYMMDDHHMMSSZ, UTC), e.g. to test expired or future certs.
   $PROG crl  OUTDIR [--days N] [--revoke CERT.pem ...]
       Revoke the given certificates (if any) with the CA in OUTDIR and write
       OUTDIR/crl/ca.crl.pem (index db in OUTDIR/ca-db/). Default 30 days.
+      --last-update/--next-update DATE (YYYYMMDDHHMMSSZ, UTC) set the CRL's
+      validity window explicitly, e.g. to test a CRL past its nextUpdate.
 
 NODE_ID: [a-z0-9][a-z0-9-]{0,62}. TRUST_DOMAIN: lower-case DNS-like name
 ([a-z0-9._-], starts and ends with a letter or digit, at most 255 chars).
@@ -62,6 +68,8 @@ valid_trust_domain() {
 }
 
 valid_days() { [[ $1 =~ ^[1-9][0-9]{0,4}$ ]]; }
+
+valid_date() { [[ $1 =~ ^[0-9]{14}Z$ ]]; }
 
 # A positive random 128-bit serial in the form openssl's -set_serial takes.
 random_serial() {
@@ -153,12 +161,14 @@ EOF
 
 cmd_node() {
   (($# >= 3)) || usage_error "node needs OUTDIR TRUST_DOMAIN NODE_ID"
-  local outdir=$1 td=$2 id=$3 days=365 cadir="" force=0
+  local outdir=$1 td=$2 id=$3 days=365 cadir="" force=0 not_before="" not_after=""
   shift 3
   while (($#)); do
     case $1 in
       --days) (($# >= 2)) || usage_error "--days needs a value"; days=$2; shift 2 ;;
       --ca-dir) (($# >= 2)) || usage_error "--ca-dir needs a value"; cadir=$2; shift 2 ;;
+      --not-before) (($# >= 2)) || usage_error "--not-before needs a value"; not_before=$2; shift 2 ;;
+      --not-after) (($# >= 2)) || usage_error "--not-after needs a value"; not_after=$2; shift 2 ;;
       --force) force=1; shift ;;
       *) usage_error "unknown argument for node: $1" ;;
     esac
@@ -166,6 +176,8 @@ cmd_node() {
   valid_trust_domain "$td" || die "invalid trust domain '$td'"
   valid_node_id "$id" || die "invalid node id '$id' (want [a-z0-9][a-z0-9-]{0,62})"
   valid_days "$days" || die "invalid --days '$days'"
+  [[ -z $not_before ]] || valid_date "$not_before" || die "invalid --not-before '$not_before' (want YYYYMMDDHHMMSSZ)"
+  [[ -z $not_after ]] || valid_date "$not_after" || die "invalid --not-after '$not_after' (want YYYYMMDDHHMMSSZ)"
 
   outdir=$(make_outdir "$outdir")
   [[ -n $cadir ]] || cadir=$outdir
@@ -198,12 +210,34 @@ EOF
   new_key "$key"
   openssl req -new -config "$work/ext.cnf" -key "$key" -sha256 -out "$work/req.csr" 2>/dev/null \
     || die "openssl req (CSR) failed"
-  openssl x509 -req -in "$work/req.csr" -CA "$cacert" -CAkey "$cakey" \
-    -set_serial "$(random_serial)" -days "$days" -sha256 \
-    -extfile "$work/ext.cnf" -extensions leaf -out "$work/cert.pem" 2>"$work/err" \
-    || die "openssl x509 (sign) failed: $(cat "$work/err")"
-  openssl verify -CAfile "$cacert" -purpose sslserver "$work/cert.pem" >/dev/null 2>&1 \
-    || die "the new certificate does not verify against $cacert"
+  local -a check_time=()
+  if [[ -z $not_before && -z $not_after ]]; then
+    openssl x509 -req -in "$work/req.csr" -CA "$cacert" -CAkey "$cakey" \
+      -set_serial "$(random_serial)" -days "$days" -sha256 \
+      -extfile "$work/ext.cnf" -extensions leaf -out "$work/cert.pem" 2>"$work/err" \
+      || die "openssl x509 (sign) failed: $(cat "$work/err")"
+  else
+    # An explicit validity window needs 'openssl ca' (x509 -req has no
+    # start date in OpenSSL 3.0); a throwaway database, not the CRL one.
+    [[ -n $not_before ]] || not_before=$(date -u +%Y%m%d%H%M%SZ)
+    local nb=$not_before
+    [[ -n $not_after ]] || not_after=$(date -u -d \
+      "${nb:0:4}-${nb:4:2}-${nb:6:2} ${nb:8:2}:${nb:10:2}:${nb:12:2} UTC + $days days" +%Y%m%d%H%M%SZ)
+    : >"$work/index.txt"
+    openssl rand -hex 16 | sed 's/^./1/' >"$work/serial"
+    printf '%s\n' "[ca]" "default_ca = tmp_ca" "[tmp_ca]" \
+      "database = $work/index.txt" "new_certs_dir = $work" "serial = $work/serial" \
+      "certificate = $cacert" "private_key = $cakey" "default_md = sha256" \
+      "policy = any" "unique_subject = no" "email_in_dn = no" \
+      "[any]" "organizationName = optional" "commonName = supplied" >"$work/ca.cnf"
+    openssl ca -config "$work/ca.cnf" -batch -notext -in "$work/req.csr" \
+      -startdate "$not_before" -enddate "$not_after" \
+      -extfile "$work/ext.cnf" -extensions leaf -out "$work/cert.pem" 2>"$work/err" \
+      || die "openssl ca (sign) failed: $(cat "$work/err")"
+    check_time=(-no_check_time)
+  fi
+  openssl verify -CAfile "$cacert" "${check_time[@]}" -purpose sslserver "$work/cert.pem" \
+    >/dev/null 2>&1 || die "the new certificate does not verify against $cacert"
   chmod 644 "$work/cert.pem"
   mv -f "$work/cert.pem" "$cert"
   echo "node certificate: $cert (spiffe://$td/node/$id)"
@@ -212,12 +246,14 @@ EOF
 
 cmd_crl() {
   (($# >= 1)) || usage_error "crl needs OUTDIR"
-  local outdir=$1 days=30
-  local -a revoke=()
+  local outdir=$1 days=30 last_update="" next_update=""
+  local -a revoke=() window=()
   shift
   while (($#)); do
     case $1 in
       --days) (($# >= 2)) || usage_error "--days needs a value"; days=$2; shift 2 ;;
+      --last-update) (($# >= 2)) || usage_error "--last-update needs a value"; last_update=$2; shift 2 ;;
+      --next-update) (($# >= 2)) || usage_error "--next-update needs a value"; next_update=$2; shift 2 ;;
       --revoke)
         (($# >= 2)) || usage_error "--revoke needs at least one certificate"
         shift
@@ -227,6 +263,14 @@ cmd_crl() {
     esac
   done
   valid_days "$days" || die "invalid --days '$days'"
+  if [[ -n $last_update ]]; then
+    valid_date "$last_update" || die "invalid --last-update '$last_update' (want YYYYMMDDHHMMSSZ)"
+    window+=(-crl_lastupdate "$last_update")
+  fi
+  if [[ -n $next_update ]]; then
+    valid_date "$next_update" || die "invalid --next-update '$next_update' (want YYYYMMDDHHMMSSZ)"
+    window+=(-crl_nextupdate "$next_update")
+  fi
   [[ -d $outdir ]] || die "directory $outdir does not exist"
   outdir=$(cd -- "$outdir" && pwd -P)
   local cacert=$outdir/ca.pem cakey=$outdir/ca.key
@@ -272,7 +316,7 @@ EOF
   done
 
   local crl=$outdir/crl/ca.crl.pem
-  openssl ca -config "$db/openssl.cnf" -gencrl -out "$crl.tmp" -batch 2>"$db/err" \
+  openssl ca -config "$db/openssl.cnf" -gencrl "${window[@]}" -out "$crl.tmp" -batch 2>"$db/err" \
     || { rm -f "$crl.tmp"; die "openssl ca -gencrl failed: $(cat "$db/err")"; }
   rm -f "$db/err"
   chmod 644 "$crl.tmp"

@@ -19,7 +19,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libspdlog-dev libyaml-cpp-dev
-  libphonenumber-dev libicu-dev libssl-dev
+  libphonenumber-dev libicu-dev libssl-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl iproute2
 )

@@ -281,10 +281,12 @@ pick_port() {
   die "no free port found in 20000-60000"
 }
 
-declare -A PORT=()
+declare -A PORT=() METRICS_PORT=()
 for id in "${NODE_IDS[@]}"; do
   PORT[$id]=$(pick_port)
   USED_PORTS[${PORT[$id]}]=1
+  METRICS_PORT[$id]=$(pick_port)  # Prometheus /metrics (plain HTTP, loopback).
+  USED_PORTS[${METRICS_PORT[$id]}]=1
 done
 
 # ---------------------------------------------------------------------------
@@ -327,6 +329,7 @@ for id in "${NODE_IDS[@]}"; do
     echo "unit: \"${JURISDICTION[$id]} demo unit\""
     echo "log_file: \"$(log_of "$id")\""
     echo "log_level: info"
+    echo "metrics_listen: \"127.0.0.1:${METRICS_PORT[$id]}\""
   } >"$(config_of "$id")"
   for peer in "${NODE_IDS[@]}"; do
     [[ $peer == "$id" ]] && continue
@@ -337,6 +340,8 @@ partners:
     types: [phone, handle, url, email]
     disclosure: hit_with_reference
     max_tlp: amber
+    purposes: [migrant_smuggling]
+    legal_basis: "ifed demo: synthetic data only"
 EOF
   done
 done
@@ -363,6 +368,7 @@ json_str() {
       "$(json_str "$id")" "$(json_str "${JURISDICTION[$id]}")"
     printf '     "peer_address": %s, "admin_socket": %s,\n' \
       "$(json_str "127.0.0.1:${PORT[$id]}")" "$(json_str "$(socket_of "$id")")"
+    printf '     "metrics_address": %s,\n' "$(json_str "127.0.0.1:${METRICS_PORT[$id]}")"
     printf '     "config": %s,\n' "$(json_str "$(config_of "$id")")"
     printf '     "cert": %s, "key": %s,\n' "$(json_str "$PKI/$id.pem")" "$(json_str "$PKI/$id.key")"
     printf '     "data_dir": %s, "log": %s}' "$(json_str "$nd/data")" "$(json_str "$(log_of "$id")")"

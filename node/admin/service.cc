@@ -3,11 +3,13 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <future>
 #include <map>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace ifed::admin {
 namespace {
@@ -29,8 +31,8 @@ normalize::Options NormOptions(const std::string& region) {
 }
 
 void AddError(ifed::v1::IngestResponse* r, uint32_t line, const char* field,
-              absl::string_view reason) {
-  if (r->errors_size() >= kMaxReportedErrors) return;
+              absl::string_view reason, int max_errors = kMaxReportedErrors) {
+  if (r->errors_size() >= max_errors) return;
   auto* e = r->add_errors();
   e->set_line(line);
   e->set_field(field);
@@ -39,7 +41,7 @@ void AddError(ifed::v1::IngestResponse* r, uint32_t line, const char* field,
 
 }  // namespace
 
-grpc::Status AdminService::Ingest(grpc::ServerContext*,
+grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
                                   grpc::ServerReader<ifed::v1::IngestChunk>* reader,
                                   ifed::v1::IngestResponse* response) {
   const int64_t now = d_.now();
@@ -48,8 +50,22 @@ grpc::Status AdminService::Ingest(grpc::ServerContext*,
   std::vector<store::IngestItem> items;
   size_t rows = 0;
   size_t failed = 0;
+  size_t warned = 0;  // of `failed`: on the warning list.
+  size_t dry_records = 0;
+  // Options of the whole ingest, from the first chunk (issue 11).
+  bool first_chunk = true, dry_run = false, skip_invalid = false;
+  int max_errors = kMaxReportedErrors;
+  auto add_error = [&](uint32_t line, const char* field, absl::string_view reason) {
+    AddError(response, line, field, reason, max_errors);
+  };
   ifed::v1::IngestChunk chunk;
   while (reader->Read(&chunk)) {
+    if (first_chunk) {
+      first_chunk = false;
+      dry_run = chunk.dry_run();
+      skip_invalid = chunk.skip_invalid();
+      if (chunk.max_errors() > 0) max_errors = static_cast<int>(std::min(chunk.max_errors(), 100000u));
+    }
     for (const ifed::v1::IngestRow& row : chunk.rows()) {
       if (++rows > kMaxIngestRows) {
         return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -58,14 +74,17 @@ grpc::Status AdminService::Ingest(grpc::ServerContext*,
       const auto type = static_cast<IndicatorType>(row.type());
       bool row_ok = true;
       if (row.type() == ifed::v1::INDICATOR_TYPE_UNSPECIFIED) {
-        AddError(response, row.line(), "type", "unknown indicator type"), row_ok = false;
+        add_error(row.line(), "type", "unknown indicator type"), row_ok = false;
       }
       if (row.tlp() == ifed::v1::TLP_UNSPECIFIED) {
-        AddError(response, row.line(), "tlp", "TLP label is required"), row_ok = false;
+        add_error(row.line(), "tlp", "TLP label is required"), row_ok = false;
       }
       if (row.case_ref().empty() || row.case_ref().size() > 256) {
-        AddError(response, row.line(), "case_ref", "case reference is required (max 256)"),
+        add_error(row.line(), "case_ref", "case reference is required (max 256)"),
             row_ok = false;
+      }
+      if (row.expires() < 0 || (row.expires() > 0 && row.expires() <= now)) {
+        add_error(row.line(), "expires", "expiry is not in the future"), row_ok = false;
       }
       if (!row_ok) {
         ++failed;
@@ -73,43 +92,89 @@ grpc::Status AdminService::Ingest(grpc::ServerContext*,
       }
       auto canon = d_.normalizer->Normalize(type, row.value(), NormOptions(row.region()));
       if (!canon.ok()) {
-        AddError(response, row.line(), "value", canon.status().message());
+        add_error(row.line(), "value", canon.status().message());
         ++failed;
         continue;
       }
-      if (failed > 0) continue;  // nothing will be stored: only validate.
-      auto pseudonym = d_.keys->Pseudonymize(epoch, canon->type, canon->value);
-      store::IngestItem item;
-      item.record.set_record_id(RandomId());
-      if (!pseudonym.ok() || item.record.record_id().empty()) {
-        return grpc::Status(grpc::StatusCode::INTERNAL, "pseudonymisation failed");
+      if (const std::string* warning = canon->AnyWarning()) {
+        add_error(row.line(), "value",
+                 absl::StrCat("on the normalisation warning list: ", *warning));
+        ++failed;
+        ++warned;
+        continue;
       }
-      auto sealed = d_.sealer->Seal(canon->value, item.record.record_id());
-      if (!sealed.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "sealing failed");
-      item.sealed_value = std::move(*sealed);
-      ifed::v1::Record& rec = item.record;
-      rec.set_type(static_cast<ifed::v1::IndicatorType>(canon->type));
-      rec.set_pseudonym(std::string(pseudonym->begin(), pseudonym->end()));
-      rec.set_epoch(epoch);
-      rec.set_case_ref(row.case_ref());
-      rec.set_tlp(row.tlp());
-      rec.set_crime_area(row.crime_area());
-      rec.set_unit(d_.unit);
-      rec.set_first_seen(now);
-      rec.set_last_seen(now);
-      rec.set_expires(expires);
-      items.push_back(std::move(item));
+      if (dry_run) {  // count only: a dry run holds no records.
+        dry_records += 1 + canon->derived.size();
+        continue;
+      }
+      if (failed > 0 && !skip_invalid) continue;  // nothing will be stored: only validate.
+      // The value and every indicator it names (a profile URL's handle, a
+      // wa.me link's phone) become records of the same case.
+      std::vector<const normalize::Canonical*> forms = {&*canon};
+      for (const normalize::Canonical& d : canon->derived) forms.push_back(&d);
+      for (const normalize::Canonical* form : forms) {
+        auto pseudonym = d_.keys->Pseudonymize(epoch, form->type, form->value);
+        store::IngestItem item;
+        item.record.set_record_id(RandomId());
+        if (!pseudonym.ok() || item.record.record_id().empty()) {
+          return grpc::Status(grpc::StatusCode::INTERNAL, "pseudonymisation failed");
+        }
+        auto sealed = d_.sealer->Seal(form->value, item.record.record_id());
+        if (!sealed.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "sealing failed");
+        item.sealed_value = std::move(*sealed);
+        ifed::v1::Record& rec = item.record;
+        rec.set_type(static_cast<ifed::v1::IndicatorType>(form->type));
+        rec.set_pseudonym(std::string(pseudonym->begin(), pseudonym->end()));
+        rec.set_epoch(epoch);
+        rec.set_case_ref(row.case_ref());
+        rec.set_tlp(row.tlp());
+        rec.set_crime_area(row.crime_area());
+        rec.set_unit(d_.unit);
+        rec.set_first_seen(now);
+        rec.set_last_seen(now);
+        rec.set_expires(row.expires() > 0 ? row.expires() : expires);
+        rec.set_canon_version(normalize::kCanonicalVersion);
+        items.push_back(std::move(item));
+      }
     }
   }
-  if (failed > 0) {
+  // Audit: counts only, never a value or a case reference.
+  auto ingest_event = [&](const store::IngestResult& r) {
+    audit::Event e;
+    e.action = "ingest";
+    e.actor = LocalActor(ctx);
+    e.outcome = failed == 0 ? "ok" : skip_invalid ? "partial" : "refused";
+    e.Set("rows", static_cast<int64_t>(rows)).Set("invalid", static_cast<int64_t>(failed))
+        .Set("records", static_cast<int64_t>(items.size()))
+        .Set("stored", static_cast<int64_t>(r.stored)).Set("updated", static_cast<int64_t>(r.updated))
+        .Set("epoch", static_cast<int64_t>(epoch));
+    return e;
+  };
+  // A stream that ends by cancellation (client gone) is not a complete ingest.
+  if (ctx->IsCancelled()) {
+    return grpc::Status(grpc::StatusCode::CANCELLED, "ingest cancelled; nothing stored");
+  }
+  response->set_rows(rows);
+  response->set_refused_invalid(failed - warned);
+  response->set_refused_warning(warned);
+  if (dry_run) {  // validated and counted; nothing stored, nothing to audit.
+    response->set_records(dry_records);
+    return grpc::Status::OK;
+  }
+  if (failed > 0 && !skip_invalid) {
     spdlog::warn("ingest refused: {} of {} rows invalid, nothing stored", failed, rows);
+    if (d_.audit != nullptr && !d_.audit->Append(ingest_event({})).ok()) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
+    }
     return grpc::Status::OK;  // errors are in the response.
   }
-  auto result = d_.store->Ingest(items);
+  auto result = d_.audit != nullptr ? d_.audit->Ingest(items, ingest_event)
+                                    : d_.store->Ingest(items);
   if (!result.ok()) {
     spdlog::error("ingest failed: {}", std::string(result.status().message()));
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "store write failed; nothing stored");
   }
+  response->set_records(items.size());
   response->set_stored(result->stored);
   response->set_updated(result->updated);
   spdlog::info("ingest: {} rows, {} stored, {} updated", rows, result->stored, result->updated);
@@ -122,14 +187,23 @@ grpc::Status AdminService::Normalize(grpc::ServerContext*,
   if (request->values_size() > static_cast<int>(kMaxMatchItems)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "too many values");
   }
+  response->set_canon_version(normalize::kCanonicalVersion);
+  normalize::Options options = NormOptions(request->region());
+  options.platform = request->platform();
   for (const std::string& v : request->values()) {
     auto* r = response->add_results();
-    auto c = d_.normalizer->Normalize(static_cast<IndicatorType>(request->type()), v,
-                                      NormOptions(request->region()));
+    auto c = d_.normalizer->Normalize(static_cast<IndicatorType>(request->type()), v, options);
     if (c.ok()) {
       r->set_ok(true);
       r->set_type(static_cast<ifed::v1::IndicatorType>(c->type));
       r->set_canonical(c->value);
+      if (const std::string* w = c->AnyWarning()) r->set_warning(*w);
+      for (const normalize::Canonical& d : c->derived) {
+        auto* out = r->add_derived();
+        out->set_type(static_cast<ifed::v1::IndicatorType>(d.type));
+        out->set_canonical(d.value);
+        out->set_warning(d.warning);
+      }
     } else {
       r->set_error(std::string(c.status().message()));
     }
@@ -137,7 +211,7 @@ grpc::Status AdminService::Normalize(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AdminService::Match(grpc::ServerContext*, const ifed::v1::LocalMatchRequest* request,
+grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::LocalMatchRequest* request,
                                  ifed::v1::LocalMatchResponse* response) {
   if (request->items_size() == 0 || request->items_size() > static_cast<int>(kMaxMatchItems)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -158,6 +232,14 @@ grpc::Status AdminService::Match(grpc::ServerContext*, const ifed::v1::LocalMatc
   if (peers.empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no peer to ask");
   }
+  // Peers asked with the OPRF scheme (issue 7) go their own way (oprf_rpc.cc).
+  std::vector<std::string> oprf_peers;
+  for (const std::string& p : peers) {
+    if (UsesOprf(p)) oprf_peers.push_back(p);
+  }
+  std::erase_if(peers, [&](const std::string& p) {
+    return std::find(oprf_peers.begin(), oprf_peers.end(), p) != oprf_peers.end();
+  });
   const std::string request_id = RandomId();
   response->set_request_id(request_id);
   ifed::v1::MatchRequest wire;
@@ -179,6 +261,10 @@ grpc::Status AdminService::Match(grpc::ServerContext*, const ifed::v1::LocalMatc
       out->set_error(std::string(c.status().message()));
       continue;
     }
+    if (const std::string* w = c->AnyWarning()) {  // never asked: false hits.
+      out->set_error(absl::StrCat("on the normalisation warning list: ", *w));
+      continue;
+    }
     auto p = d_.keys->Pseudonymize(wire.epoch(), c->type, c->value);
     if (!p.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "pseudonymisation failed");
     out->set_ok(true);
@@ -193,11 +279,46 @@ grpc::Status AdminService::Match(grpc::ServerContext*, const ifed::v1::LocalMatc
     order[static_cast<int>(c->type)].push_back(i);
   }
   if (wire.batches_size() == 0) return grpc::Status::OK;  // every item failed.
+  if (!oprf_peers.empty()) {
+    MatchOprf(request_id, wire.purpose(), oprf_peers, request->resolve(), response);
+    if (peers.empty()) return grpc::Status::OK;
+  }
   // Items in wire order: batches as added, each in insertion order.
   std::vector<int> wire_order;
   for (const auto& b : wire.batches()) {
     const auto& idx = order[b.type()];
     wire_order.insert(wire_order.end(), idx.begin(), idx.end());
+  }
+  // Outbound policy: nothing leaves for a peer our own policy does not allow
+  // (purpose, types) in the outbound direction; one snapshot for all peers.
+  if (d_.policy != nullptr) {
+    auto policy = d_.policy->Get();
+    policy::Query q{.direction = policy::Direction::kOutbound,
+                    .purpose = wire.purpose(),
+                    .now = d_.now()};
+    for (const auto& b : wire.batches()) q.types.push_back(b.type());
+    std::vector<std::string> allowed, refusals;
+    for (const std::string& peer : peers) {
+      q.partner = peer;
+      policy::Decision d = policy->Decide(q);
+      if (d.status.ok()) {
+        allowed.push_back(peer);
+        continue;
+      }
+      auto* e = response->add_peer_errors();
+      e->set_peer(peer);
+      e->set_code(static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
+      e->set_message(absl::StrCat("not sent: our policy ", policy->version(), ": ", d.reason));
+      refusals.push_back(absl::StrCat(peer, ": ", d.reason));
+      spdlog::warn("match {} to {} refused by outbound policy {}: {}", request_id, peer,
+                   policy->version(), d.reason);
+    }
+    if (allowed.empty()) {
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          absl::StrCat("refused by our own policy ", policy->version(),
+                                       ", nothing was sent: ", absl::StrJoin(refusals, "; ")));
+    }
+    peers = std::move(allowed);
   }
   std::vector<std::future<absl::StatusOr<ifed::v1::MatchResponse>>> calls;
   for (const std::string& peer : peers) {
@@ -209,6 +330,12 @@ grpc::Status AdminService::Match(grpc::ServerContext*, const ifed::v1::LocalMatc
     auto answer = calls[k].get();
     if (answer.ok() && answer->results_size() != static_cast<int>(wire_order.size())) {
       answer = absl::DataLossError("peer answered a different number of items");
+    }
+    if (d_.audit != nullptr) {  // verify the receipt, keep it; durable before we show anything.
+      if (absl::Status a = AuditOutbound(ctx, peers[k], wire, &answer); !a.ok()) {
+        spdlog::error("match {}: audit failed: {}", request_id, std::string(a.message()));
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
+      }
     }
     if (!answer.ok()) {
       auto* e = response->add_peer_errors();
@@ -224,6 +351,7 @@ grpc::Status AdminService::Match(grpc::ServerContext*, const ifed::v1::LocalMatc
       const auto& r = answer->results(static_cast<int>(j));
       auto* pr = response->mutable_items(wire_order[j])->add_peers();
       pr->set_peer(peers[k]);
+      pr->set_scheme("keyed");
       pr->set_verdict(r.verdict());
       pr->set_reference(r.reference());
       pr->set_contact(r.contact());

@@ -7,11 +7,14 @@
 #include <functional>
 #include <string>
 
+#include "node/audit/audit_log.h"
 #include "node/common/counters.h"
 #include "node/crypto/keyed.h"
 #include "node/crypto/sealer.h"
+#include "node/federation/oprf_service.h"
 #include "node/federation/peer_client.h"
 #include "node/normalize/normalizer.h"
+#include "node/policy/policy.h"
 #include "node/store/store.h"
 #include "proto/admin.grpc.pb.h"
 
@@ -30,7 +33,27 @@ struct AdminDeps {
   Counters* counters = nullptr;
   std::function<int64_t()> now;  // unix seconds.
   int64_t started = 0;
+  // Sharing policy: outbound checks in Match, explain and diff (policy_rpc.cc).
+  const policy::PolicyHolder* policy = nullptr;
+  // Re-reads the policy directory (Node::ReloadPolicy); a bad set keeps the old one.
+  std::function<absl::Status()> reload_policy;
+  // Audit (issue 5): ingests and outbound matches are audited; receipts of
+  // peers' answers are verified against the federation CA. Null: no audit.
+  audit::AuditLog* audit = nullptr;
+  std::string federation;  // SPIFFE trust domain of the peers.
+  std::string ca_cert;     // PEM bundle of the federation CA(s).
+  // OPRF scheme (issue 7): pinned keys and partners' filters (data_dir/oprf);
+  // null = no OPRF peers. `oprf_peers`: asked with OPRF when no outbound
+  // policy rule selects the scheme (config oprf_peers).
+  federation::OprfQuerier* oprf = nullptr;
+  std::vector<std::string> oprf_peers;
+  // Peers (issue 11, peers_rpc.cc): the TLS files in force, for health checks.
+  std::function<federation::TlsFiles()> tls_files;
 };
+
+// The local caller of an admin call, for audit: "local:<gRPC peer>" (a unix
+// socket peer; uid not yet available, see audit_rpc.cc).
+std::string LocalActor(grpc::ServerContext* ctx);
 
 class AdminService final : public ifed::v1::Admin::Service {
  public:
@@ -45,8 +68,39 @@ class AdminService final : public ifed::v1::Admin::Service {
                      ifed::v1::LocalMatchResponse* response) override;
   grpc::Status Stats(grpc::ServerContext* ctx, const ifed::v1::StatsRequest* request,
                      ifed::v1::StatsResponse* response) override;
+  // policy_rpc.cc
+  grpc::Status PolicyReload(grpc::ServerContext* ctx, const ifed::v1::PolicyReloadRequest* request,
+                            ifed::v1::PolicyReloadResponse* response) override;
+  grpc::Status PolicyExplain(grpc::ServerContext* ctx,
+                             const ifed::v1::PolicyExplainRequest* request,
+                             ifed::v1::PolicyExplainResponse* response) override;
+  grpc::Status PolicyDiff(grpc::ServerContext* ctx, const ifed::v1::PolicyDiffRequest* request,
+                          ifed::v1::PolicyDiffResponse* response) override;
+  // audit_rpc.cc
+  // oprf_rpc.cc
+  grpc::Status FiltersSync(grpc::ServerContext* ctx, const ifed::v1::FiltersSyncRequest* request,
+                           ifed::v1::FiltersSyncResponse* response) override;
+  grpc::Status AuditExport(grpc::ServerContext* ctx, const ifed::v1::AuditExportRequest* request,
+                           grpc::ServerWriter<ifed::v1::AuditLine>* writer) override;
+  // peers_rpc.cc (issue 11)
+  grpc::Status Peers(grpc::ServerContext* ctx, const ifed::v1::PeersRequest* request,
+                     ifed::v1::PeersResponse* response) override;
 
  private:
+  // Verifies the peer's receipt (a bad one turns `answer` into an error) and
+  // appends the match.out event with it (audit_rpc.cc).
+  absl::Status AuditOutbound(grpc::ServerContext* ctx, const std::string& peer,
+                             const ifed::v1::MatchRequest& wire,
+                             absl::StatusOr<ifed::v1::MatchResponse>* answer);
+  // OPRF scheme (oprf_rpc.cc): whether `peer` is asked with OPRF; one peer's
+  // key check and filter download; the OPRF part of Match for the items
+  // already normalised in `response` (results appended per item, errors to
+  // peer_errors).
+  bool UsesOprf(const std::string& peer) const;
+  absl::Status SyncFilter(const std::string& peer, ifed::v1::FilterSyncStatus* status);
+  void MatchOprf(const std::string& request_id, ifed::v1::Purpose purpose,
+                 const std::vector<std::string>& peers, bool resolve,
+                 ifed::v1::LocalMatchResponse* response);
   AdminDeps d_;
 };
 

@@ -45,6 +45,12 @@ int IngestCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int NormalizeCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int MatchCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int StatsCommand(const Args& a, ifed::v1::Admin::Stub& stub);
+int PolicyCommand(const Args& a, ifed::v1::Admin::Stub& stub);
+int AuditCommand(const Args& a, ifed::v1::Admin::Stub& stub);
+int PeersCommand(const Args& a, ifed::v1::Admin::Stub& stub);  // issue 11
+int FiltersCommand(const Args& a, ifed::v1::Admin::Stub& stub);  // filters_cmd.cc
+// Whether `audit ...` runs on files alone (no node socket needed).
+bool AuditOffline(const Args& a);
 
 }  // namespace ifed::cli
 

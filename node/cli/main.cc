@@ -12,17 +12,63 @@ constexpr char kUsage[] = R"(usage: ifedctl [--socket PATH] COMMAND [ARGS]
 The socket defaults to $IFED_SOCKET.
 
 commands:
-  ingest FILE.csv
-      Store indicators. CSV header: type,value,case_ref,tlp[,crime_area][,region].
-      A bad row is reported with its line; then nothing is stored.
+  ingest [--format csv|stix|misp] [--dry-run] [--skip-invalid] [--report FILE]
+         [--tlp TLP] [--case-ref REF] [--crime-area A] [--region CC]
+         [--batch-rows N] [--no-progress] FILE|-
+      Store indicators, streaming (FILE - is stdin). CSV header:
+      type,value,case_ref,tlp[,crime_area][,region]; --case-ref and --tlp
+      fill empty cells. stix: a STIX 2.1 bundle; misp: MISP event JSON
+      (see node/ingest/*.h for the mapping); --tlp applies to unmarked
+      objects. Each transaction (at most --batch-rows rows, default 500000)
+      is all or nothing: a bad row is reported with its line or object and
+      nothing of that transaction is stored; --skip-invalid stores the valid
+      rows instead. --dry-run checks everything and stores nothing.
+      --report writes every refused or skipped row/object with its reason
+      (tab-separated). A progress bar (rate, ETA) shows on a terminal.
   normalize --type T [--region CC] [--json] VALUE...
       Print the canonical form of each value (or "error: <reason>").
   match (--peer ID... | --all) [--purpose P] [--hits-only] [--json]
         (--type T [--region CC] VALUE... | --file FILE.csv)
       Ask peers whether they hold the values. One line per value and peer:
-      VALUE  CANONICAL  TYPE  PEER  HIT|NO_HIT  REFERENCE
+      VALUE  CANONICAL  TYPE  PEER  HIT|NO_HIT  REFERENCE  CONTACT  SCHEME
+      SCHEME is keyed or oprf (policy or config oprf_peers). OPRF answers
+      are hit/no-hit from the peer's synced filter; --resolve yes asks the
+      peer for reference/contact of the hits (Resolve).
+  filters sync [--peer ID]... [--json]
+      Fetch OPRF peers' filters into data_dir/oprf, pinning each peer's OPRF
+      public key on first contact; a changed key fails with an alert.
   stats [--json]
       Record counts and query counters of the node.
+  policy check DIR
+      Validate a policy directory offline (no node needed); errors as
+      FILE:LINE: reason, exit 1.
+  policy explain --partner ID --type T --purpose P [--tlp TLP]
+                 [--direction inbound|outbound] [--dir DIR]
+      The decision for such a query, the rule that made it and the file and
+      line of every field (running policy, or DIR offline).
+  policy diff DIR
+      What each partner gains (+) and loses (-) if DIR replaced the running
+      policy. Changes nothing.
+  policy reload
+      Re-read the node's policy directory (as SIGHUP); a bad set keeps the
+      running policy and says why.
+  audit verify [--file EXPORT.jsonl --cert NODE.pem] [--against HELD.jsonl] [--json]
+      Walk the audit chain and its signed checkpoints (the node's, or an
+      export offline); --against checks checkpoints a partner kept (its own
+      export). Names the first bad sequence number and exits 1 on any break.
+  audit export [--since T] [--until T] [--format jsonl] [--out FILE]
+      The audit log with its checkpoints and the node's certificate.
+      T: unix ms or YYYY-MM-DD[THH:MM:SSZ].
+  audit query [--file F] [--peer ID] [--action A] [--outcome O] [--actor X]
+              [--request-id R] [--since T] [--until T]
+      Events that match, as JSON lines.
+  audit reconcile MINE.jsonl THEIRS.jsonl
+      Consultations one side logged and the other lacks or logged
+      differently; exit 1 when they disagree.
+  peers [--json]
+      Each configured peer: gRPC health (checked by the node over mTLS),
+      latency, last answered check since the node started, and the expiry
+      of the certificate the peer presented. Exit 1 if one is not SERVING.
 
 types: phone handle url email iban crypto imei
 )";
@@ -47,13 +93,18 @@ int main(int argc, char** argv) {
       {"normalize", NormalizeCommand},
       {"match", MatchCommand},
       {"stats", StatsCommand},
+      {"policy", PolicyCommand},
+      {"audit", AuditCommand},
+      {"peers", PeersCommand},
+      {"filters", FiltersCommand},
   };
   auto it = kCommands.find(a.command);
   if (it == kCommands.end()) {
     std::cerr << "ifedctl: unknown command '" << a.command << "'\n" << kUsage;
     return 2;
   }
-  if (a.socket.empty()) {
+  if (a.socket.empty() && a.command != "policy" &&
+      !(a.command == "audit" && AuditOffline(a))) {  // policy check/explain --dir: offline.
     std::cerr << "ifedctl: no node socket: give --socket PATH or set IFED_SOCKET\n";
     return 2;
   }

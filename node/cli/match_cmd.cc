@@ -65,6 +65,13 @@ int MatchCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
     std::cerr << "ifedctl: nothing to match\n";
     return 1;
   }
+  if (a.Flag("--resolve")) {  // OPRF peers: ask for reference/contact of hits.
+    if (a.Get("--resolve") != "yes" && a.Get("--resolve") != "no") {
+      std::cerr << "ifedctl: --resolve takes yes or no\n";
+      return 2;
+    }
+    req.set_resolve(a.Get("--resolve") == "yes");
+  }
   grpc::ClientContext ctx;
   ifed::v1::LocalMatchResponse resp;
   grpc::Status s = stub.Match(&ctx, req, &resp);
@@ -97,12 +104,12 @@ int MatchCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
                   << TypeStr(item.type()) << "\",\"peer\":\"" << p.peer()
                   << "\",\"verdict\":\"" << (hit ? "HIT" : "NO_HIT") << "\",\"reference\":\""
                   << JsonEscape(p.reference()) << "\",\"contact\":\"" << JsonEscape(p.contact())
-                  << "\"}";
+                  << "\",\"scheme\":\"" << p.scheme() << "\"}";
         first = false;
       } else {
         std::cout << value << "\t" << item.canonical() << "\t" << TypeStr(item.type()) << "\t"
                   << p.peer() << "\t" << (hit ? "HIT" : "NO_HIT") << "\t" << p.reference()
-                  << (p.contact().empty() ? "" : "\t" + p.contact()) << "\n";
+                  << "\t" << p.contact() << "\t" << p.scheme() << "\n";
       }
     }
   }

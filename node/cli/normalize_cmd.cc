@@ -1,4 +1,12 @@
-// ifedctl normalize
+// ifedctl normalize --type TYPE [--region CC] [--platform NAME] [--json] VALUE...
+//
+// Text output, per value: the canonical form on the first line, then one
+// line per derived indicator, "<type> <canonical>" (for example
+// "handle facebook:somepage" under a profile URL), then "warning: <reason>"
+// when the value is on the normalisation warning list (ingest refuses it,
+// match skips it). A refused value prints "error: <reason>"; the exit code
+// is 1 when any value was refused. --json prints one array of objects with
+// the canonicalisation version.
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -6,8 +14,57 @@
 #include "node/common/logging.h"
 
 namespace ifed::cli {
+namespace {
 
 using ifed::logging::JsonEscape;
+
+// The names of issue 3 on the CLI: "wallet" rather than the enum's
+// CRYPTO_WALLET (the pseudonym domain separator stays "crypto").
+std::string CliTypeName(int type) {
+  if (type == ifed::v1::CRYPTO_WALLET) return "wallet";
+  return TypeStr(type);
+}
+
+void PrintJson(const std::string& input, const ifed::v1::NormalizeResult& r,
+               uint32_t version, bool first) {
+  std::cout << (first ? "" : ",") << "{\"input\":\"" << JsonEscape(input)
+            << "\",\"ok\":" << (r.ok() ? "true" : "false");
+  if (!r.ok()) {
+    std::cout << ",\"error\":\"" << JsonEscape(r.error()) << "\"}";
+    return;
+  }
+  std::cout << ",\"type\":\"" << CliTypeName(r.type()) << "\",\"canonical\":\""
+            << JsonEscape(r.canonical()) << "\",\"canon_version\":" << version
+            << ",\"derived\":[";
+  for (int j = 0; j < r.derived_size(); ++j) {
+    const auto& d = r.derived(j);
+    std::cout << (j ? "," : "") << "{\"type\":\"" << CliTypeName(d.type())
+              << "\",\"canonical\":\"" << JsonEscape(d.canonical()) << "\"";
+    if (!d.warning().empty()) {
+      std::cout << ",\"warning\":\"" << JsonEscape(d.warning()) << "\"";
+    }
+    std::cout << "}";
+  }
+  std::cout << "]";
+  if (!r.warning().empty()) {
+    std::cout << ",\"warning\":\"" << JsonEscape(r.warning()) << "\"";
+  }
+  std::cout << "}";
+}
+
+void PrintText(const ifed::v1::NormalizeResult& r) {
+  if (!r.ok()) {
+    std::cout << "error: " << r.error() << "\n";
+    return;
+  }
+  std::cout << r.canonical() << "\n";
+  for (const auto& d : r.derived()) {
+    std::cout << CliTypeName(d.type()) << " " << d.canonical() << "\n";
+  }
+  if (!r.warning().empty()) std::cout << "warning: " << r.warning() << "\n";
+}
+
+}  // namespace
 
 int NormalizeCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
   ifed::v1::NormalizeRequest req;
@@ -19,6 +76,7 @@ int NormalizeCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
   }
   req.set_type(type);
   req.set_region(a.Get("--region"));
+  req.set_platform(a.Get("--platform"));
   for (const auto& v : a.positional) req.add_values(v);
   grpc::ClientContext ctx;
   ifed::v1::NormalizeResponse resp;
@@ -31,18 +89,9 @@ int NormalizeCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
     const auto& r = resp.results(i);
     if (!r.ok()) rc = 1;
     if (json) {
-      std::cout << (i ? "," : "") << "{\"input\":\"" << JsonEscape(a.positional[i]) << "\",\"ok\":"
-                << (r.ok() ? "true" : "false");
-      if (r.ok()) {
-        std::cout << ",\"type\":\"" << TypeStr(r.type()) << "\",\"canonical\":\""
-                  << JsonEscape(r.canonical()) << "\"}";
-      } else {
-        std::cout << ",\"error\":\"" << JsonEscape(r.error()) << "\"}";
-      }
-    } else if (r.ok()) {
-      std::cout << (r.type() != type ? TypeStr(r.type()) + ":" : "") << r.canonical() << "\n";
+      PrintJson(a.positional[i], r, resp.canon_version(), i == 0);
     } else {
-      std::cout << "error: " << r.error() << "\n";
+      PrintText(r);
     }
   }
   if (json) std::cout << "]\n";

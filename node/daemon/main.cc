@@ -4,8 +4,11 @@
 // sharing policy.
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstring>
 #include <iostream>
 
@@ -22,7 +25,18 @@ int Usage() {
 
 }  // namespace
 
+// Key material and police data must not end up in a core file or be
+// readable through ptrace by another process of the same user.
+bool DisableCoreDumps() {
+  struct rlimit none = {0, 0};
+  return ::setrlimit(RLIMIT_CORE, &none) == 0 && ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0;
+}
+
 int main(int argc, char** argv) {
+  if (!DisableCoreDumps()) {
+    std::cerr << "ifed-node: cannot disable core dumps: " << std::strerror(errno) << "\n";
+    return 1;
+  }
   std::string config_path;
   bool check_only = false;
   for (int i = 1; i < argc; ++i) {

@@ -6,6 +6,9 @@
 
 #include <filesystem>
 
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
 #include "absl/strings/str_cat.h"
 #include "node/common/status_macros.h"
 #include "node/crypto/key_file.h"
@@ -39,9 +42,22 @@ absl::Status PrepareSocketPath(const std::string& path) {
 absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& config) {
   std::unique_ptr<Node> n(new Node(config));
   const auto& c = n->config_;
-  const federation::TlsFiles tls{c.tls().ca_cert(), c.tls().cert(), c.tls().key(),
-                                 c.tls().crl_dir()};
-  IFED_RETURN_IF_ERROR(federation::CheckTlsFiles(tls));
+  // gRPC watches a validated copy of the TLS files (tls_reload.h); a broken
+  // CRL directory refuses the start rather than every peer later.
+  IFED_ASSIGN_OR_RETURN(
+      n->tls_, federation::TlsReloader::Start(
+                   {.source = {c.tls().ca_cert(), c.tls().cert(), c.tls().key(), c.tls().crl_dir()},
+                    .trust_domain = c.federation(),
+                    .node_id = c.node_id(),
+                    .active_dir = c.data_dir() + "/tls-active",
+                    .interval = std::chrono::seconds(c.tls().reload_seconds())}));
+  const federation::TlsFiles tls = n->tls_->active();
+  IFED_RETURN_IF_ERROR(federation::CheckRevocationConfig(tls));
+  const federation::Limits limits{
+      .max_message_bytes = static_cast<int>(c.limits().max_message_bytes()),
+      .max_metadata_bytes = static_cast<int>(c.limits().max_metadata_bytes()),
+      .handshake_timeout_ms = static_cast<int>(c.limits().handshake_timeout_ms()),
+      .max_concurrent_streams = static_cast<int>(c.limits().max_concurrent_streams())};
 
   IFED_ASSIGN_OR_RETURN(auto fed_keys, crypto::LoadFederationKeys(c.federation_key_file()));
   IFED_ASSIGN_OR_RETURN(n->keys_, crypto::KeyedPseudonymizer::Create(fed_keys));
@@ -57,6 +73,29 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   IFED_ASSIGN_OR_RETURN(auto policy, policy::Policy::LoadDir(c.policy_dir()));
   spdlog::info("policy {} loaded: {} partner rules", policy->version(), policy->size());
   n->policy_ = std::make_unique<policy::PolicyHolder>(std::move(policy));
+  // Audit log, signed with the node's TLS key (issue 5).
+  IFED_ASSIGN_OR_RETURN(n->audit_signer_, audit::Signer::Load(c.tls().key(), c.tls().cert()));
+  IFED_ASSIGN_OR_RETURN(n->audit_, audit::AuditLog::Open(n->store_.get(), n->audit_signer_.get(),
+                                                         {.node_id = c.node_id()}));
+  {
+    audit::Event e;
+    e.action = "start";
+    e.actor = "node";
+    e.outcome = "ok";
+    e.Set("pid", static_cast<int64_t>(::getpid()))
+        .Set("policy", n->policy_->Get()->version())
+        .Set("key_epoch", static_cast<int64_t>(n->keys_->current_epoch()));
+    IFED_RETURN_IF_ERROR(n->audit_->Append(e));
+    IFED_RETURN_IF_ERROR(n->audit_->Checkpoint());
+  }
+  n->inbound_auditor_ = std::make_unique<audit::InboundAuditor>(
+      n->audit_.get(), [p = n->policy_.get()] { return p->Get()->version(); });
+  // Daily quota counters live in the store's meta column family: they survive
+  // a restart.
+  n->quotas_ = std::make_unique<policy::QuotaKeeper>(
+      [store = n->store_.get()](const std::string& key, uint64_t items, uint64_t limit) {
+        return store->AddToCounter(key, items, limit);
+      });
 
   n->matcher_ = std::make_unique<federation::Matcher>(federation::MatcherDeps{
       .node_id = c.node_id(),
@@ -65,9 +104,39 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
       .policy = n->policy_.get(),
       .keys = n->keys_.get(),
       .counters = &n->counters_,
-      .now = Now});
+      .now = Now,
+      .quotas = n->quotas_.get(),
+      .now_ms = [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+      }});
   n->federation_service_ =
-      std::make_unique<federation::FederationService>(c.federation(), n->matcher_.get());
+      std::make_unique<federation::FederationService>(
+          c.federation(), n->matcher_.get(),
+          federation::ServiceLimits{
+              .max_items = c.limits().max_items_per_request(),
+              .deadline = std::chrono::milliseconds(c.limits().server_deadline_ms())});
+  n->federation_service_->set_auditor(n->inbound_auditor_.get());
+  // OPRF scheme (issue 7): one key per partner from the seed file (0600).
+  if (!c.oprf_seed_file().empty()) {
+    IFED_ASSIGN_OR_RETURN(auto seed, crypto::LoadLocalKey(c.oprf_seed_file()));
+    federation::OprfBudget budget;
+    if (c.oprf_evals_per_second() > 0) budget.per_second = c.oprf_evals_per_second();
+    if (c.oprf_evals_per_day() > 0) budget.per_day = c.oprf_evals_per_day();
+    IFED_ASSIGN_OR_RETURN(
+        n->oprf_, federation::OprfResponder::Create(
+                      std::move(seed), {.node_id = c.node_id(),
+                                        .contact = c.contact(),
+                                        .store = n->store_.get(),
+                                        .sealer = n->sealer_.get(),
+                                        .policy = n->policy_.get(),
+                                        .quotas = n->quotas_.get(),
+                                        .default_budget = budget,
+                                        .now = Now}));
+    n->federation_service_->set_oprf(n->oprf_.get());
+  }
+  IFED_ASSIGN_OR_RETURN(n->oprf_querier_, federation::OprfQuerier::Create(c.data_dir() + "/oprf"));
 
   std::map<std::string, std::string> peers;
   for (const auto& p : c.peers()) peers[p.id()] = p.address();
@@ -85,13 +154,37 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
       .peers = n->peers_.get(),
       .counters = &n->counters_,
       .now = Now,
-      .started = Now()});
+      .started = Now(),
+      .policy = n->policy_.get(),
+      .reload_policy = [node = n.get()] { return node->ReloadPolicy(); },
+      .audit = n->audit_.get(),
+      .federation = c.federation(),
+      .ca_cert = c.tls().ca_cert(),
+      .oprf = n->oprf_querier_.get(),
+      .oprf_peers = {c.oprf_peers().begin(), c.oprf_peers().end()},
+      .tls_files = [t = n->tls_.get()] { return t->active(); }});
 
+  // Health checking and reflection on both listeners (issue 11): grpcurl and
+  // load balancers work out of the box. Reflection lists services and
+  // message types only; every call on the federation listener is still mTLS.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  IFED_RETURN_IF_ERROR(n->StartMetrics());
   {
     grpc::ServerBuilder b;
     int port = 0;
     b.AddListeningPort(c.listen(), federation::MakeServerCredentials(tls, c.federation()), &port);
-    federation::ApplyServerLimits(b);
+    {
+      std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> ic;
+      ic.push_back(n->rpc_metrics_->Factory(
+          "federation", [fed = c.federation(), node = n.get()](const grpc::ServerContextBase& ctx) {
+            auto auth = ctx.auth_context();
+            auto id = auth ? federation::PeerNodeId(*auth, fed) : absl::NotFoundError("");
+            return id.ok() && node->peers_->Has(*id) ? *id : std::string("unknown");
+          }));
+      b.experimental().SetInterceptorCreators(std::move(ic));
+    }
+    federation::ApplyServerLimits(b, limits);
     b.RegisterService(n->federation_service_.get());
     n->federation_server_ = b.BuildAndStart();
     if (!n->federation_server_ || port == 0) {
@@ -104,6 +197,12 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
     grpc::ServerBuilder b;
     b.AddListeningPort("unix:" + c.admin_socket(), grpc::InsecureServerCredentials());
     b.SetMaxReceiveMessageSize(federation::kMaxMessageBytes);
+    {
+      std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> ic;
+      ic.push_back(n->rpc_metrics_->Factory(
+          "admin", [](const grpc::ServerContextBase&) { return std::string("local"); }));
+      b.experimental().SetInterceptorCreators(std::move(ic));
+    }
     b.RegisterService(n->admin_service_.get());
     n->admin_server_ = b.BuildAndStart();
     if (!n->admin_server_ || ::chmod(c.admin_socket().c_str(), 0660) != 0) {
@@ -117,8 +216,55 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   return n;
 }
 
+absl::Status Node::StartMetrics() {
+  metrics_ = std::make_unique<metrics::Registry>();
+  rpc_metrics_ = std::make_unique<metrics::RpcMetrics>(metrics_.get());
+  Counters* k = &counters_;
+  auto counter = [&](const char* name, const char* help, std::atomic<uint64_t>* v) {
+    metrics_->AddCallback(name, help, "counter", {}, [v] {
+      return std::vector<metrics::Callback::Sample>{{{}, static_cast<double>(v->load())}};
+    });
+  };
+  counter("ifed_inbound_queries_total", "Match requests answered for peers.", &k->inbound_queries);
+  counter("ifed_inbound_items_total", "Items peers asked about.", &k->inbound_items);
+  counter("ifed_inbound_hits_total", "Items peers asked about that we hold (hits).",
+          &k->inbound_hits);
+  counter("ifed_denied_queries_total", "Peer requests refused by policy or quota.",
+          &k->denied_queries);
+  counter("ifed_outbound_queries_total", "Match requests our analysts sent.",
+          &k->outbound_queries);
+  metrics_->AddCallback("ifed_store_records", "Records held, by indicator type.", "gauge",
+                        {"type"}, [store = store_.get()] {
+                          std::vector<metrics::Callback::Sample> out;
+                          auto counts = store->CountByType();
+                          if (!counts.ok()) return out;
+                          for (const auto& [type, n] : *counts) {
+                            out.push_back({{TypeName(static_cast<IndicatorType>(type))},
+                                           static_cast<double>(n)});
+                          }
+                          return out;
+                        });
+  if (config_.metrics_listen().empty()) return absl::OkStatus();
+  IFED_ASSIGN_OR_RETURN(metrics_server_,
+                        metrics::MetricsServer::Start(config_.metrics_listen(), metrics_.get()));
+  spdlog::info("metrics on http://{}/metrics", config_.metrics_listen());
+  return absl::OkStatus();
+}
+
 absl::Status Node::ReloadPolicy() {
+  const std::string before = policy_->Get()->version();
   absl::Status s = policy_->Reload(config_.policy_dir());
+  if (audit_) {
+    audit::Event e;
+    e.action = "policy.reload";
+    e.actor = "node";
+    e.outcome = s.ok() ? "ok" : "refused";
+    e.Set("before", before).Set("policy", policy_->Get()->version());
+    if (!s.ok()) e.Set("reason", std::string(s.message()));
+    if (absl::Status a = audit_->Append(e); !a.ok()) {
+      spdlog::error("audit of policy reload failed: {}", std::string(a.message()));
+    }
+  }
   if (s.ok()) {
     spdlog::info("policy {} reloaded: {} partner rules", policy_->Get()->version(),
                  policy_->Get()->size());
@@ -130,12 +276,25 @@ absl::Status Node::ReloadPolicy() {
 }
 
 void Node::Shutdown() {
+  metrics_server_.reset();  // its callbacks read the store.
   const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
   if (admin_server_) admin_server_->Shutdown(deadline);
   if (federation_server_) federation_server_->Shutdown(deadline);
   admin_server_.reset();
   federation_server_.reset();
   if (!config_.admin_socket().empty()) ::unlink(config_.admin_socket().c_str());
+  if (audit_) {
+    audit::Event e;
+    e.action = "stop";
+    e.actor = "node";
+    e.outcome = "ok";
+    (void)audit_->Append(e);
+    audit_->Close();  // final signed checkpoint.
+  }
+  federation_service_.reset();
+  admin_service_.reset();
+  inbound_auditor_.reset();
+  audit_.reset();
   store_.reset();
 }
 

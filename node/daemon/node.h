@@ -9,8 +9,13 @@
 
 #include "absl/status/statusor.h"
 #include "node/admin/service.h"
+#include "node/audit/audit_log.h"
+#include "node/audit/inbound.h"
 #include "node/federation/matcher.h"
 #include "node/federation/service.h"
+#include "node/federation/tls_reload.h"
+#include "node/metrics/grpc_metrics.h"
+#include "node/metrics/server.h"
 #include "node/policy/policy.h"
 #include "proto/config.pb.h"
 
@@ -31,18 +36,33 @@ class Node {
 
  private:
   explicit Node(ifed::v1::NodeConfig config) : config_(std::move(config)) {}
+  // The metrics registry and, when metrics_listen is set, its HTTP server.
+  absl::Status StartMetrics();
 
   ifed::v1::NodeConfig config_;
+  std::unique_ptr<federation::TlsReloader> tls_;  // before the servers that use its files.
   Counters counters_;
   std::unique_ptr<normalize::Normalizer> normalizer_;
   std::unique_ptr<crypto::KeyedPseudonymizer> keys_;
   std::unique_ptr<crypto::Sealer> sealer_;
   std::unique_ptr<store::Store> store_;
+  // Audit (issue 5): destroyed before the store; closed in Shutdown().
+  std::unique_ptr<audit::Signer> audit_signer_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<audit::InboundAuditor> inbound_auditor_;
   std::unique_ptr<policy::PolicyHolder> policy_;
+  std::unique_ptr<policy::QuotaKeeper> quotas_;
   std::unique_ptr<federation::Matcher> matcher_;
+  std::unique_ptr<federation::OprfResponder> oprf_;        // null: oprf_seed_file unset.
+  std::unique_ptr<federation::OprfQuerier> oprf_querier_;
   std::unique_ptr<federation::FederationService> federation_service_;
   std::unique_ptr<federation::PeerClients> peers_;
   std::unique_ptr<admin::AdminService> admin_service_;
+  // Metrics (issue 11): the registry outlives the servers that feed it; the
+  // HTTP server stops first in Shutdown() (its callbacks read the store).
+  std::unique_ptr<metrics::Registry> metrics_;
+  std::unique_ptr<metrics::RpcMetrics> rpc_metrics_;
+  std::unique_ptr<metrics::MetricsServer> metrics_server_;
   std::unique_ptr<grpc::Server> federation_server_;
   std::unique_ptr<grpc::Server> admin_server_;
 };

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "node/common/indicator_type.h"
 #include "node/common/status_macros.h"
@@ -22,48 +24,57 @@ bool PrintableId(const std::string& s) {
 }  // namespace
 
 absl::Status Matcher::Check(const std::string& peer, const ifed::v1::MatchRequest& request,
-                            const policy::Rule& rule, size_t* items) const {
+                            const policy::Policy& policy, const policy::EffectiveRule** rule,
+                            size_t* items) const {
   if (!PrintableId(request.request_id())) {
     return absl::InvalidArgumentError("request_id must be 1-128 printable ASCII characters");
   }
-  if (!policy::Policy::AllowsPurpose(rule.rule, request.purpose())) {
-    return absl::PermissionDeniedError("purpose not allowed for this partner");
+  *items = 0;
+  policy::Query q{.partner = peer,
+                  .direction = policy::Direction::kInbound,
+                  .purpose = request.purpose(),
+                  .scheme = ifed::v1::KEYED,
+                  .now = d_.now()};
+  for (const auto& batch : request.batches()) {
+    if (batch.pseudonyms().size() % crypto::kPseudonymSize != 0) {
+      return absl::InvalidArgumentError("pseudonyms must be packed 32-byte values");
+    }
+    if (std::find(q.types.begin(), q.types.end(), batch.type()) == q.types.end()) {
+      q.types.push_back(batch.type());
+    }
+    *items += batch.pseudonyms().size() / crypto::kPseudonymSize;
+  }
+  q.items = *items;
+  const policy::Decision decision = policy.Decide(q);
+  *rule = decision.rule;
+  if (!decision.status.ok()) {
+    spdlog::info("policy {} denies {}: {}", policy.version(), peer, decision.reason);
+    return decision.status;
   }
   if (!d_.keys->HasEpoch(request.epoch())) {
     return absl::InvalidArgumentError(absl::StrCat("unknown key epoch ", request.epoch()));
   }
-  *items = 0;
-  for (const auto& batch : request.batches()) {
-    if (!policy::Policy::Allows(rule.rule, batch.type())) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "indicator type ", TypeName(static_cast<IndicatorType>(batch.type())),
-          " not allowed for this partner"));
-    }
-    if (batch.pseudonyms().size() % crypto::kPseudonymSize != 0) {
-      return absl::InvalidArgumentError("pseudonyms must be packed 32-byte values");
-    }
-    *items += batch.pseudonyms().size() / crypto::kPseudonymSize;
-  }
   if (*items == 0) return absl::InvalidArgumentError("empty batch");
-  if (*items > rule.rule.max_batch()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("batch of ", *items, " items exceeds the limit of ", rule.rule.max_batch()));
+  if (d_.quotas != nullptr) {
+    const int64_t now_ms = d_.now_ms ? d_.now_ms() : d_.now() * 1000;
+    IFED_RETURN_IF_ERROR(d_.quotas->Take(peer, decision.rule->rule.quota(), *items, now_ms));
   }
   return absl::OkStatus();
 }
 
 absl::Status Matcher::Match(const std::string& peer, const ifed::v1::MatchRequest& request,
                             ifed::v1::MatchResponse* response) const {
+  // One snapshot per request: a reload never splits a request.
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
-  auto rule = policy->For(peer);
+  const policy::EffectiveRule* rule = nullptr;
   size_t items = 0;
-  absl::Status ok = rule.ok() ? Check(peer, request, **rule, &items) : rule.status();
+  absl::Status ok = Check(peer, request, *policy, &rule, &items);
   if (!ok.ok()) {
     d_.counters->denied_queries++;
     spdlog::warn("match from {} refused: {}", peer, std::string(ok.message()));
     return ok;
   }
-  const ifed::v1::PartnerRule& r = (*rule)->rule;
+  const ifed::v1::Rule& r = rule->rule;
   response->set_request_id(request.request_id());
   response->set_responder(d_.node_id);
   response->set_disclosure(r.disclosure());
@@ -81,8 +92,8 @@ absl::Status Matcher::Match(const std::string& peer, const ifed::v1::MatchReques
       ifed::v1::ItemResult* out = response->add_results();
       out->set_verdict(ifed::v1::NO_HIT);
       for (const ifed::v1::Record& rec : records) {
-        if (rec.type() != batch.type() || !policy::Policy::AllowsTlp(r, rec.tlp()) ||
-            (rec.expires() != 0 && rec.expires() <= now)) {
+        if (rec.type() != batch.type() ||
+            !policy::Policy::RecordVisible(*rule, peer, rec, now)) {
           continue;
         }
         out->set_verdict(ifed::v1::HIT);
@@ -98,7 +109,7 @@ absl::Status Matcher::Match(const std::string& peer, const ifed::v1::MatchReques
   d_.counters->inbound_hits += hits;
   spdlog::info("match from {} request {} purpose {}: {} items, {} hits, policy {} ({})", peer,
                request.request_id(), ifed::v1::Purpose_Name(request.purpose()), items, hits,
-               (*rule)->source, policy->version());
+               rule->source.ToString(), policy->version());
   return absl::OkStatus();
 }
 

@@ -11,6 +11,7 @@
 #include "node/common/counters.h"
 #include "node/crypto/keyed.h"
 #include "node/policy/policy.h"
+#include "node/policy/quota.h"
 #include "node/store/store.h"
 #include "proto/federation.pb.h"
 
@@ -24,6 +25,8 @@ struct MatcherDeps {
   const crypto::KeyedPseudonymizer* keys = nullptr;
   Counters* counters = nullptr;
   std::function<int64_t()> now;              // unix seconds.
+  policy::QuotaKeeper* quotas = nullptr;     // per-partner quotas; null = none enforced.
+  std::function<int64_t()> now_ms;           // unix milliseconds (quotas); default now()*1000.
 };
 
 // Thread-safe.
@@ -31,15 +34,20 @@ class Matcher {
  public:
   explicit Matcher(MatcherDeps deps) : d_(std::move(deps)) {}
 
-  // PermissionDenied: no rule for `peer`, purpose or type not allowed.
+  // PermissionDenied: no rule for `peer`, purpose, type or scheme not allowed.
   // InvalidArgument: malformed batch, unknown epoch, batch over the limit.
+  // ResourceExhausted: over quota (the message carries a retry hint).
+  // Records the peer may not see (TLP, national-only, not-for, crime area)
+  // are treated as absent.
   // The status message is safe to return to the peer.
   absl::Status Match(const std::string& peer, const ifed::v1::MatchRequest& request,
                      ifed::v1::MatchResponse* response) const;
 
  private:
+  // Request shape and policy decision; `*rule` is set when a rule applied.
   absl::Status Check(const std::string& peer, const ifed::v1::MatchRequest& request,
-                     const policy::Rule& rule, size_t* items) const;
+                     const policy::Policy& policy, const policy::EffectiveRule** rule,
+                     size_t* items) const;
   MatcherDeps d_;
 };
 

@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <string>
+
+#include "node/crypto/keyed.h"
 #include "node/federation/tls.h"
 
 namespace ifed::federation {
@@ -27,9 +31,133 @@ grpc::Status FederationService::Match(grpc::ServerContext* ctx,
   auto peer = PeerNodeId(*ctx->auth_context(), trust_domain_);
   if (!peer.ok()) {
     spdlog::warn("match refused: {}", std::string(peer.status().message()));
+    if (auditor_ != nullptr) (void)auditor_->Record("", *request, peer.status(), response);
     return ToPeerStatus(peer.status());
   }
-  return ToPeerStatus(matcher_->Match(*peer, *request, response));
+  // Node-wide limits before any work (the policy may set lower ones).
+  size_t items = 0;
+  for (const auto& b : request->batches()) {
+    items += (b.pseudonyms().size() + crypto::kPseudonymSize - 1) / crypto::kPseudonymSize;
+  }
+  if (items > limits_.max_items) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "request exceeds the node's limit of " +
+                            std::to_string(limits_.max_items) + " items");
+  }
+  const auto deadline = std::min(ctx->deadline(), std::chrono::system_clock::now() +
+                                                      limits_.deadline);
+  const absl::Status decision = matcher_->Match(*peer, *request, response);
+  if (auditor_ != nullptr) {
+    // Nothing leaves before its event is durable (issue 5).
+    if (absl::Status a = auditor_->Record(*peer, *request, decision, response); !a.ok()) {
+      response->Clear();
+      spdlog::error("match from {} not answered: audit failed: {}", *peer,
+                    std::string(a.message()));
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
+    }
+  }
+  grpc::Status s = ToPeerStatus(decision);
+  if (s.ok() && (ctx->IsCancelled() || std::chrono::system_clock::now() > deadline)) {
+    response->Clear();
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "server-side deadline exceeded");
+  }
+  return s;
 }
+
+// --- OPRF scheme (issue 7): identity, then OprfResponder, then the status. ----
+
+namespace {
+constexpr size_t kFilterChunkBytes = 256 << 10;  // well under the message limit.
+}  // namespace
+
+#define IFED_OPRF_PEER_OR_RETURN(peer, what)                                             \
+  if (oprf_ == nullptr) {                                                                \
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,                           \
+                        "this node does not offer the oprf scheme");                     \
+  }                                                                                      \
+  auto peer = PeerNodeId(*ctx->auth_context(), trust_domain_);                           \
+  if (!peer.ok()) {                                                                      \
+    spdlog::warn(what " refused: {}", std::string(peer.status().message()));            \
+    return ToPeerStatus(peer.status());                                                  \
+  }
+
+grpc::Status FederationService::OprfPublicKey(grpc::ServerContext* ctx,
+                                              const ifed::v1::OprfPublicKeyRequest*,
+                                              ifed::v1::OprfPublicKeyResponse* response) {
+  IFED_OPRF_PEER_OR_RETURN(peer, "oprf public key");
+  auto key = oprf_->PublicKey(*peer);
+  if (!key.ok()) return ToPeerStatus(key.status());
+  response->set_public_key(std::string(key->begin(), key->end()));
+  response->set_suite("P256-SHA256");
+  response->set_mode(1);
+  return grpc::Status::OK;
+}
+
+grpc::Status FederationService::OprfEvaluate(grpc::ServerContext* ctx,
+                                             const ifed::v1::OprfEvaluateRequest* request,
+                                             ifed::v1::OprfEvaluateResponse* response) {
+  IFED_OPRF_PEER_OR_RETURN(peer, "oprf evaluate");
+  if (request->blinded().size() / crypto::oprf::kElementSize > limits_.max_items) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "request exceeds the node's limit of " +
+                            std::to_string(limits_.max_items) + " items");
+  }
+  const absl::Status s = oprf_->Evaluate(*peer, *request, response);
+  if (!s.ok()) {
+    response->Clear();
+    spdlog::warn("oprf evaluate from {} refused: {}", *peer, std::string(s.message()));
+  }
+  return ToPeerStatus(s);
+}
+
+grpc::Status FederationService::FilterSync(grpc::ServerContext* ctx,
+                                           const ifed::v1::FilterSyncRequest* request,
+                                           grpc::ServerWriter<ifed::v1::FilterChunk>* writer) {
+  IFED_OPRF_PEER_OR_RETURN(peer, "filter sync");
+  auto snap = oprf_->Filter(*peer);
+  if (!snap.ok()) {
+    spdlog::warn("filter sync from {} refused: {}", *peer, std::string(snap.status().message()));
+    return ToPeerStatus(snap.status());
+  }
+  const FilterSnapshot& f = **snap;
+  ifed::v1::FilterChunk chunk;
+  chunk.set_digest(std::string(f.digest.begin(), f.digest.end()));
+  chunk.set_total_bytes(f.bytes.size());
+  chunk.set_items(f.items);
+  chunk.set_public_key(std::string(f.public_key.begin(), f.public_key.end()));
+  chunk.set_generation(f.generation);
+  if (request->have_digest() == chunk.digest()) {
+    chunk.set_unchanged(true);
+    writer->Write(chunk);
+    return grpc::Status::OK;
+  }
+  for (size_t off = 0; off < f.bytes.size(); off += kFilterChunkBytes) {
+    if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+    chunk.set_offset(off);
+    chunk.set_data(f.bytes.substr(off, kFilterChunkBytes));
+    if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::CANCELLED, "peer went away");
+    chunk.clear_digest();  // metadata rides on the first chunk only
+    chunk.clear_public_key();
+  }
+  spdlog::info("filter sync to {}: {} items, {} bytes, generation {}", *peer, f.items,
+               f.bytes.size(), f.generation);
+  return grpc::Status::OK;
+}
+
+grpc::Status FederationService::Resolve(grpc::ServerContext* ctx,
+                                        const ifed::v1::ResolveRequest* request,
+                                        ifed::v1::ResolveResponse* response) {
+  IFED_OPRF_PEER_OR_RETURN(peer, "oprf resolve");
+  if (request->outputs().size() / crypto::oprf::kOutputSize > limits_.max_items) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "request exceeds the node's limit of " +
+                            std::to_string(limits_.max_items) + " items");
+  }
+  const absl::Status s = oprf_->Resolve(*peer, *request, response);
+  if (!s.ok()) response->Clear();
+  return ToPeerStatus(s);
+}
+
+#undef IFED_OPRF_PEER_OR_RETURN
 
 }  // namespace ifed::federation

@@ -3,22 +3,54 @@
 #ifndef IFED_FEDERATION_SERVICE_H_
 #define IFED_FEDERATION_SERVICE_H_
 
+#include <chrono>
+
+#include "node/audit/inbound.h"
 #include "node/federation/matcher.h"
+#include "node/federation/oprf_service.h"
 #include "proto/federation.grpc.pb.h"
 
 namespace ifed::federation {
 
+// Per-call limits applied before and after the matcher (issue 6).
+struct ServiceLimits {
+  size_t max_items = 10000;                  // pseudonyms per request.
+  std::chrono::milliseconds deadline{10000};  // longest a call may run.
+};
+
 class FederationService final : public ifed::v1::Federation::Service {
  public:
-  FederationService(std::string trust_domain, const Matcher* matcher)
-      : trust_domain_(std::move(trust_domain)), matcher_(matcher) {}
+  FederationService(std::string trust_domain, const Matcher* matcher,
+                    ServiceLimits limits = {})
+      : trust_domain_(std::move(trust_domain)), matcher_(matcher), limits_(limits) {}
 
   grpc::Status Match(grpc::ServerContext* ctx, const ifed::v1::MatchRequest* request,
                      ifed::v1::MatchResponse* response) override;
 
+  // Audit (issue 5), set before serving; not owned. Every answer and refusal
+  // is audited durably before the reply; answers carry a signed receipt.
+  void set_auditor(const audit::InboundAuditor* auditor) { auditor_ = auditor; }
+
+  // OPRF scheme (issue 7), set before serving; not owned. Null: the OPRF
+  // calls answer FAILED_PRECONDITION (oprf_seed_file not configured).
+  void set_oprf(OprfResponder* oprf) { oprf_ = oprf; }
+  grpc::Status OprfPublicKey(grpc::ServerContext* ctx,
+                             const ifed::v1::OprfPublicKeyRequest* request,
+                             ifed::v1::OprfPublicKeyResponse* response) override;
+  grpc::Status OprfEvaluate(grpc::ServerContext* ctx,
+                            const ifed::v1::OprfEvaluateRequest* request,
+                            ifed::v1::OprfEvaluateResponse* response) override;
+  grpc::Status FilterSync(grpc::ServerContext* ctx, const ifed::v1::FilterSyncRequest* request,
+                          grpc::ServerWriter<ifed::v1::FilterChunk>* writer) override;
+  grpc::Status Resolve(grpc::ServerContext* ctx, const ifed::v1::ResolveRequest* request,
+                       ifed::v1::ResolveResponse* response) override;
+
  private:
   const std::string trust_domain_;
   const Matcher* matcher_;
+  const ServiceLimits limits_;
+  const audit::InboundAuditor* auditor_ = nullptr;
+  OprfResponder* oprf_ = nullptr;
 };
 
 // absl::Status -> grpc::Status for a peer: the codes carry over; internal

@@ -4,6 +4,11 @@
 #include <grpcpp/security/tls_certificate_verifier.h>
 #include <grpcpp/security/tls_credentials_options.h>
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <fstream>
 #include <regex>
 
@@ -11,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "node/common/status_macros.h"
 #include "node/crypto/key_file.h"
+#include "node/federation/peer_verifier.h"
 
 namespace ifed::federation {
 namespace {
@@ -20,7 +26,9 @@ using grpc::experimental::ExternalCertificateVerifier;
 using grpc::experimental::FileWatcherCertificateProvider;
 using grpc::experimental::TlsCustomVerificationCheckRequest;
 
-constexpr unsigned int kRefreshSeconds = 60;
+// gRPC re-reads the published copy (tls_reload.h) this often: small local
+// files, so the cost is negligible and a reload takes effect within a second.
+constexpr unsigned int kRefreshSeconds = 1;
 
 bool ValidNodeId(const std::string& id) {
   static const std::regex re("[a-z0-9][a-z0-9-]{0,62}");
@@ -32,12 +40,25 @@ bool ValidNodeId(const std::string& id) {
 // domain, and (client side) the node we meant to reach.
 class SpiffeVerifier final : public ExternalCertificateVerifier {
  public:
-  SpiffeVerifier(std::string trust_domain, std::string expected_peer)
-      : trust_domain_(std::move(trust_domain)), expected_(std::move(expected_peer)) {}
+  SpiffeVerifier(std::string trust_domain, std::string expected_peer,
+                 std::shared_ptr<PeerChainVerifier> chain)
+      : trust_domain_(std::move(trust_domain)),
+        expected_(std::move(expected_peer)),
+        chain_(std::move(chain)) {}
 
   bool Verify(TlsCustomVerificationCheckRequest* request,
               std::function<void(grpc::Status)>, grpc::Status* sync_status) override {
     *sync_status = Check(request->uri_names());
+    if (sync_status->ok()) {
+      const grpc::string_ref leaf = request->peer_cert();
+      const grpc::string_ref chain = request->peer_cert_full_chain();
+      absl::Status s = chain_->Check(absl::string_view(leaf.data(), leaf.size()),
+                                     absl::string_view(chain.data(), chain.size()));
+      if (!s.ok()) {
+        *sync_status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(s.message()));
+      }
+    }
+    if (!sync_status->ok()) LogRefusal(sync_status->error_message());
     return true;
   }
   void Cancel(TlsCustomVerificationCheckRequest*) override {}
@@ -61,9 +82,28 @@ class SpiffeVerifier final : public ExternalCertificateVerifier {
     return grpc::Status::OK;
   }
 
+  // At most one line per second: a flood of bad handshakes must not flood
+  // the log.
+  static void LogRefusal(const std::string& why) {
+    static std::atomic<int64_t> last{0};
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    int64_t prev = last.load();
+    if (prev != now && last.compare_exchange_strong(prev, now)) {
+      spdlog::warn("TLS peer refused: {}", why);
+    }
+  }
+
   const std::string trust_domain_;
   const std::string expected_;
+  const std::shared_ptr<PeerChainVerifier> chain_;
 };
+
+std::shared_ptr<PeerChainVerifier> ChainVerifier(const TlsFiles& f) {
+  return std::make_shared<PeerChainVerifier>(
+      PeerChainVerifier::Options{.ca_file = f.ca_cert, .crl_dir = f.crl_dir});
+}
 
 std::shared_ptr<FileWatcherCertificateProvider> Provider(const TlsFiles& f) {
   return std::make_shared<FileWatcherCertificateProvider>(f.key, f.cert, f.ca_cert,
@@ -101,6 +141,11 @@ absl::Status CheckTlsFiles(const TlsFiles& files) {
   return crypto::CheckPrivateFile(files.key);
 }
 
+absl::Status CheckRevocationConfig(const TlsFiles& files) {
+  if (files.crl_dir.empty()) return absl::OkStatus();
+  return PeerChainVerifier({.ca_file = files.ca_cert, .crl_dir = files.crl_dir}).Reload();
+}
+
 std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(
     const TlsFiles& files, const std::string& trust_domain) {
   grpc::experimental::TlsServerCredentialsOptions options(Provider(files));
@@ -108,7 +153,7 @@ std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(
   options.watch_identity_key_cert_pairs();
   options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   options.set_certificate_verifier(
-      ExternalCertificateVerifier::Create<SpiffeVerifier>(trust_domain, ""));
+      ExternalCertificateVerifier::Create<SpiffeVerifier>(trust_domain, "", ChainVerifier(files)));
   return grpc::experimental::TlsServerCredentials(options);
 }
 
@@ -123,7 +168,8 @@ std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(
   // The SPIFFE verifier replaces the host-name check: identity is the URI SAN.
   options.set_check_call_host(false);
   options.set_certificate_verifier(
-      ExternalCertificateVerifier::Create<SpiffeVerifier>(trust_domain, expected_peer));
+      ExternalCertificateVerifier::Create<SpiffeVerifier>(trust_domain, expected_peer,
+                                                           ChainVerifier(files)));
   return grpc::experimental::TlsCredentials(options);
 }
 
@@ -139,20 +185,26 @@ absl::StatusOr<std::string> PeerNodeId(const grpc::AuthContext& auth,
   return NodeIdFromSpiffe(std::string(ids[0].data(), ids[0].size()), trust_domain);
 }
 
-void ApplyServerLimits(grpc::ServerBuilder& builder) {
-  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+void ApplyServerLimits(grpc::ServerBuilder& builder, const Limits& limits) {
+  builder.SetMaxReceiveMessageSize(limits.max_message_bytes);
+  builder.SetMaxSendMessageSize(limits.max_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 64);
-  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, 16 * 1024);
-  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, limits.max_concurrent_streams);
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, limits.max_metadata_bytes);
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             std::min(limits.handshake_timeout_ms, 10000));
+  // Idle and abusive connections: close after 5 min idle, reject pings more
+  // often than every 10 s without data (ping floods), bound connection age.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 5 * 60 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
 }
 
-grpc::ChannelArguments ClientChannelArguments() {
+grpc::ChannelArguments ClientChannelArguments(const Limits& limits) {
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  args.SetMaxSendMessageSize(kMaxMessageBytes);
-  args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 16 * 1024);
+  args.SetMaxReceiveMessageSize(limits.max_message_bytes);
+  args.SetMaxSendMessageSize(limits.max_message_bytes);
+  args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, limits.max_metadata_bytes);
   return args;
 }
 

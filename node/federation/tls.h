@@ -6,7 +6,11 @@
 //   spiffe://<trust-domain>/node/<node-id>
 // Servers require and verify client certificates; clients verify that the
 // server they reached carries the SPIFFE ID of the peer they meant to call.
-// Certificates and keys are re-read from disk periodically (no restart).
+// Every handshake also runs PeerChainVerifier (peer_verifier.h): leaf shape
+// and, with a CRL directory, revocation that fails closed. Certificates and
+// keys are re-read from disk every second; give gRPC the files a TlsReloader
+// (tls_reload.h) publishes, never the administrator's, so a bad set on disk
+// cannot replace a good one.
 // Nothing falls back to insecure credentials.
 #ifndef IFED_FEDERATION_TLS_H_
 #define IFED_FEDERATION_TLS_H_
@@ -37,6 +41,10 @@ absl::StatusOr<std::string> NodeIdFromSpiffe(const std::string& uri,
 // Fails if a file is missing, unreadable or the key is group/other readable.
 absl::Status CheckTlsFiles(const TlsFiles& files);
 
+// With a CRL directory: OK only if it holds CRLs, all readable, signed by a
+// trusted CA and carrying a nextUpdate. OK without one.
+absl::Status CheckRevocationConfig(const TlsFiles& files);
+
 std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(
     const TlsFiles& files, const std::string& trust_domain);
 
@@ -49,11 +57,19 @@ std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(
 absl::StatusOr<std::string> PeerNodeId(const grpc::AuthContext& auth,
                                        const std::string& trust_domain);
 
-// Explicit resource limits for the federation listener (gRPC 1.51 carries
-// HTTP/2 denial-of-service CVEs: bound what a peer can make us hold).
-void ApplyServerLimits(grpc::ServerBuilder& builder);
-grpc::ChannelArguments ClientChannelArguments();
+// Explicit resource limits for the federation listener and its clients
+// (gRPC 1.51 carries HTTP/2 denial-of-service CVEs: bound what a peer can
+// make us hold). Defaults are the documented ones (deploy/SECURITY.md).
+struct Limits {
+  int max_message_bytes = 1 << 20;     // receive and send, per message.
+  int max_metadata_bytes = 16 << 10;   // HTTP/2 header list, per call.
+  int handshake_timeout_ms = 10000;    // TLS handshake; at most 10 s.
+  int max_concurrent_streams = 64;     // per connection.
+};
+void ApplyServerLimits(grpc::ServerBuilder& builder, const Limits& limits = {});
+grpc::ChannelArguments ClientChannelArguments(const Limits& limits = {});
 
+// Message size of the local admin socket (bulk ingest), not of peers.
 inline constexpr int kMaxMessageBytes = 8 << 20;
 
 }  // namespace ifed::federation

@@ -61,7 +61,9 @@ std::string ApplyProviderRules(std::string local, std::string* domain) {
 absl::StatusOr<std::string> NormalizeEmail(const Unicode& unicode,
                                            std::string_view raw,
                                            const Options& options) {
-  std::string_view s = TrimSpace(raw);
+  // NFKC first: a full-width "＠" (U+FF20) or "．" in CJK text is an @ / dot.
+  IFED_ASSIGN_OR_RETURN(std::string text, unicode.Nfkc(TrimSpace(raw)));
+  std::string_view s = TrimSpace(text);
   if (ConsumePrefixIgnoreCase(&s, "mailto:")) s = s.substr(0, s.find('?'));
   const size_t at = s.rfind('@');
   if (at == std::string_view::npos) return Invalid("e-mail address needs an @");

@@ -240,7 +240,10 @@ absl::StatusOr<Canonical> NormalizeHandle(const Unicode& unicode,
     wanted = ParsePlatform(options.platform);
     if (!wanted) return Invalid("unknown platform in options");
   }
-  const std::string_view s = TrimSpace(raw);
+  // NFKC first, so a full-width "ｉｎｓｔａｇｒａｍ：name" names its platform;
+  // the name itself is NFKC-case-folded and spoof-checked below anyway.
+  IFED_ASSIGN_OR_RETURN(std::string text, unicode.Nfkc(TrimSpace(raw)));
+  const std::string_view s = TrimSpace(text);
   Located loc;
   if (LooksLikeUrl(s)) {
     IFED_ASSIGN_OR_RETURN(UrlParts url, ParseUrl(unicode, s, true));
@@ -251,6 +254,10 @@ absl::StatusOr<Canonical> NormalizeHandle(const Unicode& unicode,
              ParsePlatform(s.substr(0, colon))) {
     loc = Located{*ParsePlatform(s.substr(0, colon)),
                   std::string(s.substr(colon + 1)), {}};
+  } else if (const std::string lower = AsciiLower(s);
+             !wanted && lower.find('@') != std::string::npos &&
+             (lower.ends_with("@s.whatsapp.net") || lower.ends_with("@c.us"))) {
+    loc = Located{Platform::kWhatsapp, std::string(s), {}};  // bare JID
   } else if (wanted) {
     loc = Located{*wanted, std::string(s), {}};
   } else if (s.find(':') != std::string_view::npos) {

@@ -28,17 +28,35 @@
 //    domain IDNA-encoded; provider rules only with email_provider_rules.
 //  - Wallets: "btc:", "eth:", "trx:" prefixes; IMEI: 15 digits (a 14-digit
 //    IMEI gets its check digit, an IMEISV loses its version).
+//  - Derived indicators: a value that also names another indicator carries
+//    it in Canonical.derived: a profile/page/group/click-to-chat URL yields
+//    the handle or phone it names (exactly what Normalize(kHandle, url)
+//    returns), a handle or phone given as an http(s) link yields the URL.
+//  - Warning list (warnings.h): a canonical value on the list is still
+//    returned, with Canonical.warning set to the list's reason; the node
+//    refuses such values at ingest and skips them at match.
 #ifndef IFED_NORMALIZE_NORMALIZER_H_
 #define IFED_NORMALIZE_NORMALIZER_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "node/common/indicator_type.h"
 
 namespace ifed::normalize {
+
+class WarningList;
+
+// Version of the canonicalisation rules. Bump it whenever any rule changes
+// a canonical form that was accepted before (a new tracking parameter, a
+// platform rule, a libphonenumber update that re-reads numbers): records
+// carry the version they were keyed under (Record.canon_version); see
+// README.md "Versioned canonicalisation" for how a bump re-keys them.
+inline constexpr uint32_t kCanonicalVersion = 1;
 
 struct Options {
   // ISO 3166-1 alpha-2 region for national phone numbers ("DE"); empty means
@@ -60,17 +78,32 @@ struct Canonical {
   // (a whatsapp handle is a phone number).
   IndicatorType type = IndicatorType::kUnspecified;
   std::string value;
+  // Non-empty when the value is on the warning list: the list's reason
+  // (never the value itself).
+  std::string warning;
+  // Other indicators the same input names, each canonical in its own type,
+  // none equal to (type, value), no duplicates; their own `derived` is
+  // empty.
+  std::vector<Canonical> derived;
+
+  // The first warning of the value or of a derived value, or nullptr.
+  const std::string* AnyWarning() const;
 };
 
 // Thread-safe after construction; one instance serves the whole process.
 class Normalizer {
  public:
+  // Uses the warning list compiled in from policy/normalize-warnings.yaml.
   static absl::StatusOr<std::unique_ptr<Normalizer>> Create();
+  // Uses `warnings` (copied) instead.
+  static absl::StatusOr<std::unique_ptr<Normalizer>> Create(
+      const WarningList& warnings);
   ~Normalizer();
   Normalizer(const Normalizer&) = delete;
   Normalizer& operator=(const Normalizer&) = delete;
 
-  // InvalidArgument with a reason on bad input.
+  // InvalidArgument with a reason on bad input. Derived indicators and
+  // warnings are filled in (see Canonical).
   absl::StatusOr<Canonical> Normalize(IndicatorType type, std::string_view raw,
                                       const Options& options) const;
 

@@ -1,54 +1,131 @@
-// Policy: the sharing rules this node applies to partners' queries, loaded
-// from the YAML files of the policy directory (schema: proto/policy.proto).
-// Default deny: a partner no rule names is refused.
+// Policy: the sharing rules of this node, loaded from the YAML files of the
+// policy directory (schema and precedence: proto/policy.proto).
 //
-// This is the foundation's allow-list; each decision carries the file that
-// made it, so it can be explained.
+// Default deny: a partner no rule names, a purpose or an indicator type the
+// rule does not list, a record above the rule's TLP ceiling (TLP:RED always),
+// marked national-only or "not for" the partner, or outside the rule's crime
+// areas gets nothing. Every decision carries the rule that made it (file and
+// line) and the version of the policy set, so it can be explained and
+// audited. Explanations never contain indicator values: a policy decision
+// never sees one.
+//
+// Pure: no gRPC, no RocksDB.
 #ifndef IFED_POLICY_POLICY_H_
 #define IFED_POLICY_POLICY_H_
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "proto/policy.pb.h"
+#include "proto/store.pb.h"
 
 namespace ifed::policy {
 
-struct Rule {
-  ifed::v1::PartnerRule rule;  // defaults filled in.
-  std::string source;          // "file.yaml".
+// Where something was written: "at.yaml", line 3. Line 0: a built-in default.
+struct Source {
+  std::string file;
+  int line = 0;
+  std::string ToString() const;  // "at.yaml:3" or "built-in default".
+};
+
+// One partner rule after inheritance (partner > jurisdiction > defaults) with
+// every built-in default filled in.
+struct EffectiveRule {
+  ifed::v1::Rule rule;
+  Source source;                         // the partner rule itself.
+  std::map<std::string, Source> fields;  // "types", "quota.items_per_day", ... -> where set.
+  int64_t valid_from = INT64_MIN;        // unix seconds, inclusive.
+  int64_t valid_until = INT64_MAX;       // unix seconds, exclusive.
+
+  bool Covers(ifed::v1::Direction d) const;
+  bool InForce(int64_t now) const { return now >= valid_from && now < valid_until; }
+  // Where field `name` got its value (the rule itself when never written).
+  Source FieldSource(const std::string& name) const;
+};
+
+enum class Direction { kInbound, kOutbound };
+const char* DirectionName(Direction d);  // "inbound" / "outbound"
+
+// A query, as far as policy is concerned: no values, no pseudonyms.
+struct Query {
+  std::string partner;
+  Direction direction = Direction::kInbound;
+  ifed::v1::Purpose purpose = ifed::v1::PURPOSE_UNSPECIFIED;
+  std::vector<ifed::v1::IndicatorType> types;
+  ifed::v1::PseudonymScheme scheme = ifed::v1::KEYED;
+  size_t items = 0;  // 0: do not check the batch size.
+  int64_t now = 0;   // unix seconds.
+};
+
+struct Decision {
+  // OK, PermissionDenied (no rule, purpose, type, scheme) or InvalidArgument
+  // (batch too large). The message is safe to show the partner.
+  absl::Status status;
+  const EffectiveRule* rule = nullptr;  // the rule applied; null when none.
+  std::string reason;                   // for the administrator: check, field and file:line.
+};
+
+// One policy file's text, for loading without a directory (admin API diff).
+struct PolicyText {
+  std::string name;  // file name, e.g. "at.yaml".
+  std::string text;
 };
 
 // Immutable once loaded: share it freely between threads.
 class Policy {
  public:
-  // Loads every *.yaml / *.yml file of `dir` (sorted by name). A bad file, a
-  // duplicate partner or an empty directory fails the whole load with the
-  // file and reason.
+  // Loads every *.yaml / *.yml file of `dir`. Any error (YAML, schema,
+  // duplicate or overlapping rule, missing required field after
+  // inheritance, bad date) fails the whole load with "FILE:LINE: reason".
   static absl::StatusOr<std::shared_ptr<const Policy>> LoadDir(const std::string& dir);
+  // The same from texts; file names must be unique. Order does not matter.
+  static absl::StatusOr<std::shared_ptr<const Policy>> LoadTexts(std::vector<PolicyText> files);
+  // Reads the *.yaml / *.yml files of `dir` (sorted by name).
+  static absl::StatusOr<std::vector<PolicyText>> ReadDir(const std::string& dir);
 
-  // The rule for `partner`, or PermissionDenied naming no rule.
-  absl::StatusOr<const Rule*> For(const std::string& partner) const;
+  // Whether the query may be answered (inbound) or sent (outbound).
+  Decision Decide(const Query& q) const;
 
-  // Whether a hit on a record of this type and TLP may be reported.
-  static bool Allows(const ifed::v1::PartnerRule& rule, ifed::v1::IndicatorType type);
-  static bool AllowsTlp(const ifed::v1::PartnerRule& rule, ifed::v1::Tlp tlp);
-  static bool AllowsPurpose(const ifed::v1::PartnerRule& rule, ifed::v1::Purpose purpose);
+  // Whether `record` may be a hit for `partner` under `rule` at `now`: TLP
+  // at or under the ceiling and never RED, not national-only, not "not for"
+  // the partner, in the rule's crime areas, not expired. A record that is not
+  // visible must change nothing in the answer.
+  static bool RecordVisible(const EffectiveRule& rule, const std::string& partner,
+                            const ifed::v1::Record& record, int64_t now);
+  // The same for a hypothetical record of this TLP, with the reason.
+  static bool TlpVisible(const EffectiveRule& rule, ifed::v1::Tlp tlp, std::string* reason);
 
+  // The rule for `partner` in `direction` in force at `now`, or null.
+  const EffectiveRule* Find(const std::string& partner, Direction direction, int64_t now) const;
+
+  const std::vector<EffectiveRule>& rules() const { return rules_; }
   size_t size() const { return rules_.size(); }
-  // Short fingerprint (SHA-256 prefix, hex) of the loaded files, for audit.
+  // Fingerprint (SHA-256 prefix, hex) of the file names and contents.
   const std::string& version() const { return version_; }
 
  private:
-  std::map<std::string, Rule> rules_;
+  std::vector<EffectiveRule> rules_;  // sorted by partner, then file order.
   std::string version_;
 };
 
-// The policy in force, swapped atomically on reload. A failed reload keeps
-// the old policy.
+// Multi-line human explanation of the decision for `q` (plus, with `tlp`,
+// whether a record of that TLP would be visible). Starts with "allow" or
+// "deny".
+std::string Explain(const Policy& policy, const Query& q, ifed::v1::Tlp tlp);
+
+// What each partner gains ("+") and loses ("-") if `next` replaced `current`,
+// one line per change, e.g. "at inbound: + type url", "hu both: rule removed".
+// Empty when nothing changes.
+std::vector<std::string> Diff(const Policy& current, const Policy& next);
+
+// The policy in force, swapped atomically on reload. Callers take one
+// snapshot per request (Get) so a request never sees two policies. A failed
+// reload keeps the old policy.
 class PolicyHolder {
  public:
   explicit PolicyHolder(std::shared_ptr<const Policy> initial)
@@ -58,6 +135,10 @@ class PolicyHolder {
     return current_;
   }
   absl::Status Reload(const std::string& dir);
+  void Set(std::shared_ptr<const Policy> p) {
+    std::lock_guard<std::mutex> l(mu_);
+    current_ = std::move(p);
+  }
 
  private:
   mutable std::mutex mu_;

@@ -86,6 +86,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   store->records_ = store->handles_[1];
   store->index_ = store->handles_[2];
   store->sealed_ = store->handles_[3];
+  store->audit_ = store->handles_[4];
   store->meta_ = store->handles_[5];
   return store;
 }
@@ -98,7 +99,8 @@ Store::~Store() {
   }
 }
 
-absl::StatusOr<IngestResult> Store::Ingest(absl::Span<const IngestItem> items) {
+absl::StatusOr<IngestResult> Store::Ingest(absl::Span<const IngestItem> items,
+                                          const AuditFn& audit) {
   std::lock_guard<std::mutex> lock(write_mu_);
   IngestResult result;
   rocksdb::WriteBatch batch;
@@ -166,10 +168,41 @@ absl::StatusOr<IngestResult> Store::Ingest(absl::Span<const IngestItem> items) {
     if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "read counter");
     batch.Put(meta_, CountKey(type), EncodeCount(DecodeCount(value) + delta));
   }
+  if (audit) {
+    IFED_ASSIGN_OR_RETURN(AuditEntries entries, audit(result));
+    for (const auto& [key, value] : entries) batch.Put(audit_, key, value);
+  }
   rocksdb::WriteOptions wo;
   wo.sync = true;
   IFED_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "write batch"));
   return result;
+}
+
+absl::Status Store::AppendAudit(const AuditEntries& entries) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  rocksdb::WriteBatch batch;
+  for (const auto& [key, value] : entries) batch.Put(audit_, key, value);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocks(db_->Write(wo, &batch), "write audit");
+}
+
+absl::Status Store::ScanAudit(
+    const std::string& from,
+    const std::function<bool(const std::string&, const std::string&)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, audit_));
+  for (it->Seek(from); it->Valid(); it->Next()) {
+    if (!fn(it->key().ToString(), it->value().ToString())) break;
+  }
+  return FromRocks(it->status(), "scan audit");
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> Store::LastAudit() const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, audit_));
+  it->SeekToLast();
+  IFED_RETURN_IF_ERROR(FromRocks(it->status(), "read audit head"));
+  if (!it->Valid()) return absl::NotFoundError("empty audit log");
+  return std::make_pair(it->key().ToString(), it->value().ToString());
 }
 
 absl::StatusOr<std::vector<std::vector<ifed::v1::Record>>> Store::Lookup(

@@ -564,9 +564,31 @@ class Generator {
     return !v.empty() && v.find_first_of(",\"\r\n") == std::string::npos;
   }
 
+  // Keys of a canonical value and of every indicator derived from it (a post
+  // URL derives the handle it names): all of them become records on ingest,
+  // so all of them must be unique outside the planted overlaps.
+  static std::vector<std::string> AllKeys(const normalize::Canonical& c) {
+    std::vector<std::string> keys = {Key(c.type, c.value)};
+    for (const auto& d : c.derived) keys.push_back(Key(d.type, d.value));
+    return keys;
+  }
+
+  bool AnyTaken(const std::vector<std::string>& keys) const {
+    for (const auto& k : keys) {
+      if (taken_.count(k) != 0) return true;
+    }
+    return false;
+  }
+
   // One spelling for `node` from `spellings` that normalises to `want` (any
   // canonical form of the right type when `want` is empty), avoiding `avoid`.
-  std::optional<std::pair<std::string, std::string>> ChooseSpelling(
+  // Returns the spelling, its canonical form and the keys it will occupy.
+  struct Choice {
+    std::string spelling;
+    std::string canonical;
+    std::vector<std::string> keys;
+  };
+  std::optional<Choice> ChooseSpelling(
       IndicatorType type, const std::vector<std::string>& spellings,
       const std::string& region, const std::string& want,
       const std::set<std::string>& avoid) const {
@@ -575,7 +597,7 @@ class Generator {
       absl::StatusOr<normalize::Canonical> c = Canonicalize(type, s, region);
       if (!c.ok() || c->type != type || c->value.empty()) continue;
       if (!want.empty() && c->value != want) continue;
-      return std::make_pair(s, c->value);
+      return Choice{s, c->value, AllKeys(*c)};
     }
     return std::nullopt;
   }
@@ -590,6 +612,7 @@ class Generator {
       std::string canonical;
       std::set<std::string> used;
       std::vector<std::string> values;
+      std::vector<std::string> keys;
       bool ok = true;
       bool reused = false;
       for (size_t h : holders) {
@@ -604,11 +627,13 @@ class Generator {
           ok = false;
           break;
         }
-        canonical = pick->second;
-        used.insert(pick->first);
-        values.push_back(pick->first);
+        canonical = pick->canonical;
+        used.insert(pick->spelling);
+        values.push_back(pick->spelling);
+        keys.insert(keys.end(), pick->keys.begin(), pick->keys.end());
       }
-      if (!ok || !taken_.insert(Key(type, canonical)).second) continue;
+      if (!ok || AnyTaken(keys)) continue;
+      taken_.insert(keys.begin(), keys.end());
       if (reused) ++reused_spellings_;
       Planted p{type, canonical, {}};
       for (size_t k = 0; k < holders.size(); ++k) {
@@ -661,9 +686,10 @@ class Generator {
       if (!id) continue;
       auto pick =
           ChooseSpelling(type, id->Spellings(region, rng_), region, "", {});
-      if (!pick || !taken_.insert(Key(type, pick->second)).second) continue;
-      return Row{type, pick->first, type == IndicatorType::kPhone ? region : "",
-                 false};
+      if (!pick || AnyTaken(pick->keys)) continue;
+      taken_.insert(pick->keys.begin(), pick->keys.end());
+      return Row{type, pick->spelling,
+                 type == IndicatorType::kPhone ? region : "", false};
     }
     return std::nullopt;
   }

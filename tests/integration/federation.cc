@@ -49,14 +49,15 @@ LocalFederation::~LocalFederation() {
   }
 }
 
-std::pair<std::string, std::string> LocalFederation::IssueCert(const std::string& id,
-                                                               const std::string& ca_dir) {
+std::pair<std::string, std::string> LocalFederation::IssueCert(
+    const std::string& id, const std::string& ca_dir, const std::vector<std::string>& extra) {
   static int issued = 0;
   const std::string out = dir_ + "/certs-" + std::to_string(issued++) + "-" + id;
   fs::create_directories(out);
-  Check(Run({source("certs/make-certs.sh"), "node", out, trust_domain_, id, "--ca-dir",
-             ca_dir.empty() ? dir_ + "/ca" : ca_dir}),
-        "issue cert " + id);
+  std::vector<std::string> argv = {source("certs/make-certs.sh"), "node", out, trust_domain_, id,
+                                   "--ca-dir", ca_dir.empty() ? dir_ + "/ca" : ca_dir};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  Check(Run(argv), "issue cert " + id);
   return {out + "/" + id + ".pem", out + "/" + id + ".key"};
 }
 
@@ -100,15 +101,18 @@ void LocalFederation::WriteConfig(Node& n) {
             "node_id: " + n.id + "\nfederation: " + trust_domain_ + "\njurisdiction: " +
                 n.jurisdiction + "\nrole: member\nlisten: " + n.address +
                 "\nadmin_socket: " + n.socket + "\ntls:\n  ca_cert: " + ca_cert() +
-                "\n  cert: " + n.cert + "\n  key: " + n.key + "\ndata_dir: " + n.data_dir +
+                "\n  cert: " + n.cert + "\n  key: " + n.key + "\n" + n.tls_extra +
+                "data_dir: " + n.data_dir +
                 "\nfederation_key_file: " + dir_ + "/federation.key\nlocal_key_file: " + dir_ +
                 "/" + n.id + "/local.key\npolicy_dir: " + n.policy_dir +
                 "\ncontact: ops@" + n.id + ".example\nlog_file: " + n.log +
-                "\nlog_level: debug\n" + (peers.empty() ? "" : "peers:\n" + peers));
+                "\nlog_level: debug\n" + n.extra_yaml + (peers.empty() ? "" : "peers:\n" + peers));
   for (const auto& p : n.partners) {
     WriteFile(n.policy_dir + "/" + p.id + ".yaml",
               "partners:\n  - partner: " + p.id + "\n    types: " + p.types +
-                  "\n    disclosure: " + p.disclosure + "\n    max_tlp: " + p.max_tlp + "\n");
+                  "\n    disclosure: " + p.disclosure + "\n    max_tlp: " + p.max_tlp +
+                  "\n    purposes: " + p.purposes + "\n    legal_basis: \"" + p.legal_basis +
+                  "\"\n" + p.extra);
   }
 }
 

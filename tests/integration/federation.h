@@ -17,6 +17,9 @@ struct PartnerSpec {
   std::string types = "[phone, handle, url, email]";
   std::string disclosure = "hit_with_reference";
   std::string max_tlp = "amber";
+  std::string purposes = "[migrant_smuggling]";
+  std::string legal_basis = "integration test";
+  std::string extra;  // more YAML lines of the rule ("    quota: {items_per_day: 5}\n").
 };
 
 class LocalFederation {
@@ -26,6 +29,8 @@ class LocalFederation {
     int port = 0;
     std::string address, socket, config, data_dir, log, cert, key, policy_dir;
     std::vector<PartnerSpec> partners;
+    std::string tls_extra;   // extra YAML lines inside `tls:` ("  crl_dir: ...\n").
+    std::string extra_yaml;  // extra top-level YAML ("limits:\n  ...\n").
     Process process;
   };
 
@@ -45,8 +50,10 @@ class LocalFederation {
   RunResult Ctl(const std::string& id, std::vector<std::string> args) const;
   // A certificate for `id` from this federation's CA (or another CA dir),
   // without a node: for rogue clients. Returns {cert, key}.
+  // `extra`: more make-certs.sh options (e.g. --not-after DATE).
   std::pair<std::string, std::string> IssueCert(const std::string& id,
-                                                const std::string& ca_dir = "");
+                                                const std::string& ca_dir = "",
+                                                const std::vector<std::string>& extra = {});
   // A separate CA ("evil"), with the same subject name as the real one.
   std::string MakeOtherCa(const std::string& name);
 

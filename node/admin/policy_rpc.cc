@@ -1,0 +1,88 @@
+// AdminService: the sharing-policy RPCs (reload, explain, diff). Explain and
+// diff never see indicator values; diff gets the candidate files' text in the
+// request, so the node reads no path the caller names.
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+#include "node/admin/service.h"
+
+namespace ifed::admin {
+namespace {
+
+constexpr size_t kMaxDiffFiles = 1000;
+constexpr size_t kMaxDiffBytes = 16 << 20;
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+}  // namespace
+
+grpc::Status AdminService::PolicyReload(grpc::ServerContext*,
+                                        const ifed::v1::PolicyReloadRequest*,
+                                        ifed::v1::PolicyReloadResponse* response) {
+  if (d_.policy == nullptr || !d_.reload_policy) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "policy reload not wired");
+  }
+  const std::string before = d_.policy->Get()->version();
+  absl::Status s = d_.reload_policy();
+  if (!s.ok()) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        absl::StrCat("reload refused, policy ", before,
+                                     " stays in force: ", s.message()));
+  }
+  auto now = d_.policy->Get();
+  response->set_version(now->version());
+  response->set_rules(static_cast<uint32_t>(now->size()));
+  response->set_changed(now->version() != before);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::PolicyExplain(grpc::ServerContext*,
+                                         const ifed::v1::PolicyExplainRequest* request,
+                                         ifed::v1::PolicyExplainResponse* response) {
+  if (d_.policy == nullptr) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no policy");
+  if (request->partner().empty() || request->partner().size() > 63) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "partner is required");
+  }
+  auto policy = d_.policy->Get();
+  policy::Query q{.partner = request->partner(),
+                  .direction = request->outbound() ? policy::Direction::kOutbound
+                                                   : policy::Direction::kInbound,
+                  .purpose = request->purpose(),
+                  .types = {},
+                  .now = d_.now()};
+  if (request->type() != ifed::v1::INDICATOR_TYPE_UNSPECIFIED) q.types.push_back(request->type());
+  response->set_allowed(policy->Decide(q).status.ok());
+  response->set_explanation(policy::Explain(*policy, q, request->tlp()));
+  response->set_version(policy->version());
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::PolicyDiff(grpc::ServerContext*,
+                                      const ifed::v1::PolicyDiffRequest* request,
+                                      ifed::v1::PolicyDiffResponse* response) {
+  if (d_.policy == nullptr) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no policy");
+  if (request->files_size() > static_cast<int>(kMaxDiffFiles)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "too many policy files");
+  }
+  std::vector<policy::PolicyText> files;
+  size_t bytes = 0;
+  for (const auto& f : request->files()) {
+    bytes += f.text().size();
+    if (f.name().empty() || f.name().find('/') != std::string::npos || bytes > kMaxDiffBytes) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "policy files need plain names and at most 16 MiB in all");
+    }
+    files.push_back({f.name(), f.text()});
+  }
+  auto candidate = policy::Policy::LoadTexts(std::move(files));
+  if (!candidate.ok()) return ToGrpc(candidate.status());
+  auto current = d_.policy->Get();
+  response->set_current_version(current->version());
+  response->set_candidate_version((*candidate)->version());
+  for (auto& line : policy::Diff(*current, **candidate)) response->add_changes(std::move(line));
+  return grpc::Status::OK;
+}
+
+}  // namespace ifed::admin

@@ -1,0 +1,180 @@
+#include "node/audit/chain.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "node/audit/event.h"
+
+namespace ifed::audit {
+
+std::string CheckpointMessage(absl::string_view node, uint64_t seq, absl::string_view hash_hex,
+                              int64_t ts_ms) {
+  return absl::StrCat("ifed-audit-checkpoint-v1\n", node, "\n", seq, "\n", hash_hex, "\n", ts_ms);
+}
+
+std::vector<HeldCheckpoint> CheckpointsIn(absl::string_view jsonl) {
+  std::vector<HeldCheckpoint> out;
+  for (absl::string_view line : absl::StrSplit(jsonl, '\n', absl::SkipWhitespace())) {
+    auto p = Parsed::Parse(line);
+    if (!p.ok()) continue;
+    if (p->Str("action") == "checkpoint" && p->Int("cp_seq") && p->Str("cp_hash") &&
+        p->Str("sig") && p->Str("node")) {
+      out.push_back({*p->Str("node"), static_cast<uint64_t>(*p->Int("cp_seq")),
+                     *p->Str("cp_hash"), p->Int("ts_ms").value_or(0), *p->Str("sig")});
+    }
+    if (p->Str("peer_cp_node") && p->Int("peer_cp_seq") && p->Str("peer_cp_hash") &&
+        p->Str("peer_cp_sig")) {
+      out.push_back({*p->Str("peer_cp_node"), static_cast<uint64_t>(*p->Int("peer_cp_seq")),
+                     *p->Str("peer_cp_hash"), p->Int("peer_cp_ts_ms").value_or(0),
+                     *p->Str("peer_cp_sig")});
+    }
+  }
+  return out;
+}
+
+ChainVerifier::ChainVerifier(const Verifier* verifier, bool from_genesis,
+                             std::vector<HeldCheckpoint> held)
+    : verifier_(verifier), from_genesis_(from_genesis), held_(std::move(held)) {}
+
+void ChainVerifier::Fail(uint64_t seq, std::string why) {
+  if (!r_.ok) return;
+  r_.ok = false;
+  r_.first_bad_seq = seq;
+  r_.error = std::move(why);
+}
+
+void ChainVerifier::Add(absl::string_view line) {
+  if (!r_.ok) return;
+  if (line.empty()) return;
+  auto p = Parsed::Parse(line);
+  if (!p.ok()) {
+    Fail(r_.last_seq + 1, absl::StrCat("line after seq ", r_.last_seq, ": ", p.status().message()));
+    return;
+  }
+  if (!p->Has("seq")) {  // export header
+    if (p->Str("export") != kExportMagic) {
+      Fail(r_.last_seq + 1, "unknown line (neither an event nor an export header)");
+      return;
+    }
+    if (auto node = p->Str("node"); node && r_.node.empty()) r_.node = *node;
+    if (auto cert = p->Str("cert"); cert && verifier_ == nullptr && !header_verifier_) {
+      auto v = Verifier::FromCertPem(*cert);
+      if (v.ok()) header_verifier_ = std::move(*v);
+    }
+    return;
+  }
+  AddEvent(line);
+}
+
+void ChainVerifier::AddEvent(absl::string_view line) {
+  auto p = Parsed::Parse(line);
+  const auto seq_i = p->Int("seq");
+  const auto prev = p->Str("prev");
+  const auto node = p->Str("node");
+  const auto ts = p->Int("ts_ms");
+  const uint64_t expected = seen_ ? r_.last_seq + 1 : (from_genesis_ ? 1 : 0);
+  if (!seq_i || *seq_i <= 0 || !prev || !node || !ts || !p->Str("action")) {
+    Fail(expected ? expected : r_.last_seq + 1, "event lacks seq, prev, ts_ms, node or action");
+    return;
+  }
+  const uint64_t seq = static_cast<uint64_t>(*seq_i);
+  if (expected != 0 && seq != expected) {
+    Fail(expected, seq > expected
+                       ? absl::StrCat("event ", expected, " missing (next is ", seq, ")")
+                       : absl::StrCat("event ", seq, " out of order (expected ", expected, ")"));
+    return;
+  }
+  if (!seen_) {
+    r_.first_seq = seq;
+    if (seq == 1 && *prev != kZeroHash) {
+      Fail(1, "first event does not start the chain");
+      return;
+    }
+    if (r_.node.empty()) r_.node = *node;
+    LoadHeld();
+  } else if (*prev != last_hash_) {
+    Fail(seq - 1, absl::StrCat("event ", seq - 1, " does not hash to the prev of event ", seq,
+                               " (changed or replaced)"));
+    return;
+  }
+  if (*node != r_.node) {
+    Fail(seq, absl::StrCat("event of another node '", *node, "'"));
+    return;
+  }
+  const std::string hash = HashLine(line);
+  if (p->Str("action") == "checkpoint") {
+    const Verifier* v = verifier_ ? verifier_ : header_verifier_.get();
+    const auto cp_seq = p->Int("cp_seq");
+    const auto cp_hash = p->Str("cp_hash");
+    const auto sig_hex = p->Str("sig");
+    std::string sig;
+    if (!cp_seq || !cp_hash || !sig_hex || static_cast<uint64_t>(*cp_seq) != seq - 1 ||
+        *cp_hash != *prev) {
+      Fail(seq, "checkpoint does not name the event before it");
+      return;
+    }
+    if (v == nullptr) {
+      Fail(seq, "no certificate to verify checkpoints (give --cert)");
+      return;
+    }
+    if (!FromHex(*sig_hex, &sig) ||
+        !v->Verify(CheckpointMessage(*node, seq - 1, *cp_hash, *ts), sig).ok()) {
+      Fail(seq, "checkpoint signature does not verify (forged or wrong certificate)");
+      return;
+    }
+    ++r_.checkpoints;
+    r_.last_checkpoint_seq = seq - 1;
+  }
+  if (auto it = held_by_seq_.find(seq); it != held_by_seq_.end()) {
+    if (it->second != hash) {
+      Fail(seq, absl::StrCat("event ", seq, " differs from the checkpoint a partner holds"));
+      return;
+    }
+    ++r_.held_checked;
+  }
+  seen_ = true;
+  last_hash_ = hash;
+  r_.last_seq = seq;
+  ++r_.events;
+}
+
+void ChainVerifier::LoadHeld() {
+  if (held_loaded_) return;
+  held_loaded_ = true;
+  for (const HeldCheckpoint& h : held_) {
+    if (h.node != r_.node) continue;
+    const Verifier* v = verifier_ ? verifier_ : header_verifier_.get();
+    std::string sig;
+    if (v == nullptr || !FromHex(h.sig, &sig) ||
+        !v->Verify(CheckpointMessage(h.node, h.seq, h.hash, h.ts_ms), sig).ok()) {
+      r_.notes.push_back(absl::StrCat("held checkpoint at seq ", h.seq,
+                                      " has no valid signature: ignored"));
+      continue;
+    }
+    held_by_seq_[h.seq] = h.hash;
+  }
+}
+
+VerifyReport ChainVerifier::Finish() {
+  if (r_.ok) LoadHeld();
+  if (r_.ok) {
+    if (!seen_) {
+      r_.notes.push_back("no events");
+    }
+    for (const auto& [seq, hash] : held_by_seq_) {
+      if (seq > r_.last_seq) {
+        Fail(r_.last_seq + 1,
+             absl::StrCat("log truncated: it ends at seq ", r_.last_seq,
+                          " but a partner holds a signed checkpoint at seq ", seq));
+        break;
+      }
+    }
+  }
+  if (r_.ok && r_.last_seq > r_.last_checkpoint_seq) {
+    r_.notes.push_back(absl::StrCat(r_.last_seq - r_.last_checkpoint_seq,
+                                    " event(s) after the last signed checkpoint"));
+  }
+  return r_;
+}
+
+}  // namespace ifed::audit

@@ -1,0 +1,74 @@
+#include "node/audit/inbound.h"
+
+#include <map>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "node/audit/receipt.h"
+#include "node/common/indicator_type.h"
+#include "node/common/status_macros.h"
+
+namespace ifed::audit {
+
+std::string SafeRequestId(const std::string& id) {
+  if (id.empty() || id.size() > 128) return "(invalid)";
+  for (unsigned char c : id) {
+    if (c < 0x21 || c > 0x7e) return "(invalid)";
+  }
+  return id;
+}
+
+std::string TypeCounts(const ifed::v1::MatchRequest& request, int64_t* items) {
+  std::map<std::string, int64_t> by_type;
+  *items = 0;
+  for (const auto& b : request.batches()) {
+    const int64_t n = static_cast<int64_t>(b.pseudonyms().size() / 32);
+    by_type[std::string(TypeName(static_cast<IndicatorType>(b.type())))] += n;
+    *items += n;
+  }
+  std::vector<std::string> parts;
+  for (const auto& [t, n] : by_type) parts.push_back(absl::StrCat(t, ":", n));
+  return absl::StrJoin(parts, ",");
+}
+
+absl::Status InboundAuditor::Record(const std::string& peer,
+                                    const ifed::v1::MatchRequest& request,
+                                    const absl::Status& decision,
+                                    ifed::v1::MatchResponse* response) const {
+  const std::string policy_version = policy_version_();
+  int64_t items = 0;
+  const std::string types = TypeCounts(request, &items);
+  int64_t hits = 0;
+  if (decision.ok()) {
+    for (const auto& r : response->results()) hits += r.verdict() == ifed::v1::HIT;
+  }
+  Event e;
+  e.action = "match.in";
+  e.actor = peer.empty() ? "peer:(unverified)" : absl::StrCat("peer:", peer);
+  e.outcome = decision.ok() ? "ok"
+              : decision.code() == absl::StatusCode::kInternal ||
+                      decision.code() == absl::StatusCode::kUnavailable
+                  ? "error"
+                  : "refused";
+  e.Set("peer", peer)
+      .Set("request_id", SafeRequestId(request.request_id()))
+      .Set("purpose", ifed::v1::Purpose_Name(request.purpose()))
+      .Set("epoch", static_cast<int64_t>(request.epoch()))
+      .Set("items", items)
+      .Set("types", types)
+      .Set("hits", hits)
+      .Set("disclosure", decision.ok() ? ifed::v1::Disclosure_Name(response->disclosure()) : "")
+      .Set("policy", policy_version);
+  if (!decision.ok()) {
+    e.Set("code", absl::StatusCodeToString(decision.code()))
+        .Set("reason", std::string(decision.message()));
+  }
+  e.Set("request_digest", absl::BytesToHexString(RequestDigest(request)));
+  IFED_RETURN_IF_ERROR(log_->Append(e));
+  if (!decision.ok()) return absl::OkStatus();
+  return SignReceipt(log_->signer(), log_->node_id(), request, log_->LatestCheckpoint(),
+                     policy_version, log_->now_ms(), response);
+}
+
+}  // namespace ifed::audit

@@ -1,0 +1,42 @@
+// InboundAuditor: the audit side of answering a partner's Match. After the
+// matcher decided, it appends the event (durable before the reply) and, on
+// success, signs the receipt into the response. No gRPC: the service hands
+// in the verified peer id and the matcher's status.
+#ifndef IFED_AUDIT_INBOUND_H_
+#define IFED_AUDIT_INBOUND_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "node/audit/audit_log.h"
+#include "proto/federation.pb.h"
+
+namespace ifed::audit {
+
+class InboundAuditor {
+ public:
+  // `policy_version`: the version of the policy in force (for the event and
+  // the receipt).
+  InboundAuditor(AuditLog* log, std::function<std::string()> policy_version)
+      : log_(log), policy_version_(std::move(policy_version)) {}
+
+  // `peer`: verified node id ("" when the identity could not be read).
+  // `decision`: the matcher's status. Returns non-OK when the event could not
+  // be made durable: then nothing may be sent to the peer.
+  absl::Status Record(const std::string& peer, const ifed::v1::MatchRequest& request,
+                      const absl::Status& decision, ifed::v1::MatchResponse* response) const;
+
+ private:
+  AuditLog* log_;
+  std::function<std::string()> policy_version_;
+};
+
+// A request id safe to record: printable ASCII up to 128, else "(invalid)".
+std::string SafeRequestId(const std::string& id);
+// "phone:3,url:2" from the batches' sizes.
+std::string TypeCounts(const ifed::v1::MatchRequest& request, int64_t* items);
+
+}  // namespace ifed::audit
+
+#endif  // IFED_AUDIT_INBOUND_H_

@@ -1,0 +1,41 @@
+// Receipts on Match answers: the responder signs (request digest, response
+// digest, time, policy version, its latest checkpoint); the querier verifies
+// the signature, that the certificate is the peer's own and chains to the
+// federation CA, and that the digests match what it sent and received.
+// Protobuf messages only: no gRPC, no RocksDB.
+#ifndef IFED_AUDIT_RECEIPT_H_
+#define IFED_AUDIT_RECEIPT_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "node/audit/chain.h"
+#include "node/audit/signer.h"
+#include "proto/audit.pb.h"
+#include "proto/federation.pb.h"
+
+namespace ifed::audit {
+
+// SHA-256 of the deterministic serialisation (response: without receipt).
+std::string RequestDigest(const ifed::v1::MatchRequest& request);
+std::string ResponseDigest(const ifed::v1::MatchResponse& response);
+
+// The bytes a receipt signature covers.
+std::string ReceiptMessage(const ifed::v1::Receipt& receipt);
+
+// Fills response->receipt. `latest` may be empty (seq 0) before the first
+// checkpoint.
+absl::Status SignReceipt(const Signer& signer, const std::string& node_id,
+                         const ifed::v1::MatchRequest& request, const HeldCheckpoint& latest,
+                         const std::string& policy_version, int64_t ts_ms,
+                         ifed::v1::MatchResponse* response);
+
+// OK when `response` carries a valid receipt of `expected_spiffe` over
+// `sent` and the response itself. PermissionDenied/InvalidArgument otherwise.
+absl::Status VerifyReceipt(const ifed::v1::MatchRequest& sent,
+                           const ifed::v1::MatchResponse& response,
+                           const std::string& expected_spiffe, const std::string& ca_pem_file);
+
+}  // namespace ifed::audit
+
+#endif  // IFED_AUDIT_RECEIPT_H_

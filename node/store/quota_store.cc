@@ -1,0 +1,31 @@
+// Store::AddToCounter: bounded counters in the meta column family (daily
+// quota counters under "quota/..."), kept apart from store.cc.
+#include <rocksdb/db.h>
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "node/store/store.h"
+
+namespace ifed::store {
+
+absl::StatusOr<uint64_t> Store::AddToCounter(const std::string& key, uint64_t n, uint64_t limit) {
+  if (key.rfind("quota/", 0) != 0) {
+    return absl::InvalidArgumentError("counter keys start with quota/");
+  }
+  std::lock_guard<std::mutex> l(write_mu_);
+  std::string value;
+  rocksdb::Status s = db_->Get({}, meta_, key, &value);
+  if (!s.ok() && !s.IsNotFound()) {
+    return absl::UnavailableError(absl::StrCat("read counter: ", s.ToString()));
+  }
+  const uint64_t current = s.IsNotFound() ? 0 : std::strtoull(value.c_str(), nullptr, 10);
+  if (current + n > limit) return absl::ResourceExhaustedError("counter limit reached");
+  // WAL on, no fsync: survives a crash or kill -9 of the process (not a
+  // power loss of the host), at a cost per query that a sync would multiply.
+  s = db_->Put({}, meta_, key, std::to_string(current + n));
+  if (!s.ok()) return absl::UnavailableError(absl::StrCat("write counter: ", s.ToString()));
+  return current + n;
+}
+
+}  // namespace ifed::store
