@@ -297,12 +297,20 @@ config_of() { echo "$(node_dir "$1")/node.yaml"; }
 socket_of() { echo "$SOCK_DIR/$1.sock"; }
 log_of() { echo "$(node_dir "$1")/node.log"; }
 
+# The AT-HU relationship uses the OPRF scheme (neither side can enumerate
+# the other's holdings); the others use keyed pseudonyms.
+scheme_of() {
+  if [[ "$1-$2" == at-hu || "$1-$2" == hu-at ]]; then echo oprf; else echo keyed; fi
+}
+
 log "== configuration"
 for id in "${NODE_IDS[@]}"; do
   nd=$(node_dir "$id")
   mkdir -p "$nd/data" "$nd/policy"
   (umask 077 && printf '%s\n' "$(hex32)" >"$nd/local.key")
   chmod 600 "$nd/local.key"
+  (umask 077 && printf '%s\n' "$(hex32)" >"$nd/oprf.seed")
+  chmod 600 "$nd/oprf.seed"
   {
     echo "# ifed demo node $id (written by $PROG)"
     echo "node_id: $id"
@@ -318,6 +326,7 @@ for id in "${NODE_IDS[@]}"; do
     echo "data_dir: \"$nd/data\""
     echo "federation_key_file: \"$FED_KEY\""
     echo "local_key_file: \"$nd/local.key\""
+    echo "oprf_seed_file: \"$nd/oprf.seed\""
     echo "peers:"
     for peer in "${NODE_IDS[@]}"; do
       [[ $peer == "$id" ]] && continue
@@ -341,6 +350,8 @@ partners:
     disclosure: hit_with_reference
     max_tlp: amber
     purposes: [migrant_smuggling]
+    scheme: $(scheme_of "$id" "$peer")
+    quota: {items_per_second: 5000, burst: 20000, items_per_day: 1000000}
     legal_basis: "ifed demo: synthetic data only"
 EOF
   done
@@ -441,7 +452,7 @@ for id in "${NODE_IDS[@]}"; do
     printf '%s\n' "$out" | head -n 20 >&2
     die "ingest into $id failed"
   }
-  log "  $id: $out"
+  printf '%s\n' "$out" | grep -E '^(stored|refused|elapsed)' | sed "s/^/  $id: /"
 done
 
 # ---------------------------------------------------------------------------
@@ -449,11 +460,20 @@ done
 
 RESULTS=$dir/results
 mkdir -p "$RESULTS"
+log "== OPRF filters (at and hu fetch each other's filter and pin the key)"
+for id in at hu; do
+  out=$("$BIN/ifedctl" --socket "$(socket_of "$id")" filters sync 2>&1) || {
+    printf '%s\n' "$out" >&2
+    die "filters sync on $id failed"
+  }
+  printf '%s\n' "$out" | sed "s/^/  $id: /"
+done
+
 log "== match (every node asks all its peers about all its indicators)"
 for id in "${NODE_IDS[@]}"; do
   start=$(date +%s%N)
   "$BIN/ifedctl" --socket "$(socket_of "$id")" match --all --purpose migrant_smuggling \
-    --hits-only --file "$DATA/$id.csv" >"$RESULTS/$id.tsv" 2>"$RESULTS/$id.err" || {
+    --resolve yes --hits-only --file "$DATA/$id.csv" >"$RESULTS/$id.tsv" 2>"$RESULTS/$id.err" || {
     head -n 20 "$RESULTS/$id.err" >&2
     die "match from $id failed"
   }
@@ -464,7 +484,7 @@ done
 
 # Hits as "querier<TAB>type<TAB>canonical<TAB>holder<TAB>reference".
 for id in "${NODE_IDS[@]}"; do
-  awk -F'\t' -v q="$id" 'BEGIN {OFS = "\t"} $5 == "HIT" {print q, tolower($3), $2, $4, $6}' \
+  awk -F'\t' -v q="$id" 'BEGIN {OFS = "\t"} $5 == "HIT" {print q, tolower($3), $2, $4, $6, $8}' \
     "$RESULTS/$id.tsv"
 done | sort -t $'\t' -k1,1 -k2,2 -k3,3 -k4,4 >"$RESULTS/hits.tsv"
 
@@ -472,13 +492,14 @@ log ""
 log "Cross-border hits (the querying node learns that a peer holds the same indicator):"
 log ""
 awk -F'\t' '
-  BEGIN { h[1] = "QUERYING"; h[2] = "TYPE"; h[3] = "CANONICAL VALUE"; h[4] = "HELD BY"; h[5] = "REFERENCE" }
-  { for (i = 1; i <= 5; i++) { row[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } }
+  BEGIN { h[1] = "QUERYING"; h[2] = "TYPE"; h[3] = "CANONICAL VALUE"; h[4] = "HELD BY"; h[5] = "SCHEME"; h[6] = "REFERENCE" }
+  { t = $5; $5 = $6; $6 = t
+    for (i = 1; i <= 6; i++) { row[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } }
   END {
-    for (i = 1; i <= 5; i++) if (length(h[i]) > w[i]) w[i] = length(h[i])
-    fmt = "  %-" w[1] "s  %-" w[2] "s  %-" w[3] "s  %-" w[4] "s  %s\n"
-    printf fmt, h[1], h[2], h[3], h[4], h[5]
-    for (r = 1; r <= NR; r++) printf fmt, row[r, 1], row[r, 2], row[r, 3], row[r, 4], row[r, 5]
+    for (i = 1; i <= 6; i++) if (length(h[i]) > w[i]) w[i] = length(h[i])
+    fmt = "  %-" w[1] "s  %-" w[2] "s  %-" w[3] "s  %-" w[4] "s  %-" w[5] "s  %s\n"
+    printf fmt, h[1], h[2], h[3], h[4], h[5], h[6]
+    for (r = 1; r <= NR; r++) printf fmt, row[r, 1], row[r, 2], row[r, 3], row[r, 4], row[r, 5], row[r, 6]
     if (NR == 0) print "  (no hits)"
   }' "$RESULTS/hits.tsv"
 log ""
@@ -506,6 +527,33 @@ fi
 dups=$(($(wc -l <"$RESULTS/hits.tsv") - expected))
 ((dups == 0)) || log "note: $dups duplicate hit line(s) (same querier, value and holder)"
 log "OK: all $planted planted identifiers found by each holder at every other holder ($expected hits), and nothing else."
+oprf_hits=$(awk -F'\t' '$6 == "oprf"' "$RESULTS/hits.tsv" | wc -l)
+log "    ($oprf_hits of them answered under the OPRF scheme between at and hu)"
+
+log ""
+log "== policy decisions (the shipped policies in policy/de, explained offline)"
+explain() {
+  local what=$1
+  shift
+  log "  $what"
+  "$BIN/ifedctl" policy explain --dir "$ROOT/policy/de" "$@" 2>&1 |
+    grep -E '^(allow|deny)|answer to the partner|record at TLP' | sed 's/^ */      /'
+}
+explain "asymmetric: hu may ask de about URLs ..." --partner hu --type url --purpose migrant_smuggling
+explain "... but not about phone numbers" --partner hu --type phone --purpose migrant_smuggling
+explain "a purpose hu may not use" --partner hu --type url --purpose terrorism
+explain "a TLP:RED record is never disclosed, even to a trusted partner" \
+  --partner at --type phone --purpose migrant_smuggling --tlp red
+
+log ""
+log "== audit (every node walks its hash chain and signed checkpoints)"
+for id in "${NODE_IDS[@]}"; do
+  out=$("$BIN/ifedctl" --socket "$(socket_of "$id")" audit verify 2>&1) || {
+    printf '%s\n' "$out" >&2
+    die "audit verify on $id failed"
+  }
+  log "  $id: $(printf '%s\n' "$out" | head -n 1)"
+done
 
 # ---------------------------------------------------------------------------
 # Keep or stop

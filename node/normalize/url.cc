@@ -3,7 +3,8 @@
 //  - only http and https; a missing scheme means https; the scheme is kept
 //    (http and https stay distinct);
 //  - user:password@ is refused (credentials, and a classic disguise);
-//  - host: percent-decoded, IDNA UTS #46 to punycode (lower-case), trailing
+//  - host: percent-decoded, IDNA UTS #46 to punycode (lower-case; WHATWG
+//    forbidden host characters refused before and after the mapping), trailing
 //    dot removed, needs a dot; IPv4 dotted quads and IPv6 literals in their
 //    canonical text form; mobile/www hosts of known platforms folded
 //    (m./mbasic./web.facebook.com -> facebook.com, twitter.com ->
@@ -146,6 +147,19 @@ absl::StatusOr<std::string> CanonicalIp(const std::string& host, bool v6) {
   return v6 ? "[" + std::string(text) + "]" : std::string(text);
 }
 
+// WHATWG forbidden domain code points (C0 controls, space, DEL and
+// "#%/:<>?@[\\]^|") plus the quote.
+absl::Status CheckHostCharacters(std::string_view host) {
+  for (char c : host) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7F ||
+        std::string_view("#%/:<>?@[\\]^|\"").find(c) != std::string_view::npos) {
+      return Invalid("forbidden character in URL host");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> NormalizeHost(const Unicode& unicode,
                                           std::string_view raw,
                                           bool need_dot) {
@@ -155,14 +169,14 @@ absl::StatusOr<std::string> NormalizeHost(const Unicode& unicode,
     return CanonicalIp(std::string(raw.substr(1, raw.size() - 2)), true);
   }
   const std::string decoded = PercentDecode(raw);
-  for (char c : decoded) {
-    if (std::string_view(" #%/:<>?@[\\]^|\"").find(c) != std::string_view::npos ||
-        static_cast<unsigned char>(c) < 0x20) {
-      return Invalid("forbidden character in URL host");
-    }
-  }
+  IFED_RETURN_IF_ERROR(CheckHostCharacters(decoded));
   IFED_ASSIGN_OR_RETURN(std::string host,
                         unicode.DomainToAscii(decoded, /*strict=*/false));
+  // Again after the mapping (WHATWG "domain to ASCII" does the same): UTS #46
+  // without STD3 rules maps compatibility characters to ASCII a host may not
+  // hold (U+00A8 -> SPACE + U+0308, U+3000 -> SPACE, full-width "/?#@:%\[",
+  // U+2100 -> "a/c"). Such a host would not parse back to itself.
+  IFED_RETURN_IF_ERROR(CheckHostCharacters(host));
   if (!host.empty() && host.back() == '.') host.pop_back();
   if (host.find_first_not_of("0123456789.") == std::string::npos) {
     return CanonicalIp(host, false);

@@ -78,6 +78,38 @@ TEST(UrlTest, Refusals) {
   });
 }
 
+// Regression (fuzzer): UTS #46 without STD3 rules maps compatibility
+// characters to ASCII that a host may not hold: U+00A8 -> SPACE + U+0308,
+// U+00A0/U+3000 -> SPACE, full-width ／？＃＠：％＼［ -> / ? # @ : % \ [.
+// The canonical host used to carry them (raw space in a punycode label, or a
+// "%" that the next parse decoded), so the canonical form was no fixed
+// point. A host is now checked again after the mapping, as WHATWG does.
+TEST(UrlTest, IdnaMappedForbiddenHostCharacters) {
+  RunCases(kUrl, {
+      {"https://WWW.E\u00a8mple.Ct.me43/a/./b/;a/.b.//./c?utm_{o/:p/sWWid", {},
+       "!forbidden character in URL host"},
+      {"https://e\u00a8mple.com/", {}, "!forbidden character in URL host"},
+      {"https://exa\u00a0mple.com/", {}, "!forbidden character in URL host"},
+      {"https://exa\u3000mple.com/", {}, "!forbidden character in URL host"},
+      {"https://exa\uff0fmple.com/", {}, "!forbidden character in URL host"},
+      {"https://exa\uff1fmple.com/", {}, "!forbidden character in URL host"},
+      {"https://exa\uff03mple.com/", {}, "!forbidden character in URL host"},
+      {"https://exa\uff20mple.com/", {}, "!forbidden character in URL host"},
+      {"https://exa\uff1ample.com/", {}, "!forbidden character in URL host"},
+      {"https://exa\uff05\uff14\uff11mple.com/", {}, "!forbidden character in URL host"},
+      {"https://exa\uff3cmple.com/", {}, "!forbidden character in URL host"},
+      {"https://exa\uff3bmple.com/", {}, "!forbidden character in URL host"},
+      {"https://exa\u2100mple.com/", {}, "!forbidden character in URL host"},
+      {"https://exa%C2%A8mple.com/", {}, "!forbidden character in URL host"},
+      {"https://exa%7Fmple.com/", {}, "!forbidden character in URL host"},
+      {"https://exa%09mple.com/", {}, "!forbidden character in URL host"},
+      // Mappings to characters a host may hold still work.
+      {"https://exa\u3002mple.com/", {}, "https://exa.mple.com/"},
+      {"https://\uff45xample\uff0ecom/", {}, "https://example.com/"},
+      {"https://my_host.example.com/", {}, "https://my_host.example.com/"},
+  });
+}
+
 TEST(UrlTest, CanonicalIsFixedPoint) {
   for (const char* c :
        {"https://example.com/", "https://xn--bcher-kva.de/a%20b?x=1&y",
