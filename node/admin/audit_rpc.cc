@@ -4,6 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "node/admin/local_listener.h"
 #include "node/admin/service.h"
 #include "node/audit/chain.h"
 #include "node/audit/inbound.h"
@@ -13,13 +14,12 @@
 namespace ifed::admin {
 
 std::string LocalActor(grpc::ServerContext* ctx) {
-  // gRPC 1.51 exposes neither the connection's fd nor SO_PEERCRED, and
-  // ctx->peer() of a unix client is just "unix:". What is known for sure: the
-  // caller could open the 0660 admin socket (owner or group). Never take an
-  // identity from request metadata: the caller writes it.
-  // TODO(issue 5): uid/user via SO_PEERCRED (side socket issuing one-time
-  // tokens, or a gRPC with peer credentials in the auth context).
+  // The kernel's credentials of the connection (SO_PEERCRED, read by
+  // LocalListener when it accepted it); never an identity from request
+  // metadata, which the caller writes.
   if (ctx == nullptr) return "local:(unknown)";
+  std::string actor = LocalListener::ActorForPeer(ctx->peer());
+  if (!actor.empty()) return actor;
   return absl::StrCat("local:", ctx->peer().empty() ? "unix:" : ctx->peer());
 }
 

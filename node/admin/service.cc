@@ -129,6 +129,8 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
         rec.set_case_ref(row.case_ref());
         rec.set_tlp(row.tlp());
         rec.set_crime_area(row.crime_area());
+        rec.set_national_only(row.national_only());
+        *rec.mutable_not_for() = row.not_for();
         rec.set_unit(d_.unit);
         rec.set_first_seen(now);
         rec.set_last_seen(now);
@@ -344,6 +346,10 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
       e->set_message(std::string(answer.status().message()));
       spdlog::warn("match {} to {} failed: {}", request_id, peers[k],
                    std::string(answer.status().message()));
+      continue;
+    }
+    if (answer->members_size() > 0) {  // a hub's answer (issue 10): per member.
+      AddHubAnswer(peers[k], *answer, wire_order, response);
       continue;
     }
     uint64_t hits = 0;

@@ -13,6 +13,7 @@
 #include "node/crypto/sealer.h"
 #include "node/federation/oprf_service.h"
 #include "node/federation/peer_client.h"
+#include "node/hub/stats.h"
 #include "node/normalize/normalizer.h"
 #include "node/policy/policy.h"
 #include "node/store/store.h"
@@ -49,11 +50,34 @@ struct AdminDeps {
   std::vector<std::string> oprf_peers;
   // Peers (issue 11, peers_rpc.cc): the TLS files in force, for health checks.
   std::function<federation::TlsFiles()> tls_files;
+  // Data lifecycle (issue 9, lifecycle_rpc.cc): after records are removed
+  // (drops derived state such as OPRF filters); the expiry sweep.
+  std::function<void()> on_records_removed;
+  std::function<absl::StatusOr<uint64_t>()> sweep;
+  // Issue 10: the hub's statistics (role hub; null on a member).
+  const hub::HubStats* hub_stats = nullptr;
 };
 
-// The local caller of an admin call, for audit: "local:<gRPC peer>" (a unix
-// socket peer; uid not yet available, see audit_rpc.cc).
+// Issue 10 (hub_rpc.cc): a hub's answer expanded into per-member rows
+// ("<hub>/<member>", via = hub) and per-member errors, items in wire order.
+void AddHubAnswer(const std::string& hub, const ifed::v1::MatchResponse& answer,
+                  const std::vector<int>& wire_order, ifed::v1::LocalMatchResponse* response);
+
+// The local caller of an admin call, for audit: "local:uid=<n>(<user>)" from
+// the connection's kernel credentials (see local_listener.h).
 std::string LocalActor(grpc::ServerContext* ctx);
+
+// Data lifecycle helpers (issue 9, lifecycle_rpc.cc), shared with the daemon.
+// The index keys of a record under every other epoch still indexed and held
+// in `keys` (key rotation overlap), derived from its sealed value.
+store::Store::AliasFn EpochAliases(const store::Store* store,
+                                   const crypto::KeyedPseudonymizer* keys,
+                                   const crypto::Sealer* sealer);
+// Removes every record expired at `now` (unix seconds), in batches, each
+// with an "expire" audit event (counts only) when `audit` is set. Returns
+// the number removed.
+absl::StatusOr<uint64_t> SweepExpired(store::Store* store, audit::AuditLog* audit,
+                                      const store::Store::AliasFn& aliases, int64_t now);
 
 class AdminService final : public ifed::v1::Admin::Service {
  public:
@@ -85,6 +109,18 @@ class AdminService final : public ifed::v1::Admin::Service {
   // peers_rpc.cc (issue 11)
   grpc::Status Peers(grpc::ServerContext* ctx, const ifed::v1::PeersRequest* request,
                      ifed::v1::PeersResponse* response) override;
+  // hub_rpc.cc, followup_rpc.cc (issue 10)
+  grpc::Status HubStats(grpc::ServerContext* ctx, const ifed::v1::HubStatsRequest* request,
+                        ifed::v1::HubStatsResponse* response) override;
+  grpc::Status FollowUps(grpc::ServerContext* ctx, const ifed::v1::FollowUpsRequest* request,
+                         ifed::v1::FollowUpsResponse* response) override;
+  // lifecycle_rpc.cc (issue 9)
+  grpc::Status Erase(grpc::ServerContext* ctx, const ifed::v1::EraseRequest* request,
+                     ifed::v1::EraseResponse* response) override;
+  grpc::Status Sweep(grpc::ServerContext* ctx, const ifed::v1::SweepRequest* request,
+                     ifed::v1::SweepResponse* response) override;
+  grpc::Status Backup(grpc::ServerContext* ctx, const ifed::v1::BackupRequest* request,
+                      ifed::v1::BackupResponse* response) override;
 
  private:
   // Verifies the peer's receipt (a bad one turns `answer` into an error) and

@@ -107,6 +107,25 @@ absl::StatusOr<store::IngestResult> AuditLog::Ingest(
   return result;
 }
 
+absl::Status AuditLog::Write(const std::function<absl::Status(const EntriesFn&)>& write) {
+  std::lock_guard<std::mutex> l(mu_);
+  const Link link = NextLink();
+  std::string line;
+  absl::Status s = write([&](const Event& e) {
+    line = Encode(link, e);
+    return store::Store::AuditEntries{{SeqKey(link.seq), line}};
+  });
+  if (!s.ok()) {
+    (void)ReloadHead();
+    return s;
+  }
+  if (!line.empty()) {
+    Advance(link, line);
+    (void)MaybeCheckpointLocked();
+  }
+  return absl::OkStatus();
+}
+
 absl::Status AuditLog::CheckpointLocked() {
   if (head_seq_ == 0 || latest_.seq == head_seq_) return absl::OkStatus();
   const Link link = NextLink();

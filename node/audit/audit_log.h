@@ -44,6 +44,12 @@ class AuditLog {
   absl::StatusOr<store::IngestResult> Ingest(
       absl::Span<const store::IngestItem> items,
       const std::function<Event(const store::IngestResult&)>& make);
+  // A store change other than an ingest (issue 9: removal), with its event
+  // in the same WriteBatch: `write` is given `entries`, which turns the
+  // event into the audit entries to write; the event is chained only if
+  // `write` returns OK.
+  using EntriesFn = std::function<store::Store::AuditEntries(const Event&)>;
+  absl::Status Write(const std::function<absl::Status(const EntriesFn& entries)>& write);
   // Signs the head if it moved since the last checkpoint.
   absl::Status Checkpoint();
   // Stops the timer and writes a final checkpoint. Idempotent.

@@ -49,6 +49,10 @@ int PolicyCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int AuditCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int PeersCommand(const Args& a, ifed::v1::Admin::Stub& stub);  // issue 11
 int FiltersCommand(const Args& a, ifed::v1::Admin::Stub& stub);  // filters_cmd.cc
+int EraseCommand(const Args& a, ifed::v1::Admin::Stub& stub);    // issue 9, erase_cmd.cc
+int BackupCommand(const Args& a, ifed::v1::Admin::Stub& stub);   // issue 9, backup_cmd.cc
+int HubCommand(const Args& a, ifed::v1::Admin::Stub& stub);        // issue 10, hub_cmd.cc
+int FollowUpsCommand(const Args& a, ifed::v1::Admin::Stub& stub);  // issue 10, followups_cmd.cc
 // Whether `audit ...` runs on files alone (no node socket needed).
 bool AuditOffline(const Args& a);
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -22,6 +23,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "node/cli/cli.h"
 #include "node/cli/csv.h"
 #include "node/cli/rows.h"
@@ -241,6 +243,30 @@ struct Defaults {
   ifed::v1::Tlp tlp = ifed::v1::TLP_UNSPECIFIED;
 };
 
+// The `sharing` column: empty (the policy decides), "national_only", or
+// "not_for:at;hu" (never shared with these partners). Returns an error text,
+// empty when fine.
+std::string ParseSharing(const std::string& text, ifed::v1::IngestRow* row) {
+  if (text.empty()) return "";
+  const std::string s = absl::AsciiStrToLower(text);
+  if (s == "national_only") {
+    row->set_national_only(true);
+    return "";
+  }
+  if (s.rfind("not_for:", 0) == 0) {
+    for (absl::string_view id : absl::StrSplit(s.substr(8), ';', absl::SkipEmpty())) {
+      const bool valid = !id.empty() && id.size() <= 63 && id[0] != '-' &&
+                         std::all_of(id.begin(), id.end(), [](char c) {
+                           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+                         });
+      if (!valid) return "not_for names an invalid node id";
+      row->add_not_for(std::string(id));
+    }
+    if (row->not_for_size() > 0) return "";
+  }
+  return "expected empty, national_only or not_for:ID[;ID...]";
+}
+
 // CSV: the ingest format of rows.h, read one record at a time.
 int ReadCsv(std::istream& in, const Defaults& d, Uploader& up, Report& report,
             const std::function<void(uint64_t)>& tick) {
@@ -254,7 +280,7 @@ int ReadCsv(std::istream& in, const Defaults& d, Uploader& up, Report& report,
   for (size_t i = 0; i < header->fields.size(); ++i) {
     const std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(header->fields[i]));
     if (name != "type" && name != "value" && name != "case_ref" && name != "tlp" &&
-        name != "crime_area" && name != "region") {
+        name != "crime_area" && name != "region" && name != "sharing") {
       std::cerr << "line 1: field " << name << ": unknown column\n";
       return 1;
     }
@@ -321,6 +347,10 @@ int ReadCsv(std::istream& in, const Defaults& d, Uploader& up, Report& report,
     }
     row.set_crime_area(get("crime_area").empty() ? d.crime_area : get("crime_area"));
     row.set_region(absl::AsciiStrToUpper(get("region").empty() ? d.region : get("region")));
+    if (auto err = ParseSharing(get("sharing"), &row); !err.empty()) {
+      up.ClientRefusal(line, "", absl::StrCat("field sharing: ", err));
+      continue;
+    }
     if (!up.Add(std::move(row), "")) break;
     tick(line);
   }

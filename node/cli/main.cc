@@ -16,8 +16,9 @@ commands:
          [--tlp TLP] [--case-ref REF] [--crime-area A] [--region CC]
          [--batch-rows N] [--no-progress] FILE|-
       Store indicators, streaming (FILE - is stdin). CSV header:
-      type,value,case_ref,tlp[,crime_area][,region]; --case-ref and --tlp
-      fill empty cells. stix: a STIX 2.1 bundle; misp: MISP event JSON
+      type,value,case_ref,tlp[,crime_area][,region][,sharing]; --case-ref
+      and --tlp fill empty cells; sharing is empty, national_only or
+      not_for:ID[;ID...] (the record is invisible to those partners). stix: a STIX 2.1 bundle; misp: MISP event JSON
       (see node/ingest/*.h for the mapping); --tlp applies to unmarked
       objects. Each transaction (at most --batch-rows rows, default 500000)
       is all or nothing: a bad row is reported with its line or object and
@@ -70,6 +71,31 @@ commands:
       latency, last answered check since the node started, and the expiry
       of the certificate the peer presented. Exit 1 if one is not SERVING.
 
+  erase --type T [--region CC] (VALUE... | --file FILE)
+  erase --case CASE_REF
+  erase --expired
+      Remove the records of the values (one per line in FILE), or every
+      record of a case, with their index entries and sealed values, in one
+      batch with an audit event (counts only); partners' references to them
+      then answer nothing. --expired runs the expiry sweep now.
+  backup create DIR
+      Verified RocksDB backup of the running store into DIR (on the node's
+      host). Restore: ifed-node --config F --restore DIR (fresh data dir).
+  hub stats [--min-jurisdictions N] [--json]
+      On a node with role hub: relayed queries and hits per type, per
+      querier/member pair and per day, and the clusters of pseudonyms (as
+      digests) that hit in at least N members (default 2). A member asks
+      through the hub with `match --peer HUB`; rows name HUB/MEMBER.
+  followups request --peer ID --ref REF --legal-basis TEXT --justification TEXT [--purpose P]
+  followups status [--id ID]
+      Ask the owner of a hit reference for more (step 2); status polls the
+      owners of pending requests and shows the answers.
+  followups list [--id ID]
+  followups approve --id ID --reply TEXT
+  followups deny --id ID --reason TEXT
+      Requests partners filed with this node (age, deadline 48 h, OVERDUE),
+      and the decision on one. Every step is audited on both sides.
+
 types: phone handle url email iban crypto imei
 )";
 
@@ -97,6 +123,10 @@ int main(int argc, char** argv) {
       {"audit", AuditCommand},
       {"peers", PeersCommand},
       {"filters", FiltersCommand},
+      {"erase", EraseCommand},
+      {"backup", BackupCommand},
+      {"hub", HubCommand},
+      {"followups", FollowUpsCommand},
   };
   auto it = kCommands.find(a.command);
   if (it == kCommands.end()) {

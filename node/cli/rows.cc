@@ -46,7 +46,7 @@ FileRows ReadRows(const std::string& path, bool for_ingest) {
   for (size_t i = 0; i < header->fields.size(); ++i) {
     const std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(header->fields[i]));
     if (name != "type" && name != "value" && name != "case_ref" && name != "tlp" &&
-        name != "crime_area" && name != "region") {
+        name != "crime_area" && name != "region" && name != "sharing") {
       out.errors.push_back(absl::StrCat("line 1: field ", name, ": unknown column"));
       continue;
     }

@@ -12,18 +12,53 @@
 #include <cstring>
 #include <iostream>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "node/audit/chain.h"
+#include "node/audit/signer.h"
 #include "node/common/logging.h"
+#include "node/common/status_macros.h"
+#include "node/store/store.h"
 #include "node/config/node_config.h"
 #include "node/daemon/node.h"
 
 namespace {
 
 int Usage() {
-  std::cerr << "usage: ifed-node --config FILE [--check-config]\n";
+  std::cerr << "usage: ifed-node --config FILE [--check-config] [--restore BACKUP_DIR]\n";
   return 2;
 }
 
 }  // namespace
+
+// Issue 9: restores the latest backup of `dir` into the (fresh) data dir and
+// verifies the restored audit chain, with its signed checkpoints, before the
+// node serves anything.
+absl::Status RestoreAndVerify(const std::string& dir, const ifed::v1::NodeConfig& c) {
+  std::error_code ec;
+  std::filesystem::create_directories(c.data_dir(), ec);
+  const std::string db = c.data_dir() + "/db";
+  IFED_RETURN_IF_ERROR(ifed::store::Store::Restore(dir, db));
+  IFED_ASSIGN_OR_RETURN(auto store, ifed::store::Store::Open({.path = db}));
+  std::ifstream in(c.tls().cert());
+  std::stringstream pem;
+  pem << in.rdbuf();
+  IFED_ASSIGN_OR_RETURN(auto verifier, ifed::audit::Verifier::FromCertPem(pem.str()));
+  ifed::audit::ChainVerifier chain(verifier.get(), /*from_genesis=*/true, {});
+  IFED_RETURN_IF_ERROR(store->ScanAudit("", [&](const std::string&, const std::string& line) {
+    chain.Add(line);
+    return true;
+  }));
+  ifed::audit::VerifyReport report = chain.Finish();
+  if (!report.ok) {
+    return absl::DataLossError(absl::StrCat("restored audit chain breaks at seq ",
+                                            report.first_bad_seq, ": ", report.error));
+  }
+  return absl::OkStatus();
+}
 
 // Key material and police data must not end up in a core file or be
 // readable through ptrace by another process of the same user.
@@ -39,12 +74,15 @@ int main(int argc, char** argv) {
   }
   std::string config_path;
   bool check_only = false;
+  std::string restore_dir;  // issue 9: restore a backup into a fresh data dir first.
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--config" && i + 1 < argc) {
       config_path = argv[++i];
     } else if (a.rfind("--config=", 0) == 0) {
       config_path = a.substr(9);
+    } else if (a == "--restore" && i + 1 < argc) {
+      restore_dir = argv[++i];
     } else if (a == "--check-config") {
       check_only = true;
     } else if (a == "--help" || a == "-h") {
@@ -81,6 +119,15 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
 
   spdlog::info("starting");
+  if (!restore_dir.empty()) {
+    if (auto s = RestoreAndVerify(restore_dir, *config); !s.ok()) {
+      spdlog::error("restore failed: {}", std::string(s.message()));
+      spdlog::default_logger()->flush();
+      std::cerr << "ifed-node: restore failed: " << s.message() << "\n";
+      return 1;
+    }
+    std::cerr << "ifed-node: restored " << restore_dir << "; audit chain verified\n";
+  }
   auto node = ifed::daemon::Node::Start(*config);
   if (!node.ok()) {
     spdlog::error("start failed: {}", std::string(node.status().message()));

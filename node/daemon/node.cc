@@ -23,20 +23,6 @@ int64_t Now() {
       .count();
 }
 
-absl::Status PrepareSocketPath(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  struct stat st;
-  if (::lstat(path.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(path, ": exists and is not a socket"));
-    }
-    ::unlink(path.c_str());  // stale socket of a previous run.
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& config) {
@@ -88,6 +74,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
     IFED_RETURN_IF_ERROR(n->audit_->Append(e));
     IFED_RETURN_IF_ERROR(n->audit_->Checkpoint());
   }
+  IFED_RETURN_IF_ERROR(n->RotateKeys());  // issue 9
   n->inbound_auditor_ = std::make_unique<audit::InboundAuditor>(
       n->audit_.get(), [p = n->policy_.get()] { return p->Get()->version(); });
   // Daily quota counters live in the store's meta column family: they survive
@@ -142,6 +129,27 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   for (const auto& p : c.peers()) peers[p.id()] = p.address();
   n->peers_ = std::make_unique<federation::PeerClients>(
       tls, c.federation(), std::move(peers), std::chrono::milliseconds(c.peer_timeout_ms()));
+  // Issue 10: follow-ups asked of this node; the hub role relays Match.
+  n->followups_ = std::make_unique<federation::FollowUpDesk>(federation::FollowUpDeps{
+      .store = n->store_.get(), .policy = n->policy_.get(), .audit = n->audit_.get(), .now = Now});
+  n->federation_service_->set_followups(n->followups_.get());
+  if (c.role() == ifed::v1::HUB) {
+    n->hub_stats_ = std::make_unique<hub::HubStats>();
+    n->hub_relay_ = std::make_unique<hub::Relay>(hub::RelayDeps{
+        .node_id = c.node_id(),
+        .policy = n->policy_.get(),
+        .members = n->peers_.get(),
+        .stats = n->hub_stats_.get(),
+        .now = Now,
+        .member_timeout = n->peers_->timeout()});
+    n->federation_service_->set_relay(
+        [r = n->hub_relay_.get()](const std::string& peer, const ifed::v1::MatchRequest& req,
+                                  std::chrono::system_clock::time_point deadline,
+                                  ifed::v1::MatchResponse* resp) {
+          return r->Match(peer, req, deadline, resp);
+        });
+    spdlog::info("role hub: relaying Match to {} members", n->peers_->peers().size());
+  }
   n->admin_service_ = std::make_unique<admin::AdminService>(admin::AdminDeps{
       .node_id = c.node_id(),
       .jurisdiction = c.jurisdiction(),
@@ -162,7 +170,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
       .ca_cert = c.tls().ca_cert(),
       .oprf = n->oprf_querier_.get(),
       .oprf_peers = {c.oprf_peers().begin(), c.oprf_peers().end()},
-      .tls_files = [t = n->tls_.get()] { return t->active(); }});
+      .tls_files = [t = n->tls_.get()] { return t->active(); },
+      .on_records_removed = [o = n->oprf_.get()] { if (o != nullptr) o->Invalidate(); },
+      .sweep = [node = n.get()] { return node->SweepExpired(); },
+      .hub_stats = n->hub_stats_.get()});
 
   // Health checking and reflection on both listeners (issue 11): grpcurl and
   // load balancers work out of the box. Reflection lists services and
@@ -193,9 +204,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
     }
   }
   {
-    IFED_RETURN_IF_ERROR(PrepareSocketPath(c.admin_socket()));
+    // No listening port: admin::LocalListener accepts on the unix socket,
+    // learns each caller's uid (SO_PEERCRED) and hands the connection over.
     grpc::ServerBuilder b;
-    b.AddListeningPort("unix:" + c.admin_socket(), grpc::InsecureServerCredentials());
     b.SetMaxReceiveMessageSize(federation::kMaxMessageBytes);
     {
       std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> ic;
@@ -205,11 +216,14 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
     }
     b.RegisterService(n->admin_service_.get());
     n->admin_server_ = b.BuildAndStart();
-    if (!n->admin_server_ || ::chmod(c.admin_socket().c_str(), 0660) != 0) {
+    if (!n->admin_server_) {
       return absl::UnavailableError(
           absl::StrCat("cannot serve the admin socket ", c.admin_socket()));
     }
+    IFED_ASSIGN_OR_RETURN(n->admin_listener_,
+                          admin::LocalListener::Start(c.admin_socket(), n->admin_server_.get()));
   }
+  n->sweeper_ = std::thread([node = n.get()] { node->SweepLoop(); });
   spdlog::info("node {} ({}) serving federation on {} and admin on {}; key epoch {}",
                c.node_id(), c.jurisdiction(), c.listen(), c.admin_socket(),
                n->keys_->current_epoch());
@@ -275,9 +289,81 @@ absl::Status Node::ReloadPolicy() {
   return s;
 }
 
+absl::Status Node::RotateKeys() {
+  const uint32_t current = keys_->current_epoch();
+  const auto start = std::chrono::steady_clock::now();
+  auto derive = [this, current](const ifed::v1::Record& r, const std::string& sealed)
+      -> absl::StatusOr<store::Pseudonym> {
+    IFED_ASSIGN_OR_RETURN(std::string canonical, sealer_->Open(sealed, r.record_id()));
+    return keys_->Pseudonymize(current, static_cast<IndicatorType>(r.type()), canonical);
+  };
+  IFED_ASSIGN_OR_RETURN(uint64_t done, store_->Reindex(current, derive, 10000, [](uint64_t n) {
+                          spdlog::info("key rotation: {} records re-pseudonymised", n);
+                        }));
+  const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - start).count();
+  if (done > 0) {
+    spdlog::info("key rotation to epoch {}: {} records in {} ms", current, done, ms);
+    audit::Event e;
+    e.action = "keys.rotate";
+    e.actor = "node";
+    e.outcome = "ok";
+    e.Set("epoch", static_cast<int64_t>(current)).Set("records", static_cast<int64_t>(done))
+        .Set("ms", ms);
+    IFED_RETURN_IF_ERROR(audit_->Append(e));
+  }
+  IFED_ASSIGN_OR_RETURN(std::vector<uint32_t> epochs, store_->IndexedEpochs());
+  for (uint32_t epoch : epochs) {
+    if (keys_->HasEpoch(epoch)) continue;
+    IFED_ASSIGN_OR_RETURN(uint64_t dropped, store_->DropEpoch(epoch));
+    spdlog::info("key epoch {} no longer in the key file: {} index entries dropped", epoch,
+                 dropped);
+    audit::Event e;
+    e.action = "keys.drop_epoch";
+    e.actor = "node";
+    e.outcome = "ok";
+    e.Set("epoch", static_cast<int64_t>(epoch)).Set("entries", static_cast<int64_t>(dropped));
+    IFED_RETURN_IF_ERROR(audit_->Append(e));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> Node::SweepExpired() {
+  IFED_ASSIGN_OR_RETURN(uint64_t n,
+                        admin::SweepExpired(store_.get(), audit_.get(),
+                                            admin::EpochAliases(store_.get(), keys_.get(),
+                                                                sealer_.get()),
+                                            Now()));
+  if (n > 0) {
+    if (oprf_) oprf_->Invalidate();
+    spdlog::info("expiry sweep: {} records removed", n);
+  }
+  return n;
+}
+
+void Node::SweepLoop() {
+  const auto period = std::chrono::seconds(
+      config_.expiry_sweep_seconds() > 0 ? config_.expiry_sweep_seconds() : 3600);
+  std::unique_lock<std::mutex> l(sweep_mu_);
+  while (!sweep_cv_.wait_for(l, period, [this] { return sweep_stop_; })) {
+    l.unlock();
+    if (auto n = SweepExpired(); !n.ok()) {
+      spdlog::error("expiry sweep failed: {}", std::string(n.status().message()));
+    }
+    l.lock();
+  }
+}
+
 void Node::Shutdown() {
+  {
+    std::lock_guard<std::mutex> l(sweep_mu_);
+    sweep_stop_ = true;
+  }
+  sweep_cv_.notify_all();
+  if (sweeper_.joinable()) sweeper_.join();
   metrics_server_.reset();  // its callbacks read the store.
   const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
+  if (admin_listener_) admin_listener_->Stop();
   if (admin_server_) admin_server_->Shutdown(deadline);
   if (federation_server_) federation_server_->Shutdown(deadline);
   admin_server_.reset();

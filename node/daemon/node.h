@@ -5,15 +5,20 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "absl/status/statusor.h"
+#include "node/admin/local_listener.h"
 #include "node/admin/service.h"
 #include "node/audit/audit_log.h"
 #include "node/audit/inbound.h"
 #include "node/federation/matcher.h"
 #include "node/federation/service.h"
 #include "node/federation/tls_reload.h"
+#include "node/hub/relay.h"
 #include "node/metrics/grpc_metrics.h"
 #include "node/metrics/server.h"
 #include "node/policy/policy.h"
@@ -31,6 +36,8 @@ class Node {
 
   // Re-reads the policy directory; a bad policy keeps the old one.
   absl::Status ReloadPolicy();
+  // Issue 9: removes expired records now (also every expiry_sweep_seconds).
+  absl::StatusOr<uint64_t> SweepExpired();
   // Stops accepting calls, lets running ones finish (bounded), closes the store.
   void Shutdown();
 
@@ -38,6 +45,11 @@ class Node {
   explicit Node(ifed::v1::NodeConfig config) : config_(std::move(config)) {}
   // The metrics registry and, when metrics_listen is set, its HTTP server.
   absl::Status StartMetrics();
+  // Issue 9: re-indexes records under the current key epoch from their
+  // sealed values (resumes an interrupted run) and drops the index of
+  // epochs no longer in the key file. Before serving.
+  absl::Status RotateKeys();
+  void SweepLoop();
 
   ifed::v1::NodeConfig config_;
   std::unique_ptr<federation::TlsReloader> tls_;  // before the servers that use its files.
@@ -57,6 +69,11 @@ class Node {
   std::unique_ptr<federation::OprfQuerier> oprf_querier_;
   std::unique_ptr<federation::FederationService> federation_service_;
   std::unique_ptr<federation::PeerClients> peers_;
+  // Issue 10: follow-ups (every node) and, with role hub, the relay and its
+  // statistics.
+  std::unique_ptr<federation::FollowUpDesk> followups_;
+  std::unique_ptr<hub::HubStats> hub_stats_;
+  std::unique_ptr<hub::Relay> hub_relay_;
   std::unique_ptr<admin::AdminService> admin_service_;
   // Metrics (issue 11): the registry outlives the servers that feed it; the
   // HTTP server stops first in Shutdown() (its callbacks read the store).
@@ -65,6 +82,12 @@ class Node {
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
   std::unique_ptr<grpc::Server> federation_server_;
   std::unique_ptr<grpc::Server> admin_server_;
+  std::unique_ptr<admin::LocalListener> admin_listener_;  // stopped before admin_server_.
+  // Issue 9: the periodic expiry sweep, stopped first in Shutdown().
+  std::mutex sweep_mu_;
+  std::condition_variable sweep_cv_;
+  bool sweep_stop_ = false;
+  std::thread sweeper_;
 };
 
 }  // namespace ifed::daemon

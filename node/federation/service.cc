@@ -46,7 +46,8 @@ grpc::Status FederationService::Match(grpc::ServerContext* ctx,
   }
   const auto deadline = std::min(ctx->deadline(), std::chrono::system_clock::now() +
                                                       limits_.deadline);
-  const absl::Status decision = matcher_->Match(*peer, *request, response);
+  const absl::Status decision = relay_ ? relay_(*peer, *request, deadline, response)
+                                       : matcher_->Match(*peer, *request, response);
   if (auditor_ != nullptr) {
     // Nothing leaves before its event is durable (issue 5).
     if (absl::Status a = auditor_->Record(*peer, *request, decision, response); !a.ok()) {
@@ -159,5 +160,27 @@ grpc::Status FederationService::Resolve(grpc::ServerContext* ctx,
 }
 
 #undef IFED_OPRF_PEER_OR_RETURN
+
+grpc::Status FederationService::FollowUp(grpc::ServerContext* ctx,
+                                         const ifed::v1::FollowUpRequest* request,
+                                         ifed::v1::FollowUpResponse* response) {
+  if (followups_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "this node does not take follow-ups");
+  }
+  auto peer = PeerNodeId(*ctx->auth_context(), trust_domain_);
+  if (!peer.ok()) {
+    spdlog::warn("follow-up refused: {}", std::string(peer.status().message()));
+    return ToPeerStatus(peer.status());
+  }
+  const absl::Status s = followups_->Handle(*peer, *request, response);
+  if (!s.ok()) {
+    response->Clear();
+    if (s.code() == absl::StatusCode::kNotFound) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, std::string(s.message()));
+    }
+  }
+  return ToPeerStatus(s);
+}
 
 }  // namespace ifed::federation

@@ -4,8 +4,10 @@
 #define IFED_FEDERATION_SERVICE_H_
 
 #include <chrono>
+#include <functional>
 
 #include "node/audit/inbound.h"
+#include "node/federation/followup_service.h"
 #include "node/federation/matcher.h"
 #include "node/federation/oprf_service.h"
 #include "proto/federation.grpc.pb.h"
@@ -45,12 +47,26 @@ class FederationService final : public ifed::v1::Federation::Service {
   grpc::Status Resolve(grpc::ServerContext* ctx, const ifed::v1::ResolveRequest* request,
                        ifed::v1::ResolveResponse* response) override;
 
+  // Hub role (issue 10), set before serving: Match is relayed to members
+  // instead of answered from the store (node/hub/relay.h). Empty: member.
+  using MatchHandler = std::function<absl::Status(
+      const std::string& peer, const ifed::v1::MatchRequest& request,
+      std::chrono::system_clock::time_point deadline, ifed::v1::MatchResponse* response)>;
+  void set_relay(MatchHandler relay) { relay_ = std::move(relay); }
+  // Follow-ups (issue 10), set before serving; not owned. Null: FollowUp
+  // answers FAILED_PRECONDITION.
+  void set_followups(const FollowUpDesk* desk) { followups_ = desk; }
+  grpc::Status FollowUp(grpc::ServerContext* ctx, const ifed::v1::FollowUpRequest* request,
+                        ifed::v1::FollowUpResponse* response) override;
+
  private:
   const std::string trust_domain_;
   const Matcher* matcher_;
   const ServiceLimits limits_;
   const audit::InboundAuditor* auditor_ = nullptr;
   OprfResponder* oprf_ = nullptr;
+  MatchHandler relay_;
+  const FollowUpDesk* followups_ = nullptr;
 };
 
 // absl::Status -> grpc::Status for a peer: the codes carry over; internal

@@ -77,9 +77,11 @@ absl::StatusOr<std::string> NormalizeEmail(const Unicode& unicode,
   if (!domain_raw.empty() && domain_raw.front() == '[') {
     return Invalid("e-mail address literals are not accepted");
   }
-  if (!domain_raw.empty() && domain_raw.back() == '.') domain_raw.remove_suffix(1);
   IFED_ASSIGN_OR_RETURN(std::string domain,
                         unicode.DomainToAscii(domain_raw, /*strict=*/true));
+  // The root dot goes after IDNA, which allows one empty last label: taken
+  // off before, "k.." became "k." and that passed the dot check below.
+  if (!domain.empty() && domain.back() == '.') domain.pop_back();
   const size_t last_dot = domain.rfind('.');
   if (last_dot == std::string::npos) return Invalid("e-mail domain needs a dot");
   if (IsAsciiDigits(std::string_view(domain).substr(last_dot + 1))) {

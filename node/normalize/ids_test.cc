@@ -23,6 +23,7 @@ TEST(EmailTest, Normalisation) {
       {" mailto:john@example.com?subject=hi ", {}, "john@example.com"},
       {"john@bücher.de", {}, "john@xn--bcher-kva.de"},
       {"john@example.com.", {}, "john@example.com"},
+      {"john@example\u3002com\u3002", {}, "john@example.com"},
       {"Jöhn@example.com", {}, "jöhn@example.com"},
       {"J.O.H.N+tag@gmail.com", {}, "j.o.h.n+tag@gmail.com"},
       {"J.O.H.N+tag@gmail.com", ProviderRules(), "john@gmail.com"},
@@ -44,6 +45,13 @@ TEST(EmailTest, Refusals) {
       {"john@[192.168.0.1]", {}, "!literals"},
       {"john@exa_mple.com", {}, "!IDNA"},
       {"john@", {}, "!empty domain"},
+      // Regression (fuzzer): one trailing dot was taken off before IDNA,
+      // which keeps a root dot, so "k.." canonicalised to "k." and that
+      // failed the dot check on the next pass.
+      {"'@k..", {}, "!empty label"},
+      {"john@example.com..", {}, "!empty label"},
+      {"john@localhost.", {}, "!needs a dot"},
+      {"john@.", {}, "!empty label"},
       {std::string(65, 'a') + "@example.com", {}, "!too long (max 64)"},
   });
 }

@@ -6,7 +6,8 @@
 //  - idempotence: every accepted canonical value (and every derived one)
 //    normalises to itself under its own type;
 //  - an error message never contains the input (when the input is long
-//    enough that a chance substring match is implausible).
+//    enough that a chance substring match is implausible, and a marker put
+//    around the input shows up too: an input made of message text is no echo).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -32,6 +33,24 @@ void CheckFixedPoint(const Canonical& c) {
   if (!again.ok() || again->type != c.type || again->value != c.value) abort();
 }
 
+// The message contained the input, but the fuzzer can build an input out of
+// a fixed message ("ess fails its checksum or" is inside the wallet reason).
+// A real echo also quotes a marker put around the input; a fixed one cannot.
+bool EchoesInput(IndicatorType type, std::string_view raw,
+                 const Options& options) {
+  static constexpr std::string_view kMarker = "QZXJQMARK";
+  for (const std::string& marked :
+       {std::string(kMarker) + std::string(raw),
+        std::string(raw) + std::string(kMarker)}) {
+    absl::StatusOr<Canonical> c = N().Normalize(type, marked, options);
+    if (!c.ok() &&
+        std::string(c.status().message()).find(kMarker) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -49,7 +68,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!c.ok()) {
     // absl::string_view is not std::string_view on Debian's Abseil.
     const std::string msg(c.status().message());
-    if (raw.size() >= 8 && msg.find(raw) != std::string::npos) abort();
+    if (raw.size() >= 8 && msg.find(raw) != std::string::npos &&
+        EchoesInput(type, raw, options)) {
+      abort();
+    }
     return 0;
   }
   CheckFixedPoint(*c);

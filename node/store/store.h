@@ -96,6 +96,68 @@ class Store {
       const std::function<bool(const ifed::v1::Record& record, const std::string& sealed)>& fn)
       const;
 
+  // --- Meta entries of issue 10 (follow-ups, hub statistics), meta_store.cc --
+  // Keys must start with "followup/" or "hub/" (InvalidArgument otherwise).
+  // Put is durable (WAL) when it returns OK; Get returns NotFound for a
+  // missing key; Scan visits keys with `prefix` in order until `fn` is false.
+  absl::Status PutMeta(const std::string& key, const std::string& value);
+  absl::StatusOr<std::string> GetMeta(const std::string& key) const;
+  absl::Status ScanMeta(const std::string& prefix,
+                        const std::function<bool(const std::string& key,
+                                                 const std::string& value)>& fn) const;
+  // The record `record_id`, or NotFound.
+  absl::StatusOr<ifed::v1::Record> GetRecord(const std::string& record_id) const;
+
+  // --- Data lifecycle (issue 9), defined in lifecycle.cc -------------------
+  //
+  // Index keys a record holds besides its own (epoch, pseudonym): during a
+  // key rotation overlap a record is indexed under several epochs. Given the
+  // record and its sealed canonical value; the caller derives them (the
+  // store holds no keys). May be null.
+  using AliasFn = std::function<absl::StatusOr<std::vector<std::pair<uint32_t, Pseudonym>>>(
+      const ifed::v1::Record& record, const std::string& sealed)>;
+  struct RemoveResult {
+    uint64_t removed = 0;               // records deleted.
+    std::map<int, uint64_t> by_type;    // of `removed`, per indicator type.
+  };
+  using RemoveAuditFn = std::function<absl::StatusOr<AuditEntries>(const RemoveResult&)>;
+  // Deletes the records `ids` (unknown ids are skipped), their index entries
+  // (own and aliases), sealed values and counters, with the audit entries of
+  // `audit(result)`, in one WriteBatch: all or nothing.
+  absl::StatusOr<RemoveResult> Remove(absl::Span<const std::string> ids, const AliasFn& aliases,
+                                      const RemoveAuditFn& audit);
+  // Ids of records matching `pred`, from one snapshot, at most `limit`.
+  absl::StatusOr<std::vector<std::string>> FindRecords(
+      const std::function<bool(const ifed::v1::Record&)>& pred, size_t limit) const;
+  // Ids of records of `type` indexed under (epoch, pseudonym).
+  absl::StatusOr<std::vector<std::string>> FindByPseudonym(uint32_t epoch, int type,
+                                                           const Pseudonym& p) const;
+
+  // Key rotation: indexes every record under `epoch` with the pseudonym
+  // `derive(record, sealed)` (idempotent: an id already indexed is kept),
+  // moving the record's own (epoch, pseudonym) to it, in batches of
+  // `batch_records`; progress in meta "rotate/<epoch>" so an interrupted
+  // run resumes; `progress(done)` after each batch. Returns records done.
+  using DeriveFn = std::function<absl::StatusOr<Pseudonym>(const ifed::v1::Record& record,
+                                                           const std::string& sealed)>;
+  absl::StatusOr<uint64_t> Reindex(uint32_t epoch, const DeriveFn& derive,
+                                   size_t batch_records = 10000,
+                                   const std::function<void(uint64_t)>& progress = nullptr);
+  // Whether Reindex(epoch) ran to the end.
+  bool ReindexComplete(uint32_t epoch) const;
+  // Deletes every index entry of `epoch` (a dropped key): its pseudonyms
+  // no longer match. Returns entries deleted.
+  absl::StatusOr<uint64_t> DropEpoch(uint32_t epoch);
+  // Epochs that have index entries, ascending.
+  absl::StatusOr<std::vector<uint32_t>> IndexedEpochs() const;
+
+  // Backup (RocksDB BackupEngine) of the running store into `dir`, flushed
+  // first and verified with checksums. Returns the backup id.
+  absl::StatusOr<uint32_t> Backup(const std::string& dir);
+  // Restores the latest backup of `backup_dir` into `db_dir`, which must not
+  // hold a store yet (FailedPrecondition). Verifies the backup first.
+  static absl::Status Restore(const std::string& backup_dir, const std::string& db_dir);
+
  private:
   Store() = default;
   std::unique_ptr<rocksdb::DB> db_;

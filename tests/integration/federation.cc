@@ -99,7 +99,7 @@ void LocalFederation::WriteConfig(Node& n) {
   }
   WriteFile(n.config,
             "node_id: " + n.id + "\nfederation: " + trust_domain_ + "\njurisdiction: " +
-                n.jurisdiction + "\nrole: member\nlisten: " + n.address +
+                n.jurisdiction + "\nrole: " + n.role + "\nlisten: " + n.address +
                 "\nadmin_socket: " + n.socket + "\ntls:\n  ca_cert: " + ca_cert() +
                 "\n  cert: " + n.cert + "\n  key: " + n.key + "\n" + n.tls_extra +
                 "data_dir: " + n.data_dir +

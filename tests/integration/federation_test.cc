@@ -4,6 +4,8 @@
 // a log.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -175,6 +177,42 @@ TEST_F(FederationTest, BadIngestStoresNothingAndNamesTheLine) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("line 3: field value"), std::string::npos) << r.err;
   EXPECT_EQ(fed_->Ctl("at", {"stats", "--json"}).out.substr(0, 80), before.out.substr(0, 80));
+}
+
+TEST_F(FederationTest, SharingRestrictionsHideRecordsFromPartners) {
+  const std::string file = fed_->dir() + "/restricted.csv";
+  WriteFile(file,
+            "type,value,case_ref,tlp,sharing\n"
+            "phone,+49 171 3300001,R-1,green,national_only\n"
+            "phone,+49 171 3300002,R-1,green,not_for:at\n"
+            "phone,+49 171 3300003,R-1,green,\n");
+  auto in = fed_->Ctl("de", {"ingest", file});
+  ASSERT_EQ(in.exit_code, 0) << in.err << in.out;
+  auto ask = [&](const std::string& from) {
+    auto r = fed_->Ctl(from, {"match", "--peer", "de", "--hits-only", "--type", "phone",
+                              "+491713300001", "+491713300002", "+491713300003"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::set<std::string> hits;
+    std::istringstream out(r.out);
+    std::string line;
+    while (std::getline(out, line)) hits.insert(std::vector<std::string>(absl::StrSplit(line, '\t'))[1]);
+    return hits;
+  };
+  EXPECT_EQ(ask("at"), (std::set<std::string>{"+491713300003"}));
+  EXPECT_EQ(ask("hu"), (std::set<std::string>{"+491713300002", "+491713300003"}));
+  WriteFile(file, "type,value,case_ref,tlp,sharing\nphone,+49 171 3300004,R-2,green,not_for:AT!\n");
+  auto bad = fed_->Ctl("de", {"ingest", file});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE((bad.err + bad.out).find("field sharing"), std::string::npos) << bad.err << bad.out;
+}
+
+TEST_F(FederationTest, AuditNamesTheLocalUserFromKernelCredentials) {
+  auto r = fed_->Ctl("de", {"audit", "export", "--format", "jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string me = "\"actor\":\"local:uid=" + std::to_string(::getuid()) + "(";
+  EXPECT_NE(r.out.find("\"action\":\"ingest\"," ), std::string::npos);
+  EXPECT_NE(r.out.find(me), std::string::npos) << "no ingest attributed to uid " << ::getuid();
+  EXPECT_EQ(r.out.find("\"actor\":\"local:unix"), std::string::npos);
 }
 
 TEST_F(FederationTest, NormalizeCommand) {

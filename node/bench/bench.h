@@ -1,0 +1,92 @@
+// ifed-bench (issue 8): shared options, result rows and load helpers.
+#ifndef IFED_BENCH_BENCH_H_
+#define IFED_BENCH_BENCH_H_
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ifed::bench {
+
+struct Options {
+  bool smoke = false;
+  std::vector<uint64_t> ns = {1000000};   // store sizes (--n, --scale).
+  std::vector<int> batches = {1, 100, 1000};
+  int clients = 4;                         // concurrent clients (C); 1 is always run too.
+  double seconds = 3;                      // per measurement point.
+  int runs = 3;                            // repetitions per point; the median is reported.
+  int pg_depth = 4;                        // pipeline depth of the pipelined PostgreSQL run.
+  uint64_t ingest_rows = 200000;
+  bool keyed = true, oprf = true, ingest = true, postgres = true;
+  std::string out = "bench-results";
+};
+
+// One measured figure. `ratio` compares items_per_s with `ratio_of`.
+struct Row {
+  std::string scenario, variant;
+  uint64_t n = 0;
+  int batch = 0, clients = 0;
+  double items_per_s = 0, p50_us = 0, p99_us = 0;
+  double ratio = 0;
+  std::string ratio_of, note;
+};
+
+class Report {
+ public:
+  void Add(Row r);
+  const std::vector<Row>& rows() const { return rows_; }
+  // Items/s of the first row matching, or 0.
+  double Rate(const std::string& scenario, const std::string& variant, uint64_t n, int batch,
+              int clients) const;
+  void Print() const;
+  void WriteCsv(const std::string& path) const;
+  // gnuplot PNGs (when gnuplot is on PATH); returns the files written.
+  std::vector<std::string> Charts(const std::string& dir) const;
+
+ private:
+  std::vector<Row> rows_;
+};
+
+struct LoadStats {
+  double items_per_s = 0, p50_us = 0, p99_us = 0;
+  uint64_t calls = 0, errors = 0;
+  std::string first_error;
+};
+
+// Closed loop: `clients` threads, each makes its worker (connections etc.)
+// before the clock starts, then calls it until `seconds` have passed. A
+// worker does one batch of `batch` items and returns "" or an error.
+using Worker = std::function<std::string()>;
+LoadStats RunClosedLoop(int clients, double seconds, size_t batch,
+                        const std::function<Worker(int client)>& make_worker);
+
+// Median over `runs` repetitions of a closed loop (by items/s; p50/p99 are
+// the medians of the runs' percentiles).
+LoadStats MedianOf(int runs, const std::function<LoadStats()>& one);
+
+using Key = std::array<uint8_t, 32>;
+// Pseudonym number i of the benchmark store: i < n are stored, i >= n never.
+Key KeyOf(uint64_t i);
+uint64_t SplitMix(uint64_t& state);
+// `batch` keys, about half of them stored (i < n), from `rng`.
+void QueryKeys(uint64_t n, size_t batch, uint64_t& rng, std::vector<Key>* out);
+
+double NowSeconds();
+uint64_t PeakRssKb(pid_t pid);  // VmHWM; 0 if unknown.
+std::string Hex(const uint8_t* p, size_t n);
+
+// Scenarios. Keyed returns the ifed rates for the PostgreSQL ratios.
+void RunKeyed(const Options& o, uint64_t n, Report& report);
+void RunOprf(const Options& o, Report& report);
+void RunIngest(const Options& o, Report& report);
+// False (and a note) when PostgreSQL is not available.
+bool RunPostgres(const Options& o, uint64_t n, Report& report);
+
+}  // namespace ifed::bench
+
+#endif  // IFED_BENCH_BENCH_H_

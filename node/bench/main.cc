@@ -1,0 +1,164 @@
+// ifed-bench: measures a real ifed-node over mTLS against the machine's
+// limits and against PostgreSQL, in the same run on the same data
+// (BENCHMARKS.md). Every run stops by itself; only 127.0.0.1 is used.
+//
+//   ifed-bench [--smoke] [--n N | --scale 1000000,3000000,10000000]
+//              [--clients C] [--seconds S] [--runs R] [--pg-depth D]
+//              [--ingest-rows M] [--only keyed,oprf,ingest,postgres]
+//              [--no-postgres] [--out DIR]
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "node/bench/bench.h"
+
+namespace {
+
+std::vector<std::string> Split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string part;
+  while (std::getline(in, part, ',')) {
+    if (!part.empty()) out.push_back(part);
+  }
+  return out;
+}
+
+int Usage() {
+  std::cerr << "usage: ifed-bench [--smoke] [--n N | --scale N1,N2,...] [--clients C]\n"
+               "                  [--seconds S] [--runs R] [--pg-depth D] [--ingest-rows M]\n"
+               "                  [--only keyed,oprf,ingest,postgres] [--no-postgres] [--out DIR]\n";
+  return 2;
+}
+
+void SetEnvDefaults() {
+  if (std::getenv("IFED_SOURCE_DIR") == nullptr) setenv("IFED_SOURCE_DIR", IFED_SOURCE_DIR_DEFAULT, 0);
+  if (std::getenv("IFED_BIN_DIR") == nullptr) {
+    const std::string self = std::filesystem::read_symlink("/proc/self/exe").parent_path();
+    setenv("IFED_BIN_DIR", self.c_str(), 0);
+  }
+}
+
+std::string Machine() {
+  std::string model;
+  std::ifstream cpu("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpu, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      model = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  return model + ", " + std::to_string(std::thread::hardware_concurrency()) + " cpus";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace ifed::bench;
+  Options o;
+  bool only_given = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto val = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
+      return argv[++i];
+    };
+    try {
+      if (a == "--smoke") {
+        o.smoke = true;
+        o.ns = {20000};
+        o.seconds = 0.3;
+        o.runs = 1;
+        o.clients = 2;
+        o.ingest_rows = 2000;
+      } else if (a == "--n") {
+        o.ns = {std::stoull(val())};
+      } else if (a == "--scale") {
+        o.ns.clear();
+        for (const auto& s : Split(val())) o.ns.push_back(std::stoull(s));
+      } else if (a == "--clients") {
+        o.clients = std::stoi(val());
+      } else if (a == "--seconds") {
+        o.seconds = std::stod(val());
+      } else if (a == "--runs") {
+        o.runs = std::stoi(val());
+      } else if (a == "--pg-depth") {
+        o.pg_depth = std::stoi(val());
+      } else if (a == "--ingest-rows") {
+        o.ingest_rows = std::stoull(val());
+      } else if (a == "--batches") {
+        o.batches.clear();
+        for (const auto& s : Split(val())) o.batches.push_back(std::stoi(s));
+      } else if (a == "--only") {
+        only_given = true;
+        o.keyed = o.oprf = o.ingest = o.postgres = false;
+        for (const auto& s : Split(val())) {
+          if (s == "keyed") o.keyed = true;
+          else if (s == "oprf") o.oprf = true;
+          else if (s == "ingest") o.ingest = true;
+          else if (s == "postgres") o.postgres = true;
+          else return Usage();
+        }
+      } else if (a == "--no-postgres") {
+        o.postgres = false;
+      } else if (a == "--out") {
+        o.out = val();
+      } else {
+        return Usage();
+      }
+    } catch (const std::exception& e) {
+      std::cerr << "ifed-bench: " << e.what() << "\n";
+      return Usage();
+    }
+  }
+  (void)only_given;
+  if (o.ns.empty() || o.clients < 1 || o.runs < 1 || o.seconds <= 0) return Usage();
+  SetEnvDefaults();
+  std::filesystem::create_directories(o.out);
+  const std::string out = std::filesystem::absolute(o.out).string();
+
+  Report report;
+  const double t0 = NowSeconds();
+  try {
+    for (uint64_t n : o.ns) {
+      if (o.keyed) RunKeyed(o, n, report);
+      if (o.postgres) RunPostgres(o, n, report);
+    }
+    if (o.oprf) RunOprf(o, report);
+    if (o.ingest) RunIngest(o, report);
+  } catch (const std::exception& e) {
+    std::cerr << "ifed-bench: FAILED: " << e.what() << "\n";
+    report.Print();
+    return 1;
+  }
+  std::printf("ifed-bench on %s; %d run(s) per point (median), %.1f s each, C=%d\n",
+              Machine().c_str(), o.runs, o.seconds, o.clients);
+  report.Print();
+  char stamp[32];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+  const std::string csv = out + "/bench-" + stamp + ".csv";
+  report.WriteCsv(csv);
+  report.WriteCsv(out + "/latest.csv");
+  std::printf("csv: %s\n", csv.c_str());
+  for (const auto& png : report.Charts(out)) std::printf("chart: %s\n", png.c_str());
+  std::printf("total %.0f s\n", NowSeconds() - t0);
+  // Smoke mode checks that every scenario produced numbers.
+  if (o.smoke) {
+    for (const Row& r : report.rows()) {
+      if (r.items_per_s <= 0 || r.note.find("errors") != std::string::npos) {
+        std::cerr << "smoke: bad row " << r.scenario << " " << r.variant << "\n";
+        return 1;
+      }
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,62 @@
+// ifedctl hub stats (issue 10): the hub's aggregate statistics. Pseudonyms
+// appear only as digests; no value, no case or record reference.
+#include <iostream>
+
+#include "absl/strings/str_join.h"
+#include "node/cli/cli.h"
+
+namespace ifed::cli {
+
+int HubCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
+  if (a.positional.empty() || a.positional[0] != "stats") {
+    std::cerr << "ifedctl: hub stats [--min-jurisdictions N] [--json]\n";
+    return 2;
+  }
+  ifed::v1::HubStatsRequest req;
+  if (a.Flag("--min-jurisdictions")) {
+    req.set_min_jurisdictions(static_cast<uint32_t>(std::stoul(a.Get("--min-jurisdictions"))));
+  }
+  grpc::ClientContext ctx;
+  ifed::v1::HubStatsResponse r;
+  grpc::Status s = stub.HubStats(&ctx, req, &r);
+  if (!s.ok()) return RpcFailed(s, a.socket);
+  if (a.Flag("--json")) {
+    std::cout << "{\"queries\":" << r.queries() << ",\"items\":" << r.items()
+              << ",\"hits\":" << r.hits() << ",\"pairs\":[";
+    for (int i = 0; i < r.pairs_size(); ++i) {
+      const auto& p = r.pairs(i);
+      std::cout << (i ? "," : "") << "{\"querier\":\"" << p.querier() << "\",\"member\":\""
+                << p.member() << "\",\"queries\":" << p.queries() << ",\"items\":" << p.items()
+                << ",\"hits\":" << p.hits() << "}";
+    }
+    std::cout << "],\"clusters\":[";
+    for (int i = 0; i < r.clusters_size(); ++i) {
+      const auto& c = r.clusters(i);
+      std::cout << (i ? "," : "") << "{\"digest\":\"" << c.digest() << "\",\"type\":\""
+                << TypeStr(c.type()) << "\",\"jurisdictions\":[\""
+                << absl::StrJoin(c.jurisdictions(), "\",\"") << "\"],\"hits\":" << c.hits()
+                << ",\"first_seen\":" << c.first_seen() << ",\"last_seen\":" << c.last_seen()
+                << "}";
+    }
+    std::cout << "]}\n";
+    return 0;
+  }
+  std::cout << "queries " << r.queries() << "  items " << r.items() << "  hits " << r.hits()
+            << "\n";
+  for (const auto& t : r.by_type()) std::cout << "hits " << TypeStr(t.type()) << " " << t.count() << "\n";
+  for (const auto& d : r.days()) {
+    std::cout << "day " << d.day() << " queries " << d.queries() << " hits " << d.hits() << "\n";
+  }
+  for (const auto& p : r.pairs()) {
+    std::cout << "pair " << p.querier() << " -> " << p.member() << " queries " << p.queries()
+              << " items " << p.items() << " hits " << p.hits() << "\n";
+  }
+  for (const auto& c : r.clusters()) {
+    std::cout << "cluster " << c.digest() << "\t" << TypeStr(c.type()) << "\t"
+              << c.jurisdictions_size() << "\t" << absl::StrJoin(c.jurisdictions(), ",") << "\t"
+              << c.hits() << "\n";
+  }
+  return 0;
+}
+
+}  // namespace ifed::cli

@@ -1,0 +1,134 @@
+#include "node/federation/followup_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "node/common/status_macros.h"
+
+namespace ifed::federation {
+namespace {
+
+constexpr size_t kMaxJustification = 4096;
+
+bool PrintableId(const std::string& s, size_t max) {
+  if (s.empty() || s.size() > max) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](unsigned char c) { return c >= 0x21 && c <= 0x7e && c != '/'; });
+}
+
+}  // namespace
+
+std::string FollowUpKey(bool inbound, const std::string& peer, const std::string& id) {
+  return absl::StrCat("followup/", inbound ? "in/" : "out/", peer, "/", id);
+}
+
+absl::StatusOr<ifed::v1::FollowUpRecord> LoadFollowUp(const store::Store& store,
+                                                      const std::string& key) {
+  IFED_ASSIGN_OR_RETURN(std::string value, store.GetMeta(key));
+  ifed::v1::FollowUpRecord r;
+  if (!r.ParseFromString(value)) return absl::DataLossError("follow-up entry does not parse");
+  return r;
+}
+
+absl::Status SaveFollowUp(store::Store* store, audit::AuditLog* audit,
+                          const ifed::v1::FollowUpRecord& r, const std::string& action,
+                          const std::string& actor) {
+  IFED_RETURN_IF_ERROR(
+      store->PutMeta(FollowUpKey(r.inbound(), r.peer(), r.followup_id()), r.SerializeAsString()));
+  if (audit == nullptr) return absl::OkStatus();
+  // Ids and states only: never the justification or reply text.
+  audit::Event e;
+  e.action = action;
+  e.actor = actor;
+  e.outcome = "ok";
+  e.Set("followup_id", r.followup_id())
+      .Set("peer", r.peer())
+      .Set("reference", r.reference())
+      .Set("purpose", ifed::v1::Purpose_Name(r.purpose()))
+      .Set("state", ifed::v1::FollowUpState_Name(r.state()))
+      .Set("deadline", r.deadline());
+  return audit->Append(e);
+}
+
+void ToResponse(const ifed::v1::FollowUpRecord& r, ifed::v1::FollowUpResponse* out) {
+  out->set_followup_id(r.followup_id());
+  out->set_state(r.state());
+  out->set_reply(r.reply());
+  out->set_reason(r.reason());
+  out->set_created(r.created());
+  out->set_deadline(r.deadline());
+  out->set_decided(r.decided());
+}
+
+absl::Status FollowUpDesk::Handle(const std::string& peer,
+                                  const ifed::v1::FollowUpRequest& request,
+                                  ifed::v1::FollowUpResponse* response) const {
+  if (!PrintableId(request.followup_id(), 64)) {
+    return absl::InvalidArgumentError("followup_id must be 1-64 printable ASCII characters");
+  }
+  const std::string key = FollowUpKey(true, peer, request.followup_id());
+  if (request.action() == ifed::v1::FOLLOW_UP_STATUS) {
+    auto r = LoadFollowUp(*d_.store, key);
+    if (!r.ok()) {
+      return absl::IsNotFound(r.status()) ? absl::NotFoundError("no such follow-up")
+                                          : r.status();
+    }
+    ToResponse(*r, response);
+    return absl::OkStatus();
+  }
+  if (request.action() != ifed::v1::FOLLOW_UP_REQUEST) {
+    return absl::InvalidArgumentError("unknown follow-up action");
+  }
+  const int64_t now = d_.now();
+  std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
+  const policy::EffectiveRule* rule = policy->Find(peer, policy::Direction::kInbound, now);
+  if (rule == nullptr || !rule->rule.follow_ups().allowed()) {
+    spdlog::warn("follow-up from {} refused: policy {} allows none", peer, policy->version());
+    if (d_.audit != nullptr) {
+      audit::Event e;
+      e.action = "followup.in";
+      e.actor = "peer:" + peer;
+      e.outcome = "refused";
+      e.Set("followup_id", request.followup_id()).Set("reason", "policy");
+      IFED_RETURN_IF_ERROR(d_.audit->Append(e));
+    }
+    return absl::PermissionDeniedError("follow-ups are not allowed for this partner");
+  }
+  if (std::find(rule->rule.purposes().begin(), rule->rule.purposes().end(), request.purpose()) ==
+      rule->rule.purposes().end()) {
+    return absl::PermissionDeniedError("purpose not allowed for this partner");
+  }
+  if (request.justification().empty() || request.justification().size() > kMaxJustification ||
+      request.legal_basis().empty() || request.legal_basis().size() > 512) {
+    return absl::InvalidArgumentError(
+        "a legal basis (max 512) and a justification (max 4096) are required");
+  }
+  if (auto existing = LoadFollowUp(*d_.store, key); existing.ok()) {  // a retry.
+    ToResponse(*existing, response);
+    return absl::OkStatus();
+  }
+  if (!PrintableId(request.reference(), 64)) return absl::NotFoundError("unknown reference");
+  auto record = d_.store->GetRecord(request.reference());
+  if (!record.ok() || !policy::Policy::RecordVisible(*rule, peer, *record, now)) {
+    return absl::NotFoundError("unknown reference");
+  }
+  ifed::v1::FollowUpRecord r;
+  r.set_followup_id(request.followup_id());
+  r.set_peer(peer);
+  r.set_inbound(true);
+  r.set_reference(request.reference());
+  r.set_purpose(request.purpose());
+  r.set_legal_basis(request.legal_basis());
+  r.set_justification(request.justification());
+  r.set_state(ifed::v1::FOLLOW_UP_PENDING);
+  r.set_created(now);
+  r.set_deadline(now + kFollowUpDeadlineSeconds);
+  IFED_RETURN_IF_ERROR(SaveFollowUp(d_.store, d_.audit, r, "followup.in", "peer:" + peer));
+  spdlog::info("follow-up {} from {} filed, deadline {}", r.followup_id(), peer, r.deadline());
+  ToResponse(r, response);
+  return absl::OkStatus();
+}
+
+}  // namespace ifed::federation

@@ -1,0 +1,61 @@
+// FollowUpDesk: the owner's side of a follow-up (issue 10, step 2 of the
+// Prüm model). A partner that had a hit asks for more about a reference; the
+// request is stored (meta "followup/in/<peer>/<id>") and audited, and waits
+// for a person at this node to approve or deny it (node/admin/followup_rpc.cc);
+// the partner polls its status. Plain logic, no gRPC. Thread-safe.
+#ifndef IFED_FEDERATION_FOLLOWUP_SERVICE_H_
+#define IFED_FEDERATION_FOLLOWUP_SERVICE_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "node/audit/audit_log.h"
+#include "node/policy/policy.h"
+#include "node/store/store.h"
+#include "proto/federation.pb.h"
+#include "proto/store.pb.h"
+
+namespace ifed::federation {
+
+// Prüm II: core data within 48 hours of a confirmed match.
+inline constexpr int64_t kFollowUpDeadlineSeconds = 48 * 3600;
+
+// Meta keys of follow-ups: inbound (asked of us) and outbound (asked by us).
+std::string FollowUpKey(bool inbound, const std::string& peer, const std::string& id);
+absl::StatusOr<ifed::v1::FollowUpRecord> LoadFollowUp(const store::Store& store,
+                                                      const std::string& key);
+// Stores `r` and appends its audit event (`action`, `actor`); the store
+// write comes first, so an acknowledged step is never lost.
+absl::Status SaveFollowUp(store::Store* store, audit::AuditLog* audit,
+                          const ifed::v1::FollowUpRecord& r, const std::string& action,
+                          const std::string& actor);
+
+struct FollowUpDeps {
+  store::Store* store = nullptr;
+  const policy::PolicyHolder* policy = nullptr;
+  audit::AuditLog* audit = nullptr;  // may be null (tests).
+  std::function<int64_t()> now;      // unix seconds.
+};
+
+class FollowUpDesk {
+ public:
+  explicit FollowUpDesk(FollowUpDeps deps) : d_(std::move(deps)) {}
+
+  // REQUEST: PermissionDenied unless the inbound rule for `peer` allows
+  // follow-ups and the reference is a record the peer may see (an unknown
+  // reference is NotFound); idempotent on followup_id. STATUS: the peer's
+  // own request, or NotFound. Messages are safe to return to the peer.
+  absl::Status Handle(const std::string& peer, const ifed::v1::FollowUpRequest& request,
+                      ifed::v1::FollowUpResponse* response) const;
+
+ private:
+  FollowUpDeps d_;
+};
+
+void ToResponse(const ifed::v1::FollowUpRecord& r, ifed::v1::FollowUpResponse* out);
+
+}  // namespace ifed::federation
+
+#endif  // IFED_FEDERATION_FOLLOWUP_SERVICE_H_

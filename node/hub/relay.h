@@ -1,0 +1,51 @@
+// Relay: the hub role (issue 10). A member's Match arrives at the hub's
+// federation listener; the hub checks its own policy (may this member ask,
+// and which members may it ask on its behalf), fans the pseudonyms out to
+// those members in parallel under one deadline, and returns one answer per
+// member (answered, denied, timed out, unavailable) plus the merge. The hub
+// forwards pseudonyms only; it never sees a raw value and keeps none of the
+// members' references in its statistics. Thread-safe.
+#ifndef IFED_HUB_RELAY_H_
+#define IFED_HUB_RELAY_H_
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "node/federation/peer_client.h"
+#include "node/hub/stats.h"
+#include "node/policy/policy.h"
+#include "proto/federation.pb.h"
+
+namespace ifed::hub {
+
+struct RelayDeps {
+  std::string node_id;
+  const policy::PolicyHolder* policy = nullptr;
+  federation::PeerClients* members = nullptr;  // the configured peers.
+  HubStats* stats = nullptr;                   // may be null.
+  std::function<int64_t()> now;                // unix seconds.
+  // Longest wait for one member (the caller's deadline may cut it shorter).
+  std::chrono::milliseconds member_timeout{3000};
+};
+
+class Relay {
+ public:
+  explicit Relay(RelayDeps deps) : d_(std::move(deps)) {}
+
+  // PermissionDenied / InvalidArgument when the hub's policy refuses the
+  // querier or the request is malformed (nothing is relayed). Otherwise OK:
+  // every member's outcome is in response->members(), and each member call
+  // ends by `deadline` (minus a margin for the reply).
+  absl::Status Match(const std::string& querier, const ifed::v1::MatchRequest& request,
+                     std::chrono::system_clock::time_point deadline,
+                     ifed::v1::MatchResponse* response) const;
+
+ private:
+  RelayDeps d_;
+};
+
+}  // namespace ifed::hub
+
+#endif  // IFED_HUB_RELAY_H_

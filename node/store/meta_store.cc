@@ -1,0 +1,60 @@
+// Store meta entries of issue 10 (follow-ups, hub statistics) and single
+// record reads, kept apart from store.cc.
+#include <rocksdb/db.h>
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "node/store/store.h"
+
+namespace ifed::store {
+namespace {
+
+bool AllowedKey(const std::string& key) {
+  return key.rfind("followup/", 0) == 0 || key.rfind("hub/", 0) == 0;
+}
+
+}  // namespace
+
+absl::Status Store::PutMeta(const std::string& key, const std::string& value) {
+  if (!AllowedKey(key)) return absl::InvalidArgumentError("meta key outside followup/ and hub/");
+  std::lock_guard<std::mutex> l(write_mu_);
+  rocksdb::Status s = db_->Put({}, meta_, key, value);
+  if (!s.ok()) return absl::UnavailableError(absl::StrCat("write meta: ", s.ToString()));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Store::GetMeta(const std::string& key) const {
+  if (!AllowedKey(key)) return absl::InvalidArgumentError("meta key outside followup/ and hub/");
+  std::string value;
+  rocksdb::Status s = db_->Get({}, meta_, key, &value);
+  if (s.IsNotFound()) return absl::NotFoundError("no such entry");
+  if (!s.ok()) return absl::UnavailableError(absl::StrCat("read meta: ", s.ToString()));
+  return value;
+}
+
+absl::Status Store::ScanMeta(
+    const std::string& prefix,
+    const std::function<bool(const std::string& key, const std::string& value)>& fn) const {
+  if (!AllowedKey(prefix)) return absl::InvalidArgumentError("meta key outside followup/ and hub/");
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, meta_));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (!fn(it->key().ToString(), it->value().ToString())) break;
+  }
+  if (!it->status().ok()) {
+    return absl::UnavailableError(absl::StrCat("scan meta: ", it->status().ToString()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ifed::v1::Record> Store::GetRecord(const std::string& record_id) const {
+  std::string value;
+  rocksdb::Status s = db_->Get({}, records_, record_id, &value);
+  if (s.IsNotFound()) return absl::NotFoundError("no such record");
+  if (!s.ok()) return absl::UnavailableError(absl::StrCat("read record: ", s.ToString()));
+  ifed::v1::Record r;
+  if (!r.ParseFromString(value)) return absl::DataLossError("record does not parse");
+  return r;
+}
+
+}  // namespace ifed::store

@@ -1,0 +1,201 @@
+// Issue 10 end to end: a hub (role hub) and four members as real processes.
+// A member's query goes through the hub to the members the hub's policy
+// allows, answers come back per member with a status each, a stopped and a
+// frozen member cost no more than the deadline, the hub's statistics hold
+// no raw value, and a follow-up runs its full cycle (approve and deny).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "tests/integration/federation.h"
+
+namespace ifed::testing {
+namespace {
+
+constexpr char kShared[] = "+4915112345671";  // de, at and hu hold it.
+constexpr char kAtOnly[] = "+4915112345672";
+constexpr char kNowhere[] = "+4915112345673";
+constexpr char kFollowUps[] = "    follow_ups:\n      allowed: true\n";
+
+class HubTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    fed_ = new LocalFederation();
+    fed_->AddNode("hub", "EU", {{.id = "de"}, {.id = "at"}, {.id = "hu"}});  // pl: no rule.
+    fed_->AddNode("de", "DE", {{.id = "hub"}, {.id = "at"}});
+    fed_->AddNode("at", "AT", {{.id = "hub"}, {.id = "de", .extra = kFollowUps}});
+    fed_->AddNode("hu", "HU", {{.id = "hub"}});
+    fed_->AddNode("pl", "PL", {{.id = "hub"}});
+    fed_->node("hub").role = "hub";
+    fed_->node("hub").extra_yaml = "peer_timeout_ms: 1500\n";
+    fed_->Start();
+    Ingest("de", {kShared});
+    Ingest("at", {kShared, kAtOnly});
+    Ingest("hu", {kShared});
+  }
+  static void TearDownTestSuite() {
+    delete fed_;
+    fed_ = nullptr;
+  }
+  static void Ingest(const std::string& id, const std::vector<std::string>& phones) {
+    std::string csv = "type,value,case_ref,tlp,crime_area,region\n";
+    for (const auto& p : phones) csv += "phone," + p + ",CASE-" + id + "-7,green,migrant_smuggling,DE\n";
+    const std::string path = fed_->dir() + "/" + id + ".csv";
+    WriteFile(path, csv);
+    auto r = fed_->Ctl(id, {"ingest", path});
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  }
+  static RunResult ViaHub(const std::string& from) {
+    return fed_->Ctl(from, {"match", "--peer", "hub", "--type", "phone", kShared, kAtOnly,
+                            kNowhere});
+  }
+  // Rows of `match` output: value, canonical, type, peer, verdict, reference, ...
+  static std::vector<std::vector<std::string>> Rows(const std::string& out) {
+    std::vector<std::vector<std::string>> rows;
+    for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
+      rows.push_back(absl::StrSplit(line, '\t'));
+    }
+    return rows;
+  }
+  static std::string Verdict(const std::string& out, const std::string& value,
+                             const std::string& peer, std::string* reference = nullptr) {
+    for (const auto& r : Rows(out)) {
+      if (r.size() >= 6 && r[0] == value && r[3] == peer) {
+        if (reference != nullptr) *reference = r[5];
+        return r[4];
+      }
+    }
+    return "missing";
+  }
+
+  static LocalFederation* fed_;
+};
+
+LocalFederation* HubTest::fed_ = nullptr;
+
+TEST_F(HubTest, MatchViaHubAnswersPerMemberWithStatus) {
+  auto r = ViaHub("de");
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // pl is reported as denied.
+  std::string ref;
+  EXPECT_EQ(Verdict(r.out, kShared, "hub/at", &ref), "HIT") << r.out;
+  EXPECT_FALSE(ref.empty());
+  EXPECT_EQ(Verdict(r.out, kShared, "hub/hu"), "HIT");
+  EXPECT_EQ(Verdict(r.out, kAtOnly, "hub/at"), "HIT");
+  EXPECT_EQ(Verdict(r.out, kAtOnly, "hub/hu"), "NO_HIT");
+  EXPECT_EQ(Verdict(r.out, kNowhere, "hub/at"), "NO_HIT");
+  EXPECT_EQ(Verdict(r.out, kShared, "hub/pl"), "missing");
+  EXPECT_NE(r.err.find("hub/pl"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("MEMBER_DENIED"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("hub/de"), std::string::npos) << "the querier is never asked";
+}
+
+TEST_F(HubTest, HubPolicyRefusesAnUnknownQuerier) {
+  auto r = ViaHub("pl");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("peer hub: 7 "), std::string::npos) << r.err << r.out;  // PERMISSION_DENIED
+  EXPECT_EQ(Verdict(r.out, kShared, "hub/at"), "missing");
+}
+
+TEST_F(HubTest, StatsShowCrossBorderClustersWithoutRawValues) {
+  ASSERT_EQ(ViaHub("de").exit_code, 1);
+  auto r = fed_->Ctl("hub", {"hub", "stats", "--min-jurisdictions", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\tat,de,hu\t"), std::string::npos) << r.out;
+  auto json = fed_->Ctl("hub", {"hub", "stats", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_NE(json.out.find("\"querier\":\"de\",\"member\":\"at\""), std::string::npos) << json.out;
+  // On a member the command says it is not a hub.
+  EXPECT_NE(fed_->Ctl("de", {"hub", "stats"}).exit_code, 0);
+  // Nothing the hub keeps or logs holds a test value or a case reference.
+  const auto& hub = fed_->node("hub");
+  std::string everything = fed_->AllLogs();
+  for (const auto& e : std::filesystem::recursive_directory_iterator(hub.data_dir)) {
+    if (e.is_regular_file()) everything += ReadFile(e.path().string());
+  }
+  everything += ReadFile(hub.log);
+  for (const char* needle : {"4915112345671", "4915112345672", "4915112345673", "CASE-"}) {
+    EXPECT_EQ(everything.find(needle), std::string::npos) << needle;
+  }
+}
+
+TEST_F(HubTest, FollowUpApprovedAndDeniedEndToEnd) {
+  std::string ref;
+  ASSERT_EQ(Verdict(ViaHub("de").out, kShared, "hub/at", &ref), "HIT");
+  auto req = fed_->Ctl("de", {"followups", "request", "--peer", "at", "--ref", ref,
+                              "--legal-basis", "Prüm Art. 5", "--justification",
+                              "smuggling route, need the holding unit"});
+  ASSERT_EQ(req.exit_code, 0) << req.err;
+  const std::string id = req.out.substr(0, req.out.find('\t'));
+  ASSERT_EQ(id.rfind("fu-", 0), 0u) << req.out;
+  EXPECT_NE(req.out.find("PENDING"), std::string::npos);
+  auto list = fed_->Ctl("at", {"followups", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find(id), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("PENDING"), std::string::npos);
+  // Unknown references and partners without follow-ups are refused.
+  EXPECT_NE(fed_->Ctl("de", {"followups", "request", "--peer", "at", "--ref", "nope",
+                             "--legal-basis", "x", "--justification", "y"}).exit_code, 0);
+  auto ok = fed_->Ctl("at", {"followups", "approve", "--id", id, "--reply",
+                             "contact unit 3, file 2026/17"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(fed_->Ctl("at", {"followups", "deny", "--id", id, "--reason", "x"}).exit_code, 0)
+      << "decided once";
+  auto status = fed_->Ctl("de", {"followups", "status", "--id", id});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("APPROVED"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("file 2026/17"), std::string::npos) << status.out;
+
+  auto req2 = fed_->Ctl("de", {"followups", "request", "--peer", "at", "--ref", ref,
+                               "--legal-basis", "b", "--justification", "second"});
+  ASSERT_EQ(req2.exit_code, 0) << req2.err;
+  const std::string id2 = req2.out.substr(0, req2.out.find('\t'));
+  ASSERT_EQ(fed_->Ctl("at", {"followups", "deny", "--id", id2, "--reason", "no legal basis"})
+                .exit_code, 0);
+  status = fed_->Ctl("de", {"followups", "status", "--id", id2});
+  EXPECT_NE(status.out.find("DENIED"), std::string::npos) << status.out;
+  // Both sides audited every step (ids and states, never the texts).
+  for (const auto& [node, action, want] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"de", "followup.out", id2}, {"de", "followup.answer", id}, {"at", "followup.in", id2},
+           {"at", "followup.approve", id}, {"at", "followup.deny", id2}}) {
+    auto q = fed_->Ctl(node, {"audit", "query", "--action", action});
+    EXPECT_NE(q.out.find(want), std::string::npos) << node << " " << action << ": " << q.out << q.err;
+    EXPECT_EQ(q.out.find("file 2026/17"), std::string::npos);
+    EXPECT_EQ(q.out.find("smuggling route"), std::string::npos);
+  }
+}
+
+// Last: stops and freezes members.
+TEST_F(HubTest, StoppedAndFrozenMembersCostOnlyTheDeadline) {
+  fed_->StopNode("hu");
+  const pid_t at = fed_->node("at").process.pid();
+  ASSERT_EQ(::kill(at, SIGSTOP), 0);
+  const auto start = std::chrono::steady_clock::now();
+  auto r = ViaHub("de");
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start).count();
+  ::kill(at, SIGCONT);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_LT(ms, 4000) << "hub deadline is 1.5 s";
+  EXPECT_NE(r.err.find("hub/at: 4 MEMBER_TIMED_OUT"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("hub/hu: 14 MEMBER_UNAVAILABLE"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("MEMBER_DENIED"), std::string::npos) << r.err;
+  fed_->StartNode("hu");
+  // The hub's channel to hu reconnects with gRPC's backoff: retry a while.
+  RunResult again;
+  for (int i = 0; i < 40; ++i) {
+    again = ViaHub("de");
+    if (Verdict(again.out, kShared, "hub/hu") == "HIT") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  EXPECT_EQ(Verdict(again.out, kShared, "hub/hu"), "HIT") << again.err;
+  EXPECT_EQ(Verdict(again.out, kShared, "hub/at"), "HIT") << again.err;
+}
+
+}  // namespace
+}  // namespace ifed::testing

@@ -1,0 +1,158 @@
+// Data lifecycle end to end (issue 9) against real nodes: an erasure on one
+// node makes a partner's previous hit (and its reference) disappear and is
+// audited with counts only; a case is erased as a whole; key rotation by a
+// new epoch in the key file re-pseudonymises without re-ingest; a backup
+// restores on a fresh data dir with the same answers and a verified audit.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/federation.h"
+
+namespace ifed::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class LifecycleIt : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    fed_ = new LocalFederation();
+    fed_->AddNode("de", "DE", {{.id = "at"}});
+    fed_->AddNode("at", "AT", {{.id = "de"}});
+    fed_->Start();
+    const std::string path = fed_->dir() + "/life.csv";
+    WriteFile(path,
+              "type,value,case_ref,tlp,crime_area,region\n"
+              "phone,0176 1111 2222,C-ERASE,amber,migrant_smuggling,DE\n"
+              "phone,0176 3333 4444,C-KEEP,amber,migrant_smuggling,DE\n"
+              "email,case.one@mail-provider.eu,C-CASE,amber,migrant_smuggling,\n"
+              "email,case.two@mail-provider.eu,C-CASE,amber,migrant_smuggling,\n");
+    auto in = fed_->Ctl("de", {"ingest", "--no-progress", path});
+    if (in.exit_code != 0) throw std::runtime_error("ingest: " + in.out + in.err);
+  }
+  static void TearDownTestSuite() {
+    delete fed_;
+    fed_ = nullptr;
+  }
+  // at asks de; the output line of the value.
+  static std::string Match(const std::string& type, const std::string& value) {
+    auto r = fed_->Ctl("at", {"match", "--peer", "de", "--purpose", "migrant_smuggling",
+                              "--type", type, "--region", "DE", value});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    return r.out;
+  }
+  static bool Hit(const std::string& type, const std::string& value) {
+    return Match(type, value).find("\tHIT") != std::string::npos;
+  }
+  static std::string Audit(const std::string& node) {
+    const std::string out = fed_->dir() + "/" + node + "-audit.jsonl";
+    auto r = fed_->Ctl(node, {"audit", "export", "--out", out});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    return ReadFile(out);
+  }
+  static LocalFederation* fed_;
+};
+
+LocalFederation* LifecycleIt::fed_ = nullptr;
+
+TEST_F(LifecycleIt, ErasureMakesPartnerHitDisappearAndIsAuditedWithCountsOnly) {
+  ASSERT_TRUE(Hit("phone", "+49 176 11112222"));
+  // Refused: one invalid value erases nothing.
+  auto bad = fed_->Ctl("de", {"erase", "--type", "phone", "--region", "DE", "0176 1111 2222",
+                              "not a phone"});
+  EXPECT_NE(bad.exit_code, 0) << bad.out;
+  EXPECT_EQ((bad.out + bad.err).find("not a phone"), std::string::npos);  // never echoed.
+  EXPECT_TRUE(Hit("phone", "+49 176 11112222"));
+  // Bad input: no values; unknown type.
+  EXPECT_EQ(fed_->Ctl("de", {"erase", "--type", "phone"}).exit_code, 2);
+  EXPECT_EQ(fed_->Ctl("de", {"erase", "--type", "nope", "x"}).exit_code, 2);
+
+  auto r = fed_->Ctl("de", {"erase", "--type", "phone", "--region", "DE", "0176 1111 2222"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("erased records: 1"), std::string::npos) << r.out;
+  EXPECT_FALSE(Hit("phone", "+49 176 11112222"));
+  EXPECT_TRUE(Hit("phone", "+49 176 33334444"));  // the other record stays.
+  const std::string audit = Audit("de");
+  EXPECT_NE(audit.find("\"action\":\"erase\""), std::string::npos);
+  EXPECT_NE(audit.find("\"removed\":1"), std::string::npos);
+  EXPECT_EQ(audit.find("11112222"), std::string::npos);
+  EXPECT_EQ(fed_->Ctl("de", {"audit", "verify"}).exit_code, 0);
+}
+
+TEST_F(LifecycleIt, EraseCaseRemovesEveryRecordOfTheCase) {
+  ASSERT_TRUE(Hit("email", "case.one@mail-provider.eu"));
+  auto none = fed_->Ctl("de", {"erase", "--case", "C-NO-SUCH-CASE"});
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_NE(none.out.find("erased records: 0"), std::string::npos) << none.out;
+  auto r = fed_->Ctl("de", {"erase", "--case", "C-CASE"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("erased records: 2"), std::string::npos) << r.out;
+  EXPECT_FALSE(Hit("email", "case.one@mail-provider.eu"));
+  EXPECT_FALSE(Hit("email", "case.two@mail-provider.eu"));
+  EXPECT_EQ(Audit("de").find("C-CASE"), std::string::npos);  // no case reference in audit.
+  auto sweep = fed_->Ctl("de", {"erase", "--expired"});
+  EXPECT_EQ(sweep.exit_code, 0) << sweep.err;
+  EXPECT_NE(sweep.out.find("expired records removed: 0"), std::string::npos);
+}
+
+TEST_F(LifecycleIt, KeyRotationWithoutReingestThenOldEpochDropped) {
+  ASSERT_TRUE(Hit("phone", "+49 176 33334444"));
+  const std::string key_file = fed_->dir() + "/federation.key";
+  const std::string old_keys = ReadFile(key_file);
+  const std::string epoch2 = "2 " + std::string(64, 'b') + "\n";
+  fed_->StopNode("de");
+  fed_->StopNode("at");
+  WriteFile(key_file, old_keys + epoch2, 0600);
+  fed_->StartNode("de");
+  fed_->StartNode("at");
+  EXPECT_TRUE(Hit("phone", "+49 176 33334444"));  // at asks under epoch 2 now.
+  EXPECT_NE(Audit("de").find("\"action\":\"keys.rotate\""), std::string::npos);
+  // Old key removed from the file: its index is dropped; matching goes on.
+  fed_->StopNode("de");
+  fed_->StopNode("at");
+  WriteFile(key_file, epoch2, 0600);
+  fed_->StartNode("de");
+  fed_->StartNode("at");
+  EXPECT_TRUE(Hit("phone", "+49 176 33334444"));
+  EXPECT_NE(Audit("de").find("\"action\":\"keys.drop_epoch\""), std::string::npos);
+  auto stats = fed_->Ctl("de", {"stats"});
+  EXPECT_NE(stats.out.find("key epoch        2"), std::string::npos) << stats.out;
+}
+
+TEST_F(LifecycleIt, BackupRestoresOnFreshDataDirWithVerifiedAudit) {
+  EXPECT_EQ(fed_->Ctl("de", {"backup"}).exit_code, 2);
+  EXPECT_EQ(fed_->Ctl("de", {"backup", "create", "/proc/no-such/backup"}).exit_code, 1);
+  const std::string backup = fed_->dir() + "/de-backup";
+  auto b = fed_->Ctl("de", {"backup", "create", backup});
+  ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
+  EXPECT_NE(b.out.find("verified"), std::string::npos);
+
+  auto& de = fed_->node("de");
+  fed_->StopNode("de");
+  // Refused: the data dir already holds a store.
+  auto refused = ifed::testing::Run({fed_->bin("ifed-node"), "--config", de.config, "--restore", backup});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("fresh data dir"), std::string::npos) << refused.err;
+  // Fresh data dir: restore, verify, serve.
+  fs::rename(de.data_dir, de.data_dir + ".orig");
+  de.process = Process({fed_->bin("ifed-node"), "--config", de.config, "--restore", backup},
+                       de.log + ".restore");
+  bool ready = false;
+  for (int i = 0; i < 300 && !ready; ++i) {
+    ready = fs::exists(de.socket) && fed_->Ctl("de", {"stats"}).exit_code == 0;
+    if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(ready) << ReadFile(de.log + ".restore");
+  EXPECT_NE(ReadFile(de.log + ".restore").find("audit chain verified"), std::string::npos);
+  EXPECT_TRUE(Hit("phone", "+49 176 33334444"));
+  EXPECT_FALSE(Hit("phone", "+49 176 11112222"));  // erased before the backup.
+  EXPECT_EQ(fed_->Ctl("de", {"audit", "verify"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace ifed::testing
