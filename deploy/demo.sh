@@ -271,14 +271,14 @@ port_in_use() {
 pick_port() {
   local p i
   for ((i = 0; i < 200; i++)); do
-    p=$(((RANDOM << 15 | RANDOM) % 40001 + 20000))
+    p=$(((RANDOM << 15 | RANDOM) % 12000 + 20000))  # below the ephemeral range
     [[ -z ${USED_PORTS[$p]:-} ]] || continue
     port_in_use "$p" && continue
     USED_PORTS[$p]=1
     echo "$p"
     return 0
   done
-  die "no free port found in 20000-60000"
+  die "no free port found in 20000-31999"
 }
 
 declare -A PORT=() METRICS_PORT=()

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <random>
 #include <thread>
 
@@ -263,7 +264,14 @@ TEST(PolicyHolderTest, NoDecisionUnderHalfLoadedPolicy) {
       }
     });
   }
-  for (int i = 0; i < 2000; ++i) holder.Set(i % 2 ? a : b);
+  // Swap at least 2000 times and until the readers made 1000 decisions (on a
+  // loaded machine they may not be scheduled at once); bounded by 20 s.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (int i = 0; (i < 2000 || seen_a + seen_b < 1000) &&
+                  std::chrono::steady_clock::now() < deadline;
+       ++i) {
+    holder.Set(i % 2 ? a : b);
+  }
   stop = true;
   for (auto& t : readers) t.join();
   EXPECT_EQ(bad, 0);

@@ -12,49 +12,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/common/status_macros.h"
+#include "node/store/keys.h"
 #include "node/store/store.h"
 
 namespace ifed::store {
 namespace {
 
-absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
-  if (s.ok()) return absl::OkStatus();
-  const std::string msg = absl::StrCat(what, ": ", s.ToString());
-  if (s.IsNotFound()) return absl::NotFoundError(msg);
-  if (s.IsCorruption()) return absl::DataLossError(msg);
-  if (s.IsIOError()) return absl::UnavailableError(msg);
-  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
-  return absl::InternalError(msg);
-}
-
-std::string EpochPrefix(uint32_t epoch) {
-  std::string k(4, '\0');
-  k[0] = static_cast<char>(epoch >> 24);
-  k[1] = static_cast<char>(epoch >> 16);
-  k[2] = static_cast<char>(epoch >> 8);
-  k[3] = static_cast<char>(epoch);
-  return k;
-}
-
-std::string IndexKey(uint32_t epoch, const Pseudonym& p) {
-  std::string k = EpochPrefix(epoch);
-  k.append(p.begin(), p.end());
-  return k;
-}
-
-std::string CountKey(int type) { return absl::StrCat("count/", type); }
-
-uint64_t DecodeCount(const std::string& v) {
-  uint64_t n = 0;
-  for (size_t i = 0; i < v.size() && i < 8; ++i) n = n << 8 | static_cast<uint8_t>(v[i]);
-  return n;
-}
-
-std::string EncodeCount(uint64_t n) {
-  std::string v(8, '\0');
-  for (int i = 7; i >= 0; --i, n >>= 8) v[i] = static_cast<char>(n & 0xff);
-  return v;
-}
+using internal::CountKey;
+using internal::DecodeCount;
+using internal::EncodeCount;
+using internal::EpochPrefix;
+using internal::FromRocks;
+using internal::IndexKey;
 
 std::string RotateKey(uint32_t epoch) { return absl::StrCat("rotate/", epoch); }
 constexpr char kRotateDone[] = "\x01done";  // not a hex record id.
