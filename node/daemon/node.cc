@@ -61,8 +61,13 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   n->policy_ = std::make_unique<policy::PolicyHolder>(std::move(policy));
   // Audit log, signed with the node's TLS key (issue 5).
   IFED_ASSIGN_OR_RETURN(n->audit_signer_, audit::Signer::Load(c.tls().key(), c.tls().cert()));
+  audit::AuditOptions audit_options{.node_id = c.node_id()};
+  if (c.audit().has_checkpoint_every()) audit_options.checkpoint_every = c.audit().checkpoint_every();
+  if (c.audit().has_checkpoint_seconds()) {
+    audit_options.checkpoint_seconds = c.audit().checkpoint_seconds();
+  }
   IFED_ASSIGN_OR_RETURN(n->audit_, audit::AuditLog::Open(n->store_.get(), n->audit_signer_.get(),
-                                                         {.node_id = c.node_id()}));
+                                                         std::move(audit_options)));
   {
     audit::Event e;
     e.action = "start";

@@ -81,6 +81,31 @@ class AuditIt : public ::testing::Test {
 };
 LocalFederation* AuditIt::fed_ = nullptr;
 
+// The checkpoint interval comes from the config (audit.checkpoint_every):
+// every 3 events here, so 9 ingests leave at least 3 more checkpoints than
+// the one written at start, and the chain still verifies.
+TEST(AuditConfigIt, CheckpointEveryNEventsIsConfigurable) {
+  LocalFederation fed;
+  fed.AddNode("cp", "DE", {{.id = "xx"}});
+  fed.node("cp").extra_yaml = "audit:\n  checkpoint_every: 3\n  checkpoint_seconds: 0\n";
+  fed.Start();
+  const std::string csv = fed.dir() + "/cp.csv";
+  for (int i = 0; i < 9; ++i) {
+    WriteFile(csv, absl::StrCat("type,value,case_ref,tlp\nphone,+49 171 44000", 10 + i,
+                                ",CP-1,green\n"));
+    ASSERT_EQ(fed.Ctl("cp", {"ingest", "--no-progress", csv}).exit_code, 0);
+  }
+  auto out = fed.Ctl("cp", {"audit", "export", "--format", "jsonl"});
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  size_t checkpoints = 0;
+  for (size_t pos = 0; (pos = out.out.find("\"action\":\"checkpoint\"", pos)) != std::string::npos;
+       ++pos) {
+    ++checkpoints;
+  }
+  EXPECT_GE(checkpoints, 4u) << out.out;
+  EXPECT_EQ(fed.Ctl("cp", {"audit", "verify"}).exit_code, 0);
+}
+
 TEST_F(AuditIt, VerifyPassesOnEveryNode) {
   for (const char* id : {"de", "at"}) {
     auto r = fed_->Ctl(id, {"audit", "verify"});
