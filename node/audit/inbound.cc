@@ -60,6 +60,9 @@ absl::Status InboundAuditor::Record(const std::string& peer,
       .Set("hits", hits)
       .Set("disclosure", decision.ok() ? ifed::v1::Disclosure_Name(response->disclosure()) : "")
       .Set("policy", policy_version);
+  if (legal_basis_ && !peer.empty()) {
+    if (std::string basis = legal_basis_(peer); !basis.empty()) e.Set("legal_basis", basis);
+  }
   if (!decision.ok()) {
     e.Set("code", absl::StatusCodeToString(decision.code()))
         .Set("reason", std::string(decision.message()));

@@ -18,8 +18,13 @@ class InboundAuditor {
  public:
   // `policy_version`: the version of the policy in force (for the event and
   // the receipt).
-  InboundAuditor(AuditLog* log, std::function<std::string()> policy_version)
-      : log_(log), policy_version_(std::move(policy_version)) {}
+  // `legal_basis`: the legal basis of the rule that answers `peer` (empty
+  // when none applies): administrators' text, recorded with the event.
+  InboundAuditor(AuditLog* log, std::function<std::string()> policy_version,
+                 std::function<std::string(const std::string& peer)> legal_basis = nullptr)
+      : log_(log),
+        policy_version_(std::move(policy_version)),
+        legal_basis_(std::move(legal_basis)) {}
 
   // `peer`: verified node id ("" when the identity could not be read).
   // `decision`: the matcher's status. Returns non-OK when the event could not
@@ -30,6 +35,7 @@ class InboundAuditor {
  private:
   AuditLog* log_;
   std::function<std::string()> policy_version_;
+  std::function<std::string(const std::string&)> legal_basis_;
 };
 
 // A request id safe to record: printable ASCII up to 128, else "(invalid)".

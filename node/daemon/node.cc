@@ -81,7 +81,12 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   }
   IFED_RETURN_IF_ERROR(n->RotateKeys());  // issue 9
   n->inbound_auditor_ = std::make_unique<audit::InboundAuditor>(
-      n->audit_.get(), [p = n->policy_.get()] { return p->Get()->version(); });
+      n->audit_.get(), [p = n->policy_.get()] { return p->Get()->version(); },
+      [p = n->policy_.get()](const std::string& peer) -> std::string {
+        const std::shared_ptr<const policy::Policy> policy = p->Get();
+        const auto* rule = policy->Find(peer, policy::Direction::kInbound, Now());
+        return rule != nullptr ? rule->rule.legal_basis() : "";
+      });
   // Daily quota counters live in the store's meta column family: they survive
   // a restart.
   n->quotas_ = std::make_unique<policy::QuotaKeeper>(

@@ -133,6 +133,8 @@ TEST_F(AuditIt, EventsOfBothSidesWithReceipt) {
   auto in = fed_->Ctl("at", {"audit", "query", "--action", "match", "--actor", "peer:de"});
   ASSERT_EQ(Lines(in.out).size(), 1u) << in.out;
   EXPECT_NE(in.out.find("\"items\":2"), std::string::npos);
+  // ... under the legal basis of at's rule for de.
+  EXPECT_NE(in.out.find("\"legal_basis\":\"integration test\""), std::string::npos) << in.out;
   // Ingest, start, stop, checkpoints on at.
   for (const char* a : {"\"action\":\"ingest\"", "\"action\":\"start\"", "\"action\":\"stop\"",
                         "\"action\":\"checkpoint\"", "\"stored\":40"}) {
