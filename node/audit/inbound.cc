@@ -74,4 +74,32 @@ absl::Status InboundAuditor::Record(const std::string& peer,
                      policy_version, log_->now_ms(), response);
 }
 
+absl::Status InboundAuditor::RecordOprf(const std::string& action, const std::string& peer,
+                                        const std::string& request_id,
+                                        ifed::v1::Purpose purpose, int64_t items,
+                                        int64_t disclosed, const absl::Status& decision) const {
+  Event e;
+  e.action = action;
+  e.actor = absl::StrCat("peer:", peer);
+  e.outcome = decision.ok() ? "ok"
+              : decision.code() == absl::StatusCode::kInternal ||
+                      decision.code() == absl::StatusCode::kUnavailable
+                  ? "error"
+                  : "refused";
+  e.Set("peer", peer)
+      .Set("request_id", SafeRequestId(request_id))
+      .Set("purpose", ifed::v1::Purpose_Name(purpose))
+      .Set("items", items)
+      .Set("disclosed", disclosed)
+      .Set("policy", policy_version_());
+  if (legal_basis_) {
+    if (std::string basis = legal_basis_(peer); !basis.empty()) e.Set("legal_basis", basis);
+  }
+  if (!decision.ok()) {
+    e.Set("code", absl::StatusCodeToString(decision.code()))
+        .Set("reason", std::string(decision.message()));
+  }
+  return log_->Append(e);
+}
+
 }  // namespace ifed::audit

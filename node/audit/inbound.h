@@ -32,6 +32,13 @@ class InboundAuditor {
   absl::Status Record(const std::string& peer, const ifed::v1::MatchRequest& request,
                       const absl::Status& decision, ifed::v1::MatchResponse* response) const;
 
+  // An OPRF consultation ("oprf.evaluate", "oprf.resolve"): who, why, how
+  // many items (the responder never sees them), how many references went
+  // out, the decision. Non-OK when not durable: then nothing may be sent.
+  absl::Status RecordOprf(const std::string& action, const std::string& peer,
+                          const std::string& request_id, ifed::v1::Purpose purpose,
+                          int64_t items, int64_t disclosed, const absl::Status& decision) const;
+
  private:
   AuditLog* log_;
   std::function<std::string()> policy_version_;

@@ -108,6 +108,17 @@ grpc::Status FederationService::OprfEvaluate(grpc::ServerContext* ctx,
     response->Clear();
     spdlog::warn("oprf evaluate from {} refused: {}", *peer, std::string(s.message()));
   }
+  if (auditor_ != nullptr) {
+    const int64_t items =
+        static_cast<int64_t>(request->blinded().size() / crypto::oprf::kElementSize);
+    if (absl::Status a = auditor_->RecordOprf("oprf.evaluate", *peer, request->request_id(),
+                                              request->purpose(), items, 0, s);
+        !a.ok()) {
+      response->Clear();
+      spdlog::error("audit write failed, answer withheld: {}", std::string(a.message()));
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit unavailable");
+    }
+  }
   return ToPeerStatus(s);
 }
 
@@ -156,6 +167,21 @@ grpc::Status FederationService::Resolve(grpc::ServerContext* ctx,
   }
   const absl::Status s = oprf_->Resolve(*peer, *request, response);
   if (!s.ok()) response->Clear();
+  if (auditor_ != nullptr) {
+    const int64_t items =
+        static_cast<int64_t>(request->outputs().size() / crypto::oprf::kOutputSize);
+    int64_t disclosed = 0;
+    if (s.ok()) {
+      for (const auto& r : response->results()) disclosed += !r.reference().empty();
+    }
+    if (absl::Status a = auditor_->RecordOprf("oprf.resolve", *peer, request->request_id(),
+                                              request->purpose(), items, disclosed, s);
+        !a.ok()) {
+      response->Clear();
+      spdlog::error("audit write failed, answer withheld: {}", std::string(a.message()));
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit unavailable");
+    }
+  }
   return ToPeerStatus(s);
 }
 

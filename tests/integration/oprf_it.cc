@@ -201,5 +201,18 @@ TEST_F(OprfTest, KeyedPartnerCannotUseOprfAndOverBudgetIsExhausted) {
   EXPECT_NE(errors.find("quota of 20000"), std::string::npos) << errors;
 }
 
+// The responder audits every OPRF consultation with the partner, purpose,
+// item count and decision, never an item (the responder never sees one).
+TEST_F(OprfTest, ZResponderAuditsOprfCalls) {
+  auto r = fed_->Ctl("de", {"audit", "export", "--format", "jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"action\":\"oprf.evaluate\",\"actor\":\"peer:cz\",\"outcome\":\"ok\""),
+            std::string::npos);
+  EXPECT_NE(r.out.find("\"action\":\"oprf.resolve\""), std::string::npos);
+  EXPECT_NE(r.out.find("\"action\":\"oprf.evaluate\",\"actor\":\"peer:cz\",\"outcome\":\"refused\""),
+            std::string::npos) << "the over-budget evaluation is audited as refused";
+  EXPECT_EQ(fed_->Ctl("de", {"audit", "verify"}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace ifed::testing
