@@ -162,7 +162,7 @@ grpc::Status AdminService::Erase(grpc::ServerContext* ctx, const ifed::v1::Erase
 
 grpc::Status AdminService::Sweep(grpc::ServerContext*, const ifed::v1::SweepRequest*,
                                  ifed::v1::SweepResponse* response) {
-  if (!d_.sweep) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no expiry sweep");
+  if (!d_.sweep) return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "this node runs no expiry sweep");
   auto n = d_.sweep();
   if (!n.ok()) return Internal("sweep", n.status());
   response->set_removed(*n);

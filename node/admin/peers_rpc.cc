@@ -92,7 +92,7 @@ ifed::v1::PeerStatus Check(const std::string& id, const std::string& address,
 
 grpc::Status AdminService::Peers(grpc::ServerContext*, const ifed::v1::PeersRequest*,
                                  ifed::v1::PeersResponse* response) {
-  if (!d_.tls_files) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no TLS configured");
+  if (!d_.tls_files) return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "no TLS configured");
   const federation::TlsFiles tls = d_.tls_files();
   std::vector<std::future<ifed::v1::PeerStatus>> checks;
   for (const auto& [id, address] : d_.peers->peers()) {

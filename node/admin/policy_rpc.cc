@@ -22,7 +22,7 @@ grpc::Status AdminService::PolicyReload(grpc::ServerContext*,
                                         const ifed::v1::PolicyReloadRequest*,
                                         ifed::v1::PolicyReloadResponse* response) {
   if (d_.policy == nullptr || !d_.reload_policy) {
-    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "policy reload not wired");
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "this node cannot reload its policy");
   }
   const std::string before = d_.policy->Get()->version();
   absl::Status s = d_.reload_policy();
@@ -41,7 +41,7 @@ grpc::Status AdminService::PolicyReload(grpc::ServerContext*,
 grpc::Status AdminService::PolicyExplain(grpc::ServerContext*,
                                          const ifed::v1::PolicyExplainRequest* request,
                                          ifed::v1::PolicyExplainResponse* response) {
-  if (d_.policy == nullptr) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no policy");
+  if (d_.policy == nullptr) return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "this node has no policy loaded");
   if (request->partner().empty() || request->partner().size() > 63) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "partner is required");
   }
@@ -62,7 +62,7 @@ grpc::Status AdminService::PolicyExplain(grpc::ServerContext*,
 grpc::Status AdminService::PolicyDiff(grpc::ServerContext*,
                                       const ifed::v1::PolicyDiffRequest* request,
                                       ifed::v1::PolicyDiffResponse* response) {
-  if (d_.policy == nullptr) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no policy");
+  if (d_.policy == nullptr) return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "this node has no policy loaded");
   if (request->files_size() > static_cast<int>(kMaxDiffFiles)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "too many policy files");
   }

@@ -9,6 +9,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "node/common/json.h"
 
 namespace ifed::audit {
 namespace {
@@ -73,26 +74,7 @@ absl::StatusOr<std::string> ParseString(absl::string_view s, size_t* i) {
 }  // namespace
 
 std::string Escape(absl::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  return out;
+  return JsonEscape(std::string_view(s.data(), s.size()));
 }
 
 std::string Encode(const Link& link, const Event& e) {

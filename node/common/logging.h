@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "node/common/json.h"
 
 namespace ifed::logging {
 
@@ -17,7 +18,7 @@ absl::Status Init(const std::string& node_id, const std::string& file,
                   const std::string& level);
 
 // JSON string escaping (quotes, backslash, control characters).
-std::string JsonEscape(std::string_view s);
+using ::ifed::JsonEscape;
 
 }  // namespace ifed::logging
 
