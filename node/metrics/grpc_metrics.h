@@ -36,7 +36,7 @@ class RpcMetrics {
 };
 
 // "OK", "PERMISSION_DENIED", ...
-const char* CodeName(grpc::StatusCode c);
+std::string CodeName(grpc::StatusCode c);
 
 }  // namespace ifed::metrics
 
