@@ -14,7 +14,11 @@
 namespace ifed::admin {
 namespace {
 
-constexpr size_t kMaxIngestRows = 5'000'000;
+// Rows of one ingest: far above any real file, but a bound. Memory does not
+// grow with it: past kStageChunkItems records an ingest is staged in the
+// store chunk by chunk (issue 11).
+constexpr size_t kMaxIngestRows = 200'000'000;
+constexpr size_t kStageChunkItems = 8192;
 constexpr size_t kMaxMatchItems = 100'000;
 constexpr int kMaxReportedErrors = 100;
 
@@ -58,6 +62,18 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
   auto add_error = [&](uint32_t line, const char* field, absl::string_view reason) {
     AddError(response, line, field, reason, max_errors);
   };
+  // A large ingest goes to the store's staging area in chunks (nothing
+  // visible), and is applied only once every row has been read.
+  std::string stage_id;  // non-empty once a chunk is staged.
+  uint32_t staged_chunks = 0;
+  size_t staged_items = 0;
+  auto drop_staged = [&] {
+    if (stage_id.empty()) return;
+    if (absl::Status s = d_.store->DropStaged(stage_id); !s.ok()) {
+      spdlog::error("dropping a staged ingest failed (removed at next start): {}",
+                    std::string(s.message()));
+    }
+  };
   ifed::v1::IngestChunk chunk;
   while (reader->Read(&chunk)) {
     if (first_chunk) {
@@ -68,6 +84,7 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
     }
     for (const ifed::v1::IngestRow& row : chunk.rows()) {
       if (++rows > kMaxIngestRows) {
+        drop_staged();
         return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                             absl::StrCat("more than ", kMaxIngestRows, " rows in one ingest"));
       }
@@ -138,6 +155,20 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
         rec.set_canon_version(normalize::kCanonicalVersion);
         items.push_back(std::move(item));
       }
+      if (items.size() >= kStageChunkItems) {
+        if (stage_id.empty()) stage_id = RandomId();
+        absl::Status s = stage_id.empty()
+                             ? absl::InternalError("no random id")
+                             : d_.store->StageChunk(stage_id, staged_chunks, items);
+        if (!s.ok()) {
+          spdlog::error("staging an ingest chunk failed: {}", std::string(s.message()));
+          drop_staged();
+          return grpc::Status(grpc::StatusCode::UNAVAILABLE, "store write failed; nothing stored");
+        }
+        ++staged_chunks;
+        staged_items += items.size();
+        items.clear();
+      }
     }
   }
   // Audit: counts only, never a value or a case reference.
@@ -154,8 +185,14 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
   };
   // A stream that ends by cancellation (client gone) is not a complete ingest.
   if (ctx->IsCancelled()) {
+    drop_staged();
     return grpc::Status(grpc::StatusCode::CANCELLED, "ingest cancelled; nothing stored");
   }
+  if (!stage_id.empty() && (failed == 0 || skip_invalid)) {
+    return CommitStagedIngest(ctx, stage_id, staged_chunks, items, staged_items,
+                              rows, failed, warned, epoch, response);
+  }
+  drop_staged();
   response->set_rows(rows);
   response->set_refused_invalid(failed - warned);
   response->set_refused_warning(warned);

@@ -79,6 +79,10 @@ store::Store::AliasFn EpochAliases(const store::Store* store,
 absl::StatusOr<uint64_t> SweepExpired(store::Store* store, audit::AuditLog* audit,
                                       const store::Store::AliasFn& aliases, int64_t now);
 
+// Issue 11 (staged_ingest.cc): at start, completes every large ingest that
+// was committed but not fully applied, and drops the uncommitted ones.
+absl::Status ResumeStagedIngests(store::Store* store, audit::AuditLog* audit);
+
 class AdminService final : public ifed::v1::Admin::Service {
  public:
   explicit AdminService(AdminDeps deps) : d_(std::move(deps)) {}
@@ -123,6 +127,12 @@ class AdminService final : public ifed::v1::Admin::Service {
                       ifed::v1::BackupResponse* response) override;
 
  private:
+  // The end of a large ingest (staged_ingest.cc): stages `rest`, commits
+  // with the "ingest" event, applies and finishes with "ingest.applied".
+  grpc::Status CommitStagedIngest(grpc::ServerContext* ctx, const std::string& stage_id,
+                                  uint32_t chunks, const std::vector<store::IngestItem>& rest,
+                                  size_t staged_items, size_t rows, size_t failed, size_t warned,
+                                  uint32_t epoch, ifed::v1::IngestResponse* response);
   // Verifies the peer's receipt (a bad one turns `answer` into an error) and
   // appends the match.out event with it (audit_rpc.cc).
   absl::Status AuditOutbound(grpc::ServerContext* ctx, const std::string& peer,

@@ -79,6 +79,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
     IFED_RETURN_IF_ERROR(n->audit_->Append(e));
     IFED_RETURN_IF_ERROR(n->audit_->Checkpoint());
   }
+  // A large ingest interrupted after its commit completes before anything
+  // else (issue 11); then key rotation re-derives its records too.
+  IFED_RETURN_IF_ERROR(admin::ResumeStagedIngests(n->store_.get(), n->audit_.get()));
   IFED_RETURN_IF_ERROR(n->RotateKeys());  // issue 9
   n->inbound_auditor_ = std::make_unique<audit::InboundAuditor>(
       n->audit_.get(), [p = n->policy_.get()] { return p->Get()->version(); },

@@ -75,6 +75,12 @@ Store::~Store() {
 
 absl::StatusOr<IngestResult> Store::Ingest(absl::Span<const IngestItem> items,
                                           const AuditFn& audit) {
+  return IngestBatch(items, audit, {});
+}
+
+absl::StatusOr<IngestResult> Store::IngestBatch(absl::Span<const IngestItem> items,
+                                               const AuditFn& audit,
+                                               absl::Span<const std::string> meta_deletes) {
   std::lock_guard<std::mutex> lock(write_mu_);
   IngestResult result;
   rocksdb::WriteBatch batch;
@@ -142,6 +148,7 @@ absl::StatusOr<IngestResult> Store::Ingest(absl::Span<const IngestItem> items,
     if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "read counter");
     batch.Put(meta_, CountKey(type), EncodeCount(DecodeCount(value) + delta));
   }
+  for (const std::string& key : meta_deletes) batch.Delete(meta_, key);
   if (audit) {
     IFED_ASSIGN_OR_RETURN(AuditEntries entries, audit(result));
     for (const auto& [key, value] : entries) batch.Put(audit_, key, value);

@@ -67,6 +67,26 @@ class Store {
   absl::StatusOr<IngestResult> Ingest(absl::Span<const IngestItem> items,
                                       const AuditFn& audit = nullptr);
 
+  // --- Staged ingests (issue 11), defined in staging.cc --------------------
+  //
+  // An ingest too large to hold in memory is written in chunks under meta
+  // "stage/<id>/" while it streams in, then either dropped (invalid rows,
+  // cancellation) or committed: a synced commit marker with the ingest's
+  // audit entries, after which the chunks are applied one WriteBatch each,
+  // every batch deleting its chunk. A node that stops mid-way resumes the
+  // committed ingests at start (ResumeStaged) and drops the others, so an
+  // ingest is applied completely or not at all. `id`: [0-9a-f]{1,64}.
+  absl::Status StageChunk(const std::string& id, uint32_t seq,
+                          absl::Span<const IngestItem> items);
+  absl::Status DropStaged(const std::string& id);
+  absl::Status CommitStaged(const std::string& id, const AuditEntries& audit);
+  // Applies the remaining chunks of a committed ingest (each batch deletes
+  // its chunk); then FinishStaged removes the marker with `audit` entries.
+  absl::StatusOr<IngestResult> ApplyStaged(const std::string& id);
+  absl::Status FinishStaged(const std::string& id, const AuditEntries& audit);
+  // Ids of staged ingests, with whether each is committed.
+  absl::StatusOr<std::vector<std::pair<std::string, bool>>> StagedIngests() const;
+
   // Audit column family (owned by node/audit): append entries alone, synced;
   // scan from `from` (inclusive) in key order until `fn` returns false; the
   // last entry, or NotFound.
@@ -168,6 +188,11 @@ class Store {
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
   rocksdb::ColumnFamilyHandle* audit_ = nullptr;
   std::mutex write_mu_;
+
+  // Ingest() with `meta_deletes` removed in the same batch.
+  absl::StatusOr<IngestResult> IngestBatch(absl::Span<const IngestItem> items,
+                                           const AuditFn& audit,
+                                           absl::Span<const std::string> meta_deletes);
 };
 
 

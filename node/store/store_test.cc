@@ -107,5 +107,65 @@ TEST(StoreOpen, UnwritablePathIsAnError) {
   EXPECT_FALSE(s.ok());
 }
 
+
+// Staged ingests (issue 11): nothing is visible before the commit, a dropped
+// ingest leaves nothing, and a committed one survives a restart and is
+// applied exactly once.
+TEST_F(StoreTest, StagedIngestIsInvisibleUntilAppliedAndDropLeavesNothing) {
+  std::vector<IngestItem> a = {Item("r1", 1, "C1"), Item("r2", 2, "C1")};
+  std::vector<IngestItem> b = {Item("r3", 3, "C1"), Item("r4", 1, "C1")};  // r4 repeats r1.
+  ASSERT_TRUE(store_->StageChunk("ab01", 0, a).ok());
+  ASSERT_TRUE(store_->StageChunk("ab01", 1, b).ok());
+  auto found = store_->Lookup(1, std::vector<Pseudonym>{P(1), P(3)});
+  ASSERT_TRUE(found.ok());
+  EXPECT_TRUE((*found)[0].empty());
+  EXPECT_TRUE((*found)[1].empty());
+  EXPECT_FALSE(store_->ApplyStaged("ab01").ok());  // not committed.
+  auto staged = store_->StagedIngests();
+  ASSERT_TRUE(staged.ok());
+  ASSERT_EQ(staged->size(), 1u);
+  EXPECT_EQ((*staged)[0], std::make_pair(std::string("ab01"), false));
+  ASSERT_TRUE(store_->DropStaged("ab01").ok());
+  staged = store_->StagedIngests();
+  ASSERT_TRUE(staged.ok());
+  EXPECT_TRUE(staged->empty());
+  auto counts = store_->CountByType();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ((*counts)[ifed::v1::PHONE], 0u);
+}
+
+TEST_F(StoreTest, CommittedStagedIngestResumesAfterRestartExactlyOnce) {
+  std::vector<IngestItem> a = {Item("r1", 1, "C1"), Item("r2", 2, "C1")};
+  std::vector<IngestItem> b = {Item("r3", 3, "C1"), Item("r4", 1, "C1")};
+  ASSERT_TRUE(store_->StageChunk("cd02", 0, a).ok());
+  ASSERT_TRUE(store_->StageChunk("cd02", 1, b).ok());
+  ASSERT_TRUE(store_->CommitStaged("cd02", {}).ok());
+  Reopen();  // the node stopped after the commit.
+  auto staged = store_->StagedIngests();
+  ASSERT_TRUE(staged.ok());
+  ASSERT_EQ(staged->size(), 1u);
+  EXPECT_TRUE((*staged)[0].second);
+  auto r = store_->ApplyStaged("cd02");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->stored, 3u);
+  EXPECT_EQ(r->updated, 1u);  // r4: same pseudonym and case as r1, one chunk later.
+  ASSERT_TRUE(store_->FinishStaged("cd02", {}).ok());
+  staged = store_->StagedIngests();
+  ASSERT_TRUE(staged.ok());
+  EXPECT_TRUE(staged->empty());
+  auto again = store_->ApplyStaged("cd02");
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+  auto counts = store_->CountByType();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ((*counts)[ifed::v1::PHONE], 3u);
+}
+
+TEST_F(StoreTest, StagedIngestRefusesBadIds) {
+  std::vector<IngestItem> a = {Item("r1", 1, "C1")};
+  EXPECT_EQ(store_->StageChunk("", 0, a).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->StageChunk("../x", 0, a).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->DropStaged("ZZ").code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace ifed::store
