@@ -12,6 +12,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "node/admin/service.h"
+#include "node/common/logging.h"
 #include "node/federation/followup_service.h"
 
 namespace ifed::admin {
@@ -48,6 +49,7 @@ std::vector<ifed::v1::FollowUpRecord> Scan(const store::Store& store, const std:
 grpc::Status AdminService::FollowUps(grpc::ServerContext* ctx,
                                      const ifed::v1::FollowUpsRequest* request,
                                      ifed::v1::FollowUpsResponse* response) {
+  logging::RequestScope log_scope(logging::NewRequestId());
   const std::string& action = request->action();
   const int64_t now = d_.now();
   auto finish = [&](ifed::v1::FollowUpRecord r) {

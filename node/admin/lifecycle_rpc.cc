@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/admin/service.h"
+#include "node/common/logging.h"
 #include "node/common/status_macros.h"
 
 namespace ifed::admin {
@@ -96,6 +97,7 @@ absl::StatusOr<uint64_t> SweepExpired(store::Store* store, audit::AuditLog* audi
 
 grpc::Status AdminService::Erase(grpc::ServerContext* ctx, const ifed::v1::EraseRequest* request,
                                  ifed::v1::EraseResponse* response) {
+  logging::RequestScope log_scope(logging::NewRequestId());
   const bool by_case = !request->case_ref().empty();
   if (by_case == (request->values_size() > 0)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -162,6 +164,7 @@ grpc::Status AdminService::Erase(grpc::ServerContext* ctx, const ifed::v1::Erase
 
 grpc::Status AdminService::Sweep(grpc::ServerContext*, const ifed::v1::SweepRequest*,
                                  ifed::v1::SweepResponse* response) {
+  logging::RequestScope log_scope(logging::NewRequestId());
   if (!d_.sweep) return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "this node runs no expiry sweep");
   auto n = d_.sweep();
   if (!n.ok()) return Internal("sweep", n.status());
@@ -171,6 +174,7 @@ grpc::Status AdminService::Sweep(grpc::ServerContext*, const ifed::v1::SweepRequ
 
 grpc::Status AdminService::Backup(grpc::ServerContext* ctx, const ifed::v1::BackupRequest* request,
                                   ifed::v1::BackupResponse* response) {
+  logging::RequestScope log_scope(logging::NewRequestId());
   if (request->dir().empty() || request->dir()[0] != '/') {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "backup needs an absolute directory path");

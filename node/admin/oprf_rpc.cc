@@ -10,6 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "node/admin/service.h"
+#include "node/common/logging.h"
 #include "node/common/status_macros.h"
 #include "node/federation/oprf_service.h"
 
@@ -108,6 +109,7 @@ absl::Status AdminService::SyncFilter(const std::string& peer, ifed::v1::FilterS
 grpc::Status AdminService::FiltersSync(grpc::ServerContext*,
                                        const ifed::v1::FiltersSyncRequest* request,
                                        ifed::v1::FiltersSyncResponse* response) {
+  logging::RequestScope log_scope(logging::NewRequestId());
   if (d_.oprf == nullptr) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "OPRF is not set up on this node");
   }

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/admin/service.h"
+#include "node/common/logging.h"
 
 namespace ifed::admin {
 namespace {
@@ -21,6 +22,7 @@ grpc::Status ToGrpc(const absl::Status& s) {
 grpc::Status AdminService::PolicyReload(grpc::ServerContext*,
                                         const ifed::v1::PolicyReloadRequest*,
                                         ifed::v1::PolicyReloadResponse* response) {
+  logging::RequestScope log_scope(logging::NewRequestId());
   if (d_.policy == nullptr || !d_.reload_policy) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "this node cannot reload its policy");
   }

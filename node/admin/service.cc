@@ -1,4 +1,5 @@
 #include "node/admin/service.h"
+#include "node/common/logging.h"
 
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
@@ -48,6 +49,7 @@ void AddError(ifed::v1::IngestResponse* r, uint32_t line, const char* field,
 grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
                                   grpc::ServerReader<ifed::v1::IngestChunk>* reader,
                                   ifed::v1::IngestResponse* response) {
+  logging::RequestScope log_scope(logging::NewRequestId());
   const int64_t now = d_.now();
   const int64_t expires = now + int64_t{d_.default_retention_days} * 86400;
   const uint32_t epoch = d_.keys->current_epoch();
@@ -281,6 +283,9 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
   });
   const std::string request_id = RandomId();
   response->set_request_id(request_id);
+  // The same id goes on the wire: the querier's and the responders' log
+  // lines of this query carry it.
+  logging::RequestScope log_scope(request_id);
   ifed::v1::MatchRequest wire;
   wire.set_request_id(request_id);
   wire.set_purpose(request->purpose() == ifed::v1::PURPOSE_UNSPECIFIED
@@ -362,7 +367,10 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
   std::vector<std::future<absl::StatusOr<ifed::v1::MatchResponse>>> calls;
   for (const std::string& peer : peers) {
     calls.push_back(std::async(std::launch::async,
-                               [this, peer, &wire] { return d_.peers->Match(peer, wire); }));
+                               [this, peer, &wire, id = request_id] {
+                                 logging::RequestScope scope(id);
+                                 return d_.peers->Match(peer, wire);
+                               }));
   }
   d_.counters->outbound_queries++;
   for (size_t k = 0; k < peers.size(); ++k) {

@@ -3,11 +3,12 @@
 // Streams the input: rows go to the node in chunks as they are read, so the
 // CLI's memory does not grow with the file. The node checks every row and
 // writes one transaction at the end of the stream, all or nothing (or, with
-// --skip-invalid, the valid rows). A transaction holds at most --batch-rows
-// rows (default 500000; the node itself takes at most 5000000): a longer
-// file is stored as consecutive transactions, and the first one refused
-// stops the import (the summary names the line it stopped at; ingest is
-// idempotent, so a corrected file can simply be ingested again).
+// --skip-invalid, the valid rows); it stages a large transaction on disk, so
+// its memory does not grow with the file either. By default the whole file
+// is one transaction (up to the node's 200 million rows); --batch-rows N
+// cuts it into consecutive transactions of N rows, and the first one
+// refused stops the import (the summary names the line it stopped at;
+// ingest is idempotent, so a corrected file can simply be ingested again).
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,8 +38,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kChunkRows = 2000;
-constexpr size_t kDefaultBatchRows = 500'000;
-constexpr size_t kNodeMaxRows = 5'000'000;
+constexpr size_t kNodeMaxRows = 200'000'000;  // node/admin/service.cc
+constexpr size_t kDefaultBatchRows = kNodeMaxRows;
 
 struct Totals {
   uint64_t rows = 0;            // rows handed to the node.

@@ -20,8 +20,8 @@ commands:
       and --tlp fill empty cells; sharing is empty, national_only or
       not_for:ID[;ID...] (the record is invisible to those partners). stix: a STIX 2.1 bundle; misp: MISP event JSON
       (see node/ingest/*.h for the mapping); --tlp applies to unmarked
-      objects. Each transaction (at most --batch-rows rows, default 500000)
-      is all or nothing: a bad row is reported with its line or object and
+      objects. The file is one transaction (or one per --batch-rows rows),
+      all or nothing: a bad row is reported with its line or object and
       nothing of that transaction is stored; --skip-invalid stores the valid
       rows instead. --dry-run checks everything and stores nothing.
       --report writes every refused or skipped row/object with its reason

@@ -231,6 +231,15 @@ void CheckSettingsAndDefaults(Problems& p, v1::NodeConfig& c) {
     c.set_log_level(level);
   }
 
+  {
+    const std::string format = absl::AsciiStrToLower(c.log_format());
+    if (format.empty() || format == "auto" || format == "json" || format == "text") {
+      c.set_log_format(format.empty() ? "auto" : format);
+    } else {
+      p.Add("log_format", absl::StrCat("'", c.log_format(), "' is not one of auto, json, text"));
+    }
+  }
+
   if (c.default_retention_days() == 0) {
     if (p.Present("default_retention_days")) {
       p.Add("default_retention_days", "must be at least 1");

@@ -80,14 +80,24 @@ TEST(NodeConfig, ExplicitSettingsAreKept) {
       With("data_dir: ./data\n",
            "data_dir: ./data\nrole: HUB\nlog_level: Debug\n"
            "log_file: log/node.json\ndefault_retention_days: 30\n"
-           "peer_timeout_ms: 250\n"),
+           "peer_timeout_ms: 250\nlog_format: Text\n"),
       kPath);
   ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->log_format(), "text");
   EXPECT_EQ(c->role(), v1::HUB);
   EXPECT_EQ(c->log_level(), "debug");
   EXPECT_EQ(c->log_file(), "/etc/ifed/log/node.json");
   EXPECT_EQ(c->default_retention_days(), 30u);
   EXPECT_EQ(c->peer_timeout_ms(), 250u);
+}
+
+TEST(NodeConfig, LogFormatIsAutoByDefaultAndChecked) {
+  absl::StatusOr<v1::NodeConfig> c = ParseNodeConfig(With("data_dir: ./data\n",
+                                                          "data_dir: ./data\n"), kPath);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->log_format(), "auto");
+  EXPECT_THAT(Err(With("data_dir: ./data\n", "data_dir: ./data\nlog_format: xml\n")),
+              HasSubstr("field 'log_format': 'xml' is not one of auto, json, text"));
 }
 
 TEST(NodeConfig, MissingRequiredFieldsAreAllReported) {

@@ -28,7 +28,8 @@
 namespace {
 
 int Usage() {
-  std::cerr << "usage: ifed-node --config FILE [--check-config] [--restore BACKUP_DIR]\n";
+  std::cerr << "usage: ifed-node --config FILE [--check-config] [--restore BACKUP_DIR]\n"
+               "                 [--log-format auto|json|text]\n";
   return 2;
 }
 
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
   std::string config_path;
   bool check_only = false;
   std::string restore_dir;  // issue 9: restore a backup into a fresh data dir first.
+  std::string log_format;   // issue 11: overrides the config's log_format.
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--config" && i + 1 < argc) {
@@ -83,6 +85,10 @@ int main(int argc, char** argv) {
       config_path = a.substr(9);
     } else if (a == "--restore" && i + 1 < argc) {
       restore_dir = argv[++i];
+    } else if (a == "--log-format" && i + 1 < argc) {
+      log_format = argv[++i];
+    } else if (a.rfind("--log-format=", 0) == 0) {
+      log_format = a.substr(13);
     } else if (a == "--check-config") {
       check_only = true;
     } else if (a == "--help" || a == "-h") {
@@ -104,7 +110,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   ::umask(0007);  // files and the admin socket: owner and group only.
-  if (auto s = ifed::logging::Init(config->node_id(), config->log_file(), config->log_level());
+  auto format = ifed::logging::ParseFormat(log_format.empty() ? config->log_format() : log_format);
+  if (!format.ok()) {
+    std::cerr << "ifed-node: --log-format: " << format.status().message() << "\n";
+    return 2;
+  }
+  if (auto s = ifed::logging::Init(config->node_id(), config->log_file(), config->log_level(),
+                                   *format);
       !s.ok()) {
     std::cerr << "ifed-node: " << s.message() << "\n";
     return 1;

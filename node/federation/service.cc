@@ -1,4 +1,5 @@
 #include "node/federation/service.h"
+#include "node/common/logging.h"
 
 #include <spdlog/spdlog.h>
 
@@ -28,6 +29,7 @@ grpc::Status ToPeerStatus(const absl::Status& s) {
 grpc::Status FederationService::Match(grpc::ServerContext* ctx,
                                       const ifed::v1::MatchRequest* request,
                                       ifed::v1::MatchResponse* response) {
+  logging::RequestScope log_scope(request->request_id());
   auto peer = PeerNodeId(*ctx->auth_context(), trust_domain_);
   if (!peer.ok()) {
     spdlog::warn("match refused: {}", std::string(peer.status().message()));
@@ -85,6 +87,7 @@ constexpr size_t kFilterChunkBytes = 256 << 10;  // well under the message limit
 grpc::Status FederationService::OprfPublicKey(grpc::ServerContext* ctx,
                                               const ifed::v1::OprfPublicKeyRequest*,
                                               ifed::v1::OprfPublicKeyResponse* response) {
+  logging::RequestScope log_scope(logging::NewRequestId());
   IFED_OPRF_PEER_OR_RETURN(peer, "oprf public key");
   auto key = oprf_->PublicKey(*peer);
   if (!key.ok()) return ToPeerStatus(key.status());
@@ -97,6 +100,7 @@ grpc::Status FederationService::OprfPublicKey(grpc::ServerContext* ctx,
 grpc::Status FederationService::OprfEvaluate(grpc::ServerContext* ctx,
                                              const ifed::v1::OprfEvaluateRequest* request,
                                              ifed::v1::OprfEvaluateResponse* response) {
+  logging::RequestScope log_scope(request->request_id());
   IFED_OPRF_PEER_OR_RETURN(peer, "oprf evaluate");
   if (request->blinded().size() / crypto::oprf::kElementSize > limits_.max_items) {
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -125,6 +129,7 @@ grpc::Status FederationService::OprfEvaluate(grpc::ServerContext* ctx,
 grpc::Status FederationService::FilterSync(grpc::ServerContext* ctx,
                                            const ifed::v1::FilterSyncRequest* request,
                                            grpc::ServerWriter<ifed::v1::FilterChunk>* writer) {
+  logging::RequestScope log_scope(logging::NewRequestId());
   IFED_OPRF_PEER_OR_RETURN(peer, "filter sync");
   auto snap = oprf_->Filter(*peer);
   if (!snap.ok()) {
@@ -159,6 +164,7 @@ grpc::Status FederationService::FilterSync(grpc::ServerContext* ctx,
 grpc::Status FederationService::Resolve(grpc::ServerContext* ctx,
                                         const ifed::v1::ResolveRequest* request,
                                         ifed::v1::ResolveResponse* response) {
+  logging::RequestScope log_scope(request->request_id());
   IFED_OPRF_PEER_OR_RETURN(peer, "oprf resolve");
   if (request->outputs().size() / crypto::oprf::kOutputSize > limits_.max_items) {
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -190,6 +196,7 @@ grpc::Status FederationService::Resolve(grpc::ServerContext* ctx,
 grpc::Status FederationService::FollowUp(grpc::ServerContext* ctx,
                                          const ifed::v1::FollowUpRequest* request,
                                          ifed::v1::FollowUpResponse* response) {
+  logging::RequestScope log_scope(request->followup_id());
   if (followups_ == nullptr) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         "this node does not take follow-ups");

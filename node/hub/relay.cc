@@ -1,4 +1,5 @@
 #include "node/hub/relay.h"
+#include "node/common/logging.h"
 
 #include <spdlog/spdlog.h>
 
@@ -99,7 +100,9 @@ absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchReque
   };
   std::vector<std::future<Call>> calls;
   for (const std::string& member : targets) {
-    calls.push_back(std::async(std::launch::async, [this, member, &request, member_deadline] {
+    calls.push_back(std::async(std::launch::async, [this, member, &request, member_deadline,
+                                                    id = logging::RequestScope::Current()] {
+      logging::RequestScope scope(id);
       Call c;
       const auto start = std::chrono::steady_clock::now();
       grpc::ClientContext ctx;

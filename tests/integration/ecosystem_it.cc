@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <sstream>
+#include <thread>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/impl/codegen/client_unary_call.h>
 
@@ -179,6 +181,35 @@ TEST_F(EcosystemTest, LargeIngestIsStagedAndStaysAllOrNothing) {
   const std::string audit = fed_->Ctl("at", {"audit", "export"}).out;
   EXPECT_NE(audit.find("\"action\":\"ingest.applied\""), std::string::npos);
   EXPECT_EQ(audit.find("1000007"), std::string::npos);
+}
+
+// Issue 11: JSON log lines (the nodes log to files); the querier's and the
+// responder's lines of one match carry the same request id, the one the
+// CLI shows; no value of the query is in either log.
+TEST_F(EcosystemTest, LogLinesOfOneMatchShareItsRequestIdOnBothNodes) {
+  auto m = fed_->Ctl("de", {"match", "--peer", "at", "--json", "--type", "phone",
+                            "+43 660 5550199"});
+  ASSERT_EQ(m.exit_code, 0) << m.out << m.err;
+  const size_t p = m.out.find("\"request_id\":\"");
+  ASSERT_NE(p, std::string::npos) << m.out;
+  const std::string id = m.out.substr(p + 14, 32);
+  const std::string tag = absl::StrCat("\"request_id\":\"", id, "\"");
+  std::string de_log, at_log;  // logs are flushed every second.
+  for (int i = 0; i < 40; ++i) {
+    de_log = ReadFile(fed_->node("de").log);
+    at_log = ReadFile(fed_->node("at").log);
+    if (de_log.find(tag) != std::string::npos && at_log.find(tag) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(de_log.find(tag), std::string::npos) << de_log;
+  EXPECT_NE(at_log.find(tag), std::string::npos) << at_log;
+  for (const std::string& log : {de_log, at_log}) {
+    EXPECT_EQ(log.find("5550199"), std::string::npos);
+    std::istringstream lines(log);
+    for (std::string line; std::getline(lines, line);) {
+      EXPECT_EQ(line.rfind("{\"ts\":\"", 0), 0u) << line;
+    }
+  }
 }
 
 TEST_F(EcosystemTest, HealthAndReflectionOverMutualTls) {
