@@ -5,11 +5,14 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
+#include <set>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "node/common/status_macros.h"
 #include "node/crypto/key_file.h"
 #include "node/federation/tls.h"
@@ -271,11 +274,85 @@ absl::Status Node::StartMetrics() {
                           }
                           return out;
                         });
+  AddStateMetrics();
   if (config_.metrics_listen().empty()) return absl::OkStatus();
   IFED_ASSIGN_OR_RETURN(metrics_server_,
                         metrics::MetricsServer::Start(config_.metrics_listen(), metrics_.get()));
   spdlog::info("metrics on http://{}/metrics", config_.metrics_listen());
   return absl::OkStatus();
+}
+
+// Gauges read when scraped (issue 11): audit chain, RocksDB, daily quota
+// use per partner. Labels are node ids and fixed names only.
+void Node::AddStateMetrics() {
+  using Samples = std::vector<metrics::Callback::Sample>;
+  metrics_->AddCallback("ifed_audit_chain_length", "Events in the audit hash chain.", "gauge", {},
+                        [audit = audit_.get()] {
+                          return Samples{{{}, static_cast<double>(audit->head_seq())}};
+                        });
+  metrics_->AddCallback(
+      "ifed_audit_checkpoint_age_seconds", "Seconds since the newest signed audit checkpoint.",
+      "gauge", {}, [audit = audit_.get()] {
+        const int64_t ts = audit->LatestCheckpoint().ts_ms;
+        if (ts == 0) return Samples{};
+        return Samples{{{}, static_cast<double>(audit->now_ms() - ts) / 1000.0}};
+      });
+  struct Property {
+    const char* metric;
+    const char* help;
+    const char* name;
+    bool db_wide;
+  };
+  static constexpr Property kProperties[] = {
+      {"ifed_rocksdb_sst_bytes", "Size of the store's SST files.", "rocksdb.total-sst-files-size",
+       false},
+      {"ifed_rocksdb_memtable_bytes", "Size of the store's memtables.",
+       "rocksdb.cur-size-all-mem-tables", false},
+      {"ifed_rocksdb_pending_compaction_bytes", "Bytes compaction still has to rewrite.",
+       "rocksdb.estimate-pending-compaction-bytes", false},
+      {"ifed_rocksdb_write_stopped", "1 while RocksDB stops writes (a stall).",
+       "rocksdb.is-write-stopped", true},
+      {"ifed_rocksdb_delayed_write_rate_bytes",
+       "Write rate RocksDB slows writers to (0 when writes are not delayed).",
+       "rocksdb.actual-delayed-write-rate", true},
+  };
+  for (const Property& p : kProperties) {
+    metrics_->AddCallback(p.metric, p.help, "gauge", {}, [store = store_.get(), p] {
+      std::optional<uint64_t> v = store->IntProperty(p.name, p.db_wide);
+      return v ? Samples{{{}, static_cast<double>(*v)}} : Samples{};
+    });
+  }
+  metrics_->AddCallback(
+      "ifed_quota_used_items", "Items partners asked today (UTC), against their daily quota.",
+      "gauge", {"partner"}, [store = store_.get(), policy = policy_.get()] {
+        Samples out;
+        const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+        std::set<std::string> partners;
+        for (const policy::EffectiveRule& r : policy->Get()->rules()) {
+          if (r.Covers(ifed::v1::INBOUND) && r.rule.has_quota() &&
+              r.rule.quota().items_per_day() > 0) {
+            partners.insert(r.rule.partner());
+          }
+        }
+        for (const std::string& partner : partners) {
+          auto used = store->Counter(policy::QuotaKeeper::DayKey(partner, now_ms));
+          if (used.ok()) out.push_back({{partner}, static_cast<double>(*used)});
+        }
+        return out;
+      });
+  metrics_->AddCallback(
+      "ifed_quota_limit_items", "Daily item quota per partner (inbound rules that set one).",
+      "gauge", {"partner"}, [policy = policy_.get()] {
+        Samples out;
+        std::set<std::string> seen;
+        for (const policy::EffectiveRule& r : policy->Get()->rules()) {
+          if (r.Covers(ifed::v1::INBOUND) && r.rule.has_quota() &&
+              r.rule.quota().items_per_day() > 0 && seen.insert(r.rule.partner()).second) {
+            out.push_back({{r.rule.partner()}, static_cast<double>(r.rule.quota().items_per_day())});
+          }
+        }
+        return out;
+      });
 }
 
 absl::Status Node::ReloadPolicy() {

@@ -45,6 +45,7 @@ class Node {
   explicit Node(ifed::v1::NodeConfig config) : config_(std::move(config)) {}
   // The metrics registry and, when metrics_listen is set, its HTTP server.
   absl::Status StartMetrics();
+  void AddStateMetrics();
   // Issue 9: re-indexes records under the current key epoch from their
   // sealed values (resumes an interrupted run) and drops the index of
   // epochs no longer in the key file. Before serving.

@@ -28,4 +28,26 @@ absl::StatusOr<uint64_t> Store::AddToCounter(const std::string& key, uint64_t n,
   return current + n;
 }
 
+absl::StatusOr<uint64_t> Store::Counter(const std::string& key) const {
+  if (key.rfind("quota/", 0) != 0) {
+    return absl::InvalidArgumentError("counter keys start with quota/");
+  }
+  std::string value;
+  rocksdb::Status s = db_->Get({}, meta_, key, &value);
+  if (s.IsNotFound()) return 0;
+  if (!s.ok()) return absl::UnavailableError(absl::StrCat("read counter: ", s.ToString()));
+  return std::strtoull(value.c_str(), nullptr, 10);
+}
+
+std::optional<uint64_t> Store::IntProperty(const std::string& name, bool db_wide) const {
+  uint64_t total = 0;
+  for (rocksdb::ColumnFamilyHandle* cf : handles_) {
+    if (db_wide && cf != handles_.front()) break;
+    uint64_t v = 0;
+    if (!db_->GetIntProperty(cf, name, &v)) return std::nullopt;
+    total += v;
+  }
+  return total;
+}
+
 }  // namespace ifed::store

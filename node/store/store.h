@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,13 @@ class Store {
   // `limit` (then ResourceExhausted, unchanged); returns the new value.
   // Persisted through the WAL; defined in quota_store.cc.
   absl::StatusOr<uint64_t> AddToCounter(const std::string& key, uint64_t n, uint64_t limit);
+  // The value of the meta counter `key` ("quota/..."); 0 when never set.
+  absl::StatusOr<uint64_t> Counter(const std::string& key) const;
+
+  // A RocksDB integer property for metrics, summed over the column families
+  // (e.g. "rocksdb.total-sst-files-size"), or of the whole DB when
+  // `db_wide` ("rocksdb.is-write-stopped"); nullopt when unknown.
+  std::optional<uint64_t> IntProperty(const std::string& name, bool db_wide = false) const;
 
   // Every record with its sealed canonical value (empty when it has none), in
   // record-id order, from one snapshot, until `fn` returns false. DataLoss

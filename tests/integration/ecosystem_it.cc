@@ -61,7 +61,7 @@ class EcosystemTest : public ::testing::Test {
   static void SetUpTestSuite() {
     fed_ = new LocalFederation();
     fed_->AddNode("de", "DE", {{.id = "at"}});
-    fed_->AddNode("at", "AT", {{.id = "de"}});
+    fed_->AddNode("at", "AT", {{.id = "de", .extra = "    quota: {items_per_day: 1000000}\n"}});
     metrics_port_ = FreePort();
     fed_->node("at").extra_yaml = absl::StrCat("metrics_listen: 127.0.0.1:", metrics_port_, "\n");
     fed_->Start();
@@ -267,6 +267,8 @@ TEST_F(EcosystemTest, MetricsMoveAndHoldNoValue) {
   const std::string before = HttpGet(metrics_port_, "/metrics");
   ASSERT_NE(before.find("HTTP/1.1 200 OK"), std::string::npos) << before;
   const double items_before = Sample(before, "ifed_inbound_items_total");
+  const double quota_before = Sample(before, "ifed_quota_used_items{partner=\"de\"}");
+  const double chain_before = Sample(before, "ifed_audit_chain_length");
   auto m = fed_->Ctl("de", {"match", "--peer", "at", "--type", "phone", kPhone, "+43 660 5550001"});
   ASSERT_EQ(m.exit_code, 0) << m.out << m.err;
   const std::string after = HttpGet(metrics_port_, "/metrics");
@@ -274,6 +276,13 @@ TEST_F(EcosystemTest, MetricsMoveAndHoldNoValue) {
   EXPECT_GE(Sample(after, "ifed_rpc_requests_total{listener=\"federation\",peer=\"de\",method=\"/ifed.v1.Federation/Match\",result=\"OK\"}"), 1) << after;
   EXPECT_NE(after.find("ifed_rpc_duration_seconds_bucket"), std::string::npos);
   EXPECT_NE(after.find("ifed_store_records{type=\"phone\"}"), std::string::npos);
+  EXPECT_EQ(Sample(after, "ifed_quota_used_items{partner=\"de\"}"), quota_before + 2) << after;
+  EXPECT_EQ(Sample(after, "ifed_quota_limit_items{partner=\"de\"}"), 1000000) << after;
+  EXPECT_GT(Sample(after, "ifed_audit_chain_length"), chain_before) << after;
+  EXPECT_GE(Sample(after, "ifed_audit_checkpoint_age_seconds"), 0) << after;
+  EXPECT_GE(Sample(after, "ifed_rocksdb_sst_bytes"), 0) << after;
+  EXPECT_GT(Sample(after, "ifed_rocksdb_memtable_bytes"), 0) << after;
+  EXPECT_EQ(Sample(after, "ifed_rocksdb_write_stopped"), 0) << after;
   for (const char* v : {"660", "9876543", "5550001", "Crossing", "crossing", "misp:", "stix:",
                         "example.org"}) {
     EXPECT_EQ(after.find(v), std::string::npos) << v;
