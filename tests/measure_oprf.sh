@@ -22,7 +22,7 @@ openssl speed -seconds 3 ecdhp256 2>/dev/null | tail -3
 load
 
 echo "== 2. oprf_bench (server evaluations, client blind+finalize), 1 core"; load
-"$B/node/crypto/oprf/oprf_bench" \
+"$B/bin/oprf_bench" \
   --benchmark_filter='BM_BlindEvaluate|BM_ClientBlindFinalize' \
   --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
   --benchmark_min_time=2 2>&1 | grep -E 'median|Benchmark|^---'

@@ -289,7 +289,8 @@ class OprfQuerier {
   // `removed` packed outputs. FailedPrecondition unless the held state is at
   // (`log_id`, `since_version`); DataLoss when `digest` or the counts do not
   // match; PermissionDenied for a key other than the pinned one. Nothing
-  // changes on error.
+  // changes on error. Syncs of one peer must not run concurrently (the
+  // admin service serialises them).
   absl::Status ApplyDelta(const std::string& peer, const std::string& log_id,
                           uint64_t since_version, uint64_t version,
                           const crypto::oprf::Element& public_key, const std::string& data,

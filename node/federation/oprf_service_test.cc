@@ -487,6 +487,33 @@ TEST_F(OprfServiceTest, FilterSyncSendsDeltasOfAdditionsAndRemovals) {
   EXPECT_FALSE(other->delta);
 }
 
+// The querier asks for a snapshot again once its delta sets outgrow
+// max(1024, snapshot/8); a delta under another key is refused.
+TEST_F(OprfServiceTest, GrownDeltasAskForASnapshot) {
+  Sync("at");
+  auto u0 = responder_->Sync("at", 0, "");
+  ASSERT_TRUE(u0.ok());
+  ASSERT_TRUE(ApplyUpdate(*querier_, "at", *u0).ok());
+  const FilterSnapshot& f = *u0->snapshot;
+  std::string data;
+  uint64_t state = 42;
+  for (int i = 0; i < 1025 * 32; ++i) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    data.push_back(static_cast<char>(state >> 56));
+  }
+  const uint64_t v = f.generation;
+  auto cz = responder_->PublicKey("cz");
+  EXPECT_EQ(querier_->ApplyDelta("at", f.log_id, v, v + 1, *cz, data, 1025, 0,
+                                 DeltaDigest(f.log_id, v, v + 1, data)).code(),
+            absl::StatusCode::kPermissionDenied);
+  ASSERT_TRUE(querier_->ApplyDelta("at", f.log_id, v, v + 1, f.public_key, data, 1025, 0,
+                                   DeltaDigest(f.log_id, v, v + 1, data)).ok());
+  auto pos = querier_->SyncPosition("at");
+  EXPECT_TRUE(pos.digest.has_value());
+  EXPECT_EQ(pos.version, 0u) << "1025 changes on a 2-item snapshot: time for a snapshot";
+  EXPECT_TRUE(pos.log_id.empty());
+}
+
 class OprfRotationTest : public OprfServiceTest {
  protected:
   std::unique_ptr<OprfResponder> Rotating(int64_t at) {
