@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <future>
+#include <optional>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -38,28 +39,69 @@ bool AdminService::UsesOprf(const std::string& peer) const {
   return std::find(d_.oprf_peers.begin(), d_.oprf_peers.end(), peer) != d_.oprf_peers.end();
 }
 
-absl::Status AdminService::SyncFilter(const std::string& peer, ifed::v1::FilterSyncStatus* st) {
+absl::Status AdminService::AuditKey(const std::string& actor, const std::string& action,
+                                    const std::string& outcome, const std::string& peer,
+                                    const ifed::v1::OprfPublicKeyResponse& key) {
+  if (d_.audit == nullptr) return absl::OkStatus();
+  audit::Event e;
+  e.action = action;
+  e.actor = actor;
+  e.outcome = outcome;
+  // A key is public: its digest prefix identifies it for the record.
+  e.Set("peer", peer)
+      .Set("key_epoch", static_cast<int64_t>(key.key_epoch()))
+      .Set("key", absl::BytesToHexString(key.public_key().substr(0, 8)));
+  if (!key.next_public_key().empty()) {
+    e.Set("next_key", absl::BytesToHexString(key.next_public_key().substr(0, 8)))
+        .Set("next_activation", key.next_activation());
+  }
+  return d_.audit->Append(e);
+}
+
+absl::Status AdminService::SyncFilter(const std::string& actor, const std::string& peer,
+                                      ifed::v1::FilterSyncStatus* st) {
   auto* stub = d_.peers->StubOf(peer);
   if (stub == nullptr) return absl::NotFoundError(absl::StrCat("unknown peer ", peer));
-  {  // The key first: pinned on first contact, must not change afterwards.
+  std::lock_guard<std::mutex> serial(sync_mu_);  // the scheduler and ifedctl, one at a time
+  {  // The key first: pinned on first contact; changes only as announced.
     grpc::ClientContext ctx;
     ctx.set_deadline(Deadline(d_.peers));
     ifed::v1::OprfPublicKeyResponse key;
     grpc::Status s = stub->OprfPublicKey(&ctx, {}, &key);
     if (!s.ok()) return FromGrpc(s);
-    if (key.public_key().size() != crypto::oprf::kElementSize) {
+    if (key.public_key().size() != crypto::oprf::kElementSize ||
+        (!key.next_public_key().empty() &&
+         key.next_public_key().size() != crypto::oprf::kElementSize)) {
       return absl::DataLossError("peer sent a malformed OPRF public key");
     }
     crypto::oprf::Element e;
     std::copy(key.public_key().begin(), key.public_key().end(), e.begin());
-    bool pinned_now = false;
-    IFED_RETURN_IF_ERROR(d_.oprf->PinKey(peer, e, &pinned_now));
-    st->set_key_pinned(pinned_now);
+    std::optional<crypto::oprf::Element> next;
+    if (!key.next_public_key().empty()) {
+      next.emplace();
+      std::copy(key.next_public_key().begin(), key.next_public_key().end(), next->begin());
+    }
+    auto change = d_.oprf->CheckKey(peer, e, next, key.next_activation());
+    if (!change.ok()) {
+      if (absl::IsPermissionDenied(change.status())) {  // the alert, durable
+        IFED_RETURN_IF_ERROR(AuditKey(actor, "oprf.key.changed", "refused", peer, key));
+      }
+      return change.status();
+    }
+    st->set_key_pinned(*change == federation::OprfQuerier::KeyChange::kPinned);
+    st->set_key_rotated(*change == federation::OprfQuerier::KeyChange::kRotated);
+    st->set_rotation_announced(next.has_value());
+    if (*change == federation::OprfQuerier::KeyChange::kPinned) {
+      IFED_RETURN_IF_ERROR(AuditKey(actor, "oprf.key.pinned", "ok", peer, key));
+    } else if (*change == federation::OprfQuerier::KeyChange::kRotated) {
+      IFED_RETURN_IF_ERROR(AuditKey(actor, "oprf.key.rotated", "ok", peer, key));
+    }
   }
   ifed::v1::FilterSyncRequest req;
-  if (auto have = d_.oprf->FilterDigest(peer); have.ok()) {
-    req.set_have_digest(std::string(have->begin(), have->end()));
-  }
+  const federation::OprfQuerier::Position pos = d_.oprf->SyncPosition(peer);
+  if (pos.digest) req.set_have_digest(std::string(pos.digest->begin(), pos.digest->end()));
+  req.set_since_version(pos.version);
+  req.set_log_id(pos.log_id);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::max(d_.peers->timeout(),
                                                                std::chrono::milliseconds(60000)));
@@ -87,11 +129,8 @@ absl::Status AdminService::SyncFilter(const std::string& peer, ifed::v1::FilterS
   IFED_RETURN_IF_ERROR(FromGrpc(reader->Finish()));
   if (!have_first) return absl::DataLossError("peer sent no filter");
   st->set_items(first.items());
-  st->set_digest(absl::BytesToHexString(first.digest().substr(0, 8)));
-  if (first.unchanged()) {
-    st->set_changed(false);
-    return absl::OkStatus();
-  }
+  st->set_version(first.generation());
+  st->set_delta(first.delta());
   if (bytes.size() != first.total_bytes() || first.digest().size() != 32 ||
       first.public_key().size() != crypto::oprf::kElementSize) {
     return absl::DataLossError("peer's filter is incomplete");
@@ -100,13 +139,64 @@ absl::Status AdminService::SyncFilter(const std::string& peer, ifed::v1::FilterS
   std::copy(first.digest().begin(), first.digest().end(), digest.begin());
   crypto::oprf::Element key;
   std::copy(first.public_key().begin(), first.public_key().end(), key.begin());
-  IFED_RETURN_IF_ERROR(d_.oprf->StoreFilter(peer, bytes, digest, key));
-  st->set_bytes(bytes.size());
-  st->set_changed(true);
+  if (first.delta()) {
+    if (!first.unchanged()) {
+      IFED_RETURN_IF_ERROR(d_.oprf->ApplyDelta(peer, first.log_id(), first.since_version(),
+                                               first.generation(), key, bytes,
+                                               first.added_count(), first.removed_count(), digest));
+    }
+    st->set_added(first.added_count());
+    st->set_removed(first.removed_count());
+    st->set_changed(!first.unchanged());
+    st->set_bytes(bytes.size());
+  } else if (first.unchanged()) {
+    st->set_changed(false);
+  } else {
+    IFED_RETURN_IF_ERROR(
+        d_.oprf->StoreFilter(peer, bytes, digest, key, first.log_id(), first.generation()));
+    st->set_bytes(bytes.size());
+    st->set_changed(true);
+  }
+  if (auto have = d_.oprf->FilterDigest(peer); have.ok()) {
+    st->set_digest(absl::BytesToHexString(
+        absl::string_view(reinterpret_cast<const char*>(have->data()), 8)));
+  }
   return absl::OkStatus();
 }
 
-grpc::Status AdminService::FiltersSync(grpc::ServerContext*,
+void AdminService::SyncPeers(const std::string& actor, const std::vector<std::string>& peers,
+                             ifed::v1::FiltersSyncResponse* response) {
+  for (const std::string& p : peers) {
+    auto* st = response->add_peers();
+    st->set_peer(p);
+    absl::Status s = SyncFilter(actor, p, st);
+    st->set_ok(s.ok());
+    if (!s.ok()) {
+      st->set_error(absl::StrCat(absl::StatusCodeToString(s.code()), ": ", s.message()));
+      spdlog::warn("filter sync with {} failed: {}", p, std::string(s.message()));
+    } else if (st->changed()) {
+      spdlog::info("filter sync with {}: {} items, version {}, {}", p, st->items(), st->version(),
+                   st->delta() ? absl::StrCat("delta +", st->added(), " -", st->removed())
+                               : std::string("snapshot"));
+    }
+  }
+}
+
+std::vector<std::string> AdminService::OprfPeers() const {
+  std::vector<std::string> peers;
+  for (const auto& [id, addr] : d_.peers->peers()) {
+    if (UsesOprf(id)) peers.push_back(id);
+  }
+  return peers;
+}
+
+void AdminService::SyncAllFilters() {
+  if (d_.oprf == nullptr) return;
+  ifed::v1::FiltersSyncResponse response;
+  SyncPeers("node", OprfPeers(), &response);
+}
+
+grpc::Status AdminService::FiltersSync(grpc::ServerContext* ctx,
                                        const ifed::v1::FiltersSyncRequest* request,
                                        ifed::v1::FiltersSyncResponse* response) {
   logging::RequestScope log_scope(logging::NewRequestId());
@@ -114,35 +204,52 @@ grpc::Status AdminService::FiltersSync(grpc::ServerContext*,
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "OPRF is not set up on this node");
   }
   std::vector<std::string> peers(request->peers().begin(), request->peers().end());
-  if (peers.empty()) {
-    for (const auto& [id, addr] : d_.peers->peers()) {
-      if (UsesOprf(id)) peers.push_back(id);
-    }
-  }
+  if (peers.empty()) peers = OprfPeers();
   for (const std::string& p : peers) {
     if (!d_.peers->Has(p)) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat("unknown peer '", p, "'"));
     }
   }
-  for (const std::string& p : peers) {
-    auto* st = response->add_peers();
-    st->set_peer(p);
-    absl::Status s = SyncFilter(p, st);
-    st->set_ok(s.ok());
-    if (!s.ok()) {
-      st->set_error(absl::StrCat(absl::StatusCodeToString(s.code()), ": ", s.message()));
-      spdlog::warn("filter sync with {} failed: {}", p, std::string(s.message()));
-    } else {
-      spdlog::info("filter sync with {}: {} items, {}", p, st->items(),
-                   st->changed() ? "updated" : "unchanged");
-    }
-  }
+  SyncPeers(LocalActor(ctx), peers, response);
   return grpc::Status::OK;
 }
 
-void AdminService::MatchOprf(const std::string& request_id, ifed::v1::Purpose purpose,
-                             const std::vector<std::string>& peers, bool resolve,
-                             ifed::v1::LocalMatchResponse* response) {
+absl::Status AdminService::AuditOprfOut(grpc::ServerContext* ctx, const std::string& action,
+                                        const std::string& peer, const std::string& request_id,
+                                        ifed::v1::Purpose purpose, int64_t items,
+                                        int64_t batches, const absl::Status& result,
+                                        int64_t hits) {
+  if (d_.audit == nullptr) return absl::OkStatus();
+  audit::Event e;
+  e.action = action;
+  e.actor = LocalActor(ctx);
+  e.Set("peer", peer)
+      .Set("request_id", request_id)
+      .Set("purpose", ifed::v1::Purpose_Name(purpose))
+      .Set("scheme", "oprf")
+      .Set("items", items)
+      .Set("batches", batches);
+  if (result.ok()) {
+    e.outcome = "ok";
+    e.Set("hits", hits);
+  } else {
+    const auto c = result.code();
+    e.outcome = c == absl::StatusCode::kPermissionDenied ||
+                        c == absl::StatusCode::kInvalidArgument ||
+                        c == absl::StatusCode::kResourceExhausted ||
+                        c == absl::StatusCode::kFailedPrecondition
+                    ? "refused"
+                    : "error";
+    e.Set("code", absl::StatusCodeToString(c))
+        .Set("reason", std::string(result.message().substr(0, 200)));
+  }
+  return d_.audit->Append(e);
+}
+
+absl::Status AdminService::MatchOprf(grpc::ServerContext* ctx, const std::string& request_id,
+                                     ifed::v1::Purpose purpose,
+                                     const std::vector<std::string>& peers, bool resolve,
+                                     ifed::v1::LocalMatchResponse* response) {
   std::vector<int> index;  // response items asked, in order
   std::vector<std::string> inputs;
   for (int i = 0; i < response->items_size(); ++i) {
@@ -158,12 +265,16 @@ void AdminService::MatchOprf(const std::string& request_id, ifed::v1::Purpose pu
     e->set_message(std::string(s.message()));
     spdlog::warn("oprf match {} to {} failed: {}", request_id, peer, std::string(s.message()));
   };
+  const int64_t n_items = static_cast<int64_t>(inputs.size());
   for (const std::string& peer : peers) {
     if (inputs.empty()) break;
     if (d_.oprf == nullptr) {
       fail(peer, absl::FailedPreconditionError("OPRF is not set up on this node"));
       continue;
     }
+    // Largest request the peer takes: our outbound rule's max_batch (the
+    // partner agreement), never above the listener default.
+    size_t max_batch = federation::OprfQuerier::kDefaultQueryBatch;
     if (d_.policy != nullptr) {  // outbound policy with the oprf scheme.
       auto policy = d_.policy->Get();
       // The rule's own scheme: oprf, or keyed while oprf_peers (config)
@@ -186,11 +297,24 @@ void AdminService::MatchOprf(const std::string& request_id, ifed::v1::Purpose pu
                        absl::StrCat("not sent: our policy ", policy->version(), ": ", d.reason)));
         continue;
       }
+      if (rule != nullptr && rule->rule.max_batch() > 0) {
+        max_batch = std::min<size_t>(max_batch, rule->rule.max_batch());
+      }
+    }
+    // A key change the peer announced and whose time has come: fetch the
+    // new key and filter before asking (the old filter cannot match).
+    if (d_.oprf->RotationDue(peer, d_.now())) {
+      ifed::v1::FilterSyncStatus st;
+      if (absl::Status s = SyncFilter(LocalActor(ctx), peer, &st); !s.ok()) {
+        spdlog::warn("oprf match {}: sync with {} before the query failed: {}", request_id, peer,
+                     std::string(s.message()));
+      }
     }
     auto* stub = d_.peers->StubOf(peer);
     ifed::v1::OprfEvaluateRequest req;
     req.set_request_id(request_id);
     req.set_purpose(purpose);
+    size_t batches = 0;
     auto answer = d_.oprf->Query(
         peer, inputs, req,
         [&](const ifed::v1::OprfEvaluateRequest& r)
@@ -201,15 +325,23 @@ void AdminService::MatchOprf(const std::string& request_id, ifed::v1::Purpose pu
           grpc::Status s = stub->OprfEvaluate(&ctx, r, &resp);
           if (!s.ok()) return FromGrpc(s);
           return resp;
-        });
+        },
+        max_batch, &batches);
+    int64_t hits = 0;
+    if (answer.ok()) {
+      for (bool h : answer->hit) hits += h;
+    }
+    // Durable before anything is shown: who asked whom, why, how many, how
+    // many hits; never an item or an output.
+    IFED_RETURN_IF_ERROR(AuditOprfOut(ctx, "oprf.evaluate.out", peer, request_id, purpose, n_items,
+                                      static_cast<int64_t>(batches), answer.status(), hits));
     if (!answer.ok()) {
       fail(peer, answer.status());
       continue;
     }
     std::vector<ifed::v1::PeerItemResult*> results;
-    ifed::v1::ResolveRequest rr;
     std::vector<size_t> resolved;
-    uint64_t hits = 0;
+    std::string outputs;  // packed outputs of the local hits
     for (size_t j = 0; j < index.size(); ++j) {
       auto* pr = response->mutable_items(index[j])->add_peers();
       pr->set_peer(peer);
@@ -217,24 +349,44 @@ void AdminService::MatchOprf(const std::string& request_id, ifed::v1::Purpose pu
       pr->set_verdict(answer->hit[j] ? ifed::v1::HIT : ifed::v1::NO_HIT);
       results.push_back(pr);
       if (answer->hit[j]) {
-        ++hits;
-        rr.mutable_outputs()->append(answer->outputs[j].begin(), answer->outputs[j].end());
+        outputs.append(answer->outputs[j].begin(), answer->outputs[j].end());
         resolved.push_back(j);
       }
     }
-    if (resolve && !resolved.empty()) {  // step 2 for the hits only
-      rr.set_request_id(request_id);
-      rr.set_purpose(purpose);
-      grpc::ClientContext ctx;
-      ctx.set_deadline(Deadline(d_.peers));
-      ifed::v1::ResolveResponse resp;
-      grpc::Status s = stub->Resolve(&ctx, rr, &resp);
-      if (!s.ok() || resp.results_size() != static_cast<int>(resolved.size())) {
-        fail(peer, s.ok() ? absl::DataLossError("peer resolved a different number of items")
-                          : FromGrpc(s));
+    if (resolve && !resolved.empty()) {  // step 2 for the hits only, in batches
+      constexpr size_t kOut = crypto::oprf::kOutputSize;
+      std::vector<ifed::v1::ItemResult> got;
+      absl::Status rs;
+      int64_t rbatches = 0;
+      for (size_t off = 0; off < resolved.size() && rs.ok(); off += max_batch) {
+        const size_t n = std::min(max_batch, resolved.size() - off);
+        ifed::v1::ResolveRequest rr;
+        rr.set_request_id(request_id);
+        rr.set_purpose(purpose);
+        rr.set_outputs(outputs.substr(off * kOut, n * kOut));
+        grpc::ClientContext cctx;
+        cctx.set_deadline(Deadline(d_.peers));
+        ifed::v1::ResolveResponse resp;
+        grpc::Status s = stub->Resolve(&cctx, rr, &resp);
+        ++rbatches;
+        if (!s.ok()) {
+          rs = FromGrpc(s);
+        } else if (resp.results_size() != static_cast<int>(n)) {
+          rs = absl::DataLossError("peer resolved a different number of items");
+        } else {
+          got.insert(got.end(), resp.results().begin(), resp.results().end());
+        }
+      }
+      int64_t confirmed = 0;
+      for (const auto& r : got) confirmed += r.verdict() == ifed::v1::HIT;
+      IFED_RETURN_IF_ERROR(AuditOprfOut(ctx, "oprf.resolve.out", peer, request_id, purpose,
+                                        static_cast<int64_t>(resolved.size()), rbatches, rs,
+                                        confirmed));
+      if (!rs.ok()) {
+        fail(peer, rs);
       } else {
         for (size_t k = 0; k < resolved.size(); ++k) {
-          const auto& r = resp.results(static_cast<int>(k));
+          const auto& r = got[k];
           auto* pr = results[resolved[k]];
           // A filter false positive (2^-32) or a record gone since the sync.
           if (r.verdict() != ifed::v1::HIT) pr->set_verdict(ifed::v1::NO_HIT);
@@ -243,9 +395,10 @@ void AdminService::MatchOprf(const std::string& request_id, ifed::v1::Purpose pu
         }
       }
     }
-    spdlog::info("oprf match {} to {}: {} items, {} hits{}", request_id, peer, index.size(), hits,
-                 resolve ? " (resolved)" : "");
+    spdlog::info("oprf match {} to {}: {} items in {} batches, {} hits{}", request_id, peer,
+                 index.size(), batches, hits, resolve ? " (resolved)" : "");
   }
+  return absl::OkStatus();
 }
 
 }  // namespace ifed::admin

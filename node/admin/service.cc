@@ -215,6 +215,9 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
     spdlog::error("ingest failed: {}", std::string(result.status().message()));
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "store write failed; nothing stored");
   }
+  if ((result->stored > 0 || result->updated > 0) && d_.on_records_changed) {
+    d_.on_records_changed();  // e.g. a record's TLP or sharing changed: views change
+  }
   response->set_records(items.size());
   response->set_stored(result->stored);
   response->set_updated(result->updated);
@@ -324,7 +327,12 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
   }
   if (wire.batches_size() == 0) return grpc::Status::OK;  // every item failed.
   if (!oprf_peers.empty()) {
-    MatchOprf(request_id, wire.purpose(), oprf_peers, request->resolve(), response);
+    if (absl::Status a = MatchOprf(ctx, request_id, wire.purpose(), oprf_peers,
+                                   request->resolve(), response);
+        !a.ok()) {
+      spdlog::error("match {}: audit failed: {}", request_id, std::string(a.message()));
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
+    }
     if (peers.empty()) return grpc::Status::OK;
   }
   // Items in wire order: batches as added, each in insertion order.

@@ -5,6 +5,7 @@
 #define IFED_ADMIN_SERVICE_H_
 
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include "node/audit/audit_log.h"
@@ -53,6 +54,8 @@ struct AdminDeps {
   // Data lifecycle (issue 9, lifecycle_rpc.cc): after records are removed
   // (drops derived state such as OPRF filters); the expiry sweep.
   std::function<void()> on_records_removed;
+  // After an ingest stored or updated records (drops cached OPRF filters).
+  std::function<void()> on_records_changed;
   std::function<absl::StatusOr<uint64_t>()> sweep;
   // Issue 10: the hub's statistics (role hub; null on a member).
   const hub::HubStats* hub_stats = nullptr;
@@ -86,6 +89,10 @@ absl::Status ResumeStagedIngests(store::Store* store, audit::AuditLog* audit);
 class AdminService final : public ifed::v1::Admin::Service {
  public:
   explicit AdminService(AdminDeps deps) : d_(std::move(deps)) {}
+
+  // Issue 7: syncs the filter of every OPRF peer, as `ifedctl filters sync`
+  // does (the node calls it every oprf_sync_seconds). Errors are logged.
+  void SyncAllFilters();
 
   grpc::Status Ingest(grpc::ServerContext* ctx,
                       grpc::ServerReader<ifed::v1::IngestChunk>* reader,
@@ -143,11 +150,27 @@ class AdminService final : public ifed::v1::Admin::Service {
   // already normalised in `response` (results appended per item, errors to
   // peer_errors).
   bool UsesOprf(const std::string& peer) const;
-  absl::Status SyncFilter(const std::string& peer, ifed::v1::FilterSyncStatus* status);
-  void MatchOprf(const std::string& request_id, ifed::v1::Purpose purpose,
-                 const std::vector<std::string>& peers, bool resolve,
-                 ifed::v1::LocalMatchResponse* response);
+  absl::Status SyncFilter(const std::string& actor, const std::string& peer,
+                          ifed::v1::FilterSyncStatus* status);
+  void SyncPeers(const std::string& actor, const std::vector<std::string>& peers,
+                 ifed::v1::FiltersSyncResponse* response);
+  std::vector<std::string> OprfPeers() const;
+  // oprf.key.pinned / oprf.key.rotated / oprf.key.changed (refused: the alert).
+  absl::Status AuditKey(const std::string& actor, const std::string& action,
+                        const std::string& outcome, const std::string& peer,
+                        const ifed::v1::OprfPublicKeyResponse& key);
+  // Each evaluation and each resolve sent is audited (oprf.evaluate.out,
+  // oprf.resolve.out: peer, purpose, item count, batches, hits; never an
+  // item); an error means the audit log failed and nothing may be shown.
+  absl::Status MatchOprf(grpc::ServerContext* ctx, const std::string& request_id,
+                         ifed::v1::Purpose purpose, const std::vector<std::string>& peers,
+                         bool resolve, ifed::v1::LocalMatchResponse* response);
+  absl::Status AuditOprfOut(grpc::ServerContext* ctx, const std::string& action,
+                            const std::string& peer, const std::string& request_id,
+                            ifed::v1::Purpose purpose, int64_t items, int64_t batches,
+                            const absl::Status& result, int64_t hits);
   AdminDeps d_;
+  std::mutex sync_mu_;  // one filter sync at a time (scheduler and ifedctl).
 };
 
 }  // namespace ifed::admin

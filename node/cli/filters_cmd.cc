@@ -35,11 +35,24 @@ int FiltersCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
                 << ",\"bytes\":" << p.bytes() << ",\"digest\":\"" << p.digest()
                 << "\",\"changed\":" << (p.changed() ? "true" : "false")
                 << ",\"key_pinned\":" << (p.key_pinned() ? "true" : "false")
+                << ",\"version\":" << p.version() << ",\"delta\":" << (p.delta() ? "true" : "false")
+                << ",\"added\":" << p.added() << ",\"removed\":" << p.removed()
+                << ",\"key_rotated\":" << (p.key_rotated() ? "true" : "false")
+                << ",\"rotation_announced\":" << (p.rotation_announced() ? "true" : "false")
                 << ",\"error\":\"" << JsonEscape(p.error()) << "\"}";
     } else if (p.ok()) {
       std::cout << p.peer() << "\t" << (p.changed() ? "updated" : "unchanged") << "\t"
-                << p.items() << " items\t" << p.digest()
-                << (p.key_pinned() ? "\tkey pinned" : "") << "\n";
+                << p.items() << " items\t" << p.digest() << "\tversion " << p.version();
+      if (p.changed()) {
+        if (p.delta()) {
+          std::cout << "\tdelta +" << p.added() << " -" << p.removed();
+        } else {
+          std::cout << "\tsnapshot " << p.bytes() << " bytes";
+        }
+      }
+      std::cout << (p.key_pinned() ? "\tkey pinned" : "")
+                << (p.key_rotated() ? "\tkey rotated as announced" : "")
+                << (p.rotation_announced() ? "\tkey rotation announced" : "") << "\n";
     } else {
       std::cerr << "peer " << p.peer() << ": " << p.error() << "\n";
     }

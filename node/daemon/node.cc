@@ -11,8 +11,10 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "node/common/status_macros.h"
 #include "node/crypto/key_file.h"
 #include "node/federation/tls.h"
@@ -123,20 +125,51 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   n->federation_service_->set_auditor(n->inbound_auditor_.get());
   // OPRF scheme (issue 7): one key per partner from the seed file (0600).
   if (!c.oprf_seed_file().empty()) {
-    IFED_ASSIGN_OR_RETURN(auto seed, crypto::LoadLocalKey(c.oprf_seed_file()));
+    // One hex line (epoch 1), or "<epoch> <hex>" lines for a rotation.
+    std::map<uint32_t, crypto::SecretBytes> seeds;
+    if (auto one = crypto::LoadLocalKey(c.oprf_seed_file()); one.ok()) {
+      seeds.emplace(1, std::move(*one));
+    } else {
+      auto epochs = crypto::LoadFederationKeys(c.oprf_seed_file());
+      if (!epochs.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "oprf_seed_file: neither one 64-hex line (", one.status().message(),
+            ") nor \"<epoch> <64 hex>\" lines (", epochs.status().message(), ")"));
+      }
+      seeds = std::move(*epochs);
+    }
+    int64_t rotation_at = 0;
+    if (!c.oprf_rotation_at().empty()) {
+      absl::Time t;
+      std::string err;
+      if (!absl::SimpleAtoi(c.oprf_rotation_at(), &rotation_at) &&
+          !absl::ParseTime(absl::RFC3339_full, c.oprf_rotation_at(), &t, &err)) {
+        return absl::InvalidArgumentError(
+            "field 'oprf_rotation_at': expected an RFC 3339 time or unix seconds");
+      }
+      if (rotation_at == 0) rotation_at = absl::ToUnixSeconds(t);
+      if (seeds.size() < 2) {
+        return absl::InvalidArgumentError(
+            "field 'oprf_rotation_at': oprf_seed_file holds one epoch; add the next one");
+      }
+    }
     federation::OprfBudget budget;
     if (c.oprf_evals_per_second() > 0) budget.per_second = c.oprf_evals_per_second();
     if (c.oprf_evals_per_day() > 0) budget.per_day = c.oprf_evals_per_day();
     IFED_ASSIGN_OR_RETURN(
         n->oprf_, federation::OprfResponder::Create(
-                      std::move(seed), {.node_id = c.node_id(),
+                      std::move(seeds), rotation_at, {.node_id = c.node_id(),
                                         .contact = c.contact(),
                                         .store = n->store_.get(),
                                         .sealer = n->sealer_.get(),
                                         .policy = n->policy_.get(),
                                         .quotas = n->quotas_.get(),
                                         .default_budget = budget,
-                                        .now = Now}));
+                                        .now = Now,
+                                        .on_enumeration =
+                                            [node = n.get()](const federation::EnumerationAlert& a) {
+                                              node->OnEnumeration(a);
+                                            }}));
     n->federation_service_->set_oprf(n->oprf_.get());
   }
   IFED_ASSIGN_OR_RETURN(n->oprf_querier_, federation::OprfQuerier::Create(c.data_dir() + "/oprf"));
@@ -188,6 +221,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
       .oprf_peers = {c.oprf_peers().begin(), c.oprf_peers().end()},
       .tls_files = [t = n->tls_.get()] { return t->active(); },
       .on_records_removed = [o = n->oprf_.get()] { if (o != nullptr) o->Invalidate(); },
+      .on_records_changed = [o = n->oprf_.get()] { if (o != nullptr) o->Invalidate(); },
       .sweep = [node = n.get()] { return node->SweepExpired(); },
       .hub_stats = n->hub_stats_.get()});
 
@@ -240,6 +274,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
                           admin::LocalListener::Start(c.admin_socket(), n->admin_server_.get()));
   }
   n->sweeper_ = std::thread([node = n.get()] { node->SweepLoop(); });
+  n->syncer_ = std::thread([node = n.get()] { node->FilterSyncLoop(); });
   spdlog::info("node {} ({}) serving federation on {} and admin on {}; key epoch {}",
                c.node_id(), c.jurisdiction(), c.listen(), c.admin_socket(),
                n->keys_->current_epoch());
@@ -263,6 +298,11 @@ absl::Status Node::StartMetrics() {
           &k->denied_queries);
   counter("ifed_outbound_queries_total", "Match requests our analysts sent.",
           &k->outbound_queries);
+  enumeration_alerts_ = metrics_->AddCounter(
+      "ifed_oprf_enumeration_alerts_total",
+      "Partners whose OPRF evaluation volume looked like enumeration, by peer and action "
+      "(alert or block).",
+      {"peer", "action"});
   metrics_->AddCallback("ifed_store_records", "Records held, by indicator type.", "gauge",
                         {"type"}, [store = store_.get()] {
                           std::vector<metrics::Callback::Sample> out;
@@ -431,6 +471,26 @@ absl::StatusOr<uint64_t> Node::SweepExpired() {
   return n;
 }
 
+void Node::OnEnumeration(const federation::EnumerationAlert& a) {
+  if (enumeration_alerts_ != nullptr) {
+    enumeration_alerts_->Inc({a.peer, a.blocked ? "block" : "alert"});
+  }
+  if (!audit_) return;
+  audit::Event e;
+  e.action = "oprf.enumeration";
+  e.actor = absl::StrCat("peer:", a.peer);
+  e.outcome = a.blocked ? "blocked" : "alert";
+  e.Set("peer", a.peer)
+      .Set("evaluations", static_cast<int64_t>(a.evaluations))
+      .Set("window_seconds", static_cast<int64_t>(a.window_s))
+      .Set("budget", static_cast<int64_t>(a.budget))
+      .Set("share_percent", static_cast<int64_t>(a.share * 100 + 0.5))
+      .Set("policy", a.policy_version);
+  if (absl::Status s = audit_->Append(e); !s.ok()) {
+    spdlog::error("audit of an enumeration alert failed: {}", std::string(s.message()));
+  }
+}
+
 void Node::SweepLoop() {
   const auto period = std::chrono::seconds(
       config_.expiry_sweep_seconds() > 0 ? config_.expiry_sweep_seconds() : 3600);
@@ -444,6 +504,17 @@ void Node::SweepLoop() {
   }
 }
 
+void Node::FilterSyncLoop() {
+  const auto period = std::chrono::seconds(
+      config_.oprf_sync_seconds() > 0 ? config_.oprf_sync_seconds() : 300);
+  std::unique_lock<std::mutex> l(sweep_mu_);
+  while (!sweep_cv_.wait_for(l, period, [this] { return sweep_stop_; })) {
+    l.unlock();
+    admin_service_->SyncAllFilters();
+    l.lock();
+  }
+}
+
 void Node::Shutdown() {
   {
     std::lock_guard<std::mutex> l(sweep_mu_);
@@ -451,6 +522,7 @@ void Node::Shutdown() {
   }
   sweep_cv_.notify_all();
   if (sweeper_.joinable()) sweeper_.join();
+  if (syncer_.joinable()) syncer_.join();
   metrics_server_.reset();  // its callbacks read the store.
   const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
   if (admin_listener_) admin_listener_->Stop();

@@ -51,6 +51,10 @@ class Node {
   // epochs no longer in the key file. Before serving.
   absl::Status RotateKeys();
   void SweepLoop();
+  // Issue 7: every oprf_sync_seconds (default 300), the filters of OPRF peers.
+  void FilterSyncLoop();
+  // Issue 7: a partner's OPRF volume looks like enumeration: audit + metric.
+  void OnEnumeration(const federation::EnumerationAlert& alert);
 
   ifed::v1::NodeConfig config_;
   std::unique_ptr<federation::TlsReloader> tls_;  // before the servers that use its files.
@@ -80,6 +84,7 @@ class Node {
   // HTTP server stops first in Shutdown() (its callbacks read the store).
   std::unique_ptr<metrics::Registry> metrics_;
   std::unique_ptr<metrics::RpcMetrics> rpc_metrics_;
+  metrics::Counter* enumeration_alerts_ = nullptr;  // owned by metrics_.
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
   std::unique_ptr<grpc::Server> federation_server_;
   std::unique_ptr<grpc::Server> admin_server_;
@@ -89,6 +94,7 @@ class Node {
   std::condition_variable sweep_cv_;
   bool sweep_stop_ = false;
   std::thread sweeper_;
+  std::thread syncer_;
 };
 
 }  // namespace ifed::daemon

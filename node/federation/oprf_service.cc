@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,8 +12,10 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "node/common/status_macros.h"
 
@@ -76,6 +80,12 @@ absl::Status WriteFileAtomic(const std::string& path, const std::string& data) {
   return absl::OkStatus();
 }
 
+filter::Key ToKey(const std::string& s) {
+  filter::Key k;
+  std::memcpy(k.data(), s.data(), k.size());
+  return k;
+}
+
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("no file ", path));
@@ -94,30 +104,50 @@ std::string OprfInput(IndicatorType type, const std::string& canonical) {
 
 absl::StatusOr<std::unique_ptr<OprfResponder>> OprfResponder::Create(crypto::SecretBytes seed,
                                                                      OprfResponderDeps deps) {
-  if (seed.size() != 32) return absl::InvalidArgumentError("the OPRF seed must be 32 bytes");
+  std::map<uint32_t, crypto::SecretBytes> seeds;
+  seeds.emplace(1, std::move(seed));
+  return Create(std::move(seeds), 0, std::move(deps));
+}
+
+absl::StatusOr<std::unique_ptr<OprfResponder>> OprfResponder::Create(
+    std::map<uint32_t, crypto::SecretBytes> seeds, int64_t rotation_at, OprfResponderDeps deps) {
+  if (seeds.empty()) return absl::InvalidArgumentError("no OPRF seed");
+  for (const auto& [epoch, seed] : seeds) {
+    if (seed.size() != 32) return absl::InvalidArgumentError("the OPRF seed must be 32 bytes");
+  }
   if (deps.store == nullptr || deps.sealer == nullptr || deps.policy == nullptr || !deps.now) {
     return absl::InvalidArgumentError("OprfResponder needs store, sealer, policy and clock");
   }
   if (deps.filter_bits < 1 || deps.filter_bits > 32) {
     return absl::InvalidArgumentError("filter_bits must be 1..32");
   }
-  return std::unique_ptr<OprfResponder>(new OprfResponder(std::move(seed), std::move(deps)));
+  return std::unique_ptr<OprfResponder>(
+      new OprfResponder(std::move(seeds), rotation_at, std::move(deps)));
 }
 
-absl::StatusOr<const oprf::OprfServer*> OprfResponder::ServerFor(const std::string& peer) {
+std::pair<uint32_t, uint32_t> OprfResponder::Epochs() const {
+  const uint32_t highest = seeds_.rbegin()->first;
+  if (seeds_.size() < 2 || rotation_at_ <= 0 || d_.now() >= rotation_at_) return {highest, 0};
+  return {std::next(seeds_.rbegin())->first, highest};
+}
+
+absl::StatusOr<const oprf::OprfServer*> OprfResponder::ServerFor(const std::string& peer,
+                                                                 uint32_t epoch) {
+  if (epoch == 0) epoch = Epochs().first;
   std::lock_guard<std::mutex> l(keys_mu_);
-  auto& server = servers_[peer];
+  const auto id = std::make_pair(peer, epoch);
+  auto& server = servers_[id];
   if (!server) {
     const auto* info = reinterpret_cast<const uint8_t*>(peer.data());
-    auto key = oprf::DeriveKeyPair(oprf::Mode::kVoprf, seed_.span(),
+    auto key = oprf::DeriveKeyPair(oprf::Mode::kVoprf, seeds_.at(epoch).span(),
                                    absl::MakeConstSpan(info, peer.size()));
     if (!key.ok()) {
-      servers_.erase(peer);
+      servers_.erase(id);
       return key.status();
     }
     auto created = oprf::OprfServer::Create(oprf::Mode::kVoprf, std::move(*key));
     if (!created.ok()) {
-      servers_.erase(peer);
+      servers_.erase(id);
       return created.status();
     }
     server = std::move(*created);
@@ -153,10 +183,25 @@ absl::StatusOr<const policy::EffectiveRule*> OprfResponder::Check(
 }
 
 absl::StatusOr<oprf::Element> OprfResponder::PublicKey(const std::string& peer) {
+  IFED_ASSIGN_OR_RETURN(OprfKeyInfo keys, Keys(peer));
+  return keys.current;
+}
+
+absl::StatusOr<OprfKeyInfo> OprfResponder::Keys(const std::string& peer) {
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
   IFED_RETURN_IF_ERROR(Check(peer, *policy, nullptr, 0).status());
-  IFED_ASSIGN_OR_RETURN(const oprf::OprfServer* server, ServerFor(peer));
-  return server->public_key();
+  const auto [epoch, next] = Epochs();
+  OprfKeyInfo k;
+  IFED_ASSIGN_OR_RETURN(const oprf::OprfServer* server, ServerFor(peer, epoch));
+  k.current = server->public_key();
+  k.epoch = epoch;
+  if (next != 0) {
+    IFED_ASSIGN_OR_RETURN(const oprf::OprfServer* n, ServerFor(peer, next));
+    k.next = n->public_key();
+    k.next_epoch = next;
+    k.next_activation = rotation_at_;
+  }
+  return k;
 }
 
 absl::Status OprfResponder::Evaluate(const std::string& peer,
@@ -187,6 +232,7 @@ absl::Status OprfResponder::Evaluate(const std::string& peer,
       budget.set_items_per_day(d_.default_budget.per_day);
     }
     IFED_RETURN_IF_ERROR(d_.quotas->Take(peer, budget, n, NowMs()));
+    IFED_RETURN_IF_ERROR(WatchVolume(peer, *rule, policy->version(), budget, n));
   }
   std::vector<oprf::Element> blinded(n);
   for (size_t i = 0; i < n; ++i) {
@@ -202,6 +248,78 @@ absl::Status OprfResponder::Evaluate(const std::string& peer,
   spdlog::info("oprf evaluate from {} request {} purpose {}: {} elements, policy {} ({})", peer,
                request.request_id(), ifed::v1::Purpose_Name(purpose), n,
                rule->source.ToString(), policy->version());
+  return absl::OkStatus();
+}
+
+// Enumeration: a sliding window of one-second slots per partner. The
+// threshold is a share of what the quota could let through in the window,
+// min(items_per_second x window, items_per_day): rate limits alone cap how
+// fast a partner can probe, this notices one that keeps probing near the cap
+// (a phone-number space needs ~10^10 evaluations: sustained use is the only
+// way to enumerate). Called after the quota granted the evaluations, so
+// those it refused do not count; a call refused here has used its quota.
+absl::Status OprfResponder::WatchVolume(const std::string& peer,
+                                        const policy::EffectiveRule& rule,
+                                        const std::string& policy_version,
+                                        const ifed::v1::Quota& budget, uint64_t n) {
+  const double share = rule.rule.enumeration_share();
+  const int64_t window = rule.rule.enumeration_window_seconds();
+  if (share <= 0 || window <= 0) return absl::OkStatus();
+  uint64_t cap = UINT64_MAX;
+  if (budget.items_per_second() > 0) cap = uint64_t{budget.items_per_second()} * window;
+  if (budget.items_per_day() > 0) cap = std::min<uint64_t>(cap, budget.items_per_day());
+  if (cap == UINT64_MAX) return absl::OkStatus();  // no budget to compare with
+  const int64_t now = d_.now();
+  EnumerationAlert alert;
+  {
+    std::lock_guard<std::mutex> l(volume_mu_);
+    Volume& v = volume_[peer];
+    if (!v.blocked_under.empty()) {
+      if (v.blocked_under == policy_version && rule.rule.enumeration_block()) {
+        return absl::PermissionDeniedError(
+            "evaluations refused: this partner's evaluation volume looked like enumeration "
+            "(policy enumeration_block); the responder's administrator must review it");
+      }
+      v.blocked_under.clear();  // the policy was reloaded: a fresh start.
+      v.slots.clear();
+      v.total = 0;
+    }
+    while (!v.slots.empty() && v.slots.begin()->first <= now - window) {
+      v.total -= v.slots.begin()->second;
+      v.slots.erase(v.slots.begin());
+    }
+    const uint64_t after = v.total + n;
+    const bool over = static_cast<double>(after) > share * static_cast<double>(cap);
+    if (over && rule.rule.enumeration_block()) {
+      v.blocked_under = policy_version;
+    } else {
+      v.slots[now] += n;
+      v.total = after;
+    }
+    if (!over) return absl::OkStatus();
+    const bool blocked_now = !v.blocked_under.empty();
+    if (!blocked_now && v.alerted_at != 0 && now - v.alerted_at < window) {
+      return absl::OkStatus();  // alerted already in this window
+    }
+    v.alerted_at = now;
+    alert = EnumerationAlert{.peer = peer,
+                             .evaluations = after,
+                             .window_s = static_cast<uint32_t>(window),
+                             .budget = cap,
+                             .share = share,
+                             .blocked = !v.blocked_under.empty(),
+                             .policy_version = policy_version};
+  }
+  spdlog::warn("ALERT: oprf evaluation volume of {} looks like enumeration: {} in {} s, over "
+               "{:.0f}% of the {} its quota allows{}",
+               peer, alert.evaluations, alert.window_s, share * 100, cap,
+               alert.blocked ? "; blocked by policy" : "");
+  if (d_.on_enumeration) d_.on_enumeration(alert);
+  if (alert.blocked) {
+    return absl::PermissionDeniedError(
+        "evaluations refused: this partner's evaluation volume looks like enumeration "
+        "(policy enumeration_block); the responder's administrator must review it");
+  }
   return absl::OkStatus();
 }
 
@@ -265,28 +383,121 @@ absl::StatusOr<std::shared_ptr<const OprfResponder::View>> OprfResponder::ViewFo
   const int64_t now = d_.now();
   std::lock_guard<std::mutex> l(views_mu_);
   auto it = views_.find(peer);
+  IFED_ASSIGN_OR_RETURN(const oprf::OprfServer* server, ServerFor(peer));
   if (it != views_.end()) {
     const View& v = *it->second;
     if (v.policy_version == policy.version() && v.counts == counts &&
-        v.generation == generation && now - v.built_at < d_.filter_max_age_s) {
+        v.generation == generation && now - v.built_at < d_.filter_max_age_s &&
+        v.filter->public_key == server->public_key()) {
       return it->second;
     }
   }
-  IFED_ASSIGN_OR_RETURN(const oprf::OprfServer* server, ServerFor(peer));
   IFED_ASSIGN_OR_RETURN(std::shared_ptr<View> view, Build(peer, rule, *server));
   view->policy_version = policy.version();
   view->counts = std::move(counts);
   view->generation = generation;
   view->built_at = now;
-  // The snapshot's generation: strictly increasing per partner.
-  const uint64_t previous = it == views_.end() ? 0 : it->second->filter->generation;
+  ChangeLog& log = logs_[peer];
   auto snap = std::make_shared<FilterSnapshot>(*view->filter);
-  snap->generation = previous + 1;
+  const View* old = it == views_.end() ? nullptr : it->second.get();
+  if (old == nullptr || old->filter->public_key != snap->public_key || log.log_id.empty()) {
+    // First build, or a new key (every output changes): a new log.
+    uint8_t id[12];
+    if (RAND_bytes(id, sizeof(id)) != 1) return absl::InternalError("no randomness");
+    log = ChangeLog{.log_id = absl::BytesToHexString(
+                        absl::string_view(reinterpret_cast<const char*>(id), sizeof(id)))};
+    snap->generation = old == nullptr ? 1 : old->filter->generation + 1;
+  } else {
+    // The change since the previous build, as sets of outputs (see FilterUpdate).
+    Delta d{.from = old->filter->generation, .to = old->filter->generation + 1};
+    for (const auto& [out, ids] : view->records) {
+      if (!old->records.count(out)) d.added.push_back(ToKey(out));
+    }
+    for (const auto& [out, ids] : old->records) {
+      if (!view->records.count(out)) d.removed.push_back(ToKey(out));
+    }
+    if (d.added.empty() && d.removed.empty()) {
+      snap->generation = old->filter->generation;  // same content, same version
+    } else {
+      std::sort(d.added.begin(), d.added.end());
+      std::sort(d.removed.begin(), d.removed.end());
+      snap->generation = d.to;
+      log.outputs += d.added.size() + d.removed.size();
+      log.entries.push_back(std::move(d));
+      while (!log.entries.empty() &&
+             (log.entries.size() > max_log_entries || log.outputs > max_log_outputs)) {
+        log.outputs -= log.entries.front().added.size() + log.entries.front().removed.size();
+        log.entries.pop_front();
+      }
+    }
+  }
+  snap->log_id = log.log_id;
   view->filter = std::move(snap);
-  spdlog::info("oprf filter for {} built: {} items, {} bytes, generation {}", peer,
+  spdlog::info("oprf filter for {} built: {} items, {} bytes, version {}", peer,
                view->filter->items, view->filter->bytes.size(), view->filter->generation);
   views_[peer] = view;
   return std::shared_ptr<const View>(std::move(view));
+}
+
+absl::StatusOr<FilterUpdate> OprfResponder::Sync(const std::string& peer, uint64_t since_version,
+                                                 const std::string& log_id) {
+  std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
+  IFED_ASSIGN_OR_RETURN(const policy::EffectiveRule* rule, Check(peer, *policy, nullptr, 0));
+  IFED_ASSIGN_OR_RETURN(auto view, ViewFor(peer, *policy, *rule));
+  FilterUpdate u;
+  u.snapshot = view->filter;
+  const uint64_t version = u.snapshot->generation;
+  if (since_version == 0 || log_id != u.snapshot->log_id || since_version > version) return u;
+  if (since_version == version) {  // nothing changed: an empty delta
+    u.delta = true;
+    u.since_version = since_version;
+    return u;
+  }
+  std::lock_guard<std::mutex> l(views_mu_);
+  const ChangeLog& log = logs_[peer];
+  if (log.log_id != log_id) return u;
+  auto e = std::find_if(log.entries.begin(), log.entries.end(),
+                        [&](const Delta& d) { return d.from == since_version; });
+  if (e == log.entries.end()) return u;  // no longer in the log
+  // Compose the entries up to the version sent: an output added then removed
+  // (or the reverse) cancels out.
+  std::set<filter::Key> added, removed;
+  for (; e != log.entries.end() && e->to <= version; ++e) {
+    for (const auto& k : e->added) {
+      if (removed.erase(k) == 0) added.insert(k);
+    }
+    for (const auto& k : e->removed) {
+      if (added.erase(k) == 0) removed.insert(k);
+    }
+  }
+  if ((added.size() + removed.size()) * oprf::kOutputSize > u.snapshot->bytes.size()) {
+    return u;  // a snapshot is smaller
+  }
+  u.delta = true;
+  u.since_version = since_version;
+  u.added.assign(added.begin(), added.end());
+  u.removed.assign(removed.begin(), removed.end());
+  return u;
+}
+
+filter::Digest DeltaDigest(const std::string& log_id, uint64_t since_version, uint64_t version,
+                           const std::string& data) {
+  uint8_t be[16];
+  for (int i = 0; i < 8; ++i) {
+    be[i] = static_cast<uint8_t>(since_version >> (56 - 8 * i));
+    be[8 + i] = static_cast<uint8_t>(version >> (56 - 8 * i));
+  }
+  static constexpr char kLabel[] = "ifed-filter-delta-v1";
+  filter::Digest d;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  EVP_DigestUpdate(ctx, kLabel, sizeof(kLabel) - 1);
+  EVP_DigestUpdate(ctx, log_id.data(), log_id.size());
+  EVP_DigestUpdate(ctx, be, sizeof(be));
+  EVP_DigestUpdate(ctx, data.data(), data.size());
+  EVP_DigestFinal_ex(ctx, d.data(), nullptr);
+  EVP_MD_CTX_free(ctx);
+  return d;
 }
 
 absl::StatusOr<std::shared_ptr<const FilterSnapshot>> OprfResponder::Filter(
@@ -376,58 +587,213 @@ absl::Status OprfQuerier::PinKey(const std::string& peer, const oprf::Element& k
   return absl::OkStatus();
 }
 
+absl::StatusOr<OprfQuerier::KeyChange> OprfQuerier::CheckKey(
+    const std::string& peer, const oprf::Element& current,
+    const std::optional<oprf::Element>& next, int64_t activation) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto announce = [&]() -> absl::Status {
+    if (!next) {
+      if (::unlink(Path(peer, ".next").c_str()) != 0 && errno != ENOENT) {
+        return absl::UnavailableError(absl::StrCat("unlink: ", std::strerror(errno)));
+      }
+      return absl::OkStatus();
+    }
+    std::string rec(next->begin(), next->end());
+    for (int i = 0; i < 8; ++i) rec.push_back(static_cast<char>(uint64_t(activation) >> (56 - 8 * i)));
+    return WriteFileAtomic(Path(peer, ".next"), rec);
+  };
+  auto pinned = PinnedKey(peer);
+  if (!pinned.ok()) {
+    if (!absl::IsNotFound(pinned.status())) return pinned.status();
+    IFED_RETURN_IF_ERROR(WriteFileAtomic(Path(peer, ".pub"), std::string(current.begin(), current.end())));
+    IFED_RETURN_IF_ERROR(announce());
+    spdlog::info("pinned the OPRF public key of peer {}", peer);
+    return KeyChange::kPinned;
+  }
+  if (CRYPTO_memcmp(pinned->data(), current.data(), current.size()) == 0) {
+    IFED_RETURN_IF_ERROR(announce());
+    return KeyChange::kSame;
+  }
+  auto ann = ReadFile(Path(peer, ".next"));
+  if (ann.ok() && ann->size() == oprf::kElementSize + 8 &&
+      CRYPTO_memcmp(ann->data(), current.data(), current.size()) == 0) {
+    IFED_RETURN_IF_ERROR(WriteFileAtomic(Path(peer, ".pub"), std::string(current.begin(), current.end())));
+    IFED_RETURN_IF_ERROR(announce());
+    held_.erase(peer);
+    for (const char* ext : {".filter", ".delta"}) ::unlink(Path(peer, ext).c_str());
+    spdlog::warn("OPRF key of peer {} rotated as announced: new key pinned, filter dropped", peer);
+    return KeyChange::kRotated;
+  }
+  spdlog::error("ALERT: OPRF public key of peer {} changed without announcement; the pinned key "
+                "is kept and nothing under the new key is used",
+                peer);
+  return absl::PermissionDeniedError(
+      absl::StrCat("the OPRF public key of ", peer,
+                   " differs from the pinned one and was not announced (possible impersonation "
+                   "or unannounced rotation); the pinned key is kept"));
+}
+
+bool OprfQuerier::RotationDue(const std::string& peer, int64_t now) {
+  if (!ValidPeerId(peer)) return false;
+  auto ann = ReadFile(Path(peer, ".next"));
+  if (!ann.ok() || ann->size() != oprf::kElementSize + 8) return false;
+  uint64_t at = 0;
+  for (int i = 0; i < 8; ++i) {
+    at = (at << 8) | static_cast<uint8_t>((*ann)[oprf::kElementSize + i]);
+  }
+  return now >= static_cast<int64_t>(at);
+}
+
+absl::Status OprfQuerier::SaveDeltas(const std::string& peer, const Held& held) {
+  ifed::v1::OprfFilterDeltaState st;
+  st.set_snapshot_digest(std::string(held.filter->digest().begin(), held.filter->digest().end()));
+  st.set_log_id(held.log_id);
+  st.set_version(held.version);
+  st.set_snapshot_items(held.filter->size());
+  for (const auto& k : held.added) st.mutable_added()->append(k.begin(), k.end());
+  for (const auto& k : held.removed) st.mutable_removed()->append(k.begin(), k.end());
+  return WriteFileAtomic(Path(peer, ".delta"), st.SerializeAsString());
+}
+
 absl::Status OprfQuerier::StoreFilter(const std::string& peer, const std::string& bytes,
                                       const filter::Digest& digest,
-                                      const oprf::Element& public_key) {
+                                      const oprf::Element& public_key, const std::string& log_id,
+                                      uint64_t version) {
   IFED_ASSIGN_OR_RETURN(oprf::Element pinned, PinnedKey(peer));
   if (pinned != public_key) {
     return absl::PermissionDeniedError("filter made under a key other than the pinned one");
   }
   IFED_ASSIGN_OR_RETURN(filter::BinaryFuseFilter f, filter::BinaryFuseFilter::Deserialize(bytes));
   if (f.digest() != digest) return absl::DataLossError("filter digest does not match");
+  auto held = std::make_shared<Held>();
+  held->filter = std::make_shared<const filter::BinaryFuseFilter>(std::move(f));
+  held->log_id = log_id;
+  held->version = version;
   std::lock_guard<std::mutex> l(mu_);
+  // The snapshot first, then its (empty) delta state: a crash in between
+  // leaves a delta file naming another snapshot, which LoadHeld ignores.
   IFED_RETURN_IF_ERROR(WriteFileAtomic(Path(peer, ".filter"), bytes));
-  filters_[peer] = std::make_shared<const filter::BinaryFuseFilter>(std::move(f));
+  IFED_RETURN_IF_ERROR(SaveDeltas(peer, *held));
+  held_[peer] = std::move(held);
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<const filter::BinaryFuseFilter>> OprfQuerier::LoadFilter(
+absl::Status OprfQuerier::ApplyDelta(const std::string& peer, const std::string& log_id,
+                                     uint64_t since_version, uint64_t version,
+                                     const oprf::Element& public_key, const std::string& data,
+                                     uint64_t added, uint64_t removed,
+                                     const filter::Digest& digest) {
+  IFED_ASSIGN_OR_RETURN(oprf::Element pinned, PinnedKey(peer));
+  if (pinned != public_key) {
+    return absl::PermissionDeniedError("delta made under a key other than the pinned one");
+  }
+  constexpr size_t kOut = oprf::kOutputSize;
+  if (added > data.size() / kOut || removed > data.size() / kOut ||
+      (added + removed) * kOut != data.size()) {
+    return absl::DataLossError("delta size does not match its counts");
+  }
+  if (DeltaDigest(log_id, since_version, version, data) != digest) {
+    return absl::DataLossError("delta digest does not match");
+  }
+  if (version <= since_version) return absl::DataLossError("delta does not move forward");
+  IFED_ASSIGN_OR_RETURN(std::shared_ptr<const Held> cur, LoadHeld(peer));
+  if (cur->log_id != log_id || cur->version != since_version) {
+    return absl::FailedPreconditionError("delta does not start at the version held");
+  }
+  auto next = std::make_shared<Held>(*cur);
+  for (uint64_t i = 0; i < added; ++i) {
+    const filter::Key k = ToKey(data.substr(i * kOut, kOut));
+    if (next->removed.erase(k) == 0) next->added.insert(k);
+  }
+  for (uint64_t i = added; i < added + removed; ++i) {
+    const filter::Key k = ToKey(data.substr(i * kOut, kOut));
+    if (next->added.erase(k) == 0) next->removed.insert(k);
+  }
+  next->version = version;
+  std::lock_guard<std::mutex> l(mu_);
+  IFED_RETURN_IF_ERROR(SaveDeltas(peer, *next));
+  held_[peer] = std::move(next);
+  return absl::OkStatus();
+}
+
+OprfQuerier::Position OprfQuerier::SyncPosition(const std::string& peer) {
+  Position p;
+  auto held = LoadHeld(peer);
+  if (!held.ok()) return p;
+  p.digest = (*held)->filter->digest();
+  const size_t changes = (*held)->added.size() + (*held)->removed.size();
+  if (changes > std::max<uint64_t>(1024, (*held)->filter->size() / 8)) return p;
+  p.log_id = (*held)->log_id;
+  p.version = (*held)->version;
+  return p;
+}
+
+absl::Status OprfQuerier::DropFilter(const std::string& peer) {
+  if (!ValidPeerId(peer)) return absl::InvalidArgumentError("bad peer id");
+  std::lock_guard<std::mutex> l(mu_);
+  held_.erase(peer);
+  for (const char* ext : {".filter", ".delta"}) {
+    if (::unlink(Path(peer, ext).c_str()) != 0 && errno != ENOENT) {
+      return absl::UnavailableError(absl::StrCat("unlink ", Path(peer, ext), ": ",
+                                                 std::strerror(errno)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<const OprfQuerier::Held>> OprfQuerier::LoadHeld(
     const std::string& peer) {
   if (!ValidPeerId(peer)) return absl::InvalidArgumentError("bad peer id");
   std::lock_guard<std::mutex> l(mu_);
-  auto it = filters_.find(peer);
-  if (it != filters_.end()) return it->second;
+  auto it = held_.find(peer);
+  if (it != held_.end()) return it->second;
   auto bytes = ReadFile(Path(peer, ".filter"));
   if (!bytes.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("no OPRF filter of ", peer, " yet: run `ifedctl filters sync`"));
   }
   IFED_ASSIGN_OR_RETURN(filter::BinaryFuseFilter f, filter::BinaryFuseFilter::Deserialize(*bytes));
-  auto shared = std::make_shared<const filter::BinaryFuseFilter>(std::move(f));
-  filters_[peer] = shared;
+  auto held = std::make_shared<Held>();
+  held->filter = std::make_shared<const filter::BinaryFuseFilter>(std::move(f));
+  // The deltas, when they belong to this snapshot (else: version 0, the
+  // next sync fetches a snapshot).
+  if (auto d = ReadFile(Path(peer, ".delta")); d.ok()) {
+    ifed::v1::OprfFilterDeltaState st;
+    const auto& dg = held->filter->digest();
+    if (st.ParseFromString(*d) && st.snapshot_digest() == std::string(dg.begin(), dg.end()) &&
+        st.added().size() % oprf::kOutputSize == 0 &&
+        st.removed().size() % oprf::kOutputSize == 0) {
+      held->log_id = st.log_id();
+      held->version = st.version();
+      for (size_t i = 0; i < st.added().size(); i += oprf::kOutputSize) {
+        held->added.insert(ToKey(st.added().substr(i, oprf::kOutputSize)));
+      }
+      for (size_t i = 0; i < st.removed().size(); i += oprf::kOutputSize) {
+        held->removed.insert(ToKey(st.removed().substr(i, oprf::kOutputSize)));
+      }
+    } else {
+      spdlog::warn("OPRF filter deltas of {} do not belong to its snapshot: ignored", peer);
+    }
+  }
+  std::shared_ptr<const Held> shared = std::move(held);
+  held_[peer] = shared;
   return shared;
 }
 
 absl::StatusOr<filter::Digest> OprfQuerier::FilterDigest(const std::string& peer) {
-  auto f = LoadFilter(peer);
-  if (!f.ok()) return absl::NotFoundError("no filter");
-  return (*f)->digest();
+  auto h = LoadHeld(peer);
+  if (!h.ok()) return absl::NotFoundError("no filter");
+  return (*h)->filter->digest();
 }
 
-absl::StatusOr<OprfQuerier::Answer> OprfQuerier::Query(const std::string& peer,
-                                                       const std::vector<std::string>& inputs,
-                                                       ifed::v1::OprfEvaluateRequest request,
-                                                       const EvaluateFn& evaluate) {
-  if (inputs.empty()) return Answer{};
-  auto key = PinnedKey(peer);
-  if (!key.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("no pinned OPRF key of ", peer, ": run `ifedctl filters sync`"));
-  }
-  IFED_ASSIGN_OR_RETURN(auto f, LoadFilter(peer));
-  IFED_ASSIGN_OR_RETURN(auto client, oprf::OprfClient::Create(oprf::Mode::kVoprf, *key));
-  IFED_ASSIGN_OR_RETURN(oprf::FinalizeData data, client->Blind(inputs));
+absl::StatusOr<std::vector<oprf::Output>> OprfQuerier::QueryBatch(
+    const std::string& peer, const oprf::Element& key, absl::Span<const std::string> inputs,
+    ifed::v1::OprfEvaluateRequest request, const EvaluateFn& evaluate) {
+  IFED_ASSIGN_OR_RETURN(auto client, oprf::OprfClient::Create(oprf::Mode::kVoprf, key));
+  IFED_ASSIGN_OR_RETURN(oprf::FinalizeData data,
+                        client->Blind(std::vector<std::string>(inputs.begin(), inputs.end())));
   std::string* packed = request.mutable_blinded();
+  packed->clear();
   packed->reserve(data.size() * oprf::kElementSize);
   for (const auto& e : data.blinded_elements()) packed->append(e.begin(), e.end());
   IFED_ASSIGN_OR_RETURN(ifed::v1::OprfEvaluateResponse resp, evaluate(request));
@@ -451,8 +817,32 @@ absl::StatusOr<OprfQuerier::Answer> OprfQuerier::Query(const std::string& peer,
     return absl::InvalidArgumentError(
         absl::StrCat("OPRF answer of ", peer, " failed verification"));
   }
+  return std::move(*outputs);
+}
+
+absl::StatusOr<OprfQuerier::Answer> OprfQuerier::Query(const std::string& peer,
+                                                       const std::vector<std::string>& inputs,
+                                                       ifed::v1::OprfEvaluateRequest request,
+                                                       const EvaluateFn& evaluate,
+                                                       size_t max_batch, size_t* batches) {
+  if (batches != nullptr) *batches = 0;
+  if (inputs.empty()) return Answer{};
+  if (max_batch == 0 || max_batch > oprf::kMaxBatch) max_batch = oprf::kMaxBatch;
+  auto key = PinnedKey(peer);
+  if (!key.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no pinned OPRF key of ", peer, ": run `ifedctl filters sync`"));
+  }
+  IFED_ASSIGN_OR_RETURN(std::shared_ptr<const Held> f, LoadHeld(peer));
   Answer a;
-  a.outputs = std::move(*outputs);
+  a.outputs.reserve(inputs.size());
+  const absl::Span<const std::string> all(inputs);
+  for (size_t off = 0; off < inputs.size(); off += max_batch) {
+    IFED_ASSIGN_OR_RETURN(std::vector<oprf::Output> outputs,
+                          QueryBatch(peer, *key, all.subspan(off, max_batch), request, evaluate));
+    if (batches != nullptr) ++*batches;
+    a.outputs.insert(a.outputs.end(), outputs.begin(), outputs.end());
+  }
   a.hit.reserve(a.outputs.size());
   for (const auto& o : a.outputs) a.hit.push_back(f->Contains(o));
   return a;

@@ -32,10 +32,13 @@
 #define IFED_FEDERATION_OPRF_SERVICE_H_
 
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -61,6 +64,19 @@ struct OprfBudget {
   uint64_t per_day = 1000000;   // evaluations per UTC day.
 };
 
+// A partner whose OPRF evaluation volume looks like enumeration: more than
+// `share` of what its quota lets through in `window_s` seconds was asked in
+// the last `window_s` seconds (policy fields enumeration_*).
+struct EnumerationAlert {
+  std::string peer;
+  uint64_t evaluations = 0;  // in the window, including the call that crossed.
+  uint32_t window_s = 0;
+  uint64_t budget = 0;       // what the quota lets through in the window.
+  double share = 0;
+  bool blocked = false;      // the rule says enumeration_block: refused from now on.
+  std::string policy_version;
+};
+
 struct OprfResponderDeps {
   std::string node_id;
   std::string contact;                        // disclosed with HIT_WITH_CONTACT.
@@ -73,6 +89,9 @@ struct OprfResponderDeps {
   std::function<int64_t()> now_ms;            // unix milliseconds; default now()*1000.
   uint32_t filter_bits = 32;                  // FPR 2^-32 (<= 2^-30, issue 7).
   int64_t filter_max_age_s = 300;
+  // Called once per partner and window when its volume crosses the rule's
+  // enumeration threshold (audit event + metric in the node); may be null.
+  std::function<void(const EnumerationAlert&)> on_enumeration;
 };
 
 // A partner's filter as published: serialised with its digest.
@@ -80,19 +99,62 @@ struct FilterSnapshot {
   std::string bytes;
   crypto::filter::Digest digest{};
   uint64_t items = 0;
-  uint64_t generation = 0;
+  uint64_t generation = 0;  // the version; increases only when the content changes.
   crypto::oprf::Element public_key{};
+  std::string log_id;       // the change log this version belongs to.
+};
+
+// What a partner's FilterSync gets: the snapshot, or (delta) the OPRF outputs
+// added and removed between `since_version` and `snapshot->generation`.
+//
+// Why deltas are sets of outputs and not filter patches: a binary fuse
+// filter is static (its fingerprints are solved for the whole key set at
+// once; adding or removing one key can change any slot), so it cannot be
+// patched. The querier keeps the last snapshot filter plus a small add-set
+// and remove-set of outputs; an output is a member when it is in the
+// add-set, or in the snapshot and not in the remove-set. When the sets grow
+// (over 1/8 of the snapshot, or the responder's log no longer reaches back),
+// a fresh snapshot replaces them. 32 bytes per changed record on the wire
+// instead of ~4.3 bytes per record of the whole filter.
+struct FilterUpdate {
+  std::shared_ptr<const FilterSnapshot> snapshot;
+  bool delta = false;
+  uint64_t since_version = 0;
+  std::vector<crypto::filter::Key> added, removed;  // sorted
+};
+
+// SHA-256 over a delta as FilterChunk.digest defines it.
+crypto::filter::Digest DeltaDigest(const std::string& log_id, uint64_t since_version,
+                                   uint64_t version, const std::string& data);
+
+// The keys a partner should know: the one in use and, during an announced
+// rotation, the one that replaces it at `next_activation` (unix seconds).
+struct OprfKeyInfo {
+  crypto::oprf::Element current{};
+  uint32_t epoch = 0;
+  std::optional<crypto::oprf::Element> next;
+  uint32_t next_epoch = 0;
+  int64_t next_activation = 0;
 };
 
 class OprfResponder {
  public:
-  // InvalidArgument unless `seed` is 32 bytes.
+  // InvalidArgument unless `seed` is 32 bytes. One seed epoch (1).
   static absl::StatusOr<std::unique_ptr<OprfResponder>> Create(crypto::SecretBytes seed,
                                                                OprfResponderDeps deps);
+  // Key rotation: seeds by epoch (each 32 bytes). Before `rotation_at` (unix
+  // seconds) the second-highest epoch is in use and the highest is announced
+  // as the next key; from then on (or at once when rotation_at is 0, or with
+  // one epoch) the highest is in use. Keys: DeriveKeyPair(seed of the epoch,
+  // partner id), so epoch 1 keeps the keys partners pinned before rotation existed.
+  static absl::StatusOr<std::unique_ptr<OprfResponder>> Create(
+      std::map<uint32_t, crypto::SecretBytes> seeds, int64_t rotation_at, OprfResponderDeps deps);
 
   // The partner's public key (pin it). PermissionDenied unless a rule in
   // force selects the oprf scheme for `peer`.
   absl::StatusOr<crypto::oprf::Element> PublicKey(const std::string& peer);
+  // The same with the announced next key, if any.
+  absl::StatusOr<OprfKeyInfo> Keys(const std::string& peer);
 
   // InvalidArgument: malformed request or batch; PermissionDenied: policy;
   // ResourceExhausted: over the evaluation budget (retry hint).
@@ -102,6 +164,12 @@ class OprfResponder {
   // The partner's current filter (built or from the cache).
   absl::StatusOr<std::shared_ptr<const FilterSnapshot>> Filter(const std::string& peer);
 
+  // The partner's current filter as a delta from (`log_id`, `since_version`)
+  // when the log still holds every change since then and the delta is
+  // no larger than the snapshot; else the snapshot.
+  absl::StatusOr<FilterUpdate> Sync(const std::string& peer, uint64_t since_version,
+                                    const std::string& log_id);
+
   // One result per output: HIT (with reference / contact per disclosure) for
   // an output of a record the partner may see now, else NO_HIT.
   absl::Status Resolve(const std::string& peer, const ifed::v1::ResolveRequest& request,
@@ -110,7 +178,20 @@ class OprfResponder {
   // The records changed: every cached filter is rebuilt on next use.
   void Invalidate() { generation_.fetch_add(1); }
 
+  // Bounds of the per-partner change log (tests may lower them).
+  size_t max_log_entries = 64;
+  size_t max_log_outputs = 1 << 20;
+
  private:
+  struct Delta {
+    uint64_t from = 0, to = 0;
+    std::vector<crypto::filter::Key> added, removed;
+  };
+  struct ChangeLog {
+    std::string log_id;
+    std::deque<Delta> entries;  // consecutive: entries[i].to == entries[i+1].from
+    size_t outputs = 0;
+  };
   struct View {
     std::shared_ptr<const FilterSnapshot> filter;
     std::unordered_map<std::string, std::vector<std::string>> records;  // output -> record ids
@@ -119,9 +200,14 @@ class OprfResponder {
     uint64_t generation = 0;
     int64_t built_at = 0;
   };
-  OprfResponder(crypto::SecretBytes seed, OprfResponderDeps deps)
-      : seed_(std::move(seed)), d_(std::move(deps)) {}
-  absl::StatusOr<const crypto::oprf::OprfServer*> ServerFor(const std::string& peer);
+  OprfResponder(std::map<uint32_t, crypto::SecretBytes> seeds, int64_t rotation_at,
+                OprfResponderDeps deps)
+      : seeds_(std::move(seeds)), rotation_at_(rotation_at), d_(std::move(deps)) {}
+  // The epoch in use now and the announced one (0: none).
+  std::pair<uint32_t, uint32_t> Epochs() const;
+  // The partner's server under the epoch in use now (or `epoch`).
+  absl::StatusOr<const crypto::oprf::OprfServer*> ServerFor(const std::string& peer,
+                                                            uint32_t epoch = 0);
   // The rule in force for `peer` with scheme oprf; policy decision with purpose when given.
   absl::StatusOr<const policy::EffectiveRule*> Check(const std::string& peer,
                                                      const policy::Policy& policy,
@@ -134,14 +220,31 @@ class OprfResponder {
                                               const policy::EffectiveRule& rule,
                                               const crypto::oprf::OprfServer& server);
   int64_t NowMs() const { return d_.now_ms ? d_.now_ms() : d_.now() * 1000; }
+  // Enumeration detection before `n` evaluations for `peer` under `rule` and
+  // `budget`: PermissionDenied when the partner is (or now becomes) blocked.
+  absl::Status WatchVolume(const std::string& peer, const policy::EffectiveRule& rule,
+                           const std::string& policy_version, const ifed::v1::Quota& budget,
+                           uint64_t n);
+  // Evaluations granted per partner in one-second slots of the sliding window.
+  struct Volume {
+    std::map<int64_t, uint64_t> slots;  // unix second -> evaluations
+    uint64_t total = 0;
+    int64_t alerted_at = 0;             // last alert (unix seconds); one per window.
+    std::string blocked_under;          // policy version the block was set under.
+  };
+  std::mutex volume_mu_;
+  std::map<std::string, Volume> volume_;  // by volume_mu_
 
-  const crypto::SecretBytes seed_;
+  const std::map<uint32_t, crypto::SecretBytes> seeds_;
+  const int64_t rotation_at_;
   const OprfResponderDeps d_;
   std::atomic<uint64_t> generation_{1};
   std::mutex keys_mu_;
-  std::map<std::string, std::unique_ptr<crypto::oprf::OprfServer>> servers_;  // by keys_mu_
+  std::map<std::pair<std::string, uint32_t>, std::unique_ptr<crypto::oprf::OprfServer>>
+      servers_;  // by keys_mu_, per (peer, epoch)
   std::mutex views_mu_;  // also serialises builds
   std::map<std::string, std::shared_ptr<const View>> views_;  // by views_mu_
+  std::map<std::string, ChangeLog> logs_;                     // by views_mu_
 };
 
 // Querier side. `dir` holds the pinned keys and filters (created 0700).
@@ -156,15 +259,55 @@ class OprfQuerier {
   // The pinned key, or NotFound.
   absl::StatusOr<crypto::oprf::Element> PinnedKey(const std::string& peer);
 
-  // Verifies and stores a filter received from `peer`: it must deserialise,
-  // carry `digest` and have been made under the pinned key (DataLoss /
-  // PermissionDenied otherwise); then it replaces the old one on disk
-  // (atomically) and in memory.
+  // Key rotation. Checks the key `peer` uses now against the pin:
+  //   kPinned  nothing was pinned: `current` is pinned now;
+  //   kSame    it is the pinned key;
+  //   kRotated it differs, but the peer announced it earlier (a `next` of a
+  //            previous call): it is pinned now, and the old filter and
+  //            deltas are dropped (made under the old key: sync again);
+  //   PermissionDenied: it differs and was never announced (an alert: the
+  //            pinned key stays, so nothing under the new key is used).
+  // A `next` key (with its activation, unix seconds) is remembered as the
+  // announcement; no `next` clears an earlier one.
+  enum class KeyChange { kPinned, kSame, kRotated };
+  absl::StatusOr<KeyChange> CheckKey(const std::string& peer, const crypto::oprf::Element& current,
+                                     const std::optional<crypto::oprf::Element>& next,
+                                     int64_t activation);
+  // Whether `peer` announced a key change whose activation time has come.
+  bool RotationDue(const std::string& peer, int64_t now);
+
+  // Verifies and stores a snapshot filter received from `peer`: it must
+  // deserialise, carry `digest` and have been made under the pinned key
+  // (DataLoss / PermissionDenied otherwise); then it replaces the old one
+  // and any deltas, on disk (atomically) and in memory, at (`log_id`,
+  // `version`).
   absl::Status StoreFilter(const std::string& peer, const std::string& bytes,
                            const crypto::filter::Digest& digest,
-                           const crypto::oprf::Element& public_key);
+                           const crypto::oprf::Element& public_key, const std::string& log_id = "",
+                           uint64_t version = 0);
+  // Applies a delta (FilterChunk with delta set): `data` is `added` then
+  // `removed` packed outputs. FailedPrecondition unless the held state is at
+  // (`log_id`, `since_version`); DataLoss when `digest` or the counts do not
+  // match; PermissionDenied for a key other than the pinned one. Nothing
+  // changes on error. Syncs of one peer must not run concurrently (the
+  // admin service serialises them).
+  absl::Status ApplyDelta(const std::string& peer, const std::string& log_id,
+                          uint64_t since_version, uint64_t version,
+                          const crypto::oprf::Element& public_key, const std::string& data,
+                          uint64_t added, uint64_t removed, const crypto::filter::Digest& digest);
+  // What to ask for in the next FilterSync: the held snapshot's digest and
+  // the (log_id, version) held, with version 0 when there is nothing or the
+  // deltas held have grown past 1/8 of the snapshot (time for a snapshot).
+  struct Position {
+    std::optional<crypto::filter::Digest> digest;
+    std::string log_id;
+    uint64_t version = 0;
+  };
+  Position SyncPosition(const std::string& peer);
   // The stored filter's digest, or NotFound.
   absl::StatusOr<crypto::filter::Digest> FilterDigest(const std::string& peer);
+  // Forgets the filter and deltas of `peer` (after an accepted key change).
+  absl::Status DropFilter(const std::string& peer);
 
   // Evaluates over the wire (request -> response) for the blinded inputs.
   using EvaluateFn = std::function<absl::StatusOr<ifed::v1::OprfEvaluateResponse>(
@@ -175,19 +318,43 @@ class OprfQuerier {
   };
   // FailedPrecondition when no key is pinned or no filter is stored for
   // `peer` (run `ifedctl filters sync`); InvalidArgument when the answer is
-  // malformed or its proof does not verify.
+  // malformed or its proof does not verify. More than `max_batch` inputs are
+  // sent as consecutive requests of at most `max_batch` elements each (same
+  // request id; each blinded and proved on its own), transparently to the
+  // caller; the first failing batch fails the query. `*batches` (optional)
+  // is the number of requests sent.
   absl::StatusOr<Answer> Query(const std::string& peer, const std::vector<std::string>& inputs,
-                               ifed::v1::OprfEvaluateRequest request, const EvaluateFn& evaluate);
+                               ifed::v1::OprfEvaluateRequest request, const EvaluateFn& evaluate,
+                               size_t max_batch = kDefaultQueryBatch, size_t* batches = nullptr);
+  // The batch size when the caller's policy sets none: the federation
+  // listener's default max_items_per_request.
+  static constexpr size_t kDefaultQueryBatch = 10000;
 
  private:
+  // A partner's filter as held: the snapshot plus the outputs added and
+  // removed since (see FilterUpdate). Immutable once published.
+  struct Held {
+    std::shared_ptr<const crypto::filter::BinaryFuseFilter> filter;
+    std::set<crypto::filter::Key> added, removed;
+    std::string log_id;
+    uint64_t version = 0;
+    bool Contains(const crypto::filter::Key& k) const {
+      return added.count(k) > 0 || (filter->Contains(k) && removed.count(k) == 0);
+    }
+  };
   explicit OprfQuerier(std::string dir) : dir_(std::move(dir)) {}
-  absl::StatusOr<std::shared_ptr<const crypto::filter::BinaryFuseFilter>> LoadFilter(
-      const std::string& peer);
+  absl::StatusOr<std::shared_ptr<const Held>> LoadHeld(const std::string& peer);
+  absl::Status SaveDeltas(const std::string& peer, const Held& held);
   std::string Path(const std::string& peer, const char* ext) const;
+  // One request of at most kMaxBatch inputs: blind, evaluate, verify, finalise.
+  absl::StatusOr<std::vector<crypto::oprf::Output>> QueryBatch(
+      const std::string& peer, const crypto::oprf::Element& key,
+      absl::Span<const std::string> inputs, ifed::v1::OprfEvaluateRequest request,
+      const EvaluateFn& evaluate);
 
   const std::string dir_;
   std::mutex mu_;
-  std::map<std::string, std::shared_ptr<const crypto::filter::BinaryFuseFilter>> filters_;
+  std::map<std::string, std::shared_ptr<const Held>> held_;  // by mu_
 };
 
 }  // namespace ifed::federation

@@ -26,15 +26,7 @@ class OprfServiceTest : public ::testing::Test {
     auto sealer = crypto::Sealer::Create(crypto::SecretBytes(absl::MakeConstSpan(lk, 32)));
     ASSERT_TRUE(sealer.ok());
     sealer_ = std::move(*sealer);
-    auto policy = policy::Policy::LoadTexts(
-        {{"p.yaml",
-          "defaults:\n  legal_basis: test\n  purposes: [migrant_smuggling]\n"
-          "partners:\n"
-          "  - partner: at\n    types: [phone, url]\n    scheme: oprf\n"
-          "    disclosure: hit_with_contact\n    max_tlp: amber\n"
-          "    quota: {items_per_second: 100, burst: 100, items_per_day: 250}\n"
-          "  - partner: hu\n    types: [phone, url]\n    scheme: keyed\n"
-          "  - partner: cz\n    types: [phone]\n    scheme: oprf\n"}});
+    auto policy = policy::Policy::LoadTexts({{"p.yaml", PolicyText("")}});
     ASSERT_TRUE(policy.ok()) << policy.status();
     policy_ = std::make_unique<policy::PolicyHolder>(std::move(*policy));
     quotas_ = std::make_unique<policy::QuotaKeeper>(policy::MemoryLedger());
@@ -51,14 +43,49 @@ class OprfServiceTest : public ::testing::Test {
                                     .policy = policy_.get(),
                                     .quotas = quotas_.get(),
                                     .default_budget = {},
-                                    .now = [] { return kNow; },
-                                    .now_ms = nullptr});
+                                    .now = [this] { return now_; },
+                                    .now_ms = nullptr,
+                                    .on_enumeration =
+                                        [this](const EnumerationAlert& a) { alerts_.push_back(a); }});
     ASSERT_TRUE(r.ok()) << r.status();
     responder_ = std::move(*r);
     auto q = OprfQuerier::Create(dir_ + "/oprf");
     ASSERT_TRUE(q.ok());
     querier_ = std::move(*q);
   }
+  // Partners: at (oprf, small budget), hu (keyed), cz (oprf), and for the
+  // enumeration tests pl (block) and sk (alert only): 10/s, burst 50, a
+  // 60-second window, threshold 50% of min(10 x 60, 100000) = 300.
+  static std::string PolicyText(const std::string& extra) {
+    return "defaults:\n  legal_basis: test\n  purposes: [migrant_smuggling]\n"
+           "partners:\n"
+           "  - partner: at\n    types: [phone, url]\n    scheme: oprf\n"
+           "    disclosure: hit_with_contact\n    max_tlp: amber\n"
+           "    quota: {items_per_second: 100, burst: 100, items_per_day: 250}\n"
+           "  - partner: hu\n    types: [phone, url]\n    scheme: keyed\n"
+           "  - partner: cz\n    types: [phone]\n    scheme: oprf\n"
+           "  - partner: pl\n    types: [phone]\n    scheme: oprf\n"
+           "    quota: {items_per_second: 10, burst: 50, items_per_day: 100000}\n"
+           "    enumeration_share: 0.5\n    enumeration_window_seconds: 60\n"
+           "    enumeration_block: true\n"
+           "  - partner: sk\n    types: [phone]\n    scheme: oprf\n"
+           "    quota: {items_per_second: 10, burst: 50, items_per_day: 100000}\n"
+           "    enumeration_share: 0.5\n    enumeration_window_seconds: 60\n" +
+           extra;
+  }
+
+  // `n` evaluations for `peer` (copies of one valid element), straight to the responder.
+  absl::Status EvalN(const std::string& peer, size_t n) {
+    auto key = responder_->PublicKey("cz");
+    if (!key.ok()) return key.status();
+    ifed::v1::OprfEvaluateRequest req;
+    req.set_request_id("enum");
+    req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+    for (size_t i = 0; i < n; ++i) req.mutable_blinded()->append(key->begin(), key->end());
+    ifed::v1::OprfEvaluateResponse resp;
+    return responder_->Evaluate(peer, req, &resp);
+  }
+
   void TearDown() override {
     store_.reset();
     std::filesystem::remove_all(dir_);
@@ -116,6 +143,8 @@ class OprfServiceTest : public ::testing::Test {
   std::unique_ptr<policy::QuotaKeeper> quotas_;
   std::unique_ptr<OprfResponder> responder_;
   std::unique_ptr<OprfQuerier> querier_;
+  int64_t now_ = kNow;
+  std::vector<EnumerationAlert> alerts_;
 };
 
 TEST_F(OprfServiceTest, HitsExactlyTheVisibleRecords) {
@@ -257,6 +286,315 @@ TEST_F(OprfServiceTest, FilterIsCachedAndRebuiltOnChange) {
 TEST_F(OprfServiceTest, QueryWithoutSyncIsFailedPrecondition) {
   auto a = Ask("at", {OprfInput(IndicatorType::kPhone, "+4915112345678")});
   EXPECT_EQ(a.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// Enumeration (issue 7): 50 evaluations every 5 s is 600 a minute, the full
+// per-second budget; the 7th call crosses 300 (50% of 600) in the window.
+TEST_F(OprfServiceTest, SustainedVolumeIsBlockedWhenThePolicySaysSo) {
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(EvalN("pl", 50).ok()) << i;
+    now_ += 5;
+  }
+  EXPECT_TRUE(alerts_.empty());
+  absl::Status s = EvalN("pl", 50);
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
+  EXPECT_NE(s.message().find("enumeration"), absl::string_view::npos);
+  ASSERT_EQ(alerts_.size(), 1u);
+  EXPECT_EQ(alerts_[0].peer, "pl");
+  EXPECT_EQ(alerts_[0].evaluations, 350u);
+  EXPECT_EQ(alerts_[0].budget, 600u);
+  EXPECT_EQ(alerts_[0].window_s, 60u);
+  EXPECT_TRUE(alerts_[0].blocked);
+  // Blocked: even one evaluation, even after the window has passed; no new alert.
+  now_ += 600;
+  EXPECT_EQ(EvalN("pl", 1).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(alerts_.size(), 1u);
+  // Other partners are not affected.
+  EXPECT_TRUE(EvalN("sk", 1).ok());
+  // The administrator reviews and reloads the policy: served again.
+  auto p2 = policy::Policy::LoadTexts({{"p.yaml", PolicyText("    note: reviewed\n")}});
+  ASSERT_TRUE(p2.ok()) << p2.status();
+  policy_->Set(std::move(*p2));
+  EXPECT_TRUE(EvalN("pl", 1).ok());
+}
+
+TEST_F(OprfServiceTest, SustainedVolumeAlertsOnceWithoutBlock) {
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(EvalN("sk", 50).ok()) << i;
+    now_ += 5;
+  }
+  EXPECT_TRUE(alerts_.empty());
+  EXPECT_TRUE(EvalN("sk", 50).ok());  // crosses: alert, still answered
+  ASSERT_EQ(alerts_.size(), 1u);
+  EXPECT_FALSE(alerts_[0].blocked);
+  EXPECT_EQ(alerts_[0].evaluations, 350u);
+  now_ += 5;
+  EXPECT_TRUE(EvalN("sk", 50).ok());  // same window: no second alert
+  EXPECT_EQ(alerts_.size(), 1u);
+}
+
+TEST_F(OprfServiceTest, VolumeUnderTheThresholdRaisesNothing) {
+  // 250 in the window (under 300), then the window slides: 50 every 12 s
+  // keeps 250 in any 60 s; the quota is never exceeded either.
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(EvalN("pl", 50).ok()) << i;
+    now_ += 12;
+  }
+  EXPECT_TRUE(alerts_.empty());
+  // A partner whose rule turns detection off (share 0) is never flagged.
+  auto p2 = policy::Policy::LoadTexts(
+      {{"p.yaml", PolicyText("").replace(PolicyText("").find("enumeration_share: 0.5"),
+                                         std::string("enumeration_share: 0.5").size(),
+                                         "enumeration_share: 0")}});
+  ASSERT_TRUE(p2.ok()) << p2.status();
+  policy_->Set(std::move(*p2));
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(EvalN("pl", 50).ok()) << i;
+    now_ += 5;
+  }
+  EXPECT_TRUE(alerts_.empty());
+}
+
+TEST_F(OprfServiceTest, QueriesOverTheBatchSizeAreSplit) {
+  Sync("cz");
+  std::vector<std::string> in;
+  for (int i = 0; i < 25; ++i) in.push_back(OprfInput(IndicatorType::kPhone, "+49151000" + std::to_string(10000 + i)));
+  in[17] = OprfInput(IndicatorType::kPhone, "+4915112345678");  // held
+  std::vector<size_t> sizes;
+  ifed::v1::OprfEvaluateRequest req;
+  req.set_request_id("big");
+  req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+  size_t batches = 0;
+  auto a = querier_->Query(
+      "cz", in, req,
+      [&](const ifed::v1::OprfEvaluateRequest& r) -> absl::StatusOr<ifed::v1::OprfEvaluateResponse> {
+        sizes.push_back(r.blinded().size() / oprf::kElementSize);
+        ifed::v1::OprfEvaluateResponse resp;
+        absl::Status s = responder_->Evaluate("cz", r, &resp);
+        if (!s.ok()) return s;
+        return resp;
+      },
+      10, &batches);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(sizes, (std::vector<size_t>{10, 10, 5}));
+  EXPECT_EQ(batches, 3u);
+  ASSERT_EQ(a->hit.size(), 25u);
+  for (size_t i = 0; i < a->hit.size(); ++i) EXPECT_EQ(a->hit[i], i == 17) << i;
+  // A failing batch fails the whole query (nothing partial is shown).
+  int calls = 0;
+  auto b = querier_->Query(
+      "cz", in, req,
+      [&](const ifed::v1::OprfEvaluateRequest& r) -> absl::StatusOr<ifed::v1::OprfEvaluateResponse> {
+        if (++calls == 2) return absl::ResourceExhaustedError("over quota");
+        ifed::v1::OprfEvaluateResponse resp;
+        absl::Status s = responder_->Evaluate("cz", r, &resp);
+        if (!s.ok()) return s;
+        return resp;
+      },
+      10, &batches);
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kResourceExhausted);
+}
+
+// Applies what responder_->Sync gives to `q` as the admin service does.
+absl::Status ApplyUpdate(OprfQuerier& q, const std::string& peer, const FilterUpdate& u) {
+  const FilterSnapshot& f = *u.snapshot;
+  if (!u.delta) return q.StoreFilter(peer, f.bytes, f.digest, f.public_key, f.log_id, f.generation);
+  std::string data;
+  for (const auto& k : u.added) data.append(k.begin(), k.end());
+  for (const auto& k : u.removed) data.append(k.begin(), k.end());
+  if (data.empty()) return absl::OkStatus();
+  return q.ApplyDelta(peer, f.log_id, u.since_version, f.generation, f.public_key, data,
+                      u.added.size(), u.removed.size(),
+                      DeltaDigest(f.log_id, u.since_version, f.generation, data));
+}
+
+TEST_F(OprfServiceTest, FilterSyncSendsDeltasOfAdditionsAndRemovals) {
+  auto key = responder_->PublicKey("at");
+  bool pinned = false;
+  ASSERT_TRUE(querier_->PinKey("at", *key, &pinned).ok());
+  auto u0 = responder_->Sync("at", 0, "");
+  ASSERT_TRUE(u0.ok()) << u0.status();
+  EXPECT_FALSE(u0->delta);
+  ASSERT_TRUE(ApplyUpdate(*querier_, "at", *u0).ok());
+  auto pos = querier_->SyncPosition("at");
+  EXPECT_EQ(pos.version, u0->snapshot->generation);
+  EXPECT_EQ(pos.log_id, u0->snapshot->log_id);
+  // Nothing changed: an empty delta at the same version.
+  auto same = responder_->Sync("at", pos.version, pos.log_id);
+  ASSERT_TRUE(same.ok());
+  EXPECT_TRUE(same->delta);
+  EXPECT_TRUE(same->added.empty() && same->removed.empty());
+  EXPECT_EQ(same->snapshot->generation, pos.version);
+
+  const std::string kNew = OprfInput(IndicatorType::kPhone, "+4915122222222");
+  const std::string kOld = OprfInput(IndicatorType::kPhone, "+4915112345678");
+  Add("phone2", ifed::v1::PHONE, "+4915122222222", ifed::v1::TLP_GREEN);
+  ASSERT_TRUE(store_->Remove({std::string("phone")}, nullptr,
+                             [](const store::Store::RemoveResult&) {
+                               return absl::StatusOr<store::Store::AuditEntries>(store::Store::AuditEntries{});
+                             }).ok());
+  responder_->Invalidate();
+  auto u1 = responder_->Sync("at", pos.version, pos.log_id);
+  ASSERT_TRUE(u1.ok()) << u1.status();
+  ASSERT_TRUE(u1->delta);
+  EXPECT_EQ(u1->since_version, pos.version);
+  EXPECT_EQ(u1->snapshot->generation, pos.version + 1);
+  EXPECT_EQ(u1->added.size(), 1u);
+  EXPECT_EQ(u1->removed.size(), 1u);
+  // Tampered or out-of-order deltas change nothing.
+  {
+    std::string data(u1->added[0].begin(), u1->added[0].end());
+    data.append(u1->removed[0].begin(), u1->removed[0].end());
+    const FilterSnapshot& f = *u1->snapshot;
+    auto good = DeltaDigest(f.log_id, u1->since_version, f.generation, data);
+    std::string flipped = data;
+    flipped[5] ^= 1;
+    EXPECT_EQ(querier_->ApplyDelta("at", f.log_id, u1->since_version, f.generation, f.public_key,
+                                   flipped, 1, 1, good).code(),
+              absl::StatusCode::kDataLoss);
+    EXPECT_EQ(querier_->ApplyDelta("at", f.log_id, u1->since_version, f.generation, f.public_key,
+                                   data, 2, 1, good).code(),
+              absl::StatusCode::kDataLoss);
+    EXPECT_EQ(querier_->ApplyDelta("at", f.log_id, u1->since_version + 7, f.generation + 7,
+                                   f.public_key, data, 1, 1,
+                                   DeltaDigest(f.log_id, u1->since_version + 7, f.generation + 7,
+                                               data)).code(),
+              absl::StatusCode::kFailedPrecondition);
+  }
+  ASSERT_TRUE(ApplyUpdate(*querier_, "at", *u1).ok());
+  auto a = Ask("at", {kNew, kOld});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->hit, (std::vector<bool>{true, false}));
+  // Kept on disk: a new querier on the same directory sees the same.
+  auto q2 = OprfQuerier::Create(dir_ + "/oprf");
+  ASSERT_TRUE(q2.ok());
+  querier_ = std::move(*q2);
+  EXPECT_EQ(querier_->SyncPosition("at").version, u1->snapshot->generation);
+  auto b = Ask("at", {kNew, kOld});
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->hit, (std::vector<bool>{true, false}));
+  // A version the log no longer reaches back to, or another log: a snapshot.
+  responder_->max_log_entries = 1;
+  Add("phone3", ifed::v1::PHONE, "+4915133333333", ifed::v1::TLP_GREEN);
+  auto u2 = responder_->Sync("at", u1->snapshot->generation, u1->snapshot->log_id);
+  ASSERT_TRUE(u2.ok());
+  EXPECT_TRUE(u2->delta);  // one step back is still in the log
+  auto old = responder_->Sync("at", pos.version, pos.log_id);
+  ASSERT_TRUE(old.ok());
+  EXPECT_FALSE(old->delta);
+  auto other = responder_->Sync("at", u1->snapshot->generation, "another-log");
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->delta);
+}
+
+// The querier asks for a snapshot again once its delta sets outgrow
+// max(1024, snapshot/8); a delta under another key is refused.
+TEST_F(OprfServiceTest, GrownDeltasAskForASnapshot) {
+  Sync("at");
+  auto u0 = responder_->Sync("at", 0, "");
+  ASSERT_TRUE(u0.ok());
+  ASSERT_TRUE(ApplyUpdate(*querier_, "at", *u0).ok());
+  const FilterSnapshot& f = *u0->snapshot;
+  std::string data;
+  uint64_t state = 42;
+  for (int i = 0; i < 1025 * 32; ++i) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    data.push_back(static_cast<char>(state >> 56));
+  }
+  const uint64_t v = f.generation;
+  auto cz = responder_->PublicKey("cz");
+  EXPECT_EQ(querier_->ApplyDelta("at", f.log_id, v, v + 1, *cz, data, 1025, 0,
+                                 DeltaDigest(f.log_id, v, v + 1, data)).code(),
+            absl::StatusCode::kPermissionDenied);
+  ASSERT_TRUE(querier_->ApplyDelta("at", f.log_id, v, v + 1, f.public_key, data, 1025, 0,
+                                   DeltaDigest(f.log_id, v, v + 1, data)).ok());
+  auto pos = querier_->SyncPosition("at");
+  EXPECT_TRUE(pos.digest.has_value());
+  EXPECT_EQ(pos.version, 0u) << "1025 changes on a 2-item snapshot: time for a snapshot";
+  EXPECT_TRUE(pos.log_id.empty());
+}
+
+class OprfRotationTest : public OprfServiceTest {
+ protected:
+  std::unique_ptr<OprfResponder> Rotating(int64_t at) {
+    const uint8_t s1[32] = {1, 2, 3, 4};
+    const uint8_t s2[32] = {5, 6, 7, 8};
+    std::map<uint32_t, crypto::SecretBytes> seeds;
+    seeds.emplace(1, crypto::SecretBytes(absl::MakeConstSpan(s1, 32)));
+    seeds.emplace(2, crypto::SecretBytes(absl::MakeConstSpan(s2, 32)));
+    auto r = OprfResponder::Create(std::move(seeds), at,
+                                   {.node_id = "de",
+                                    .store = store_.get(),
+                                    .sealer = sealer_.get(),
+                                    .policy = policy_.get(),
+                                    .now = [this] { return now_; }});
+    EXPECT_TRUE(r.ok()) << r.status();
+    return std::move(*r);
+  }
+};
+
+TEST_F(OprfRotationTest, AnnouncedKeyChangeIsAcceptedAndFiltersReDerived) {
+  auto old_key = responder_->PublicKey("at");  // seed epoch 1 only
+  responder_ = Rotating(kNow + 100);
+  auto k = responder_->Keys("at");
+  ASSERT_TRUE(k.ok()) << k.status();
+  EXPECT_EQ(k->current, *old_key) << "epoch 1 keeps the key partners pinned";
+  EXPECT_EQ(k->epoch, 1u);
+  ASSERT_TRUE(k->next.has_value());
+  EXPECT_EQ(k->next_epoch, 2u);
+  EXPECT_EQ(k->next_activation, kNow + 100);
+  EXPECT_NE(*k->next, k->current);
+  auto c = querier_->CheckKey("at", k->current, k->next, k->next_activation);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(*c, OprfQuerier::KeyChange::kPinned);
+  auto u = responder_->Sync("at", 0, "");
+  ASSERT_TRUE(ApplyUpdate(*querier_, "at", *u).ok());
+  const std::vector<std::string> in = {OprfInput(IndicatorType::kPhone, "+4915112345678")};
+  ASSERT_TRUE(Ask("at", in).ok());
+  EXPECT_FALSE(querier_->RotationDue("at", now_));
+  now_ += 100;  // activation
+  EXPECT_TRUE(querier_->RotationDue("at", now_));
+  // The old pin no longer verifies the responder's answers.
+  EXPECT_EQ(Ask("at", in).status().code(), absl::StatusCode::kInvalidArgument);
+  auto k2 = responder_->Keys("at");
+  ASSERT_TRUE(k2.ok());
+  EXPECT_EQ(k2->current, *k->next);
+  EXPECT_EQ(k2->epoch, 2u);
+  EXPECT_FALSE(k2->next.has_value());
+  auto c2 = querier_->CheckKey("at", k2->current, k2->next, 0);
+  ASSERT_TRUE(c2.ok()) << c2.status();
+  EXPECT_EQ(*c2, OprfQuerier::KeyChange::kRotated);
+  EXPECT_EQ(*querier_->PinnedKey("at"), k2->current);
+  EXPECT_FALSE(querier_->RotationDue("at", now_));
+  // The old filter is gone; the new one is under the new key (a new log).
+  EXPECT_EQ(Ask("at", in).status().code(), absl::StatusCode::kFailedPrecondition);
+  auto u2 = responder_->Sync("at", u->snapshot->generation, u->snapshot->log_id);
+  ASSERT_TRUE(u2.ok());
+  EXPECT_FALSE(u2->delta);
+  EXPECT_EQ(u2->snapshot->public_key, k2->current);
+  ASSERT_TRUE(ApplyUpdate(*querier_, "at", *u2).ok());
+  auto a = Ask("at", in);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_TRUE(a->hit[0]);
+}
+
+TEST_F(OprfRotationTest, UnannouncedKeyChangeIsRefusedAndThePinKept) {
+  auto k1 = responder_->Keys("at");
+  ASSERT_TRUE(k1.ok());
+  ASSERT_FALSE(k1->next.has_value());
+  ASSERT_TRUE(querier_->CheckKey("at", k1->current, std::nullopt, 0).ok());
+  responder_ = Rotating(0);  // epoch 2 at once, never announced
+  auto k2 = responder_->Keys("at");
+  ASSERT_TRUE(k2.ok());
+  ASSERT_NE(k2->current, k1->current);
+  auto c = querier_->CheckKey("at", k2->current, std::nullopt, 0);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(c.status().message().find("not announced"), absl::string_view::npos);
+  EXPECT_EQ(*querier_->PinnedKey("at"), k1->current);
+  // A key announced for another partner's rotation does not count either:
+  // only the exact announced key is accepted.
+  ASSERT_TRUE(querier_->CheckKey("at", k1->current, k1->current, kNow).ok());
+  EXPECT_FALSE(querier_->CheckKey("at", k2->current, std::nullopt, 0).ok());
 }
 
 }  // namespace

@@ -89,11 +89,17 @@ grpc::Status FederationService::OprfPublicKey(grpc::ServerContext* ctx,
                                               ifed::v1::OprfPublicKeyResponse* response) {
   logging::RequestScope log_scope(logging::NewRequestId());
   IFED_OPRF_PEER_OR_RETURN(peer, "oprf public key");
-  auto key = oprf_->PublicKey(*peer);
-  if (!key.ok()) return ToPeerStatus(key.status());
-  response->set_public_key(std::string(key->begin(), key->end()));
+  auto keys = oprf_->Keys(*peer);
+  if (!keys.ok()) return ToPeerStatus(keys.status());
+  response->set_public_key(std::string(keys->current.begin(), keys->current.end()));
   response->set_suite("P256-SHA256");
   response->set_mode(1);
+  response->set_key_epoch(keys->epoch);
+  if (keys->next) {  // an announced rotation
+    response->set_next_public_key(std::string(keys->next->begin(), keys->next->end()));
+    response->set_next_activation(keys->next_activation);
+    response->set_next_key_epoch(keys->next_epoch);
+  }
   return grpc::Status::OK;
 }
 
@@ -131,33 +137,61 @@ grpc::Status FederationService::FilterSync(grpc::ServerContext* ctx,
                                            grpc::ServerWriter<ifed::v1::FilterChunk>* writer) {
   logging::RequestScope log_scope(logging::NewRequestId());
   IFED_OPRF_PEER_OR_RETURN(peer, "filter sync");
-  auto snap = oprf_->Filter(*peer);
-  if (!snap.ok()) {
-    spdlog::warn("filter sync from {} refused: {}", *peer, std::string(snap.status().message()));
-    return ToPeerStatus(snap.status());
+  if (request->log_id().size() > 64) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "log_id longer than 64 characters");
   }
-  const FilterSnapshot& f = **snap;
+  auto update = oprf_->Sync(*peer, request->since_version(), request->log_id());
+  if (!update.ok()) {
+    spdlog::warn("filter sync from {} refused: {}", *peer,
+                 std::string(update.status().message()));
+    return ToPeerStatus(update.status());
+  }
+  const FilterSnapshot& f = *update->snapshot;
   ifed::v1::FilterChunk chunk;
-  chunk.set_digest(std::string(f.digest.begin(), f.digest.end()));
-  chunk.set_total_bytes(f.bytes.size());
   chunk.set_items(f.items);
   chunk.set_public_key(std::string(f.public_key.begin(), f.public_key.end()));
   chunk.set_generation(f.generation);
-  if (request->have_digest() == chunk.digest()) {
-    chunk.set_unchanged(true);
+  chunk.set_log_id(f.log_id);
+  const std::string* data = &f.bytes;
+  std::string packed;
+  if (update->delta) {
+    packed.reserve((update->added.size() + update->removed.size()) * crypto::oprf::kOutputSize);
+    for (const auto& k : update->added) packed.append(k.begin(), k.end());
+    for (const auto& k : update->removed) packed.append(k.begin(), k.end());
+    data = &packed;
+    chunk.set_delta(true);
+    chunk.set_since_version(update->since_version);
+    chunk.set_added_count(update->added.size());
+    chunk.set_removed_count(update->removed.size());
+    const auto d = DeltaDigest(f.log_id, update->since_version, f.generation, packed);
+    chunk.set_digest(std::string(d.begin(), d.end()));
+    chunk.set_unchanged(packed.empty());
+  } else {
+    chunk.set_digest(std::string(f.digest.begin(), f.digest.end()));
+    // The caller holds this very filter (and no version of ours): nothing to send.
+    chunk.set_unchanged(request->have_digest() == chunk.digest());
+  }
+  chunk.set_total_bytes(chunk.unchanged() ? 0 : data->size());
+  if (chunk.unchanged()) {
     writer->Write(chunk);
     return grpc::Status::OK;
   }
-  for (size_t off = 0; off < f.bytes.size(); off += kFilterChunkBytes) {
+  for (size_t off = 0; off < data->size(); off += kFilterChunkBytes) {
     if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
     chunk.set_offset(off);
-    chunk.set_data(f.bytes.substr(off, kFilterChunkBytes));
+    chunk.set_data(data->substr(off, kFilterChunkBytes));
     if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::CANCELLED, "peer went away");
     chunk.clear_digest();  // metadata rides on the first chunk only
     chunk.clear_public_key();
   }
-  spdlog::info("filter sync to {}: {} items, {} bytes, generation {}", *peer, f.items,
-               f.bytes.size(), f.generation);
+  if (update->delta) {
+    spdlog::info("filter sync to {}: delta {} -> {}: +{} -{} outputs", *peer,
+                 update->since_version, f.generation, update->added.size(),
+                 update->removed.size());
+  } else {
+    spdlog::info("filter sync to {}: snapshot of {} items, {} bytes, version {}", *peer, f.items,
+                 f.bytes.size(), f.generation);
+  }
   return grpc::Status::OK;
 }
 

@@ -99,6 +99,9 @@ void FillDefaults(Rule* r) {
   if (!r->has_disclosure()) r->set_disclosure(ifed::v1::HIT_ONLY);
   if (!r->has_max_batch()) r->set_max_batch(kDefaultMaxBatch);
   if (!r->has_query_retention_days()) r->set_query_retention_days(30);
+  if (!r->has_enumeration_share()) r->set_enumeration_share(0.8);
+  if (!r->has_enumeration_window_seconds()) r->set_enumeration_window_seconds(3600);
+  if (!r->has_enumeration_block()) r->set_enumeration_block(false);
   auto* q = r->mutable_quota();
   if (!q->has_items_per_second()) q->set_items_per_second(0);
   if (!q->has_burst()) q->set_burst(q->items_per_second());
@@ -151,6 +154,16 @@ absl::Status CheckWritten(const Written& w, bool is_partner, bool is_jurisdictio
   if (r.has_max_batch() && (r.max_batch() == 0 || r.max_batch() > kMaxMaxBatch)) {
     return At(w.file, line_of("max_batch"),
               absl::StrCat("field 'max_batch': must be 1..", kMaxMaxBatch));
+  }
+  if (r.has_enumeration_share() &&
+      !(r.enumeration_share() >= 0 && r.enumeration_share() <= 1)) {
+    return At(w.file, line_of("enumeration_share"),
+              "field 'enumeration_share': must be 0..1 (a share of the quota; 0 = off)");
+  }
+  if (r.has_enumeration_window_seconds() &&
+      (r.enumeration_window_seconds() == 0 || r.enumeration_window_seconds() > 86400)) {
+    return At(w.file, line_of("enumeration_window_seconds"),
+              "field 'enumeration_window_seconds': must be 1..86400");
   }
   if (r.has_legal_basis() && r.legal_basis().find_first_not_of(" \t\r\n") == std::string::npos) {
     return At(w.file, line_of("legal_basis"), "field 'legal_basis': must not be blank");

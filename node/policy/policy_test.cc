@@ -55,6 +55,9 @@ TEST(PolicyLoad, InheritsPartnerOverJurisdictionOverDefaults) {
   EXPECT_EQ(e.rule.direction(), ifed::v1::BOTH);                    // built-in
   EXPECT_EQ(e.rule.scheme(), ifed::v1::KEYED);                      // built-in
   EXPECT_EQ(e.rule.max_batch(), 10000u);                            // built-in
+  EXPECT_DOUBLE_EQ(e.rule.enumeration_share(), 0.8);                // built-in
+  EXPECT_EQ(e.rule.enumeration_window_seconds(), 3600u);            // built-in
+  EXPECT_FALSE(e.rule.enumeration_block());                         // built-in
   EXPECT_EQ(e.FieldSource("max_tlp").ToString(), "defaults.yaml:8");
   EXPECT_EQ(e.FieldSource("disclosure").ToString(), "at.yaml:5");
   EXPECT_EQ(e.FieldSource("legal_basis").ToString(), "defaults.yaml:2");
@@ -170,6 +173,18 @@ INSTANTIATE_TEST_SUITE_P(
                 "a.yaml:7: field 'max_batch'"},
         BadCase{"duplicate_type", {{"a.yaml", kD + "partners:\n  - partner: at\n    types: [phone, phone]\n"}},
                 "a.yaml:6: field 'types': listed twice"},
+        BadCase{"enumeration_share_over_one",
+                {{"a.yaml", kD + "partners:\n  - partner: at\n    types: [phone]\n"
+                                 "    enumeration_share: 1.5\n"}},
+                "a.yaml:7: field 'enumeration_share': must be 0..1"},
+        BadCase{"enumeration_window_zero",
+                {{"a.yaml", kD + "partners:\n  - partner: at\n    types: [phone]\n"
+                                 "    enumeration_window_seconds: 0\n"}},
+                "a.yaml:7: field 'enumeration_window_seconds': must be 1..86400"},
+        BadCase{"enumeration_block_not_bool",
+                {{"a.yaml", kD + "partners:\n  - partner: at\n    types: [phone]\n"
+                                 "    enumeration_block: maybe\n"}},
+                "a.yaml:7: field 'partners[0].enumeration_block'"},
         BadCase{"syntax", {{"a.yaml", "partners: ["}}, "a.yaml:"},
         BadCase{"negative_quota",
                 {{"a.yaml", kD + "partners:\n  - partner: at\n    types: [phone]\n    quota: {items_per_day: -1}\n"}},
