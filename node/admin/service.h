@@ -121,6 +121,13 @@ class AdminService final : public ifed::v1::Admin::Service {
                      ifed::v1::SweepResponse* response) override;
   grpc::Status Backup(grpc::ServerContext* ctx, const ifed::v1::BackupRequest* request,
                       ifed::v1::BackupResponse* response) override;
+  // records_rpc.cc (issue 12): records and provenance, holds, deconfliction.
+  grpc::Status RecordsShow(grpc::ServerContext* ctx, const ifed::v1::RecordsShowRequest* request,
+                           ifed::v1::RecordsShowResponse* response) override;
+  grpc::Status Hold(grpc::ServerContext* ctx, const ifed::v1::HoldRequest* request,
+                    ifed::v1::HoldResponse* response) override;
+  grpc::Status Deconflict(grpc::ServerContext* ctx, const ifed::v1::LocalDeconflictRequest* request,
+                          ifed::v1::LocalDeconflictResponse* response) override;
 
  private:
   // Verifies the peer's receipt (a bad one turns `answer` into an error) and
@@ -137,6 +144,8 @@ class AdminService final : public ifed::v1::Admin::Service {
   void MatchOprf(const std::string& request_id, ifed::v1::Purpose purpose,
                  const std::vector<std::string>& peers, bool resolve,
                  ifed::v1::LocalMatchResponse* response);
+  // Record ids of the canonical value under every indexed epoch (records_rpc.cc).
+  absl::StatusOr<std::vector<std::string>> RecordIdsOf(const normalize::Canonical& c) const;
   AdminDeps d_;
 };
 
