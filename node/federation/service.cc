@@ -229,7 +229,12 @@ grpc::Status FederationService::Deconflict(grpc::ServerContext* ctx,
                         "request exceeds the node's limit of " +
                             std::to_string(limits_.max_items) + " items");
   }
-  const absl::Status decision = matcher_->Deconflict(*peer, *request, response);
+  // A hub holds no members' records: answering from its own store would say
+  // "clear" for pages its members hold. Relaying is not built yet.
+  const absl::Status decision =
+      relay_ ? absl::FailedPreconditionError(
+                   "this node is a hub and does not relay deconfliction yet; ask members directly")
+             : matcher_->Deconflict(*peer, *request, response);
   if (!decision.ok()) response->Clear();
   if (auditor_ != nullptr) {
     if (absl::Status a = auditor_->RecordDeconflict(*peer, *request, decision, *response);
