@@ -59,6 +59,14 @@ TEST(Extractor, EasternArabicAndPersianDigits) {
             V{"phone +905326142783 [7,18) non-ascii-digits"});
 }
 
+TEST(Extractor, CircledSuperscriptAndMathematicalDigits) {
+  EXPECT_EQ(Found("⓪⑤③② ⑥①④ ②⑦ ⑧③", "TR"),
+            V{"phone +905326142783 [0,14) non-ascii-digits"});
+  EXPECT_EQ(Values("⁰⁵³² ⁶¹⁴ ²⁷ ⁸³", "TR"), V{"phone +905326142783"});
+  EXPECT_EQ(Values("𝟎𝟓𝟑𝟐 𝟔𝟏𝟒 𝟐𝟕 𝟖𝟑", "TR"), V{"phone +905326142783"});
+  EXPECT_EQ(Values("⑩⑪ ½ 120 m²", "TR"), V{});
+}
+
 TEST(Extractor, FullWidthDigits) {
   EXPECT_EQ(Found("tel ＋９０ ５３２ ６１４ ２７ ８３"),
             V{"phone +905326142783 [4,21) full-width"});

@@ -161,6 +161,16 @@ absl::StatusOr<ShadowText> ShadowText::Build(std::string_view text) {
                (full ? kFullWidth : kNonAsciiDigits) | glued);
       continue;
     }
+    // Circled, parenthesised, superscript and subscript digits (Unicode No
+    // with a value 0-9: ⑤ ⁵ ₅ ⓪), as NFKC would read them.
+    if (c > 0x7f && u_charType(c) == U_OTHER_NUMBER) {
+      const double v = u_getNumericValue(c);
+      if (v >= 0 && v <= 9 && v == static_cast<int>(v)) {
+        out.Emit(std::string(1, static_cast<char>('0' + static_cast<int>(v))), at, at + 1,
+                 kNonAsciiDigits | glued);
+        continue;
+      }
+    }
     if (c >= 0xFF01 && c <= 0xFF5E) {
       out.Emit(std::string(1, static_cast<char>(c - 0xFEE0)), at, at + 1, kFullWidth);
       continue;

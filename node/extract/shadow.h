@@ -4,8 +4,9 @@
 // The shadow undoes the spellings smugglers use to slip numbers past
 // moderation, while the original text stays the evidence:
 //  - every decimal digit of any script (Unicode Nd: Eastern Arabic ٠-٩,
-//    Persian ۰-۹, full-width ０-９, Devanagari, ...) becomes its ASCII digit
-//    (ICU u_charDigitValue);
+//    Persian ۰-۹, full-width ０-９, Devanagari, mathematical 𝟎-𝟗, ...)
+//    becomes its ASCII digit (ICU u_charDigitValue), and so do the other
+//    numbers with a single-digit value (No: circled ⑤, superscript ⁵);
 //  - a keycap emoji (1️⃣ = digit, U+FE0F, U+20E3) becomes its digit;
 //  - full-width ASCII (U+FF01-U+FF5E) becomes ASCII, other space separators
 //    (Zs) become ' ';
