@@ -250,7 +250,14 @@ absl::StatusOr<Extraction> Extractor::Extract(std::string_view text,
                         sep_text.find('>') != std::string::npos ||
                         sep_text.find("→") != std::string::npos;
     while (name.end > name.begin && s[name.end - 1] == '.') --name.end;
-    if (!marked || name.end <= name.begin || Overlaps(taken, all.begin, all.end)) return true;
+    // A platform word in another script, then a Latin name that reads as a
+    // handle (with '_', '.' or a digit): "تلگرام safar_rahat".
+    const std::string name_text = s.substr(name.begin, name.end - name.begin);
+    const bool script_switch =
+        (static_cast<unsigned char>(s[word.begin]) & 0x80) != 0 && !sep_text.empty() &&
+        sep_text.find_first_not_of(' ') == std::string::npos &&
+        name_text.find_first_of("_.0123456789") != std::string::npos;
+    if (!(marked || script_switch) || name.end <= name.begin || Overlaps(taken, all.begin, all.end)) return true;
     std::string folded;
     icu::UnicodeString::fromUTF8(s.substr(word.begin, word.end - word.begin))
         .foldCase()

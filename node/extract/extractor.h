@@ -11,7 +11,9 @@
 //     handle or phone (wa.me, t.me, profile links) carries it in `derived`;
 //  3. handles: a platform word in one of several languages and scripts
 //     ("telegram", "تلگرام", "تيليجرام", "insta", "snap", "ቴሌግራም", ...;
-//     table in extractor.cc) followed by ':' or '@' and a name;
+//     table in extractor.cc) followed by ':' or '@' and a name, or a
+//     non-Latin platform word, a space and a Latin name with '_', '.' or a
+//     digit ("تلگرام safar_rahat");
 //  4. phone numbers: libphonenumber's PhoneNumberMatcher (leniency VALID)
 //     over the shadow text, with the default region of Options (without a
 //     region only +CC / 00CC numbers are found).
@@ -19,10 +21,13 @@
 // canonical value on the normaliser's warning list is kept with `warning`
 // set (ingest refuses it).
 //
-// Not handled (known): numbers written out in words ("zero five three..."),
-// digits interleaved with letters other than O/l/I, "name at domain dot com"
-// e-mail spellings, bare "@name" without a platform word, handles in
-// non-Latin scripts, numbers split across two posts or drawn in images.
+// Not handled (known): numbers written out in words ("zero five three...",
+// "sıfır beş"), digits interleaved with letters other than O/l/I or
+// separated by 'x'/'*', look-alike letters for digits (Cyrillic З for 3),
+// unbracketed "name at domain dot com", bare "@name" without a platform
+// word, Latin platform words without ':' or '@', handles in non-Latin
+// scripts, URLs with spaces inside ("wa . me / N" yields only the number),
+// numbers split across two posts or drawn in images.
 #ifndef IFED_EXTRACT_EXTRACTOR_H_
 #define IFED_EXTRACT_EXTRACTOR_H_
 

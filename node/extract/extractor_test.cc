@@ -140,6 +140,21 @@ TEST(Extractor, PlatformWordsInSeveralScripts) {
   EXPECT_EQ(Values("ቴሌግራም: @safar_rahat"), V{"handle telegram:safar_rahat"});
 }
 
+TEST(Extractor, NonLatinPlatformWordThenLatinHandle) {
+  EXPECT_EQ(Values("تلگرام safar_rahat"), V{"handle telegram:safar_rahat"});
+  EXPECT_EQ(Values("ቴሌግራም safar.rahat2"), V{});  // telegram names take no '.'.
+  EXPECT_EQ(Values("انستغرام safar.rahat2"), V{"handle instagram:safar.rahat2"});
+  EXPECT_EQ(Values("تلگرام channel"), V{});  // a plain word: not taken.
+}
+
+TEST(Extractor, BracketedAtAndDot) {
+  EXPECT_EQ(Found("mail safar [at] mail-demo-box [dot] net"),
+            V{"email safar@mail-demo-box.net [5,39) bracketed"});
+  EXPECT_EQ(Values("kanal t(.)me/safar_rahat"),
+            (V{"url https://t.me/safar_rahat", "  handle telegram:safar_rahat"}));
+  EXPECT_EQ(Values("meet (at) noon, see you [dot]"), V{});
+}
+
 TEST(Extractor, PlatformWordWithoutMarkerIsNotAHandle) {
   EXPECT_EQ(Values("follow us on insta for more"), V{});
   EXPECT_EQ(Values("instagrammer life"), V{});

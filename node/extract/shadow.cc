@@ -96,14 +96,38 @@ WordMarks AnalyseWords(const std::vector<UChar32>& cps) {
   return marks;
 }
 
+// "[at]" / "(dot)" / "(.)" ... at cps[i], with the spaces around it: the
+// replacement ('@' or '.') and the end of the match, or 0.
+char Bracketed(const std::vector<UChar32>& cps, size_t i, size_t* end) {
+  size_t j = i;
+  while (j < cps.size() && cps[j] == ' ') ++j;
+  if (j >= cps.size()) return 0;
+  const UChar32 open = cps[j];
+  const UChar32 close = open == '[' ? ']' : open == '(' ? ')' : open == '{' ? '}' : 0;
+  if (close == 0) return 0;
+  std::string word;
+  size_t k = j + 1;
+  for (; k < cps.size() && cps[k] != close && word.size() < 4; ++k) {
+    if (cps[k] > 0x7f) return 0;
+    word.push_back(absl::ascii_tolower(static_cast<char>(cps[k])));
+  }
+  if (k >= cps.size() || cps[k] != close) return 0;
+  const char r = word == "at" || word == "@" ? '@' : word == "dot" || word == "." ? '.' : 0;
+  if (r == 0) return 0;
+  ++k;
+  while (k < cps.size() && cps[k] == ' ') ++k;
+  *end = k;
+  return r;
+}
+
 }  // namespace
 
 std::string EvasionNames(uint32_t flags) {
   static constexpr const char* kNames[] = {"non-ascii-digits", "full-width", "keycap",
                                            "letter-digits",    "invisible",  "separated",
-                                           "glued",            "platform-word"};
+                                           "glued",            "platform-word", "bracketed"};
   std::vector<std::string> out;
-  for (int i = 0; i < 8; ++i) {
+  for (int i = 0; i < 9; ++i) {
     if (flags & (1u << i)) out.push_back(kNames[i]);
   }
   return absl::StrJoin(out, ",");
@@ -115,7 +139,7 @@ void ShadowText::Emit(std::string_view bytes, uint32_t begin_cp, uint32_t end_cp
     shadow_.push_back(c);
     begin_.push_back(begin_cp);
     end_.push_back(end_cp);
-    flags_.push_back(static_cast<uint8_t>(flags));
+    flags_.push_back(static_cast<uint16_t>(flags));
   }
 }
 
@@ -148,6 +172,14 @@ absl::StatusOr<ShadowText> ShadowText::Build(std::string_view text) {
       if (j < cps.size() && cps[j] == kCombiningKeycap) {
         out.Emit(std::string(1, static_cast<char>(c)), at, static_cast<uint32_t>(j + 1), kKeycap | glued);
         i = j;
+        continue;
+      }
+    }
+    if (c == ' ' || c == '[' || c == '(' || c == '{') {
+      size_t end = 0;
+      if (const char r = Bracketed(cps, i, &end)) {
+        out.Emit(std::string(1, r), at, static_cast<uint32_t>(end), kBracketed);
+        i = end - 1;
         continue;
       }
     }

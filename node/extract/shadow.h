@@ -18,7 +18,11 @@
 //    its letters, so Arabizi words (7abibi, 3arab, 2ool) never turn into
 //    digit runs;
 //  - a known contact word glued to digits ("whatsapp0532...") gets a space
-//    before the digits.
+//    before the digits;
+//  - "[at]", "(at)", "{at}", "[@]" become '@' and "[dot]", "(dot)", "(.)",
+//    "[.]" become '.', with the spaces around them ("name [at] host [dot]
+//    net", "t(.)me/x"); bare " at " / " dot " are left alone (ordinary
+//    words in English and French).
 //
 // Offsets: code points of the original text, [begin, end).
 #ifndef IFED_EXTRACT_SHADOW_H_
@@ -43,6 +47,7 @@ enum Evasion : uint32_t {
   kSeparated = 1u << 5,       // digits spaced, dotted or dashed apart.
   kGlued = 1u << 6,           // digits glued to a contact word.
   kPlatformWord = 1u << 7,    // handle named by a platform word ("تلگرام: @x").
+  kBracketed = 1u << 8,       // "[at]", "(dot)", "(.)" written for '@' and '.'.
 };
 // "eastern-digits,keycap": names of the set flags, in the order above.
 std::string EvasionNames(uint32_t flags);
@@ -72,7 +77,7 @@ class ShadowText {
   std::string shadow_;
   std::vector<uint32_t> begin_;  // per shadow byte: first original code point.
   std::vector<uint32_t> end_;    // per shadow byte: end (exclusive) in the original.
-  std::vector<uint8_t> flags_;   // per shadow byte: Evasion bits (low 8).
+  std::vector<uint16_t> flags_;  // per shadow byte: Evasion bits.
   size_t cp_count_ = 0;
 };
 

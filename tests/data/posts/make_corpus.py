@@ -186,6 +186,9 @@ add("en16","en","-",["phone=+306971238456"],"call +30\u200b697\u200b123\u200b845
 add("en17","en","-",["phone=+4367682745913"],"Austria " + FW("+43 676 827 45913"))
 add("en18","en","-",["phone=+447911284615"],"call +44 7911 284615 1500 per person")
 add("en19","en","-",[],"prices 1500 2000 2500 per person, leaving 12 03 2026")
+add("fr18","fr","-",["email=passage.sur@mail-demo-box.net"],"écrire à passage.sur [at] mail-demo-box [dot] net")
+add("prs18","prs","-",["handle=telegram:kabul_safar2"],"تلگرام kabul_safar2 برای معلومات")
+add("en21","en","-",["url=https://t.me/balkan_route_2","handle=telegram:balkan_route_2"],"join t(.)me/balkan_route_2")
 add("en20","en","-",["phone=+447911284615"],"text me +44 ⑦⑨①① ②⑧④⑥①⑤")
 add("ku18","ku","IQ",["phone=+9647714620938"],"Têlefon: ⁰⁷⁷¹ ⁴⁶² ⁰⁹³⁸")
 
