@@ -176,6 +176,26 @@ TEST_F(ExtractIt, DeconflictionHeldClearContactAndAudit) {
   EXPECT_EQ(bad.exit_code, 1) << bad.out;
   EXPECT_NE(bad.out.find("error:"), std::string::npos);
 
+  // A hold set at ingest (CSV column `hold`); a bad cell is refused by name.
+  const std::string csv = fed_->dir() + "/held.csv";
+  WriteFile(csv, "type,value,case_ref,tlp,hold\n"
+                 "url,https://held-by-csv.demo-platform.net/page,C-H,amber,true\n"
+                 "url,https://not-held.demo-platform.net/page,C-H,amber,\n");
+  auto ing = fed_->Ctl("de", {"ingest", "--no-progress", csv});
+  ASSERT_EQ(ing.exit_code, 0) << ing.out << ing.err;
+  auto by_csv = fed_->Ctl("hu", {"deconflict", "--peer", "de", "--type", "url",
+                                 "https://held-by-csv.demo-platform.net/page",
+                                 "https://not-held.demo-platform.net/page"});
+  EXPECT_EQ(by_csv.exit_code, 3) << by_csv.out << by_csv.err;
+  EXPECT_NE(by_csv.out.find("/page\tde\theld\t"), std::string::npos) << by_csv.out;
+  EXPECT_NE(by_csv.out.find("not-held.demo-platform.net/page\tde\tclear\t"), std::string::npos)
+      << by_csv.out;
+  WriteFile(csv, "type,value,case_ref,tlp,hold\nurl,https://x.demo-platform.net/a,C-H,amber,maybe\n");
+  auto bad_hold = fed_->Ctl("de", {"ingest", "--no-progress", csv});
+  EXPECT_EQ(bad_hold.exit_code, 1);
+  EXPECT_NE(bad_hold.err.find("line 2: field hold: expected true or false"), std::string::npos)
+      << bad_hold.err;
+
   // Cleared: the same question now answers clear.
   ASSERT_EQ(fed_->Ctl("de", {"hold", "clear", "--type", "url", held}).exit_code, 0);
   auto after = fed_->Ctl("hu", {"deconflict", "--peer", "de", "--type", "url", held});
