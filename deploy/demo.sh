@@ -349,7 +349,7 @@ partners:
     types: [phone, handle, url, email]
     disclosure: hit_with_reference
     max_tlp: amber
-    purposes: [migrant_smuggling]
+    purposes: [migrant_smuggling, takedown_deconfliction]
     scheme: $(scheme_of "$id" "$peer")
     quota: {items_per_second: 5000, burst: 20000, items_per_day: 1000000}
     legal_basis: "ifed demo: synthetic data only"
@@ -544,6 +544,45 @@ explain "... but not about phone numbers" --partner hu --type phone --purpose mi
 explain "a purpose hu may not use" --partner hu --type url --purpose terrorism
 explain "a TLP:RED record is never disclosed, even to a trusted partner" \
   --partner at --type phone --purpose migrant_smuggling --tlp red
+
+log ""
+log "== monitored posts (issue 12): de ingests posts, at hits, de traces the hit to its post"
+POSTS=$dir/posts.jsonl
+cat >"$POSTS" <<'EOF'
+{"text":"رحلة إلى إيطاليا من زوارة، اتصل ٠٩١ ٣٣٤ ٥٦٢١ والقناة t.me/s/Zuwara_Demo_Rihla","url":"https://social.demo-platform.net/p/1001","author":"demo_author_1","posted_at":"2026-01-01T10:00:00Z"}
+{"text":"ya 7abibi 3arab 2ool le5wanak","url":"https://social.demo-platform.net/p/1002"}
+{"text":"Yunanistan'a geçiş, fiyat 2500 euro. Bilgi: 0️⃣5️⃣3️⃣2️⃣6️⃣1️⃣4️⃣2️⃣7️⃣8️⃣3️⃣ insta: @demo.yol","url":"https://social.demo-platform.net/p/1003","region":"TR"}
+EOF
+ctl() { local id=$1; shift; "$BIN/ifedctl" --socket "$(socket_of "$id")" "$@"; }
+"$BIN/ifedctl" extract --region LY --lexicon "$ROOT/policy/lexicon" "$POSTS" | sed 's/^/  /'
+out=$(ctl de ingest --no-progress --format posts --tlp amber --case-ref DEMO-POSTS --region LY "$POSTS" 2>&1) || {
+  printf '%s\n' "$out" >&2
+  die "posts ingest into de failed"
+}
+printf '%s\n' "$out" | grep -E '^(stored|refused)' | sed 's/^/  de: /'
+hit=$(ctl at match --peer de --purpose migrant_smuggling --type phone "+218 91 334 5621") ||
+  die "match from at failed"
+log "  at asks de about +218 91 334 5621:"
+printf '%s\n' "$hit" | sed 's/^/    /'
+ref=$(printf '%s\n' "$hit" | awk -F'\t' '$5 == "HIT" {print $6; exit}')
+[[ -n $ref ]] || die "expected a hit on de for the phone of the demo post"
+log "  de traces reference $ref back to its post:"
+trace=$(ctl de records show "$ref") || die "records show failed"
+printf '%s\n' "$trace" | sed 's/^/    /'
+grep -q 'social.demo-platform.net/p/1001' <<<"$trace" || die "the hit did not lead back to post 1001"
+
+log ""
+log "== takedown deconfliction: de holds the channel of post 1001; at checks two URLs first"
+ctl de hold set --type url "https://t.me/s/Zuwara_Demo_Rihla" | sed 's/^/  de: /'
+rc=0
+dec=$(ctl at deconflict --peer de --type url "https://t.me/s/Zuwara_Demo_Rihla" \
+  "https://social.demo-platform.net/p/1002") || rc=$?
+printf '%s\n' "$dec" | sed 's/^/  at: /'
+((rc == 3)) || die "deconflict: expected exit 3 (a URL is held), got $rc"
+held=$(grep -c $'\tde\theld\t' <<<"$dec" || true)
+clear=$(grep -c $'\tde\tclear\t' <<<"$dec" || true)
+((held == 1 && clear == 1)) || die "deconflict: expected one held and one clear URL"
+log "OK: one URL held (do not refer), one clear; de audited the check (deconflict.in)"
 
 log ""
 log "== audit (every node walks its hash chain and signed checkpoints)"

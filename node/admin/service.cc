@@ -58,6 +58,7 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
   size_t failed = 0;
   size_t warned = 0;  // of `failed`: on the warning list.
   size_t dry_records = 0;
+  size_t held = 0, with_provenance = 0;  // rows with a hold / a post's provenance (issue 12).
   // Options of the whole ingest, from the first chunk (issue 11).
   bool first_chunk = true, dry_run = false, skip_invalid = false;
   int max_errors = kMaxReportedErrors;
@@ -102,6 +103,14 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
         add_error(row.line(), "case_ref", "case reference is required (max 256)"),
             row_ok = false;
       }
+      if (row.has_provenance() && (row.provenance().text_sha256().size() != 32 ||
+                                   row.provenance().post_url().size() > 2048 ||
+                                   row.provenance().author().size() > 256 ||
+                                   row.provenance().posted_at().size() > 64)) {
+        add_error(row.line(), "provenance",
+                  "needs a 32-byte text hash; url max 2048, author 256, posted_at 64 bytes"),
+            row_ok = false;
+      }
       if (row.expires() < 0 || (row.expires() > 0 && row.expires() <= now)) {
         add_error(row.line(), "expires", "expiry is not in the future"), row_ok = false;
       }
@@ -127,6 +136,8 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
         continue;
       }
       if (failed > 0 && !skip_invalid) continue;  // nothing will be stored: only validate.
+      held += row.hold();
+      with_provenance += row.has_provenance();
       // The value and every indicator it names (a profile URL's handle, a
       // wa.me link's phone) become records of the same case.
       std::vector<const normalize::Canonical*> forms = {&*canon};
@@ -155,6 +166,8 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
         rec.set_last_seen(now);
         rec.set_expires(row.expires() > 0 ? row.expires() : expires);
         rec.set_canon_version(normalize::kCanonicalVersion);
+        rec.set_hold(row.hold());  // issue 12
+        if (row.has_provenance()) *rec.add_provenance() = row.provenance();
         items.push_back(std::move(item));
       }
       if (items.size() >= kStageChunkItems) {
@@ -183,6 +196,8 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
         .Set("records", static_cast<int64_t>(items.size()))
         .Set("stored", static_cast<int64_t>(r.stored)).Set("updated", static_cast<int64_t>(r.updated))
         .Set("epoch", static_cast<int64_t>(epoch));
+    if (held > 0) e.Set("hold", static_cast<int64_t>(held));
+    if (with_provenance > 0) e.Set("provenance", static_cast<int64_t>(with_provenance));
     return e;
   };
   // A stream that ends by cancellation (client gone) is not a complete ingest.

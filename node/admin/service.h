@@ -132,6 +132,13 @@ class AdminService final : public ifed::v1::Admin::Service {
                      ifed::v1::SweepResponse* response) override;
   grpc::Status Backup(grpc::ServerContext* ctx, const ifed::v1::BackupRequest* request,
                       ifed::v1::BackupResponse* response) override;
+  // records_rpc.cc (issue 12): records and provenance, holds, deconfliction.
+  grpc::Status RecordsShow(grpc::ServerContext* ctx, const ifed::v1::RecordsShowRequest* request,
+                           ifed::v1::RecordsShowResponse* response) override;
+  grpc::Status Hold(grpc::ServerContext* ctx, const ifed::v1::HoldRequest* request,
+                    ifed::v1::HoldResponse* response) override;
+  grpc::Status Deconflict(grpc::ServerContext* ctx, const ifed::v1::LocalDeconflictRequest* request,
+                          ifed::v1::LocalDeconflictResponse* response) override;
 
  private:
   // The end of a large ingest (staged_ingest.cc): stages `rest`, commits
@@ -169,6 +176,8 @@ class AdminService final : public ifed::v1::Admin::Service {
                             const std::string& peer, const std::string& request_id,
                             ifed::v1::Purpose purpose, int64_t items, int64_t batches,
                             const absl::Status& result, int64_t hits);
+  // Record ids of the canonical value under every indexed epoch (records_rpc.cc).
+  absl::StatusOr<std::vector<std::string>> RecordIdsOf(const normalize::Canonical& c) const;
   AdminDeps d_;
   std::mutex sync_mu_;  // one filter sync at a time (scheduler and ifedctl).
 };

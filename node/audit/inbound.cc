@@ -74,6 +74,48 @@ absl::Status InboundAuditor::Record(const std::string& peer,
                      policy_version, log_->now_ms(), response);
 }
 
+absl::Status InboundAuditor::RecordDeconflict(const std::string& peer,
+                                              const ifed::v1::DeconflictRequest& request,
+                                              const absl::Status& decision,
+                                              const ifed::v1::DeconflictResponse& response) const {
+  ifed::v1::MatchRequest shape;  // for the type counts.
+  *shape.mutable_batches() = request.batches();
+  int64_t items = 0;
+  const std::string types = TypeCounts(shape, &items);
+  int64_t held = 0, contacts = 0;
+  if (decision.ok()) {
+    for (const auto& r : response.results()) {
+      held += r.status() == ifed::v1::HOLD_HELD;
+      contacts += !r.contact().empty();
+    }
+  }
+  Event e;
+  e.action = "deconflict.in";
+  e.actor = peer.empty() ? "peer:(unverified)" : absl::StrCat("peer:", peer);
+  e.outcome = decision.ok() ? "ok"
+              : decision.code() == absl::StatusCode::kInternal ||
+                      decision.code() == absl::StatusCode::kUnavailable
+                  ? "error"
+                  : "refused";
+  e.Set("peer", peer)
+      .Set("request_id", SafeRequestId(request.request_id()))
+      .Set("purpose", ifed::v1::Purpose_Name(ifed::v1::TAKEDOWN_DECONFLICTION))
+      .Set("epoch", static_cast<int64_t>(request.epoch()))
+      .Set("items", items)
+      .Set("types", types)
+      .Set("held", held)
+      .Set("contacts", contacts)
+      .Set("policy", policy_version_());
+  if (legal_basis_ && !peer.empty()) {
+    if (std::string basis = legal_basis_(peer); !basis.empty()) e.Set("legal_basis", basis);
+  }
+  if (!decision.ok()) {
+    e.Set("code", absl::StatusCodeToString(decision.code()))
+        .Set("reason", std::string(decision.message()));
+  }
+  return log_->Append(e);
+}
+
 absl::Status InboundAuditor::RecordOprf(const std::string& action, const std::string& peer,
                                         const std::string& request_id,
                                         ifed::v1::Purpose purpose, int64_t items,

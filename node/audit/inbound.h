@@ -35,6 +35,15 @@ class InboundAuditor {
   // An OPRF consultation ("oprf.evaluate", "oprf.resolve"): who, why, how
   // many items (the responder never sees them), how many references went
   // out, the decision. Non-OK when not durable: then nothing may be sent.
+  // A takedown deconfliction ("deconflict.in", issue 12): who asked, how
+  // many items of which types, how many were held (so the holder sees that
+  // a referral was checked against its hold), whether a contact went out,
+  // the decision. Non-OK when not durable: then nothing may be sent.
+  absl::Status RecordDeconflict(const std::string& peer,
+                                const ifed::v1::DeconflictRequest& request,
+                                const absl::Status& decision,
+                                const ifed::v1::DeconflictResponse& response) const;
+
   absl::Status RecordOprf(const std::string& action, const std::string& peer,
                           const std::string& request_id, ifed::v1::Purpose purpose,
                           int64_t items, int64_t disclosed, const absl::Status& decision) const;

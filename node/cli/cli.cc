@@ -10,7 +10,7 @@
 namespace ifed::cli {
 
 bool IsFlag(const std::string& name) {
-  static const std::set<std::string> kFlags = {"--json", "--all", "--hits-only", "--help", "--dry-run", "--skip-invalid", "--no-progress", "--expired"};
+  static const std::set<std::string> kFlags = {"--json", "--all", "--hits-only", "--help", "--dry-run", "--skip-invalid", "--no-progress", "--expired", "--hold"};
   return kFlags.count(name) > 0;
 }
 

@@ -53,6 +53,12 @@ int EraseCommand(const Args& a, ifed::v1::Admin::Stub& stub);    // issue 9, era
 int BackupCommand(const Args& a, ifed::v1::Admin::Stub& stub);   // issue 9, backup_cmd.cc
 int HubCommand(const Args& a, ifed::v1::Admin::Stub& stub);        // issue 10, hub_cmd.cc
 int FollowUpsCommand(const Args& a, ifed::v1::Admin::Stub& stub);  // issue 10, followups_cmd.cc
+// Issue 12: extract_cmd.cc (local, no node), records_cmd.cc (records show,
+// hold set|clear), deconflict_cmd.cc.
+int ExtractCommand(const Args& a, ifed::v1::Admin::Stub& stub);
+int RecordsCommand(const Args& a, ifed::v1::Admin::Stub& stub);
+int HoldCommand(const Args& a, ifed::v1::Admin::Stub& stub);
+int DeconflictCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 // Whether `audit ...` runs on files alone (no node socket needed).
 bool AuditOffline(const Args& a);
 

@@ -1,4 +1,8 @@
-// ifedctl ingest [--format csv|stix|misp] FILE|-
+// ifedctl ingest [--format csv|stix|misp|posts] [--hold] FILE|-
+//
+// posts (issue 12): monitored posts (node/cli/posts.h), extracted here; each
+// indicator becomes a row carrying the post's provenance. Values on the
+// warning list are skipped (reported), not sent.
 //
 // Streams the input: rows go to the node in chunks as they are read, so the
 // CLI's memory does not grow with the file. The node checks every row and
@@ -27,6 +31,7 @@
 #include "absl/strings/str_split.h"
 #include "node/cli/cli.h"
 #include "node/cli/csv.h"
+#include "node/cli/posts.h"
 #include "node/cli/rows.h"
 #include "node/common/indicator_type.h"
 #include "node/ingest/misp.h"
@@ -242,7 +247,17 @@ class Uploader {
 struct Defaults {
   std::string case_ref, crime_area, region;
   ifed::v1::Tlp tlp = ifed::v1::TLP_UNSPECIFIED;
+  bool hold = false;  // --hold: every row is held by an investigation.
 };
+
+// The `hold` column: empty (the --hold default), true/false, yes/no, 1/0.
+std::optional<bool> ParseHold(const std::string& text, bool fallback) {
+  const std::string s = absl::AsciiStrToLower(text);
+  if (s.empty()) return fallback;
+  if (s == "true" || s == "yes" || s == "1") return true;
+  if (s == "false" || s == "no" || s == "0") return false;
+  return std::nullopt;
+}
 
 // The `sharing` column: empty (the policy decides), "national_only", or
 // "not_for:at;hu" (never shared with these partners). Returns an error text,
@@ -281,7 +296,7 @@ int ReadCsv(std::istream& in, const Defaults& d, Uploader& up, Report& report,
   for (size_t i = 0; i < header->fields.size(); ++i) {
     const std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(header->fields[i]));
     if (name != "type" && name != "value" && name != "case_ref" && name != "tlp" &&
-        name != "crime_area" && name != "region" && name != "sharing") {
+        name != "crime_area" && name != "region" && name != "sharing" && name != "hold") {
       std::cerr << "line 1: field " << name << ": unknown column\n";
       return 1;
     }
@@ -352,6 +367,12 @@ int ReadCsv(std::istream& in, const Defaults& d, Uploader& up, Report& report,
       up.ClientRefusal(line, "", absl::StrCat("field sharing: ", err));
       continue;
     }
+    auto hold = ParseHold(get("hold"), d.hold);
+    if (!hold) {
+      up.ClientRefusal(line, "", "field hold: expected true or false");
+      continue;
+    }
+    row.set_hold(*hold);
     if (!up.Add(std::move(row), "")) break;
     tick(line);
   }
@@ -402,6 +423,59 @@ int ReadJson(const std::string& format, std::istream& in, const Defaults& d, Upl
   return 0;
 }
 
+// Posts (issue 12): extracted locally, one row per indicator occurrence with
+// the post's provenance.
+int ReadPostsInput(std::istream& in, const Defaults& d, Uploader& up, Report& report,
+                   Totals& totals, const std::function<void(uint64_t)>& tick) {
+  PostTools tools;
+  if (!MakePostTools("", &tools)) return 1;
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  ReadPosts(in, [&](Post&& p) {
+    if (up.failed()) return false;
+    if (!p.error.empty()) {
+      up.ClientRefusal(p.line, "", absl::StrCat("post ", p.number, ": ", p.error));
+      return true;
+    }
+    extract::ExtractOptions o;
+    o.region = p.input.region().empty() ? d.region : absl::AsciiStrToUpper(p.input.region());
+    auto x = tools.extractor->Extract(p.input.text(), o);
+    if (!x.ok()) {
+      up.ClientRefusal(p.line, "", absl::StrCat("post ", p.number, ": ", x.status().message()));
+      return true;
+    }
+    for (const extract::Indicator& ind : x->indicators) {
+      if (!ind.warning.empty()) {
+        ++totals.skipped;
+        report.Add(absl::StrCat("line ", p.line), "skipped",
+                   absl::StrCat("on the normalisation warning list: ", ind.warning));
+        continue;
+      }
+      ifed::v1::IngestRow row;
+      row.set_line(p.line);
+      row.set_type(static_cast<ifed::v1::IndicatorType>(ind.type));
+      row.set_value(ind.canonical);
+      row.set_case_ref(d.case_ref.empty() ? "monitoring" : d.case_ref);
+      row.set_tlp(d.tlp);
+      row.set_crime_area(d.crime_area);
+      row.set_region(o.region);
+      row.set_hold(d.hold);
+      ifed::v1::PostProvenance* pv = row.mutable_provenance();
+      pv->set_post_url(p.input.url());
+      pv->set_captured_at(now);
+      pv->set_text_sha256(p.sha256);
+      pv->set_author(p.input.author());
+      pv->set_posted_at(p.input.posted_at());
+      pv->set_span_begin(ind.span.begin);
+      pv->set_span_end(ind.span.end);
+      if (!up.Add(std::move(row), "")) return false;
+    }
+    tick(p.line);
+    return true;
+  });
+  return 0;
+}
+
 void PrintSummary(const Totals& t, const Options& o, bool stopped, double secs) {
   std::cout << (o.dry_run ? "dry run: nothing stored\n" : "");
   std::cout << absl::StrFormat("rows sent              %d\n", t.rows);
@@ -433,8 +507,8 @@ int IngestCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
   const std::string path = a.positional[0];
   std::string format = a.Get("--format");
   if (format.empty()) format = path.size() > 5 && path.substr(path.size() - 5) == ".json" ? "" : "csv";
-  if (format != "csv" && format != "stix" && format != "misp") {
-    std::cerr << "ifedctl: --format csv|stix|misp"
+  if (format != "csv" && format != "stix" && format != "misp" && format != "posts") {
+    std::cerr << "ifedctl: --format csv|stix|misp|posts"
               << (format.empty() ? " is needed for a .json file" : "") << "\n";
     return 2;
   }
@@ -451,6 +525,7 @@ int IngestCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
     o.batch_rows = static_cast<size_t>(n);
   }
   Defaults d;
+  d.hold = a.Flag("--hold");
   d.case_ref = a.Get("--case-ref");
   d.crime_area = a.Get("--crime-area");
   d.region = absl::AsciiStrToUpper(a.Get("--region"));
@@ -483,15 +558,20 @@ int IngestCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
     return 1;
   }
   Totals totals;
-  Source src{format != "csv"};
+  if (format == "posts" && d.tlp == ifed::v1::TLP_UNSPECIFIED) {
+    std::cerr << "ifedctl: --format posts needs --tlp\n";
+    return 2;
+  }
+  Source src{format == "stix" || format == "misp"};
   Uploader up(stub, o, src, &report, &totals, a.socket);
   Progress progress(::isatty(STDERR_FILENO) && !a.Flag("--no-progress"), total_bytes);
   const auto start = Clock::now();
   auto tick = [&](uint64_t) {
     progress.Update(totals.rows, path == "-" ? -1 : static_cast<int64_t>(file.tellg()));
   };
-  int rc = format == "csv" ? ReadCsv(*in, d, up, report, tick)
-                           : ReadJson(format, *in, d, up, report, totals, tick);
+  int rc = format == "csv"     ? ReadCsv(*in, d, up, report, tick)
+           : format == "posts" ? ReadPostsInput(*in, d, up, report, totals, tick)
+                               : ReadJson(format, *in, d, up, report, totals, tick);
   const bool ended = up.End();
   progress.Update(totals.rows, static_cast<int64_t>(total_bytes), true);
   progress.Done();

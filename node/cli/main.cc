@@ -12,11 +12,11 @@ constexpr char kUsage[] = R"(usage: ifedctl [--socket PATH] COMMAND [ARGS]
 The socket defaults to $IFED_SOCKET.
 
 commands:
-  ingest [--format csv|stix|misp] [--dry-run] [--skip-invalid] [--report FILE]
+  ingest [--format csv|stix|misp|posts] [--hold] [--dry-run] [--skip-invalid] [--report FILE]
          [--tlp TLP] [--case-ref REF] [--crime-area A] [--region CC]
          [--batch-rows N] [--no-progress] FILE|-
       Store indicators, streaming (FILE - is stdin). CSV header:
-      type,value,case_ref,tlp[,crime_area][,region][,sharing]; --case-ref
+      type,value,case_ref,tlp[,crime_area][,region][,sharing][,hold]; --case-ref
       and --tlp fill empty cells; sharing is empty, national_only or
       not_for:ID[;ID...] (the record is invisible to those partners). stix: a STIX 2.1 bundle; misp: MISP event JSON
       (see node/ingest/*.h for the mapping); --tlp applies to unmarked
@@ -96,6 +96,35 @@ commands:
       Requests partners filed with this node (age, deadline 48 h, OVERDUE),
       and the decision on one. Every step is audited on both sides.
 
+  extract [--region CC] [--lang HINT] [--lexicon DIR] [--json] FILE|-
+      Indicators in monitored posts, extracted locally (no node needed).
+      Input: JSON lines {"text","url","author","posted_at","region","lang"}
+      or plain text, one post per block of lines separated by blank lines.
+      Per post: type, canonical form, span [begin,end) in CODE POINTS of
+      the post text, the text there, the evasions undone (Eastern Arabic /
+      Persian / full-width / keycap digits, O and l for 0 and 1, spaced or
+      glued digits, invisible characters, platform words), derived values
+      and the lexicon tags (--lexicon DIR or $IFED_LEXICON_DIR, e.g.
+      policy/lexicon). Without --region only +CC/00CC numbers are read.
+      --lang is a hint echoed in --json (extraction itself is language-
+      independent: every script's digits and platform words are read).
+  ingest --format posts [--region CC] --tlp TLP [--case-ref REF] [--hold] FILE|-
+      Extract as above and store every indicator with its provenance (post
+      URL, capture time, SHA-256 of the text, author, span); case_ref
+      defaults to "monitoring". --hold (also for CSV, or a `hold` column)
+      marks the records as held by an investigation.
+  records show (REF | --type T [--region CC] VALUE) [--json]
+      A local record (REF: a hit reference this node gave out) with case,
+      TLP, hold and the posts it was extracted from. Never leaves the node.
+  hold set|clear --type T [--region CC] [--case REF] VALUE...
+      Set or clear the investigative hold on the records of the values.
+  deconflict (--peer ID... | --all) --type url|handle [--json] VALUE...
+      Before a takedown referral: ask peers whether any holds the URL or
+      handle under a hold. Answers are clear or held (+ the holder's
+      contact when its policy discloses contacts), never which case. Exit 3
+      when a value is held. Purpose takedown_deconfliction must be allowed
+      by both sides' policies; both sides audit the check.
+
 types: phone handle url email iban crypto imei
 )";
 
@@ -127,13 +156,17 @@ int main(int argc, char** argv) {
       {"backup", BackupCommand},
       {"hub", HubCommand},
       {"followups", FollowUpsCommand},
+      {"extract", ExtractCommand},
+      {"records", RecordsCommand},
+      {"hold", HoldCommand},
+      {"deconflict", DeconflictCommand},
   };
   auto it = kCommands.find(a.command);
   if (it == kCommands.end()) {
     std::cerr << "ifedctl: unknown command '" << a.command << "'\n" << kUsage;
     return 2;
   }
-  if (a.socket.empty() && a.command != "policy" &&
+  if (a.socket.empty() && a.command != "policy" && a.command != "extract" &&
       !(a.command == "audit" && AuditOffline(a))) {  // policy check/explain --dir: offline.
     std::cerr << "ifedctl: no node socket: give --socket PATH or set IFED_SOCKET\n";
     return 2;

@@ -43,6 +43,16 @@ class Matcher {
   absl::Status Match(const std::string& peer, const ifed::v1::MatchRequest& request,
                      ifed::v1::MatchResponse* response) const;
 
+  // Takedown deconfliction (issue 12, deconflict.cc): one result per
+  // pseudonym, HOLD_HELD when a record of it that `peer` may see carries the
+  // investigative hold, else HOLD_CLEAR; the contact only when the rule's
+  // disclosure is HIT_WITH_CONTACT. Never a reference or a case. The policy
+  // decides as for Match with purpose TAKEDOWN_DECONFLICTION and the keyed
+  // scheme (same quotas). InvalidArgument for types other than URL and
+  // HANDLE. Status messages are safe to return to the peer.
+  absl::Status Deconflict(const std::string& peer, const ifed::v1::DeconflictRequest& request,
+                          ifed::v1::DeconflictResponse* response) const;
+
  private:
   // Request shape and policy decision; `*rule` is set when a rule applied.
   absl::Status Check(const std::string& peer, const ifed::v1::MatchRequest& request,

@@ -37,4 +37,17 @@ absl::StatusOr<ifed::v1::MatchResponse> PeerClients::Match(
   return response;
 }
 
+absl::StatusOr<ifed::v1::DeconflictResponse> PeerClients::Deconflict(
+    const std::string& peer, const ifed::v1::DeconflictRequest& request) {
+  if (!Has(peer)) return absl::NotFoundError(absl::StrCat("unknown peer ", peer));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout_);
+  ifed::v1::DeconflictResponse response;
+  grpc::Status s = Stub(peer)->Deconflict(&ctx, request, &response);
+  if (!s.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+  }
+  return response;
+}
+
 }  // namespace ifed::federation

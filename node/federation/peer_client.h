@@ -34,6 +34,9 @@ class PeerClients {
   // them; UNAVAILABLE/DEADLINE_EXCEEDED when it cannot be reached).
   absl::StatusOr<ifed::v1::MatchResponse> Match(const std::string& peer,
                                                 const ifed::v1::MatchRequest& request);
+  // Takedown deconfliction (issue 12), as Match.
+  absl::StatusOr<ifed::v1::DeconflictResponse> Deconflict(
+      const std::string& peer, const ifed::v1::DeconflictRequest& request);
 
  private:
   ifed::v1::Federation::Stub* Stub(const std::string& peer);

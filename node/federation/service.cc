@@ -250,4 +250,43 @@ grpc::Status FederationService::FollowUp(grpc::ServerContext* ctx,
   return ToPeerStatus(s);
 }
 
+grpc::Status FederationService::Deconflict(grpc::ServerContext* ctx,
+                                           const ifed::v1::DeconflictRequest* request,
+                                           ifed::v1::DeconflictResponse* response) {
+  auto peer = PeerNodeId(*ctx->auth_context(), trust_domain_);
+  if (!peer.ok()) {
+    spdlog::warn("deconflict refused: {}", std::string(peer.status().message()));
+    if (auditor_ != nullptr) {
+      (void)auditor_->RecordDeconflict("", *request, peer.status(), *response);
+    }
+    return ToPeerStatus(peer.status());
+  }
+  size_t items = 0;
+  for (const auto& b : request->batches()) {
+    items += (b.pseudonyms().size() + crypto::kPseudonymSize - 1) / crypto::kPseudonymSize;
+  }
+  if (items > limits_.max_items) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "request exceeds the node's limit of " +
+                            std::to_string(limits_.max_items) + " items");
+  }
+  // A hub holds no members' records: answering from its own store would say
+  // "clear" for pages its members hold. Relaying is not built yet.
+  const absl::Status decision =
+      relay_ ? absl::FailedPreconditionError(
+                   "this node is a hub and does not relay deconfliction yet; ask members directly")
+             : matcher_->Deconflict(*peer, *request, response);
+  if (!decision.ok()) response->Clear();
+  if (auditor_ != nullptr) {
+    if (absl::Status a = auditor_->RecordDeconflict(*peer, *request, decision, *response);
+        !a.ok()) {
+      response->Clear();
+      spdlog::error("deconflict from {} not answered: audit failed: {}", *peer,
+                    std::string(a.message()));
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
+    }
+  }
+  return ToPeerStatus(decision);
+}
+
 }  // namespace ifed::federation

@@ -58,6 +58,10 @@ class FederationService final : public ifed::v1::Federation::Service {
   void set_followups(const FollowUpDesk* desk) { followups_ = desk; }
   grpc::Status FollowUp(grpc::ServerContext* ctx, const ifed::v1::FollowUpRequest* request,
                         ifed::v1::FollowUpResponse* response) override;
+  // Takedown deconfliction (issue 12): identity, node limits, the matcher,
+  // then the audit event (durable before the answer).
+  grpc::Status Deconflict(grpc::ServerContext* ctx, const ifed::v1::DeconflictRequest* request,
+                          ifed::v1::DeconflictResponse* response) override;
 
  private:
   const std::string trust_domain_;

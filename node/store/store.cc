@@ -37,6 +37,21 @@ rocksdb::ColumnFamilyOptions CfOptions(std::shared_ptr<rocksdb::Cache> cache) {
   return cf;
 }
 
+// Adds the provenance of `in` that `to` lacks (same post hash, URL and
+// span), keeping the newest kMaxProvenance.
+void MergeProvenance(const ifed::v1::Record& in, ifed::v1::Record* to) {
+  for (const ifed::v1::PostProvenance& p : in.provenance()) {
+    bool known = false;
+    for (const ifed::v1::PostProvenance& q : to->provenance()) {
+      known |= q.text_sha256() == p.text_sha256() && q.post_url() == p.post_url() &&
+               q.span_begin() == p.span_begin() && q.span_end() == p.span_end();
+    }
+    if (!known) *to->add_provenance() = p;
+  }
+  auto* list = to->mutable_provenance();
+  if (list->size() > kMaxProvenance) list->DeleteSubrange(0, list->size() - kMaxProvenance);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
@@ -131,6 +146,8 @@ absl::StatusOr<IngestResult> Store::IngestBatch(absl::Span<const IngestItem> ite
       if (existing->expires() != 0 && (in.expires() == 0 || in.expires() > existing->expires())) {
         existing->set_expires(in.expires());
       }
+      if (in.hold()) existing->set_hold(true);
+      MergeProvenance(in, existing);
       ++result.updated;
       continue;
     }

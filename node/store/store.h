@@ -43,6 +43,9 @@ struct IngestItem {
   std::string sealed_value;
 };
 
+// Post provenance entries kept per record (issue 12).
+inline constexpr int kMaxProvenance = 32;
+
 struct IngestResult {
   uint64_t stored = 0;   // new records.
   uint64_t updated = 0;  // same type, pseudonym and case: last_seen moved.
@@ -57,7 +60,9 @@ class Store {
 
   // Upserts all items atomically, or nothing. A record with the same type,
   // epoch, pseudonym and case_ref as an existing one (or an earlier item of
-  // the batch) only moves its last_seen forward and keeps the newer expiry.
+  // the batch) only moves its last_seen forward and keeps the newer expiry;
+  // it also gains the item's hold (never loses one: `hold clear` does that)
+  // and its post provenance (kMaxProvenance kept, newest last).
   //
   // `audit`, when given, is called once the batch's result is known and
   // returns the audit entries (key, value) to write to the `audit` column
@@ -135,6 +140,18 @@ class Store {
                                                  const std::string& value)>& fn) const;
   // The record `record_id`, or NotFound.
   absl::StatusOr<ifed::v1::Record> GetRecord(const std::string& record_id) const;
+
+  // --- Investigative hold (issue 12), defined in hold.cc -------------------
+  struct HoldResult {
+    uint64_t changed = 0;    // records whose hold flag changed.
+    uint64_t unchanged = 0;  // records that already had the asked state.
+  };
+  using HoldAuditFn = std::function<absl::StatusOr<AuditEntries>(const HoldResult&)>;
+  // Sets (hold = true) or clears the hold flag of the records `ids` (unknown
+  // ids are skipped), with the audit entries of `audit(result)`, in one
+  // WriteBatch: all or nothing.
+  absl::StatusOr<HoldResult> SetHold(absl::Span<const std::string> ids, bool hold,
+                                     const HoldAuditFn& audit);
 
   // --- Data lifecycle (issue 9), defined in lifecycle.cc -------------------
   //

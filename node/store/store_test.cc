@@ -167,5 +167,68 @@ TEST_F(StoreTest, StagedIngestRefusesBadIds) {
   EXPECT_EQ(store_->DropStaged("ZZ").code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Issue 12: a later ingest of the same record adds its hold and post
+// provenance (deduplicated, newest kMaxProvenance kept); SetHold flips the
+// flag with its audit entries, all or nothing.
+TEST_F(StoreTest, IngestMergesHoldAndProvenance) {
+  auto with_post = [](const std::string& id, const std::string& sha, bool hold) {
+    IngestItem item = Item(id, 7, "C1");
+    item.record.set_hold(hold);
+    auto* p = item.record.add_provenance();
+    p->set_post_url("u-" + sha);
+    p->set_text_sha256(std::string(32, sha[0]));
+    return item;
+  };
+  ASSERT_TRUE(store_->Ingest(std::vector<IngestItem>{with_post("r1", "a", false)}).ok());
+  ASSERT_TRUE(store_->Ingest(std::vector<IngestItem>{with_post("r2", "b", true),
+                                                      with_post("r3", "a", false)}).ok());
+  auto r = store_->GetRecord("r1");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->hold());
+  ASSERT_EQ(r->provenance_size(), 2);
+  EXPECT_EQ(r->provenance(1).post_url(), "u-b");
+  EXPECT_FALSE(store_->GetRecord("r2").ok());  // merged, not stored.
+  // A later ingest without a hold keeps it.
+  ASSERT_TRUE(store_->Ingest(std::vector<IngestItem>{Item("r4", 7, "C1")}).ok());
+  EXPECT_TRUE(store_->GetRecord("r1")->hold());
+  for (int i = 0; i < kMaxProvenance + 5; ++i) {
+    IngestItem item = Item("rx", 7, "C1");
+    auto* p = item.record.add_provenance();
+    p->set_post_url("n" + std::to_string(i));
+    p->set_text_sha256(std::string(32, 'z'));
+    ASSERT_TRUE(store_->Ingest(std::vector<IngestItem>{item}).ok());
+  }
+  r = store_->GetRecord("r1");
+  ASSERT_EQ(r->provenance_size(), kMaxProvenance);
+  EXPECT_EQ(r->provenance(kMaxProvenance - 1).post_url(), "n" + std::to_string(kMaxProvenance + 4));
+}
+
+TEST_F(StoreTest, SetHoldWithAuditAllOrNothing) {
+  ASSERT_TRUE(store_->Ingest(std::vector<IngestItem>{Item("r1", 1, "C1"), Item("r2", 2, "C1")}).ok());
+  std::vector<std::string> ids = {"r1", "r2", "unknown", "r1"};
+  auto res = store_->SetHold(ids, true, [](const Store::HoldResult& h) -> absl::StatusOr<Store::AuditEntries> {
+    return Store::AuditEntries{{"k1", "changed=" + std::to_string(h.changed)}};
+  });
+  ASSERT_TRUE(res.ok()) << res.status();
+  EXPECT_EQ(res->changed, 2u);
+  EXPECT_EQ(res->unchanged, 0u);
+  EXPECT_TRUE(store_->GetRecord("r2")->hold());
+  auto last = store_->LastAudit();
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->second, "changed=2");
+  // A failing audit function changes nothing.
+  auto bad = store_->SetHold(ids, false, [](const Store::HoldResult&) -> absl::StatusOr<Store::AuditEntries> {
+    return absl::UnavailableError("audit down");
+  });
+  EXPECT_FALSE(bad.ok());
+  EXPECT_TRUE(store_->GetRecord("r1")->hold());
+  res = store_->SetHold(ids, false, nullptr);
+  ASSERT_TRUE(res.ok());
+  EXPECT_EQ(res->changed, 2u);
+  EXPECT_FALSE(store_->GetRecord("r1")->hold());
+  res = store_->SetHold(ids, false, nullptr);
+  EXPECT_EQ(res->unchanged, 2u);
+}
+
 }  // namespace
 }  // namespace ifed::store

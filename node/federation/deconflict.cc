@@ -1,0 +1,72 @@
+// Takedown deconfliction (issue 12): is any of these URLs or handles held by
+// an investigation here? The answer per item is clear or held (plus the
+// contact point where the partner's rule discloses contacts), never which
+// record or case.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "node/common/status_macros.h"
+#include "node/federation/matcher.h"
+
+namespace ifed::federation {
+
+absl::Status Matcher::Deconflict(const std::string& peer,
+                                 const ifed::v1::DeconflictRequest& request,
+                                 ifed::v1::DeconflictResponse* response) const {
+  for (const auto& b : request.batches()) {
+    if (b.type() != ifed::v1::URL && b.type() != ifed::v1::HANDLE) {
+      return absl::InvalidArgumentError("deconfliction takes url and handle items only");
+    }
+  }
+  // The same checks as a Match (shape, policy for this purpose, epoch,
+  // quotas), on the same request shape.
+  ifed::v1::MatchRequest shape;
+  shape.set_request_id(request.request_id());
+  shape.set_purpose(ifed::v1::TAKEDOWN_DECONFLICTION);
+  shape.set_epoch(request.epoch());
+  *shape.mutable_batches() = request.batches();
+  std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
+  const policy::EffectiveRule* rule = nullptr;
+  size_t items = 0;
+  absl::Status ok = Check(peer, shape, *policy, &rule, &items);
+  if (!ok.ok()) {
+    d_.counters->denied_queries++;
+    spdlog::warn("deconflict from {} refused: {}", peer, std::string(ok.message()));
+    return ok;
+  }
+  const bool contact = rule->rule.disclosure() >= ifed::v1::HIT_WITH_CONTACT;
+  response->set_request_id(request.request_id());
+  response->set_responder(d_.node_id);
+  const int64_t now = d_.now();
+  uint64_t held = 0;
+  for (const auto& batch : request.batches()) {
+    const std::string& packed = batch.pseudonyms();
+    std::vector<store::Pseudonym> ps(packed.size() / crypto::kPseudonymSize);
+    for (size_t i = 0; i < ps.size(); ++i) {
+      std::copy_n(packed.begin() + i * crypto::kPseudonymSize, crypto::kPseudonymSize,
+                  ps[i].begin());
+    }
+    IFED_ASSIGN_OR_RETURN(auto found, d_.store->Lookup(request.epoch(), ps));
+    for (const auto& records : found) {
+      ifed::v1::DeconflictResult* out = response->add_results();
+      out->set_status(ifed::v1::HOLD_CLEAR);
+      for (const ifed::v1::Record& rec : records) {
+        if (rec.type() != batch.type() || !rec.hold() ||
+            !policy::Policy::RecordVisible(*rule, peer, rec, now)) {
+          continue;
+        }
+        out->set_status(ifed::v1::HOLD_HELD);
+        if (contact) out->set_contact(d_.contact);
+        ++held;
+        break;
+      }
+    }
+  }
+  spdlog::info("deconflict from {} request {}: {} items, {} held, policy {} ({})", peer,
+               request.request_id(), items, held, rule->source.ToString(), policy->version());
+  return absl::OkStatus();
+}
+
+}  // namespace ifed::federation
