@@ -3,6 +3,7 @@
 # openssl CLI only. See certs/README.md.
 #
 #   make-certs.sh ca   OUTDIR TRUST_DOMAIN [--days N] [--name CN] [--force]
+#   make-certs.sh intermediate OUTDIR TRUST_DOMAIN --ca-dir DIR [--days N] [--name CN] [--force]
 #   make-certs.sh node OUTDIR TRUST_DOMAIN NODE_ID [--days N] [--ca-dir DIR] [--force]
 #                      [--not-before DATE] [--not-after DATE]
 #   make-certs.sh crl  OUTDIR [--days N] [--revoke CERT.pem ...]
@@ -22,6 +23,13 @@ usage:
   $PROG ca   OUTDIR TRUST_DOMAIN [--days N] [--name CN] [--force]
       Create OUTDIR/ca.pem and OUTDIR/ca.key: a self-signed federation CA
       (EC P-256, CA:TRUE, keyCertSign+cRLSign). Default 3650 days.
+  $PROG intermediate OUTDIR TRUST_DOMAIN --ca-dir DIR [--days N] [--name CN] [--force]
+      Create OUTDIR/ca.pem and OUTDIR/ca.key: an intermediate CA signed by
+      the CA in DIR (CA:TRUE, pathlen:0, keyCertSign+cRLSign), plus
+      OUTDIR/chain.pem (the intermediate) and OUTDIR/root.pem (the root).
+      Use OUTDIR as --ca-dir of 'node' (the node's PEM then holds the leaf
+      and the intermediate) and of 'crl'. Revoke the intermediate with
+      '$PROG crl DIR --revoke OUTDIR/ca.pem'. Default 1825 days.
   $PROG node OUTDIR TRUST_DOMAIN NODE_ID [--days N] [--ca-dir DIR] [--force]
       Create OUTDIR/NODE_ID.pem and OUTDIR/NODE_ID.key, signed by the CA in
       DIR (default OUTDIR). SAN URI spiffe://TRUST_DOMAIN/node/NODE_ID,
@@ -159,6 +167,77 @@ EOF
   echo "CA key:         $key (mode 0600; keep it off shared storage)"
 }
 
+cmd_intermediate() {
+  (($# >= 2)) || usage_error "intermediate needs OUTDIR TRUST_DOMAIN --ca-dir DIR"
+  local outdir=$1 td=$2 days=1825 name="" force=0 cadir=""
+  shift 2
+  while (($#)); do
+    case $1 in
+      --days) (($# >= 2)) || usage_error "--days needs a value"; days=$2; shift 2 ;;
+      --name) (($# >= 2)) || usage_error "--name needs a value"; name=$2; shift 2 ;;
+      --ca-dir) (($# >= 2)) || usage_error "--ca-dir needs a value"; cadir=$2; shift 2 ;;
+      --force) force=1; shift ;;
+      *) usage_error "unknown argument for intermediate: $1" ;;
+    esac
+  done
+  [[ -n $cadir ]] || usage_error "intermediate needs --ca-dir DIR (the issuing CA)"
+  valid_trust_domain "$td" || die "invalid trust domain '$td'"
+  valid_days "$days" || die "invalid --days '$days'"
+  [[ -d $cadir ]] || die "CA directory $cadir does not exist"
+  cadir=$(cd -- "$cadir" && pwd -P)
+  local pcert=$cadir/ca.pem pkey=$cadir/ca.key
+  [[ -r $pcert && -r $pkey ]] || die "no CA in $cadir"
+  [[ ! -e $cadir/root.pem ]] || die "$cadir is an intermediate CA: only one intermediate level (pathlen 0)"
+  outdir=$(make_outdir "$outdir")
+  [[ $outdir != "$cadir" ]] || die "OUTDIR must differ from --ca-dir"
+  [[ -n $name ]] || name="ifed intermediate CA $(basename "$outdir") ($td)"
+  [[ $name != */* && $name != *$'\n'* ]] || die "--name must not contain '/' or newlines"
+  local key=$outdir/ca.key cert=$outdir/ca.pem
+  refuse_existing "$force" "$key" "$cert"
+
+  local work
+  work=$(mktemp -d)
+  CLEANUP+=("$work")
+  cat >"$work/ext.cnf" <<EOF
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+O = $td
+CN = $name
+[v3_intermediate]
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+EOF
+  new_key "$key"
+  openssl req -new -config "$work/ext.cnf" -key "$key" -sha256 -out "$work/req.csr" 2>/dev/null \
+    || die "openssl req (CSR) failed"
+  openssl x509 -req -in "$work/req.csr" -CA "$pcert" -CAkey "$pkey" \
+    -set_serial "$(random_serial)" -days "$days" -sha256 \
+    -extfile "$work/ext.cnf" -extensions v3_intermediate -out "$work/cert.pem" 2>"$work/err" \
+    || die "openssl x509 (sign) failed: $(cat "$work/err")"
+  openssl verify -CAfile "$pcert" "$work/cert.pem" >/dev/null 2>&1 \
+    || die "the new intermediate does not verify against $pcert"
+  chmod 644 "$work/cert.pem"
+  cp "$pcert" "$outdir/root.pem.tmp" && mv -f "$outdir/root.pem.tmp" "$outdir/root.pem"
+  cp "$work/cert.pem" "$outdir/chain.pem.tmp" && mv -f "$outdir/chain.pem.tmp" "$outdir/chain.pem"
+  mv -f "$work/cert.pem" "$cert"
+  echo "intermediate CA certificate: $cert (issued by $pcert)"
+  echo "intermediate CA key:         $key (mode 0600)"
+}
+
+# verify_args CADIR: openssl verify arguments that trust the root of CADIR
+# (CADIR/ca.pem, or CADIR/root.pem with CADIR/chain.pem for an intermediate).
+verify_args() {
+  if [[ -e $1/root.pem ]]; then
+    printf '%s\n' -CAfile "$1/root.pem" -untrusted "$1/chain.pem"
+  else
+    printf '%s\n' -CAfile "$1/ca.pem"
+  fi
+}
+
 cmd_node() {
   (($# >= 3)) || usage_error "node needs OUTDIR TRUST_DOMAIN NODE_ID"
   local outdir=$1 td=$2 id=$3 days=365 cadir="" force=0 not_before="" not_after=""
@@ -236,8 +315,12 @@ EOF
       || die "openssl ca (sign) failed: $(cat "$work/err")"
     check_time=(-no_check_time)
   fi
-  openssl verify -CAfile "$cacert" "${check_time[@]}" -purpose sslserver "$work/cert.pem" \
+  local -a trust
+  mapfile -t trust < <(verify_args "$cadir")
+  openssl verify "${trust[@]}" "${check_time[@]}" -purpose sslserver "$work/cert.pem" \
     >/dev/null 2>&1 || die "the new certificate does not verify against $cacert"
+  # Under an intermediate, the node presents its chain: leaf, then intermediate.
+  [[ ! -e $cadir/chain.pem ]] || cat "$cadir/chain.pem" >>"$work/cert.pem"
   chmod 644 "$work/cert.pem"
   mv -f "$work/cert.pem" "$cert"
   echo "node certificate: $cert (spiffe://$td/node/$id)"
@@ -300,9 +383,11 @@ authorityKeyIdentifier = keyid:always
 EOF
 
   local c serial
+  local -a trust
+  mapfile -t trust < <(verify_args "$outdir")
   for c in "${revoke[@]}"; do
     [[ -r $c ]] || die "cannot read certificate $c"
-    openssl verify -CAfile "$cacert" -no_check_time "$c" >/dev/null 2>&1 \
+    openssl verify "${trust[@]}" -no_check_time "$c" >/dev/null 2>&1 \
       || die "$c was not issued by the CA in $outdir"
     serial=$(openssl x509 -in "$c" -noout -serial | sed 's/^serial=//')
     if awk -F'\t' -v s="$serial" '$1 == "R" && toupper($4) == toupper(s) {f=1} END {exit !f}' \
@@ -327,6 +412,7 @@ EOF
 (($# >= 1)) || { usage >&2; exit 2; }
 case $1 in
   ca) shift; cmd_ca "$@" ;;
+  intermediate) shift; cmd_intermediate "$@" ;;
   node) shift; cmd_node "$@" ;;
   crl) shift; cmd_crl "$@" ;;
   -h | --help | help) usage ;;

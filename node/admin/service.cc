@@ -228,6 +228,11 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
                                     : d_.store->Ingest(items);
   if (!result.ok()) {
     spdlog::error("ingest failed: {}", std::string(result.status().message()));
+    // Disk full and damage say what to do (the store's messages name no value).
+    if (absl::IsResourceExhausted(result.status()) || absl::IsDataLoss(result.status())) {
+      return grpc::Status(static_cast<grpc::StatusCode>(result.status().code()),
+                          std::string(result.status().message()));
+    }
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "store write failed; nothing stored");
   }
   if ((result->stored > 0 || result->updated > 0) && d_.on_records_changed) {

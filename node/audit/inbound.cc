@@ -144,4 +144,19 @@ absl::Status InboundAuditor::RecordOprf(const std::string& action, const std::st
   return log_->Append(e);
 }
 
+absl::Status InboundAuditor::RecordRefusal(
+    const std::string& action, const std::string& peer, const std::string& method,
+    const std::vector<std::pair<std::string, std::string>>& fields,
+    const absl::Status& reason) const {
+  Event e;
+  e.action = action;
+  e.actor = absl::StrCat("peer:", peer);
+  e.outcome = "refused";
+  e.Set("peer", peer).Set("method", method);
+  for (const auto& [k, v] : fields) e.Set(k, v);
+  e.Set("code", absl::StatusCodeToString(reason.code()))
+      .Set("reason", std::string(reason.message()));
+  return log_->Append(e);
+}
+
 }  // namespace ifed::audit

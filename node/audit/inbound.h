@@ -7,6 +7,8 @@
 
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "node/audit/audit_log.h"
@@ -47,6 +49,16 @@ class InboundAuditor {
   absl::Status RecordOprf(const std::string& action, const std::string& peer,
                           const std::string& request_id, ifed::v1::Purpose purpose,
                           int64_t items, int64_t disclosed, const absl::Status& decision) const;
+
+  // A call refused before its handler ran (issue 6: a claimed identity other
+  // than the certificate's, a replayed or stale request): `action` is
+  // "identity.mismatch", "replay.refused" or "call.refused"; `peer` the
+  // certificate identity; `fields` what the caller claimed (already safe to
+  // record: node ids, request ids); `reason` the refusal.
+  absl::Status RecordRefusal(const std::string& action, const std::string& peer,
+                             const std::string& method,
+                             const std::vector<std::pair<std::string, std::string>>& fields,
+                             const absl::Status& reason) const;
 
  private:
   AuditLog* log_;

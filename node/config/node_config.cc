@@ -199,6 +199,10 @@ void CheckLimits(Problems& p, v1::NodeConfig& c) {
        &v1::LimitsConfig::set_server_deadline_ms, 10000, 600000},
       {"limits.max_items_per_request", &v1::LimitsConfig::max_items_per_request,
        &v1::LimitsConfig::set_max_items_per_request, 10000, 1000000},
+      {"limits.replay_window_seconds", &v1::LimitsConfig::replay_window_seconds,
+       &v1::LimitsConfig::set_replay_window_seconds, 300, 3600},
+      {"limits.replay_ids_per_peer", &v1::LimitsConfig::replay_ids_per_peer,
+       &v1::LimitsConfig::set_replay_ids_per_peer, 1000000, 10000000},
   };
   v1::LimitsConfig* l = c.mutable_limits();
   for (const Limit& f : limits) {
@@ -210,6 +214,7 @@ void CheckLimits(Problems& p, v1::NodeConfig& c) {
     }
   }
   if (c.tls().reload_seconds() == 0) c.mutable_tls()->set_reload_seconds(10);
+  if (c.min_free_disk_mb() == 0) c.set_min_free_disk_mb(64);
 }
 
 void CheckSettingsAndDefaults(Problems& p, v1::NodeConfig& c) {

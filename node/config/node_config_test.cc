@@ -255,5 +255,27 @@ TEST(NodeConfig, LoadFromFileResolvesAgainstItsDirectory) {
               Not(HasSubstr("\n")));
 }
 
+// Issue 6: limit defaults, and values that would disable a defence refused.
+TEST(NodeConfig, HardeningLimitsDefaultsAndMaxima) {
+  absl::StatusOr<v1::NodeConfig> c = ParseNodeConfig(kValid, kPath);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->limits().max_message_bytes(), 1u << 20);
+  EXPECT_EQ(c->limits().handshake_timeout_ms(), 10000u);
+  EXPECT_EQ(c->limits().replay_window_seconds(), 300u);
+  EXPECT_EQ(c->limits().replay_ids_per_peer(), 1000000u);
+  EXPECT_EQ(c->min_free_disk_mb(), 64u);
+  const std::string peers = "peers:\n";
+  EXPECT_THAT(Err(With(peers, "limits:\n  replay_window_seconds: 7200\n" + peers)),
+              HasSubstr("limits.replay_window_seconds"));
+  EXPECT_THAT(Err(With(peers, "limits:\n  handshake_timeout_ms: 60000\n" + peers)),
+              HasSubstr("limits.handshake_timeout_ms"));
+  auto set = ParseNodeConfig(With(peers, "limits:\n  replay_window_seconds: 60\n"
+                                         "min_free_disk_mb: 2\n" + peers),
+                             kPath);
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->limits().replay_window_seconds(), 60u);
+  EXPECT_EQ(set->min_free_disk_mb(), 2u);
+}
+
 }  // namespace
 }  // namespace ifed

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "node/common/indicator_type.h"
@@ -33,6 +34,12 @@ class KeyedPseudonymizer {
 
   uint32_t current_epoch() const { return current_epoch_; }
   bool HasEpoch(uint32_t epoch) const { return templates_.count(epoch) > 0; }
+  // Every epoch of the key file, ascending.
+  std::vector<uint32_t> epochs() const {
+    std::vector<uint32_t> out;
+    for (const auto& [epoch, ctx] : templates_) out.push_back(epoch);
+    return out;
+  }
 
   // NotFound if the epoch is unknown.
   absl::StatusOr<Pseudonym> Pseudonymize(uint32_t epoch, IndicatorType type,

@@ -4,7 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
+#include <cerrno>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <set>
 
@@ -17,10 +21,57 @@
 #include "absl/time/time.h"
 #include "node/common/status_macros.h"
 #include "node/crypto/key_file.h"
+#include "node/daemon/binding.h"
 #include "node/federation/tls.h"
 
 namespace ifed::daemon {
 namespace {
+
+// The clean-stop marker (issue 6): written after the store closed cleanly,
+// with the audit head at that moment; removed once the next start checked it.
+std::string CleanStopPath(const std::string& data_dir) { return data_dir + "/clean-stop"; }
+
+std::optional<uint64_t> ReadCleanStop(const std::string& data_dir) {
+  std::ifstream in(CleanStopPath(data_dir));
+  std::string word;
+  uint64_t head = 0;
+  if (!(in >> word >> head) || word != "audit_head") return std::nullopt;
+  return head;
+}
+
+absl::Status SyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat(dir, ": cannot open"));
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  return rc == 0 ? absl::OkStatus() : absl::UnavailableError(absl::StrCat(dir, ": fsync failed"));
+}
+
+absl::Status WriteCleanStop(const std::string& data_dir, uint64_t head) {
+  const std::string path = CleanStopPath(data_dir), tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << "audit_head " << head << "\n";
+    out.flush();
+    if (!out) return absl::UnavailableError(absl::StrCat(tmp, ": cannot write"));
+  }
+  int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    (void)::fsync(fd);
+    ::close(fd);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::UnavailableError(absl::StrCat(path, ": cannot rename"));
+  }
+  return SyncDir(data_dir);
+}
+
+absl::Status RemoveCleanStop(const std::string& data_dir) {
+  if (::unlink(CleanStopPath(data_dir).c_str()) != 0 && errno != ENOENT) {
+    return absl::UnavailableError(absl::StrCat(CleanStopPath(data_dir), ": cannot remove"));
+  }
+  return SyncDir(data_dir);
+}
 
 int64_t Now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -59,7 +110,20 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   std::error_code ec;
   std::filesystem::create_directories(c.data_dir(), ec);
   if (ec) return absl::UnavailableError(absl::StrCat(c.data_dir(), ": ", ec.message()));
-  IFED_ASSIGN_OR_RETURN(n->store_, store::Store::Open({.path = c.data_dir() + "/db"}));
+  // Issue 6 (damage): after a clean stop the WAL must be intact to the last
+  // byte; after a crash only a torn last record (never acknowledged) may be
+  // dropped. Every SST block's checksum is verified before serving.
+  const std::optional<uint64_t> clean_head = ReadCleanStop(c.data_dir());
+  IFED_ASSIGN_OR_RETURN(n->store_, store::Store::Open({.path = c.data_dir() + "/db",
+                                                       .expect_clean_wal = clean_head.has_value(),
+                                                       .verify_on_open = true,
+                                                       .min_free_bytes = uint64_t{c.min_free_disk_mb()}
+                                                                         << 20}));
+  const BindingInputs binding{.node_id = c.node_id(),
+                              .federation = c.federation(),
+                              .keys = n->keys_.get(),
+                              .sealer = n->sealer_.get()};
+  IFED_RETURN_IF_ERROR(CheckBinding(*n->store_, binding));
 
   IFED_ASSIGN_OR_RETURN(auto policy, policy::Policy::LoadDir(c.policy_dir()));
   spdlog::info("policy {} loaded: {} partner rules", policy->version(), policy->size());
@@ -73,6 +137,19 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   }
   IFED_ASSIGN_OR_RETURN(n->audit_, audit::AuditLog::Open(n->store_.get(), n->audit_signer_.get(),
                                                          std::move(audit_options)));
+  if (clean_head.has_value()) {
+    // Acknowledged writes lost since the clean stop (e.g. a WAL cut at a
+    // record boundary, which RocksDB cannot see): refuse, do not serve.
+    if (n->audit_->head_seq() < *clean_head) {
+      return absl::DataLossError(absl::StrCat(
+          "the store lost acknowledged writes: its audit log ends at event ",
+          n->audit_->head_seq(), " but held ", *clean_head,
+          " at the last clean stop (damaged or truncated WAL). Stop and restore the latest "
+          "backup into an empty data dir (ifed-node --config FILE --restore BACKUP_DIR)"));
+    }
+    IFED_RETURN_IF_ERROR(RemoveCleanStop(c.data_dir()));
+  }
+  n->audit_open_ = true;
   {
     audit::Event e;
     e.action = "start";
@@ -88,6 +165,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   // else (issue 11); then key rotation re-derives its records too.
   IFED_RETURN_IF_ERROR(admin::ResumeStagedIngests(n->store_.get(), n->audit_.get()));
   IFED_RETURN_IF_ERROR(n->RotateKeys());  // issue 9
+  IFED_RETURN_IF_ERROR(WriteBinding(*n->store_, binding));  // the epochs now in force.
   n->inbound_auditor_ = std::make_unique<audit::InboundAuditor>(
       n->audit_.get(), [p = n->policy_.get()] { return p->Get()->version(); },
       [p = n->policy_.get()](const std::string& peer) -> std::string {
@@ -121,7 +199,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
           c.federation(), n->matcher_.get(),
           federation::ServiceLimits{
               .max_items = c.limits().max_items_per_request(),
-              .deadline = std::chrono::milliseconds(c.limits().server_deadline_ms())});
+              .deadline = std::chrono::milliseconds(c.limits().server_deadline_ms()),
+              .replay = {.window = std::chrono::seconds(c.limits().replay_window_seconds()),
+                         .max_ids_per_peer = c.limits().replay_ids_per_peer()}});
   n->federation_service_->set_auditor(n->inbound_auditor_.get());
   // OPRF scheme (issue 7): one key per partner from the seed file (0600).
   if (!c.oprf_seed_file().empty()) {
@@ -397,24 +477,30 @@ void Node::AddStateMetrics() {
 
 absl::Status Node::ReloadPolicy() {
   const std::string before = policy_->Get()->version();
-  absl::Status s = policy_->Reload(config_.policy_dir());
+  absl::StatusOr<std::shared_ptr<const policy::Policy>> loaded =
+      policy::Policy::LoadDir(config_.policy_dir());
+  absl::Status s = loaded.status();
   if (audit_) {
     audit::Event e;
     e.action = "policy.reload";
     e.actor = "node";
     e.outcome = s.ok() ? "ok" : "refused";
-    e.Set("before", before).Set("policy", policy_->Get()->version());
+    e.Set("before", before).Set("policy", s.ok() ? (*loaded)->version() : before);
     if (!s.ok()) e.Set("reason", std::string(s.message()));
+    // A change whose audit event cannot be written is not made (issue 6).
     if (absl::Status a = audit_->Append(e); !a.ok()) {
-      spdlog::error("audit of policy reload failed: {}", std::string(a.message()));
+      spdlog::error("policy reload not applied, keeping {}: its audit event cannot be written: {}",
+                    before, std::string(a.message()));
+      return absl::UnavailableError(absl::StrCat(
+          "policy reload not applied: the audit log cannot be written (", a.message(), ")"));
     }
   }
   if (s.ok()) {
+    policy_->Set(std::move(*loaded));
     spdlog::info("policy {} reloaded: {} partner rules", policy_->Get()->version(),
                  policy_->Get()->size());
   } else {
-    spdlog::error("policy reload refused, keeping {}: {}", policy_->Get()->version(),
-                  std::string(s.message()));
+    spdlog::error("policy reload refused, keeping {}: {}", before, std::string(s.message()));
   }
   return s;
 }
@@ -531,7 +617,7 @@ void Node::Shutdown() {
   admin_server_.reset();
   federation_server_.reset();
   if (!config_.admin_socket().empty()) ::unlink(config_.admin_socket().c_str());
-  if (audit_) {
+  if (audit_ && audit_open_) {  // never write into a store found damaged at start.
     audit::Event e;
     e.action = "stop";
     e.actor = "node";
@@ -539,11 +625,21 @@ void Node::Shutdown() {
     (void)audit_->Append(e);
     audit_->Close();  // final signed checkpoint.
   }
+  const bool record_clean =
+      audit_ != nullptr && audit_open_ && store_ != nullptr && !store_->write_failing();
+  const uint64_t head = audit_ != nullptr ? audit_->head_seq() : 0;
   federation_service_.reset();
   admin_service_.reset();
   inbound_auditor_.reset();
   audit_.reset();
+  const bool had_store = store_ != nullptr;
   store_.reset();
+  if (had_store && record_clean) {
+    if (absl::Status s = WriteCleanStop(config_.data_dir(), head); !s.ok()) {
+      spdlog::error("clean stop not recorded: {}", std::string(s.message()));
+    }
+  }
+  audit_open_ = false;
 }
 
 Node::~Node() { Shutdown(); }

@@ -67,6 +67,7 @@ class Node {
   std::unique_ptr<audit::Signer> audit_signer_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<audit::InboundAuditor> inbound_auditor_;
+  bool audit_open_ = false;  // the store's audit head was checked: a stop may mark it clean.
   std::unique_ptr<policy::PolicyHolder> policy_;
   std::unique_ptr<policy::QuotaKeeper> quotas_;
   std::unique_ptr<federation::Matcher> matcher_;

@@ -119,14 +119,20 @@ std::string FileFingerprint(const std::string& path) {
                       st.st_ino);
 }
 
-// OK if a CA of `cas` with the CRL's issuer name signed it.
+// A CRL issued in the name of a trusted CA must be signed by it. A CRL of
+// another issuer (an intermediate CA, which peers present in their chain)
+// is kept: OpenSSL checks its signature against that intermediate while
+// verifying a chain through it, and a chain whose CRL does not verify, or
+// has none, is refused (X509_V_FLAG_CRL_CHECK_ALL).
 absl::Status CheckCrlSignature(X509_CRL* crl, const std::vector<X509Ptr>& cas,
                                const std::string& path) {
   if (X509_CRL_get0_nextUpdate(crl) == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(path, ": CRL has no nextUpdate"));
   }
+  bool named = false;
   for (const auto& ca : cas) {
     if (X509_NAME_cmp(X509_get_subject_name(ca.get()), X509_CRL_get_issuer(crl)) != 0) continue;
+    named = true;
     EVP_PKEY* key = X509_get0_pubkey(ca.get());
     if (key != nullptr && X509_CRL_verify(crl, key) == 1) {
       ERR_clear_error();
@@ -134,6 +140,7 @@ absl::Status CheckCrlSignature(X509_CRL* crl, const std::vector<X509Ptr>& cas,
     }
   }
   ERR_clear_error();
+  if (!named) return absl::OkStatus();  // an intermediate's CRL: checked per chain.
   return absl::FailedPreconditionError(
       absl::StrCat(path, ": CRL is not signed by a trusted CA"));
 }

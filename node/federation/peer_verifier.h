@@ -9,11 +9,14 @@
 //   - a chain that does not verify against the trusted CA bundle now
 //     (expired, not yet valid, other CA);
 //   - when a CRL directory is configured: any certificate of the chain that
-//     is revoked, or any CA of the chain without a valid CRL; and every
-//     certificate at all while the directory is missing, empty, holds an
-//     unreadable file, a CRL not signed by a trusted CA, or a CRL without a
-//     nextUpdate (fail closed). A CRL past its nextUpdate fails the chains
-//     it covers.
+//     is revoked (leaf or intermediate CA), or issued by a CA without a valid
+//     CRL in the directory; and every certificate at all while the directory
+//     is missing, empty, holds an unreadable file, a CRL in a trusted CA's
+//     name not signed by it, or a CRL without a nextUpdate (fail closed). A
+//     CRL past its nextUpdate, or an intermediate's CRL that the
+//     intermediate did not sign, fails the chains it covers.
+// Chains: the trusted bundle holds the root(s); a peer presents its leaf and
+// intermediate CA(s), and each intermediate's CRL belongs in the directory.
 // The CA bundle and the CRLs are re-read when their files change (checked at
 // most once per `refresh`), so revocation takes effect without a restart.
 // Thread-safe.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "node/crypto/keyed.h"
 #include "node/federation/tls.h"
 
@@ -19,6 +20,7 @@ grpc::Status ToPeerStatus(const absl::Status& s) {
     case absl::StatusCode::kUnauthenticated:
     case absl::StatusCode::kResourceExhausted:
     case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAlreadyExists:
       return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
     default:
       spdlog::error("internal error answering a peer: {}", std::string(s.message()));
@@ -26,14 +28,62 @@ grpc::Status ToPeerStatus(const absl::Status& s) {
   }
 }
 
+namespace {
+
+// A node id a caller claimed, safe for a log line, an audit event and an
+// error message: the node-id alphabet only.
+std::string SafeNodeId(const std::string& id) {
+  if (id.empty() || id.size() > 63) return "(malformed)";
+  for (char c : id) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return "(malformed)";
+  }
+  return id;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> FederationService::Admit(grpc::ServerContext* ctx,
+                                                     const char* method) {
+  auto peer = PeerNodeId(*ctx->auth_context(), trust_domain_);
+  if (!peer.ok()) return peer.status();
+  auto refuse = [&](const char* action, std::vector<std::pair<std::string, std::string>> fields,
+                    const absl::Status& why) {
+    spdlog::warn("{} from {} refused ({}): {}", method, *peer, action, std::string(why.message()));
+    if (auditor_ != nullptr) {
+      if (absl::Status a = auditor_->RecordRefusal(action, *peer, method, fields, why); !a.ok()) {
+        spdlog::error("audit of a refused call failed: {}", std::string(a.message()));
+      }
+    }
+    return why;
+  };
+  auto stamp = ReadCallStamp(ctx->client_metadata());
+  if (!stamp.ok()) return refuse("call.refused", {}, stamp.status());
+  if (!stamp->claimed_node.empty() && stamp->claimed_node != *peer) {
+    const std::string claimed = SafeNodeId(stamp->claimed_node);
+    return refuse("identity.mismatch", {{"certificate", *peer}, {"claimed", claimed}},
+                  absl::PermissionDeniedError(absl::StrCat(
+                      "the call claims to come from node '", claimed,
+                      "' but the client certificate is node '", *peer, "'")));
+  }
+  if (absl::Status s = replay_.Admit(*peer, *stamp); !s.ok()) {
+    return refuse("replay.refused",
+                  {{"request_id", stamp->request_id},
+                   {"timestamp_ms", std::to_string(stamp->timestamp_ms)}},
+                  s);
+  }
+  return peer;
+}
+
 grpc::Status FederationService::Match(grpc::ServerContext* ctx,
                                       const ifed::v1::MatchRequest* request,
                                       ifed::v1::MatchResponse* response) {
   logging::RequestScope log_scope(request->request_id());
-  auto peer = PeerNodeId(*ctx->auth_context(), trust_domain_);
+  auto peer = Admit(ctx, "Match");
   if (!peer.ok()) {
     spdlog::warn("match refused: {}", std::string(peer.status().message()));
-    if (auditor_ != nullptr) (void)auditor_->Record("", *request, peer.status(), response);
+    if (absl::IsUnauthenticated(peer.status()) && auditor_ != nullptr) {
+      (void)auditor_->Record("", *request, peer.status(), response);
+    }
     return ToPeerStatus(peer.status());
   }
   // Node-wide limits before any work (the policy may set lower ones).
@@ -78,7 +128,7 @@ constexpr size_t kFilterChunkBytes = 256 << 10;  // well under the message limit
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,                           \
                         "this node does not offer the oprf scheme");                     \
   }                                                                                      \
-  auto peer = PeerNodeId(*ctx->auth_context(), trust_domain_);                           \
+  auto peer = Admit(ctx, what);                                                          \
   if (!peer.ok()) {                                                                      \
     spdlog::warn(what " refused: {}", std::string(peer.status().message()));            \
     return ToPeerStatus(peer.status());                                                  \
@@ -235,7 +285,7 @@ grpc::Status FederationService::FollowUp(grpc::ServerContext* ctx,
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         "this node does not take follow-ups");
   }
-  auto peer = PeerNodeId(*ctx->auth_context(), trust_domain_);
+  auto peer = Admit(ctx, "FollowUp");
   if (!peer.ok()) {
     spdlog::warn("follow-up refused: {}", std::string(peer.status().message()));
     return ToPeerStatus(peer.status());
@@ -253,7 +303,8 @@ grpc::Status FederationService::FollowUp(grpc::ServerContext* ctx,
 grpc::Status FederationService::Deconflict(grpc::ServerContext* ctx,
                                            const ifed::v1::DeconflictRequest* request,
                                            ifed::v1::DeconflictResponse* response) {
-  auto peer = PeerNodeId(*ctx->auth_context(), trust_domain_);
+  logging::RequestScope log_scope(request->request_id());
+  auto peer = Admit(ctx, "Deconflict");
   if (!peer.ok()) {
     spdlog::warn("deconflict refused: {}", std::string(peer.status().message()));
     if (auditor_ != nullptr) {

@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "node/audit/inbound.h"
+#include "node/federation/call_guard.h"
 #include "node/federation/followup_service.h"
 #include "node/federation/matcher.h"
 #include "node/federation/oprf_service.h"
@@ -18,13 +19,17 @@ namespace ifed::federation {
 struct ServiceLimits {
   size_t max_items = 10000;                  // pseudonyms per request.
   std::chrono::milliseconds deadline{10000};  // longest a call may run.
+  ReplayOptions replay;                       // request id and timestamp window.
 };
 
 class FederationService final : public ifed::v1::Federation::Service {
  public:
   FederationService(std::string trust_domain, const Matcher* matcher,
                     ServiceLimits limits = {})
-      : trust_domain_(std::move(trust_domain)), matcher_(matcher), limits_(limits) {}
+      : trust_domain_(std::move(trust_domain)),
+        matcher_(matcher),
+        limits_(limits),
+        replay_(limits.replay) {}
 
   grpc::Status Match(grpc::ServerContext* ctx, const ifed::v1::MatchRequest* request,
                      ifed::v1::MatchResponse* response) override;
@@ -64,9 +69,15 @@ class FederationService final : public ifed::v1::Federation::Service {
                           ifed::v1::DeconflictResponse* response) override;
 
  private:
+  // The caller's node id from its certificate, once the call's stamps pass
+  // (call_guard.h: claimed identity, request id, timestamp). Refusals are
+  // logged and audited; the status is the one to send.
+  absl::StatusOr<std::string> Admit(grpc::ServerContext* ctx, const char* method);
+
   const std::string trust_domain_;
   const Matcher* matcher_;
   const ServiceLimits limits_;
+  ReplayGuard replay_;
   const audit::InboundAuditor* auditor_ = nullptr;
   OprfResponder* oprf_ = nullptr;
   MatchHandler relay_;

@@ -1,6 +1,10 @@
 #include "node/federation/tls.h"
 
+#include <grpcpp/security/credentials.h>
 #include <grpcpp/security/tls_certificate_provider.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <grpcpp/security/tls_certificate_verifier.h>
 #include <grpcpp/security/tls_credentials_options.h>
 
@@ -16,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "node/common/status_macros.h"
 #include "node/crypto/key_file.h"
+#include "node/federation/call_guard.h"
 #include "node/federation/peer_verifier.h"
 
 namespace ifed::federation {
@@ -110,6 +115,22 @@ std::shared_ptr<FileWatcherCertificateProvider> Provider(const TlsFiles& f) {
                                                           kRefreshSeconds);
 }
 
+// Stamps every outgoing call (call_guard.h). Runs on the calling thread.
+class CallStamper final : public grpc::MetadataCredentialsPlugin {
+ public:
+  explicit CallStamper(std::string node_id) : node_id_(std::move(node_id)) {}
+  bool IsBlocking() const override { return false; }
+  const char* GetType() const override { return "ifed-call-stamp"; }
+  grpc::Status GetMetadata(grpc::string_ref, grpc::string_ref, const grpc::AuthContext&,
+                           std::multimap<std::string, std::string>* metadata) override {
+    for (auto& [k, v] : NewStampHeaders(node_id_)) metadata->emplace(std::move(k), std::move(v));
+    return grpc::Status::OK;
+  }
+
+ private:
+  const std::string node_id_;
+};
+
 absl::Status Readable(const std::string& path, const char* what) {
   if (path.empty()) return absl::InvalidArgumentError(absl::StrCat("tls.", what, " is not set"));
   std::ifstream in(path);
@@ -158,6 +179,44 @@ std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(
 }
 
 std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(
+    const TlsFiles& files, const std::string& trust_domain,
+    const std::string& expected_peer) {
+  auto self = NodeIdOfCertFile(files.cert, trust_domain);
+  return grpc::CompositeChannelCredentials(
+      MakeTlsChannelCredentials(files, trust_domain, expected_peer),
+      grpc::MetadataCredentialsFromPlugin(
+          std::make_unique<CallStamper>(self.ok() ? *self : std::string())));
+}
+
+absl::StatusOr<std::string> NodeIdOfCertFile(const std::string& cert_file,
+                                             const std::string& trust_domain) {
+  BIO* bio = BIO_new_file(cert_file.c_str(), "r");
+  if (bio == nullptr) {
+    ERR_clear_error();
+    return absl::NotFoundError(absl::StrCat(cert_file, ": cannot read"));
+  }
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  ERR_clear_error();
+  if (cert == nullptr) return absl::DataLossError(absl::StrCat(cert_file, ": no PEM certificate"));
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  std::string uri;
+  int uris = 0;
+  for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* n = sk_GENERAL_NAME_value(names, i);
+    if (n->type != GEN_URI) continue;
+    ++uris;
+    const ASN1_IA5STRING* u = n->d.uniformResourceIdentifier;
+    uri.assign(reinterpret_cast<const char*>(u->data), u->length);
+  }
+  GENERAL_NAMES_free(names);
+  X509_free(cert);
+  if (uris != 1) return absl::FailedPreconditionError("certificate has no single URI SAN");
+  return NodeIdFromSpiffe(uri, trust_domain);
+}
+
+std::shared_ptr<grpc::ChannelCredentials> MakeTlsChannelCredentials(
     const TlsFiles& files, const std::string& trust_domain,
     const std::string& expected_peer) {
   grpc::experimental::TlsChannelCredentialsOptions options;

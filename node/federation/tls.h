@@ -48,10 +48,19 @@ absl::Status CheckRevocationConfig(const TlsFiles& files);
 std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(
     const TlsFiles& files, const std::string& trust_domain);
 
-// Credentials for calling `expected_peer` (a node id).
+// Credentials for calling `expected_peer` (a node id): mutual TLS plus call
+// credentials that stamp every call with a fresh request id, the time and
+// this node's id (call_guard.h), which the federation listener requires.
 std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(
     const TlsFiles& files, const std::string& trust_domain,
     const std::string& expected_peer);
+// Mutual TLS alone, without the call stamps (tests that forge them).
+std::shared_ptr<grpc::ChannelCredentials> MakeTlsChannelCredentials(
+    const TlsFiles& files, const std::string& trust_domain,
+    const std::string& expected_peer);
+// The node id in the SPIFFE URI SAN of the first certificate of `cert_file`.
+absl::StatusOr<std::string> NodeIdOfCertFile(const std::string& cert_file,
+                                             const std::string& trust_domain);
 
 // The verified caller's node id, from the authenticated TLS session only.
 absl::StatusOr<std::string> PeerNodeId(const grpc::AuthContext& auth,

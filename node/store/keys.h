@@ -18,7 +18,16 @@ inline absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) 
   if (s.ok()) return absl::OkStatus();
   const std::string msg = absl::StrCat(what, ": ", s.ToString());
   if (s.IsNotFound()) return absl::NotFoundError(msg);
-  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsNoSpace()) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        what, ": disk full (no space left in the data dir); nothing was written. Free space: "
+              "writes resume without a restart"));
+  }
+  if (s.IsCorruption()) {
+    return absl::DataLossError(absl::StrCat(
+        msg, ". The store is damaged: stop the node and restore the latest backup into an "
+             "empty data dir (ifed-node --config FILE --restore BACKUP_DIR)"));
+  }
   if (s.IsIOError()) return absl::UnavailableError(msg);
   if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
   return absl::InternalError(msg);

@@ -121,9 +121,7 @@ absl::StatusOr<Store::RemoveResult> Store::Remove(absl::Span<const std::string> 
     IFED_ASSIGN_OR_RETURN(AuditEntries entries, audit(result));
     for (const auto& [key, value] : entries) batch.Put(audit_, key, value);
   }
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  IFED_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "write removal"));
+  IFED_RETURN_IF_ERROR(FromRocks(Commit(&batch), "write removal"));
   return result;
 }
 
@@ -202,9 +200,7 @@ absl::StatusOr<uint64_t> Store::Reindex(uint32_t epoch, const DeriveFn& derive,
     index.Flush(&batch);
     const bool last = ids.size() < batch_records;
     batch.Put(meta_, RotateKey(epoch), last ? std::string(kRotateDone) : ids.back());
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    IFED_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "write reindex"));
+    IFED_RETURN_IF_ERROR(FromRocks(Commit(&batch), "write reindex"));
     if (progress) progress(done);
     if (last) return done;
     from = ids.back();
@@ -233,9 +229,7 @@ absl::StatusOr<uint64_t> Store::DropEpoch(uint32_t epoch) {
     batch.DeleteRange(index_, begin, EpochPrefix(epoch + 1));
   }
   batch.Delete(meta_, RotateKey(epoch));
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  IFED_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "drop epoch"));
+  IFED_RETURN_IF_ERROR(FromRocks(Commit(&batch), "drop epoch"));
   return n;
 }
 

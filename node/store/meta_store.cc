@@ -1,31 +1,34 @@
 // Store meta entries of issue 10 (follow-ups, hub statistics) and single
 // record reads, kept apart from store.cc.
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "node/store/keys.h"
 #include "node/store/store.h"
 
 namespace ifed::store {
 namespace {
 
 bool AllowedKey(const std::string& key) {
-  return key.rfind("followup/", 0) == 0 || key.rfind("hub/", 0) == 0;
+  return key.rfind("followup/", 0) == 0 || key.rfind("hub/", 0) == 0 ||
+         key.rfind("node/", 0) == 0;
 }
 
 }  // namespace
 
 absl::Status Store::PutMeta(const std::string& key, const std::string& value) {
-  if (!AllowedKey(key)) return absl::InvalidArgumentError("meta key outside followup/ and hub/");
+  if (!AllowedKey(key)) return absl::InvalidArgumentError("meta key outside followup/, hub/ and node/");
   std::lock_guard<std::mutex> l(write_mu_);
-  rocksdb::Status s = db_->Put({}, meta_, key, value);
-  if (!s.ok()) return absl::UnavailableError(absl::StrCat("write meta: ", s.ToString()));
-  return absl::OkStatus();
+  rocksdb::WriteBatch batch;
+  batch.Put(meta_, key, value);
+  return internal::FromRocks(Commit(&batch), "write meta");
 }
 
 absl::StatusOr<std::string> Store::GetMeta(const std::string& key) const {
-  if (!AllowedKey(key)) return absl::InvalidArgumentError("meta key outside followup/ and hub/");
+  if (!AllowedKey(key)) return absl::InvalidArgumentError("meta key outside followup/, hub/ and node/");
   std::string value;
   rocksdb::Status s = db_->Get({}, meta_, key, &value);
   if (s.IsNotFound()) return absl::NotFoundError("no such entry");
@@ -36,7 +39,7 @@ absl::StatusOr<std::string> Store::GetMeta(const std::string& key) const {
 absl::Status Store::ScanMeta(
     const std::string& prefix,
     const std::function<bool(const std::string& key, const std::string& value)>& fn) const {
-  if (!AllowedKey(prefix)) return absl::InvalidArgumentError("meta key outside followup/ and hub/");
+  if (!AllowedKey(prefix)) return absl::InvalidArgumentError("meta key outside followup/, hub/ and node/");
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, meta_));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     if (!fn(it->key().ToString(), it->value().ToString())) break;

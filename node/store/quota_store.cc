@@ -1,10 +1,12 @@
 // Store::AddToCounter: bounded counters in the meta column family (daily
 // quota counters under "quota/..."), kept apart from store.cc.
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "node/store/keys.h"
 #include "node/store/store.h"
 
 namespace ifed::store {
@@ -23,8 +25,12 @@ absl::StatusOr<uint64_t> Store::AddToCounter(const std::string& key, uint64_t n,
   if (current + n > limit) return absl::ResourceExhaustedError("counter limit reached");
   // WAL on, no fsync: survives a crash or kill -9 of the process (not a
   // power loss of the host), at a cost per query that a sync would multiply.
-  s = db_->Put({}, meta_, key, std::to_string(current + n));
-  if (!s.ok()) return absl::UnavailableError(absl::StrCat("write counter: ", s.ToString()));
+  rocksdb::WriteBatch batch;
+  batch.Put(meta_, key, std::to_string(current + n));
+  if (absl::Status w = internal::FromRocks(Commit(&batch, /*sync=*/false), "write counter");
+      !w.ok()) {
+    return w;
+  }
   return current + n;
 }
 

@@ -3,8 +3,11 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/sst_file_manager.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+
+#include <sys/statvfs.h>
 
 #include <unordered_map>
 
@@ -59,6 +62,12 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.paranoid_checks = true;
+  db_options.wal_recovery_mode = options.expect_clean_wal
+                                     ? rocksdb::WALRecoveryMode::kAbsoluteConsistency
+                                     : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  // Lets RocksDB recover by itself from a full disk once space returns
+  // (ErrorHandler auto-resume polls the SstFileManager).
+  db_options.sst_file_manager.reset(rocksdb::NewSstFileManager(rocksdb::Env::Default()));
   db_options.info_log_level = rocksdb::WARN_LEVEL;
   db_options.keep_log_file_num = 5;
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_mb << 20);
@@ -77,7 +86,30 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   store->sealed_ = store->handles_[3];
   store->audit_ = store->handles_[4];
   store->meta_ = store->handles_[5];
+  store->path_ = options.path;
+  store->min_free_bytes_ = options.min_free_bytes;
+  if (options.verify_on_open) {
+    IFED_RETURN_IF_ERROR(FromRocks(store->db_->VerifyChecksum(), "verify store checksums"));
+  }
   return store;
+}
+
+rocksdb::Status Store::Commit(rocksdb::WriteBatch* batch, bool sync) {
+  struct statvfs fs;
+  if (min_free_bytes_ > 0 && ::statvfs(path_.c_str(), &fs) == 0 &&
+      static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < min_free_bytes_) {
+    write_failing_ = true;
+    return rocksdb::Status::NoSpace(absl::StrCat("free space below the reserve of ",
+                                                 min_free_bytes_ >> 20, " MiB"));
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  rocksdb::Status s = db_->Write(wo, batch);
+  if (!s.ok() && !s.IsCorruption() && !s.IsInvalidArgument() && db_->Resume().ok()) {
+    s = db_->Write(wo, batch);
+  }
+  write_failing_ = !s.ok();
+  return s;
 }
 
 Store::~Store() {
@@ -170,9 +202,7 @@ absl::StatusOr<IngestResult> Store::IngestBatch(absl::Span<const IngestItem> ite
     IFED_ASSIGN_OR_RETURN(AuditEntries entries, audit(result));
     for (const auto& [key, value] : entries) batch.Put(audit_, key, value);
   }
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  IFED_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "write batch"));
+  IFED_RETURN_IF_ERROR(FromRocks(Commit(&batch), "write batch"));
   return result;
 }
 
@@ -180,9 +210,7 @@ absl::Status Store::AppendAudit(const AuditEntries& entries) {
   std::lock_guard<std::mutex> lock(write_mu_);
   rocksdb::WriteBatch batch;
   for (const auto& [key, value] : entries) batch.Put(audit_, key, value);
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  return FromRocks(db_->Write(wo, &batch), "write audit");
+  return FromRocks(Commit(&batch), "write audit");
 }
 
 absl::Status Store::ScanAudit(

@@ -11,6 +11,7 @@
 #define IFED_STORE_STORE_H_
 
 #include <array>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -26,6 +27,8 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class Status;
+class WriteBatch;
 }  // namespace rocksdb
 
 namespace ifed::store {
@@ -35,6 +38,21 @@ using Pseudonym = std::array<uint8_t, 32>;
 struct StoreOptions {
   std::string path;             // directory; created if missing.
   size_t block_cache_mb = 64;   // shared LRU block cache.
+  // Issue 6 (damage): the WAL recovery mode. True after a clean stop: any
+  // damaged or missing byte of the WAL fails the open (kAbsoluteConsistency).
+  // False after a crash: a torn last record (a write that was never
+  // acknowledged) is dropped, damage anywhere before it fails the open
+  // (kTolerateCorruptedTailRecords). Never kPointInTimeRecovery, which
+  // silently drops every write after a damaged record.
+  bool expect_clean_wal = false;
+  // Reads every block of every SST file and checks its checksum before the
+  // store is used (DB::VerifyChecksum); costs a full read of the data.
+  bool verify_on_open = true;
+  // Writes are refused (RESOURCE_EXHAUSTED, "disk full") while the data dir's
+  // file system has less free space than this, so RocksDB itself never meets
+  // a full disk: Debian's librocksdb 7.8 is built with assertions, and a WAL
+  // append that fails with ENOSPC aborts the process at the next sync.
+  uint64_t min_free_bytes = 64ull << 20;
 };
 
 // One record to ingest. `record.record_id` is used only if the record is new.
@@ -130,7 +148,7 @@ class Store {
       const;
 
   // --- Meta entries of issue 10 (follow-ups, hub statistics), meta_store.cc --
-  // Keys must start with "followup/" or "hub/" (InvalidArgument otherwise).
+  // Keys must start with "followup/", "hub/" or "node/" (InvalidArgument otherwise).
   // Put is durable (WAL) when it returns OK; Get returns NotFound for a
   // missing key; Scan visits keys with `prefix` in order until `fn` is false.
   absl::Status PutMeta(const std::string& key, const std::string& value);
@@ -203,8 +221,17 @@ class Store {
   // hold a store yet (FailedPrecondition). Verifies the backup first.
   static absl::Status Restore(const std::string& backup_dir, const std::string& db_dir);
 
+  // Whether the last write failed (e.g. disk full) and none succeeded since:
+  // the WAL may end in a torn record, so a stop now is not a clean stop.
+  bool write_failing() const { return write_failing_.load(); }
+
  private:
   Store() = default;
+  // Writes `batch` (synced unless `sync` is false). After a failed write
+  // RocksDB refuses writes (background error, e.g. disk full); once the
+  // cause is gone DB::Resume() clears it, so a failed write tries Resume()
+  // and, if that succeeds, writes once more.
+  rocksdb::Status Commit(rocksdb::WriteBatch* batch, bool sync = true);
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; freed before db_.
   rocksdb::ColumnFamilyHandle* records_ = nullptr;
@@ -218,6 +245,9 @@ class Store {
   absl::StatusOr<IngestResult> IngestBatch(absl::Span<const IngestItem> items,
                                            const AuditFn& audit,
                                            absl::Span<const std::string> meta_deletes);
+  std::atomic<bool> write_failing_{false};
+  std::string path_;
+  uint64_t min_free_bytes_ = 0;
 };
 
 

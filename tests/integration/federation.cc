@@ -124,9 +124,12 @@ void LocalFederation::Start() {
   for (auto& [id, n] : nodes_) WaitReady(n);
 }
 
-void LocalFederation::StartNode(const std::string& id) {
+void LocalFederation::StartNode(const std::string& id,
+                                const std::vector<std::string>& extra_args) {
   Node& n = nodes_.at(id);
-  n.process = Process({bin("ifed-node"), "--config", n.config}, n.log + ".stderr");
+  std::vector<std::string> argv = {bin("ifed-node"), "--config", n.config};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  n.process = Process(argv, n.log + ".stderr");
   WaitReady(n);
 }
 

@@ -45,7 +45,8 @@ class LocalFederation {
   // Writes configs (every other node is a peer), starts all nodes, and waits
   // until each answers `ifedctl stats`. Throws on failure.
   void Start();
-  void StartNode(const std::string& id);
+  // `extra_args`: more ifed-node arguments (e.g. {"--restore", DIR}).
+  void StartNode(const std::string& id, const std::vector<std::string>& extra_args = {});
   void StopNode(const std::string& id);
 
   RunResult Ctl(const std::string& id, std::vector<std::string> args) const;

@@ -7,6 +7,9 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,9 +17,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <functional>
+#include <mutex>
 #include <thread>
 
+#include "node/federation/call_guard.h"
 #include "node/federation/tls.h"
 #include "node/federation/tls_reload.h"
 #include "proto/federation.grpc.pb.h"
@@ -29,18 +36,27 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
 constexpr int kItemLimit = 100;
+constexpr int kHandshakeTimeoutMs = 3000;
 
 class HardeningTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     fed_ = new LocalFederation();
-    fed_->AddNode("de", "DE", {{.id = "at"}});
+    // cz: an OPRF partner without a node (FilterSync streams to its cert).
+    fed_->AddNode("de", "DE", {{.id = "at"}, {.id = "cz", .extra = "    scheme: oprf\n"}});
     fed_->AddNode("at", "AT", {{.id = "de"}});
     crl_dir_ = fed_->dir() + "/ca/crl";
     MakeCerts({"crl", fed_->dir() + "/ca"});
     auto& de = fed_->node("de");
     de.tls_extra = "  crl_dir: " + crl_dir_ + "\n  reload_seconds: 1\n";
-    de.extra_yaml = "limits:\n  max_items_per_request: " + std::to_string(kItemLimit) + "\n";
+    const std::string seed = fed_->dir() + "/de/oprf.seed";
+    WriteFile(seed, std::string(64, '5') + "\n", 0600);
+    de.extra_yaml = "oprf_seed_file: " + seed + "\nlimits:\n  max_items_per_request: " +
+                    std::to_string(kItemLimit) + "\n  handshake_timeout_ms: " +
+                    std::to_string(kHandshakeTimeoutMs) + "\n";
+    suite_start_ms_ = std::chrono::duration_cast<milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
     fed_->Start();
   }
   static void TearDownTestSuite() {
@@ -127,10 +143,12 @@ class HardeningTest : public ::testing::Test {
 
   static LocalFederation* fed_;
   static std::string crl_dir_;
+  static int64_t suite_start_ms_;  // just before the nodes started.
 };
 
 LocalFederation* HardeningTest::fed_ = nullptr;
 std::string HardeningTest::crl_dir_;
+int64_t HardeningTest::suite_start_ms_ = 0;
 
 // --- item 1: who gets in --------------------------------------------------
 
@@ -441,6 +459,464 @@ TEST_F(HardeningTest, TlsKeyMustBePrivateAndMatch) {
   ::chmod(key.c_str(), 0644);
   auto s = federation::TlsReloader::Validate(files, fed_->trust_domain(), "de");
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
+}
+
+
+// --- item 4: claimed identity, TLS versions ------------------------------
+
+// A call on mutual TLS as `at` with hand-made stamps (no automatic ones).
+grpc::Status StampedCall(const std::string& address, const federation::TlsFiles& files,
+                         const std::string& trust_domain,
+                         const std::vector<std::pair<std::string, std::string>>& headers) {
+  static std::atomic<int> nonce{1000};
+  grpc::ChannelArguments args = federation::ClientChannelArguments();
+  args.SetInt("ifed.test.nonce", nonce++);
+  auto stub = ifed::v1::Federation::NewStub(grpc::CreateCustomChannel(
+      address, federation::MakeTlsChannelCredentials(files, trust_domain, "de"), args));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  for (const auto& [k, v] : headers) ctx.AddMetadata(k, v);
+  ifed::v1::MatchRequest req;
+  req.set_request_id("stamped-1");
+  req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+  req.set_epoch(1);
+  auto* b = req.add_batches();
+  b->set_type(ifed::v1::PHONE);
+  b->set_pseudonyms(std::string(32, 'y'));
+  ifed::v1::MatchResponse resp;
+  grpc::Status s = stub->Match(&ctx, req, &resp);
+  if (!s.ok()) EXPECT_EQ(resp.results_size(), 0);
+  return s;
+}
+
+std::vector<std::pair<std::string, std::string>> Stamps(const std::string& id, int64_t skew_ms = 0,
+                                                        const std::string& node = "") {
+  const int64_t now = std::chrono::duration_cast<milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  std::vector<std::pair<std::string, std::string>> h = {
+      {federation::kRequestIdHeader, id},
+      {federation::kTimestampHeader, std::to_string(now + skew_ms)}};
+  if (!node.empty()) h.emplace_back(federation::kNodeIdHeader, node);
+  return h;
+}
+
+std::string AuditOf(LocalFederation& fed, const std::string& node) {
+  auto r = fed.Ctl(node, {"audit", "export", "--format", "jsonl"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.out;
+}
+
+// The audit line of `action` that contains `needle`, or "".
+std::string AuditLine(const std::string& jsonl, const std::string& action,
+                      const std::string& needle) {
+  size_t pos = 0;
+  while (pos < jsonl.size()) {
+    size_t end = jsonl.find('\n', pos);
+    if (end == std::string::npos) end = jsonl.size();
+    const std::string line = jsonl.substr(pos, end - pos);
+    if (line.find("\"action\":\"" + action + "\"") != std::string::npos &&
+        line.find(needle) != std::string::npos) {
+      return line;
+    }
+    pos = end + 1;
+  }
+  return "";
+}
+
+TEST_F(HardeningTest, ClaimedIdentityOtherThanCertificateIsRefusedAndAudited) {
+  auto [cert, key] = fed_->IssueCert("at");
+  federation::TlsFiles files{fed_->ca_cert(), cert, key, ""};
+  const std::string addr = fed_->node("de").address;
+  // Control: claiming the certificate's own id passes.
+  grpc::Status ok = StampedCall(addr, files, fed_->trust_domain(),
+                                Stamps("claim-ok-0123456789", 0, "at"));
+  EXPECT_TRUE(ok.ok()) << ok.error_message();
+  grpc::Status s = StampedCall(addr, files, fed_->trust_domain(),
+                               Stamps("claim-hu-0123456789", 0, "hu"));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  EXPECT_NE(s.error_message().find("'hu'"), std::string::npos) << s.error_message();
+  EXPECT_NE(s.error_message().find("certificate is node 'at'"), std::string::npos);
+  const std::string line =
+      AuditLine(AuditOf(*fed_, "de"), "identity.mismatch", "claim");  // method Match
+  EXPECT_NE(line.find("\"certificate\":\"at\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"claimed\":\"hu\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"outcome\":\"refused\""), std::string::npos) << line;
+  // A claim that is not even a node id is refused without echoing it.
+  s = StampedCall(addr, files, fed_->trust_domain(), Stamps("claim-bad-0123456789", 0, "A\"B"));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(s.error_message().find("A\"B"), std::string::npos) << s.error_message();
+}
+
+// Raw TLS client on OpenSSL (not gRPC): offers exactly [min, max].
+struct TlsResult {
+  bool handshake_ok = false;
+  std::string version;  // negotiated, when ok.
+  std::string error;    // OpenSSL's reason, when not.
+};
+
+SSL_CTX* ClientCtx(int min_version, int max_version, const std::string& cert,
+                   const std::string& key) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  // Debian's openssl.cnf sets MinProtocol TLSv1.2 and SECLEVEL 2: lift both so
+  // that the refusal, if any, comes from the server.
+  SSL_CTX_set_security_level(ctx, 0);
+  SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0");
+  SSL_CTX_set_min_proto_version(ctx, min_version);
+  SSL_CTX_set_max_proto_version(ctx, max_version);
+  if (!cert.empty()) {
+    SSL_CTX_use_certificate_chain_file(ctx, cert.c_str());
+    SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM);
+  }
+  static const unsigned char kAlpn[] = {2, 'h', '2'};
+  SSL_CTX_set_alpn_protos(ctx, kAlpn, sizeof(kAlpn));
+  return ctx;
+}
+
+int Connect(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TlsResult Handshake(SSL_CTX* ctx, int fd, SSL** keep = nullptr) {
+  TlsResult r;
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, fd);
+  ERR_clear_error();
+  if (SSL_connect(ssl) == 1) {
+    r.handshake_ok = true;
+    r.version = SSL_get_version(ssl);
+  } else {
+    const unsigned long e = ERR_peek_error();
+    r.error = e != 0 ? ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "?" : "closed";
+  }
+  ERR_clear_error();
+  if (keep != nullptr && r.handshake_ok) {
+    *keep = ssl;
+  } else {
+    SSL_free(ssl);
+  }
+  return r;
+}
+
+// A local OpenSSL server that accepts TLS 1.0-1.3, to prove the probing
+// client really offers TLS 1.1 (else the node's refusal proves nothing).
+TlsResult HandshakeWithPermissiveServer(int version, const std::string& cert,
+                                        const std::string& key) {
+  int sv[2];
+  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  std::thread server([&] {
+    SSL_CTX* sctx = SSL_CTX_new(TLS_server_method());
+    SSL_CTX_set_security_level(sctx, 0);
+    SSL_CTX_set_cipher_list(sctx, "ALL:@SECLEVEL=0");
+    SSL_CTX_set_min_proto_version(sctx, TLS1_VERSION);
+    SSL_CTX_use_certificate_chain_file(sctx, cert.c_str());
+    SSL_CTX_use_PrivateKey_file(sctx, key.c_str(), SSL_FILETYPE_PEM);
+    SSL* ssl = SSL_new(sctx);
+    SSL_set_fd(ssl, sv[1]);
+    (void)SSL_accept(ssl);
+    SSL_free(ssl);
+    SSL_CTX_free(sctx);
+    ::close(sv[1]);
+  });
+  SSL_CTX* ctx = ClientCtx(version, version, "", "");
+  TlsResult r = Handshake(ctx, sv[0]);
+  SSL_CTX_free(ctx);
+  ::close(sv[0]);
+  server.join();
+  return r;
+}
+
+TEST_F(HardeningTest, TlsBelow12IsRefusedAnd12And13Accepted) {
+  auto [cert, key] = fed_->IssueCert("at");
+  for (int v : {TLS1_VERSION, TLS1_1_VERSION}) {
+    TlsResult control = HandshakeWithPermissiveServer(v, cert, key);
+    ASSERT_TRUE(control.handshake_ok) << "the probe cannot speak version " << v << ": "
+                                      << control.error;
+    SSL_CTX* ctx = ClientCtx(v, v, cert, key);
+    int fd = Connect(fed_->node("de").port);
+    ASSERT_GE(fd, 0);
+    TlsResult r = Handshake(ctx, fd);
+    ::close(fd);
+    SSL_CTX_free(ctx);
+    EXPECT_FALSE(r.handshake_ok) << "the node accepted " << r.version;
+    EXPECT_FALSE(r.error.empty());
+  }
+  for (int v : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    SSL_CTX* ctx = ClientCtx(v, v, cert, key);
+    int fd = Connect(fed_->node("de").port);
+    ASSERT_GE(fd, 0);
+    TlsResult r = Handshake(ctx, fd);
+    ::close(fd);
+    SSL_CTX_free(ctx);
+    EXPECT_TRUE(r.handshake_ok) << "version " << v << ": " << r.error;
+    EXPECT_EQ(r.version, v == TLS1_2_VERSION ? "TLSv1.2" : "TLSv1.3");
+  }
+  EXPECT_TRUE(CallDe(cert, key).ok());
+}
+
+// --- item 6: cancelled streams, slow clients, replays ---------------------
+
+TEST_F(HardeningTest, ReplayedOrStaleRequestIsRefusedAndAudited) {
+  auto [cert, key] = fed_->IssueCert("at");
+  federation::TlsFiles files{fed_->ca_cert(), cert, key, ""};
+  const std::string addr = fed_->node("de").address;
+  const std::string td = fed_->trust_domain();
+  grpc::Status first = StampedCall(addr, files, td, Stamps("replay-0123456789abcdef"));
+  ASSERT_TRUE(first.ok()) << first.error_message();
+  grpc::Status again = StampedCall(addr, files, td, Stamps("replay-0123456789abcdef"));
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::ALREADY_EXISTS) << again.error_message();
+  EXPECT_NE(again.error_message().find("replay"), std::string::npos);
+  // Outside the 300 s window, either way.
+  grpc::Status old = StampedCall(addr, files, td, Stamps("stale-0123456789abcdef", -400000));
+  EXPECT_EQ(old.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << old.error_message();
+  grpc::Status future = StampedCall(addr, files, td, Stamps("future-0123456789abcdef", 400000));
+  EXPECT_EQ(future.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  // Inside the window (a caller's clock 2 s behind): fine.
+  EXPECT_TRUE(StampedCall(addr, files, td, Stamps("skewed-0123456789abcdef", -2000)).ok());
+  // Stamped before the node started (a call recorded before a restart).
+  const int64_t now_ms = std::chrono::duration_cast<milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  ASSERT_LT(now_ms - suite_start_ms_, 280000) << "suite too slow for the pre-start check";
+  grpc::Status before = StampedCall(addr, files, td,
+                                    Stamps("prestart-0123456789abcdef",
+                                           suite_start_ms_ - 1000 - now_ms));
+  EXPECT_EQ(before.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << before.error_message();
+  EXPECT_NE(before.error_message().find("before this node started"), std::string::npos);
+  // No stamps, or malformed ones.
+  EXPECT_EQ(StampedCall(addr, files, td, {}).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(StampedCall(addr, files, td,
+                        {{federation::kRequestIdHeader, "short"},
+                         {federation::kTimestampHeader, "1"}})
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(StampedCall(addr, files, td,
+                        {{federation::kRequestIdHeader, "notime-0123456789abcdef"},
+                         {federation::kTimestampHeader, "soon"}})
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  const std::string audit = AuditOf(*fed_, "de");
+  const std::string line = AuditLine(audit, "replay.refused", "replay-0123456789abcdef");
+  EXPECT_NE(line.find("\"actor\":\"peer:at\""), std::string::npos) << line;
+  EXPECT_NE(line.find("ALREADY_EXISTS"), std::string::npos) << line;
+  EXPECT_NE(AuditLine(audit, "replay.refused", "stale-0123456789abcdef"), "");
+  // The node's own clients stamp every call: ifedctl match goes through at's
+  // peer client (a call without stamps would be INVALID_ARGUMENT).
+  auto m = fed_->Ctl("at", {"match", "--peer", "de", "--type", "phone", "+43 664 7654321"});
+  EXPECT_EQ(m.exit_code, 0) << m.err << m.out;
+}
+
+int ThreadsOf(pid_t pid) {
+  const std::string st = ReadFile("/proc/" + std::to_string(pid) + "/status");
+  const auto at = st.find("Threads:");
+  return at == std::string::npos ? -1 : std::atoi(st.c_str() + at + 8);
+}
+
+long RssKbOf(pid_t pid) {
+  const std::string st = ReadFile("/proc/" + std::to_string(pid) + "/status");
+  const auto at = st.find("VmRSS:");
+  return at == std::string::npos ? -1 : std::atol(st.c_str() + at + 6);
+}
+
+TEST_F(HardeningTest, StreamsAndCallsCancelledInALoopLeakNothing) {
+  std::string csv = "type,value,case_ref,tlp\n";
+  for (int i = 0; i < 300; ++i) csv += "phone,+49151" + std::to_string(20000000 + i) + ",C-1,amber\n";
+  WriteFile(fed_->dir() + "/cancel.csv", csv);
+  auto in = fed_->Ctl("de", {"ingest", fed_->dir() + "/cancel.csv"});
+  ASSERT_EQ(in.exit_code, 0) << in.err;
+
+  auto [cert, key] = fed_->IssueCert("cz");
+  federation::TlsFiles files{fed_->ca_cert(), cert, key, ""};
+  auto channel = Channel(fed_->node("de").address,
+                         federation::MakeChannelCredentials(files, fed_->trust_domain(), "de"));
+  auto stub = ifed::v1::Federation::NewStub(channel);
+  {  // The stream works when not cancelled.
+    grpc::ClientContext ctx;
+    auto reader = stub->FilterSync(&ctx, ifed::v1::FilterSyncRequest());
+    ifed::v1::FilterChunk chunk;
+    ASSERT_TRUE(reader->Read(&chunk));
+    EXPECT_GT(chunk.total_bytes(), 0u);
+    while (reader->Read(&chunk)) {
+    }
+    grpc::Status s = reader->Finish();
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  const pid_t pid = fed_->node("de").process.pid();
+  auto cycle = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      {
+        grpc::ClientContext ctx;
+        auto reader = stub->FilterSync(&ctx, ifed::v1::FilterSyncRequest());
+        ifed::v1::FilterChunk chunk;
+        if (i % 2 == 1) (void)reader->Read(&chunk);
+        ctx.TryCancel();
+        (void)reader->Finish();
+      }
+      {
+        grpc::ClientContext ctx;
+        ifed::v1::MatchResponse resp;
+        std::mutex mu;
+        std::condition_variable cv;
+        bool done = false;
+        const ifed::v1::MatchRequest req = Request(1);
+        stub->async()->Match(&ctx, &req, &resp, [&](grpc::Status) {
+          std::lock_guard<std::mutex> l(mu);
+          done = true;
+          cv.notify_all();
+        });
+        ctx.TryCancel();
+        std::unique_lock<std::mutex> l(mu);
+        cv.wait(l, [&] { return done; });
+      }
+    }
+  };
+  cycle(30);  // warm up thread pools and allocator arenas.
+  const int threads0 = ThreadsOf(pid);
+  const long rss0 = RssKbOf(pid);
+  cycle(300);
+  std::this_thread::sleep_for(milliseconds(500));
+  const int threads1 = ThreadsOf(pid);
+  const long rss1 = RssKbOf(pid);
+  EXPECT_TRUE(fed_->node("de").process.running());
+  EXPECT_LE(threads1, threads0 + 8) << "threads " << threads0 << " -> " << threads1;
+  EXPECT_LE(rss1 - rss0, 32 * 1024) << "RSS " << rss0 << " kB -> " << rss1 << " kB";
+  auto [acert, akey] = fed_->IssueCert("at");
+  EXPECT_TRUE(CallDe(acert, akey).ok()) << "a partner's call after the loop";
+  std::cerr << "600 cancelled calls: threads " << threads0 << " -> " << threads1 << ", RSS "
+            << rss0 << " -> " << rss1 << " kB\n";
+}
+
+// Milliseconds until the peer closes `fd` (reads return 0 or an error),
+// while `feed` is called every 200 ms to dribble bytes; -1 after `max_ms`.
+int64_t MsUntilClosed(int fd, int max_ms, const std::function<void()>& feed) {
+  const auto t0 = std::chrono::steady_clock::now();
+  while (true) {
+    const int64_t ms =
+        std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    if (ms > max_ms) return -1;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 200) > 0) {
+      char buf[4096];
+      ssize_t n = ::read(fd, buf, sizeof(buf));
+      if (n <= 0) return ms;
+      continue;  // an alert or data: keep waiting for the close.
+    }
+    if (feed) feed();
+  }
+}
+
+TEST_F(HardeningTest, SlowClientsAreCutOffAndOthersServed) {
+  auto [cert, key] = fed_->IssueCert("at");
+  // 1. A ClientHello dribbled a byte at a time: the handshake timeout
+  //    (3 s here) closes it.
+  const std::string hello("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
+  int fd = Connect(fed_->node("de").port);
+  ASSERT_GE(fd, 0);
+  size_t sent = 0;
+  std::atomic<bool> stop{false};
+  std::atomic<int> served{0}, failed{0};
+  std::thread partner([&] {
+    while (!stop) {
+      (CallDe(cert, key).ok() ? served : failed)++;
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+  });
+  const int64_t dribble_ms = MsUntilClosed(fd, 15000, [&] {
+    if (sent < hello.size()) (void)!::write(fd, hello.data() + sent++, 1);
+  });
+  ::close(fd);
+  EXPECT_GE(dribble_ms, kHandshakeTimeoutMs - 500) << "closed before the timeout?";
+  EXPECT_LE(dribble_ms, kHandshakeTimeoutMs + 3000) << "the slow handshake was not cut off";
+
+  // 2. TLS done (a valid partner certificate), then silence: no HTTP/2
+  //    preface. Closed by the same timeout, not held forever.
+  SSL_CTX* ctx = ClientCtx(TLS1_2_VERSION, TLS1_3_VERSION, cert, key);
+  fd = Connect(fed_->node("de").port);
+  ASSERT_GE(fd, 0);
+  SSL* ssl = nullptr;
+  TlsResult r = Handshake(ctx, fd, &ssl);
+  ASSERT_TRUE(r.handshake_ok) << r.error;
+  const int64_t silent_ms = MsUntilClosed(fd, 15000, nullptr);
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  ::close(fd);
+  EXPECT_GE(silent_ms, 0) << "a silent TLS connection was kept open";
+  EXPECT_LE(silent_ms, kHandshakeTimeoutMs + 3000);
+
+  stop = true;
+  partner.join();
+  EXPECT_GT(served.load(), 5);
+  EXPECT_EQ(failed.load(), 0) << "partner calls failed while slow clients were connected";
+  std::cerr << "slow handshake closed after " << dribble_ms << " ms, silent TLS after "
+            << silent_ms << " ms; partner calls served meanwhile: " << served << "\n";
+}
+
+
+// --- item 1: intermediate CAs ---------------------------------------------
+
+// Publishes the CRL of the CA in `ca_dir` into de's CRL directory as NAME,
+// atomically (hidden temporary file, then rename).
+void PublishCrl(const std::string& ca_dir, const std::string& crl_dir, const std::string& name) {
+  fs::copy_file(ca_dir + "/crl/ca.crl.pem", crl_dir + "/." + name,
+                fs::copy_options::overwrite_existing);
+  fs::rename(crl_dir + "/." + name, crl_dir + "/" + name);
+}
+
+TEST_F(HardeningTest, RevokedIntermediateIsRefusedValidIntermediateAccepted) {
+  const std::string root = fed_->dir() + "/ca";
+  const std::string good = fed_->dir() + "/int-good", bad = fed_->dir() + "/int-bad";
+  MakeCerts({"intermediate", good, fed_->trust_domain(), "--ca-dir", root});
+  MakeCerts({"intermediate", bad, fed_->trust_domain(), "--ca-dir", root});
+  auto [good_cert, good_key] = fed_->IssueCert("at", good);
+  auto [bad_cert, bad_key] = fed_->IssueCert("at", bad);
+  ASSERT_NE(ReadFile(good_cert).find("BEGIN CERTIFICATE", 30), std::string::npos)
+      << "the node certificate carries its chain";
+  // The intermediates have no CRL in the directory yet: fail closed.
+  EXPECT_EQ(CallDe(good_cert, good_key).error_code(), grpc::StatusCode::UNAVAILABLE);
+  MakeCerts({"crl", good});
+  MakeCerts({"crl", bad});
+  PublishCrl(good, crl_dir_, "int-good.crl.pem");
+  PublishCrl(bad, crl_dir_, "int-bad.crl.pem");
+  WaitCrlRefresh();
+  grpc::Status s = CallDe(good_cert, good_key);
+  EXPECT_TRUE(s.ok()) << "a leaf under a valid intermediate: " << s.error_message();
+  s = CallDe(bad_cert, bad_key);
+  EXPECT_TRUE(s.ok()) << "before the revocation: " << s.error_message();
+
+  // The root revokes one intermediate: its leaves are refused, the other's pass.
+  MakeCerts({"crl", root, "--revoke", bad + "/ca.pem"});
+  WaitCrlRefresh();
+  EXPECT_EQ(CallDe(bad_cert, bad_key).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_TRUE(CallDe(good_cert, good_key).ok());
+
+  // A leaf revoked by its intermediate's own CRL.
+  auto [rev_cert, rev_key] = fed_->IssueCert("at", good);
+  ASSERT_TRUE(CallDe(rev_cert, rev_key).ok());
+  MakeCerts({"crl", good, "--revoke", rev_cert});
+  PublishCrl(good, crl_dir_, "int-good.crl.pem");
+  WaitCrlRefresh();
+  EXPECT_EQ(CallDe(rev_cert, rev_key).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_TRUE(CallDe(good_cert, good_key).ok());
+
+  // The intermediate's CRL goes missing: its leaves are refused again.
+  const std::string saved = ReadFile(crl_dir_ + "/int-good.crl.pem");
+  fs::remove(crl_dir_ + "/int-good.crl.pem");
+  WaitCrlRefresh();
+  EXPECT_EQ(CallDe(good_cert, good_key).error_code(), grpc::StatusCode::UNAVAILABLE)
+      << "a chain whose intermediate has no CRL";
+  WriteFile(crl_dir_ + "/int-good.crl.pem", saved);
+  WaitCrlRefresh();
+  EXPECT_TRUE(CallDe(good_cert, good_key).ok());
+  EXPECT_TRUE(fed_->node("de").process.running());
 }
 
 }  // namespace
