@@ -149,6 +149,7 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
     e.Set("rows", static_cast<int64_t>(rows)).Set("invalid", static_cast<int64_t>(failed))
         .Set("records", static_cast<int64_t>(items.size()))
         .Set("stored", static_cast<int64_t>(r.stored)).Set("updated", static_cast<int64_t>(r.updated))
+        .Set("watch_notices", static_cast<int64_t>(r.notices))
         .Set("epoch", static_cast<int64_t>(epoch));
     return e;
   };
@@ -176,6 +177,7 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
     spdlog::error("ingest failed: {}", std::string(result.status().message()));
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "store write failed; nothing stored");
   }
+  if (result->notices > 0 && d_.kick_outbox) d_.kick_outbox();
   response->set_records(items.size());
   response->set_stored(result->stored);
   response->set_updated(result->updated);

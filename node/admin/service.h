@@ -56,6 +56,10 @@ struct AdminDeps {
   std::function<absl::StatusOr<uint64_t>()> sweep;
   // Issue 10: the hub's statistics (role hub; null on a member).
   const hub::HubStats* hub_stats = nullptr;
+  uint32_t hub_k_threshold = 1;  // config hub_k_threshold: cells below it are withheld.
+  // Issue 10: wakes the outbox courier after a change that enqueued
+  // deliveries (ingest hitting a watch, erasure, follow-up decision).
+  std::function<void()> kick_outbox;
 };
 
 // Issue 10 (hub_rpc.cc): a hub's answer expanded into per-member rows
@@ -121,6 +125,9 @@ class AdminService final : public ifed::v1::Admin::Service {
                      ifed::v1::SweepResponse* response) override;
   grpc::Status Backup(grpc::ServerContext* ctx, const ifed::v1::BackupRequest* request,
                       ifed::v1::BackupResponse* response) override;
+  // watch_rpc.cc (issue 10)
+  grpc::Status Watches(grpc::ServerContext* ctx, const ifed::v1::WatchesRequest* request,
+                       ifed::v1::WatchesResponse* response) override;
 
  private:
   // Verifies the peer's receipt (a bad one turns `answer` into an error) and

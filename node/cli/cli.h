@@ -35,6 +35,8 @@ std::unique_ptr<ifed::v1::Admin::Stub> Connect(const std::string& socket);
 // Prints a failed call (naming the socket when the node is unreachable); returns 1.
 int RpcFailed(const grpc::Status& s, const std::string& socket);
 std::string TypeStr(int type);
+// "" (0), unix milliseconds, or YYYY-MM-DD[THH:MM:SS[Z]] (UTC) -> unix ms.
+bool ParseTime(const std::string& s, int64_t* ms);
 // Reads --type; prints an error and returns false when missing or unknown.
 bool TypeOption(const Args& a, ifed::v1::IndicatorType* type);
 
@@ -53,6 +55,7 @@ int EraseCommand(const Args& a, ifed::v1::Admin::Stub& stub);    // issue 9, era
 int BackupCommand(const Args& a, ifed::v1::Admin::Stub& stub);   // issue 9, backup_cmd.cc
 int HubCommand(const Args& a, ifed::v1::Admin::Stub& stub);        // issue 10, hub_cmd.cc
 int FollowUpsCommand(const Args& a, ifed::v1::Admin::Stub& stub);  // issue 10, followups_cmd.cc
+int WatchCommand(const Args& a, ifed::v1::Admin::Stub& stub);      // issue 10, watch_cmd.cc
 // Whether `audit ...` runs on files alone (no node socket needed).
 bool AuditOffline(const Args& a);
 

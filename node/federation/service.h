@@ -10,6 +10,7 @@
 #include "node/federation/followup_service.h"
 #include "node/federation/matcher.h"
 #include "node/federation/oprf_service.h"
+#include "node/federation/watch_service.h"
 #include "proto/federation.grpc.pb.h"
 
 namespace ifed::federation {
@@ -58,6 +59,16 @@ class FederationService final : public ifed::v1::Federation::Service {
   void set_followups(const FollowUpDesk* desk) { followups_ = desk; }
   grpc::Status FollowUp(grpc::ServerContext* ctx, const ifed::v1::FollowUpRequest* request,
                         ifed::v1::FollowUpResponse* response) override;
+  // Watches and outbox deliveries (issue 10), set before serving; not
+  // owned. Null: the call answers FAILED_PRECONDITION.
+  void set_watches(const WatchDesk* desk, Inbox* inbox) {
+    watches_ = desk;
+    inbox_ = inbox;
+  }
+  grpc::Status Watch(grpc::ServerContext* ctx, const ifed::v1::WatchRequest* request,
+                     ifed::v1::WatchResponse* response) override;
+  grpc::Status Deliver(grpc::ServerContext* ctx, const ifed::v1::DeliverRequest* request,
+                       ifed::v1::DeliverResponse* response) override;
 
  private:
   const std::string trust_domain_;
@@ -67,6 +78,8 @@ class FederationService final : public ifed::v1::Federation::Service {
   OprfResponder* oprf_ = nullptr;
   MatchHandler relay_;
   const FollowUpDesk* followups_ = nullptr;
+  const WatchDesk* watches_ = nullptr;
+  Inbox* inbox_ = nullptr;
 };
 
 // absl::Status -> grpc::Status for a peer: the codes carry over; internal
