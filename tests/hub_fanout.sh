@@ -183,7 +183,7 @@ for N in "${COUNTS[@]}"; do
       t1=$(now_ns)
       echo $(((t1 - t0) / 1000)) >>"$WORK/e2e.txt"
     done
-    ctl m1 audit query --action watch.notify | grep -o '"queued_ms":[0-9]*' | cut -d: -f2 | sort -n >"$WORK/q.s"
+    ctl m1 audit query --action watch.notify 2>/dev/null | grep -o '"queued_ms":[0-9]*' | cut -d: -f2 | sort -n >"$WORK/q.s"
     sort -n "$WORK/e2e.txt" >"$WORK/e2e.s"
     printf 'watch delivery, %d notifications: commit -> acknowledged p50 %s ms  p99 %s ms; ingest call -> visible at querier (polled 20 ms, incl. CLI) p50 %.1f ms  p99 %.1f ms\n' \
       "$(wc -l <"$WORK/q.s")" "$(pct 50 <"$WORK/q.s")" "$(pct 99 <"$WORK/q.s")" \

@@ -102,7 +102,7 @@ absl::Status AdminService::SyncFilter(const std::string& peer, ifed::v1::FilterS
   IFED_RETURN_IF_ERROR(d_.oprf->StoreFilter(peer, bytes, digest, key));
   st->set_bytes(bytes.size());
   st->set_changed(true);
-  return absl::OkStatus();
+  return CheckOprfWatches(peer);
 }
 
 grpc::Status AdminService::FiltersSync(grpc::ServerContext*,

@@ -140,6 +140,16 @@ class AdminService final : public ifed::v1::Admin::Service {
   // already normalised in `response` (results appended per item, errors to
   // peer_errors).
   bool UsesOprf(const std::string& peer) const;
+  // Issue 10 (watch_rpc.cc): compares the OPRF watches held for `peer` with
+  // its filter just stored, and records a HIT (WITHDRAWN) event for each
+  // item that entered (left) it, with one audit event per watch.
+  absl::Status CheckOprfWatches(const std::string& peer);
+  // An oprf-scheme watch of `inputs` with `peer` (outcome in `pr`).
+  absl::Status AddOprfWatch(grpc::ServerContext* ctx, const std::string& peer,
+                            const ifed::v1::WatchRequest& wire,
+                            const std::vector<std::string>& inputs,
+                            const std::vector<ifed::v1::IndicatorType>& types, int64_t now,
+                            ifed::v1::WatchPeerResult* pr, ifed::v1::WatchesResponse* response);
   absl::Status SyncFilter(const std::string& peer, ifed::v1::FilterSyncStatus* status);
   void MatchOprf(const std::string& request_id, ifed::v1::Purpose purpose,
                  const std::vector<std::string>& peers, bool resolve,

@@ -39,7 +39,8 @@ int PeerResults(const ifed::v1::WatchesResponse& r) {
     if (p.code() == 0) {
       std::cout << p.answer().watch_id() << "\t" << p.peer() << "\tOK\titems "
                 << p.answer().items() << "\tactive " << p.answer().active() << "/"
-                << p.answer().max_active() << "\tuntil " << Iso(p.answer().until()) << "\n";
+                << p.answer().max_active() << "\tuntil "
+                << (p.answer().until() > 0 ? Iso(p.answer().until()) : "-") << "\n";
     } else {
       std::cerr << "peer " << p.peer() << ": " << p.code() << " " << p.message() << "\n";
       rc = 1;

@@ -178,6 +178,10 @@ class OprfQuerier {
   // malformed or its proof does not verify.
   absl::StatusOr<Answer> Query(const std::string& peer, const std::vector<std::string>& inputs,
                                ifed::v1::OprfEvaluateRequest request, const EvaluateFn& evaluate);
+  // Membership of each output (packed, 32 bytes each) in the filter of
+  // `peer` stored now (issue 10: the querier checks its OPRF watches
+  // itself). FailedPrecondition when no filter is stored.
+  absl::StatusOr<std::vector<bool>> Contains(const std::string& peer, const std::string& packed);
 
  private:
   explicit OprfQuerier(std::string dir) : dir_(std::move(dir)) {}

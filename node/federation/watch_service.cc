@@ -91,6 +91,13 @@ std::string OutboxKey(const std::string& peer, const std::string& delivery_id) {
   return absl::StrCat("outbox/", peer, "/", delivery_id);
 }
 
+std::string WatchEventKey(int64_t received_ms, const std::string& sender,
+                          const std::string& delivery_id) {
+  char ts[24];
+  std::snprintf(ts, sizeof ts, "%016lld", static_cast<long long>(received_ms));
+  return absl::StrCat("watch/ev/", ts, "/", sender, "/", delivery_id);
+}
+
 std::string NewDeliveryId(const std::string& node_id) {
   unsigned char b[16];
   if (RAND_bytes(b, sizeof b) != 1) return {};
@@ -379,10 +386,7 @@ absl::StatusOr<absl::StatusCode> Inbox::One(const std::string& sender,
     ev.set_delivery_id(d.delivery_id());
     *ev.mutable_notification() = n;
     ev.set_received_ms(now_ms);
-    char ts[20];
-    std::snprintf(ts, sizeof ts, "%016lld", static_cast<long long>(now_ms));
-    writes.puts.emplace_back(absl::StrCat("watch/ev/", ts, "/", sender, "/", d.delivery_id()),
-                             ev.SerializeAsString());
+    writes.puts.emplace_back(WatchEventKey(now_ms, sender, d.delivery_id()), ev.SerializeAsString());
     e.action = "watch.event";
     e.Set("watch_id", n.watch_id())
         .Set("kind", ifed::v1::WatchEventKind_Name(n.kind()))

@@ -37,6 +37,9 @@ namespace ifed::federation {
 std::string InboundWatchKey(const std::string& peer, const std::string& watch_id);
 std::string OutboundWatchKey(const std::string& peer, const std::string& watch_id);
 std::string OutboxKey(const std::string& peer, const std::string& delivery_id);
+// Where a received watch event is kept: "watch/ev/<ms, 16 digits>/<sender>/<delivery id>".
+std::string WatchEventKey(int64_t received_ms, const std::string& sender,
+                          const std::string& delivery_id);
 // A fresh delivery id: "<node id>-<32 hex>".
 std::string NewDeliveryId(const std::string& node_id);
 // Ids chosen by a peer: 1-`max` printable ASCII characters, no '/'.

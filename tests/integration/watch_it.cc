@@ -28,9 +28,15 @@ class WatchTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     fed_ = new LocalFederation();
-    fed_->AddNode("de", "DE", {{.id = "at"}, {.id = "hu"}});
+    fed_->AddNode("de", "DE",
+                  {{.id = "at"}, {.id = "hu"}, {.id = "pl", .extra = "    scheme: oprf\n"}});
     fed_->AddNode("at", "AT", {{.id = "de", .extra = kAtRule}});
     fed_->AddNode("hu", "HU", {{.id = "de"}});
+    // pl answers de under the OPRF scheme: de keeps its watches itself.
+    fed_->AddNode("pl", "PL", {{.id = "de", .extra = "    scheme: oprf\n"}});
+    const std::string seed = fed_->dir() + "/pl/oprf.seed";
+    WriteFile(seed, std::string(64, '5') + "\n", 0600);
+    fed_->node("pl").extra_yaml = "oprf_seed_file: " + seed + "\n";
     fed_->node("at").extra_yaml =
         "outbox_retry_ms: 200\noutbox_max_backoff_ms: 800\nfollowup_deadline_seconds: 3\n";
     fed_->Start();
@@ -239,6 +245,37 @@ TEST_F(WatchTest, FollowUpAnswersThroughTheOutboxDailyLimitAndOverdue) {
   EXPECT_NE(status.out.find(ids[0]), std::string::npos);
   EXPECT_NE(status.out.find("APPROVED"), std::string::npos) << status.out;
   EXPECT_NE(status.out.find("DENIED"), std::string::npos) << status.out;
+}
+
+TEST_F(WatchTest, OprfWatchIsKeptByTheQuerierAndCheckedAtEachFilterSync) {
+  auto sync = [] { return fed_->Ctl("de", {"filters", "sync", "--peer", "pl"}); };
+  ASSERT_EQ(sync().exit_code, 0) << sync().err;
+  Ingest("pl", "+4917066660002", "CASE-O-0");  // held before the watch: not news.
+  ASSERT_EQ(sync().exit_code, 0);
+  auto add = fed_->Ctl("de", {"watch", "add", "--peer", "pl", "--type", "phone",
+                              "+4917066660001", "+4917066660002"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  const std::string id = add.out.substr(0, add.out.find('\t'));
+  EXPECT_NE(add.out.find("\tpl\tOK\titems 2"), std::string::npos) << add.out;
+  Ingest("pl", "+4917066660001", "CASE-O-1");
+  EXPECT_EQ(Events(id, "HIT"), 0) << "nothing is pushed: de learns at its next sync";
+  ASSERT_EQ(sync().exit_code, 0);
+  EXPECT_EQ(Events(id, "HIT"), 1);
+  ASSERT_EQ(sync().exit_code, 0);
+  EXPECT_EQ(Events(id, "HIT"), 1) << "an unchanged filter adds nothing";
+  auto erase = fed_->Ctl("pl", {"erase", "--type", "phone", "+4917066660001"});
+  ASSERT_EQ(erase.exit_code, 0) << erase.err;
+  ASSERT_EQ(sync().exit_code, 0);
+  EXPECT_EQ(Events(id, "WITHDRAWN"), 1);
+  EXPECT_EQ(Events(id, "HIT"), 1);
+  // pl holds no watch and never saw the watch id; de audited each step.
+  const std::string pl = fed_->Ctl("pl", {"audit", "export"}).out;
+  EXPECT_EQ(pl.find("watch."), std::string::npos);
+  EXPECT_EQ(pl.find(id), std::string::npos);
+  EXPECT_NE(Audit("de", "watch.event").find("\"scheme\":\"oprf\""), std::string::npos);
+  EXPECT_NE(Audit("de", "watch.out").find(id), std::string::npos);
+  ASSERT_EQ(fed_->Ctl("de", {"watch", "remove", "--peer", "pl", "--id", id}).exit_code, 0);
+  EXPECT_EQ(fed_->Ctl("de", {"watch", "list"}).out.find(id), std::string::npos);
 }
 
 }  // namespace
