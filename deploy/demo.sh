@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# demo.sh: a local three-node federation (DE, AT, HU) on 127.0.0.1 that finds
-# the indicators its members share, over mutually authenticated gRPC.
+# demo.sh: a local three-node federation (DE, AT, HU) and a hub (EU) on
+# 127.0.0.1 that finds the indicators its members share, over mutually
+# authenticated gRPC.
 #
 #   deploy/demo.sh [--dir D] [--keep] [--count N] [--seed S]
 #   deploy/demo.sh --stop [--dir D]
@@ -10,6 +11,8 @@
 # starts the nodes on free loopback ports, ingests synthetic indicators
 # (ifed-synth) with planted overlaps, matches every node's indicators against
 # all peers, prints the hits and checks them against the planted overlaps.
+# Then (issue 10) a query through the hub, the hub's cross-border report, a
+# watch that fires on a later ingest and a follow-up approved end to end.
 # Exits non-zero when a planted overlap is missed or anything else hits.
 #
 # Environment: IFED_BUILD_DIR (default build) names the build directory;
@@ -19,8 +22,11 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 PROG=deploy/demo.sh
 TRUST_DOMAIN=ifed-demo.eu
-NODE_IDS=(de at hu)
-declare -A JURISDICTION=([de]=DE [at]=AT [hu]=HU)
+MEMBER_IDS=(de at hu)
+HUB_ID=eu           # role hub (Europol-style relay), policy from policy/hub/
+NODE_IDS=("${MEMBER_IDS[@]}" "$HUB_ID")
+declare -A JURISDICTION=([de]=DE [at]=AT [hu]=HU [eu]=EU)
+role_of() { if [[ $1 == "$HUB_ID" ]]; then echo hub; else echo member; fi; }
 STARTUP_TIMEOUT=${IFED_DEMO_STARTUP_TIMEOUT:-30}  # seconds until a node's admin API must answer
 STOP_TIMEOUT=10     # seconds between SIGTERM and SIGKILL
 
@@ -316,7 +322,7 @@ for id in "${NODE_IDS[@]}"; do
     echo "node_id: $id"
     echo "federation: $TRUST_DOMAIN"
     echo "jurisdiction: ${JURISDICTION[$id]}"
-    echo "role: member"
+    echo "role: $(role_of "$id")"
     echo "listen: \"127.0.0.1:${PORT[$id]}\""
     echo "admin_socket: \"$(socket_of "$id")\""
     echo "tls:"
@@ -339,9 +345,18 @@ for id in "${NODE_IDS[@]}"; do
     echo "log_file: \"$(log_of "$id")\""
     echo "log_level: info"
     echo "metrics_listen: \"127.0.0.1:${METRICS_PORT[$id]}\""
+    # The hub withholds statistics cells below k = 2 (k-anonymity).
+    [[ $id == "$HUB_ID" ]] && echo "hub_k_threshold: 2"
   } >"$(config_of "$id")"
+  if [[ $id == "$HUB_ID" ]]; then  # the shipped hub policy (members, ceilings).
+    cp "$ROOT"/policy/hub/*.yaml "$nd/policy/"
+    continue
+  fi
   for peer in "${NODE_IDS[@]}"; do
     [[ $peer == "$id" ]] && continue
+    # Members may hold watches and file follow-ups with each other.
+    extra=""
+    [[ $peer != "$HUB_ID" ]] && extra=$'\n    watches: {allowed: true, max_active: 1000}\n    follow_ups: {allowed: true, max_per_day: 50}'
     cat >"$nd/policy/$peer.yaml" <<EOF
 # What node $peer may ask node $id (written by $PROG).
 partners:
@@ -352,7 +367,7 @@ partners:
     purposes: [migrant_smuggling, takedown_deconfliction]
     scheme: $(scheme_of "$id" "$peer")
     quota: {items_per_second: 5000, burst: 20000, items_per_day: 1000000}
-    legal_basis: "ifed demo: synthetic data only"
+    legal_basis: "ifed demo: synthetic data only"$extra
 EOF
   done
 done
@@ -375,8 +390,8 @@ json_str() {
   for id in "${NODE_IDS[@]}"; do
     n=$((n + 1))
     nd=$(node_dir "$id")
-    printf '    {"id": %s, "jurisdiction": %s, "role": "member",\n' \
-      "$(json_str "$id")" "$(json_str "${JURISDICTION[$id]}")"
+    printf '    {"id": %s, "jurisdiction": %s, "role": "%s",\n' \
+      "$(json_str "$id")" "$(json_str "${JURISDICTION[$id]}")" "$(role_of "$id")"
     printf '     "peer_address": %s, "admin_socket": %s,\n' \
       "$(json_str "127.0.0.1:${PORT[$id]}")" "$(json_str "$(socket_of "$id")")"
     printf '     "metrics_address": %s,\n' "$(json_str "127.0.0.1:${METRICS_PORT[$id]}")"
@@ -440,14 +455,14 @@ log "  all nodes answer"
 DATA=$dir/data
 log "== synthetic indicators ($count per node, seed $seed)"
 nodes_arg=""
-for id in "${NODE_IDS[@]}"; do
+for id in "${MEMBER_IDS[@]}"; do
   nodes_arg+="${nodes_arg:+,}$id:${JURISDICTION[$id]}"
 done
 "$BIN/ifed-synth" --out "$DATA" --nodes "$nodes_arg" --count "$count" --seed "$seed" \
   | sed 's/^/  /'
 
 log "== ingest"
-for id in "${NODE_IDS[@]}"; do
+for id in "${MEMBER_IDS[@]}"; do
   out=$("$BIN/ifedctl" --socket "$(socket_of "$id")" ingest "$DATA/$id.csv" 2>&1) || {
     printf '%s\n' "$out" | head -n 20 >&2
     die "ingest into $id failed"
@@ -469,21 +484,23 @@ for id in at hu; do
   printf '%s\n' "$out" | sed "s/^/  $id: /"
 done
 
-log "== match (every node asks all its peers about all its indicators)"
-for id in "${NODE_IDS[@]}"; do
+log "== match (every member asks every other member about all its indicators)"
+for id in "${MEMBER_IDS[@]}"; do
   start=$(date +%s%N)
-  "$BIN/ifedctl" --socket "$(socket_of "$id")" match --all --purpose migrant_smuggling \
+  peer_args=()
+  for peer in "${MEMBER_IDS[@]}"; do [[ $peer != "$id" ]] && peer_args+=(--peer "$peer"); done
+  "$BIN/ifedctl" --socket "$(socket_of "$id")" match "${peer_args[@]}" --purpose migrant_smuggling \
     --resolve yes --hits-only --file "$DATA/$id.csv" >"$RESULTS/$id.tsv" 2>"$RESULTS/$id.err" || {
     head -n 20 "$RESULTS/$id.err" >&2
     die "match from $id failed"
   }
   ms=$((($(date +%s%N) - start) / 1000000))
   hits=$(awk -F'\t' '$5 == "HIT"' "$RESULTS/$id.tsv" | wc -l)
-  log "  $id: $(($(wc -l <"$DATA/$id.csv") - 1)) indicators x $((${#NODE_IDS[@]} - 1)) peers, $hits hits, ${ms} ms"
+  log "  $id: $(($(wc -l <"$DATA/$id.csv") - 1)) indicators x $((${#MEMBER_IDS[@]} - 1)) peers, $hits hits, ${ms} ms"
 done
 
 # Hits as "querier<TAB>type<TAB>canonical<TAB>holder<TAB>reference".
-for id in "${NODE_IDS[@]}"; do
+for id in "${MEMBER_IDS[@]}"; do
   awk -F'\t' -v q="$id" 'BEGIN {OFS = "\t"} $5 == "HIT" {print q, tolower($3), $2, $4, $6, $8}' \
     "$RESULTS/$id.tsv"
 done | sort -t $'\t' -k1,1 -k2,2 -k3,3 -k4,4 >"$RESULTS/hits.tsv"
@@ -544,6 +561,72 @@ explain "... but not about phone numbers" --partner hu --type phone --purpose mi
 explain "a purpose hu may not use" --partner hu --type url --purpose terrorism
 explain "a TLP:RED record is never disclosed, even to a trusted partner" \
   --partner at --type phone --purpose migrant_smuggling --tlp red
+
+# ---------------------------------------------------------------------------
+# Hub, watches, follow-ups (issue 10)
+
+ctl() { local id=$1; shift; "$BIN/ifedctl" --socket "$(socket_of "$id")" "$@"; }
+ingest_one() {  # ingest_one NODE CASE REGION VALUE: one green phone record.
+  local f=$DATA/extra-$1-$2.csv
+  printf 'type,value,case_ref,tlp,crime_area,region\nphone,%s,%s,green,migrant_smuggling,%s\n' \
+    "$4" "$2" "$3" >"$f"
+  ctl "$1" ingest --no-progress "$f" >/dev/null || die "ingest into $1 failed"
+}
+# wait_for SECONDS CMD...: until CMD succeeds.
+wait_for() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+log ""
+log "== hub ($HUB_ID): one query, relayed to the members the hub's policy allows"
+# A smuggler's phone, each agency's own spelling, in three cases.
+ingest_one at CASE-AT-HUB AT "0664 1234567"
+ingest_one hu CASE-HU-HUB HU "+43 664 123 4567"
+ingest_one de CASE-DE-HUB DE "0043 664 1234567"
+for q in de at; do
+  out=$(ctl "$q" match --peer "$HUB_ID" --type phone --region AT "0664 1234567" 2>&1) \
+    || die "match via the hub from $q failed: $out"
+  printf '%s\n' "$out" | awk -F'\t' -v q="$q" '{printf "  %s asks: %s at %s: %s\n", q, $2, $4, $5}'
+done
+log "  hub report (clusters in >= 3 jurisdictions; cells below k = 2 withheld):"
+report=$(ctl "$HUB_ID" hub report --min-jurisdictions 3 --dot "$RESULTS/hub.dot") \
+  || die "hub report failed"
+printf '%s\n' "$report" | grep -E '^(queries|cluster)' | sed 's/^/    /'
+printf '%s\n' "$report" | grep -qE $'^cluster .*\tat,de,hu\t' \
+  || die "the hub report shows no cluster across at, de and hu"
+log "    (Graphviz: $RESULTS/hub.dot; no raw value or case reference is kept by the hub)"
+
+log ""
+log "== watch: de asks at to tell it when a number turns up later"
+WATCHED="0170 5550123"
+out=$(ctl de watch add --peer at --type phone --region DE "$WATCHED") || die "watch add failed: $out"
+log "  $out"
+ingest_one at CASE-AT-LATER DE "+49 170 5550123"
+has_hit() { [[ $(ctl de watch events) == *$'\tat\t'*$'\tHIT\t'* ]]; }
+wait_for 20 has_hit || die "the watch did not fire within 20 s"
+events=$(ctl de watch events)
+event=$(printf '%s\n' "$events" | awk -F'\t' '$4 == "HIT" {print; exit}')
+log "  de received: $event"
+ref=$(printf '%s\n' "$event" | cut -f7)
+
+log ""
+log "== follow-up: de asks at for more about the reference; at approves"
+out=$(ctl de followups request --peer at --ref "$ref" --legal-basis "Prüm Decision, Art. 5" \
+  --justification "same number as our smuggling case; need the holding unit") \
+  || die "follow-up request failed: $out"
+fid=$(printf '%s\n' "$out" | cut -f1)
+log "  de filed $fid"
+ctl at followups list --id "$fid" | sed 's/^/  at sees: /'
+ctl at followups approve --id "$fid" --reply "AT demo unit, desk 3, file 2026/17" >/dev/null \
+  || die "follow-up approve failed"
+approved() { [[ $(ctl de followups status --id "$fid") == *APPROVED* ]]; }
+wait_for 20 approved || die "the follow-up answer did not reach de"
+ctl de followups status --id "$fid" | sed 's/^/  de sees: /'
 
 log ""
 log "== monitored posts (issue 12): de ingests posts, at hits, de traces the hit to its post"

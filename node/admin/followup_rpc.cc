@@ -14,6 +14,7 @@
 #include "node/admin/service.h"
 #include "node/common/logging.h"
 #include "node/federation/followup_service.h"
+#include "node/federation/watch_service.h"
 
 namespace ifed::admin {
 namespace {
@@ -170,12 +171,23 @@ grpc::Status AdminService::FollowUps(grpc::ServerContext* ctx,
     (approve ? r.mutable_reply() : r.mutable_reason())->assign(request->text());
     r.set_decided(now);
     r.set_decided_by(LocalActor(ctx));
+    // The answer goes back through the durable outbox, in the same batch
+    // as the decision: it reaches the requester exactly once, even if this
+    // node or the requester restarts in between.
+    ifed::v1::Delivery delivery;
+    delivery.set_delivery_id(federation::NewDeliveryId(d_.node_id));
+    federation::ToResponse(r, delivery.mutable_followup_answer());
+    store::MetaWrites outbox;
+    outbox.puts.emplace_back(
+        federation::OutboxKey(r.peer(), delivery.delivery_id()),
+        federation::MakeOutboxEntry(r.peer(), delivery, now * 1000).SerializeAsString());
     if (absl::Status a = federation::SaveFollowUp(d_.store, d_.audit, r,
                                                   approve ? "followup.approve" : "followup.deny",
-                                                  LocalActor(ctx));
+                                                  LocalActor(ctx), outbox);
         !a.ok()) {
       return FromAbsl(a);
     }
+    if (d_.kick_outbox) d_.kick_outbox();
     spdlog::info("follow-up {} from {} {}", r.followup_id(), r.peer(),
                  approve ? "approved" : "denied");
     finish(std::move(r));

@@ -43,7 +43,7 @@ grpc::Status AdminService::HubStats(grpc::ServerContext*, const ifed::v1::HubSta
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         "this node is not a hub (config role: hub)");
   }
-  *response = d_.hub_stats->Report(request->min_jurisdictions());
+  *response = d_.hub_stats->Report(request->min_jurisdictions(), d_.hub_k_threshold);
   return grpc::Status::OK;
 }
 

@@ -27,6 +27,7 @@ absl::StatusOr<store::Store::RemoveResult> RemoveAudited(
     e.outcome = "ok";
     for (auto& [k, v] : fields) e.Set(k, v);
     e.Set("removed", static_cast<int64_t>(r.removed));
+    if (r.notices > 0) e.Set("watch_withdrawals", static_cast<int64_t>(r.notices));
     for (const auto& [type, n] : r.by_type) {
       e.Set(absl::StrCat("type_", TypeName(static_cast<IndicatorType>(type))),
             static_cast<int64_t>(n));

@@ -161,7 +161,8 @@ absl::Status AdminService::SyncFilter(const std::string& actor, const std::strin
     st->set_digest(absl::BytesToHexString(
         absl::string_view(reinterpret_cast<const char*>(have->data()), 8)));
   }
-  return absl::OkStatus();
+  // Issue 10: OPRF watches are checked against every filter that changed.
+  return st->changed() ? CheckOprfWatches(peer) : absl::OkStatus();
 }
 
 void AdminService::SyncPeers(const std::string& actor, const std::vector<std::string>& peers,

@@ -195,6 +195,7 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
     e.Set("rows", static_cast<int64_t>(rows)).Set("invalid", static_cast<int64_t>(failed))
         .Set("records", static_cast<int64_t>(items.size()))
         .Set("stored", static_cast<int64_t>(r.stored)).Set("updated", static_cast<int64_t>(r.updated))
+        .Set("watch_notices", static_cast<int64_t>(r.notices))
         .Set("epoch", static_cast<int64_t>(epoch));
     if (held > 0) e.Set("hold", static_cast<int64_t>(held));
     if (with_provenance > 0) e.Set("provenance", static_cast<int64_t>(with_provenance));
@@ -238,6 +239,7 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
   if ((result->stored > 0 || result->updated > 0) && d_.on_records_changed) {
     d_.on_records_changed();  // e.g. a record's TLP or sharing changed: views change
   }
+  if (result->notices > 0 && d_.kick_outbox) d_.kick_outbox();
   response->set_records(items.size());
   response->set_stored(result->stored);
   response->set_updated(result->updated);

@@ -59,6 +59,10 @@ struct AdminDeps {
   std::function<absl::StatusOr<uint64_t>()> sweep;
   // Issue 10: the hub's statistics (role hub; null on a member).
   const hub::HubStats* hub_stats = nullptr;
+  uint32_t hub_k_threshold = 1;  // config hub_k_threshold: cells below it are withheld.
+  // Issue 10: wakes the outbox courier after a change that enqueued
+  // deliveries (ingest hitting a watch, erasure, follow-up decision).
+  std::function<void()> kick_outbox;
 };
 
 // Issue 10 (hub_rpc.cc): a hub's answer expanded into per-member rows
@@ -139,6 +143,9 @@ class AdminService final : public ifed::v1::Admin::Service {
                     ifed::v1::HoldResponse* response) override;
   grpc::Status Deconflict(grpc::ServerContext* ctx, const ifed::v1::LocalDeconflictRequest* request,
                           ifed::v1::LocalDeconflictResponse* response) override;
+  // watch_rpc.cc (issue 10)
+  grpc::Status Watches(grpc::ServerContext* ctx, const ifed::v1::WatchesRequest* request,
+                       ifed::v1::WatchesResponse* response) override;
 
  private:
   // The end of a large ingest (staged_ingest.cc): stages `rest`, commits
@@ -178,6 +185,16 @@ class AdminService final : public ifed::v1::Admin::Service {
                             const absl::Status& result, int64_t hits);
   // Record ids of the canonical value under every indexed epoch (records_rpc.cc).
   absl::StatusOr<std::vector<std::string>> RecordIdsOf(const normalize::Canonical& c) const;
+  // Issue 10 (watch_rpc.cc): compares the OPRF watches held for `peer` with
+  // its filter just stored, and records a HIT (WITHDRAWN) event for each
+  // item that entered (left) it, with one audit event per watch.
+  absl::Status CheckOprfWatches(const std::string& peer);
+  // An oprf-scheme watch of `inputs` with `peer` (outcome in `pr`).
+  absl::Status AddOprfWatch(grpc::ServerContext* ctx, const std::string& peer,
+                            const ifed::v1::WatchRequest& wire,
+                            const std::vector<std::string>& inputs,
+                            const std::vector<ifed::v1::IndicatorType>& types, int64_t now,
+                            ifed::v1::WatchPeerResult* pr, ifed::v1::WatchesResponse* response);
   AdminDeps d_;
   std::mutex sync_mu_;  // one filter sync at a time (scheduler and ifedctl).
 };

@@ -28,26 +28,6 @@ namespace {
 
 using audit::Parsed;
 
-bool ParseTime(const std::string& s, int64_t* ms) {
-  if (s.empty()) {
-    *ms = 0;
-    return true;
-  }
-  if (s.find_first_not_of("0123456789") == std::string::npos) {
-    *ms = std::stoll(s);
-    return true;
-  }
-  std::tm tm{};
-  const char* end = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (end == nullptr) {
-    tm = {};
-    end = strptime(s.c_str(), "%Y-%m-%d", &tm);
-  }
-  if (end == nullptr || (*end != '\0' && std::string(end) != "Z")) return false;
-  *ms = static_cast<int64_t>(timegm(&tm)) * 1000;
-  return true;
-}
-
 bool ReadLines(const std::string& path, std::vector<std::string>* out) {
   std::ifstream in(path);
   if (!in) {

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <ctime>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -10,7 +11,7 @@
 namespace ifed::cli {
 
 bool IsFlag(const std::string& name) {
-  static const std::set<std::string> kFlags = {"--json", "--all", "--hits-only", "--help", "--dry-run", "--skip-invalid", "--no-progress", "--expired", "--hold"};
+  static const std::set<std::string> kFlags = {"--json", "--all", "--hits-only", "--help", "--dry-run", "--skip-invalid", "--no-progress", "--expired", "--hold", "--inbound"};
   return kFlags.count(name) > 0;
 }
 
@@ -81,5 +82,25 @@ bool TypeOption(const Args& a, ifed::v1::IndicatorType* type) {
   return true;
 }
 
+
+bool ParseTime(const std::string& s, int64_t* ms) {
+  if (s.empty()) {
+    *ms = 0;
+    return true;
+  }
+  if (s.find_first_not_of("0123456789") == std::string::npos) {
+    *ms = std::stoll(s);
+    return true;
+  }
+  std::tm tm{};
+  const char* end = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (end == nullptr) {
+    tm = {};
+    end = strptime(s.c_str(), "%Y-%m-%d", &tm);
+  }
+  if (end == nullptr || (*end != '\0' && std::string(end) != "Z")) return false;
+  *ms = static_cast<int64_t>(timegm(&tm)) * 1000;
+  return true;
+}
 
 }  // namespace ifed::cli

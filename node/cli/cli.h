@@ -35,6 +35,8 @@ std::unique_ptr<ifed::v1::Admin::Stub> Connect(const std::string& socket);
 // Prints a failed call (naming the socket when the node is unreachable); returns 1.
 int RpcFailed(const grpc::Status& s, const std::string& socket);
 std::string TypeStr(int type);
+// "" (0), unix milliseconds, or YYYY-MM-DD[THH:MM:SS[Z]] (UTC) -> unix ms.
+bool ParseTime(const std::string& s, int64_t* ms);
 // Reads --type; prints an error and returns false when missing or unknown.
 bool TypeOption(const Args& a, ifed::v1::IndicatorType* type);
 
@@ -59,6 +61,7 @@ int ExtractCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int RecordsCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int HoldCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int DeconflictCommand(const Args& a, ifed::v1::Admin::Stub& stub);
+int WatchCommand(const Args& a, ifed::v1::Admin::Stub& stub);      // issue 10, watch_cmd.cc
 // Whether `audit ...` runs on files alone (no node socket needed).
 bool AuditOffline(const Args& a);
 

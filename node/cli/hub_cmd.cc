@@ -1,6 +1,8 @@
 // ifedctl hub stats (issue 10): the hub's aggregate statistics. Pseudonyms
 // appear only as digests; no value, no case or record reference.
+#include <fstream>
 #include <iostream>
+#include <set>
 
 #include "absl/strings/str_join.h"
 #include "node/cli/cli.h"
@@ -8,8 +10,8 @@
 namespace ifed::cli {
 
 int HubCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
-  if (a.positional.empty() || a.positional[0] != "stats") {
-    std::cerr << "ifedctl: hub stats [--min-jurisdictions N] [--json]\n";
+  if (a.positional.empty() || (a.positional[0] != "stats" && a.positional[0] != "report")) {
+    std::cerr << "ifedctl: hub stats|report [--min-jurisdictions N] [--json] [--dot FILE]\n";
     return 2;
   }
   ifed::v1::HubStatsRequest req;
@@ -20,6 +22,23 @@ int HubCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
   ifed::v1::HubStatsResponse r;
   grpc::Status s = stub.HubStats(&ctx, req, &r);
   if (!s.ok()) return RpcFailed(s, a.socket);
+  if (a.Flag("--dot")) {  // clusters and the jurisdictions they link, for Graphviz.
+    std::ofstream dot(a.Get("--dot"), std::ios::trunc);
+    if (!dot) {
+      std::cerr << "ifedctl hub: cannot write " << a.Get("--dot") << "\n";
+      return 1;
+    }
+    dot << "graph ifed_hub {\n  node [shape=box];\n";
+    std::set<std::string> members;
+    for (const auto& c : r.clusters()) members.insert(c.jurisdictions().begin(), c.jurisdictions().end());
+    for (const auto& m : members) dot << "  \"" << m << "\" [shape=ellipse];\n";
+    for (const auto& c : r.clusters()) {
+      dot << "  \"" << c.digest() << "\" [label=\"" << TypeStr(c.type()) << " "
+          << c.digest().substr(0, 8) << "\\n" << c.hits() << " hits\"];\n";
+      for (const auto& j : c.jurisdictions()) dot << "  \"" << c.digest() << "\" -- \"" << j << "\";\n";
+    }
+    dot << "}\n";
+  }
   if (a.Flag("--json")) {
     std::cout << "{\"queries\":" << r.queries() << ",\"items\":" << r.items()
               << ",\"hits\":" << r.hits() << ",\"pairs\":[";
@@ -38,11 +57,12 @@ int HubCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
                 << ",\"first_seen\":" << c.first_seen() << ",\"last_seen\":" << c.last_seen()
                 << "}";
     }
-    std::cout << "]}\n";
+    std::cout << "],\"k_threshold\":" << r.k_threshold() << ",\"suppressed\":" << r.suppressed()
+              << "}\n";
     return 0;
   }
   std::cout << "queries " << r.queries() << "  items " << r.items() << "  hits " << r.hits()
-            << "\n";
+            << "  k " << r.k_threshold() << "  suppressed " << r.suppressed() << "\n";
   for (const auto& t : r.by_type()) std::cout << "hits " << TypeStr(t.type()) << " " << t.count() << "\n";
   for (const auto& d : r.days()) {
     std::cout << "day " << d.day() << " queries " << d.queries() << " hits " << d.hits() << "\n";

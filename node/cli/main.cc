@@ -81,11 +81,13 @@ commands:
   backup create DIR
       Verified RocksDB backup of the running store into DIR (on the node's
       host). Restore: ifed-node --config F --restore DIR (fresh data dir).
-  hub stats [--min-jurisdictions N] [--json]
+  hub stats|report [--min-jurisdictions N] [--json] [--dot FILE]
       On a node with role hub: relayed queries and hits per type, per
       querier/member pair and per day, and the clusters of pseudonyms (as
-      digests) that hit in at least N members (default 2). A member asks
-      through the hub with `match --peer HUB`; rows name HUB/MEMBER.
+      digests) that hit in at least N members (default 2); cells below the
+      hub's k (hub_k_threshold) are withheld. --dot writes the clusters as a
+      Graphviz graph. Kept in the hub's store (survive a restart). A member
+      asks through the hub with `match --peer HUB`; rows name HUB/MEMBER.
   followups request --peer ID --ref REF --legal-basis TEXT --justification TEXT [--purpose P]
   followups status [--id ID]
       Ask the owner of a hit reference for more (step 2); status polls the
@@ -94,7 +96,16 @@ commands:
   followups approve --id ID --reply TEXT
   followups deny --id ID --reason TEXT
       Requests partners filed with this node (age, deadline 48 h, OVERDUE),
-      and the decision on one. Every step is audited on both sides.
+      and the decision on one; the answer goes back through the outbox.
+      Every step is audited on both sides.
+  watch add (--peer ID... | --all) --type T [--region CC] [--purpose P]
+            [--until YYYY-MM-DD] VALUE... | --file F
+      Standing query: the partner keeps the pseudonyms and notifies this
+      node when a later ingest holds one (and withdraws it on erasure).
+  watch list [--inbound] | watch remove --peer ID --id WATCH_ID
+  watch events [--since T] [--json]      (also: ifedctl alerts)
+      Watches asked of partners (--inbound: held here for partners, and the
+      outbox), and the notifications received.
 
   extract [--region CC] [--lang HINT] [--lexicon DIR] [--json] FILE|-
       Indicators in monitored posts, extracted locally (no node needed).
@@ -160,6 +171,8 @@ int main(int argc, char** argv) {
       {"records", RecordsCommand},
       {"hold", HoldCommand},
       {"deconflict", DeconflictCommand},
+      {"watch", WatchCommand},
+      {"alerts", WatchCommand},
   };
   auto it = kCommands.find(a.command);
   if (it == kCommands.end()) {

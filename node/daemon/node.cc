@@ -7,6 +7,7 @@
 #include <fcntl.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -260,10 +261,70 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
       tls, c.federation(), std::move(peers), std::chrono::milliseconds(c.peer_timeout_ms()));
   // Issue 10: follow-ups asked of this node; the hub role relays Match.
   n->followups_ = std::make_unique<federation::FollowUpDesk>(federation::FollowUpDeps{
-      .store = n->store_.get(), .policy = n->policy_.get(), .audit = n->audit_.get(), .now = Now});
+      .store = n->store_.get(), .policy = n->policy_.get(), .audit = n->audit_.get(), .now = Now,
+      .deadline_seconds = c.followup_deadline_seconds() > 0 ? int64_t{c.followup_deadline_seconds()}
+                                                            : federation::kFollowUpDeadlineSeconds});
   n->federation_service_->set_followups(n->followups_.get());
+  // Watches: the responder checks each ingest in its own batch and queues
+  // notifications; the courier delivers them (and follow-up answers).
+  {
+    federation::WatchDeps wd{.node_id = c.node_id(),
+                             .contact = c.contact(),
+                             .store = n->store_.get(),
+                             .policy = n->policy_.get(),
+                             .audit = n->audit_.get(),
+                             .now = Now};
+    n->watches_ = std::make_unique<federation::WatchDesk>(wd);
+    int ack_delay_ms = 0;  // fault injection for the exactly-once tests only.
+    if (const char* v = std::getenv("IFED_FAULT_DELIVER_ACK_DELAY_MS")) ack_delay_ms = std::atoi(v);
+    if (ack_delay_ms > 0) spdlog::warn("fault injection: deliveries acknowledged after {} ms", ack_delay_ms);
+    n->inbox_ = std::make_unique<federation::Inbox>(wd, ack_delay_ms);
+    n->federation_service_->set_watches(n->watches_.get(), n->inbox_.get());
+    n->store_->SetIngestObserver(
+        [w = n->watches_.get()](const std::vector<const ifed::v1::Record*>& fresh) {
+          return w->OnIngest(fresh);
+        });
+    n->store_->SetRemoveObserver(
+        [w = n->watches_.get()](const std::vector<ifed::v1::Record>& removed) {
+          return w->OnRemove(removed);
+        });
+    federation::CourierOptions co;
+    if (c.outbox_retry_ms() > 0) co.retry = std::chrono::milliseconds(c.outbox_retry_ms());
+    if (c.outbox_max_backoff_ms() > 0) {
+      co.max_backoff = std::chrono::milliseconds(c.outbox_max_backoff_ms());
+    }
+    n->courier_ = std::make_unique<federation::Courier>(n->store_.get(), n->peers_.get(),
+                                                        n->audit_.get(), co);
+    n->courier_->set_on_pass([node = n.get()] {
+      auto overdue = federation::FlagOverdue(node->store_.get(), node->audit_.get(), Now());
+      if (overdue.ok()) {
+        node->followups_overdue_.store(*overdue);
+      } else {
+        spdlog::error("follow-up overdue check failed: {}", std::string(overdue.status().message()));
+      }
+    });
+  }
   if (c.role() == ifed::v1::HUB) {
-    n->hub_stats_ = std::make_unique<hub::HubStats>();
+    // Statistics survive a restart: each query's changed cells go to the
+    // store's meta "hub/..." entries (WAL, like the quota counters).
+    n->hub_stats_ = std::make_unique<hub::HubStats>(
+        [store = n->store_.get()](const hub::HubStats::Entries& changed) {
+          store::MetaWrites w;
+          w.puts = changed;
+          if (absl::Status s = store->CommitMeta(w, {}, /*sync=*/false); !s.ok()) {
+            spdlog::error("hub statistics not persisted: {}", std::string(s.message()));
+          }
+        });
+    uint64_t loaded = 0;
+    IFED_RETURN_IF_ERROR(n->store_->ScanMeta("hub/", [&](const std::string& k, const std::string& v) {
+      if (absl::Status s = n->hub_stats_->Load(k, v); !s.ok()) {
+        spdlog::warn("{}", std::string(s.message()));
+      } else {
+        ++loaded;
+      }
+      return true;
+    }));
+    spdlog::info("hub statistics: {} cells restored", loaded);
     n->hub_relay_ = std::make_unique<hub::Relay>(hub::RelayDeps{
         .node_id = c.node_id(),
         .policy = n->policy_.get(),
@@ -300,10 +361,16 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
       .oprf = n->oprf_querier_.get(),
       .oprf_peers = {c.oprf_peers().begin(), c.oprf_peers().end()},
       .tls_files = [t = n->tls_.get()] { return t->active(); },
-      .on_records_removed = [o = n->oprf_.get()] { if (o != nullptr) o->Invalidate(); },
+      .on_records_removed =
+          [o = n->oprf_.get(), courier = n->courier_.get()] {
+            if (o != nullptr) o->Invalidate();
+            courier->Kick();  // withdrawals of notified records.
+          },
       .on_records_changed = [o = n->oprf_.get()] { if (o != nullptr) o->Invalidate(); },
       .sweep = [node = n.get()] { return node->SweepExpired(); },
-      .hub_stats = n->hub_stats_.get()});
+      .hub_stats = n->hub_stats_.get(),
+      .hub_k_threshold = std::max(1u, c.hub_k_threshold()),
+      .kick_outbox = [courier = n->courier_.get()] { courier->Kick(); }});
 
   // Health checking and reflection on both listeners (issue 11): grpcurl and
   // load balancers work out of the box. Reflection lists services and
@@ -355,6 +422,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   }
   n->sweeper_ = std::thread([node = n.get()] { node->SweepLoop(); });
   n->syncer_ = std::thread([node = n.get()] { node->FilterSyncLoop(); });
+  n->courier_->Start();  // delivers what a previous run left in the outbox.
   spdlog::info("node {} ({}) serving federation on {} and admin on {}; key epoch {}",
                c.node_id(), c.jurisdiction(), c.listen(), c.admin_socket(),
                n->keys_->current_epoch());
@@ -395,6 +463,23 @@ absl::Status Node::StartMetrics() {
                           return out;
                         });
   AddStateMetrics();
+  // Issue 10: the outbox and overdue follow-ups.
+  metrics_->AddCallback("ifed_outbox_pending", "Deliveries waiting in the outbox.", "gauge", {},
+                        [this] {
+                          return std::vector<metrics::Callback::Sample>{
+                              {{}, courier_ ? static_cast<double>(courier_->pending()) : 0.0}};
+                        });
+  metrics_->AddCallback("ifed_outbox_delivered_total",
+                        "Outbox deliveries acknowledged by their receiver.", "counter", {}, [this] {
+                          return std::vector<metrics::Callback::Sample>{
+                              {{}, courier_ ? static_cast<double>(courier_->delivered()) : 0.0}};
+                        });
+  metrics_->AddCallback("ifed_followups_overdue",
+                        "Follow-up requests from partners pending past their deadline.", "gauge",
+                        {}, [this] {
+                          return std::vector<metrics::Callback::Sample>{
+                              {{}, static_cast<double>(followups_overdue_.load())}};
+                        });
   if (config_.metrics_listen().empty()) return absl::OkStatus();
   IFED_ASSIGN_OR_RETURN(metrics_server_,
                         metrics::MetricsServer::Start(config_.metrics_listen(), metrics_.get()));
@@ -552,6 +637,7 @@ absl::StatusOr<uint64_t> Node::SweepExpired() {
                                             Now()));
   if (n > 0) {
     if (oprf_) oprf_->Invalidate();
+    if (courier_) courier_->Kick();
     spdlog::info("expiry sweep: {} records removed", n);
   }
   return n;
@@ -609,6 +695,7 @@ void Node::Shutdown() {
   sweep_cv_.notify_all();
   if (sweeper_.joinable()) sweeper_.join();
   if (syncer_.joinable()) syncer_.join();
+  if (courier_) courier_->Stop();  // before the store and the audit log close.
   metrics_server_.reset();  // its callbacks read the store.
   const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
   if (admin_listener_) admin_listener_->Stop();

@@ -5,6 +5,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,8 @@
 #include "node/audit/audit_log.h"
 #include "node/audit/inbound.h"
 #include "node/federation/matcher.h"
+#include "node/federation/outbox.h"
+#include "node/federation/watch_service.h"
 #include "node/federation/service.h"
 #include "node/federation/tls_reload.h"
 #include "node/hub/relay.h"
@@ -78,6 +81,12 @@ class Node {
   // Issue 10: follow-ups (every node) and, with role hub, the relay and its
   // statistics.
   std::unique_ptr<federation::FollowUpDesk> followups_;
+  // Watches (responder and querier side) and the durable outbox courier,
+  // which also flags overdue follow-ups after each pass.
+  std::unique_ptr<federation::WatchDesk> watches_;
+  std::unique_ptr<federation::Inbox> inbox_;
+  std::unique_ptr<federation::Courier> courier_;
+  std::atomic<uint64_t> followups_overdue_{0};
   std::unique_ptr<hub::HubStats> hub_stats_;
   std::unique_ptr<hub::Relay> hub_relay_;
   std::unique_ptr<admin::AdminService> admin_service_;

@@ -6,17 +6,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/common/status_macros.h"
+#include "node/federation/watch_service.h"
 
 namespace ifed::federation {
 namespace {
 
 constexpr size_t kMaxJustification = 4096;
-
-bool PrintableId(const std::string& s, size_t max) {
-  if (s.empty() || s.size() > max) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](unsigned char c) { return c >= 0x21 && c <= 0x7e && c != '/'; });
-}
 
 }  // namespace
 
@@ -34,10 +29,10 @@ absl::StatusOr<ifed::v1::FollowUpRecord> LoadFollowUp(const store::Store& store,
 
 absl::Status SaveFollowUp(store::Store* store, audit::AuditLog* audit,
                           const ifed::v1::FollowUpRecord& r, const std::string& action,
-                          const std::string& actor) {
-  IFED_RETURN_IF_ERROR(
-      store->PutMeta(FollowUpKey(r.inbound(), r.peer(), r.followup_id()), r.SerializeAsString()));
-  if (audit == nullptr) return absl::OkStatus();
+                          const std::string& actor, const store::MetaWrites& extra) {
+  store::MetaWrites w = extra;
+  w.puts.emplace_back(FollowUpKey(r.inbound(), r.peer(), r.followup_id()), r.SerializeAsString());
+  if (audit == nullptr) return store->CommitMeta(w);
   // Ids and states only: never the justification or reply text.
   audit::Event e;
   e.action = action;
@@ -49,7 +44,10 @@ absl::Status SaveFollowUp(store::Store* store, audit::AuditLog* audit,
       .Set("purpose", ifed::v1::Purpose_Name(r.purpose()))
       .Set("state", ifed::v1::FollowUpState_Name(r.state()))
       .Set("deadline", r.deadline());
-  return audit->Append(e);
+  if (r.overdue()) e.Set("overdue", int64_t{1});
+  return audit->Write([&](const audit::AuditLog::EntriesFn& entries) {
+    return store->CommitMeta(w, entries(e));
+  });
 }
 
 void ToResponse(const ifed::v1::FollowUpRecord& r, ifed::v1::FollowUpResponse* out) {
@@ -114,6 +112,25 @@ absl::Status FollowUpDesk::Handle(const std::string& peer,
   if (!record.ok() || !policy::Policy::RecordVisible(*rule, peer, *record, now)) {
     return absl::NotFoundError("unknown reference");
   }
+  // follow_ups.max_per_day new requests per partner and UTC day (the
+  // counter survives a restart).
+  if (const uint32_t max = rule->rule.follow_ups().max_per_day(); max > 0) {
+    auto n = d_.store->AddToCounter(absl::StrCat("quota/followup/", peer, "/", now / 86400), 1, max);
+    if (!n.ok()) {
+      if (d_.audit != nullptr) {
+        audit::Event e;
+        e.action = "followup.in";
+        e.actor = "peer:" + peer;
+        e.outcome = "refused";
+        e.Set("followup_id", request.followup_id()).Set("reason", "follow_ups.max_per_day");
+        IFED_RETURN_IF_ERROR(d_.audit->Append(e));
+      }
+      return absl::IsResourceExhausted(n.status())
+                 ? absl::ResourceExhaustedError(absl::StrCat(
+                       "follow-up limit of ", max, " per day reached for this partner"))
+                 : n.status();
+    }
+  }
   ifed::v1::FollowUpRecord r;
   r.set_followup_id(request.followup_id());
   r.set_peer(peer);
@@ -124,11 +141,33 @@ absl::Status FollowUpDesk::Handle(const std::string& peer,
   r.set_justification(request.justification());
   r.set_state(ifed::v1::FOLLOW_UP_PENDING);
   r.set_created(now);
-  r.set_deadline(now + kFollowUpDeadlineSeconds);
+  r.set_deadline(now + d_.deadline_seconds);
   IFED_RETURN_IF_ERROR(SaveFollowUp(d_.store, d_.audit, r, "followup.in", "peer:" + peer));
   spdlog::info("follow-up {} from {} filed, deadline {}", r.followup_id(), peer, r.deadline());
   ToResponse(r, response);
   return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> FlagOverdue(store::Store* store, audit::AuditLog* audit, int64_t now) {
+  uint64_t overdue = 0;
+  std::vector<ifed::v1::FollowUpRecord> fresh;
+  IFED_RETURN_IF_ERROR(store->ScanMeta("followup/in/", [&](const std::string&,
+                                                            const std::string& v) {
+    ifed::v1::FollowUpRecord r;
+    if (!r.ParseFromString(v) || r.state() != ifed::v1::FOLLOW_UP_PENDING || now <= r.deadline()) {
+      return true;
+    }
+    ++overdue;
+    if (!r.overdue()) fresh.push_back(std::move(r));
+    return true;
+  }));
+  for (ifed::v1::FollowUpRecord& r : fresh) {
+    r.set_overdue(true);
+    IFED_RETURN_IF_ERROR(SaveFollowUp(store, audit, r, "followup.overdue", "node"));
+    spdlog::warn("follow-up {} from {} is overdue (deadline {})", r.followup_id(), r.peer(),
+                 r.deadline());
+  }
+  return overdue;
 }
 
 }  // namespace ifed::federation

@@ -26,17 +26,18 @@ inline constexpr int64_t kFollowUpDeadlineSeconds = 48 * 3600;
 std::string FollowUpKey(bool inbound, const std::string& peer, const std::string& id);
 absl::StatusOr<ifed::v1::FollowUpRecord> LoadFollowUp(const store::Store& store,
                                                       const std::string& key);
-// Stores `r` and appends its audit event (`action`, `actor`); the store
-// write comes first, so an acknowledged step is never lost.
+// Stores `r` with its audit event (`action`, `actor`) and `extra` (an
+// outbox entry carrying the answer) in one WriteBatch.
 absl::Status SaveFollowUp(store::Store* store, audit::AuditLog* audit,
                           const ifed::v1::FollowUpRecord& r, const std::string& action,
-                          const std::string& actor);
+                          const std::string& actor, const store::MetaWrites& extra = {});
 
 struct FollowUpDeps {
   store::Store* store = nullptr;
   const policy::PolicyHolder* policy = nullptr;
   audit::AuditLog* audit = nullptr;  // may be null (tests).
   std::function<int64_t()> now;      // unix seconds.
+  int64_t deadline_seconds = kFollowUpDeadlineSeconds;
 };
 
 class FollowUpDesk {
@@ -45,7 +46,8 @@ class FollowUpDesk {
 
   // REQUEST: PermissionDenied unless the inbound rule for `peer` allows
   // follow-ups and the reference is a record the peer may see (an unknown
-  // reference is NotFound); idempotent on followup_id. STATUS: the peer's
+  // reference is NotFound); ResourceExhausted past the rule's
+  // follow_ups.max_per_day new requests per UTC day; idempotent on followup_id. STATUS: the peer's
   // own request, or NotFound. Messages are safe to return to the peer.
   absl::Status Handle(const std::string& peer, const ifed::v1::FollowUpRequest& request,
                       ifed::v1::FollowUpResponse* response) const;
@@ -55,6 +57,11 @@ class FollowUpDesk {
 };
 
 void ToResponse(const ifed::v1::FollowUpRecord& r, ifed::v1::FollowUpResponse* out);
+
+// Marks partners' pending follow-ups past their deadline as overdue, once
+// each, with a "followup.overdue" audit event. Returns how many are overdue
+// now (pending, past the deadline).
+absl::StatusOr<uint64_t> FlagOverdue(store::Store* store, audit::AuditLog* audit, int64_t now);
 
 }  // namespace ifed::federation
 

@@ -848,4 +848,20 @@ absl::StatusOr<OprfQuerier::Answer> OprfQuerier::Query(const std::string& peer,
   return a;
 }
 
+absl::StatusOr<std::vector<bool>> OprfQuerier::Contains(const std::string& peer,
+                                                        const std::string& packed) {
+  if (packed.size() % oprf::kOutputSize != 0) {
+    return absl::InvalidArgumentError("outputs are packed 32-byte values");
+  }
+  IFED_ASSIGN_OR_RETURN(auto f, LoadFilter(peer));
+  std::vector<bool> in;
+  in.reserve(packed.size() / oprf::kOutputSize);
+  for (size_t off = 0; off < packed.size(); off += oprf::kOutputSize) {
+    oprf::Output o;
+    std::memcpy(o.data(), packed.data() + off, o.size());
+    in.push_back(f->Contains(o));
+  }
+  return in;
+}
+
 }  // namespace ifed::federation

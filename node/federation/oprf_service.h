@@ -329,6 +329,10 @@ class OprfQuerier {
   // The batch size when the caller's policy sets none: the federation
   // listener's default max_items_per_request.
   static constexpr size_t kDefaultQueryBatch = 10000;
+  // Membership of each output (packed, 32 bytes each) in the filter of
+  // `peer` stored now (issue 10: the querier checks its OPRF watches
+  // itself). FailedPrecondition when no filter is stored.
+  absl::StatusOr<std::vector<bool>> Contains(const std::string& peer, const std::string& packed);
 
  private:
   // A partner's filter as held: the snapshot plus the outputs added and

@@ -340,4 +340,38 @@ grpc::Status FederationService::Deconflict(grpc::ServerContext* ctx,
   return ToPeerStatus(decision);
 }
 
+grpc::Status FederationService::Watch(grpc::ServerContext* ctx,
+                                      const ifed::v1::WatchRequest* request,
+                                      ifed::v1::WatchResponse* response) {
+  if (watches_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "this node holds no watches");
+  }
+  auto peer = Admit(ctx, "Watch");
+  if (!peer.ok()) return ToPeerStatus(peer.status());
+  if (static_cast<size_t>(request->ByteSizeLong()) > limits_.max_items * 40 + 4096) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many items in one watch");
+  }
+  const absl::Status s = watches_->Handle(*peer, *request, response);
+  if (!s.ok()) {
+    response->Clear();
+    if (s.code() == absl::StatusCode::kNotFound) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, std::string(s.message()));
+    }
+  }
+  return ToPeerStatus(s);
+}
+
+grpc::Status FederationService::Deliver(grpc::ServerContext* ctx,
+                                        const ifed::v1::DeliverRequest* request,
+                                        ifed::v1::DeliverResponse* response) {
+  if (inbox_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "this node takes no deliveries");
+  }
+  auto peer = Admit(ctx, "Deliver");
+  if (!peer.ok()) return ToPeerStatus(peer.status());
+  const absl::Status s = inbox_->Handle(*peer, *request, response);
+  if (!s.ok()) response->Clear();
+  return ToPeerStatus(s);
+}
+
 }  // namespace ifed::federation

@@ -11,6 +11,7 @@
 #include "node/federation/followup_service.h"
 #include "node/federation/matcher.h"
 #include "node/federation/oprf_service.h"
+#include "node/federation/watch_service.h"
 #include "proto/federation.grpc.pb.h"
 
 namespace ifed::federation {
@@ -67,6 +68,16 @@ class FederationService final : public ifed::v1::Federation::Service {
   // then the audit event (durable before the answer).
   grpc::Status Deconflict(grpc::ServerContext* ctx, const ifed::v1::DeconflictRequest* request,
                           ifed::v1::DeconflictResponse* response) override;
+  // Watches and outbox deliveries (issue 10), set before serving; not
+  // owned. Null: the call answers FAILED_PRECONDITION.
+  void set_watches(const WatchDesk* desk, Inbox* inbox) {
+    watches_ = desk;
+    inbox_ = inbox;
+  }
+  grpc::Status Watch(grpc::ServerContext* ctx, const ifed::v1::WatchRequest* request,
+                     ifed::v1::WatchResponse* response) override;
+  grpc::Status Deliver(grpc::ServerContext* ctx, const ifed::v1::DeliverRequest* request,
+                       ifed::v1::DeliverResponse* response) override;
 
  private:
   // The caller's node id from its certificate, once the call's stamps pass
@@ -82,6 +93,8 @@ class FederationService final : public ifed::v1::Federation::Service {
   OprfResponder* oprf_ = nullptr;
   MatchHandler relay_;
   const FollowUpDesk* followups_ = nullptr;
+  const WatchDesk* watches_ = nullptr;
+  Inbox* inbox_ = nullptr;
 };
 
 // absl::Status -> grpc::Status for a peer: the codes carry over; internal

@@ -2,17 +2,22 @@
 // core: no gRPC, no RocksDB. It sees pseudonyms (keyed scheme) and the
 // members' verdicts, and keeps only counts and a one-way digest of each
 // pseudonym that hit: never a raw value, never a case reference or a record
-// reference. Thread-safe.
+// reference. Every cell a query changes is handed to a persist callback as
+// (key, serialised message) pairs under "hub/..." (the daemon writes them to
+// its store) and read back with Load() at start, so the picture survives a
+// restart. Thread-safe.
 #ifndef IFED_HUB_STATS_H_
 #define IFED_HUB_STATS_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
-#include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/status/status.h"
 #include "proto/admin.pb.h"
 #include "proto/federation.pb.h"
 
@@ -20,9 +25,20 @@ namespace ifed::hub {
 
 class HubStats {
  public:
+  using Entries = std::vector<std::pair<std::string, std::string>>;
+  // Called under the stats lock with the cells one Record() changed, so
+  // writes reach the store in the order they were made. May be empty.
+  using PersistFn = std::function<void(const Entries& changed)>;
+
+  explicit HubStats(PersistFn persist = nullptr) : persist_(std::move(persist)) {}
+
   // Digest shown for a pseudonym: hex SHA-256 prefix (16 bytes) over a
   // domain label, the type and the pseudonym. One-way; no key involved.
   static std::string Digest(ifed::v1::IndicatorType type, const std::string& pseudonym);
+
+  // Restores one persisted cell (a key under "hub/"); InvalidArgument for an
+  // unknown key or a value that does not parse.
+  absl::Status Load(const std::string& key, const std::string& value);
 
   // Accounts one relayed query: `request` as the querier sent it, `answer`
   // as the hub merged it (members[] with their results). `now`: unix seconds.
@@ -31,27 +47,19 @@ class HubStats {
 
   // Totals, per type, per querier/member pair, per day, and the clusters
   // (pseudonyms seen in at least `min_jurisdictions` members; 0 means 2).
-  ifed::v1::HubStatsResponse Report(uint32_t min_jurisdictions) const;
+  // k-anonymity: a cell whose count is below `k` (a type's hits, a pair's
+  // or a day's hits when not zero, a cluster's hits) is left out and
+  // counted in `suppressed`; the totals are always shown.
+  ifed::v1::HubStatsResponse Report(uint32_t min_jurisdictions, uint32_t k = 1) const;
 
  private:
-  struct Cluster {
-    ifed::v1::IndicatorType type = ifed::v1::INDICATOR_TYPE_UNSPECIFIED;
-    std::set<std::string> jurisdictions;
-    uint64_t hits = 0;
-    int64_t first_seen = 0, last_seen = 0;
-  };
-  struct Pair {
-    uint64_t queries = 0, items = 0, hits = 0;
-  };
-  struct Day {
-    uint64_t queries = 0, hits = 0;
-  };
+  PersistFn persist_;
   mutable std::mutex mu_;
-  uint64_t queries_ = 0, items_ = 0, hits_ = 0;
-  std::map<int, uint64_t> hits_by_type_;
-  std::map<std::pair<std::string, std::string>, Pair> pairs_;
-  std::map<std::string, Day> days_;
-  std::map<std::string, Cluster> clusters_;  // by digest.
+  ifed::v1::HubStatsResponse totals_;                  // queries, items, hits only.
+  std::map<int, ifed::v1::TypeCount> types_;
+  std::map<std::pair<std::string, std::string>, ifed::v1::HubPairCount> pairs_;
+  std::map<std::string, ifed::v1::HubDayCount> days_;
+  std::map<std::string, ifed::v1::HubCluster> clusters_;  // by digest.
 };
 
 }  // namespace ifed::hub

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace ifed::hub {
 namespace {
 
@@ -41,6 +43,49 @@ TEST(HubStats, ClustersCountJurisdictionsAndHoldNoPseudonym) {
   EXPECT_EQ(r.pairs_size(), 2);  // only answered members.
   EXPECT_EQ(r.days(0).day(), "1971-01-01");
   EXPECT_EQ(r.SerializeAsString().find(std::string(32, 'a')), std::string::npos);
+}
+
+TEST(HubStats, PersistedCellsRestoreTheSameReport) {
+  std::map<std::string, std::string> disk;
+  HubStats s([&](const HubStats::Entries& changed) {
+    for (const auto& [k, v] : changed) disk[k] = v;
+  });
+  ifed::v1::MatchResponse a;
+  Member(&a, "at", {true, true});
+  Member(&a, "hu", {true, false});
+  s.Record("de", Request(2), a, 86400 * 400);
+  s.Record("de", Request(2), a, 86400 * 401);
+  for (const auto& [k, v] : disk) EXPECT_EQ(k.rfind("hub/", 0), 0u) << k;
+  HubStats restored;
+  for (const auto& [k, v] : disk) ASSERT_TRUE(restored.Load(k, v).ok()) << k;
+  EXPECT_EQ(restored.Report(2).SerializeAsString(), s.Report(2).SerializeAsString());
+  EXPECT_EQ(restored.Report(2).queries(), 2u);
+  EXPECT_FALSE(restored.Load("hub/bogus", "").ok());
+  EXPECT_FALSE(restored.Load("hub/pair/x/y", "\xff\xff").ok());
+}
+
+TEST(HubStats, CellsBelowKAreWithheld) {
+  HubStats s;
+  ifed::v1::MatchResponse a;
+  Member(&a, "at", {true, false});
+  Member(&a, "hu", {false, false});
+  for (int i = 0; i < 3; ++i) s.Record("de", Request(2), a, 86400 * 400);
+  ifed::v1::MatchResponse b;
+  Member(&b, "at", {false, true});
+  Member(&b, "hu", {false, true});
+  s.Record("pl", Request(2), b, 86400 * 400);
+  auto open = s.Report(2, 1);
+  EXPECT_EQ(open.suppressed(), 0u);
+  EXPECT_EQ(open.clusters_size(), 2);
+  auto k3 = s.Report(2, 3);
+  // Item 0 (de+at) hit 3 times: shown; item 1 (pl+at+hu) 2 hits: withheld.
+  ASSERT_EQ(k3.clusters_size(), 1);
+  EXPECT_EQ(k3.clusters(0).digest(), HubStats::Digest(ifed::v1::PHONE, std::string(32, 'a')));
+  // Pairs pl->at (1 hit) and pl->hu (1 hit) withheld; de->at (3) shown; de->hu (0) shown.
+  EXPECT_EQ(k3.pairs_size(), 2);
+  EXPECT_EQ(k3.suppressed(), 3u);
+  EXPECT_EQ(k3.queries(), 4u);  // totals always shown.
+  EXPECT_EQ(k3.k_threshold(), 3u);
 }
 
 }  // namespace

@@ -82,6 +82,7 @@ absl::StatusOr<Store::RemoveResult> Store::Remove(absl::Span<const std::string> 
   rocksdb::WriteBatch batch;
   IndexOverlay index(db_.get(), index_);
   std::unordered_map<std::string, bool> seen;
+  std::vector<ifed::v1::Record> removed;  // for the observer (issue 10).
   for (const std::string& id : ids) {
     if (!seen.emplace(id, true).second) continue;
     std::string value, sealed;
@@ -105,11 +106,18 @@ absl::StatusOr<Store::RemoveResult> Store::Remove(absl::Span<const std::string> 
     }
     batch.Delete(records_, id);
     batch.Delete(sealed_, id);
+    if (remove_observer_) removed.push_back(r);
     ++result.removed;
     ++result.by_type[r.type()];
   }
   if (result.removed == 0 && !audit) return result;
   index.Flush(&batch);
+  if (remove_observer_ && !removed.empty()) {
+    IFED_ASSIGN_OR_RETURN(MetaWrites more, remove_observer_(removed));
+    for (const auto& key : more.deletes) batch.Delete(meta_, key);
+    for (const auto& [key, value] : more.puts) batch.Put(meta_, key, value);
+    result.notices = more.notices;
+  }
   for (const auto& [type, n] : result.by_type) {
     std::string value;
     rocksdb::Status s = db_->Get({}, meta_, CountKey(type), &value);

@@ -14,13 +14,34 @@ namespace {
 
 bool AllowedKey(const std::string& key) {
   return key.rfind("followup/", 0) == 0 || key.rfind("hub/", 0) == 0 ||
-         key.rfind("node/", 0) == 0;
+         key.rfind("node/", 0) == 0 || key.rfind("watch/", 0) == 0 || key.rfind("outbox/", 0) == 0;
 }
+
+constexpr char kOutside[] = "meta key outside followup/, hub/, node/, watch/ and outbox/";
 
 }  // namespace
 
+absl::Status Store::CommitMeta(const MetaWrites& writes, const AuditEntries& audit, bool sync) {
+  for (const auto& [key, value] : writes.puts) {
+    if (!AllowedKey(key)) return absl::InvalidArgumentError(kOutside);
+  }
+  for (const auto& key : writes.deletes) {
+    if (!AllowedKey(key)) return absl::InvalidArgumentError(kOutside);
+  }
+  std::lock_guard<std::mutex> l(write_mu_);
+  rocksdb::WriteBatch batch;
+  for (const auto& key : writes.deletes) batch.Delete(meta_, key);
+  for (const auto& [key, value] : writes.puts) batch.Put(meta_, key, value);
+  for (const auto& [key, value] : audit) batch.Put(audit_, key, value);
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  rocksdb::Status s = db_->Write(wo, &batch);
+  if (!s.ok()) return absl::UnavailableError(absl::StrCat("write meta: ", s.ToString()));
+  return absl::OkStatus();
+}
+
 absl::Status Store::PutMeta(const std::string& key, const std::string& value) {
-  if (!AllowedKey(key)) return absl::InvalidArgumentError("meta key outside followup/, hub/ and node/");
+  if (!AllowedKey(key)) return absl::InvalidArgumentError(kOutside);
   std::lock_guard<std::mutex> l(write_mu_);
   rocksdb::WriteBatch batch;
   batch.Put(meta_, key, value);
@@ -28,7 +49,7 @@ absl::Status Store::PutMeta(const std::string& key, const std::string& value) {
 }
 
 absl::StatusOr<std::string> Store::GetMeta(const std::string& key) const {
-  if (!AllowedKey(key)) return absl::InvalidArgumentError("meta key outside followup/, hub/ and node/");
+  if (!AllowedKey(key)) return absl::InvalidArgumentError(kOutside);
   std::string value;
   rocksdb::Status s = db_->Get({}, meta_, key, &value);
   if (s.IsNotFound()) return absl::NotFoundError("no such entry");
@@ -39,7 +60,7 @@ absl::StatusOr<std::string> Store::GetMeta(const std::string& key) const {
 absl::Status Store::ScanMeta(
     const std::string& prefix,
     const std::function<bool(const std::string& key, const std::string& value)>& fn) const {
-  if (!AllowedKey(prefix)) return absl::InvalidArgumentError("meta key outside followup/, hub/ and node/");
+  if (!AllowedKey(prefix)) return absl::InvalidArgumentError(kOutside);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, meta_));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     if (!fn(it->key().ToString(), it->value().ToString())) break;

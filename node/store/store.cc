@@ -198,6 +198,20 @@ absl::StatusOr<IngestResult> Store::IngestBatch(absl::Span<const IngestItem> ite
     batch.Put(meta_, CountKey(type), EncodeCount(DecodeCount(value) + delta));
   }
   for (const std::string& key : meta_deletes) batch.Delete(meta_, key);
+  if (ingest_observer_ && result.stored > 0) {
+    std::vector<const ifed::v1::Record*> fresh;
+    for (const IngestItem& item : items) {
+      auto it = records.find(item.record.record_id());
+      if (it != records.end() && it->second.record_id() == item.record.record_id() &&
+          !it->second.pseudonym().empty()) {
+        fresh.push_back(&it->second);
+      }
+    }
+    IFED_ASSIGN_OR_RETURN(MetaWrites more, ingest_observer_(fresh));
+    for (const auto& key : more.deletes) batch.Delete(meta_, key);
+    for (const auto& [key, value] : more.puts) batch.Put(meta_, key, value);
+    result.notices = more.notices;
+  }
   if (audit) {
     IFED_ASSIGN_OR_RETURN(AuditEntries entries, audit(result));
     for (const auto& [key, value] : entries) batch.Put(audit_, key, value);

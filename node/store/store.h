@@ -67,6 +67,15 @@ inline constexpr int kMaxProvenance = 32;
 struct IngestResult {
   uint64_t stored = 0;   // new records.
   uint64_t updated = 0;  // same type, pseudonym and case: last_seen moved.
+  uint64_t notices = 0;  // entries the ingest observer enqueued (issue 10).
+};
+
+// Meta-column-family writes that ride along with another change (issue 10:
+// watch notifications in the outbox), or a change of their own (CommitMeta).
+struct MetaWrites {
+  std::vector<std::pair<std::string, std::string>> puts;
+  std::vector<std::string> deletes;
+  uint64_t notices = 0;  // how many puts are notifications, for the audit event.
 };
 
 class Store {
@@ -148,7 +157,8 @@ class Store {
       const;
 
   // --- Meta entries of issue 10 (follow-ups, hub statistics), meta_store.cc --
-  // Keys must start with "followup/", "hub/" or "node/" (InvalidArgument otherwise).
+  // Keys must start with "followup/", "hub/", "node/", "watch/" or "outbox/"
+  // (InvalidArgument otherwise).
   // Put is durable (WAL) when it returns OK; Get returns NotFound for a
   // missing key; Scan visits keys with `prefix` in order until `fn` is false.
   absl::Status PutMeta(const std::string& key, const std::string& value);
@@ -156,6 +166,21 @@ class Store {
   absl::Status ScanMeta(const std::string& prefix,
                         const std::function<bool(const std::string& key,
                                                  const std::string& value)>& fn) const;
+  // `writes` and `audit` entries in one WriteBatch (issue 10), fsynced
+  // unless `sync` is false (then WAL only: survives a kill -9 of the
+  // process, not a power loss).
+  absl::Status CommitMeta(const MetaWrites& writes, const AuditEntries& audit = {},
+                          bool sync = true);
+  // Observers (issue 10), set once before serving; each runs inside the
+  // write of an ingest (on the records it stored new) or of a removal (on
+  // the records it deleted), reads what it needs, and returns meta writes
+  // that join that same WriteBatch. An error aborts the whole change.
+  using IngestObserver =
+      std::function<absl::StatusOr<MetaWrites>(const std::vector<const ifed::v1::Record*>& fresh)>;
+  using RemoveObserver =
+      std::function<absl::StatusOr<MetaWrites>(const std::vector<ifed::v1::Record>& removed)>;
+  void SetIngestObserver(IngestObserver fn) { ingest_observer_ = std::move(fn); }
+  void SetRemoveObserver(RemoveObserver fn) { remove_observer_ = std::move(fn); }
   // The record `record_id`, or NotFound.
   absl::StatusOr<ifed::v1::Record> GetRecord(const std::string& record_id) const;
 
@@ -182,6 +207,7 @@ class Store {
   struct RemoveResult {
     uint64_t removed = 0;               // records deleted.
     std::map<int, uint64_t> by_type;    // of `removed`, per indicator type.
+    uint64_t notices = 0;               // entries the remove observer enqueued.
   };
   using RemoveAuditFn = std::function<absl::StatusOr<AuditEntries>(const RemoveResult&)>;
   // Deletes the records `ids` (unknown ids are skipped), their index entries
@@ -248,6 +274,8 @@ class Store {
   std::atomic<bool> write_failing_{false};
   std::string path_;
   uint64_t min_free_bytes_ = 0;
+  IngestObserver ingest_observer_;
+  RemoveObserver remove_observer_;
 };
 
 

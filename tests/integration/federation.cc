@@ -118,18 +118,25 @@ void LocalFederation::WriteConfig(Node& n) {
 
 void LocalFederation::Start() {
   for (auto& [id, n] : nodes_) WriteConfig(n);
-  for (auto& [id, n] : nodes_) {
-    n.process = Process({bin("ifed-node"), "--config", n.config}, n.log + ".stderr");
-  }
+  for (auto& [id, n] : nodes_) Launch(n);
   for (auto& [id, n] : nodes_) WaitReady(n);
+}
+
+void LocalFederation::Launch(Node& n, const std::vector<std::string>& extra_args) {
+  std::vector<std::string> argv;
+  if (!n.env.empty()) {  // env(1) execs the node: same pid.
+    argv.push_back("/usr/bin/env");
+    argv.insert(argv.end(), n.env.begin(), n.env.end());
+  }
+  argv.insert(argv.end(), {bin("ifed-node"), "--config", n.config});
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  n.process = Process(argv, n.log + ".stderr");
 }
 
 void LocalFederation::StartNode(const std::string& id,
                                 const std::vector<std::string>& extra_args) {
   Node& n = nodes_.at(id);
-  std::vector<std::string> argv = {bin("ifed-node"), "--config", n.config};
-  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  n.process = Process(argv, n.log + ".stderr");
+  Launch(n, extra_args);
   WaitReady(n);
 }
 

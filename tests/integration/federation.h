@@ -32,6 +32,7 @@ class LocalFederation {
     std::string tls_extra;   // extra YAML lines inside `tls:` ("  crl_dir: ...\n").
     std::string extra_yaml;  // extra top-level YAML ("limits:\n  ...\n").
     std::string role = "member";  // "hub" for the hub role (issue 10).
+    std::vector<std::string> env;  // extra environment ("K=V") of the node process.
     Process process;
   };
 
@@ -71,6 +72,7 @@ class LocalFederation {
 
  private:
   void WriteConfig(Node& n);
+  void Launch(Node& n, const std::vector<std::string>& extra_args = {});
   void WaitReady(Node& n);
 
   std::string trust_domain_, dir_, bin_dir_, source_dir_;

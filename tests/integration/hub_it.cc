@@ -33,7 +33,7 @@ class HubTest : public ::testing::Test {
     fed_->AddNode("hu", "HU", {{.id = "hub"}});
     fed_->AddNode("pl", "PL", {{.id = "hub"}});
     fed_->node("hub").role = "hub";
-    fed_->node("hub").extra_yaml = "peer_timeout_ms: 1500\n";
+    fed_->node("hub").extra_yaml = "peer_timeout_ms: 1500\nhub_k_threshold: 3\n";
     fed_->Start();
     Ingest("de", {kShared});
     Ingest("at", {kShared, kAtOnly});
@@ -167,6 +167,29 @@ TEST_F(HubTest, FollowUpApprovedAndDeniedEndToEnd) {
     EXPECT_NE(q.out.find(want), std::string::npos) << node << " " << action << ": " << q.out << q.err;
     EXPECT_EQ(q.out.find("file 2026/17"), std::string::npos);
     EXPECT_EQ(q.out.find("smuggling route"), std::string::npos);
+  }
+}
+
+TEST_F(HubTest, KThresholdWithholdsSmallCellsAndStatsSurviveARestart) {
+  // hu asks once: its pairs hold 2 (at) and 1 (de) hits, below the hub's k of 3.
+  ASSERT_EQ(ViaHub("hu").exit_code, 1);
+  auto r = fed_->Ctl("hub", {"hub", "report", "--min-jurisdictions", "2", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"k_threshold\":3"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("\"querier\":\"hu\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"querier\":\"de\",\"member\":\"at\""), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("\"suppressed\":0}"), std::string::npos) << r.out;
+  const std::string dot = fed_->dir() + "/hub.dot";
+  ASSERT_EQ(fed_->Ctl("hub", {"hub", "report", "--min-jurisdictions", "3", "--dot", dot}).exit_code, 0);
+  EXPECT_NE(ReadFile(dot).find("-- \"hu\""), std::string::npos) << ReadFile(dot);
+  // The statistics are in the hub's store: a restart shows the same report.
+  fed_->StopNode("hub");
+  fed_->StartNode("hub");
+  auto after = fed_->Ctl("hub", {"hub", "report", "--min-jurisdictions", "2", "--json"});
+  EXPECT_EQ(after.out, r.out);
+  // de's channel to the restarted hub reconnects with gRPC's backoff.
+  for (int i = 0; i < 40 && Verdict(ViaHub("de").out, kShared, "hub/at") != "HIT"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
 }
 

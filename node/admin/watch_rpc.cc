@@ -1,0 +1,388 @@
+// Issue 10: standing queries over the admin socket. "add" normalises and
+// pseudonymises the values here and asks each partner to hold the
+// pseudonyms (keyed scheme); "remove" withdraws a watch; "list" shows the
+// watches this node asked for (or, with inbound, those partners hold here
+// and the outbox); "events" the notifications received. The watch is kept
+// locally before the partner is asked, so a notification that arrives at
+// once finds it. Audited: "watch.out" and "watch.remove" (ids, counts and
+// types, never a value).
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "node/admin/service.h"
+#include "node/common/status_macros.h"
+#include "node/federation/oprf_service.h"
+#include "node/federation/watch_service.h"
+
+namespace ifed::admin {
+namespace {
+
+constexpr int kMaxWatchValues = 10000;
+
+grpc::Status Err(grpc::StatusCode code, std::string msg) { return grpc::Status(code, msg); }
+
+grpc::Status FromAbsl(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+std::string NewWatchId() {
+  unsigned char b[12];
+  if (RAND_bytes(b, sizeof b) != 1) return {};
+  return "w-" + absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(b), sizeof b));
+}
+
+absl::Status SaveAudited(store::Store* store, audit::AuditLog* audit,
+                         const store::MetaWrites& w, const audit::Event* e) {
+  if (audit == nullptr || e == nullptr) return store->CommitMeta(w);
+  return audit->Write([&](const audit::AuditLog::EntriesFn& entries) {
+    return store->CommitMeta(w, entries(*e));
+  });
+}
+
+}  // namespace
+
+grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
+                                   const ifed::v1::WatchesRequest* request,
+                                   ifed::v1::WatchesResponse* response) {
+  const std::string& action = request->action();
+  const int64_t now = d_.now();
+  if (action == "events") {
+    absl::Status s = d_.store->ScanMeta("watch/ev/", [&](const std::string&, const std::string& v) {
+      ifed::v1::WatchEventRecord ev;
+      if (ev.ParseFromString(v) && ev.received_ms() >= request->since_ms()) {
+        *response->add_events() = std::move(ev);
+      }
+      return true;
+    });
+    return s.ok() ? grpc::Status::OK : FromAbsl(s);
+  }
+  if (action == "list") {
+    absl::Status s;
+    if (request->inbound()) {
+      s = d_.store->ScanMeta("watch/in/w/", [&](const std::string&, const std::string& v) {
+        ifed::v1::InboundWatch w;
+        if (!w.ParseFromString(v)) return true;
+        for (auto& b : *w.mutable_batches()) {  // counts only, as 32 zero bytes each.
+          b.set_pseudonyms(std::string(b.pseudonyms().size(), '\0'));
+        }
+        *response->add_inbound() = std::move(w);
+        return true;
+      });
+      if (s.ok()) {
+        s = d_.store->ScanMeta("outbox/", [&](const std::string&, const std::string& v) {
+          ifed::v1::OutboxEntry e;
+          if (e.ParseFromString(v)) {
+            if (e.delivery().has_watch()) e.mutable_delivery()->mutable_watch()->clear_pseudonym();
+            if (e.delivery().has_followup_answer()) {
+              e.mutable_delivery()->mutable_followup_answer()->clear_reply();
+            }
+            *response->add_outbox() = std::move(e);
+          }
+          return true;
+        });
+      }
+    } else {
+      s = d_.store->ScanMeta("watch/out/", [&](const std::string&, const std::string& v) {
+        ifed::v1::OutboundWatch w;
+        if (w.ParseFromString(v)) *response->add_watches() = std::move(w);
+        return true;
+      });
+    }
+    return s.ok() ? grpc::Status::OK : FromAbsl(s);
+  }
+  // add / remove: the partners.
+  std::vector<std::string> peers;
+  if (request->all()) {
+    for (const auto& [id, addr] : d_.peers->peers()) peers.push_back(id);
+  } else {
+    for (const std::string& p : request->peers()) {
+      if (!d_.peers->Has(p)) {
+        return Err(grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat("unknown peer '", p, "'"));
+      }
+      peers.push_back(p);
+    }
+  }
+  if (peers.empty()) return Err(grpc::StatusCode::INVALID_ARGUMENT, "no peer (--peer ID or --all)");
+
+  if (action == "remove") {
+    if (!federation::PrintableId(request->watch_id(), 64)) {
+      return Err(grpc::StatusCode::INVALID_ARGUMENT, "remove needs --id WATCH_ID");
+    }
+    for (const std::string& peer : peers) {
+      const std::string key = federation::OutboundWatchKey(peer, request->watch_id());
+      auto* pr = response->add_peers();
+      pr->set_peer(peer);
+      auto held = d_.store->GetMeta(key);
+      ifed::v1::OutboundWatch mine;
+      if (!held.ok() || !mine.ParseFromString(*held)) {
+        pr->set_code(grpc::StatusCode::NOT_FOUND);
+        pr->set_message("no such watch with this peer");
+        continue;
+      }
+      pr->mutable_answer()->set_watch_id(request->watch_id());
+      grpc::Status s;  // an oprf watch is held here only.
+      if (mine.scheme() != "oprf") {
+        ifed::v1::WatchRequest wire;
+        wire.set_watch_id(request->watch_id());
+        wire.set_action(ifed::v1::WATCH_REMOVE);
+        grpc::ClientContext call;
+        call.set_deadline(std::chrono::system_clock::now() + d_.peers->timeout());
+        s = d_.peers->StubOf(peer)->Watch(&call, wire, pr->mutable_answer());
+      }
+      pr->set_code(s.error_code());
+      pr->set_message(s.error_message());
+      if (!s.ok() && s.error_code() != grpc::StatusCode::NOT_FOUND) continue;  // still held there.
+      store::MetaWrites w;
+      w.deletes.push_back(key);
+      audit::Event e;
+      e.action = "watch.remove";
+      e.actor = LocalActor(ctx);
+      e.outcome = "ok";
+      e.Set("peer", peer).Set("watch_id", request->watch_id());
+      if (absl::Status a = SaveAudited(d_.store, d_.audit, w, &e); !a.ok()) return FromAbsl(a);
+      pr->set_code(grpc::StatusCode::OK);
+    }
+    return grpc::Status::OK;
+  }
+  if (action != "add") {
+    return Err(grpc::StatusCode::INVALID_ARGUMENT, "action is one of add, list, remove, events");
+  }
+  if (request->values_size() == 0 || request->values_size() > kMaxWatchValues) {
+    return Err(grpc::StatusCode::INVALID_ARGUMENT,
+               absl::StrCat("between 1 and ", kMaxWatchValues, " values per watch"));
+  }
+  if (request->until() != 0 && request->until() <= now) {
+    return Err(grpc::StatusCode::INVALID_ARGUMENT, "--until is not in the future");
+  }
+  // Normalise and pseudonymise every value; one bad value refuses the watch.
+  ifed::v1::WatchRequest wire;
+  wire.set_watch_id(NewWatchId());
+  wire.set_action(ifed::v1::WATCH_ADD);
+  wire.set_purpose(request->purpose() == ifed::v1::PURPOSE_UNSPECIFIED ? ifed::v1::MIGRANT_SMUGGLING
+                                                                      : request->purpose());
+  wire.set_epoch(d_.keys->current_epoch());
+  wire.set_until(request->until());
+  std::map<int, ifed::v1::PseudonymBatch*> batches;
+  std::set<std::string> seen;
+  std::vector<std::string> oprf_inputs;  // for partners of the oprf scheme.
+  std::vector<ifed::v1::IndicatorType> oprf_types;
+  normalize::Options options;
+  options.default_region = request->region();
+  for (int i = 0; i < request->values_size(); ++i) {
+    auto c = d_.normalizer->Normalize(static_cast<IndicatorType>(request->type()),
+                                      request->values(i), options);
+    if (!c.ok()) {
+      response->add_errors(absl::StrCat("value ", i + 1, ": ", c.status().message()));
+      continue;
+    }
+    if (const std::string* warning = c->AnyWarning()) {
+      response->add_errors(absl::StrCat("value ", i + 1, ": on the normalisation warning list: ",
+                                        *warning));
+      continue;
+    }
+    auto p = d_.keys->Pseudonymize(wire.epoch(), c->type, c->value);
+    if (!p.ok()) return Err(grpc::StatusCode::INTERNAL, "pseudonymisation failed");
+    std::string bytes(p->begin(), p->end());
+    if (!seen.insert(absl::StrCat(static_cast<int>(c->type), ":", bytes)).second) continue;
+    oprf_inputs.push_back(federation::OprfInput(c->type, c->value));
+    oprf_types.push_back(static_cast<ifed::v1::IndicatorType>(c->type));
+    auto*& b = batches[static_cast<int>(c->type)];
+    if (b == nullptr) {
+      b = wire.add_batches();
+      b->set_type(static_cast<ifed::v1::IndicatorType>(c->type));
+    }
+    b->mutable_pseudonyms()->append(bytes);
+  }
+  if (response->errors_size() > 0) {
+    return Err(grpc::StatusCode::INVALID_ARGUMENT,
+               absl::StrCat(response->errors_size(), " value(s) refused; nothing watched: ",
+                            response->errors(0)));
+  }
+  if (wire.watch_id().empty()) return Err(grpc::StatusCode::INTERNAL, "no randomness");
+  const std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
+  for (const std::string& peer : peers) {
+    auto* pr = response->add_peers();
+    pr->set_peer(peer);
+    if (policy->Find(peer, policy::Direction::kOutbound, now) == nullptr) {
+      pr->set_code(grpc::StatusCode::PERMISSION_DENIED);
+      pr->set_message(absl::StrCat("our policy has no outbound rule for ", peer));
+      continue;
+    }
+    if (UsesOprf(peer)) {
+      if (absl::Status a = AddOprfWatch(ctx, peer, wire, oprf_inputs, oprf_types, now, pr,
+                                        response);
+          !a.ok()) {
+        return FromAbsl(a);
+      }
+      continue;
+    }
+    ifed::v1::OutboundWatch mine;
+    mine.set_peer(peer);
+    mine.set_watch_id(wire.watch_id());
+    mine.set_purpose(wire.purpose());
+    for (const auto& b : wire.batches()) {
+      mine.add_types(b.type());
+      mine.set_items(mine.items() + b.pseudonyms().size() / 32);
+    }
+    mine.set_created(now);
+    mine.set_until(wire.until());
+    mine.set_state("pending");
+    const std::string key = federation::OutboundWatchKey(peer, wire.watch_id());
+    store::MetaWrites held;
+    held.puts.emplace_back(key, mine.SerializeAsString());
+    if (absl::Status a = d_.store->CommitMeta(held); !a.ok()) return FromAbsl(a);
+    grpc::ClientContext call;
+    call.set_deadline(std::chrono::system_clock::now() + d_.peers->timeout());
+    grpc::Status s = d_.peers->StubOf(peer)->Watch(&call, wire, pr->mutable_answer());
+    pr->set_code(s.error_code());
+    pr->set_message(s.error_message());
+    audit::Event e;
+    e.action = "watch.out";
+    e.actor = LocalActor(ctx);
+    e.outcome = s.ok() ? "ok" : "refused";
+    e.Set("peer", peer).Set("watch_id", wire.watch_id())
+        .Set("items", static_cast<int64_t>(mine.items()))
+        .Set("purpose", ifed::v1::Purpose_Name(wire.purpose()));
+    if (!s.ok()) e.Set("code", static_cast<int64_t>(s.error_code()));
+    store::MetaWrites w;
+    if (s.ok()) {
+      mine.set_state("active");
+      mine.set_until(pr->answer().until());
+      w.puts.emplace_back(key, mine.SerializeAsString());
+      *response->add_watches() = mine;
+    } else {
+      w.deletes.push_back(key);
+    }
+    if (absl::Status a = SaveAudited(d_.store, d_.audit, w, &e); !a.ok()) return FromAbsl(a);
+  }
+  return grpc::Status::OK;
+}
+
+absl::Status AdminService::AddOprfWatch(grpc::ServerContext* ctx, const std::string& peer,
+                                        const ifed::v1::WatchRequest& wire,
+                                        const std::vector<std::string>& inputs,
+                                        const std::vector<ifed::v1::IndicatorType>& types,
+                                        int64_t now, ifed::v1::WatchPeerResult* pr,
+                                        ifed::v1::WatchesResponse* response) {
+  if (d_.oprf == nullptr) {
+    pr->set_code(grpc::StatusCode::FAILED_PRECONDITION);
+    pr->set_message("OPRF is not set up on this node");
+    return absl::OkStatus();
+  }
+  // The partner evaluates blinded elements (it learns how many, nothing
+  // else) and keeps nothing: the outputs stay here.
+  auto* stub = d_.peers->StubOf(peer);
+  ifed::v1::OprfEvaluateRequest req;
+  req.set_request_id(NewWatchId());  // not the watch id: the partner cannot link them.
+  req.set_purpose(wire.purpose());
+  auto answer = d_.oprf->Query(
+      peer, inputs, req,
+      [&](const ifed::v1::OprfEvaluateRequest& r) -> absl::StatusOr<ifed::v1::OprfEvaluateResponse> {
+        grpc::ClientContext call;
+        call.set_deadline(std::chrono::system_clock::now() + d_.peers->timeout());
+        ifed::v1::OprfEvaluateResponse resp;
+        grpc::Status s = stub->OprfEvaluate(&call, r, &resp);
+        if (!s.ok()) return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+        return resp;
+      });
+  audit::Event e;
+  e.action = "watch.out";
+  e.actor = LocalActor(ctx);
+  e.outcome = answer.ok() ? "ok" : "refused";
+  e.Set("peer", peer).Set("watch_id", wire.watch_id()).Set("scheme", "oprf")
+      .Set("items", static_cast<int64_t>(inputs.size()))
+      .Set("purpose", ifed::v1::Purpose_Name(wire.purpose()));
+  store::MetaWrites w;
+  if (!answer.ok()) {
+    pr->set_code(static_cast<int>(answer.status().code()));
+    pr->set_message(std::string(answer.status().message()));
+    e.Set("code", static_cast<int64_t>(answer.status().code()));
+    return SaveAudited(d_.store, d_.audit, w, &e);
+  }
+  ifed::v1::OutboundWatch mine;
+  mine.set_peer(peer);
+  mine.set_watch_id(wire.watch_id());
+  mine.set_purpose(wire.purpose());
+  mine.set_scheme("oprf");
+  std::set<int> distinct;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    mine.mutable_oprf_outputs()->append(answer->outputs[i].begin(), answer->outputs[i].end());
+    mine.add_item_types(types[i]);
+    mine.add_present(answer->hit[i]);  // already held: a standing query tells what comes later.
+    if (distinct.insert(types[i]).second) mine.add_types(types[i]);
+  }
+  mine.set_items(static_cast<uint32_t>(inputs.size()));
+  mine.set_created(now);
+  mine.set_until(wire.until());
+  mine.set_state("active");
+  w.puts.emplace_back(federation::OutboundWatchKey(peer, wire.watch_id()), mine.SerializeAsString());
+  IFED_RETURN_IF_ERROR(SaveAudited(d_.store, d_.audit, w, &e));
+  pr->set_code(grpc::StatusCode::OK);
+  pr->mutable_answer()->set_watch_id(wire.watch_id());
+  pr->mutable_answer()->set_items(mine.items());
+  pr->mutable_answer()->set_until(mine.until());
+  mine.clear_oprf_outputs();
+  *response->add_watches() = std::move(mine);
+  return absl::OkStatus();
+}
+
+absl::Status AdminService::CheckOprfWatches(const std::string& peer) {
+  std::vector<std::pair<std::string, ifed::v1::OutboundWatch>> watches;
+  IFED_RETURN_IF_ERROR(d_.store->ScanMeta(
+      absl::StrCat("watch/out/", peer, "/"), [&](const std::string& k, const std::string& v) {
+        ifed::v1::OutboundWatch w;
+        if (w.ParseFromString(v) && w.scheme() == "oprf" && w.state() == "active" &&
+            (w.until() == 0 || w.until() > d_.now())) {
+          watches.emplace_back(k, std::move(w));
+        }
+        return true;
+      }));
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  for (auto& [key, w] : watches) {
+    IFED_ASSIGN_OR_RETURN(std::vector<bool> in, d_.oprf->Contains(peer, w.oprf_outputs()));
+    if (in.size() != static_cast<size_t>(w.present_size()) ||
+        in.size() != static_cast<size_t>(w.item_types_size())) {
+      return absl::DataLossError("oprf watch entry is inconsistent");
+    }
+    store::MetaWrites writes;
+    int64_t hits = 0, gone = 0;
+    for (size_t i = 0; i < in.size(); ++i) {
+      const int idx = static_cast<int>(i);
+      if (in[i] == w.present(idx)) continue;
+      w.set_present(idx, in[i]);
+      ifed::v1::WatchEventRecord ev;
+      ev.set_sender(peer);
+      ev.set_delivery_id(absl::StrCat("oprf-", w.watch_id(), "-", i, "-", now_ms));
+      ev.set_received_ms(now_ms);
+      ifed::v1::WatchNotification* n = ev.mutable_notification();
+      n->set_watch_id(w.watch_id());
+      n->set_kind(in[i] ? ifed::v1::WATCH_HIT : ifed::v1::WATCH_WITHDRAWN);
+      n->set_type(w.item_types(idx));
+      n->set_pseudonym(w.oprf_outputs().substr(i * 32, 32));
+      n->set_observed(now_ms / 1000);
+      writes.puts.emplace_back(federation::WatchEventKey(now_ms, peer, ev.delivery_id()),
+                               ev.SerializeAsString());
+      ++(in[i] ? hits : gone);
+    }
+    if (writes.puts.empty()) continue;
+    writes.puts.emplace_back(key, w.SerializeAsString());
+    audit::Event e;
+    e.action = "watch.event";
+    e.actor = "node";
+    e.outcome = "ok";
+    e.Set("peer", peer).Set("watch_id", w.watch_id()).Set("scheme", "oprf")
+        .Set("hits", hits).Set("withdrawn", gone);
+    IFED_RETURN_IF_ERROR(SaveAudited(d_.store, d_.audit, writes, &e));
+    spdlog::info("oprf watch {} at {}: {} new, {} gone since the last filter", w.watch_id(), peer,
+                 hits, gone);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace ifed::admin

@@ -1,0 +1,70 @@
+// Courier: delivers the durable outbox (issue 10). Entries (meta
+// "outbox/<peer>/<delivery id>", store.proto OutboxEntry) are written by the
+// change that causes them (an ingest that hits a watch, a removal that
+// withdraws a notified record, a follow-up decision), in that change's
+// WriteBatch. The courier sends the due entries of each peer in one Deliver
+// call and deletes an entry only after the receiver acknowledged it, with
+// its audit event in the same batch; a failed call is retried with
+// exponential backoff. With the receiver recording delivery ids, each
+// entry takes effect exactly once across restarts of either node.
+// Thread-safe; one background thread.
+#ifndef IFED_FEDERATION_OUTBOX_H_
+#define IFED_FEDERATION_OUTBOX_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "node/audit/audit_log.h"
+#include "node/federation/peer_client.h"
+#include "node/store/store.h"
+
+namespace ifed::federation {
+
+struct CourierOptions {
+  std::chrono::milliseconds retry{500};          // first retry after a failure.
+  std::chrono::milliseconds max_backoff{60000};  // backoff ceiling.
+  std::chrono::milliseconds poll{1000};          // rescan when not woken.
+  size_t max_per_call = 200;                     // deliveries per Deliver call.
+};
+
+class Courier {
+ public:
+  Courier(store::Store* store, PeerClients* peers, audit::AuditLog* audit, CourierOptions o)
+      : store_(store), peers_(peers), audit_(audit), o_(o) {}
+  ~Courier() { Stop(); }
+
+  void Start();
+  void Stop();
+  // Wakes the thread (after a change that may have enqueued entries).
+  void Kick();
+  // One pass over the due entries; returns how many were acknowledged.
+  absl::StatusOr<size_t> RunOnce();
+  // Called after each pass (e.g. the follow-up overdue check); may be empty.
+  void set_on_pass(std::function<void()> fn) { on_pass_ = std::move(fn); }
+  // Entries waiting (for metrics).
+  uint64_t pending() const { return pending_.load(); }
+  uint64_t delivered() const { return delivered_.load(); }
+
+ private:
+  void Loop();
+  store::Store* const store_;
+  PeerClients* const peers_;
+  audit::AuditLog* const audit_;
+  const CourierOptions o_;
+  std::function<void()> on_pass_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false, kicked_ = false;
+  std::thread thread_;
+  std::atomic<uint64_t> pending_{0}, delivered_{0};
+};
+
+}  // namespace ifed::federation
+
+#endif  // IFED_FEDERATION_OUTBOX_H_

@@ -1,0 +1,430 @@
+#include "node/federation/watch_service.h"
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "node/common/status_macros.h"
+#include "node/federation/followup_service.h"
+
+namespace ifed::federation {
+namespace {
+
+constexpr size_t kPseudonymSize = 32;
+constexpr char kInW[] = "watch/in/w/";
+constexpr char kInP[] = "watch/in/p/";
+constexpr char kSent[] = "watch/sent/";
+
+std::string Hex(absl::string_view bytes) { return absl::BytesToHexString(bytes); }
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string EpochPseudonymHex(uint32_t epoch, absl::string_view pseudonym) {
+  char e[9];
+  std::snprintf(e, sizeof e, "%08x", epoch);
+  return absl::StrCat(e, Hex(pseudonym));
+}
+
+std::string IndexKey(uint32_t epoch, absl::string_view pseudonym, const std::string& peer,
+                     const std::string& watch_id) {
+  return absl::StrCat(kInP, EpochPseudonymHex(epoch, pseudonym), "/", peer, "/", watch_id);
+}
+
+std::string SentKey(const std::string& record_id, const std::string& peer,
+                    const std::string& watch_id) {
+  return absl::StrCat(kSent, record_id, "/", peer, "/", watch_id);
+}
+
+// Appends the audit event to `w` (or commits without one when audit is null).
+absl::Status CommitAudited(store::Store* store, audit::AuditLog* audit,
+                           const store::MetaWrites& w, const audit::Event& e) {
+  if (audit == nullptr) return store->CommitMeta(w);
+  return audit->Write([&](const audit::AuditLog::EntriesFn& entries) {
+    return store->CommitMeta(w, entries(e));
+  });
+}
+
+template <typename F>
+void ForEachItem(const ifed::v1::WatchRequest& r, F f) {
+  for (const auto& b : r.batches()) {
+    for (size_t off = 0; off + kPseudonymSize <= b.pseudonyms().size(); off += kPseudonymSize) {
+      f(b.type(), absl::string_view(b.pseudonyms()).substr(off, kPseudonymSize));
+    }
+  }
+}
+
+uint32_t ItemsOf(const ifed::v1::InboundWatch& w) {
+  uint32_t n = 0;
+  for (const auto& b : w.batches()) n += b.pseudonyms().size() / kPseudonymSize;
+  return n;
+}
+
+}  // namespace
+
+bool PrintableId(const std::string& s, size_t max) {
+  if (s.empty() || s.size() > max) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](unsigned char c) { return c >= 0x21 && c <= 0x7e && c != '/'; });
+}
+
+std::string InboundWatchKey(const std::string& peer, const std::string& watch_id) {
+  return absl::StrCat(kInW, peer, "/", watch_id);
+}
+
+std::string OutboundWatchKey(const std::string& peer, const std::string& watch_id) {
+  return absl::StrCat("watch/out/", peer, "/", watch_id);
+}
+
+std::string OutboxKey(const std::string& peer, const std::string& delivery_id) {
+  return absl::StrCat("outbox/", peer, "/", delivery_id);
+}
+
+std::string WatchEventKey(int64_t received_ms, const std::string& sender,
+                          const std::string& delivery_id) {
+  char ts[24];
+  std::snprintf(ts, sizeof ts, "%016lld", static_cast<long long>(received_ms));
+  return absl::StrCat("watch/ev/", ts, "/", sender, "/", delivery_id);
+}
+
+std::string NewDeliveryId(const std::string& node_id) {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) return {};
+  return absl::StrCat(node_id, "-", Hex(absl::string_view(reinterpret_cast<char*>(b), sizeof b)));
+}
+
+ifed::v1::OutboxEntry MakeOutboxEntry(const std::string& peer, ifed::v1::Delivery delivery,
+                                      int64_t now_ms) {
+  ifed::v1::OutboxEntry e;
+  e.set_peer(peer);
+  *e.mutable_delivery() = std::move(delivery);
+  e.set_created_ms(now_ms);
+  e.set_next_attempt_ms(now_ms);
+  return e;
+}
+
+absl::Status WatchDesk::Handle(const std::string& peer, const ifed::v1::WatchRequest& request,
+                               ifed::v1::WatchResponse* response) const {
+  if (!PrintableId(request.watch_id(), 64)) {
+    return absl::InvalidArgumentError("watch_id must be 1-64 printable ASCII characters, no '/'");
+  }
+  const int64_t now = d_.now();
+  const std::string key = InboundWatchKey(peer, request.watch_id());
+  audit::Event e;
+  e.actor = "peer:" + peer;
+  e.outcome = "ok";
+  e.Set("watch_id", request.watch_id());
+  if (request.action() == ifed::v1::WATCH_REMOVE) {
+    auto value = d_.store->GetMeta(key);
+    if (!value.ok()) {
+      return absl::IsNotFound(value.status()) ? absl::NotFoundError("no such watch")
+                                              : value.status();
+    }
+    ifed::v1::InboundWatch w;
+    if (!w.ParseFromString(*value)) return absl::DataLossError("watch entry does not parse");
+    store::MetaWrites writes;
+    writes.deletes.push_back(key);
+    ifed::v1::WatchRequest as_request;
+    *as_request.mutable_batches() = w.batches();
+    ForEachItem(as_request, [&](ifed::v1::IndicatorType, absl::string_view p) {
+      writes.deletes.push_back(IndexKey(w.epoch(), p, peer, w.watch_id()));
+    });
+    e.action = "watch.remove";
+    e.Set("items", static_cast<int64_t>(ItemsOf(w)));
+    IFED_RETURN_IF_ERROR(CommitAudited(d_.store, d_.audit, writes, e));
+    response->set_watch_id(w.watch_id());
+    spdlog::info("watch {} of {} removed", w.watch_id(), peer);
+    return absl::OkStatus();
+  }
+  if (request.action() != ifed::v1::WATCH_ADD) {
+    return absl::InvalidArgumentError("unknown watch action");
+  }
+  // Shape first: packed 32-byte pseudonyms of known types.
+  uint32_t items = 0;
+  std::set<int> types;
+  for (const auto& b : request.batches()) {
+    if (b.pseudonyms().empty() || b.pseudonyms().size() % kPseudonymSize != 0) {
+      return absl::InvalidArgumentError("pseudonyms are packed 32-byte values");
+    }
+    if (!ifed::v1::IndicatorType_IsValid(b.type()) ||
+        b.type() == ifed::v1::INDICATOR_TYPE_UNSPECIFIED) {
+      return absl::InvalidArgumentError("unknown indicator type");
+    }
+    items += b.pseudonyms().size() / kPseudonymSize;
+    types.insert(b.type());
+  }
+  if (items == 0) return absl::InvalidArgumentError("empty watch");
+  if (request.until() != 0 && request.until() <= now) {
+    return absl::InvalidArgumentError("until is not in the future");
+  }
+  std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
+  policy::Query q;
+  q.partner = peer;
+  q.direction = policy::Direction::kInbound;
+  q.purpose = request.purpose();
+  for (int t : types) q.types.push_back(static_cast<ifed::v1::IndicatorType>(t));
+  q.items = items;
+  q.now = now;
+  const policy::Decision decision = policy.get()->Decide(q);
+  e.action = "watch.in";
+  e.Set("items", static_cast<int64_t>(items))
+      .Set("purpose", ifed::v1::Purpose_Name(request.purpose()))
+      .Set("policy", policy->version());
+  auto refuse = [&](absl::Status s, const std::string& reason) -> absl::Status {
+    spdlog::info("watch {} from {} refused: {}", request.watch_id(), peer, reason);
+    if (d_.audit != nullptr) {
+      audit::Event r = e;
+      r.outcome = "refused";
+      r.Set("reason", reason);
+      IFED_RETURN_IF_ERROR(d_.audit->Append(r));
+    }
+    return s;
+  };
+  if (!decision.status.ok()) return refuse(decision.status, decision.reason);
+  const ifed::v1::Rule& rule = decision.rule->rule;
+  if (!rule.watches().allowed()) {
+    return refuse(absl::PermissionDeniedError("watches are not allowed for this partner"),
+                  "watches.allowed is false");
+  }
+  // Idempotent: the same watch again answers what is held.
+  uint32_t active = 0;
+  bool exists = false;
+  IFED_RETURN_IF_ERROR(d_.store->ScanMeta(
+      absl::StrCat(kInW, peer, "/"), [&](const std::string& k, const std::string& v) {
+        ifed::v1::InboundWatch w;
+        if (!w.ParseFromString(v) || w.until() <= now) return true;
+        if (k == key) exists = true;
+        active += ItemsOf(w);
+        return true;
+      }));
+  const uint32_t max_active = rule.watches().max_active();
+  response->set_watch_id(request.watch_id());
+  response->set_max_active(max_active);
+  if (exists) {
+    response->set_items(items);
+    response->set_active(active);
+    return absl::OkStatus();
+  }
+  if (active + items > max_active) {
+    return refuse(absl::ResourceExhaustedError(absl::StrCat(
+                      "watch limit reached: ", active, " held, ", items, " asked, max ",
+                      max_active)),
+                  "watches.max_active");
+  }
+  const int64_t keep = now + int64_t{rule.query_retention_days()} * 86400;
+  const int64_t until = request.until() == 0 ? keep : std::min(request.until(), keep);
+  ifed::v1::InboundWatch w;
+  w.set_peer(peer);
+  w.set_watch_id(request.watch_id());
+  w.set_purpose(request.purpose());
+  w.set_epoch(request.epoch());
+  *w.mutable_batches() = request.batches();
+  w.set_created(now);
+  w.set_until(until);
+  store::MetaWrites writes;
+  writes.puts.emplace_back(key, w.SerializeAsString());
+  ForEachItem(request, [&](ifed::v1::IndicatorType t, absl::string_view p) {
+    writes.puts.emplace_back(IndexKey(request.epoch(), p, peer, request.watch_id()),
+                             std::to_string(static_cast<int>(t)));
+  });
+  e.Set("until", until);
+  IFED_RETURN_IF_ERROR(CommitAudited(d_.store, d_.audit, writes, e));
+  response->set_items(items);
+  response->set_active(active + items);
+  response->set_until(until);
+  spdlog::info("watch {} from {}: {} pseudonyms held until {}", request.watch_id(), peer, items,
+               until);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<store::MetaWrites> WatchDesk::OnIngest(
+    const std::vector<const ifed::v1::Record*>& fresh) const {
+  store::MetaWrites out;
+  const int64_t now = d_.now();
+  std::shared_ptr<const policy::Policy> policy;
+  std::map<std::string, ifed::v1::InboundWatch> watches;  // touched, by key.
+  for (const ifed::v1::Record* r : fresh) {
+    const std::string prefix =
+        absl::StrCat(kInP, EpochPseudonymHex(r->epoch(), r->pseudonym()), "/");
+    std::vector<std::pair<std::string, std::string>> hits;  // (peer, watch id)
+    IFED_RETURN_IF_ERROR(d_.store->ScanMeta(prefix, [&](const std::string& k,
+                                                       const std::string& v) {
+      if (v != std::to_string(static_cast<int>(r->type()))) return true;
+      const std::string rest = k.substr(prefix.size());
+      const size_t slash = rest.find('/');
+      if (slash != std::string::npos) hits.emplace_back(rest.substr(0, slash), rest.substr(slash + 1));
+      return true;
+    }));
+    for (const auto& [peer, watch_id] : hits) {
+      const std::string wkey = InboundWatchKey(peer, watch_id);
+      auto it = watches.find(wkey);
+      if (it == watches.end()) {
+        auto v = d_.store->GetMeta(wkey);
+        if (absl::IsNotFound(v.status())) continue;
+        IFED_RETURN_IF_ERROR(v.status());
+        ifed::v1::InboundWatch w;
+        if (!w.ParseFromString(*v)) return absl::DataLossError("watch entry does not parse");
+        it = watches.emplace(wkey, std::move(w)).first;
+      }
+      ifed::v1::InboundWatch& w = it->second;
+      if (w.until() <= now) continue;
+      if (!policy) policy = d_.policy->Get();
+      const policy::EffectiveRule* rule = policy->Find(peer, policy::Direction::kInbound, now);
+      // The partner's rule as it stands now: a watch outlives no permission.
+      if (rule == nullptr || !rule->rule.watches().allowed() ||
+          std::find(rule->rule.types().begin(), rule->rule.types().end(), r->type()) ==
+              rule->rule.types().end() ||
+          !policy::Policy::RecordVisible(*rule, peer, *r, now)) {
+        continue;
+      }
+      ifed::v1::Delivery d;
+      d.set_delivery_id(NewDeliveryId(d_.node_id));
+      if (d.delivery_id().empty()) return absl::InternalError("no randomness");
+      ifed::v1::WatchNotification* n = d.mutable_watch();
+      n->set_watch_id(watch_id);
+      n->set_kind(ifed::v1::WATCH_HIT);
+      n->set_type(r->type());
+      n->set_pseudonym(r->pseudonym());
+      n->set_epoch(r->epoch());
+      n->set_observed(now);
+      const ifed::v1::Disclosure disclosure = rule->rule.disclosure();
+      if (disclosure >= ifed::v1::HIT_WITH_REFERENCE) n->set_reference(r->record_id());
+      if (disclosure >= ifed::v1::HIT_WITH_CONTACT) n->set_contact(d_.contact);
+      out.puts.emplace_back(OutboxKey(peer, d.delivery_id()),
+                            MakeOutboxEntry(peer, d, NowMs()).SerializeAsString());
+      // What was told, for a withdrawal when the record goes.
+      out.puts.emplace_back(SentKey(r->record_id(), peer, watch_id), n->reference());
+      w.set_notified(w.notified() + 1);
+      ++out.notices;
+    }
+  }
+  for (const auto& [k, w] : watches) out.puts.emplace_back(k, w.SerializeAsString());
+  return out;
+}
+
+absl::StatusOr<store::MetaWrites> WatchDesk::OnRemove(
+    const std::vector<ifed::v1::Record>& removed) const {
+  store::MetaWrites out;
+  const int64_t now = d_.now();
+  for (const ifed::v1::Record& r : removed) {
+    const std::string prefix = absl::StrCat(kSent, r.record_id(), "/");
+    IFED_RETURN_IF_ERROR(d_.store->ScanMeta(prefix, [&](const std::string& k,
+                                                       const std::string& reference) {
+      const std::string rest = k.substr(prefix.size());
+      const size_t slash = rest.find('/');
+      if (slash == std::string::npos) return true;
+      const std::string peer = rest.substr(0, slash);
+      ifed::v1::Delivery d;
+      d.set_delivery_id(NewDeliveryId(d_.node_id));
+      ifed::v1::WatchNotification* n = d.mutable_watch();
+      n->set_watch_id(rest.substr(slash + 1));
+      n->set_kind(ifed::v1::WATCH_WITHDRAWN);
+      n->set_type(r.type());
+      n->set_pseudonym(r.pseudonym());
+      n->set_epoch(r.epoch());
+      n->set_reference(reference);  // exactly what the hit disclosed.
+      n->set_observed(now);
+      out.puts.emplace_back(OutboxKey(peer, d.delivery_id()),
+                            MakeOutboxEntry(peer, d, NowMs()).SerializeAsString());
+      out.deletes.push_back(k);
+      ++out.notices;
+      return true;
+    }));
+  }
+  return out;
+}
+
+absl::Status Inbox::Handle(const std::string& sender, const ifed::v1::DeliverRequest& request,
+                           ifed::v1::DeliverResponse* response) {
+  if (request.deliveries_size() > 1000) {
+    return absl::InvalidArgumentError("at most 1000 deliveries per call");
+  }
+  for (const ifed::v1::Delivery& d : request.deliveries()) {
+    IFED_ASSIGN_OR_RETURN(absl::StatusCode code, One(sender, d));
+    response->add_codes(static_cast<int>(code));
+  }
+  if (ack_delay_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ack_delay_ms_));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<absl::StatusCode> Inbox::One(const std::string& sender,
+                                            const ifed::v1::Delivery& d) {
+  if (!PrintableId(d.delivery_id(), 128)) return absl::StatusCode::kInvalidArgument;
+  std::lock_guard<std::mutex> l(mu_);
+  const std::string rx = absl::StrCat("watch/rx/", sender, "/", d.delivery_id());
+  if (d_.store->GetMeta(rx).ok()) return absl::StatusCode::kOk;  // seen: acknowledge again.
+  const int64_t now_ms = NowMs();
+  store::MetaWrites writes;
+  writes.puts.emplace_back(rx, std::to_string(now_ms));
+  audit::Event e;
+  e.actor = "peer:" + sender;
+  e.outcome = "ok";
+  e.Set("delivery_id", d.delivery_id());
+  if (d.has_watch()) {
+    const ifed::v1::WatchNotification& n = d.watch();
+    if (!PrintableId(n.watch_id(), 64) || n.pseudonym().size() != kPseudonymSize ||
+        (n.kind() != ifed::v1::WATCH_HIT && n.kind() != ifed::v1::WATCH_WITHDRAWN) ||
+        n.reference().size() > 64 || n.contact().size() > 256) {
+      return absl::StatusCode::kInvalidArgument;
+    }
+    auto watch = d_.store->GetMeta(OutboundWatchKey(sender, n.watch_id()));
+    if (absl::IsNotFound(watch.status())) return absl::StatusCode::kNotFound;
+    IFED_RETURN_IF_ERROR(watch.status());
+    ifed::v1::WatchEventRecord ev;
+    ev.set_sender(sender);
+    ev.set_delivery_id(d.delivery_id());
+    *ev.mutable_notification() = n;
+    ev.set_received_ms(now_ms);
+    writes.puts.emplace_back(WatchEventKey(now_ms, sender, d.delivery_id()), ev.SerializeAsString());
+    e.action = "watch.event";
+    e.Set("watch_id", n.watch_id())
+        .Set("kind", ifed::v1::WatchEventKind_Name(n.kind()))
+        .Set("type", ifed::v1::IndicatorType_Name(n.type()))
+        .Set("reference", n.reference());
+    IFED_RETURN_IF_ERROR(CommitAudited(d_.store, d_.audit, writes, e));
+    spdlog::info("watch {} at {}: {} (delivery {})", n.watch_id(), sender,
+                 ifed::v1::WatchEventKind_Name(n.kind()), d.delivery_id());
+    return absl::StatusCode::kOk;
+  }
+  if (d.has_followup_answer()) {
+    const ifed::v1::FollowUpResponse& a = d.followup_answer();
+    if (!PrintableId(a.followup_id(), 64) ||
+        (a.state() != ifed::v1::FOLLOW_UP_APPROVED && a.state() != ifed::v1::FOLLOW_UP_DENIED) ||
+        a.reply().size() > 4096 || a.reason().size() > 4096) {
+      return absl::StatusCode::kInvalidArgument;
+    }
+    const std::string key = FollowUpKey(false, sender, a.followup_id());
+    auto r = LoadFollowUp(*d_.store, key);
+    if (absl::IsNotFound(r.status())) return absl::StatusCode::kNotFound;
+    IFED_RETURN_IF_ERROR(r.status());
+    r->set_state(a.state());
+    r->set_reply(a.reply());
+    r->set_reason(a.reason());
+    r->set_decided(a.decided());
+    writes.puts.emplace_back(key, r->SerializeAsString());
+    e.action = "followup.answer";
+    e.Set("followup_id", r->followup_id())
+        .Set("peer", sender)
+        .Set("reference", r->reference())
+        .Set("state", ifed::v1::FollowUpState_Name(r->state()))
+        .Set("via", "outbox");
+    IFED_RETURN_IF_ERROR(CommitAudited(d_.store, d_.audit, writes, e));
+    spdlog::info("follow-up {} answered by {}: {}", r->followup_id(), sender,
+                 ifed::v1::FollowUpState_Name(r->state()));
+    return absl::StatusCode::kOk;
+  }
+  return absl::StatusCode::kInvalidArgument;
+}
+
+}  // namespace ifed::federation

@@ -1,0 +1,104 @@
+// Standing queries (issue 10, keyed scheme) and the receiving end of the
+// durable outbox. Plain logic, no gRPC. Thread-safe.
+//
+// WatchDesk, at the node that holds records (the responder): a partner asks
+// it to keep pseudonyms (WATCH_ADD, within its policy's watches.allowed and
+// watches.max_active); every later ingest is checked against them inside the
+// ingest's own WriteBatch (OnIngest, a Store::IngestObserver), and each
+// record the partner may see enqueues a notification in the outbox (meta
+// "outbox/<peer>/<delivery id>") in that same batch. Removing a record that
+// was notified (erasure, expiry; OnRemove) enqueues a withdrawal in the
+// removal's batch. The Courier (outbox.h) delivers.
+//
+// Inbox, at the node that asked (the querier): takes deliveries (watch
+// notifications, follow-up answers), records each delivery id
+// ("watch/rx/<sender>/<id>") in the same WriteBatch as the event and its
+// audit entry, and acknowledges a repeated id without storing it twice:
+// exactly once across restarts of either side.
+#ifndef IFED_FEDERATION_WATCH_SERVICE_H_
+#define IFED_FEDERATION_WATCH_SERVICE_H_
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "node/audit/audit_log.h"
+#include "node/policy/policy.h"
+#include "node/store/store.h"
+#include "proto/federation.pb.h"
+#include "proto/store.pb.h"
+
+namespace ifed::federation {
+
+// Meta keys (store.proto documents the values).
+std::string InboundWatchKey(const std::string& peer, const std::string& watch_id);
+std::string OutboundWatchKey(const std::string& peer, const std::string& watch_id);
+std::string OutboxKey(const std::string& peer, const std::string& delivery_id);
+// Where a received watch event is kept: "watch/ev/<ms, 16 digits>/<sender>/<delivery id>".
+std::string WatchEventKey(int64_t received_ms, const std::string& sender,
+                          const std::string& delivery_id);
+// A fresh delivery id: "<node id>-<32 hex>".
+std::string NewDeliveryId(const std::string& node_id);
+// Ids chosen by a peer: 1-`max` printable ASCII characters, no '/'.
+bool PrintableId(const std::string& s, size_t max);
+// An outbox entry for `peer`, due now.
+ifed::v1::OutboxEntry MakeOutboxEntry(const std::string& peer, ifed::v1::Delivery delivery,
+                                      int64_t now_ms);
+
+struct WatchDeps {
+  std::string node_id;
+  std::string contact;
+  store::Store* store = nullptr;
+  const policy::PolicyHolder* policy = nullptr;
+  audit::AuditLog* audit = nullptr;  // may be null (tests).
+  std::function<int64_t()> now;      // unix seconds.
+};
+
+class WatchDesk {
+ public:
+  explicit WatchDesk(WatchDeps deps) : d_(std::move(deps)) {}
+
+  // WATCH_ADD: PermissionDenied unless the inbound rule for `peer` allows
+  // watches, the purpose and every type; ResourceExhausted past
+  // max_active pseudonyms; InvalidArgument for a malformed request.
+  // Idempotent on watch_id. WATCH_REMOVE: NotFound for an unknown watch.
+  // Audited ("watch.in", "watch.remove") in the batch that stores it.
+  absl::Status Handle(const std::string& peer, const ifed::v1::WatchRequest& request,
+                      ifed::v1::WatchResponse* response) const;
+
+  // Store observers (see Store::SetIngestObserver / SetRemoveObserver).
+  absl::StatusOr<store::MetaWrites> OnIngest(
+      const std::vector<const ifed::v1::Record*>& fresh) const;
+  absl::StatusOr<store::MetaWrites> OnRemove(const std::vector<ifed::v1::Record>& removed) const;
+
+ private:
+  WatchDeps d_;
+};
+
+class Inbox {
+ public:
+  // `ack_delay_ms` > 0 (fault injection for tests only) sleeps after a
+  // delivery is durable and before the acknowledgement is sent.
+  explicit Inbox(WatchDeps deps, int ack_delay_ms = 0)
+      : d_(std::move(deps)), ack_delay_ms_(ack_delay_ms) {}
+
+  // One code per delivery: OK when stored now or before; NotFound when it
+  // names a watch or follow-up this node never asked `sender` for;
+  // InvalidArgument when malformed. A store failure fails the whole call
+  // (the sender retries).
+  absl::Status Handle(const std::string& sender, const ifed::v1::DeliverRequest& request,
+                      ifed::v1::DeliverResponse* response);
+
+ private:
+  absl::StatusOr<absl::StatusCode> One(const std::string& sender, const ifed::v1::Delivery& d);
+  WatchDeps d_;
+  const int ack_delay_ms_;
+  std::mutex mu_;  // one delivery at a time: the seen-check and the write are one step.
+};
+
+}  // namespace ifed::federation
+
+#endif  // IFED_FEDERATION_WATCH_SERVICE_H_
