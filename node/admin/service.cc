@@ -355,7 +355,10 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
       spdlog::error("match {}: audit failed: {}", request_id, std::string(a.message()));
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
     }
-    if (peers.empty()) return grpc::Status::OK;
+    if (peers.empty()) {
+      LogHits(request_id, wire.purpose(), *response);
+      return grpc::Status::OK;
+    }
   }
   // Items in wire order: batches as added, each in insertion order.
   std::vector<int> wire_order;
@@ -441,6 +444,7 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
     spdlog::info("match {} to {}: {} items, {} hits", request_id, peers[k], wire_order.size(),
                  hits);
   }
+  LogHits(request_id, wire.purpose(), *response);
   return grpc::Status::OK;
 }
 

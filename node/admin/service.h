@@ -63,6 +63,10 @@ struct AdminDeps {
   // Issue 10: wakes the outbox courier after a change that enqueued
   // deliveries (ingest hitting a watch, erasure, follow-up decision).
   std::function<void()> kick_outbox;
+  // Issue 9: key status / rotation / drop at run time (the daemon's Node).
+  std::function<grpc::Status(const ifed::v1::KeysRequest&, const std::string& actor,
+                             ifed::v1::KeysResponse*)>
+      keys_admin;
 };
 
 // Issue 10 (hub_rpc.cc): a hub's answer expanded into per-member rows
@@ -147,7 +151,22 @@ class AdminService final : public ifed::v1::Admin::Service {
   grpc::Status Watches(grpc::ServerContext* ctx, const ifed::v1::WatchesRequest* request,
                        ifed::v1::WatchesResponse* response) override;
 
+  grpc::Status Keys(grpc::ServerContext* ctx, const ifed::v1::KeysRequest* request,
+                    ifed::v1::KeysResponse* response) override {
+    if (!d_.keys_admin) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "key rotation not available");
+    }
+    return d_.keys_admin(*request, LocalActor(ctx), response);
+  }
+  // hits_rpc.cc (issue 11): the hits log, for STIX export.
+  grpc::Status HitsExport(grpc::ServerContext* ctx, const ifed::v1::HitsExportRequest* request,
+                          ifed::v1::HitsExportResponse* response) override;
+
  private:
+  // Keeps every HIT of `response` in the hits log (sealed; never fails the
+  // match: a log failure is logged).
+  void LogHits(const std::string& request_id, ifed::v1::Purpose purpose,
+               const ifed::v1::LocalMatchResponse& response);
   // The end of a large ingest (staged_ingest.cc): stages `rest`, commits
   // with the "ingest" event, applies and finishes with "ingest.applied".
   grpc::Status CommitStagedIngest(grpc::ServerContext* ctx, const std::string& stage_id,

@@ -87,6 +87,10 @@ grpc::Status AdminService::CommitStagedIngest(
                         "ingest accepted but not fully applied; it completes when the node "
                         "restarts");
   }
+  if (applied->notices > 0 && d_.kick_outbox) d_.kick_outbox();  // watches (issue 10).
+  if ((applied->stored > 0 || applied->updated > 0) && d_.on_records_changed) {
+    d_.on_records_changed();  // OPRF filter views (issue 7).
+  }
   response->set_rows(rows);
   response->set_refused_invalid(failed - warned);
   response->set_refused_warning(warned);

@@ -61,7 +61,9 @@ int ExtractCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int RecordsCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int HoldCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int DeconflictCommand(const Args& a, ifed::v1::Admin::Stub& stub);
-int WatchCommand(const Args& a, ifed::v1::Admin::Stub& stub);      // issue 10, watch_cmd.cc
+int WatchCommand(const Args& a, ifed::v1::Admin::Stub& stub);  // issue 10, watch_cmd.cc
+int HitsCommand(const Args& a, ifed::v1::Admin::Stub& stub);   // issue 11, hits_cmd.cc
+int KeysCommand(const Args& a, ifed::v1::Admin::Stub& stub);   // issue 9, keys_cmd.cc
 // Whether `audit ...` runs on files alone (no node socket needed).
 bool AuditOffline(const Args& a);
 

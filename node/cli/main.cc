@@ -106,6 +106,16 @@ commands:
   watch events [--since T] [--json]      (also: ifedctl alerts)
       Watches asked of partners (--inbound: held here for partners, and the
       outbox), and the notifications received.
+  keys status | keys rotate --epoch N --key-file F [--wait] | keys drop --epoch N
+      Federation key epochs while the node runs. rotate: the new key file
+      (0600, keeping the current epoch) replaces the configured one, and
+      every record is re-pseudonymised from its sealed value in the
+      background, both epochs served meanwhile (a restart resumes it).
+      drop: after the overlap, the old epoch's pseudonyms stop matching.
+  hits export [--format stix|json] [--since T] [--until T] [--out FILE]
+      The hits partners gave this node's queries, as a STIX 2.1 bundle of
+      sightings (of indicators, at the partner as an identity) for MISP or
+      OpenCTI, or as plain JSON. Audited (hits.export, a count).
 
   extract [--region CC] [--lang HINT] [--lexicon DIR] [--json] FILE|-
       Indicators in monitored posts, extracted locally (no node needed).
@@ -172,6 +182,8 @@ int main(int argc, char** argv) {
       {"hold", HoldCommand},
       {"deconflict", DeconflictCommand},
       {"watch", WatchCommand},
+      {"hits", HitsCommand},
+      {"keys", KeysCommand},
       {"alerts", WatchCommand},
   };
   auto it = kCommands.find(a.command);

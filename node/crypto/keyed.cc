@@ -5,13 +5,28 @@
 #include <openssl/params.h>
 
 #include "absl/strings/str_cat.h"
+#include "node/common/status_macros.h"
 
 namespace ifed::crypto {
 
 absl::StatusOr<std::unique_ptr<KeyedPseudonymizer>> KeyedPseudonymizer::Create(
     const std::map<uint32_t, SecretBytes>& keys) {
-  if (keys.empty()) return absl::InvalidArgumentError("no federation key");
   std::unique_ptr<KeyedPseudonymizer> p(new KeyedPseudonymizer());
+  IFED_ASSIGN_OR_RETURN(p->set_, Build(keys));
+  return p;
+}
+
+absl::Status KeyedPseudonymizer::Replace(const std::map<uint32_t, SecretBytes>& keys) {
+  IFED_ASSIGN_OR_RETURN(std::shared_ptr<const KeySet> next, Build(keys));
+  std::lock_guard<std::mutex> l(mu_);
+  set_ = std::move(next);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<const KeyedPseudonymizer::KeySet>> KeyedPseudonymizer::Build(
+    const std::map<uint32_t, SecretBytes>& keys) {
+  if (keys.empty()) return absl::InvalidArgumentError("no federation key");
+  auto p = std::make_shared<KeySet>();
   EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
   if (mac == nullptr) return absl::InternalError("HMAC unavailable");
   char digest[] = "SHA256";
@@ -31,21 +46,22 @@ absl::StatusOr<std::unique_ptr<KeyedPseudonymizer>> KeyedPseudonymizer::Create(
       EVP_MAC_free(mac);
       return absl::InternalError("HMAC init failed");
     }
-    p->templates_[epoch] = ctx;
-    p->current_epoch_ = epoch;  // map is ordered: last is highest.
+    p->templates[epoch] = ctx;
+    p->current = epoch;  // map is ordered: last is highest.
   }
   EVP_MAC_free(mac);
-  return p;
+  return std::shared_ptr<const KeySet>(std::move(p));
 }
 
-KeyedPseudonymizer::~KeyedPseudonymizer() {
-  for (auto& [epoch, ctx] : templates_) EVP_MAC_CTX_free(ctx);
+KeyedPseudonymizer::KeySet::~KeySet() {
+  for (auto& [epoch, ctx] : templates) EVP_MAC_CTX_free(ctx);
 }
 
 absl::StatusOr<Pseudonym> KeyedPseudonymizer::Pseudonymize(
     uint32_t epoch, IndicatorType type, std::string_view canonical) const {
-  auto it = templates_.find(epoch);
-  if (it == templates_.end()) {
+  const std::shared_ptr<const KeySet> set = Get();
+  auto it = set->templates.find(epoch);
+  if (it == set->templates.end()) {
     return absl::NotFoundError(absl::StrCat("unknown key epoch ", epoch));
   }
   EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(it->second);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string_view>
 #include <vector>
 
@@ -24,20 +25,25 @@ inline constexpr size_t kPseudonymSize = 32;
 using Pseudonym = std::array<uint8_t, kPseudonymSize>;
 
 // Thread-safe: each call works on a copy of a keyed template context, so the
-// key schedule is built once per epoch, not per call.
+// key schedule is built once per epoch, not per call. The key set can be
+// replaced while calls run (a rotation at run time, issue 9): a call uses
+// the set it started with.
 class KeyedPseudonymizer {
  public:
   // `keys`: epoch -> 32-byte key (at least one). The highest epoch is current.
   static absl::StatusOr<std::unique_ptr<KeyedPseudonymizer>> Create(
       const std::map<uint32_t, SecretBytes>& keys);
-  ~KeyedPseudonymizer();
+  ~KeyedPseudonymizer() = default;
 
-  uint32_t current_epoch() const { return current_epoch_; }
-  bool HasEpoch(uint32_t epoch) const { return templates_.count(epoch) > 0; }
-  // Every epoch of the key file, ascending.
+  // Replaces the key set (same rules as Create); on error nothing changes.
+  absl::Status Replace(const std::map<uint32_t, SecretBytes>& keys);
+
+  uint32_t current_epoch() const { return Get()->current; }
+  bool HasEpoch(uint32_t epoch) const { return Get()->templates.count(epoch) > 0; }
+  // Every epoch of the key set, ascending.
   std::vector<uint32_t> epochs() const {
     std::vector<uint32_t> out;
-    for (const auto& [epoch, ctx] : templates_) out.push_back(epoch);
+    for (const auto& [epoch, ctx] : Get()->templates) out.push_back(epoch);
     return out;
   }
 
@@ -46,9 +52,20 @@ class KeyedPseudonymizer {
                                          std::string_view canonical) const;
 
  private:
+  struct KeySet {
+    std::map<uint32_t, EVP_MAC_CTX*> templates;
+    uint32_t current = 0;
+    ~KeySet();
+  };
+  static absl::StatusOr<std::shared_ptr<const KeySet>> Build(
+      const std::map<uint32_t, SecretBytes>& keys);
+  std::shared_ptr<const KeySet> Get() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return set_;
+  }
   KeyedPseudonymizer() = default;
-  std::map<uint32_t, EVP_MAC_CTX*> templates_;
-  uint32_t current_epoch_ = 0;
+  mutable std::mutex mu_;
+  std::shared_ptr<const KeySet> set_;
 };
 
 }  // namespace ifed::crypto

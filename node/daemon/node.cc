@@ -12,6 +12,7 @@
 #include <fstream>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -370,7 +371,11 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
       .sweep = [node = n.get()] { return node->SweepExpired(); },
       .hub_stats = n->hub_stats_.get(),
       .hub_k_threshold = std::max(1u, c.hub_k_threshold()),
-      .kick_outbox = [courier = n->courier_.get()] { courier->Kick(); }});
+      .kick_outbox = [courier = n->courier_.get()] { courier->Kick(); },
+      .keys_admin = [node = n.get()](const ifed::v1::KeysRequest& request,
+                                     const std::string& actor, ifed::v1::KeysResponse* response) {
+        return node->KeysAdmin(request, actor, response);
+      }});
 
   // Health checking and reflection on both listeners (issue 11): grpcurl and
   // load balancers work out of the box. Reflection lists services and
@@ -590,6 +595,199 @@ absl::Status Node::ReloadPolicy() {
   return s;
 }
 
+// --- Key rotation at run time (issue 9) -------------------------------------
+
+namespace {
+
+// Writes `text` to `path` atomically (temporary file in the same directory,
+// 0600, fsync, rename): a crash leaves the old file or the new one.
+absl::Status ReplaceFile(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".new";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat(tmp, ": ", std::strerror(errno)));
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                  ::fchmod(fd, 0600) == 0 && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return absl::UnavailableError(absl::StrCat(path, ": cannot replace the key file"));
+  }
+  return absl::OkStatus();
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+grpc::Status Node::KeysAdmin(const ifed::v1::KeysRequest& request, const std::string& actor,
+                             ifed::v1::KeysResponse* response) {
+  std::lock_guard<std::mutex> l(keys_mu_);
+  auto fail = [](grpc::StatusCode code, const std::string& why) {
+    return grpc::Status(code, why);
+  };
+  const std::string& action = request.action();
+  if (action == "rotate") {
+    if (rotator_.joinable()) {
+      if (rotating_) return fail(grpc::StatusCode::FAILED_PRECONDITION, "a rotation is running");
+      rotator_.join();
+    }
+    const uint32_t current = keys_->current_epoch();
+    if (request.epoch() <= current) {
+      return fail(grpc::StatusCode::INVALID_ARGUMENT,
+                  absl::StrCat("epoch ", request.epoch(), " is not above the current epoch ",
+                               current));
+    }
+    auto keys = crypto::LoadFederationKeys(request.key_file());
+    if (!keys.ok()) {
+      return fail(grpc::StatusCode::INVALID_ARGUMENT, std::string(keys.status().message()));
+    }
+    if (keys->rbegin()->first != request.epoch()) {
+      return fail(grpc::StatusCode::INVALID_ARGUMENT,
+                  absl::StrCat(request.key_file(), ": its highest epoch is ",
+                               keys->rbegin()->first, ", not ", request.epoch()));
+    }
+    if (keys->count(current) == 0) {
+      return fail(grpc::StatusCode::INVALID_ARGUMENT,
+                  absl::StrCat(request.key_file(), ": must keep the current epoch ", current,
+                               " for the overlap (drop it later with `keys drop`)"));
+    }
+    // The same key for an epoch both files hold: a different one would
+    // silently break every pseudonym of that epoch.
+    auto probe = crypto::KeyedPseudonymizer::Create(*keys);
+    if (!probe.ok()) {
+      return fail(grpc::StatusCode::INVALID_ARGUMENT, std::string(probe.status().message()));
+    }
+    for (uint32_t e : keys_->epochs()) {
+      if (!(*probe)->HasEpoch(e)) continue;
+      if (keys_->Pseudonymize(e, IndicatorType::kUrl, "ifed:key-check").value() !=
+          (*probe)->Pseudonymize(e, IndicatorType::kUrl, "ifed:key-check").value()) {
+        return fail(grpc::StatusCode::INVALID_ARGUMENT,
+                    absl::StrCat(request.key_file(), ": epoch ", e,
+                                 " is another key than the one in force"));
+      }
+    }
+    // Durable first: a restart must come back with the new key set.
+    if (request.key_file() != config_.federation_key_file()) {
+      if (absl::Status s = ReplaceFile(config_.federation_key_file(), ReadText(request.key_file()));
+          !s.ok()) {
+        return fail(grpc::StatusCode::UNAVAILABLE, std::string(s.message()));
+      }
+    }
+    if (absl::Status s = keys_->Replace(*keys); !s.ok()) {
+      return fail(grpc::StatusCode::INTERNAL, std::string(s.message()));
+    }
+    (void)WriteBinding(*store_, BindingInputs{.node_id = config_.node_id(),
+                                              .federation = config_.federation(),
+                                              .keys = keys_.get(),
+                                              .sealer = sealer_.get()});
+    audit::Event e;
+    e.action = "keys.rotate.start";
+    e.actor = actor;
+    e.outcome = "ok";
+    e.Set("from_epoch", static_cast<int64_t>(current))
+        .Set("epoch", static_cast<int64_t>(request.epoch()));
+    if (absl::Status a = audit_->Append(e); !a.ok()) {
+      spdlog::error("audit of a key rotation failed: {}", std::string(a.message()));
+    }
+    spdlog::info("key rotation to epoch {} started by {}", request.epoch(), actor);
+    rotating_ = true;
+    rotation_epoch_ = request.epoch();
+    rotated_ = 0;
+    rotation_error_.clear();
+    rotator_ = std::thread([this] {
+      absl::Status s = RotateKeys();  // re-pseudonymise; both epochs served meanwhile.
+      std::lock_guard<std::mutex> l(keys_mu_);
+      if (!s.ok()) {
+        rotation_error_ = std::string(s.message());
+        spdlog::error("key rotation failed (resumes at the next start): {}", rotation_error_);
+      }
+      rotating_ = false;
+    });
+  } else if (action == "drop") {
+    const uint32_t current = keys_->current_epoch();
+    if (request.epoch() == current) {
+      return fail(grpc::StatusCode::INVALID_ARGUMENT, "the current epoch cannot be dropped");
+    }
+    if (!keys_->HasEpoch(request.epoch())) {
+      return fail(grpc::StatusCode::NOT_FOUND,
+                  absl::StrCat("epoch ", request.epoch(), " is not in the key set"));
+    }
+    if (rotating_) {
+      return fail(grpc::StatusCode::FAILED_PRECONDITION,
+                  "a rotation is running: drop the old epoch when it has finished");
+    }
+    // The key file without the epoch's line, checked before it replaces the old one.
+    std::string kept;
+    std::istringstream lines(ReadText(config_.federation_key_file()));
+    for (std::string line; std::getline(lines, line);) {
+      std::istringstream fields(line);
+      std::string first;
+      fields >> first;
+      if (first == std::to_string(request.epoch())) continue;
+      kept += line + "\n";
+    }
+    const std::string tmp_check = config_.federation_key_file() + ".check";
+    if (absl::Status s = ReplaceFile(tmp_check, kept); !s.ok()) {
+      return fail(grpc::StatusCode::UNAVAILABLE, std::string(s.message()));
+    }
+    auto keys = crypto::LoadFederationKeys(tmp_check);
+    ::unlink(tmp_check.c_str());
+    if (!keys.ok() || keys->count(request.epoch()) > 0 || keys->count(current) == 0) {
+      return fail(grpc::StatusCode::FAILED_PRECONDITION,
+                  "the key file does not have one line per epoch; edit it by hand");
+    }
+    if (absl::Status s = ReplaceFile(config_.federation_key_file(), kept); !s.ok()) {
+      return fail(grpc::StatusCode::UNAVAILABLE, std::string(s.message()));
+    }
+    if (absl::Status s = keys_->Replace(*keys); !s.ok()) {
+      return fail(grpc::StatusCode::INTERNAL, std::string(s.message()));
+    }
+    auto dropped = store_->DropEpoch(request.epoch());
+    (void)WriteBinding(*store_, BindingInputs{.node_id = config_.node_id(),
+                                              .federation = config_.federation(),
+                                              .keys = keys_.get(),
+                                              .sealer = sealer_.get()});
+    audit::Event e;
+    e.action = "keys.drop_epoch";
+    e.actor = actor;
+    e.outcome = dropped.ok() ? "ok" : "error";
+    e.Set("epoch", static_cast<int64_t>(request.epoch()))
+        .Set("index_entries", static_cast<int64_t>(dropped.ok() ? *dropped : 0));
+    if (absl::Status a = audit_->Append(e); !a.ok()) {
+      spdlog::error("audit of an epoch drop failed: {}", std::string(a.message()));
+    }
+    if (!dropped.ok()) {
+      return fail(grpc::StatusCode::UNAVAILABLE, std::string(dropped.status().message()));
+    }
+    spdlog::info("key epoch {} dropped by {}: {} index entries", request.epoch(), actor,
+                 *dropped);
+  } else if (action != "status" && !action.empty()) {
+    return fail(grpc::StatusCode::INVALID_ARGUMENT,
+                absl::StrCat("unknown keys action '", action, "': status, rotate or drop"));
+  }
+  response->set_current_epoch(keys_->current_epoch());
+  for (uint32_t e : keys_->epochs()) response->add_epochs(e);
+  if (auto indexed = store_->IndexedEpochs(); indexed.ok()) {
+    for (uint32_t e : *indexed) response->add_indexed_epochs(e);
+  }
+  response->set_rotating(rotating_);
+  response->set_rotation_epoch(rotation_epoch_);
+  response->set_rotated(rotated_.load());
+  response->set_last_error(rotation_error_);
+  response->set_rotation_ms(rotation_ms_.load());
+  if (auto counts = store_->CountByType(); counts.ok()) {
+    uint64_t total = 0;
+    for (const auto& [type, n] : *counts) total += n;
+    response->set_records(total);
+  }
+  return grpc::Status::OK;
+}
+
 absl::Status Node::RotateKeys() {
   const uint32_t current = keys_->current_epoch();
   const auto start = std::chrono::steady_clock::now();
@@ -598,12 +796,16 @@ absl::Status Node::RotateKeys() {
     IFED_ASSIGN_OR_RETURN(std::string canonical, sealer_->Open(sealed, r.record_id()));
     return keys_->Pseudonymize(current, static_cast<IndicatorType>(r.type()), canonical);
   };
-  IFED_ASSIGN_OR_RETURN(uint64_t done, store_->Reindex(current, derive, 10000, [](uint64_t n) {
-                          spdlog::info("key rotation: {} records re-pseudonymised", n);
+  IFED_ASSIGN_OR_RETURN(uint64_t done, store_->Reindex(current, derive, 10000, [this](uint64_t n) {
+                          rotated_ = n;
+                          if (n % 100000 == 0) {
+                            spdlog::info("key rotation: {} records re-pseudonymised", n);
+                          }
                         }));
   const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::steady_clock::now() - start).count();
   if (done > 0) {
+    rotation_ms_ = ms;
     spdlog::info("key rotation to epoch {}: {} records in {} ms", current, done, ms);
     audit::Event e;
     e.action = "keys.rotate";
@@ -695,6 +897,7 @@ void Node::Shutdown() {
   sweep_cv_.notify_all();
   if (sweeper_.joinable()) sweeper_.join();
   if (syncer_.joinable()) syncer_.join();
+  if (rotator_.joinable()) rotator_.join();  // a rotation resumes at the next start.
   if (courier_) courier_->Stop();  // before the store and the audit log close.
   metrics_server_.reset();  // its callbacks read the store.
   const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);

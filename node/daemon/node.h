@@ -53,6 +53,10 @@ class Node {
   // sealed values (resumes an interrupted run) and drops the index of
   // epochs no longer in the key file. Before serving.
   absl::Status RotateKeys();
+  // Issue 9, `ifedctl keys`: status, rotation at run time (RotateKeys in a
+  // background thread after the new key set is in force), dropping an epoch.
+  grpc::Status KeysAdmin(const ifed::v1::KeysRequest& request, const std::string& actor,
+                         ifed::v1::KeysResponse* response);
   void SweepLoop();
   // Issue 7: every oprf_sync_seconds (default 300), the filters of OPRF peers.
   void FilterSyncLoop();
@@ -105,6 +109,14 @@ class Node {
   bool sweep_stop_ = false;
   std::thread sweeper_;
   std::thread syncer_;
+  // Issue 9: key rotation at run time (KeysAdmin); keys_mu_ guards the rest.
+  std::mutex keys_mu_;
+  std::thread rotator_;
+  bool rotating_ = false;
+  uint32_t rotation_epoch_ = 0;
+  std::string rotation_error_;
+  std::atomic<uint64_t> rotated_{0};
+  std::atomic<int64_t> rotation_ms_{0};
 };
 
 }  // namespace ifed::daemon

@@ -853,7 +853,7 @@ absl::StatusOr<std::vector<bool>> OprfQuerier::Contains(const std::string& peer,
   if (packed.size() % oprf::kOutputSize != 0) {
     return absl::InvalidArgumentError("outputs are packed 32-byte values");
   }
-  IFED_ASSIGN_OR_RETURN(auto f, LoadFilter(peer));
+  IFED_ASSIGN_OR_RETURN(std::shared_ptr<const Held> f, LoadHeld(peer));
   std::vector<bool> in;
   in.reserve(packed.size() / oprf::kOutputSize);
   for (size_t off = 0; off < packed.size(); off += oprf::kOutputSize) {

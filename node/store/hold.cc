@@ -40,9 +40,7 @@ absl::StatusOr<Store::HoldResult> Store::SetHold(absl::Span<const std::string> i
     for (const auto& [key, value] : entries) batch.Put(audit_, key, value);
   }
   if (batch.Count() == 0) return result;
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  IFED_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "write hold"));
+  IFED_RETURN_IF_ERROR(FromRocks(Commit(&batch), "write hold"));
   return result;
 }
 

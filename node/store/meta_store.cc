@@ -14,10 +14,11 @@ namespace {
 
 bool AllowedKey(const std::string& key) {
   return key.rfind("followup/", 0) == 0 || key.rfind("hub/", 0) == 0 ||
-         key.rfind("node/", 0) == 0 || key.rfind("watch/", 0) == 0 || key.rfind("outbox/", 0) == 0;
+         key.rfind("node/", 0) == 0 || key.rfind("hits/", 0) == 0 ||
+         key.rfind("watch/", 0) == 0 || key.rfind("outbox/", 0) == 0;
 }
 
-constexpr char kOutside[] = "meta key outside followup/, hub/, node/, watch/ and outbox/";
+constexpr char kOutside[] = "meta key outside followup/, hub/, node/, hits/, watch/ and outbox/";
 
 }  // namespace
 
@@ -33,10 +34,8 @@ absl::Status Store::CommitMeta(const MetaWrites& writes, const AuditEntries& aud
   for (const auto& key : writes.deletes) batch.Delete(meta_, key);
   for (const auto& [key, value] : writes.puts) batch.Put(meta_, key, value);
   for (const auto& [key, value] : audit) batch.Put(audit_, key, value);
-  rocksdb::WriteOptions wo;
-  wo.sync = sync;
-  rocksdb::Status s = db_->Write(wo, &batch);
-  if (!s.ok()) return absl::UnavailableError(absl::StrCat("write meta: ", s.ToString()));
+  rocksdb::Status s = Commit(&batch, sync);
+  if (!s.ok()) return internal::FromRocks(s, "write meta");
   return absl::OkStatus();
 }
 

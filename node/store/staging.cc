@@ -53,17 +53,18 @@ absl::Status Store::StageChunk(const std::string& id, uint32_t seq,
   }
   // Not synced: a chunk matters only once its ingest is committed, and the
   // synced commit marker makes every earlier write of the WAL durable too.
-  return FromRocks(db_->Put({}, meta_, ChunkKey(id, seq), chunk.SerializeAsString()),
-                   "stage ingest chunk");
+  rocksdb::WriteBatch batch;
+  batch.Put(meta_, ChunkKey(id, seq), chunk.SerializeAsString());
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return FromRocks(Commit(&batch, /*sync=*/false), "stage ingest chunk");
 }
 
 absl::Status Store::DropStaged(const std::string& id) {
   if (!ValidId(id)) return absl::InvalidArgumentError("bad staged ingest id");
   std::lock_guard<std::mutex> lock(write_mu_);
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  return FromRocks(db_->DeleteRange(wo, meta_, Base(id), PrefixEnd(Base(id))),
-                   "drop staged ingest");
+  rocksdb::WriteBatch batch;
+  batch.DeleteRange(meta_, Base(id), PrefixEnd(Base(id)));
+  return FromRocks(Commit(&batch), "drop staged ingest");
 }
 
 absl::Status Store::CommitStaged(const std::string& id, const AuditEntries& audit) {
@@ -72,9 +73,7 @@ absl::Status Store::CommitStaged(const std::string& id, const AuditEntries& audi
   rocksdb::WriteBatch batch;
   batch.Put(meta_, CommitKey(id), "");
   for (const auto& [key, value] : audit) batch.Put(audit_, key, value);
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  return FromRocks(db_->Write(wo, &batch), "commit staged ingest");
+  return FromRocks(Commit(&batch), "commit staged ingest");
 }
 
 absl::StatusOr<IngestResult> Store::ApplyStaged(const std::string& id) {
@@ -103,6 +102,7 @@ absl::StatusOr<IngestResult> Store::ApplyStaged(const std::string& id) {
     IFED_ASSIGN_OR_RETURN(IngestResult r, IngestBatch(items, nullptr, {&key, 1}));
     total.stored += r.stored;
     total.updated += r.updated;
+    total.notices += r.notices;
   }
   IFED_RETURN_IF_ERROR(FromRocks(it->status(), "scan staged ingest"));
   return total;
@@ -114,9 +114,7 @@ absl::Status Store::FinishStaged(const std::string& id, const AuditEntries& audi
   rocksdb::WriteBatch batch;
   batch.Delete(meta_, CommitKey(id));
   for (const auto& [key, value] : audit) batch.Put(audit_, key, value);
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  return FromRocks(db_->Write(wo, &batch), "finish staged ingest");
+  return FromRocks(Commit(&batch), "finish staged ingest");
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, bool>>> Store::StagedIngests() const {

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 #include <grpcpp/generic/generic_stub.h>
@@ -210,6 +212,67 @@ TEST_F(EcosystemTest, LogLinesOfOneMatchShareItsRequestIdOnBothNodes) {
       EXPECT_EQ(line.rfind("{\"ts\":\"", 0), 0u) << line;
     }
   }
+}
+
+// Issue 11: the hits de's analysts received come out as a STIX 2.1 bundle
+// of sightings with every required property, which the STIX importer reads
+// back; plain JSON too; bad options are refused.
+TEST_F(EcosystemTest, HitsExportAsStixSightings) {
+  const std::string csv = Write("hits.csv", "type,value,case_ref,tlp\nhandle,telegram:Boat_Desk_77,HX-1,green\n");
+  ASSERT_EQ(fed_->Ctl("at", {"ingest", csv}).exit_code, 0);
+  auto m = fed_->Ctl("de", {"match", "--peer", "at", "--type", "handle", "telegram:boat_desk_77",
+                            "telegram:nobody_here_31"});
+  ASSERT_EQ(m.exit_code, 0) << m.out << m.err;
+  auto ex = fed_->Ctl("de", {"hits", "export", "--format", "stix"});
+  ASSERT_EQ(ex.exit_code, 0) << ex.out << ex.err;
+  const nlohmann::json bundle = nlohmann::json::parse(ex.out);
+  EXPECT_EQ(bundle["type"], "bundle");
+  std::map<std::string, nlohmann::json> by_id;
+  for (const auto& o : bundle["objects"]) by_id[o["id"].get<std::string>()] = o;
+  int sightings = 0;
+  for (const auto& [id, o] : by_id) {
+    const std::string type = o["type"];
+    EXPECT_EQ(id.rfind(type + "--", 0), 0u) << id;
+    EXPECT_EQ(id.size(), type.size() + 2 + 36) << id;
+    EXPECT_EQ(o["spec_version"], "2.1");
+    EXPECT_TRUE(o.contains("created") && o.contains("modified")) << o.dump();
+    if (type == "sighting") {
+      ASSERT_TRUE(o.contains("sighting_of_ref")) << o.dump();
+      const auto& ind = by_id.at(o["sighting_of_ref"].get<std::string>());
+      EXPECT_EQ(ind["type"], "indicator");
+      EXPECT_EQ(ind["pattern_type"], "stix");
+      EXPECT_TRUE(ind.contains("valid_from"));
+      // Earlier tests' hits are in the log too; this test's hit is one.
+      if (ind["pattern"] != "[user-account:account_login = 'boat_desk_77' AND "
+                            "user-account:account_type = 'telegram']") {
+        continue;
+      }
+      ++sightings;
+      ASSERT_EQ(o["where_sighted_refs"].size(), 1u);
+      EXPECT_EQ(by_id.at(o["where_sighted_refs"][0].get<std::string>())["name"],
+                "ifed partner at");
+      EXPECT_EQ(o["x_ifed_scheme"], "keyed");
+      EXPECT_FALSE(o["x_ifed_reference"].get<std::string>().empty());
+    }
+  }
+  EXPECT_EQ(sightings, 1) << ex.out;
+  // The importer reads the export back (as a MISP/OpenCTI round trip would).
+  const std::string file = Write("hits-export.json", ex.out);
+  auto back = fed_->Ctl("de", {"ingest", "--format", "stix", "--dry-run", "--tlp", "amber",
+                               "--case-ref", "HX-BACK", file});
+  EXPECT_EQ(back.exit_code, 0) << back.out << back.err;
+  EXPECT_NE(back.out.find("dry run: nothing stored"), std::string::npos) << back.out;
+  // Same hits, same ids: a second export is identical.
+  EXPECT_EQ(fed_->Ctl("de", {"hits", "export"}).out, ex.out);
+  auto plain = fed_->Ctl("de", {"hits", "export", "--format", "json"});
+  EXPECT_NE(plain.out.find("\"canonical\": \"telegram:boat_desk_77\""), std::string::npos)
+      << plain.out;
+  EXPECT_EQ(fed_->Ctl("de", {"hits", "export", "--format", "csv"}).exit_code, 2);
+  EXPECT_EQ(fed_->Ctl("de", {"hits", "export", "--since", "yesterday"}).exit_code, 2);
+  auto future = fed_->Ctl("de", {"hits", "export", "--format", "json", "--since", "2999-01-01"});
+  EXPECT_NE(future.out.find("\"hits\": []"), std::string::npos) << future.out;
+  EXPECT_NE(fed_->Ctl("de", {"audit", "export"}).out.find("\"action\":\"hits.export\""),
+            std::string::npos);
 }
 
 TEST_F(EcosystemTest, HealthAndReflectionOverMutualTls) {

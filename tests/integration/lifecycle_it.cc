@@ -5,12 +5,14 @@
 // restores on a fresh data dir with the same answers and a verified audit.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "tests/integration/federation.h"
 
 namespace ifed::testing {
@@ -152,6 +154,91 @@ TEST_F(LifecycleIt, BackupRestoresOnFreshDataDirWithVerifiedAudit) {
   EXPECT_TRUE(Hit("phone", "+49 176 33334444"));
   EXPECT_FALSE(Hit("phone", "+49 176 11112222"));  // erased before the backup.
   EXPECT_EQ(fed_->Ctl("de", {"audit", "verify"}).exit_code, 0);
+}
+
+// Issue 9: rotation while the node serves. de takes the new key file at run
+// time and re-pseudonymises in the background while at, still on the old
+// epoch, keeps matching (no gap); after `keys drop` the old epoch's
+// pseudonyms miss; at rotates too and matches under the new epoch. Bad
+// requests are refused and change nothing.
+TEST_F(LifecycleIt, ZRotationAtRunTimeWithoutGapThenOldEpochDropped) {
+  auto status = fed_->Ctl("de", {"keys", "status"});
+  ASSERT_EQ(status.exit_code, 0) << status.out << status.err;
+  const size_t p = status.out.find("current epoch");
+  ASSERT_NE(p, std::string::npos) << status.out;
+  const int current = std::stoi(status.out.substr(p + 13));
+  const int next = current + 1;
+  const std::string key_file = fed_->dir() + "/federation.key";
+  const std::string old_keys = ReadFile(key_file);
+  const std::string next_file = fed_->dir() + "/federation-next.key";
+  WriteFile(next_file, old_keys + std::to_string(next) + " " + std::string(64, 'c') + "\n", 0600);
+
+  // Refused, nothing changes: not above the current epoch, no current epoch
+  // in the file, another key for the current epoch, a world-readable file.
+  auto low = fed_->Ctl("de", {"keys", "rotate", "--epoch", std::to_string(current),
+                              "--key-file", next_file});
+  EXPECT_EQ(low.exit_code, 1);
+  EXPECT_NE(low.err.find("not above the current epoch"), std::string::npos) << low.err;
+  const std::string lone = fed_->dir() + "/federation-lone.key";
+  WriteFile(lone, std::to_string(next) + " " + std::string(64, 'c') + "\n", 0600);
+  auto no_overlap = fed_->Ctl("de", {"keys", "rotate", "--epoch", std::to_string(next),
+                                     "--key-file", lone});
+  EXPECT_NE(no_overlap.err.find("must keep the current epoch"), std::string::npos)
+      << no_overlap.err;
+  const std::string other = fed_->dir() + "/federation-other.key";
+  WriteFile(other, std::to_string(current) + " " + std::string(64, 'd') + "\n" +
+                       std::to_string(next) + " " + std::string(64, 'c') + "\n", 0600);
+  auto swapped = fed_->Ctl("de", {"keys", "rotate", "--epoch", std::to_string(next),
+                                  "--key-file", other});
+  EXPECT_NE(swapped.err.find("another key than the one in force"), std::string::npos)
+      << swapped.err;
+  const std::string open_file = fed_->dir() + "/federation-open.key";
+  WriteFile(open_file, ReadFile(next_file), 0644);
+  EXPECT_EQ(fed_->Ctl("de", {"keys", "rotate", "--epoch", std::to_string(next), "--key-file",
+                             open_file}).exit_code, 1);
+  EXPECT_EQ(fed_->Ctl("de", {"keys", "rotate", "--epoch", "x", "--key-file", next_file})
+                .exit_code, 2);
+  EXPECT_EQ(ReadFile(key_file), old_keys);
+
+  // A match load from at (old epoch) runs through de's rotation.
+  std::atomic<bool> stop{false};
+  std::atomic<int> asked{0}, missed{0};
+  std::thread load([&] {
+    while (!stop) {
+      ++asked;
+      if (!Hit("phone", "+49 176 33334444")) ++missed;
+    }
+  });
+  auto rot = fed_->Ctl("de", {"keys", "rotate", "--epoch", std::to_string(next), "--key-file",
+                              next_file, "--wait"});
+  EXPECT_EQ(rot.exit_code, 0) << rot.out << rot.err;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop = true;
+  load.join();
+  EXPECT_GT(asked.load(), 0);
+  EXPECT_EQ(missed.load(), 0) << "of " << asked.load();
+  EXPECT_NE(rot.out.find(absl::StrCat("current epoch    ", next)), std::string::npos) << rot.out;
+  EXPECT_NE(rot.out.find("done"), std::string::npos) << rot.out;
+  EXPECT_EQ(ReadFile(key_file), ReadFile(next_file));  // a restart keeps the new key set.
+  const std::string audit = Audit("de");
+  EXPECT_NE(audit.find("\"action\":\"keys.rotate.start\""), std::string::npos);
+  EXPECT_NE(audit.find("\"action\":\"keys.rotate\""), std::string::npos);
+
+  // The current epoch cannot be dropped; the old one can, and then at (still
+  // asking under it) no longer gets a hit.
+  EXPECT_EQ(fed_->Ctl("de", {"keys", "drop", "--epoch", std::to_string(next)}).exit_code, 1);
+  auto drop = fed_->Ctl("de", {"keys", "drop", "--epoch", std::to_string(current)});
+  ASSERT_EQ(drop.exit_code, 0) << drop.out << drop.err;
+  EXPECT_NE(drop.out.find(absl::StrCat("key set          ", next)), std::string::npos) << drop.out;
+  auto old = fed_->Ctl("at", {"match", "--peer", "de", "--type", "phone", "--region", "DE",
+                              "+49 176 33334444"});
+  EXPECT_EQ(old.out.find("\tHIT"), std::string::npos) << old.out << old.err;
+  // at rotates as well: it asks under the new epoch and hits again.
+  auto at_rot = fed_->Ctl("at", {"keys", "rotate", "--epoch", std::to_string(next), "--key-file",
+                                 next_file, "--wait"});
+  EXPECT_EQ(at_rot.exit_code, 0) << at_rot.out << at_rot.err;
+  EXPECT_TRUE(Hit("phone", "+49 176 33334444"));
+  EXPECT_NE(Audit("de").find("\"action\":\"keys.drop_epoch\""), std::string::npos);
 }
 
 }  // namespace
