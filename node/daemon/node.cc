@@ -533,6 +533,26 @@ void Node::AddStateMetrics() {
     });
   }
   metrics_->AddCallback(
+      "ifed_oprf_filter_age_seconds",
+      "Seconds since this node's copy of a partner's OPRF filter last changed (sync).", "gauge",
+      {"peer"}, [this] {
+        Samples out;
+        const auto now = std::filesystem::file_time_type::clock::now();
+        for (const ifed::v1::PeerConfig& peer : config_.peers()) {
+          std::optional<std::filesystem::file_time_type> newest;
+          for (const char* ext : {".filter", ".delta"}) {
+            std::error_code ec;
+            const auto t = std::filesystem::last_write_time(
+                absl::StrCat(config_.data_dir(), "/oprf/", peer.id(), ext), ec);
+            if (!ec && (!newest || t > *newest)) newest = t;
+          }
+          if (!newest) continue;
+          out.push_back({{peer.id()},
+                         std::chrono::duration<double>(now - *newest).count()});
+        }
+        return out;
+      });
+  metrics_->AddCallback(
       "ifed_quota_used_items", "Items partners asked today (UTC), against their daily quota.",
       "gauge", {"partner"}, [store = store_.get(), policy = policy_.get()] {
         Samples out;
