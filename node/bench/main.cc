@@ -3,7 +3,7 @@
 // (BENCHMARKS.md). Every run stops by itself; only 127.0.0.1 is used.
 //
 //   ifed-bench [--smoke] [--n N | --scale 1000000,3000000,10000000]
-//              [--clients C] [--seconds S] [--runs R] [--pg-depth D]
+//              [--clients C] [--depth D] [--seconds S] [--runs R] [--pg-depth D]
 //              [--ingest-rows M] [--only keyed,oprf,ingest,postgres]
 //              [--no-postgres] [--out DIR]
 #include <unistd.h>
@@ -32,8 +32,9 @@ std::vector<std::string> Split(const std::string& s) {
 }
 
 int Usage() {
-  std::cerr << "usage: ifed-bench [--smoke] [--n N | --scale N1,N2,...] [--clients C]\n"
-               "                  [--seconds S] [--runs R] [--pg-depth D] [--ingest-rows M]\n"
+  std::cerr << "usage: ifed-bench [--smoke] [--n N | --scale N1,N2,...] [--clients C] [--depth D]\n"
+               "                  [--batches 1,100,1000] [--seconds S] [--runs R] [--pg-depth D]\n"
+               "                  [--ingest-rows M]\n"
                "                  [--only keyed,oprf,ingest,postgres] [--no-postgres] [--out DIR]\n";
   return 2;
 }
@@ -79,6 +80,8 @@ int main(int argc, char** argv) {
         o.runs = 1;
         o.clients = 2;
         o.ingest_rows = 2000;
+        // PostgreSQL is not a build or test dependency: `--smoke --only postgres`.
+        if (!only_given) o.postgres = false;
       } else if (a == "--n") {
         o.ns = {std::stoull(val())};
       } else if (a == "--scale") {
@@ -90,6 +93,8 @@ int main(int argc, char** argv) {
         o.seconds = std::stod(val());
       } else if (a == "--runs") {
         o.runs = std::stoi(val());
+      } else if (a == "--depth") {
+        o.depth = std::stoi(val());
       } else if (a == "--pg-depth") {
         o.pg_depth = std::stoi(val());
       } else if (a == "--ingest-rows") {
@@ -119,8 +124,10 @@ int main(int argc, char** argv) {
       return Usage();
     }
   }
-  (void)only_given;
-  if (o.ns.empty() || o.clients < 1 || o.runs < 1 || o.seconds <= 0) return Usage();
+  if (o.ns.empty() || o.clients < 1 || o.runs < 1 || o.seconds <= 0 || o.depth < 1 ||
+      o.batches.empty()) {
+    return Usage();
+  }
   SetEnvDefaults();
   std::filesystem::create_directories(o.out);
   const std::string out = std::filesystem::absolute(o.out).string();

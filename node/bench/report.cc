@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "node/bench/bench.h"
+#include "tests/integration/federation.h"
 
 namespace ifed::bench {
 
@@ -39,12 +40,15 @@ Key KeyOf(uint64_t i) {
   return k;
 }
 
-void QueryKeys(uint64_t n, size_t batch, uint64_t& rng, std::vector<Key>* out) {
+void QueryKeys(uint64_t n, size_t batch, uint64_t& rng, std::vector<Key>* out,
+               std::vector<bool>* stored) {
   out->clear();
+  if (stored != nullptr) stored->clear();
   for (size_t j = 0; j < batch; ++j) {
     const uint64_t r = SplitMix(rng);
     const uint64_t i = (r >> 1) % n + ((r & 1) ? n : 0);  // half hits, half misses
     out->push_back(KeyOf(i));
+    if (stored != nullptr) stored->push_back(i < n);
   }
 }
 
@@ -67,6 +71,17 @@ std::string Hex(const uint8_t* p, size_t n) {
   return s;
 }
 
+void UseLogLevel(ifed::testing::LocalFederation& fed, const std::string& id,
+                 const std::string& level) {
+  const std::string path = fed.node(id).config;
+  std::string text = ifed::testing::ReadFile(path);
+  const std::string from = "\nlog_level: debug\n";
+  const size_t at = text.find(from);
+  if (at == std::string::npos) throw std::runtime_error("no log_level in " + path);
+  text.replace(at, from.size(), "\nlog_level: " + level + "\n");
+  ifed::testing::WriteFile(path, text, 0600);
+}
+
 namespace {
 double Pct(std::vector<double>& v, double q) {
   if (v.empty()) return 0;
@@ -83,32 +98,48 @@ LoadStats RunClosedLoop(int clients, double seconds, size_t batch,
   std::atomic<double> start{0};
   std::mutex mu;
   std::vector<double> lat;
+  double last = 0;
   LoadStats st;
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
-      Worker w = make_worker(c);
       std::vector<double> mine;
       uint64_t calls = 0, errors = 0;
       std::string err;
+      Worker w;
+      try {
+        w = make_worker(c);
+      } catch (const std::exception& e) {
+        err = e.what();
+        errors = 1;
+      }
       ++ready;
       while (!go.load()) std::this_thread::yield();
       const double end = start.load() + seconds;
-      for (;;) {
+      while (w) {
         const double t0 = NowSeconds();
         if (t0 >= end) break;
-        std::string e = w();
+        double own = -1;
+        std::string e;
+        try {
+          e = w(&own);
+        } catch (const std::exception& x) {
+          e = x.what();
+        }
         const double t1 = NowSeconds();
         if (e.empty()) {
           ++calls;
-          mine.push_back((t1 - t0) * 1e6);
+          mine.push_back(own >= 0 ? own : (t1 - t0) * 1e6);
         } else {
           ++errors;
           if (err.empty()) err = e;
           if (errors > 20) break;
         }
       }
+      const double stopped = NowSeconds();
+      w = nullptr;  // closes the worker's connections/streams outside the clock.
       std::lock_guard<std::mutex> l(mu);
+      last = std::max(last, stopped);
       lat.insert(lat.end(), mine.begin(), mine.end());
       st.calls += calls;
       st.errors += errors;
@@ -119,7 +150,7 @@ LoadStats RunClosedLoop(int clients, double seconds, size_t batch,
   start = NowSeconds();
   go = true;
   for (auto& t : threads) t.join();
-  const double elapsed = std::max(seconds, NowSeconds() - start.load());
+  const double elapsed = std::max(seconds, last - start.load());
   st.items_per_s = static_cast<double>(st.calls * batch) / elapsed;
   st.p50_us = Pct(lat, 0.50);
   st.p99_us = Pct(lat, 0.99);
