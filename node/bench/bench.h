@@ -29,6 +29,7 @@ struct Options {
   int depth = 4;                           // requests in flight per MatchStream.
   bool keyed = true, oprf = true, ingest = true, postgres = true;
   std::string out = "bench-results";
+  bool charts = false;                     // PNGs via gnuplot (only when asked).
 };
 
 // One measured figure. `ratio` compares items_per_s with `ratio_of`.
@@ -50,7 +51,7 @@ class Report {
               int clients) const;
   void Print() const;
   void WriteCsv(const std::string& path) const;
-  // gnuplot PNGs (when gnuplot is on PATH); returns the files written.
+  // gnuplot PNGs; returns the files written (none if gnuplot is missing or fails).
   std::vector<std::string> Charts(const std::string& dir) const;
 
  private:
@@ -87,7 +88,8 @@ void QueryKeys(uint64_t n, size_t batch, uint64_t& rng, std::vector<Key>* out,
                std::vector<bool>* stored = nullptr);
 
 double NowSeconds();
-uint64_t PeakRssKb(pid_t pid);  // VmHWM; 0 if unknown.
+uint64_t RssKb(pid_t pid, const char* field);  // "VmRSS:" or "VmHWM:"; 0 if unknown.
+inline uint64_t PeakRssKb(pid_t pid) { return RssKb(pid, "VmHWM:"); }
 std::string Hex(const uint8_t* p, size_t n);
 
 // Rewrites node `id`'s config (written by LocalFederation::Start, which

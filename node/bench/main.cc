@@ -5,7 +5,7 @@
 //   ifed-bench [--smoke] [--n N | --scale 1000000,3000000,10000000]
 //              [--clients C] [--depth D] [--seconds S] [--runs R] [--pg-depth D]
 //              [--ingest-rows M] [--only keyed,oprf,ingest,postgres]
-//              [--no-postgres] [--out DIR]
+//              [--no-postgres] [--out DIR] [--charts]
 #include <unistd.h>
 
 #include <cstdlib>
@@ -35,7 +35,8 @@ int Usage() {
   std::cerr << "usage: ifed-bench [--smoke] [--n N | --scale N1,N2,...] [--clients C] [--depth D]\n"
                "                  [--batches 1,100,1000] [--seconds S] [--runs R] [--pg-depth D]\n"
                "                  [--ingest-rows M]\n"
-               "                  [--only keyed,oprf,ingest,postgres] [--no-postgres] [--out DIR]\n";
+               "                  [--only keyed,oprf,ingest,postgres] [--no-postgres] [--out DIR]\n"
+               "                  [--charts]   (PNG charts with gnuplot)\n";
   return 2;
 }
 
@@ -112,6 +113,8 @@ int main(int argc, char** argv) {
           else if (s == "postgres") o.postgres = true;
           else return Usage();
         }
+      } else if (a == "--charts") {
+        o.charts = true;
       } else if (a == "--no-postgres") {
         o.postgres = false;
       } else if (a == "--out") {
@@ -156,7 +159,15 @@ int main(int argc, char** argv) {
   report.WriteCsv(csv);
   report.WriteCsv(out + "/latest.csv");
   std::printf("csv: %s\n", csv.c_str());
-  for (const auto& png : report.Charts(out)) std::printf("chart: %s\n", png.c_str());
+  if (o.charts) {
+    const auto pngs = report.Charts(out);
+    if (pngs.empty()) {
+      std::cerr << "ifed-bench: --charts: gnuplot failed or is missing "
+                   "(apt-get install -y gnuplot-nox)\n";
+      return 1;
+    }
+    for (const auto& png : pngs) std::printf("chart: %s\n", png.c_str());
+  }
   std::printf("total %.0f s\n", NowSeconds() - t0);
   // Smoke mode checks that every scenario produced numbers.
   if (o.smoke) {

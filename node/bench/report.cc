@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -52,11 +53,12 @@ void QueryKeys(uint64_t n, size_t batch, uint64_t& rng, std::vector<Key>* out,
   }
 }
 
-uint64_t PeakRssKb(pid_t pid) {
+uint64_t RssKb(pid_t pid, const char* field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
+  const size_t len = std::strlen(field);
   while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10);
+    if (line.rfind(field, 0) == 0) return std::strtoull(line.c_str() + len, nullptr, 10);
   }
   return 0;
 }
@@ -244,29 +246,34 @@ std::vector<std::string> Report::Charts(const std::string& dir) const {
       }
     }
   };
-  series("ifed.dat", "keyed", "ifed-unary", cmax);
+  series("ifed-stream.dat", "keyed", "ifed-stream", cmax);
+  series("ifed-unary.dat", "keyed", "ifed-unary", cmax);
   series("raw.dat", "keyed", "raw-multiget", 1);
   series("pg.dat", "postgres", "pg-pipe1", cmax);
-  {
-    std::ofstream f(dir + "/latency.dat");
+  for (const char* var : {"ifed-stream", "ifed-unary"}) {
+    std::ofstream f(dir + "/latency-" + var + ".dat");
     for (const Row& r : rows_) {
-      if (r.scenario == "keyed" && r.variant == "ifed-unary" && r.n == nmax && r.clients == cmax) {
+      if (r.scenario == "keyed" && r.variant == var && r.n == nmax && r.clients == cmax) {
         f << r.batch << " " << r.p50_us << " " << r.p99_us << "\n";
       }
     }
   }
+  const std::string c = std::to_string(cmax);
   std::ofstream gp(dir + "/charts.gp");
   gp << "set terminal png size 900,540\nset grid\nset key left top\n"
      << "set output '" << dir << "/throughput.png'\nset logscale x\n"
      << "set xlabel 'records in store (N)'\nset ylabel 'keys matched per second'\n"
-     << "set title 'keyed match, batch 1000'\n"
-     << "plot '" << dir << "/ifed.dat' w lp t 'ifed-node over mTLS (" << cmax << " clients)', '"
-     << dir << "/raw.dat' w lp t 'raw RocksDB MultiGet (1 thread)', '" << dir
-     << "/pg.dat' w lp t 'PostgreSQL 15 = ANY (" << cmax << " clients)'\n"
-     << "set output '" << dir << "/latency.png'\nset logscale y\n"
-     << "set xlabel 'batch size'\nset ylabel 'microseconds per batch'\n"
-     << "set title 'ifed keyed match latency, N=" << nmax << "'\n"
-     << "plot '" << dir << "/latency.dat' u 1:2 w lp t 'p50', '' u 1:3 w lp t 'p99'\n";
+     << "set title 'keyed match, batch 1000'\nset yrange [0:*]\n"
+     << "plot '" << dir << "/ifed-stream.dat' w lp t 'ifed MatchStream over mTLS (" << c
+     << " clients)', '" << dir << "/ifed-unary.dat' w lp t 'ifed unary Match (" << c
+     << " clients)', '" << dir << "/raw.dat' w lp t 'raw RocksDB MultiGet (1 thread)', '" << dir
+     << "/pg.dat' w lp t 'PostgreSQL 15 = ANY (" << c << " clients)'\n"
+     << "set output '" << dir << "/latency.png'\nset logscale xy\nset yrange [*:*]\n"
+     << "set xlabel 'batch size (items)'\nset ylabel 'microseconds per batch'\n"
+     << "set title 'ifed keyed match latency per batch, N=" << nmax << ", " << c << " clients'\n"
+     << "plot '" << dir << "/latency-ifed-stream.dat' u 1:2 w lp t 'stream p50', '' u 1:3 w lp t "
+     << "'stream p99', '" << dir << "/latency-ifed-unary.dat' u 1:2 w lp t 'unary p50', '' u 1:3 "
+     << "w lp t 'unary p99'\n";
   gp.close();
   if (std::system(("gnuplot '" + dir + "/charts.gp' 2>/dev/null").c_str()) == 0) {
     written = {dir + "/throughput.png", dir + "/latency.png"};
