@@ -260,7 +260,7 @@ std::vector<std::string> Report::Charts(const std::string& dir) const {
   }
   const std::string c = std::to_string(cmax);
   std::ofstream gp(dir + "/charts.gp");
-  gp << "set terminal png size 900,540\nset grid\nset key left top\n"
+  gp << "set terminal png size 900,600\nset grid\nset key below\n"
      << "set output '" << dir << "/throughput.png'\nset logscale x\n"
      << "set xlabel 'records in store (N)'\nset ylabel 'keys matched per second'\n"
      << "set title 'keyed match, batch 1000'\nset yrange [0:*]\n"
