@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+namespace ifed::testing {
+class LocalFederation;
+}  // namespace ifed::testing
+
 namespace ifed::bench {
 
 struct Options {
@@ -22,8 +26,10 @@ struct Options {
   int runs = 3;                            // repetitions per point; the median is reported.
   int pg_depth = 4;                        // pipeline depth of the pipelined PostgreSQL run.
   uint64_t ingest_rows = 200000;
+  int depth = 4;                           // requests in flight per MatchStream.
   bool keyed = true, oprf = true, ingest = true, postgres = true;
   std::string out = "bench-results";
+  bool charts = false;                     // PNGs via gnuplot (only when asked).
 };
 
 // One measured figure. `ratio` compares items_per_s with `ratio_of`.
@@ -45,7 +51,7 @@ class Report {
               int clients) const;
   void Print() const;
   void WriteCsv(const std::string& path) const;
-  // gnuplot PNGs (when gnuplot is on PATH); returns the files written.
+  // gnuplot PNGs; returns the files written (none if gnuplot is missing or fails).
   std::vector<std::string> Charts(const std::string& dir) const;
 
  private:
@@ -60,8 +66,11 @@ struct LoadStats {
 
 // Closed loop: `clients` threads, each makes its worker (connections etc.)
 // before the clock starts, then calls it until `seconds` have passed. A
-// worker does one batch of `batch` items and returns "" or an error.
-using Worker = std::function<std::string()>;
+// worker completes one batch of `batch` items and returns "" or an error.
+// It may set *latency_us to the batch's own latency (a pipelined worker
+// completes a batch sent several calls earlier); otherwise the call's wall
+// time is the latency.
+using Worker = std::function<std::string(double* latency_us)>;
 LoadStats RunClosedLoop(int clients, double seconds, size_t batch,
                         const std::function<Worker(int client)>& make_worker);
 
@@ -73,12 +82,20 @@ using Key = std::array<uint8_t, 32>;
 // Pseudonym number i of the benchmark store: i < n are stored, i >= n never.
 Key KeyOf(uint64_t i);
 uint64_t SplitMix(uint64_t& state);
-// `batch` keys, about half of them stored (i < n), from `rng`.
-void QueryKeys(uint64_t n, size_t batch, uint64_t& rng, std::vector<Key>* out);
+// `batch` keys, about half of them stored (i < n), from `rng`; `stored`
+// (when given) says which ones are.
+void QueryKeys(uint64_t n, size_t batch, uint64_t& rng, std::vector<Key>* out,
+               std::vector<bool>* stored = nullptr);
 
 double NowSeconds();
-uint64_t PeakRssKb(pid_t pid);  // VmHWM; 0 if unknown.
+uint64_t RssKb(pid_t pid, const char* field);  // "VmRSS:" or "VmHWM:"; 0 if unknown.
+inline uint64_t PeakRssKb(pid_t pid) { return RssKb(pid, "VmHWM:"); }
 std::string Hex(const uint8_t* p, size_t n);
+
+// Rewrites node `id`'s config (written by LocalFederation::Start, which
+// logs at debug) to `level`; takes effect at the node's next start.
+void UseLogLevel(ifed::testing::LocalFederation& fed, const std::string& id,
+                 const std::string& level);
 
 // Scenarios. Keyed returns the ifed rates for the PostgreSQL ratios.
 void RunKeyed(const Options& o, uint64_t n, Report& report);

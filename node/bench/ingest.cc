@@ -33,6 +33,9 @@ void RunIngest(const Options& o, Report& report) {
     if (rows > 0) --rows;  // header
   }
   fed.Start();
+  fed.StopNode("ing");
+  UseLogLevel(fed, "ing", "info");
+  fed.StartNode("ing");
   const double t0 = NowSeconds();
   auto res = fed.Ctl("ing", {"ingest", csv});
   const double dt = NowSeconds() - t0;

@@ -7,13 +7,24 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 
+#include <sched.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "node/bench/bench.h"
+#include "node/crypto/key_file.h"
+#include "node/crypto/sealer.h"
 #include "node/federation/tls.h"
+#include "node/store/keys.h"
 #include "node/store/store.h"
 #include "proto/federation.grpc.pb.h"
 #include "tests/integration/federation.h"
@@ -22,10 +33,17 @@ namespace ifed::bench {
 namespace {
 
 // Writes records 0..n-1 (type PHONE, epoch 1, TLP green) through the Store
-// API into `dir`, in transactions of 10000.
-void LoadStore(const std::string& dir, uint64_t n, Report& report) {
+// API into `dir`, in transactions of 10000: pseudonym KeyOf(i) (random 32
+// bytes, as HMAC outputs look), a synthetic phone number sealed with the
+// node's local key (as ingest seals it).
+void LoadStore(const std::string& dir, const std::string& local_key_file, uint64_t n,
+               Report& report) {
   auto store = store::Store::Open({dir, 64});
   if (!store.ok()) throw std::runtime_error(std::string(store.status().message()));
+  auto local_key = crypto::LoadLocalKey(local_key_file);
+  if (!local_key.ok()) throw std::runtime_error(std::string(local_key.status().message()));
+  auto sealer = crypto::Sealer::Create(*std::move(local_key));
+  if (!sealer.ok()) throw std::runtime_error(std::string(sealer.status().message()));
   const double t0 = NowSeconds();
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
   std::vector<store::IngestItem> items;
@@ -50,7 +68,9 @@ void LoadStore(const std::string& dir, uint64_t n, Report& report) {
       it.record.set_first_seen(now);
       it.record.set_last_seen(now);
       it.record.set_canon_version(1);
-      it.sealed_value = std::string(48, 's');  // stands in for the sealed value
+      auto sealed = (*sealer)->Seal("+4930" + std::to_string(10000000 + i), it.record.record_id());
+      if (!sealed.ok()) throw std::runtime_error(std::string(sealed.status().message()));
+      it.sealed_value = *std::move(sealed);
       items.push_back(std::move(it));
     }
     auto r = (*store)->Ingest(items);
@@ -60,6 +80,12 @@ void LoadStore(const std::string& dir, uint64_t n, Report& report) {
   Row row{"keyed", "load-store-api", n, 10000, 1, n / dt, 0, 0, 0, "", ""};
   row.note = "Store::Ingest before the node starts";
   report.Add(row);
+  // Steady state of a node that has run a while: memtables flushed, each
+  // column family compacted (so neither side replays a WAL or reads L0).
+  const double c0 = NowSeconds();
+  if (absl::Status c = (*store)->Compact(); !c.ok()) throw std::runtime_error(std::string(c.message()));
+  report.Add({"keyed", "flush+compact-s", n, 0, 0, NowSeconds() - c0, 0, 0, 0, "",
+              "seconds (items/s column) to flush and compact the loaded store"});
 }
 
 // The index column family opened like the node opens it (same cache size,
@@ -68,19 +94,10 @@ void RawMultiGet(const Options& o, const std::string& dir, uint64_t n, Report& r
   std::vector<std::string> names;
   rocksdb::DBOptions dbo;
   if (!rocksdb::DB::ListColumnFamilies(dbo, dir, &names).ok()) throw std::runtime_error("list cf");
+  // The node's column family options and block cache size (64 MiB).
   auto cache = rocksdb::NewLRUCache(64 << 20);
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const auto& name : names) {
-    rocksdb::ColumnFamilyOptions cf;
-    rocksdb::BlockBasedTableOptions t;
-    t.block_cache = cache;
-    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-    t.whole_key_filtering = true;
-    t.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
-    cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
-    cf.compression = rocksdb::kNoCompression;
-    cfs.emplace_back(name, cf);
-  }
+  for (const auto& name : names) cfs.emplace_back(name, store::internal::CfOptions(cache));
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   if (!rocksdb::DB::OpenForReadOnly(dbo, dir, cfs, &handles, &raw).ok()) {
@@ -92,36 +109,158 @@ void RawMultiGet(const Options& o, const std::string& dir, uint64_t n, Report& r
     if (names[i] == "index") index = handles[i];
   }
   if (index == nullptr) throw std::runtime_error("no index column family");
-  for (int batch : o.batches) {
-    LoadStats s = MedianOf(o.runs, [&] {
-      return RunClosedLoop(1, o.seconds, batch, [&](int c) -> Worker {
-        auto rng = std::make_shared<uint64_t>(77 + c);
-        auto keys = std::make_shared<std::vector<Key>>();
-        return [=, &db]() -> std::string {
-          QueryKeys(n, batch, *rng, keys.get());
-          std::vector<std::string> ks;
-          ks.reserve(batch);
-          for (const Key& k : *keys) {
-            std::string s(36, '\0');
-            s[3] = 1;  // epoch 1, big-endian
-            std::copy(k.begin(), k.end(), s.begin() + 4);
-            ks.push_back(std::move(s));
-          }
-          std::vector<rocksdb::Slice> sl(ks.begin(), ks.end());
-          std::vector<rocksdb::PinnableSlice> vals(ks.size());
-          std::vector<rocksdb::Status> sts(ks.size());
-          db->MultiGet({}, index, sl.size(), sl.data(), vals.data(), sts.data());
-          for (const auto& st : sts) {
-            if (!st.ok() && !st.IsNotFound()) return st.ToString();
-          }
-          return "";
-        };
+  // Unsorted (as the keys come) and sorted first (what the node does).
+  for (bool sorted : {false, true}) {
+    for (int batch : o.batches) {
+      LoadStats s = MedianOf(o.runs, [&] {
+        return RunClosedLoop(1, o.seconds, batch, [&](int c) -> Worker {
+          auto rng = std::make_shared<uint64_t>(77 + c);
+          auto keys = std::make_shared<std::vector<Key>>();
+          auto stored = std::make_shared<std::vector<bool>>();
+          return [=, &db](double*) -> std::string {
+            QueryKeys(n, batch, *rng, keys.get(), stored.get());
+            std::vector<std::string> ks;
+            ks.reserve(batch);
+            for (const Key& k : *keys) ks.push_back(store::internal::IndexKey(1, k));
+            if (sorted) std::sort(ks.begin(), ks.end());
+            std::vector<rocksdb::Slice> sl(ks.begin(), ks.end());
+            std::vector<rocksdb::PinnableSlice> vals(ks.size());
+            std::vector<rocksdb::Status> sts(ks.size());
+            db->MultiGet({}, index, sl.size(), sl.data(), vals.data(), sts.data(), sorted);
+            size_t found = 0, expected = 0;
+            for (const auto& st : sts) {
+              if (!st.ok() && !st.IsNotFound()) return st.ToString();
+              found += st.ok();
+            }
+            for (bool b : *stored) expected += b;
+            if (found != expected) return "raw MultiGet found " + std::to_string(found) +
+                                          ", expected " + std::to_string(expected);
+            return "";
+          };
+        });
       });
-    });
-    report.Add({"keyed", "raw-multiget", n, batch, 1, s.items_per_s, s.p50_us, s.p99_us, 0, "",
-                "in-process, index CF, 1 thread"});
+      report.Add({"keyed", sorted ? "raw-multiget" : "raw-multiget-unsorted", n, batch, 1,
+                  s.items_per_s, s.p50_us, s.p99_us, 0, "",
+                  std::string("in-process, index CF, 1 thread") +
+                      (sorted ? ", keys sorted first" : "") +
+                      (s.errors ? ", " + std::to_string(s.errors) + " errors: " + s.first_error : "")});
+    }
   }
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+}
+
+
+void MakeRequest(const std::vector<Key>& keys, const std::string& id, ifed::v1::MatchRequest* req) {
+  req->set_request_id(id);
+  req->set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+  req->set_epoch(1);
+  auto* b = req->add_batches();
+  b->set_type(ifed::v1::PHONE);
+  std::string* packed = b->mutable_pseudonyms();
+  packed->reserve(32 * keys.size());
+  for (const Key& k : keys) packed->append(reinterpret_cast<const char*>(k.data()), 32);
+}
+
+// Every item's verdict against what the store holds (HIT iff stored).
+std::string CheckAnswer(const ifed::v1::MatchResponse& resp, const std::vector<bool>& stored) {
+  if (resp.results_size() != static_cast<int>(stored.size())) {
+    return "answer has " + std::to_string(resp.results_size()) + " results for " +
+           std::to_string(stored.size()) + " items";
+  }
+  for (size_t i = 0; i < stored.size(); ++i) {
+    const bool hit = resp.results(static_cast<int>(i)).verdict() == ifed::v1::HIT;
+    if (hit != stored[i]) {
+      return "wrong verdict for item " + std::to_string(i) + (hit ? " (HIT, not stored)" : " (NO_HIT, stored)");
+    }
+  }
+  return "";
+}
+
+// One MatchStream: the caller writes, a reader thread collects the answers
+// (so neither side can stall the other's flow control).
+class StreamClient {
+ public:
+  struct Sent {
+    std::vector<bool> stored;
+    double t0 = 0;
+  };
+  StreamClient(std::shared_ptr<ifed::v1::Federation::Stub> stub, double seconds)
+      : stub_(std::move(stub)) {
+    ctx_.set_deadline(std::chrono::system_clock::now() +
+                      std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)));
+    stream_ = stub_->MatchStream(&ctx_);
+    reader_ = std::thread([this] {
+      ifed::v1::MatchResponse r;
+      while (stream_->Read(&r)) {
+        std::lock_guard<std::mutex> l(mu_);
+        answers_.push_back(std::move(r));
+        cv_.notify_all();
+      }
+      std::lock_guard<std::mutex> l(mu_);
+      ended_ = true;
+      cv_.notify_all();
+    });
+  }
+  ~StreamClient() {
+    if (finished_) return;
+    stream_->WritesDone();
+    reader_.join();
+    (void)stream_->Finish();
+  }
+  size_t in_flight() const { return sent_.size(); }
+  std::string Send(const ifed::v1::MatchRequest& req, Sent sent) {
+    if (finished_) return "stream already ended";
+    sent.t0 = NowSeconds();
+    sent_.push_back(std::move(sent));
+    if (!stream_->Write(req)) return "stream write failed";
+    return "";
+  }
+  std::string Next(ifed::v1::MatchResponse* out, Sent* sent) {
+    if (finished_) return "stream already ended";
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return !answers_.empty() || ended_; });
+    if (answers_.empty()) {
+      l.unlock();
+      reader_.join();
+      finished_ = true;
+      const grpc::Status s = stream_->Finish();
+      return "stream ended: " + (s.ok() ? std::string("OK") : s.error_message());
+    }
+    *out = std::move(answers_.front());
+    answers_.pop_front();
+    *sent = std::move(sent_.front());
+    sent_.pop_front();
+    return "";
+  }
+
+ private:
+  std::shared_ptr<ifed::v1::Federation::Stub> stub_;
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReaderWriter<ifed::v1::MatchRequest, ifed::v1::MatchResponse>> stream_;
+  std::thread reader_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<ifed::v1::MatchResponse> answers_;
+  std::deque<Sent> sent_;  // writer's side only
+  bool ended_ = false;
+  bool finished_ = false;  // Finish() called after the stream ended early.
+};
+
+// All threads of `pid` on CPU `cpu` (-1: every CPU). False if not allowed.
+bool PinProcess(pid_t pid, int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  const int cpus = static_cast<int>(std::thread::hardware_concurrency());
+  for (int i = 0; i < cpus; ++i) {
+    if (cpu < 0 || i == cpu) CPU_SET(i, &set);
+  }
+  bool ok = true;
+  std::error_code ec;
+  for (const auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    const pid_t tid = static_cast<pid_t>(std::stol(t.path().filename().string()));
+    if (::sched_setaffinity(tid, sizeof set, &set) != 0) ok = false;
+  }
+  return ok && !ec;
 }
 
 }  // namespace
@@ -133,71 +272,130 @@ void RunKeyed(const Options& o, uint64_t n, Report& report) {
   bench.id = "bench";
   fed.AddNode("srv", "DE", {bench});
   auto [cert, key] = fed.IssueCert("bench");
-  LoadStore(fed.node("srv").data_dir, n, report);
-  RawMultiGet(o, fed.node("srv").data_dir, n, report);
-
+  // The node starts once on an empty store (its first-start work done),
+  // stops, gets the N records, and serves them at the production log level.
   fed.Start();
+  fed.StopNode("srv");
+  UseLogLevel(fed, "srv", "info");
+  const std::string db = fed.node("srv").data_dir + "/db";  // where ifed-node opens its store
+  LoadStore(db, fed.dir() + "/srv/local.key", n, report);
+  RawMultiGet(o, db, n, report);
+  fed.StartNode("srv");
   const pid_t pid = fed.node("srv").process.pid();
-  federation::TlsFiles files{fed.ca_cert(), cert, key, ""};
+  const federation::TlsFiles files{fed.ca_cert(), cert, key, ""};
   const std::string address = fed.node("srv").address;
-  auto make_worker = [&](uint64_t seed, int batch) {
+  const std::string trust_domain = fed.trust_domain();
+  auto new_stub = [&]() {
+    grpc::ChannelArguments args = federation::ClientChannelArguments();
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // one connection per client
+    auto channel = grpc::CreateCustomChannel(
+        address, federation::MakeChannelCredentials(files, trust_domain, "srv"), args);
+    return std::shared_ptr<ifed::v1::Federation::Stub>(ifed::v1::Federation::NewStub(channel));
+  };
+  // Unary: one Match per call, its answer checked item by item.
+  auto unary = [&](uint64_t seed, int batch) {
     return [&, seed, batch](int c) -> Worker {
-      grpc::ChannelArguments args = federation::ClientChannelArguments();
-      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // one connection per client
-      auto channel = grpc::CreateCustomChannel(
-          address, federation::MakeChannelCredentials(files, fed.trust_domain(), "srv"), args);
-      std::shared_ptr<ifed::v1::Federation::Stub> stub = ifed::v1::Federation::NewStub(channel);
+      auto stub = new_stub();
       auto rng = std::make_shared<uint64_t>(seed * 1000 + c);
       auto keys = std::make_shared<std::vector<Key>>();
+      auto stored = std::make_shared<std::vector<bool>>();
       auto seq = std::make_shared<uint64_t>(0);
-      return [=]() -> std::string {
-        QueryKeys(n, batch, *rng, keys.get());
+      return [=](double*) -> std::string {
+        QueryKeys(n, batch, *rng, keys.get(), stored.get());
         ifed::v1::MatchRequest req;
-        req.set_request_id("b" + std::to_string(c) + "-" + std::to_string((*seq)++));
-        req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
-        req.set_epoch(1);
-        auto* b = req.add_batches();
-        b->set_type(ifed::v1::PHONE);
-        std::string* packed = b->mutable_pseudonyms();
-        packed->reserve(32 * keys->size());
-        for (const Key& k : *keys) packed->append(reinterpret_cast<const char*>(k.data()), 32);
+        MakeRequest(*keys, "u" + std::to_string(c) + "-" + std::to_string((*seq)++), &req);
         ifed::v1::MatchResponse resp;
         grpc::ClientContext ctx;
         ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
         grpc::Status s = stub->Match(&ctx, req, &resp);
         if (!s.ok()) return s.error_message();
-        if (resp.results_size() != static_cast<int>(keys->size())) return "short answer";
-        return "";
+        return CheckAnswer(resp, *stored);
       };
     };
   };
-  // Warm-up: connections, caches.
-  LoadStats warm = RunClosedLoop(o.clients, o.smoke ? 0.3 : 1.0, 1000, make_worker(1, 1000));
-  if (warm.calls == 0) throw std::runtime_error("keyed warm-up failed: " + warm.first_error);
+  // Streamed: `depth` requests in flight on one MatchStream per client; the
+  // latency of a batch is from its Write to its answer.
+  auto streamed = [&](uint64_t seed, int batch, int depth) {
+    return [&, seed, batch, depth](int c) -> Worker {
+      auto stub = new_stub();
+      auto st = std::make_shared<StreamClient>(stub, std::max(10.0, o.seconds * 4));
+      auto rng = std::make_shared<uint64_t>(seed * 1000 + c);
+      auto seq = std::make_shared<uint64_t>(0);
+      return [=](double* latency_us) -> std::string {
+        while (st->in_flight() < static_cast<size_t>(depth)) {
+          StreamClient::Sent sent;
+          std::vector<Key> keys;
+          QueryKeys(n, batch, *rng, &keys, &sent.stored);
+          ifed::v1::MatchRequest req;
+          MakeRequest(keys, "s" + std::to_string(c) + "-" + std::to_string((*seq)++), &req);
+          if (std::string e = st->Send(req, std::move(sent)); !e.empty()) return e;
+        }
+        ifed::v1::MatchResponse resp;
+        StreamClient::Sent sent;
+        if (std::string e = st->Next(&resp, &sent); !e.empty()) return e;
+        *latency_us = (NowSeconds() - sent.t0) * 1e6;
+        return CheckAnswer(resp, sent.stored);
+      };
+    };
+  };
+  // Warm-up: connections, caches; also proves both calls answer correctly.
+  LoadStats warm = RunClosedLoop(o.clients, o.smoke ? 0.3 : 1.0, 1000, unary(1, 1000));
+  if (warm.calls == 0 || warm.errors > 0) {
+    throw std::runtime_error("keyed warm-up (unary) failed: " + warm.first_error);
+  }
+  warm = RunClosedLoop(o.clients, o.smoke ? 0.3 : 1.0, 1000, streamed(1, 1000, o.depth));
+  if (warm.calls == 0 || warm.errors > 0) {
+    throw std::runtime_error("keyed warm-up (stream) failed: " + warm.first_error);
+  }
 
   std::vector<int> conc = {1};
   if (o.clients > 1) conc.push_back(o.clients);
+  auto add = [&](const std::string& variant, int batch, int c, const LoadStats& s,
+                 const std::string& note) {
+    Row row{"keyed", variant, n, batch, c, s.items_per_s, s.p50_us, s.p99_us, 0, "", note};
+    const double raw = report.Rate("keyed", "raw-multiget", n, batch, 1);
+    if (raw > 0) row.ratio = s.items_per_s / raw, row.ratio_of = "raw-multiget c=1";
+    if (s.errors > 0) row.note += " " + std::to_string(s.errors) + " errors: " + s.first_error;
+    report.Add(row);
+  };
   for (int batch : o.batches) {
     for (int c : conc) {
-      LoadStats s = MedianOf(o.runs, [&] { return RunClosedLoop(c, o.seconds, batch, make_worker(2, batch)); });
-      Row row{"keyed", "ifed-unary", n, batch, c, s.items_per_s, s.p50_us, s.p99_us, 0, "", ""};
-      const double raw = report.Rate("keyed", "raw-multiget", n, batch, 1);
-      if (raw > 0) row.ratio = s.items_per_s / raw, row.ratio_of = "raw-multiget c=1";
-      if (s.errors > 0) row.note = std::to_string(s.errors) + " errors: " + s.first_error;
-      report.Add(row);
-    }
-    if (o.clients > 1) {
-      const double one = report.Rate("keyed", "ifed-unary", n, batch, 1);
-      const double many = report.Rate("keyed", "ifed-unary", n, batch, o.clients);
-      if (one > 0) {
-        report.Add({"keyed", "scaling-c" + std::to_string(o.clients) + "/c1", n, batch,
-                    o.clients, many, 0, 0, many / one, "ifed-unary c=1", ""});
-      }
+      add("ifed-unary", batch, c,
+          MedianOf(o.runs, [&] { return RunClosedLoop(c, o.seconds, batch, unary(2, batch)); }),
+          "one Match in flight per client");
+      add("ifed-stream", batch, c,
+          MedianOf(o.runs,
+                   [&] { return RunClosedLoop(c, o.seconds, batch, streamed(3, batch, o.depth)); }),
+          std::to_string(o.depth) + " requests in flight per MatchStream");
     }
   }
-  Row rss{"keyed", "node-peak-rss-MiB", n, 0, 0, PeakRssKb(pid) / 1024.0, 0, 0, 0, "", ""};
-  rss.note = "VmHWM of ifed-node after the keyed load (items/s column = MiB)";
-  report.Add(rss);
+  // One server core: the node's threads on CPU 0, the bench's on CPU 1.
+  if (!o.smoke && std::thread::hardware_concurrency() >= 2) {
+    const int big = o.batches.back();
+    if (PinProcess(pid, 0) && PinProcess(::getpid(), 1)) {
+      for (int c : conc) {
+        add("ifed-stream-1core", big, c,
+            MedianOf(o.runs,
+                     [&] { return RunClosedLoop(c, o.seconds, big, streamed(4, big, o.depth)); }),
+            "node pinned to CPU 0, bench to CPU 1");
+      }
+      add("ifed-unary-1core", big, 1,
+          MedianOf(o.runs, [&] { return RunClosedLoop(1, o.seconds, big, unary(4, big)); }),
+          "node pinned to CPU 0, bench to CPU 1");
+    }
+    PinProcess(pid, -1);
+    PinProcess(::getpid(), -1);
+    const double one = report.Rate("keyed", "ifed-stream-1core", n, big, o.clients);
+    const double both = report.Rate("keyed", "ifed-stream", n, big, o.clients);
+    if (one > 0 && both > 0) {
+      report.Add({"keyed", "scaling-2core/1core", n, big, o.clients, both, 0, 0, both / one,
+                  "ifed-stream-1core", "node on both cores (shared with the bench) vs one"});
+    }
+  }
+  report.Add({"keyed", "node-rss-MiB", n, 0, 0, RssKb(pid, "VmRSS:") / 1024.0, 0, 0, 0, "",
+              "VmRSS of ifed-node after the keyed load (items/s column = MiB)"});
+  report.Add({"keyed", "node-peak-rss-MiB", n, 0, 0, RssKb(pid, "VmHWM:") / 1024.0, 0, 0, 0, "",
+              "VmHWM of ifed-node after the keyed load (items/s column = MiB)"});
 }
 
 }  // namespace ifed::bench

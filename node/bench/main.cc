@@ -3,9 +3,9 @@
 // (BENCHMARKS.md). Every run stops by itself; only 127.0.0.1 is used.
 //
 //   ifed-bench [--smoke] [--n N | --scale 1000000,3000000,10000000]
-//              [--clients C] [--seconds S] [--runs R] [--pg-depth D]
+//              [--clients C] [--depth D] [--seconds S] [--runs R] [--pg-depth D]
 //              [--ingest-rows M] [--only keyed,oprf,ingest,postgres]
-//              [--no-postgres] [--out DIR]
+//              [--no-postgres] [--out DIR] [--charts]
 #include <unistd.h>
 
 #include <cstdlib>
@@ -32,9 +32,11 @@ std::vector<std::string> Split(const std::string& s) {
 }
 
 int Usage() {
-  std::cerr << "usage: ifed-bench [--smoke] [--n N | --scale N1,N2,...] [--clients C]\n"
-               "                  [--seconds S] [--runs R] [--pg-depth D] [--ingest-rows M]\n"
-               "                  [--only keyed,oprf,ingest,postgres] [--no-postgres] [--out DIR]\n";
+  std::cerr << "usage: ifed-bench [--smoke] [--n N | --scale N1,N2,...] [--clients C] [--depth D]\n"
+               "                  [--batches 1,100,1000] [--seconds S] [--runs R] [--pg-depth D]\n"
+               "                  [--ingest-rows M]\n"
+               "                  [--only keyed,oprf,ingest,postgres] [--no-postgres] [--out DIR]\n"
+               "                  [--charts]   (PNG charts with gnuplot)\n";
   return 2;
 }
 
@@ -79,6 +81,8 @@ int main(int argc, char** argv) {
         o.runs = 1;
         o.clients = 2;
         o.ingest_rows = 2000;
+        // PostgreSQL is not a build or test dependency: `--smoke --only postgres`.
+        if (!only_given) o.postgres = false;
       } else if (a == "--n") {
         o.ns = {std::stoull(val())};
       } else if (a == "--scale") {
@@ -90,6 +94,8 @@ int main(int argc, char** argv) {
         o.seconds = std::stod(val());
       } else if (a == "--runs") {
         o.runs = std::stoi(val());
+      } else if (a == "--depth") {
+        o.depth = std::stoi(val());
       } else if (a == "--pg-depth") {
         o.pg_depth = std::stoi(val());
       } else if (a == "--ingest-rows") {
@@ -107,6 +113,8 @@ int main(int argc, char** argv) {
           else if (s == "postgres") o.postgres = true;
           else return Usage();
         }
+      } else if (a == "--charts") {
+        o.charts = true;
       } else if (a == "--no-postgres") {
         o.postgres = false;
       } else if (a == "--out") {
@@ -119,8 +127,10 @@ int main(int argc, char** argv) {
       return Usage();
     }
   }
-  (void)only_given;
-  if (o.ns.empty() || o.clients < 1 || o.runs < 1 || o.seconds <= 0) return Usage();
+  if (o.ns.empty() || o.clients < 1 || o.runs < 1 || o.seconds <= 0 || o.depth < 1 ||
+      o.batches.empty()) {
+    return Usage();
+  }
   SetEnvDefaults();
   std::filesystem::create_directories(o.out);
   const std::string out = std::filesystem::absolute(o.out).string();
@@ -149,7 +159,15 @@ int main(int argc, char** argv) {
   report.WriteCsv(csv);
   report.WriteCsv(out + "/latest.csv");
   std::printf("csv: %s\n", csv.c_str());
-  for (const auto& png : report.Charts(out)) std::printf("chart: %s\n", png.c_str());
+  if (o.charts) {
+    const auto pngs = report.Charts(out);
+    if (pngs.empty()) {
+      std::cerr << "ifed-bench: --charts: gnuplot failed or is missing "
+                   "(apt-get install -y gnuplot-nox)\n";
+      return 1;
+    }
+    for (const auto& png : pngs) std::printf("chart: %s\n", png.c_str());
+  }
   std::printf("total %.0f s\n", NowSeconds() - t0);
   // Smoke mode checks that every scenario produced numbers.
   if (o.smoke) {

@@ -27,7 +27,7 @@ std::vector<std::string> Inputs(size_t n) {
 double Rate(const Options& o, size_t items, const std::function<void()>& fn) {
   LoadStats s = MedianOf(o.runs, [&] {
     return RunClosedLoop(1, o.seconds, items, [&](int) -> Worker {
-      return [&]() -> std::string { fn(); return ""; };
+      return [&](double*) -> std::string { fn(); return ""; };
     });
   });
   return s.items_per_s;

@@ -170,7 +170,7 @@ bool RunPostgres(const Options& o, uint64_t n, Report& report) {
             auto rng = std::make_shared<uint64_t>(555 + cl);
             auto keys = std::make_shared<std::vector<Key>>();
             auto outstanding = std::make_shared<int>(0);
-            return [=]() -> std::string {
+            return [=](double*) -> std::string {
               auto send = [&]() -> std::string {
                 QueryKeys(n, batch, *rng, keys.get());
                 const std::string lit = ArrayLiteral(*keys);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "node/bench/bench.h"
+#include "tests/integration/federation.h"
 
 namespace ifed::bench {
 
@@ -39,20 +41,24 @@ Key KeyOf(uint64_t i) {
   return k;
 }
 
-void QueryKeys(uint64_t n, size_t batch, uint64_t& rng, std::vector<Key>* out) {
+void QueryKeys(uint64_t n, size_t batch, uint64_t& rng, std::vector<Key>* out,
+               std::vector<bool>* stored) {
   out->clear();
+  if (stored != nullptr) stored->clear();
   for (size_t j = 0; j < batch; ++j) {
     const uint64_t r = SplitMix(rng);
     const uint64_t i = (r >> 1) % n + ((r & 1) ? n : 0);  // half hits, half misses
     out->push_back(KeyOf(i));
+    if (stored != nullptr) stored->push_back(i < n);
   }
 }
 
-uint64_t PeakRssKb(pid_t pid) {
+uint64_t RssKb(pid_t pid, const char* field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
+  const size_t len = std::strlen(field);
   while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10);
+    if (line.rfind(field, 0) == 0) return std::strtoull(line.c_str() + len, nullptr, 10);
   }
   return 0;
 }
@@ -65,6 +71,17 @@ std::string Hex(const uint8_t* p, size_t n) {
     s[2 * i + 1] = d[p[i] & 15];
   }
   return s;
+}
+
+void UseLogLevel(ifed::testing::LocalFederation& fed, const std::string& id,
+                 const std::string& level) {
+  const std::string path = fed.node(id).config;
+  std::string text = ifed::testing::ReadFile(path);
+  const std::string from = "\nlog_level: debug\n";
+  const size_t at = text.find(from);
+  if (at == std::string::npos) throw std::runtime_error("no log_level in " + path);
+  text.replace(at, from.size(), "\nlog_level: " + level + "\n");
+  ifed::testing::WriteFile(path, text, 0600);
 }
 
 namespace {
@@ -83,32 +100,48 @@ LoadStats RunClosedLoop(int clients, double seconds, size_t batch,
   std::atomic<double> start{0};
   std::mutex mu;
   std::vector<double> lat;
+  double last = 0;
   LoadStats st;
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
-      Worker w = make_worker(c);
       std::vector<double> mine;
       uint64_t calls = 0, errors = 0;
       std::string err;
+      Worker w;
+      try {
+        w = make_worker(c);
+      } catch (const std::exception& e) {
+        err = e.what();
+        errors = 1;
+      }
       ++ready;
       while (!go.load()) std::this_thread::yield();
       const double end = start.load() + seconds;
-      for (;;) {
+      while (w) {
         const double t0 = NowSeconds();
         if (t0 >= end) break;
-        std::string e = w();
+        double own = -1;
+        std::string e;
+        try {
+          e = w(&own);
+        } catch (const std::exception& x) {
+          e = x.what();
+        }
         const double t1 = NowSeconds();
         if (e.empty()) {
           ++calls;
-          mine.push_back((t1 - t0) * 1e6);
+          mine.push_back(own >= 0 ? own : (t1 - t0) * 1e6);
         } else {
           ++errors;
           if (err.empty()) err = e;
           if (errors > 20) break;
         }
       }
+      const double stopped = NowSeconds();
+      w = nullptr;  // closes the worker's connections/streams outside the clock.
       std::lock_guard<std::mutex> l(mu);
+      last = std::max(last, stopped);
       lat.insert(lat.end(), mine.begin(), mine.end());
       st.calls += calls;
       st.errors += errors;
@@ -119,7 +152,7 @@ LoadStats RunClosedLoop(int clients, double seconds, size_t batch,
   start = NowSeconds();
   go = true;
   for (auto& t : threads) t.join();
-  const double elapsed = std::max(seconds, NowSeconds() - start.load());
+  const double elapsed = std::max(seconds, last - start.load());
   st.items_per_s = static_cast<double>(st.calls * batch) / elapsed;
   st.p50_us = Pct(lat, 0.50);
   st.p99_us = Pct(lat, 0.99);
@@ -213,29 +246,34 @@ std::vector<std::string> Report::Charts(const std::string& dir) const {
       }
     }
   };
-  series("ifed.dat", "keyed", "ifed-unary", cmax);
+  series("ifed-stream.dat", "keyed", "ifed-stream", cmax);
+  series("ifed-unary.dat", "keyed", "ifed-unary", cmax);
   series("raw.dat", "keyed", "raw-multiget", 1);
   series("pg.dat", "postgres", "pg-pipe1", cmax);
-  {
-    std::ofstream f(dir + "/latency.dat");
+  for (const char* var : {"ifed-stream", "ifed-unary"}) {
+    std::ofstream f(dir + "/latency-" + var + ".dat");
     for (const Row& r : rows_) {
-      if (r.scenario == "keyed" && r.variant == "ifed-unary" && r.n == nmax && r.clients == cmax) {
+      if (r.scenario == "keyed" && r.variant == var && r.n == nmax && r.clients == cmax) {
         f << r.batch << " " << r.p50_us << " " << r.p99_us << "\n";
       }
     }
   }
+  const std::string c = std::to_string(cmax);
   std::ofstream gp(dir + "/charts.gp");
-  gp << "set terminal png size 900,540\nset grid\nset key left top\n"
+  gp << "set terminal png size 900,600\nset grid\nset key below\n"
      << "set output '" << dir << "/throughput.png'\nset logscale x\n"
      << "set xlabel 'records in store (N)'\nset ylabel 'keys matched per second'\n"
-     << "set title 'keyed match, batch 1000'\n"
-     << "plot '" << dir << "/ifed.dat' w lp t 'ifed-node over mTLS (" << cmax << " clients)', '"
-     << dir << "/raw.dat' w lp t 'raw RocksDB MultiGet (1 thread)', '" << dir
-     << "/pg.dat' w lp t 'PostgreSQL 15 = ANY (" << cmax << " clients)'\n"
-     << "set output '" << dir << "/latency.png'\nset logscale y\n"
-     << "set xlabel 'batch size'\nset ylabel 'microseconds per batch'\n"
-     << "set title 'ifed keyed match latency, N=" << nmax << "'\n"
-     << "plot '" << dir << "/latency.dat' u 1:2 w lp t 'p50', '' u 1:3 w lp t 'p99'\n";
+     << "set title 'keyed match, batch 1000'\nset yrange [0:*]\n"
+     << "plot '" << dir << "/ifed-stream.dat' w lp t 'ifed MatchStream over mTLS (" << c
+     << " clients)', '" << dir << "/ifed-unary.dat' w lp t 'ifed unary Match (" << c
+     << " clients)', '" << dir << "/raw.dat' w lp t 'raw RocksDB MultiGet (1 thread)', '" << dir
+     << "/pg.dat' w lp t 'PostgreSQL 15 = ANY (" << c << " clients)'\n"
+     << "set output '" << dir << "/latency.png'\nset logscale xy\nset yrange [*:*]\n"
+     << "set xlabel 'batch size (items)'\nset ylabel 'microseconds per batch'\n"
+     << "set title 'ifed keyed match latency per batch, N=" << nmax << ", " << c << " clients'\n"
+     << "plot '" << dir << "/latency-ifed-stream.dat' u 1:2 w lp t 'stream p50', '' u 1:3 w lp t "
+     << "'stream p99', '" << dir << "/latency-ifed-unary.dat' u 1:2 w lp t 'unary p50', '' u 1:3 "
+     << "w lp t 'unary p99'\n";
   gp.close();
   if (std::system(("gnuplot '" + dir + "/charts.gp' 2>/dev/null").c_str()) == 0) {
     written = {dir + "/throughput.png", dir + "/latency.png"};

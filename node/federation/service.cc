@@ -86,9 +86,49 @@ grpc::Status FederationService::Match(grpc::ServerContext* ctx,
     }
     return ToPeerStatus(peer.status());
   }
+  return AnswerMatch(*ctx, *peer, std::min(ctx->deadline(), std::chrono::system_clock::now() +
+                                                                limits_.deadline),
+                     *request, response);
+}
+
+grpc::Status FederationService::MatchStream(
+    grpc::ServerContext* ctx,
+    grpc::ServerReaderWriter<ifed::v1::MatchResponse, ifed::v1::MatchRequest>* stream) {
+  auto peer = Admit(ctx, "MatchStream");  // one stamp (request id, time) per stream.
+  if (!peer.ok()) {
+    spdlog::warn("match stream refused: {}", std::string(peer.status().message()));
+    ifed::v1::MatchRequest request;
+    ifed::v1::MatchResponse unused;
+    if (auditor_ != nullptr && stream->Read(&request)) {
+      (void)auditor_->Record("", request, peer.status(), &unused);
+    }
+    return ToPeerStatus(peer.status());
+  }
+  ifed::v1::MatchRequest request;
+  ifed::v1::MatchResponse response;
+  while (stream->Read(&request)) {
+    // Each request has the node's deadline from the moment it is read.
+    const auto deadline = std::min(ctx->deadline(), std::chrono::system_clock::now() +
+                                                        limits_.deadline);
+    logging::RequestScope log_scope(request.request_id());
+    response.Clear();
+    grpc::Status s = AnswerMatch(*ctx, *peer, deadline, request, &response);
+    if (!s.ok()) return s;
+    if (!stream->Write(response)) {
+      return grpc::Status(grpc::StatusCode::CANCELLED, "peer went away");
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status FederationService::AnswerMatch(const grpc::ServerContext& ctx,
+                                            const std::string& peer,
+                                            std::chrono::system_clock::time_point deadline,
+                                            const ifed::v1::MatchRequest& request,
+                                            ifed::v1::MatchResponse* response) const {
   // Node-wide limits before any work (the policy may set lower ones).
   size_t items = 0;
-  for (const auto& b : request->batches()) {
+  for (const auto& b : request.batches()) {
     items += (b.pseudonyms().size() + crypto::kPseudonymSize - 1) / crypto::kPseudonymSize;
   }
   if (items > limits_.max_items) {
@@ -96,21 +136,19 @@ grpc::Status FederationService::Match(grpc::ServerContext* ctx,
                         "request exceeds the node's limit of " +
                             std::to_string(limits_.max_items) + " items");
   }
-  const auto deadline = std::min(ctx->deadline(), std::chrono::system_clock::now() +
-                                                      limits_.deadline);
-  const absl::Status decision = relay_ ? relay_(*peer, *request, deadline, response)
-                                       : matcher_->Match(*peer, *request, response);
+  const absl::Status decision = relay_ ? relay_(peer, request, deadline, response)
+                                       : matcher_->Match(peer, request, response);
   if (auditor_ != nullptr) {
     // Nothing leaves before its event is durable (issue 5).
-    if (absl::Status a = auditor_->Record(*peer, *request, decision, response); !a.ok()) {
+    if (absl::Status a = auditor_->Record(peer, request, decision, response); !a.ok()) {
       response->Clear();
-      spdlog::error("match from {} not answered: audit failed: {}", *peer,
+      spdlog::error("match from {} not answered: audit failed: {}", peer,
                     std::string(a.message()));
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
     }
   }
   grpc::Status s = ToPeerStatus(decision);
-  if (s.ok() && (ctx->IsCancelled() || std::chrono::system_clock::now() > deadline)) {
+  if (s.ok() && (ctx.IsCancelled() || std::chrono::system_clock::now() > deadline)) {
     response->Clear();
     return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "server-side deadline exceeded");
   }

@@ -34,6 +34,11 @@ class FederationService final : public ifed::v1::Federation::Service {
 
   grpc::Status Match(grpc::ServerContext* ctx, const ifed::v1::MatchRequest* request,
                      ifed::v1::MatchResponse* response) override;
+  // The same as Match for each request of the stream, answered in order
+  // (issue 8); the first refusal ends the stream with its status.
+  grpc::Status MatchStream(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<ifed::v1::MatchResponse, ifed::v1::MatchRequest>* stream) override;
 
   // Audit (issue 5), set before serving; not owned. Every answer and refusal
   // is audited durably before the reply; answers carry a signed receipt.
@@ -84,6 +89,12 @@ class FederationService final : public ifed::v1::Federation::Service {
   // (call_guard.h: claimed identity, request id, timestamp). Refusals are
   // logged and audited; the status is the one to send.
   absl::StatusOr<std::string> Admit(grpc::ServerContext* ctx, const char* method);
+  // One keyed request of a verified peer: node limits, matcher (or hub
+  // relay), durable audit, deadline.
+  grpc::Status AnswerMatch(const grpc::ServerContext& ctx, const std::string& peer,
+                           std::chrono::system_clock::time_point deadline,
+                           const ifed::v1::MatchRequest& request,
+                           ifed::v1::MatchResponse* response) const;
 
   const std::string trust_domain_;
   const Matcher* matcher_;

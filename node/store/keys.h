@@ -6,13 +6,23 @@
 #include <rocksdb/status.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "node/store/store.h"
 
+namespace rocksdb {
+class Cache;
+struct ColumnFamilyOptions;
+}  // namespace rocksdb
+
 namespace ifed::store::internal {
+
+// Options of every column family (bloom filter, hash index, no
+// compression), sharing `cache`. Defined in store.cc.
+rocksdb::ColumnFamilyOptions CfOptions(std::shared_ptr<rocksdb::Cache> cache);
 
 inline absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();

@@ -9,6 +9,7 @@
 
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
@@ -28,6 +29,11 @@ const char* const kColumnFamilies[] = {rocksdb::kDefaultColumnFamilyName.c_str()
                                        "records", "index", "sealed", "audit",
                                        "meta"};
 
+
+}  // namespace
+
+namespace internal {
+
 rocksdb::ColumnFamilyOptions CfOptions(std::shared_ptr<rocksdb::Cache> cache) {
   rocksdb::ColumnFamilyOptions cf;
   rocksdb::BlockBasedTableOptions t;
@@ -39,6 +45,12 @@ rocksdb::ColumnFamilyOptions CfOptions(std::shared_ptr<rocksdb::Cache> cache) {
   cf.compression = rocksdb::kNoCompression;
   return cf;
 }
+
+}  // namespace internal
+
+using internal::CfOptions;
+
+namespace {
 
 // Adds the provenance of `in` that `to` lacks (same post hash, URL and
 // span), keeping the newest kMaxProvenance.
@@ -247,45 +259,74 @@ absl::StatusOr<std::pair<std::string, std::string>> Store::LastAudit() const {
 
 absl::StatusOr<std::vector<std::vector<ifed::v1::Record>>> Store::Lookup(
     uint32_t epoch, absl::Span<const Pseudonym> pseudonyms) const {
+  // Both MultiGets take their keys sorted (sorted_input): RocksDB then
+  // visits the SST blocks in order without sorting the batch itself.
+  // `order` maps a sorted position back to the caller's slot.
   std::vector<std::string> keys;
   keys.reserve(pseudonyms.size());
   for (const Pseudonym& p : pseudonyms) keys.push_back(IndexKey(epoch, p));
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<uint32_t> order(keys.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return keys[a] < keys[b]; });
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(keys.size());
+  for (uint32_t i : order) slices.emplace_back(keys[i]);
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
-  db_->MultiGet({}, index_, slices.size(), slices.data(), values.data(),
-                statuses.data());
+  db_->MultiGet({}, index_, slices.size(), slices.data(), values.data(), statuses.data(),
+                /*sorted_input=*/true);
 
-  std::vector<std::vector<ifed::v1::Record>> out(pseudonyms.size());
-  std::vector<std::string> ids;
-  std::vector<size_t> owner;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (statuses[i].IsNotFound()) continue;
-    IFED_RETURN_IF_ERROR(FromRocks(statuses[i], "lookup"));
+  // Record ids wanted, in the caller's slot order (a slot's ids in the
+  // index entry's order), then fetched in id order.
+  std::vector<std::pair<uint32_t, std::string>> wanted;  // slot, record id
+  for (size_t j = 0; j < keys.size(); ++j) {
+    if (statuses[j].IsNotFound()) continue;
+    IFED_RETURN_IF_ERROR(FromRocks(statuses[j], "lookup"));
     ifed::v1::IndexEntry entry;
-    if (!entry.ParseFromArray(values[i].data(), static_cast<int>(values[i].size()))) {
+    if (!entry.ParseFromArray(values[j].data(), static_cast<int>(values[j].size()))) {
       return absl::DataLossError("corrupt index entry");
     }
-    for (const std::string& id : entry.record_ids()) {
-      ids.push_back(id);
-      owner.push_back(i);
-    }
+    for (const std::string& id : entry.record_ids()) wanted.emplace_back(order[j], id);
   }
-  if (ids.empty()) return out;
-  std::vector<rocksdb::Slice> id_slices(ids.begin(), ids.end());
-  std::vector<rocksdb::PinnableSlice> recs(ids.size());
-  std::vector<rocksdb::Status> rs(ids.size());
-  db_->MultiGet({}, records_, id_slices.size(), id_slices.data(), recs.data(), rs.data());
-  for (size_t j = 0; j < ids.size(); ++j) {
+  std::vector<std::vector<ifed::v1::Record>> out(pseudonyms.size());
+  if (wanted.empty()) return out;
+  std::stable_sort(wanted.begin(), wanted.end(),  // by slot; a slot keeps entry order
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<uint32_t> by_id(wanted.size());
+  for (uint32_t i = 0; i < by_id.size(); ++i) by_id[i] = i;
+  std::sort(by_id.begin(), by_id.end(),
+            [&](uint32_t a, uint32_t b) { return wanted[a].second < wanted[b].second; });
+  std::vector<rocksdb::Slice> id_slices;
+  id_slices.reserve(wanted.size());
+  for (uint32_t w : by_id) id_slices.emplace_back(wanted[w].second);
+  std::vector<rocksdb::PinnableSlice> recs(wanted.size());
+  std::vector<rocksdb::Status> rs(wanted.size());
+  db_->MultiGet({}, records_, id_slices.size(), id_slices.data(), recs.data(), rs.data(),
+                /*sorted_input=*/true);
+  std::vector<int> fetched(wanted.size(), -1);  // wanted index -> position in recs
+  for (size_t j = 0; j < by_id.size(); ++j) {
     if (rs[j].IsNotFound()) continue;  // erased between the two reads.
     IFED_RETURN_IF_ERROR(FromRocks(rs[j], "lookup record"));
+    fetched[by_id[j]] = static_cast<int>(j);
+  }
+  for (size_t w = 0; w < wanted.size(); ++w) {
+    if (fetched[w] < 0) continue;
+    const rocksdb::PinnableSlice& v = recs[fetched[w]];
     ifed::v1::Record r;
-    if (!r.ParseFromArray(recs[j].data(), static_cast<int>(recs[j].size()))) {
+    if (!r.ParseFromArray(v.data(), static_cast<int>(v.size()))) {
       return absl::DataLossError("corrupt record");
     }
-    out[owner[j]].push_back(std::move(r));
+    out[wanted[w].first].push_back(std::move(r));
   }
   return out;
+}
+
+absl::Status Store::Compact() {
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    IFED_RETURN_IF_ERROR(FromRocks(db_->Flush({}, h), "flush"));
+    IFED_RETURN_IF_ERROR(FromRocks(db_->CompactRange({}, h, nullptr, nullptr), "compact"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::map<int, uint64_t>> Store::CountByType() const {

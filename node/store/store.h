@@ -134,6 +134,10 @@ class Store {
   absl::StatusOr<std::vector<std::vector<ifed::v1::Record>>> Lookup(
       uint32_t epoch, absl::Span<const Pseudonym> pseudonyms) const;
 
+  // Flushes the memtables and compacts every column family into one sorted
+  // run (after a bulk load; reads then touch one file per family).
+  absl::Status Compact();
+
   // Number of records per indicator type (ifed.v1.IndicatorType value).
   absl::StatusOr<std::map<int, uint64_t>> CountByType() const;
 

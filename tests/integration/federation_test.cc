@@ -12,6 +12,8 @@
 #include <tuple>
 
 #include "absl/strings/str_split.h"
+#include "node/crypto/key_file.h"
+#include "node/crypto/keyed.h"
 #include "node/federation/tls.h"
 #include "proto/federation.grpc.pb.h"
 #include "tests/integration/federation.h"
@@ -222,6 +224,110 @@ TEST_F(FederationTest, NormalizeCommand) {
   auto bad = fed_->Ctl("de", {"normalize", "--type", "phone", "--region", "DE", "12"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_EQ(bad.out.rfind("error: ", 0), 0u) << bad.out;
+}
+
+// MatchStream (issue 8): several requests in flight on one stream, answered
+// in order exactly like unary Match; refusals and bad input end the stream.
+using MatchStreamRw = grpc::ClientReaderWriter<ifed::v1::MatchRequest, ifed::v1::MatchResponse>;
+
+std::unique_ptr<ifed::v1::Federation::Stub> StreamStubAs(LocalFederation& fed, const std::string& id) {
+  auto [cert, key] = fed.IssueCert(id);
+  federation::TlsFiles files{fed.ca_cert(), cert, key, ""};
+  return ifed::v1::Federation::NewStub(grpc::CreateCustomChannel(
+      fed.node("de").address, federation::MakeChannelCredentials(files, fed.trust_domain(), "de"),
+      federation::ClientChannelArguments()));
+}
+
+ifed::v1::MatchRequest StreamRequest(const std::string& id, const std::string& packed) {
+  ifed::v1::MatchRequest req;
+  req.set_request_id(id);
+  req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+  req.set_epoch(1);
+  auto* b = req.add_batches();
+  b->set_type(ifed::v1::PHONE);
+  b->set_pseudonyms(packed);
+  return req;
+}
+
+std::string PhonePseudonym(LocalFederation& fed, const std::string& canonical) {
+  auto keys = crypto::LoadFederationKeys(fed.dir() + "/federation.key");
+  EXPECT_TRUE(keys.ok()) << keys.status();
+  auto p = crypto::KeyedPseudonymizer::Create(*keys);
+  EXPECT_TRUE(p.ok()) << p.status();
+  auto ps = (*p)->Pseudonymize(1, IndicatorType::kPhone, canonical);
+  EXPECT_TRUE(ps.ok()) << ps.status();
+  return std::string(ps->begin(), ps->end());
+}
+
+TEST_F(FederationTest, MatchStreamPipelinedRequestsAnsweredInOrder) {
+  WriteFile(fed_->dir() + "/stream.csv",
+            "type,value,case_ref,tlp\nphone,+49 171 3300077,S-1,green\n");
+  ASSERT_EQ(fed_->Ctl("de", {"ingest", fed_->dir() + "/stream.csv"}).exit_code, 0);
+  const std::string hit = PhonePseudonym(*fed_, "+491713300077");
+  const std::string miss(32, 'm');
+  auto stub = StreamStubAs(*fed_, "at");
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  std::unique_ptr<MatchStreamRw> stream = stub->MatchStream(&ctx);
+  // Three requests written before any answer is read.
+  ASSERT_TRUE(stream->Write(StreamRequest("st-1", hit + miss)));
+  ASSERT_TRUE(stream->Write(StreamRequest("st-2", miss)));
+  ASSERT_TRUE(stream->Write(StreamRequest("st-3", miss + miss + hit)));
+  ASSERT_TRUE(stream->WritesDone());
+  std::vector<ifed::v1::MatchResponse> got;
+  ifed::v1::MatchResponse r;
+  while (stream->Read(&r)) got.push_back(r);
+  grpc::Status s = stream->Finish();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].request_id(), "st-1");
+  EXPECT_EQ(got[1].request_id(), "st-2");
+  EXPECT_EQ(got[2].request_id(), "st-3");
+  ASSERT_EQ(got[0].results_size(), 2);
+  EXPECT_EQ(got[0].results(0).verdict(), ifed::v1::HIT);
+  EXPECT_EQ(got[0].results(0).reference().size(), 32u);
+  EXPECT_EQ(got[0].results(1).verdict(), ifed::v1::NO_HIT);
+  ASSERT_EQ(got[1].results_size(), 1);
+  EXPECT_EQ(got[1].results(0).verdict(), ifed::v1::NO_HIT);
+  ASSERT_EQ(got[2].results_size(), 3);
+  EXPECT_EQ(got[2].results(2).verdict(), ifed::v1::HIT);
+  EXPECT_TRUE(got[2].receipt().signature().size() > 0) << "each answer carries its receipt";
+  // Each request is audited like a unary Match.
+  auto audit = fed_->Ctl("de", {"audit", "export", "--format", "jsonl"});
+  ASSERT_EQ(audit.exit_code, 0) << audit.err;
+  for (const char* id : {"st-1", "st-2", "st-3"}) {
+    EXPECT_NE(audit.out.find(std::string("\"") + id + "\""), std::string::npos) << id;
+  }
+}
+
+TEST_F(FederationTest, MatchStreamPartnerNotInPolicyIsDenied) {
+  auto stub = StreamStubAs(*fed_, "xx");
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  std::unique_ptr<MatchStreamRw> stream = stub->MatchStream(&ctx);
+  stream->Write(StreamRequest("st-x", std::string(32, 'm')));
+  stream->WritesDone();
+  ifed::v1::MatchResponse r;
+  EXPECT_FALSE(stream->Read(&r));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(FederationTest, MatchStreamBadRequestEndsTheStreamAfterEarlierAnswers) {
+  auto stub = StreamStubAs(*fed_, "hu");
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  std::unique_ptr<MatchStreamRw> stream = stub->MatchStream(&ctx);
+  ASSERT_TRUE(stream->Write(StreamRequest("st-ok", std::string(32, 'm'))));
+  stream->Write(StreamRequest("st-bad", std::string(31, 'm')));  // not packed 32-byte values
+  stream->Write(StreamRequest("st-after", std::string(32, 'm')));
+  stream->WritesDone();
+  std::vector<std::string> ids;
+  ifed::v1::MatchResponse r;
+  while (stream->Read(&r)) ids.push_back(r.request_id());
+  grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_NE(s.error_message().find("32-byte"), std::string::npos) << s.error_message();
+  EXPECT_EQ(ids, std::vector<std::string>{"st-ok"});
 }
 
 // Runs last (alphabetical order is not guaranteed, so it reads all logs now):

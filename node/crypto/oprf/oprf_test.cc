@@ -8,6 +8,11 @@
 #include <type_traits>
 #include <vector>
 
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
 #include "gtest/gtest.h"
 #include "node/crypto/oprf/group.h"
 #include "node/crypto/oprf/vectors.h"
@@ -265,6 +270,53 @@ TEST(Decoding, NegativeVectorFile) {
   }
   EXPECT_EQ(elements, 14);
   EXPECT_EQ(scalars, 5);
+}
+
+// The fixed-exponent decompression (y = rhs^((p+1)/4), p = 3 mod 4) against
+// OpenSSL's own decoder (generic BN_mod_sqrt): the same point for random
+// valid encodings of both parities, and the same verdict for random x.
+TEST(Decoding, DecompressionAgreesWithOpenSsl) {
+  const EC_GROUP* g = internal::Group();
+  BN_CTX* ctx = BN_CTX_new();
+  BIGNUM* k = BN_new();
+  EC_POINT* ours_pt = EC_POINT_new(g);
+  EC_POINT* theirs = EC_POINT_new(g);
+  ASSERT_TRUE(ctx && k && ours_pt && theirs);
+  int odd = 0;
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_EQ(BN_rand_range(k, EC_GROUP_get0_order(g)), 1);
+    ASSERT_EQ(EC_POINT_mul(g, ours_pt, k, nullptr, nullptr, ctx), 1);
+    std::array<uint8_t, kElementSize> enc;
+    ASSERT_EQ(EC_POINT_point2oct(g, ours_pt, POINT_CONVERSION_COMPRESSED, enc.data(), enc.size(),
+                                 ctx),
+              enc.size());
+    odd += enc[0] == 0x03;
+    absl::StatusOr<internal::Point> p = internal::DeserializeElement(enc);
+    ASSERT_TRUE(p.ok()) << p.status();
+    ASSERT_EQ(EC_POINT_oct2point(g, theirs, enc.data(), enc.size(), ctx), 1);
+    EXPECT_EQ(EC_POINT_cmp(g, p->get(), theirs, ctx), 0) << ToHex(enc);
+  }
+  EXPECT_GT(odd, 100);  // both prefixes were exercised
+  EXPECT_LT(odd, 200);
+  // Random x with either prefix: about half are not on the curve; both
+  // decoders must agree on every one.
+  int rejected = 0;
+  for (int i = 0; i < 300; ++i) {
+    std::array<uint8_t, kElementSize> enc;
+    ASSERT_EQ(RAND_bytes(enc.data(), static_cast<int>(enc.size())), 1);
+    enc[0] = (enc[0] & 1) ? 0x03 : 0x02;
+    const bool ours = internal::DeserializeElement(enc).ok();
+    ERR_set_mark();
+    const bool openssl = EC_POINT_oct2point(g, theirs, enc.data(), enc.size(), ctx) == 1;
+    ERR_pop_to_mark();
+    EXPECT_EQ(ours, openssl) << ToHex(enc);
+    rejected += !ours;
+  }
+  EXPECT_GT(rejected, 90);
+  EC_POINT_free(theirs);
+  EC_POINT_free(ours_pt);
+  BN_free(k);
+  BN_CTX_free(ctx);
 }
 
 // ---------------------------------------------------------------- proofs
