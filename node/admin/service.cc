@@ -46,12 +46,27 @@ void AddError(ifed::v1::IngestResponse* r, uint32_t line, const char* field,
 
 }  // namespace
 
+uint32_t AdminService::RetentionDays(IndicatorType type, const std::string& crime_area) const {
+  int best = -1;
+  uint32_t days = d_.default_retention_days;
+  for (const ifed::v1::RetentionRule& r : d_.retention) {
+    const bool type_ok = r.type() == ifed::v1::INDICATOR_TYPE_UNSPECIFIED ||
+                         r.type() == static_cast<ifed::v1::IndicatorType>(type);
+    const bool area_ok = r.crime_area().empty() || r.crime_area() == crime_area;
+    if (!type_ok || !area_ok) continue;
+    // type and area (3) > type (2) > area (1).
+    const int rank = (r.type() != ifed::v1::INDICATOR_TYPE_UNSPECIFIED ? 2 : 0) +
+                     (r.crime_area().empty() ? 0 : 1);
+    if (rank > best) best = rank, days = r.days();
+  }
+  return days;
+}
+
 grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
                                   grpc::ServerReader<ifed::v1::IngestChunk>* reader,
                                   ifed::v1::IngestResponse* response) {
   logging::RequestScope log_scope(logging::NewRequestId());
   const int64_t now = d_.now();
-  const int64_t expires = now + int64_t{d_.default_retention_days} * 86400;
   const uint32_t epoch = d_.keys->current_epoch();
   std::vector<store::IngestItem> items;
   size_t rows = 0;
@@ -164,7 +179,9 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
         rec.set_unit(d_.unit);
         rec.set_first_seen(now);
         rec.set_last_seen(now);
-        rec.set_expires(row.expires() > 0 ? row.expires() : expires);
+        rec.set_expires(row.expires() > 0
+                            ? row.expires()
+                            : now + int64_t{RetentionDays(form->type, row.crime_area())} * 86400);
         rec.set_canon_version(normalize::kCanonicalVersion);
         rec.set_hold(row.hold());  // issue 12
         if (row.has_provenance()) *rec.add_provenance() = row.provenance();

@@ -19,6 +19,7 @@
 #include "node/policy/policy.h"
 #include "node/store/store.h"
 #include "proto/admin.grpc.pb.h"
+#include "proto/config.pb.h"
 
 namespace ifed::admin {
 
@@ -27,6 +28,9 @@ struct AdminDeps {
   std::string jurisdiction;
   std::string unit;
   uint32_t default_retention_days = 365;
+  // Issue 9: retention per type / crime area (config `retention`), most
+  // specific first; default_retention_days otherwise.
+  std::vector<ifed::v1::RetentionRule> retention;
   store::Store* store = nullptr;
   const normalize::Normalizer* normalizer = nullptr;
   const crypto::KeyedPseudonymizer* keys = nullptr;
@@ -163,6 +167,8 @@ class AdminService final : public ifed::v1::Admin::Service {
                           ifed::v1::HitsExportResponse* response) override;
 
  private:
+  // Issue 9: the retention of a record of `type` and `crime_area` (days).
+  uint32_t RetentionDays(IndicatorType type, const std::string& crime_area) const;
   // Keeps every HIT of `response` in the hits log (sealed; never fails the
   // match: a log failure is logged).
   void LogHits(const std::string& request_id, ifed::v1::Purpose purpose,

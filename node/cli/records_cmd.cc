@@ -36,7 +36,7 @@ void PrintJson(const ifed::v1::RecordView& r) {
                                  "\",\"case_ref\":\"", JsonEscape(r.case_ref()), "\",\"tlp\":\"",
                                  ifed::v1::Tlp_Name(r.tlp()), "\",\"hold\":", r.hold() ? "true" : "false",
                                  ",\"first_seen\":", r.first_seen(), ",\"last_seen\":", r.last_seen(),
-                                 ",\"provenance\":[");
+                                 ",\"expires\":", r.expires(), ",\"provenance\":[");
   for (int i = 0; i < r.provenance_size(); ++i) {
     const auto& p = r.provenance(i);
     absl::StrAppend(&out, i ? "," : "", "{\"post_url\":\"", JsonEscape(p.post_url()),
@@ -52,7 +52,7 @@ void PrintText(const ifed::v1::RecordView& r) {
   std::cout << "record " << r.record_id() << "  " << TypeStr(r.type()) << "  case " << r.case_ref()
             << "  " << ifed::v1::Tlp_Name(r.tlp()) << (r.hold() ? "  HOLD" : "") << "\n"
             << "  first seen " << Time(r.first_seen()) << ", last seen " << Time(r.last_seen())
-            << "\n";
+            << ", expires " << Time(r.expires()) << "\n";
   if (r.provenance_size() == 0) std::cout << "  no post provenance\n";
   for (const auto& p : r.provenance()) {
     std::cout << "  post " << (p.post_url().empty() ? "(no url)" : p.post_url()) << "\n"

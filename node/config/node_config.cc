@@ -245,6 +245,23 @@ void CheckSettingsAndDefaults(Problems& p, v1::NodeConfig& c) {
     }
   }
 
+  for (int i = 0; i < c.retention_size(); ++i) {
+    const v1::RetentionRule& r = c.retention(i);
+    if (r.days() == 0) {
+      p.Add(absl::StrCat("retention[", i, "].days"), "must be at least 1");
+    }
+    if (r.type() == v1::INDICATOR_TYPE_UNSPECIFIED && r.crime_area().empty()) {
+      p.Add(absl::StrCat("retention[", i, "]"),
+            "needs a type or a crime_area (default_retention_days is the default)");
+    }
+    for (int j = 0; j < i; ++j) {
+      if (c.retention(j).type() == r.type() && c.retention(j).crime_area() == r.crime_area()) {
+        p.Add(absl::StrCat("retention[", i, "]"),
+              absl::StrCat("same type and crime_area as retention[", j, "]"));
+      }
+    }
+  }
+
   if (c.default_retention_days() == 0) {
     if (p.Present("default_retention_days")) {
       p.Add("default_retention_days", "must be at least 1");

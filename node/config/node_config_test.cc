@@ -100,6 +100,25 @@ TEST(NodeConfig, LogFormatIsAutoByDefaultAndChecked) {
               HasSubstr("field 'log_format': 'xml' is not one of auto, json, text"));
 }
 
+TEST(NodeConfig, RetentionRulesAreParsedAndChecked) {
+  absl::StatusOr<v1::NodeConfig> c = ParseNodeConfig(
+      With("data_dir: ./data\n",
+           "data_dir: ./data\nretention:\n  - {type: phone, days: 180}\n"
+           "  - {type: url, crime_area: migrant_smuggling, days: 90}\n"),
+      kPath);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->retention_size(), 2);
+  EXPECT_EQ(c->retention(0).type(), v1::PHONE);
+  EXPECT_EQ(c->retention(1).crime_area(), "migrant_smuggling");
+  EXPECT_EQ(c->retention(1).days(), 90u);
+  const std::string err = Err(With("data_dir: ./data\n",
+                                   "data_dir: ./data\nretention:\n  - {type: phone}\n"
+                                   "  - {days: 5}\n  - {type: phone, days: 3}\n"));
+  EXPECT_THAT(err, HasSubstr("field 'retention[0].days': must be at least 1"));
+  EXPECT_THAT(err, HasSubstr("field 'retention[1]': needs a type or a crime_area"));
+  EXPECT_THAT(err, HasSubstr("field 'retention[2]': same type and crime_area as retention[0]"));
+}
+
 TEST(NodeConfig, MissingRequiredFieldsAreAllReported) {
   const std::string err = Err("log_level: info\n");
   for (const char* field :

@@ -346,6 +346,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
       .jurisdiction = c.jurisdiction(),
       .unit = c.unit().empty() ? c.node_id() : c.unit(),
       .default_retention_days = c.default_retention_days(),
+      .retention = {c.retention().begin(), c.retention().end()},
       .store = n->store_.get(),
       .normalizer = n->normalizer_.get(),
       .keys = n->keys_.get(),

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -26,6 +27,12 @@ class LifecycleIt : public ::testing::Test {
     fed_ = new LocalFederation();
     fed_->AddNode("de", "DE", {{.id = "at"}});
     fed_->AddNode("at", "AT", {{.id = "de"}});
+    // Retention per type and crime area (issue 9): most specific rule wins.
+    fed_->node("de").extra_yaml =
+        "retention:\n"
+        "  - {type: email, days: 30}\n"
+        "  - {type: email, crime_area: migrant_smuggling, days: 7}\n"
+        "  - {crime_area: trafficking_in_human_beings, days: 90}\n";
     fed_->Start();
     const std::string path = fed_->dir() + "/life.csv";
     WriteFile(path,
@@ -154,6 +161,31 @@ TEST_F(LifecycleIt, BackupRestoresOnFreshDataDirWithVerifiedAudit) {
   EXPECT_TRUE(Hit("phone", "+49 176 33334444"));
   EXPECT_FALSE(Hit("phone", "+49 176 11112222"));  // erased before the backup.
   EXPECT_EQ(fed_->Ctl("de", {"audit", "verify"}).exit_code, 0);
+}
+
+// Issue 9: retention by type and crime area; the row's own expiry wins.
+TEST_F(LifecycleIt, RetentionFollowsTypeAndCrimeAreaRules) {
+  const std::string path = fed_->dir() + "/retention.csv";
+  WriteFile(path,
+            "type,value,case_ref,tlp,crime_area,region\n"
+            "email,keep.seven@mail-provider.eu,C-RET,amber,migrant_smuggling,\n"
+            "email,keep.thirty@mail-provider.eu,C-RET,amber,other_area,\n"
+            "phone,0176 5555 6666,C-RET,amber,trafficking_in_human_beings,DE\n"
+            "phone,0176 5555 7777,C-RET,amber,migrant_smuggling,DE\n");
+  auto in = fed_->Ctl("de", {"ingest", "--no-progress", path});
+  ASSERT_EQ(in.exit_code, 0) << in.out << in.err;
+  const int64_t now = std::time(nullptr);
+  auto days = [&](const std::string& type, const std::string& value) -> int64_t {
+    auto r = fed_->Ctl("de", {"records", "show", "--json", "--type", type, "--region", "DE", value});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    const size_t p = r.out.find("\"expires\":");
+    if (p == std::string::npos) return -1;
+    return (std::stoll(r.out.substr(p + 10)) - now + 43200) / 86400;
+  };
+  EXPECT_EQ(days("email", "keep.seven@mail-provider.eu"), 7);
+  EXPECT_EQ(days("email", "keep.thirty@mail-provider.eu"), 30);
+  EXPECT_EQ(days("phone", "0176 5555 6666"), 90);
+  EXPECT_EQ(days("phone", "0176 5555 7777"), 365);  // default_retention_days.
 }
 
 // Issue 9: rotation while the node serves. de takes the new key file at run
