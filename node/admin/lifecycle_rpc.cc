@@ -3,6 +3,9 @@
 // WriteBatch; events carry counts, never a value or a case reference.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "node/admin/service.h"
 #include "node/common/logging.h"
@@ -111,6 +114,7 @@ grpc::Status AdminService::Erase(grpc::ServerContext* ctx, const ifed::v1::Erase
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "case reference too long (max 256)");
   }
   std::vector<std::string> ids;
+  int64_t derived = 0;  // records of what an erased value named (same case).
   if (by_case) {
     auto found = d_.store->FindRecords(
         [&](const ifed::v1::Record& r) { return r.case_ref() == request->case_ref(); },
@@ -134,15 +138,43 @@ grpc::Status AdminService::Erase(grpc::ServerContext* ctx, const ifed::v1::Erase
         continue;
       }
       size_t before = ids.size();
-      for (uint32_t epoch : *epochs) {
-        if (!d_.keys->HasEpoch(epoch)) continue;
-        auto p = d_.keys->Pseudonymize(epoch, canon->type, canon->value);
-        if (!p.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "pseudonymisation failed");
-        auto found = d_.store->FindByPseudonym(epoch, static_cast<int>(canon->type), *p);
-        if (!found.ok()) return Internal("erase", found.status());
-        ids.insert(ids.end(), found->begin(), found->end());
+      auto records_of = [&](const normalize::Canonical& form) -> absl::StatusOr<std::vector<std::string>> {
+        std::vector<std::string> out;
+        for (uint32_t epoch : *epochs) {
+          if (!d_.keys->HasEpoch(epoch)) continue;
+          IFED_ASSIGN_OR_RETURN(crypto::Pseudonym p,
+                                d_.keys->Pseudonymize(epoch, form.type, form.value));
+          IFED_ASSIGN_OR_RETURN(std::vector<std::string> found,
+                                d_.store->FindByPseudonym(epoch, static_cast<int>(form.type), p));
+          out.insert(out.end(), found.begin(), found.end());
+        }
+        return out;
+      };
+      auto own = records_of(*canon);
+      if (!own.ok()) return Internal("erase", own.status());
+      ids.insert(ids.end(), own->begin(), own->end());
+      if (ids.size() == before) {
+        response->set_not_found(response->not_found() + 1);
+        continue;
       }
-      if (ids.size() == before) response->set_not_found(response->not_found() + 1);
+      // What the value named (a t.me link's channel, a wa.me link's phone)
+      // was stored with it, in the same case: it goes too. The same handle
+      // ingested on its own in another case stays.
+      std::set<std::string> cases;
+      for (size_t k = before; k < ids.size(); ++k) {
+        if (auto r = d_.store->GetRecord(ids[k]); r.ok()) cases.insert(r->case_ref());
+      }
+      for (const normalize::Canonical& form : canon->derived) {
+        auto found = records_of(form);
+        if (!found.ok()) return Internal("erase", found.status());
+        for (const std::string& id : *found) {
+          auto r = d_.store->GetRecord(id);
+          if (r.ok() && cases.count(r->case_ref()) > 0) {
+            ids.push_back(id);
+            ++derived;
+          }
+        }
+      }
     }
     if (response->errors_size() > 0) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -151,11 +183,14 @@ grpc::Status AdminService::Erase(grpc::ServerContext* ctx, const ifed::v1::Erase
                                        response->errors(0)));
     }
   }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   auto result = RemoveAudited(
       d_.store, d_.audit, ids, EpochAliases(d_.store, d_.keys, d_.sealer), "erase",
       LocalActor(ctx),
       {{by_case ? "case" : "values", by_case ? 1 : static_cast<int64_t>(request->values_size())},
-       {"not_found", static_cast<int64_t>(response->not_found())}});
+       {"not_found", static_cast<int64_t>(response->not_found())},
+       {"derived", derived}});
   if (!result.ok()) return Internal("erase", result.status());
   if (result->removed > 0 && d_.on_records_removed) d_.on_records_removed();
   response->set_erased(result->removed);

@@ -163,6 +163,32 @@ TEST_F(LifecycleIt, BackupRestoresOnFreshDataDirWithVerifiedAudit) {
   EXPECT_EQ(fed_->Ctl("de", {"audit", "verify"}).exit_code, 0);
 }
 
+// Issue 9: erasing a URL erases what it named (the channel handle stored
+// with it, same case); the same handle held in another case stays.
+TEST_F(LifecycleIt, ErasureTakesTheDerivedRecordsOfTheSameCase) {
+  const std::string path = fed_->dir() + "/derived.csv";
+  WriteFile(path,
+            "type,value,case_ref,tlp,crime_area,region\n"
+            "url,https://t.me/erase_demo_chan,C-DERIVED,amber,migrant_smuggling,\n"
+            "url,https://t.me/shared_demo_chan,C-DERIVED,amber,migrant_smuggling,\n"
+            "handle,telegram:shared_demo_chan,C-OTHER,amber,migrant_smuggling,\n");
+  ASSERT_EQ(fed_->Ctl("de", {"ingest", "--no-progress", path}).exit_code, 0);
+  ASSERT_TRUE(Hit("handle", "telegram:erase_demo_chan"));
+  auto e = fed_->Ctl("de", {"erase", "--type", "url", "https://t.me/erase_demo_chan",
+                            "https://t.me/shared_demo_chan"});
+  ASSERT_EQ(e.exit_code, 0) << e.out << e.err;
+  EXPECT_FALSE(Hit("url", "https://t.me/erase_demo_chan"));
+  EXPECT_FALSE(Hit("handle", "telegram:erase_demo_chan"));
+  EXPECT_TRUE(Hit("handle", "telegram:shared_demo_chan"));  // C-OTHER's own record.
+  auto left = fed_->Ctl("de", {"records", "show", "--json", "--type", "handle",
+                               "telegram:shared_demo_chan"});
+  EXPECT_NE(left.out.find("C-OTHER"), std::string::npos) << left.out;
+  EXPECT_EQ(left.out.find("C-DERIVED"), std::string::npos) << left.out;
+  const std::string audit = Audit("de");
+  EXPECT_NE(audit.find("\"derived\":2"), std::string::npos);
+  EXPECT_EQ(audit.find("erase_demo_chan"), std::string::npos);
+}
+
 // Issue 9: retention by type and crime area; the row's own expiry wins.
 TEST_F(LifecycleIt, RetentionFollowsTypeAndCrimeAreaRules) {
   const std::string path = fed_->dir() + "/retention.csv";
