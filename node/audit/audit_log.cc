@@ -68,23 +68,51 @@ void AuditLog::Advance(const Link& link, const std::string& line) {
   head_hash_ = HashLine(line);
 }
 
-absl::Status AuditLog::AppendLocked(const Event& event) {
-  const Link link = NextLink();
-  const std::string line = Encode(link, event);
-  absl::Status s = store_->AppendAudit({{SeqKey(link.seq), line}});
-  if (!s.ok()) {
-    (void)ReloadHead();  // the write may or may not have landed.
-    return s;
-  }
-  Advance(link, line);
-  return absl::OkStatus();
-}
-
+// Group commit: concurrent appenders queue their events; one of them (the
+// leader) chains every queued event in queue order and writes them in one
+// synced WriteBatch, then wakes the others with the common result. One
+// fsync serves a whole group instead of one per event, and each caller
+// still returns only once its own event is durable (or with the error).
 absl::Status AuditLog::Append(const Event& event) {
-  std::lock_guard<std::mutex> l(mu_);
-  IFED_RETURN_IF_ERROR(AppendLocked(event));
-  (void)MaybeCheckpointLocked();  // the event is durable; a failed checkpoint retries later.
-  return absl::OkStatus();
+  PendingAppend me{&event};
+  std::unique_lock<std::mutex> q(queue_mu_);
+  queue_.push_back(&me);
+  while (!me.done) {
+    if (leader_active_) {
+      queue_cv_.wait(q);
+      continue;
+    }
+    leader_active_ = true;
+    std::vector<PendingAppend*> group(queue_.begin(), queue_.end());
+    queue_.clear();
+    q.unlock();
+    absl::Status status;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      store::Store::AuditEntries entries;
+      entries.reserve(group.size());
+      for (PendingAppend* p : group) {
+        const Link link = NextLink();
+        std::string line = Encode(link, *p->event);
+        Advance(link, line);  // undone by ReloadHead if the write fails.
+        entries.emplace_back(SeqKey(link.seq), std::move(line));
+      }
+      status = store_->AppendAudit(entries);
+      if (!status.ok()) {
+        (void)ReloadHead();  // the write may or may not have landed.
+      } else {
+        (void)MaybeCheckpointLocked();  // durable; a failed checkpoint retries later.
+      }
+    }
+    q.lock();
+    for (PendingAppend* p : group) {
+      p->status = status;
+      p->done = true;
+    }
+    leader_active_ = false;
+    queue_cv_.notify_all();
+  }
+  return me.status;
 }
 
 absl::StatusOr<store::IngestResult> AuditLog::Ingest(

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "node/audit/chain.h"
@@ -73,7 +74,6 @@ class AuditLog {
       : store_(store), signer_(signer), o_(std::move(o)) {}
   Link NextLink() const;  // requires mu_
   void Advance(const Link& link, const std::string& line);  // requires mu_
-  absl::Status AppendLocked(const Event& event);
   absl::Status CheckpointLocked();
   absl::Status MaybeCheckpointLocked();
   absl::Status ReloadHead();  // requires mu_
@@ -83,6 +83,17 @@ class AuditLog {
   const Signer* const signer_;
   const AuditOptions o_;
   mutable std::mutex mu_;
+  // Group commit of Append (see audit_log.cc): queued callers and whether a
+  // leader is writing; guarded by queue_mu_, taken before mu_ never after.
+  struct PendingAppend {
+    const Event* event;
+    absl::Status status;
+    bool done = false;
+  };
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::vector<PendingAppend*> queue_;
+  bool leader_active_ = false;
   uint64_t head_seq_ = 0;
   std::string head_hash_ = kZeroHash;
   HeldCheckpoint latest_;

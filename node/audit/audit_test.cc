@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -133,6 +136,37 @@ TEST_F(Fixture, ChainVerifiesAndSurvivesReopen) {
     EXPECT_EQ(r.last_seq, lines.size());
     EXPECT_GE(r.checkpoints, 3u);
   }
+}
+
+// Group commit: many threads appending at once each get their own event,
+// once, in one valid chain with its checkpoints.
+TEST_F(Fixture, ConcurrentAppendsFormOneValidChain) {
+  auto log = OpenLog(/*every=*/7);
+  constexpr int kThreads = 8, kEach = 40;
+  std::vector<std::thread> threads;
+  std::atomic<int> failed{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        if (!log->Append(Ev(absl::StrCat("t", t), i)).ok()) ++failed;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failed.load(), 0);
+  auto lines = Lines(*log);
+  auto r = Verify(lines);
+  EXPECT_TRUE(r.ok) << r.error;
+  std::map<std::string, int> seen;
+  for (const auto& l : lines) {
+    auto p = Parsed::Parse(l);
+    ASSERT_TRUE(p.ok());
+    if (p->Str("action") == "checkpoint") continue;
+    ++seen[absl::StrCat(*p->Str("action"), "/", *p->Int("items"))];
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kThreads * kEach));
+  for (const auto& [k, n] : seen) EXPECT_EQ(n, 1) << k;
+  EXPECT_GE(r.checkpoints, 10u);  // every >= 7 events: a group may pass the mark.
 }
 
 TEST_F(Fixture, IngestWritesRecordAndEventTogether) {
