@@ -258,20 +258,7 @@ grpc::Status AdminService::Deconflict(grpc::ServerContext* ctx,
                     .purpose = ifed::v1::TAKEDOWN_DECONFLICTION,
                     .now = d_.now()};
     for (const auto& b : wire.batches()) q.types.push_back(b.type());
-    std::vector<std::string> allowed;
-    for (const std::string& peer : peers) {
-      q.partner = peer;
-      policy::Decision d = policy->Decide(q);
-      if (d.status.ok()) {
-        allowed.push_back(peer);
-        continue;
-      }
-      auto* e = response->add_peer_errors();
-      e->set_peer(peer);
-      e->set_code(static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
-      e->set_message(absl::StrCat("not sent: our policy ", policy->version(), ": ", d.reason));
-    }
-    peers = std::move(allowed);
+    peers = AllowedOutbound(*policy, q, peers, response->mutable_peer_errors());
   }
   std::vector<std::future<absl::StatusOr<ifed::v1::DeconflictResponse>>> calls;
   for (const std::string& peer : peers) {

@@ -46,6 +46,27 @@ void AddError(ifed::v1::IngestResponse* r, uint32_t line, const char* field,
 
 }  // namespace
 
+std::vector<std::string> AllowedOutbound(
+    const policy::Policy& policy, policy::Query q, const std::vector<std::string>& peers,
+    google::protobuf::RepeatedPtrField<ifed::v1::PeerError>* errors,
+    std::vector<std::string>* refusals) {
+  std::vector<std::string> allowed;
+  for (const std::string& peer : peers) {
+    q.partner = peer;
+    policy::Decision d = policy.Decide(q);
+    if (d.status.ok()) {
+      allowed.push_back(peer);
+      continue;
+    }
+    ifed::v1::PeerError* e = errors->Add();
+    e->set_peer(peer);
+    e->set_code(static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
+    e->set_message(absl::StrCat("not sent: our policy ", policy.version(), ": ", d.reason));
+    if (refusals != nullptr) refusals->push_back(absl::StrCat(peer, ": ", d.reason));
+  }
+  return allowed;
+}
+
 uint32_t AdminService::RetentionDays(IndicatorType type, const std::string& crime_area) const {
   int best = -1;
   uint32_t days = d_.default_retention_days;
@@ -391,21 +412,12 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
                     .purpose = wire.purpose(),
                     .now = d_.now()};
     for (const auto& b : wire.batches()) q.types.push_back(b.type());
-    std::vector<std::string> allowed, refusals;
-    for (const std::string& peer : peers) {
-      q.partner = peer;
-      policy::Decision d = policy->Decide(q);
-      if (d.status.ok()) {
-        allowed.push_back(peer);
-        continue;
-      }
-      auto* e = response->add_peer_errors();
-      e->set_peer(peer);
-      e->set_code(static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
-      e->set_message(absl::StrCat("not sent: our policy ", policy->version(), ": ", d.reason));
-      refusals.push_back(absl::StrCat(peer, ": ", d.reason));
-      spdlog::warn("match {} to {} refused by outbound policy {}: {}", request_id, peer,
-                   policy->version(), d.reason);
+    std::vector<std::string> refusals;
+    std::vector<std::string> allowed =
+        AllowedOutbound(*policy, q, peers, response->mutable_peer_errors(), &refusals);
+    for (const std::string& why : refusals) {
+      spdlog::warn("match {} refused by outbound policy {}: {}", request_id, policy->version(),
+                   why);
     }
     if (allowed.empty()) {
       return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,

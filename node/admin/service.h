@@ -94,6 +94,14 @@ store::Store::AliasFn EpochAliases(const store::Store* store,
 absl::StatusOr<uint64_t> SweepExpired(store::Store* store, audit::AuditLog* audit,
                                       const store::Store::AliasFn& aliases, int64_t now);
 
+// The peers our own outbound policy lets query `q` go to (q.partner is set
+// per peer); each refused peer gets a PERMISSION_DENIED entry in `errors`
+// ("not sent: our policy ...") and, with `refusals`, "peer: reason".
+std::vector<std::string> AllowedOutbound(
+    const policy::Policy& policy, policy::Query q, const std::vector<std::string>& peers,
+    google::protobuf::RepeatedPtrField<ifed::v1::PeerError>* errors,
+    std::vector<std::string>* refusals = nullptr);
+
 // Issue 11 (staged_ingest.cc): at start, completes every large ingest that
 // was committed but not fully applied, and drops the uncommitted ones.
 absl::Status ResumeStagedIngests(store::Store* store, audit::AuditLog* audit);

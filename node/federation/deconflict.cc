@@ -42,12 +42,7 @@ absl::Status Matcher::Deconflict(const std::string& peer,
   const int64_t now = d_.now();
   uint64_t held = 0;
   for (const auto& batch : request.batches()) {
-    const std::string& packed = batch.pseudonyms();
-    std::vector<store::Pseudonym> ps(packed.size() / crypto::kPseudonymSize);
-    for (size_t i = 0; i < ps.size(); ++i) {
-      std::copy_n(packed.begin() + i * crypto::kPseudonymSize, crypto::kPseudonymSize,
-                  ps[i].begin());
-    }
+    const std::vector<store::Pseudonym> ps = UnpackPseudonyms(batch.pseudonyms());
     IFED_ASSIGN_OR_RETURN(auto found, d_.store->Lookup(request.epoch(), ps));
     for (const auto& records : found) {
       ifed::v1::DeconflictResult* out = response->add_results();

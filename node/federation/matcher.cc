@@ -9,6 +9,16 @@
 #include "node/common/status_macros.h"
 
 namespace ifed::federation {
+
+std::vector<store::Pseudonym> UnpackPseudonyms(const std::string& packed) {
+  std::vector<store::Pseudonym> ps(packed.size() / crypto::kPseudonymSize);
+  for (size_t i = 0; i < ps.size(); ++i) {
+    std::copy_n(packed.begin() + i * crypto::kPseudonymSize, crypto::kPseudonymSize,
+                ps[i].begin());
+  }
+  return ps;
+}
+
 namespace {
 
 constexpr size_t kMaxRequestId = 128;
@@ -81,12 +91,7 @@ absl::Status Matcher::Match(const std::string& peer, const ifed::v1::MatchReques
   const int64_t now = d_.now();
   uint64_t hits = 0;
   for (const auto& batch : request.batches()) {
-    const std::string& packed = batch.pseudonyms();
-    std::vector<store::Pseudonym> ps(packed.size() / crypto::kPseudonymSize);
-    for (size_t i = 0; i < ps.size(); ++i) {
-      std::copy_n(packed.begin() + i * crypto::kPseudonymSize, crypto::kPseudonymSize,
-                  ps[i].begin());
-    }
+    const std::vector<store::Pseudonym> ps = UnpackPseudonyms(batch.pseudonyms());
     IFED_ASSIGN_OR_RETURN(auto found, d_.store->Lookup(request.epoch(), ps));
     for (const auto& records : found) {
       ifed::v1::ItemResult* out = response->add_results();

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "node/common/counters.h"
@@ -30,6 +31,10 @@ struct MatcherDeps {
 };
 
 // Thread-safe.
+// The pseudonyms of a wire batch, packed 32 bytes each (a trailing partial
+// pseudonym is ignored; callers check the size first).
+std::vector<store::Pseudonym> UnpackPseudonyms(const std::string& packed);
+
 class Matcher {
  public:
   explicit Matcher(MatcherDeps deps) : d_(std::move(deps)) {}
