@@ -788,7 +788,14 @@ TEST_F(HardeningTest, StreamsAndCallsCancelledInALoopLeakNothing) {
   const long rss1 = RssKbOf(pid);
   EXPECT_TRUE(fed_->node("de").process.running());
   EXPECT_LE(threads1, threads0 + 8) << "threads " << threads0 << " -> " << threads1;
+#if defined(__SANITIZE_ADDRESS__)
+  // Under ASan the node keeps freed memory in its quarantine (256 MB by
+  // default), so RSS says nothing here; LeakSanitizer reports the node's
+  // leaks in its stderr log when it exits.
+  (void)rss1;
+#else
   EXPECT_LE(rss1 - rss0, 32 * 1024) << "RSS " << rss0 << " kB -> " << rss1 << " kB";
+#endif
   auto [acert, akey] = fed_->IssueCert("at");
   EXPECT_TRUE(CallDe(acert, akey).ok()) << "a partner's call after the loop";
   std::cerr << "600 cancelled calls: threads " << threads0 << " -> " << threads1 << ", RSS "
