@@ -200,18 +200,11 @@ grpc::Status AdminService::Deconflict(grpc::ServerContext* ctx,
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         absl::StrCat("between 1 and ", kMaxValues, " values"));
   }
-  std::vector<std::string> peers;
-  if (request->all()) {
-    for (const auto& [id, addr] : d_.peers->peers()) peers.push_back(id);
-  } else {
-    for (const std::string& p : request->peers()) {
-      if (!d_.peers->Has(p)) {
-        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat("unknown peer '", p, "'"));
-      }
-      peers.push_back(p);
-    }
+  auto selected = SelectPeers(request->all(), request->peers());
+  if (!selected.ok()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(selected.status().message()));
   }
-  if (peers.empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no peer to ask");
+  std::vector<std::string> peers = std::move(*selected);
   const std::string request_id = NewRequestId();
   response->set_request_id(request_id);
   ifed::v1::DeconflictRequest wire;

@@ -67,6 +67,21 @@ std::vector<std::string> AllowedOutbound(
   return allowed;
 }
 
+absl::StatusOr<std::vector<std::string>> AdminService::SelectPeers(
+    bool all, const google::protobuf::RepeatedPtrField<std::string>& named) const {
+  std::vector<std::string> peers;
+  if (all) {
+    for (const auto& [id, addr] : d_.peers->peers()) peers.push_back(id);
+  } else {
+    for (const std::string& p : named) {
+      if (!d_.peers->Has(p)) return absl::InvalidArgumentError(absl::StrCat("unknown peer '", p, "'"));
+      peers.push_back(p);
+    }
+  }
+  if (peers.empty()) return absl::InvalidArgumentError("no peer to ask (--peer ID or --all)");
+  return peers;
+}
+
 uint32_t AdminService::RetentionDays(IndicatorType type, const std::string& crime_area) const {
   int best = -1;
   uint32_t days = d_.default_retention_days;
@@ -321,21 +336,11 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         absl::StrCat("between 1 and ", kMaxMatchItems, " items per match"));
   }
-  std::vector<std::string> peers;
-  if (request->all()) {
-    for (const auto& [id, addr] : d_.peers->peers()) peers.push_back(id);
-  } else {
-    for (const std::string& p : request->peers()) {
-      if (!d_.peers->Has(p)) {
-        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                            absl::StrCat("unknown peer '", p, "'"));
-      }
-      peers.push_back(p);
-    }
+  auto selected = SelectPeers(request->all(), request->peers());
+  if (!selected.ok()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(selected.status().message()));
   }
-  if (peers.empty()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no peer to ask");
-  }
+  std::vector<std::string> peers = std::move(*selected);
   // Peers asked with the OPRF scheme (issue 7) go their own way (oprf_rpc.cc).
   std::vector<std::string> oprf_peers;
   for (const std::string& p : peers) {

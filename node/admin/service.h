@@ -175,6 +175,10 @@ class AdminService final : public ifed::v1::Admin::Service {
                           ifed::v1::HitsExportResponse* response) override;
 
  private:
+  // The peers a local request names: every configured peer with `all`, or
+  // the named ones (InvalidArgument naming an unknown one, or when none).
+  absl::StatusOr<std::vector<std::string>> SelectPeers(
+      bool all, const google::protobuf::RepeatedPtrField<std::string>& named) const;
   // Issue 9: the retention of a record of `type` and `crime_area` (days).
   uint32_t RetentionDays(IndicatorType type, const std::string& crime_area) const;
   // Keeps every HIT of `response` in the hits log (sealed; never fails the

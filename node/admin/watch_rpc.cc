@@ -95,18 +95,11 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
     return s.ok() ? grpc::Status::OK : FromAbsl(s);
   }
   // add / remove: the partners.
-  std::vector<std::string> peers;
-  if (request->all()) {
-    for (const auto& [id, addr] : d_.peers->peers()) peers.push_back(id);
-  } else {
-    for (const std::string& p : request->peers()) {
-      if (!d_.peers->Has(p)) {
-        return Err(grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat("unknown peer '", p, "'"));
-      }
-      peers.push_back(p);
-    }
+  auto selected = SelectPeers(request->all(), request->peers());
+  if (!selected.ok()) {
+    return Err(grpc::StatusCode::INVALID_ARGUMENT, std::string(selected.status().message()));
   }
-  if (peers.empty()) return Err(grpc::StatusCode::INVALID_ARGUMENT, "no peer (--peer ID or --all)");
+  std::vector<std::string> peers = std::move(*selected);
 
   if (action == "remove") {
     if (!federation::PrintableId(request->watch_id(), 64)) {

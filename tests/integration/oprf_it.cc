@@ -119,7 +119,6 @@ class OprfTest : public ::testing::Test {
     std::vector<std::string> f = absl::StrSplit(r.out.substr(0, r.out.find('\n')), '\t');
     return f.size() == 8 ? f[4] : "unparsed: " + r.out;
   }
-  static std::string HttpGet(int port, const std::string& path);
   // Polls `cond` every `every_ms` for up to `seconds`.
   static bool WaitFor(const std::function<bool()>& cond, int seconds, int every_ms = 100) {
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
@@ -135,24 +134,6 @@ class OprfTest : public ::testing::Test {
   static inline std::string seed_;
   static inline int metrics_port_ = 0;
 };
-
-std::string OprfTest::HttpGet(int port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string out;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    const std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
-    (void)!::write(fd, req.data(), req.size());
-    char buf[8192];
-    ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
 
 TEST_F(OprfTest, OprfPartnerGetsExactlyTheKeyedHits) {
   auto sync = fed_->Ctl("cz", {"filters", "sync"});

@@ -42,6 +42,10 @@ class Process {
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();
 
+// The whole HTTP/1.1 response (status line, headers, body) to GET `path`
+// on 127.0.0.1:`port`; empty when nothing listens there.
+std::string HttpGet(int port, const std::string& path);
+
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& text, int mode = 0644);
 
