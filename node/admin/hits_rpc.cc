@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "node/admin/service.h"
 #include "node/common/logging.h"
+#include "node/common/status_macros.h"
 
 namespace ifed::admin {
 namespace {
@@ -19,6 +20,22 @@ std::string HitKey(int64_t ts_ms, const std::string& id) {
 }
 
 }  // namespace
+
+absl::StatusOr<uint64_t> PruneHits(store::Store* store, int64_t before_ms) {
+  const std::string end = HitKey(before_ms, "");
+  uint64_t total = 0;
+  for (;;) {  // in batches, so that a long log never makes one huge write.
+    store::MetaWrites writes;
+    IFED_RETURN_IF_ERROR(store->ScanMeta("hits/", [&](const std::string& key, const std::string&) {
+      if (key >= end) return false;
+      writes.deletes.push_back(key);
+      return writes.deletes.size() < 10000;
+    }));
+    if (writes.deletes.empty()) return total;
+    IFED_RETURN_IF_ERROR(store->CommitMeta(writes));
+    total += writes.deletes.size();
+  }
+}
 
 void AdminService::LogHits(const std::string& request_id, ifed::v1::Purpose purpose,
                            const ifed::v1::LocalMatchResponse& response) {

@@ -102,6 +102,10 @@ std::vector<std::string> AllowedOutbound(
     google::protobuf::RepeatedPtrField<ifed::v1::PeerError>* errors,
     std::vector<std::string>* refusals = nullptr);
 
+// Issue 11 (hits_rpc.cc): removes the hits log entries from before
+// `before_ms` (unix ms); the daemon's sweep keeps default_retention_days.
+absl::StatusOr<uint64_t> PruneHits(store::Store* store, int64_t before_ms);
+
 // Issue 11 (staged_ingest.cc): at start, completes every large ingest that
 // was committed but not fully applied, and drops the uncommitted ones.
 absl::Status ResumeStagedIngests(store::Store* store, audit::AuditLog* audit);

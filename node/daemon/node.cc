@@ -863,6 +863,14 @@ absl::StatusOr<uint64_t> Node::SweepExpired() {
     if (courier_) courier_->Kick();
     spdlog::info("expiry sweep: {} records removed", n);
   }
+  // The hits log (issue 11) is kept as long as records are by default.
+  auto pruned = admin::PruneHits(
+      store_.get(), (Now() - int64_t{config_.default_retention_days()} * 86400) * 1000);
+  if (!pruned.ok()) {
+    spdlog::error("hits log pruning failed: {}", std::string(pruned.status().message()));
+  } else if (*pruned > 0) {
+    spdlog::info("hits log: {} entries past retention removed", *pruned);
+  }
   return n;
 }
 
