@@ -32,6 +32,24 @@ std::string TypeCounts(const ifed::v1::MatchRequest& request, int64_t* items) {
   return absl::StrJoin(parts, ",");
 }
 
+namespace {
+
+// The event of a peer's call: its actor (the verified id, or "unverified")
+// and the outcome of `decision` (ok, error on our side, or refused).
+Event PeerEvent(const char* action, const std::string& peer, const absl::Status& decision) {
+  Event e;
+  e.action = action;
+  e.actor = peer.empty() ? "peer:(unverified)" : absl::StrCat("peer:", peer);
+  e.outcome = decision.ok() ? "ok"
+              : decision.code() == absl::StatusCode::kInternal ||
+                      decision.code() == absl::StatusCode::kUnavailable
+                  ? "error"
+                  : "refused";
+  return e;
+}
+
+}  // namespace
+
 absl::Status InboundAuditor::Record(const std::string& peer,
                                     const ifed::v1::MatchRequest& request,
                                     const absl::Status& decision,
@@ -43,14 +61,7 @@ absl::Status InboundAuditor::Record(const std::string& peer,
   if (decision.ok()) {
     for (const auto& r : response->results()) hits += r.verdict() == ifed::v1::HIT;
   }
-  Event e;
-  e.action = "match.in";
-  e.actor = peer.empty() ? "peer:(unverified)" : absl::StrCat("peer:", peer);
-  e.outcome = decision.ok() ? "ok"
-              : decision.code() == absl::StatusCode::kInternal ||
-                      decision.code() == absl::StatusCode::kUnavailable
-                  ? "error"
-                  : "refused";
+  Event e = PeerEvent("match.in", peer, decision);
   e.Set("peer", peer)
       .Set("request_id", SafeRequestId(request.request_id()))
       .Set("purpose", ifed::v1::Purpose_Name(request.purpose()))
@@ -89,14 +100,7 @@ absl::Status InboundAuditor::RecordDeconflict(const std::string& peer,
       contacts += !r.contact().empty();
     }
   }
-  Event e;
-  e.action = "deconflict.in";
-  e.actor = peer.empty() ? "peer:(unverified)" : absl::StrCat("peer:", peer);
-  e.outcome = decision.ok() ? "ok"
-              : decision.code() == absl::StatusCode::kInternal ||
-                      decision.code() == absl::StatusCode::kUnavailable
-                  ? "error"
-                  : "refused";
+  Event e = PeerEvent("deconflict.in", peer, decision);
   e.Set("peer", peer)
       .Set("request_id", SafeRequestId(request.request_id()))
       .Set("purpose", ifed::v1::Purpose_Name(ifed::v1::TAKEDOWN_DECONFLICTION))
