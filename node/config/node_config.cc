@@ -174,6 +174,12 @@ void CheckPeers(Problems& p, const v1::NodeConfig& c) {
       }
     }
     CheckAddress(p, absl::StrCat(at, ".address"), peer.address());
+    const std::string& j = peer.jurisdiction();
+    if (!j.empty() && (j.size() != 2 || !absl::ascii_isupper(static_cast<unsigned char>(j[0])) ||
+                       !absl::ascii_isupper(static_cast<unsigned char>(j[1])))) {
+      p.Add(absl::StrCat(at, ".jurisdiction"),
+            absl::StrCat("'", j, "' is not an ISO 3166-1 alpha-2 code such as AT"));
+    }
   }
 }
 

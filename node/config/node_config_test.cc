@@ -195,6 +195,23 @@ TEST(NodeConfig, PeerChecks) {
             "/etc/ifed/node.yaml: field 'peers[0].address': required");
 }
 
+TEST(NodeConfig, PeerRoleAndJurisdiction) {
+  auto c = ParseNodeConfig(
+      With("    address: de.example:7443\n",
+           "    address: de.example:7443\n    role: hub\n    jurisdiction: EU\n"),
+      kPath);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->peers(0).role(), v1::HUB);
+  EXPECT_EQ(c->peers(0).jurisdiction(), "EU");
+  EXPECT_EQ(c->peers(1).role(), v1::ROLE_UNSPECIFIED);
+  EXPECT_THAT(Err(With("    address: de.example:7443\n",
+                       "    address: de.example:7443\n    jurisdiction: deu\n")),
+              HasSubstr("field 'peers[0].jurisdiction': 'deu' is not an ISO 3166-1 alpha-2"));
+  EXPECT_THAT(Err(With("    address: de.example:7443\n",
+                       "    address: de.example:7443\n    role: boss\n")),
+              HasSubstr("peers[0].role"));
+}
+
 TEST(NodeConfig, SettingsChecks) {
   EXPECT_EQ(Err(absl::StrCat(kValid, "log_level: verbose\n")),
             "/etc/ifed/node.yaml:19: field 'log_level': 'verbose' is not one "

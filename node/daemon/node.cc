@@ -260,6 +260,13 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   for (const auto& p : c.peers()) peers[p.id()] = p.address();
   n->peers_ = std::make_unique<federation::PeerClients>(
       tls, c.federation(), std::move(peers), std::chrono::milliseconds(c.peer_timeout_ms()));
+  {
+    std::map<std::string, federation::PeerClients::PeerInfo> info;
+    for (const auto& p : c.peers()) {
+      info[p.id()] = {.hub = p.role() == ifed::v1::HUB, .jurisdiction = p.jurisdiction()};
+    }
+    n->peers_->Describe(std::move(info));
+  }
   // Issue 10: follow-ups asked of this node; the hub role relays Match.
   n->followups_ = std::make_unique<federation::FollowUpDesk>(federation::FollowUpDeps{
       .store = n->store_.get(), .policy = n->policy_.get(), .audit = n->audit_.get(), .now = Now,

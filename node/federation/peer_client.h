@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "node/federation/tls.h"
@@ -30,6 +31,29 @@ class PeerClients {
   }
   std::chrono::milliseconds timeout() const { return timeout_; }
 
+  // Issue 10: what the config says of each peer. Set once, before the node
+  // serves (not synchronised).
+  struct PeerInfo {
+    bool hub = false;          // peers[].role: hub
+    std::string jurisdiction;  // peers[].jurisdiction, may be empty
+  };
+  void Describe(std::map<std::string, PeerInfo> info) { info_ = std::move(info); }
+  bool IsHub(const std::string& peer) const {
+    auto it = info_.find(peer);
+    return it != info_.end() && it->second.hub;
+  }
+  std::vector<std::string> Hubs() const {
+    std::vector<std::string> out;
+    for (const auto& [id, i] : info_) {
+      if (i.hub && Has(id)) out.push_back(id);
+    }
+    return out;
+  }
+  std::string JurisdictionOf(const std::string& peer) const {
+    auto it = info_.find(peer);
+    return it == info_.end() ? std::string() : it->second.jurisdiction;
+  }
+
   // The peer's answer, or its status (code and message as the peer sent
   // them; UNAVAILABLE/DEADLINE_EXCEEDED when it cannot be reached).
   absl::StatusOr<ifed::v1::MatchResponse> Match(const std::string& peer,
@@ -45,6 +69,7 @@ class PeerClients {
   const std::string trust_domain_;
   const std::map<std::string, std::string> peers_;
   const std::chrono::milliseconds timeout_;
+  std::map<std::string, PeerInfo> info_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<ifed::v1::Federation::Stub>> stubs_;
 };
