@@ -11,6 +11,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "node/admin/service.h"
 #include "node/common/logging.h"
 #include "node/federation/followup_service.h"
@@ -152,23 +153,56 @@ grpc::Status AdminService::FollowUps(grpc::ServerContext* ctx,
     return scan.ok() ? grpc::Status::OK : FromAbsl(scan);
   }
   if (action == "approve" || action == "deny") {
-    if (request->followup_id().empty() || request->text().empty()) {
+    const bool approve = action == "approve";
+    std::string text = request->text();
+    if (approve && request->with_contact()) {  // the contact point, as configured
+      if (d_.contact.empty()) {
+        return Err(grpc::StatusCode::FAILED_PRECONDITION,
+                   "--contact: this node has no contact point (config `contact`)");
+      }
+      text = text.empty() ? absl::StrCat("contact: ", d_.contact)
+                          : absl::StrCat(text, "\ncontact: ", d_.contact);
+    }
+    if ((request->followup_id().empty() && request->reference().empty()) || text.empty()) {
       return Err(grpc::StatusCode::INVALID_ARGUMENT,
-                 action == "approve" ? "approve needs --id and --reply"
-                                     : "deny needs --id and --reason");
+                 approve ? "approve needs --id ID or --ref REF, and --reply TEXT or --contact"
+                         : "deny needs --id ID or --ref REF, and --reason TEXT");
     }
     absl::Status scan;
     auto found = Scan(*d_.store, "followup/in/", request->followup_id(), &scan);
     if (!scan.ok()) return FromAbsl(scan);
+    if (request->followup_id().empty()) {
+      // By reference: the one pending request for it (of --peer, if given).
+      std::vector<ifed::v1::FollowUpRecord> pending;
+      std::vector<std::string> ids;
+      for (auto& f : found) {
+        if (f.reference() != request->reference() || f.state() != ifed::v1::FOLLOW_UP_PENDING ||
+            (!request->peer().empty() && f.peer() != request->peer())) {
+          continue;
+        }
+        ids.push_back(absl::StrCat(f.followup_id(), " (", f.peer(), ")"));
+        pending.push_back(std::move(f));
+      }
+      if (pending.empty()) {
+        return Err(grpc::StatusCode::NOT_FOUND,
+                   absl::StrCat("no pending follow-up for reference ", request->reference()));
+      }
+      if (pending.size() > 1) {
+        return Err(grpc::StatusCode::FAILED_PRECONDITION,
+                   absl::StrCat(pending.size(), " pending follow-ups for reference ",
+                                request->reference(), ": ", absl::StrJoin(ids, ", "),
+                                "; give --id (or --peer)"));
+      }
+      found = std::move(pending);
+    }
     if (found.empty()) return Err(grpc::StatusCode::NOT_FOUND, "no such follow-up");
     ifed::v1::FollowUpRecord r = std::move(found.front());
     if (r.state() != ifed::v1::FOLLOW_UP_PENDING) {
       return Err(grpc::StatusCode::FAILED_PRECONDITION,
                  absl::StrCat("already ", ifed::v1::FollowUpState_Name(r.state())));
     }
-    const bool approve = action == "approve";
     r.set_state(approve ? ifed::v1::FOLLOW_UP_APPROVED : ifed::v1::FOLLOW_UP_DENIED);
-    (approve ? r.mutable_reply() : r.mutable_reason())->assign(request->text());
+    (approve ? r.mutable_reply() : r.mutable_reason())->assign(text);
     r.set_decided(now);
     r.set_decided_by(LocalActor(ctx));
     // The answer goes back through the durable outbox, in the same batch

@@ -27,6 +27,7 @@ struct AdminDeps {
   std::string node_id;
   std::string jurisdiction;
   std::string unit;
+  std::string contact;  // config contact: `followup approve --contact` replies with it.
   uint32_t default_retention_days = 365;
   // Issue 9: retention per type / crime area (config `retention`), most
   // specific first; default_retention_days otherwise.

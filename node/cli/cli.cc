@@ -11,7 +11,7 @@
 namespace ifed::cli {
 
 bool IsFlag(const std::string& name) {
-  static const std::set<std::string> kFlags = {"--json", "--all", "--hits-only", "--help", "--dry-run", "--skip-invalid", "--no-progress", "--expired", "--hold", "--inbound", "--wait"};
+  static const std::set<std::string> kFlags = {"--json", "--all", "--hits-only", "--help", "--dry-run", "--skip-invalid", "--no-progress", "--expired", "--hold", "--inbound", "--wait", "--contact"};
   return kFlags.count(name) > 0;
 }
 

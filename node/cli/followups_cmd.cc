@@ -1,4 +1,5 @@
 // ifedctl followups (issue 10): step 2 of the Prüm model.
+#include <algorithm>
 #include <ctime>
 #include <iostream>
 
@@ -10,9 +11,9 @@ namespace ifed::cli {
 namespace {
 
 constexpr char kUsage[] =
-    "ifedctl: followups request --peer ID --ref REF --legal-basis TEXT --justification TEXT "
-    "[--purpose P] | status [--id ID] | list [--id ID] | approve --id ID --reply TEXT | "
-    "deny --id ID --reason TEXT [--json]\n";
+    "ifedctl: followup request --peer ID --ref REF --legal-basis TEXT --justification TEXT "
+    "[--purpose P] | status [--id ID] | list [--id ID] | approve (--id ID | --ref REF) "
+    "(--reply TEXT | --contact) | deny (--id ID | --ref REF) --reason TEXT [--json]\n";
 
 std::string State(ifed::v1::FollowUpState s) {
   switch (s) {
@@ -38,6 +39,12 @@ int FollowUpsCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
   req.set_justification(a.Get("--justification"));
   req.set_followup_id(a.Get("--id"));
   req.set_text(req.action() == "approve" ? a.Get("--reply") : a.Get("--reason"));
+  req.set_with_contact(a.Flag("--contact"));
+  static const char* const kActions[] = {"request", "status", "list", "approve", "deny"};
+  if (std::find(std::begin(kActions), std::end(kActions), req.action()) == std::end(kActions)) {
+    std::cerr << "ifedctl: unknown followup action '" << req.action() << "'\n" << kUsage;
+    return 2;
+  }
   if (a.Flag("--purpose")) {
     auto p = ParsePurpose(a.Get("--purpose"));
     if (!p) {

@@ -88,13 +88,13 @@ commands:
       hub's k (hub_k_threshold) are withheld. --dot writes the clusters as a
       Graphviz graph. Kept in the hub's store (survive a restart). A member
       asks through the hub with `match --peer HUB`; rows name HUB/MEMBER.
-  followups request --peer ID --ref REF --legal-basis TEXT --justification TEXT [--purpose P]
-  followups status [--id ID]
+  followup request --peer ID --ref REF --legal-basis TEXT --justification TEXT [--purpose P]
+  followup status [--id ID]
       Ask the owner of a hit reference for more (step 2); status polls the
-      owners of pending requests and shows the answers.
-  followups list [--id ID]
-  followups approve --id ID --reply TEXT
-  followups deny --id ID --reason TEXT
+      owners of pending requests and shows the answers. (Also: followups.)
+  followup list [--id ID]
+  followup approve (--id ID | --ref REF [--peer ID]) (--reply TEXT | --contact)
+  followup deny (--id ID | --ref REF [--peer ID]) --reason TEXT
       Requests partners filed with this node (age, deadline 48 h, OVERDUE),
       and the decision on one; the answer goes back through the outbox.
       Every step is audited on both sides.
@@ -177,6 +177,7 @@ int main(int argc, char** argv) {
       {"backup", BackupCommand},
       {"hub", HubCommand},
       {"followups", FollowUpsCommand},
+      {"followup", FollowUpsCommand},
       {"extract", ExtractCommand},
       {"records", RecordsCommand},
       {"hold", HoldCommand},

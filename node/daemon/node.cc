@@ -352,6 +352,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
       .node_id = c.node_id(),
       .jurisdiction = c.jurisdiction(),
       .unit = c.unit().empty() ? c.node_id() : c.unit(),
+      .contact = c.contact(),
       .default_retention_days = c.default_retention_days(),
       .retention = {c.retention().begin(), c.retention().end()},
       .store = n->store_.get(),

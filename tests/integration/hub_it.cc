@@ -170,6 +170,35 @@ TEST_F(HubTest, FollowUpApprovedAndDeniedEndToEnd) {
   }
 }
 
+// The spelling: `followup approve --ref R --contact` picks the one
+// pending request for that reference and replies with the contact point.
+TEST_F(HubTest, FollowUpDecidedByReferenceWithTheContactPoint) {
+  std::string ref;
+  ASSERT_EQ(Verdict(ViaHub("de").out, kAtOnly, "hub/at", &ref), "HIT");
+  // Bad input first: nothing pending for it, neither id nor reference, unknown action.
+  EXPECT_NE(fed_->Ctl("at", {"followup", "approve", "--ref", ref, "--contact"}).exit_code, 0);
+  auto none = fed_->Ctl("at", {"followup", "approve", "--contact"});
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_NE(none.err.find("--id ID or --ref REF"), std::string::npos) << none.err;
+  EXPECT_EQ(fed_->Ctl("at", {"followup", "accept", "--ref", ref}).exit_code, 2);
+  auto req = fed_->Ctl("de", {"followup", "request", "--peer", "at", "--ref", ref,
+                              "--purpose", "migrant_smuggling", "--legal-basis", "Art. 5",
+                              "--justification", "route"});
+  ASSERT_EQ(req.exit_code, 0) << req.err;
+  const std::string id = req.out.substr(0, req.out.find('\t'));
+  auto ok = fed_->Ctl("at", {"followup", "approve", "--ref", ref, "--contact"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find(id), std::string::npos) << ok.out;
+  // Decided: a second decision by reference finds nothing pending.
+  auto again = fed_->Ctl("at", {"followup", "deny", "--ref", ref, "--reason", "x"});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.err.find("no pending follow-up"), std::string::npos) << again.err;
+  auto status = fed_->Ctl("de", {"followup", "status", "--id", id});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("APPROVED"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("contact: ops@at.example"), std::string::npos) << status.out;
+}
+
 TEST_F(HubTest, KThresholdWithholdsSmallCellsAndStatsSurviveARestart) {
   // hu asks once: its pairs hold 2 (at) and 1 (de) hits, below the hub's k of 3.
   ASSERT_EQ(ViaHub("hu").exit_code, 1);
