@@ -488,6 +488,12 @@ absl::Status Node::StartMetrics() {
                           return std::vector<metrics::Callback::Sample>{
                               {{}, courier_ ? static_cast<double>(courier_->delivered()) : 0.0}};
                         });
+  metrics_->AddCallback("ifed_outbox_expired_total",
+                        "Outbox deliveries given up after 30 days undelivered.", "counter", {},
+                        [this] {
+                          return std::vector<metrics::Callback::Sample>{
+                              {{}, courier_ ? static_cast<double>(courier_->expired()) : 0.0}};
+                        });
   metrics_->AddCallback("ifed_followups_overdue",
                         "Follow-up requests from partners pending past their deadline.", "gauge",
                         {}, [this] {
@@ -878,6 +884,14 @@ absl::StatusOr<uint64_t> Node::SweepExpired() {
     spdlog::error("hits log pruning failed: {}", std::string(pruned.status().message()));
   } else if (*pruned > 0) {
     spdlog::info("hits log: {} entries past retention removed", *pruned);
+  }
+  // Delivery ids seen (issue 10): kept longer than any sender resends one.
+  auto ids = federation::PruneReceivedIds(
+      store_.get(), Now() * 1000 - federation::kReceivedIdRetention.count());
+  if (!ids.ok()) {
+    spdlog::error("delivery id pruning failed: {}", std::string(ids.status().message()));
+  } else if (*ids > 0) {
+    spdlog::info("outbox: {} delivery ids past retention forgotten", *ids);
   }
   return n;
 }

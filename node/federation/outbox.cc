@@ -6,6 +6,7 @@
 #include <map>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "node/common/status_macros.h"
 #include "node/federation/watch_service.h"
@@ -48,6 +49,34 @@ audit::Event DeliveredEvent(const ifed::v1::OutboxEntry& e, int code) {
 
 }  // namespace
 
+absl::StatusOr<uint64_t> PruneReceivedIds(store::Store* store, int64_t before_ms) {
+  uint64_t total = 0;
+  std::string after;  // keys are not ordered by time: resume the scan past the last batch.
+  for (;;) {
+    store::MetaWrites writes;
+    std::string last;
+    bool more = false;
+    IFED_RETURN_IF_ERROR(store->ScanMeta("watch/rx/", [&](const std::string& k,
+                                                          const std::string& v) {
+      if (k <= after) return true;
+      last = k;
+      int64_t at = 0;
+      if (!absl::SimpleAtoi(v, &at) || at < before_ms) writes.deletes.push_back(k);
+      if (writes.deletes.size() >= 10000) {
+        more = true;
+        return false;
+      }
+      return true;
+    }));
+    if (!writes.deletes.empty()) {
+      IFED_RETURN_IF_ERROR(store->CommitMeta(writes));
+      total += writes.deletes.size();
+    }
+    if (!more) return total;
+    after = last;
+  }
+}
+
 void Courier::Start() {
   thread_ = std::thread([this] { Loop(); });
 }
@@ -86,11 +115,16 @@ void Courier::Loop() {
 absl::StatusOr<size_t> Courier::RunOnce() {
   const int64_t now = NowMs();
   std::map<std::string, std::vector<std::pair<std::string, ifed::v1::OutboxEntry>>> due;
+  std::vector<std::pair<std::string, ifed::v1::OutboxEntry>> expired;
   uint64_t waiting = 0;
   IFED_RETURN_IF_ERROR(store_->ScanMeta("outbox/", [&](const std::string& k, const std::string& v) {
     ifed::v1::OutboxEntry e;
     if (!e.ParseFromString(v)) {
       spdlog::error("outbox entry {} does not parse; left in place", k);
+      return true;
+    }
+    if (e.created_ms() > 0 && now - e.created_ms() > o_.lifetime.count()) {
+      expired.emplace_back(k, std::move(e));
       return true;
     }
     ++waiting;
@@ -99,6 +133,23 @@ absl::StatusOr<size_t> Courier::RunOnce() {
     return true;
   }));
   pending_.store(waiting);
+  for (const auto& [k, e] : expired) {  // given up: deleted with its audit event.
+    store::MetaWrites w;
+    w.deletes.push_back(k);
+    audit::Event ev = DeliveredEvent(e, static_cast<int>(grpc::StatusCode::DEADLINE_EXCEEDED));
+    ev.outcome = "expired";
+    ev.Set("last_error", e.last_error());
+    if (audit_ != nullptr) {
+      IFED_RETURN_IF_ERROR(audit_->Write([&](const audit::AuditLog::EntriesFn& entries_of) {
+        return store_->CommitMeta(w, entries_of(ev));
+      }));
+    } else {
+      IFED_RETURN_IF_ERROR(store_->CommitMeta(w));
+    }
+    expired_.fetch_add(1);
+    spdlog::warn("outbox: delivery {} to {} expired after {} attempts (last error: {})",
+                 e.delivery().delivery_id(), e.peer(), e.attempts(), e.last_error());
+  }
   size_t acked = 0;
   for (auto& [peer, entries] : due) {
     if (entries.empty()) continue;

@@ -26,11 +26,28 @@
 
 namespace ifed::federation {
 
+// Delivery ids are not kept for ever. A sender gives up on an entry
+// `lifetime` after it was queued (deleted with an `outbox.expired` audit
+// event: the receiver was unreachable or kept refusing for 30 days), so it
+// never sends a delivery id older than that; a receiver keeps the ids it has
+// seen for kReceivedIdRetention, longer than any sender's lifetime plus clock
+// skew, and then prunes them (PruneReceivedIds, from the expiry sweep). A
+// repeat therefore always meets its marker: exactly once still holds.
+constexpr std::chrono::milliseconds kDeliveryLifetime{int64_t{30} * 86400 * 1000};
+constexpr std::chrono::milliseconds kReceivedIdRetention{int64_t{35} * 86400 * 1000};
+static_assert(kReceivedIdRetention - kDeliveryLifetime >= std::chrono::hours(24),
+              "a receiver must keep delivery ids longer than a sender may repeat them");
+
+// Deletes the receiver's delivery-id markers (meta "watch/rx/...") recorded
+// before `before_ms`, in batches; returns how many.
+absl::StatusOr<uint64_t> PruneReceivedIds(store::Store* store, int64_t before_ms);
+
 struct CourierOptions {
   std::chrono::milliseconds retry{500};          // first retry after a failure.
   std::chrono::milliseconds max_backoff{60000};  // backoff ceiling.
   std::chrono::milliseconds poll{1000};          // rescan when not woken.
   size_t max_per_call = 200;                     // deliveries per Deliver call.
+  std::chrono::milliseconds lifetime = kDeliveryLifetime;  // then expired, see above.
 };
 
 class Courier {
@@ -50,6 +67,7 @@ class Courier {
   // Entries waiting (for metrics).
   uint64_t pending() const { return pending_.load(); }
   uint64_t delivered() const { return delivered_.load(); }
+  uint64_t expired() const { return expired_.load(); }
 
  private:
   void Loop();
@@ -62,7 +80,7 @@ class Courier {
   std::condition_variable cv_;
   bool stop_ = false, kicked_ = false;
   std::thread thread_;
-  std::atomic<uint64_t> pending_{0}, delivered_{0};
+  std::atomic<uint64_t> pending_{0}, delivered_{0}, expired_{0};
 };
 
 }  // namespace ifed::federation
