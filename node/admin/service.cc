@@ -341,6 +341,17 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(selected.status().message()));
   }
   std::vector<std::string> peers = std::move(*selected);
+  // Issue 10: a hub links what one case asked through an opaque token; the
+  // case reference itself stays here.
+  std::string case_token;
+  if (!request->case_ref().empty()) {
+    if (request->case_ref().size() > 256) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "--case is longer than 256 bytes");
+    }
+    auto t = d_.sealer->Token("ifed-case-token-v1", request->case_ref());
+    if (!t.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "case token failed");
+    case_token = std::move(*t);
+  }
   // Peers asked with the OPRF scheme (issue 7) go their own way (oprf_rpc.cc).
   std::vector<std::string> oprf_peers;
   for (const std::string& p : peers) {
@@ -434,9 +445,14 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
   std::vector<std::future<absl::StatusOr<ifed::v1::MatchResponse>>> calls;
   for (const std::string& peer : peers) {
     calls.push_back(std::async(std::launch::async,
-                               [this, peer, &wire, id = request_id] {
+                               [this, peer, &wire, &case_token, id = request_id] {
                                  logging::RequestScope scope(id);
-                                 return d_.peers->Match(peer, wire);
+                                 if (case_token.empty() || !d_.peers->IsHub(peer)) {
+                                   return d_.peers->Match(peer, wire);
+                                 }
+                                 ifed::v1::MatchRequest to_hub = wire;  // only a hub gets it.
+                                 to_hub.set_case_token(case_token);
+                                 return d_.peers->Match(peer, to_hub);
                                }));
   }
   d_.counters->outbound_queries++;

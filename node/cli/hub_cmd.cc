@@ -4,6 +4,7 @@
 #include <iostream>
 #include <set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "node/cli/cli.h"
 
@@ -16,7 +17,12 @@ int HubCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
   }
   ifed::v1::HubStatsRequest req;
   if (a.Flag("--min-jurisdictions")) {
-    req.set_min_jurisdictions(static_cast<uint32_t>(std::stoul(a.Get("--min-jurisdictions"))));
+    uint32_t n = 0;
+    if (!absl::SimpleAtoi(a.Get("--min-jurisdictions"), &n) || n < 1 || n > 1000) {
+      std::cerr << "ifedctl: --min-jurisdictions takes a number from 1 to 1000\n";
+      return 2;
+    }
+    req.set_min_jurisdictions(n);
   }
   grpc::ClientContext ctx;
   ifed::v1::HubStatsResponse r;
@@ -36,6 +42,29 @@ int HubCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
       dot << "  \"" << c.digest() << "\" [label=\"" << TypeStr(c.type()) << " "
           << c.digest().substr(0, 8) << "\\n" << c.hits() << " hits\"];\n";
       for (const auto& j : c.jurisdictions()) dot << "  \"" << c.digest() << "\" -- \"" << j << "\";\n";
+    }
+    // Networks: the cases (opaque ids) that link their pseudonyms.
+    std::set<std::string> shown;
+    for (const auto& c : r.clusters()) shown.insert(c.digest());
+    for (int i = 0; i < r.networks_size(); ++i) {
+      const auto& n = r.networks(i);
+      dot << "  subgraph cluster_" << i << " {\n    label=\"network " << i + 1 << ": "
+          << n.jurisdictions_size() << " jurisdictions, " << n.hits() << " hits\";\n";
+      for (const auto& d : n.digests()) {
+        if (shown.insert(d).second) dot << "    \"" << d << "\" [label=\"" << d.substr(0, 8) << "\"];\n";
+      }
+      for (const auto& c : n.cases()) {
+        dot << "    \"case:" << c.case_id() << "\" [shape=diamond, label=\"case "
+            << c.case_id().substr(0, 8) << "\"];\n";
+      }
+      dot << "  }\n";
+    }
+    for (const auto& n : r.networks()) {
+      for (const auto& c : n.cases()) {
+        for (const auto& d : c.digests()) {  // the case asked for it, and it hit
+          dot << "  \"case:" << c.case_id() << "\" -- \"" << d << "\" [style=dashed];\n";
+        }
+      }
     }
     dot << "}\n";
   }
@@ -57,6 +86,19 @@ int HubCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
                 << ",\"first_seen\":" << c.first_seen() << ",\"last_seen\":" << c.last_seen()
                 << "}";
     }
+    std::cout << "],\"networks\":[";
+    for (int i = 0; i < r.networks_size(); ++i) {
+      const auto& n = r.networks(i);
+      std::cout << (i ? "," : "") << "{\"digests\":[\"" << absl::StrJoin(n.digests(), "\",\"")
+                << "\"],\"jurisdictions\":[\"" << absl::StrJoin(n.jurisdictions(), "\",\"")
+                << "\"],\"hits\":" << n.hits() << ",\"first_seen\":" << n.first_seen()
+                << ",\"last_seen\":" << n.last_seen() << ",\"cases\":[";
+      for (int j = 0; j < n.cases_size(); ++j) {
+        std::cout << (j ? "," : "") << "{\"case_id\":\"" << n.cases(j).case_id()
+                  << "\",\"digests\":[\"" << absl::StrJoin(n.cases(j).digests(), "\",\"") << "\"]}";
+      }
+      std::cout << "]}";
+    }
     std::cout << "],\"k_threshold\":" << r.k_threshold() << ",\"suppressed\":" << r.suppressed()
               << "}\n";
     return 0;
@@ -75,6 +117,12 @@ int HubCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
     std::cout << "cluster " << c.digest() << "\t" << TypeStr(c.type()) << "\t"
               << c.jurisdictions_size() << "\t" << absl::StrJoin(c.jurisdictions(), ",") << "\t"
               << c.hits() << "\n";
+  }
+  // network <digests> <jurisdiction count> <jurisdictions> <hits> <cases> <first> <last>
+  for (const auto& n : r.networks()) {
+    std::cout << "network " << absl::StrJoin(n.digests(), ",") << "\t" << n.jurisdictions_size()
+              << "\t" << absl::StrJoin(n.jurisdictions(), ",") << "\t" << n.hits() << "\t"
+              << n.cases_size() << " cases\t" << n.first_seen() << "\t" << n.last_seen() << "\n";
   }
   return 0;
 }

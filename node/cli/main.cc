@@ -34,7 +34,10 @@ commands:
       VALUE  CANONICAL  TYPE  PEER  HIT|NO_HIT  REFERENCE  CONTACT  SCHEME
       SCHEME is keyed or oprf (policy or config oprf_peers). OPRF answers
       are hit/no-hit from the peer's synced filter; --resolve yes asks the
-      peer for reference/contact of the hits (Resolve).
+      peer for reference/contact of the hits (Resolve). --case REF names
+      the local case the values belong to: it stays on this node, a hub
+      receives an opaque per-case token that links the values in its
+      cross-border report.
   filters sync [--peer ID]... [--json]
       Fetch OPRF peers' filters into data_dir/oprf, pinning each peer's OPRF
       public key on first contact; a changed key fails with an alert.

@@ -65,6 +65,13 @@ int MatchCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
     std::cerr << "ifedctl: nothing to match\n";
     return 1;
   }
+  if (a.Flag("--case")) {  // stays on this node; a hub gets an opaque token.
+    if (a.Get("--case").empty()) {
+      std::cerr << "ifedctl: --case needs a case reference\n";
+      return 2;
+    }
+    req.set_case_ref(a.Get("--case"));
+  }
   if (a.Flag("--resolve")) {  // OPRF peers: ask for reference/contact of hits.
     if (a.Get("--resolve") != "yes" && a.Get("--resolve") != "no") {
       std::cerr << "ifedctl: --resolve takes yes or no\n";

@@ -1,5 +1,6 @@
 #include "node/crypto/sealer.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -67,6 +68,28 @@ absl::StatusOr<std::string> Sealer::Open(std::string_view sealed,
       EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<uint8_t*>(out.data()) + len,
                           &len) != 1) {
     return absl::DataLossError("sealed value failed authentication");
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> Sealer::Token(std::string_view label, std::string_view name) const {
+  unsigned char sub[32], mac[32];
+  size_t len = 0;
+  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key_.span().data(), key_.size(),
+                reinterpret_cast<const unsigned char*>(label.data()), label.size(), sub,
+                sizeof sub, &len) == nullptr ||
+      EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, sub, sizeof sub,
+                reinterpret_cast<const unsigned char*>(name.data()), name.size(), mac,
+                sizeof mac, &len) == nullptr) {
+    OPENSSL_cleanse(sub, sizeof sub);
+    return absl::InternalError("HMAC failed");
+  }
+  OPENSSL_cleanse(sub, sizeof sub);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 16; ++i) {
+    out.push_back(kHex[mac[i] >> 4]);
+    out.push_back(kHex[mac[i] & 15]);
   }
   return out;
 }

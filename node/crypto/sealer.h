@@ -23,6 +23,12 @@ class Sealer {
   // DataLoss if the sealed value was altered or belongs to other `aad`.
   absl::StatusOr<std::string> Open(std::string_view sealed,
                                    std::string_view aad) const;
+  // Issue 10: an opaque token for a local name (a case reference) that may
+  // leave the node: hex of HMAC-SHA256 under a key derived from this key and
+  // `label`, truncated to 16 bytes. Equal names give equal tokens on this
+  // node; nobody without the local key can link a token to its name, and
+  // other nodes' tokens for the same name differ.
+  absl::StatusOr<std::string> Token(std::string_view label, std::string_view name) const;
 
  private:
   explicit Sealer(SecretBytes key) : key_(std::move(key)) {}

@@ -44,5 +44,18 @@ TEST(Sealer, RefusesWrongKeyAadAndTruncation) {
   EXPECT_FALSE(Sealer::Create(SecretBytes(std::vector<uint8_t>(16, 1))).ok());
 }
 
+// The token is HMAC-SHA256(HMAC-SHA256(key, label), name), first 16 bytes
+// in hex (expected value computed independently with Python's hmac module).
+TEST(Sealer, TokenIsAKeyedOneWayNameForALocalReference) {
+  auto s = MakeSealer(7);
+  auto t = s->Token("ifed-case-token-v1", "CASE-2026-17");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(*t, "f4750b56a761b5455ff966de99b7d953");
+  EXPECT_EQ(*s->Token("ifed-case-token-v1", "CASE-2026-17"), *t);
+  EXPECT_NE(*s->Token("ifed-case-token-v1", "CASE-2026-18"), *t);
+  EXPECT_NE(*s->Token("other-label", "CASE-2026-17"), *t);
+  EXPECT_NE(*MakeSealer(8)->Token("ifed-case-token-v1", "CASE-2026-17"), *t);
+}
+
 }  // namespace
 }  // namespace ifed::crypto

@@ -62,6 +62,13 @@ absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchReque
     items += b.pseudonyms().size() / kPseudonymSize;
   }
   if (items == 0) return absl::InvalidArgumentError("empty batch");
+  if (!request.case_token().empty() &&
+      (request.case_token().size() != 32 ||
+       !std::all_of(request.case_token().begin(), request.case_token().end(), [](char c) {
+         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+       }))) {
+    return absl::InvalidArgumentError("case_token must be 32 lower-case hex digits");
+  }
   q.items = items;
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
   const policy::Decision in = policy->Decide(q);
@@ -98,16 +105,19 @@ absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchReque
     ifed::v1::MatchResponse answer;
     uint32_t latency_ms = 0;
   };
+  // The case token is for the hub's statistics only: members never see it.
+  ifed::v1::MatchRequest forward = request;
+  forward.clear_case_token();
   std::vector<std::future<Call>> calls;
   for (const std::string& member : targets) {
-    calls.push_back(std::async(std::launch::async, [this, member, &request, member_deadline,
+    calls.push_back(std::async(std::launch::async, [this, member, &forward, member_deadline,
                                                     id = logging::RequestScope::Current()] {
       logging::RequestScope scope(id);
       Call c;
       const auto start = std::chrono::steady_clock::now();
       grpc::ClientContext ctx;
       ctx.set_deadline(member_deadline);
-      c.status = d_.members->StubOf(member)->Match(&ctx, request, &c.answer);
+      c.status = d_.members->StubOf(member)->Match(&ctx, forward, &c.answer);
       c.latency_ms = static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                std::chrono::steady_clock::now() - start)
                                                .count());

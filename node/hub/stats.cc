@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <ctime>
+#include <functional>
+#include <tuple>
 #include <set>
 #include <vector>
 
@@ -37,14 +39,27 @@ bool Withheld(uint64_t n, uint32_t k) { return n > 0 && n < k; }
 
 }  // namespace
 
-std::string HubStats::Digest(ifed::v1::IndicatorType type, const std::string& pseudonym) {
-  std::string input(kDigestLabel, sizeof kDigestLabel);  // with the NUL: a separator.
-  input.push_back(static_cast<char>(type));
-  input += pseudonym;
+namespace {
+// Hex of the first `bytes` of SHA-256(label || NUL || data).
+std::string LabelledDigest(const char* label, const std::string& data, size_t bytes) {
+  std::string input(label);
+  input.push_back('\0');
+  input += data;
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(input.data(), input.size(), md, &len, EVP_sha256(), nullptr);
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(md), 16));
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(md), bytes));
+}
+}  // namespace
+
+std::string HubStats::Digest(ifed::v1::IndicatorType type, const std::string& pseudonym) {
+  std::string data(1, static_cast<char>(type));
+  data += pseudonym;
+  return LabelledDigest(kDigestLabel, data, 16);
+}
+
+std::string HubStats::CaseId(const std::string& case_token) {
+  return LabelledDigest("ifed-hub-case-v1", case_token, 8);
 }
 
 absl::Status HubStats::Load(const std::string& key, const std::string& value) {
@@ -68,6 +83,10 @@ absl::Status HubStats::Load(const std::string& key, const std::string& value) {
     ifed::v1::HubCluster c;
     ok = c.ParseFromString(value);
     if (ok) clusters_[c.digest()] = c;
+  } else if (StartsWith(key, "hub/case/")) {
+    ifed::v1::HubCaseLinks c;
+    ok = c.ParseFromString(value) && !c.case_id().empty();
+    if (ok) cases_[c.case_id()] = c;
   }
   if (!ok) return absl::InvalidArgumentError(absl::StrCat("hub statistics entry ", key, " is not valid"));
   return absl::OkStatus();
@@ -114,10 +133,12 @@ void HubStats::Record(const std::string& querier, const ifed::v1::MatchRequest& 
     }
     changed.emplace_back(PairKey(querier, m.member()), pair.SerializeAsString());
   }
+  std::set<std::string> case_digests;  // what hit for this query's case
   for (size_t i = 0; i < items.size(); ++i) {
     if (seen[i].empty()) continue;
     seen[i].insert(querier);  // the querier's case holds it too.
     const std::string digest = Digest(items[i].first, items[i].second);
+    case_digests.insert(digest);
     ifed::v1::HubCluster& c = clusters_[digest];
     c.set_digest(digest);
     if (c.first_seen() == 0) c.set_first_seen(now);
@@ -129,6 +150,21 @@ void HubStats::Record(const std::string& querier, const ifed::v1::MatchRequest& 
     c.clear_jurisdictions();
     for (const std::string& j : all) c.add_jurisdictions(j);
     changed.emplace_back(absl::StrCat("hub/cluster/", digest), c.SerializeAsString());
+  }
+  if (!request.case_token().empty() && !case_digests.empty()) {
+    const std::string id = CaseId(request.case_token());
+    ifed::v1::HubCaseLinks& c = cases_[id];
+    c.set_case_id(id);
+    if (c.first_seen() == 0) c.set_first_seen(now);
+    c.set_last_seen(now);
+    std::set<std::string> all(c.digests().begin(), c.digests().end());
+    for (const std::string& d : case_digests) {
+      if (all.size() >= static_cast<size_t>(kMaxCaseLinks)) break;
+      all.insert(d);
+    }
+    c.clear_digests();
+    for (const std::string& d : all) c.add_digests(d);
+    changed.emplace_back(absl::StrCat("hub/case/", id), c.SerializeAsString());
   }
   for (int t : types_touched) {
     changed.emplace_back(absl::StrCat("hub/type/", t), types_[t].SerializeAsString());
@@ -177,6 +213,71 @@ ifed::v1::HubStatsResponse HubStats::Report(uint32_t min_jurisdictions, uint32_t
     }
     *r.add_clusters() = c;
   }
+  // Networks: clusters joined through the cases that asked for them
+  // together (union-find over the case links).
+  std::map<std::string, std::string> parent;
+  std::function<std::string(const std::string&)> find = [&](const std::string& x) {
+    std::string root = x;
+    while (parent[root] != root) root = parent[root];
+    for (std::string y = x; parent[y] != root;) {  // path compression
+      std::string next = parent[y];
+      parent[y] = root;
+      y = next;
+    }
+    return root;
+  };
+  for (const auto& [digest, c] : clusters_) parent[digest] = digest;
+  for (const auto& [id, links] : cases_) {
+    std::string first;
+    for (const std::string& d : links.digests()) {
+      if (!clusters_.count(d)) continue;
+      if (first.empty()) {
+        first = d;
+      } else {
+        parent[find(d)] = find(first);
+      }
+    }
+  }
+  std::map<std::string, std::vector<std::string>> members;  // root -> digests
+  for (const auto& [digest, c] : clusters_) members[find(digest)].push_back(digest);
+  std::map<std::string, std::vector<ifed::v1::HubCaseLinks>> cases_of;  // root -> cases
+  for (const auto& [id, links] : cases_) {
+    ifed::v1::HubCaseLinks in;  // its pseudonyms that are clusters (all in one network)
+    in.set_case_id(id);
+    in.set_first_seen(links.first_seen());
+    in.set_last_seen(links.last_seen());
+    for (const std::string& d : links.digests()) {
+      if (clusters_.count(d)) in.add_digests(d);
+    }
+    if (in.digests_size() > 0) cases_of[find(in.digests(0))].push_back(std::move(in));
+  }
+  std::vector<ifed::v1::HubNetwork> networks;
+  for (const auto& [root, digests] : members) {
+    if (digests.size() < 2) continue;  // a lone pseudonym is its cluster.
+    ifed::v1::HubNetwork n;
+    std::set<std::string> jurisdictions;
+    for (const std::string& d : digests) {
+      const ifed::v1::HubCluster& c = clusters_.at(d);
+      n.add_digests(d);
+      jurisdictions.insert(c.jurisdictions().begin(), c.jurisdictions().end());
+      n.set_hits(n.hits() + c.hits());
+      if (n.first_seen() == 0 || c.first_seen() < n.first_seen()) n.set_first_seen(c.first_seen());
+      n.set_last_seen(std::max(n.last_seen(), c.last_seen()));
+    }
+    if (jurisdictions.size() < min_jurisdictions) continue;
+    if (n.hits() < k) {
+      ++suppressed;
+      continue;
+    }
+    for (const std::string& j : jurisdictions) n.add_jurisdictions(j);
+    for (auto& c : cases_of[root]) *n.add_cases() = std::move(c);
+    networks.push_back(std::move(n));
+  }
+  std::sort(networks.begin(), networks.end(), [](const auto& a, const auto& b) {
+    return std::make_tuple(a.jurisdictions_size(), a.hits(), a.digests_size()) >
+           std::make_tuple(b.jurisdictions_size(), b.hits(), b.digests_size());
+  });
+  for (auto& n : networks) *r.add_networks() = std::move(n);
   r.set_suppressed(suppressed);
   return r;
 }

@@ -32,6 +32,11 @@ class HubStats {
 
   explicit HubStats(PersistFn persist = nullptr) : persist_(std::move(persist)) {}
 
+  // The case id kept for a querier's case token: a one-way digest of it.
+  static std::string CaseId(const std::string& case_token);
+  // Most pseudonyms linked to one case (more hits are counted, not linked).
+  static constexpr int kMaxCaseLinks = 10000;
+
   // Digest shown for a pseudonym: hex SHA-256 prefix (16 bytes) over a
   // domain label, the type and the pseudonym. One-way; no key involved.
   static std::string Digest(ifed::v1::IndicatorType type, const std::string& pseudonym);
@@ -60,6 +65,7 @@ class HubStats {
   std::map<std::pair<std::string, std::string>, ifed::v1::HubPairCount> pairs_;
   std::map<std::string, ifed::v1::HubDayCount> days_;
   std::map<std::string, ifed::v1::HubCluster> clusters_;  // by digest.
+  std::map<std::string, ifed::v1::HubCaseLinks> cases_;   // by case id.
 };
 
 }  // namespace ifed::hub

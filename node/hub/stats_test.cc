@@ -88,5 +88,68 @@ TEST(HubStats, CellsBelowKAreWithheld) {
   EXPECT_EQ(k3.k_threshold(), 3u);
 }
 
+// Two cases of two querier: de's case asks a and b together (a hits at at,
+// b at hu); pl's case asks b and c (c hits at se). Through the cases, a, b
+// and c form one network spanning de, at, hu, pl and se; d, asked without a
+// case, stays alone.
+TEST(HubStats, CasesLinkPseudonymsIntoNetworks) {
+  std::map<std::string, std::string> disk;
+  HubStats s([&](const HubStats::Entries& changed) {
+    for (const auto& [k, v] : changed) disk[k] = v;
+  });
+  auto two = [](char x, char y) {
+    ifed::v1::MatchRequest r;
+    auto* b = r.add_batches();
+    b->set_type(ifed::v1::PHONE);
+    b->mutable_pseudonyms()->append(std::string(32, x));
+    b->mutable_pseudonyms()->append(std::string(32, y));
+    return r;
+  };
+  ifed::v1::MatchRequest q1 = two('a', 'b');
+  q1.set_case_token("0123456789abcdef0123456789abcdef");
+  ifed::v1::MatchResponse a1;
+  Member(&a1, "at", {true, false});
+  Member(&a1, "hu", {false, true});
+  s.Record("de", q1, a1, 1000);
+  ifed::v1::MatchRequest q2 = two('b', 'c');
+  q2.set_case_token("fedcba9876543210fedcba9876543210");
+  ifed::v1::MatchResponse a2;
+  Member(&a2, "se", {false, true});
+  Member(&a2, "hu", {true, false});
+  s.Record("pl", q2, a2, 2000);
+  ifed::v1::MatchRequest q3 = two('d', 'e');  // no case token
+  ifed::v1::MatchResponse a3;
+  Member(&a3, "at", {true, false});
+  s.Record("de", q3, a3, 3000);
+
+  auto r = s.Report(5);
+  ASSERT_EQ(r.networks_size(), 1) << r.DebugString();
+  const auto& n = r.networks(0);
+  EXPECT_EQ(n.digests_size(), 3);
+  EXPECT_EQ(std::vector<std::string>(n.jurisdictions().begin(), n.jurisdictions().end()),
+            (std::vector<std::string>{"at", "de", "hu", "pl", "se"}));
+  EXPECT_EQ(n.cases_size(), 2);
+  EXPECT_EQ(n.cases(0).case_id().size(), 16u);
+  EXPECT_EQ(n.cases(0).digests_size(), 2);
+  EXPECT_EQ(n.hits(), 4u);
+  EXPECT_EQ(n.first_seen(), 1000);
+  EXPECT_EQ(n.last_seen(), 2000);
+  EXPECT_EQ(s.Report(6).networks_size(), 0);  // fewer jurisdictions than asked.
+  // k: a network with fewer hits than k is withheld and counted.
+  auto withheld = s.Report(2, 5);
+  EXPECT_EQ(withheld.networks_size(), 0);
+  EXPECT_GE(withheld.suppressed(), 1u);
+  // The case tokens themselves are not kept, only their digests; the
+  // network survives a restart.
+  for (const auto& [k, v] : disk) {
+    EXPECT_EQ(v.find("0123456789abcdef0123456789abcdef"), std::string::npos) << k;
+    EXPECT_EQ(k.find("0123456789abcdef"), std::string::npos) << k;
+  }
+  HubStats restored;
+  for (const auto& [k, v] : disk) ASSERT_TRUE(restored.Load(k, v).ok()) << k;
+  EXPECT_EQ(restored.Report(2).SerializeAsString(), s.Report(2).SerializeAsString());
+  EXPECT_FALSE(restored.Load("hub/case/x", "").ok());
+}
+
 }  // namespace
 }  // namespace ifed::hub

@@ -170,6 +170,38 @@ TEST_F(HubTest, FollowUpApprovedAndDeniedEndToEnd) {
   }
 }
 
+// Issue 10: values one case asked for together are linked in the hub's
+// report through an opaque case token; the case reference stays at home.
+TEST_F(HubTest, CaseTokensLinkPseudonymsIntoANetwork) {
+  auto bad = fed_->Ctl("de", {"match", "--peer", "hub", "--case", "", "--type", "phone", kShared});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  auto r = fed_->Ctl("de", {"match", "--peer", "hub", "--case", "OP-NETWORK-41", "--type",
+                            "phone", kShared, kAtOnly});
+  ASSERT_EQ(r.exit_code, 1) << r.err;  // pl denied, as always.
+  ASSERT_EQ(Verdict(r.out, kAtOnly, "hub/at"), "HIT") << r.out;
+  auto report = fed_->Ctl("hub", {"hub", "report", "--min-jurisdictions", "3"});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  size_t at = report.out.find("\nnetwork ");
+  ASSERT_NE(at, std::string::npos) << report.out;
+  const std::string line = report.out.substr(at + 1, report.out.find('\n', at + 1) - at - 1);
+  EXPECT_NE(line.find("\t3\tat,de,hu\t"), std::string::npos) << line;
+  EXPECT_NE(line.find("1 cases"), std::string::npos) << line;
+  auto json = fed_->Ctl("hub", {"hub", "report", "--json"});
+  EXPECT_NE(json.out.find("\"networks\":[{\"digests\":[\""), std::string::npos) << json.out;
+  const std::string dot = fed_->dir() + "/hub.dot";
+  ASSERT_EQ(fed_->Ctl("hub", {"hub", "report", "--dot", dot}).exit_code, 0);
+  EXPECT_NE(ReadFile(dot).find("\"case:"), std::string::npos);
+  EXPECT_EQ(fed_->Ctl("hub", {"hub", "report", "--min-jurisdictions", "x"}).exit_code, 2);
+  // Neither the hub nor a member ever holds the case reference.
+  std::string everything = fed_->AllLogs();
+  for (const std::string id : {"hub", "at"}) {
+    for (const auto& e : std::filesystem::recursive_directory_iterator(fed_->node(id).data_dir)) {
+      if (e.is_regular_file()) everything += ReadFile(e.path().string());
+    }
+  }
+  EXPECT_EQ(everything.find("OP-NETWORK-41"), std::string::npos);
+}
+
 // The issue's spelling: `followup approve --ref R --contact` picks the one
 // pending request for that reference and replies with the contact point.
 TEST_F(HubTest, FollowUpDecidedByReferenceWithTheContactPoint) {
