@@ -142,9 +142,16 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
         }
         if (!left.empty()) {  // kept here too, so that `remove` can be asked again.
           *mine.mutable_members() = pr->answer().members();
+          mine.set_state("removing");
           store::MetaWrites w;
           w.puts.emplace_back(key, mine.SerializeAsString());
-          if (absl::Status a = d_.store->CommitMeta(w); !a.ok()) return FromAbsl(a);
+          audit::Event e;
+          e.action = "watch.remove";
+          e.actor = LocalActor(ctx);
+          e.outcome = "error";  // not held any more by some members only.
+          e.Set("peer", peer).Set("watch_id", request->watch_id())
+              .Set("still_held_by", absl::StrJoin(left, ","));
+          if (absl::Status a = SaveAudited(d_.store, d_.audit, w, &e); !a.ok()) return FromAbsl(a);
           pr->set_code(grpc::StatusCode::UNAVAILABLE);
           pr->set_message(absl::StrCat("still held by ", absl::StrJoin(left, ","),
                                        ": run watch remove again"));

@@ -492,6 +492,64 @@ TEST_F(HubWatchTest, JurisdictionPicksMembersAndBadInputIsRefused) {
   EXPECT_EQ(fed_->Ctl("de", {"watch", "list"}).out.find("pending"), std::string::npos);
 }
 
+TEST_F(HubWatchTest, RemoveReachesAMemberThatWasDownWhenAskedAgain) {
+  auto add = HubWatch({}, {"+4917077773001"});
+  const std::string id = IdOf(add);
+  ASSERT_NE(add.out.find(id + "\teu/hu\tOK"), std::string::npos) << add.out << add.err;
+  fed_->StopNode("hu");
+  auto rm = fed_->Ctl("de", {"watch", "remove", "--hub", "--id", id});
+  EXPECT_NE(rm.exit_code, 0);
+  EXPECT_NE(rm.err.find("still held by hu"), std::string::npos) << rm.err;
+  EXPECT_NE(rm.err.find("eu/hu: 14 MEMBER_UNAVAILABLE"), std::string::npos) << rm.err;
+  EXPECT_TRUE(Inbound("at", "inbound\t").empty());
+  const auto relayed = Inbound("eu", "relayed\t");
+  ASSERT_EQ(relayed.size(), 1u);
+  EXPECT_NE(relayed[0].find("\tmembers hu\t"), std::string::npos) << relayed[0];
+  EXPECT_NE(relayed[0].find("\tremoving"), std::string::npos) << relayed[0];
+  EXPECT_NE(fed_->Ctl("de", {"watch", "list"}).out.find(id + "\teu\tremoving"),
+            std::string::npos);
+  fed_->StartNode("hu");
+  // The hub's channel to hu reconnects with gRPC's backoff: ask until it does.
+  ASSERT_TRUE(WaitFor([&] {
+    return fed_->Ctl("de", {"watch", "remove", "--hub", "--id", id}).exit_code == 0;
+  }));
+  EXPECT_TRUE(Inbound("hu", "inbound\t").empty());
+  EXPECT_TRUE(Inbound("eu", "relayed\t").empty());
+  EXPECT_EQ(fed_->Ctl("de", {"watch", "list"}).out.find(id), std::string::npos);
+}
+
+TEST_F(HubWatchTest, ExactlyOnceAcrossKillsOfTheMemberAndOfTheQuerier) {
+  auto add = HubWatch({"--jurisdiction", "AT"}, {"+4917077774001", "+4917077774002"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  const std::string id = IdOf(add);
+  // at dies with the notification in its outbox (the hub is down).
+  fed_->StopNode("eu");
+  Ingest("at", "+4917077774001", "CASE-HM-1");
+  ASSERT_TRUE(WaitFor([] { return Inbound("at", "outbox\teu\t").size() == 1; }));
+  fed_->node("at").process.Kill();
+  fed_->StartNode("eu");
+  fed_->StartNode("at");
+  ASSERT_TRUE(WaitFor([&] { return Events(id, "HIT") == 1; }));
+  // de stores the next one, then dies before acknowledging it to the hub.
+  fed_->StopNode("de");
+  fed_->node("de").env = {"IFED_FAULT_DELIVER_ACK_DELAY_MS=5000"};
+  fed_->StartNode("de");
+  Ingest("at", "+4917077774002", "CASE-HM-2");
+  ASSERT_TRUE(WaitFor([&] { return Events(id, "HIT") == 2; }));
+  fed_->node("de").process.Kill();
+  EXPECT_EQ(Inbound("eu", "outbox\tde\t").size(), 1u) << "not acknowledged to the hub";
+  fed_->node("de").env.clear();
+  fed_->StartNode("de");
+  ASSERT_TRUE(WaitFor([] { return Inbound("eu", "outbox\t").empty(); }))
+      << "the hub redelivers, de acknowledges";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  EXPECT_EQ(Events(id, "HIT"), 2) << "each notification once";
+  EXPECT_TRUE(Inbound("at", "outbox\t").empty());
+  EXPECT_EQ(Count(Audit("eu", "hub.watch.relay"), id), 2);
+  auto rm = fed_->Ctl("de", {"watch", "remove", "--hub", "--id", id});
+  EXPECT_EQ(rm.exit_code, 0) << rm.err;
+}
+
 // Last: restarts nodes.
 TEST_F(HubWatchTest, ExactlyOnceAcrossAKillOfTheHubBeforeItAcknowledges) {
   auto add = HubWatch({"--jurisdiction", "AT"}, {"+4917077772001"});
