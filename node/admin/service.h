@@ -184,6 +184,10 @@ class AdminService final : public ifed::v1::Admin::Service {
   // the named ones (InvalidArgument naming an unknown one, or when none).
   absl::StatusOr<std::vector<std::string>> SelectPeers(
       bool all, const google::protobuf::RepeatedPtrField<std::string>& named) const;
+  // The partners of `watch add/remove`: SelectPeers, or with `hub` the
+  // configured hub(s) (FailedPrecondition when none); checks --jurisdiction.
+  absl::StatusOr<std::vector<std::string>> WatchPeers(
+      const ifed::v1::WatchesRequest& request) const;
   // Issue 9: the retention of a record of `type` and `crime_area` (days).
   uint32_t RetentionDays(IndicatorType type, const std::string& crime_area) const;
   // Keeps every HIT of `response` in the hits log (sealed; never fails the

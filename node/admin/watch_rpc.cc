@@ -13,6 +13,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "node/admin/service.h"
 #include "node/common/status_macros.h"
 #include "node/federation/oprf_service.h"
@@ -73,6 +74,13 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
         return true;
       });
       if (s.ok()) {
+        s = d_.store->ScanMeta("watch/hub/", [&](const std::string&, const std::string& v) {
+          ifed::v1::HubWatch w;  // a hub's relayed watches (no pseudonym kept).
+          if (w.ParseFromString(v)) *response->add_relayed() = std::move(w);
+          return true;
+        });
+      }
+      if (s.ok()) {
         s = d_.store->ScanMeta("outbox/", [&](const std::string&, const std::string& v) {
           ifed::v1::OutboxEntry e;
           if (e.ParseFromString(v)) {
@@ -94,11 +102,9 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
     }
     return s.ok() ? grpc::Status::OK : FromAbsl(s);
   }
-  // add / remove: the partners.
-  auto selected = SelectPeers(request->all(), request->peers());
-  if (!selected.ok()) {
-    return Err(grpc::StatusCode::INVALID_ARGUMENT, std::string(selected.status().message()));
-  }
+  // add / remove: the partners, or the configured hub (issue 10).
+  auto selected = WatchPeers(*request);
+  if (!selected.ok()) return FromAbsl(selected.status());
   std::vector<std::string> peers = std::move(*selected);
 
   if (action == "remove") {
@@ -129,6 +135,29 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
       pr->set_code(s.error_code());
       pr->set_message(s.error_message());
       if (!s.ok() && s.error_code() != grpc::StatusCode::NOT_FOUND) continue;  // still held there.
+      if (s.ok() && pr->answer().members_size() > 0) {  // through a hub: per member.
+        std::vector<std::string> left;
+        for (const auto& m : pr->answer().members()) {
+          if (m.status() != ifed::v1::MEMBER_ANSWERED) left.push_back(m.member());
+        }
+        if (!left.empty()) {  // kept here too, so that `remove` can be asked again.
+          *mine.mutable_members() = pr->answer().members();
+          mine.set_state("removing");
+          store::MetaWrites w;
+          w.puts.emplace_back(key, mine.SerializeAsString());
+          audit::Event e;
+          e.action = "watch.remove";
+          e.actor = LocalActor(ctx);
+          e.outcome = "error";  // not held any more by some members only.
+          e.Set("peer", peer).Set("watch_id", request->watch_id())
+              .Set("still_held_by", absl::StrJoin(left, ","));
+          if (absl::Status a = SaveAudited(d_.store, d_.audit, w, &e); !a.ok()) return FromAbsl(a);
+          pr->set_code(grpc::StatusCode::UNAVAILABLE);
+          pr->set_message(absl::StrCat("still held by ", absl::StrJoin(left, ","),
+                                       ": run watch remove again"));
+          continue;
+        }
+      }
       store::MetaWrites w;
       w.deletes.push_back(key);
       audit::Event e;
@@ -228,9 +257,22 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
     store::MetaWrites held;
     held.puts.emplace_back(key, mine.SerializeAsString());
     if (absl::Status a = d_.store->CommitMeta(held); !a.ok()) return FromAbsl(a);
+    const bool hub = d_.peers->IsHub(peer);
+    ifed::v1::WatchRequest to_peer = wire;
+    if (hub) *to_peer.mutable_jurisdictions() = request->jurisdictions();
     grpc::ClientContext call;
     call.set_deadline(std::chrono::system_clock::now() + d_.peers->timeout());
-    grpc::Status s = d_.peers->StubOf(peer)->Watch(&call, wire, pr->mutable_answer());
+    grpc::Status s = d_.peers->StubOf(peer)->Watch(&call, to_peer, pr->mutable_answer());
+    if (s.ok() && (hub || pr->answer().members_size() > 0)) {
+      // Through a hub: active when at least one member holds it.
+      *mine.mutable_members() = pr->answer().members();
+      int held = 0;
+      for (const auto& m : pr->answer().members()) held += m.status() == ifed::v1::MEMBER_ANSWERED;
+      if (held == 0) {
+        s = grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                         absl::StrCat("no member of hub ", peer, " holds the watch"));
+      }
+    }
     pr->set_code(s.error_code());
     pr->set_message(s.error_message());
     audit::Event e;
@@ -241,6 +283,13 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
         .Set("items", static_cast<int64_t>(mine.items()))
         .Set("purpose", ifed::v1::Purpose_Name(wire.purpose()));
     if (!s.ok()) e.Set("code", static_cast<int64_t>(s.error_code()));
+    if (mine.members_size() > 0) {
+      std::vector<std::string> held;
+      for (const auto& m : mine.members()) {
+        if (m.status() == ifed::v1::MEMBER_ANSWERED) held.push_back(m.member());
+      }
+      e.Set("members", absl::StrJoin(held, ","));
+    }
     store::MetaWrites w;
     if (s.ok()) {
       mine.set_state("active");
@@ -253,6 +302,39 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
     if (absl::Status a = SaveAudited(d_.store, d_.audit, w, &e); !a.ok()) return FromAbsl(a);
   }
   return grpc::Status::OK;
+}
+
+absl::StatusOr<std::vector<std::string>> AdminService::WatchPeers(
+    const ifed::v1::WatchesRequest& request) const {
+  for (const std::string& j : request.jurisdictions()) {
+    if (j.size() != 2 || !std::isupper(static_cast<unsigned char>(j[0])) ||
+        !std::isupper(static_cast<unsigned char>(j[1]))) {
+      return absl::InvalidArgumentError(
+          "--jurisdiction takes an ISO 3166-1 alpha-2 code, e.g. AT");
+    }
+  }
+  if (!request.hub()) {
+    if (request.jurisdictions_size() > 0) {
+      bool hubs_only = !request.all() && request.peers_size() > 0;
+      for (const std::string& p : request.peers()) hubs_only = hubs_only && d_.peers->IsHub(p);
+      if (!hubs_only) {
+        return absl::InvalidArgumentError("--jurisdiction picks members of a hub: use it with --hub");
+      }
+    }
+    auto selected = SelectPeers(request.all(), request.peers());
+    if (!selected.ok()) return absl::InvalidArgumentError(selected.status().message());
+    return selected;
+  }
+  if (request.all() || request.peers_size() > 0) {
+    return absl::InvalidArgumentError("--hub goes without --peer and --all");
+  }
+  std::vector<std::string> hubs = d_.peers->Hubs();
+  if (hubs.empty()) {
+    return absl::FailedPreconditionError(
+        "--hub: no hub configured (mark the hub's entry under peers: with `role: hub` in this "
+        "node's config)");
+  }
+  return hubs;
 }
 
 absl::Status AdminService::AddOprfWatch(grpc::ServerContext* ctx, const std::string& peer,

@@ -101,14 +101,18 @@ commands:
       Requests partners filed with this node (age, deadline 48 h, OVERDUE),
       and the decision on one; the answer goes back through the outbox.
       Every step is audited on both sides.
-  watch add (--peer ID... | --all) --type T [--region CC] [--purpose P]
-            [--until YYYY-MM-DD] VALUE... | --file F
+  watch add (--peer ID... | --all | --hub [--jurisdiction CC]...) --type T
+            [--region CC] [--purpose P] [--until YYYY-MM-DD] VALUE... | --file F
       Standing query: the partner keeps the pseudonyms and notifies this
       node when a later ingest holds one (and withdraws it on erasure).
-  watch list [--inbound] | watch remove --peer ID --id WATCH_ID
+      --hub: through the configured hub (the peer with `role: hub`), which
+      relays it to the members its policy allows (--jurisdiction: only
+      those); one line per member (HUB/MEMBER), refusals on stderr.
+  watch list [--inbound] | watch remove (--peer ID | --hub) --id WATCH_ID
   watch events [--since T] [--json]      (also: ifedctl alerts)
-      Watches asked of partners (--inbound: held here for partners, and the
-      outbox), and the notifications received.
+      Watches asked of partners (through a hub: each member's outcome;
+      --inbound: held here for partners, relayed by this hub, and the
+      outbox), and the notifications received (HUB/MEMBER through a hub).
   keys status | keys rotate --epoch N --key-file F [--wait] | keys drop --epoch N
       Federation key epochs while the node runs. rotate: the new key file
       (0600, keeping the current epoch) replaces the configured one, and

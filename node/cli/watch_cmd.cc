@@ -1,8 +1,11 @@
 // ifedctl watch (issue 10): standing queries.
-//   watch add (--peer ID... | --all) --type T [--region CC] [--purpose P]
-//             [--until YYYY-MM-DD] VALUE... | --file F (one value per line)
-//   watch list [--inbound]     watch remove --peer ID --id WATCH_ID
+//   watch add (--peer ID... | --all | --hub [--jurisdiction CC]...) --type T
+//             [--region CC] [--purpose P] [--until YYYY-MM-DD] VALUE... | --file F
+//   watch list [--inbound]     watch remove (--peer ID | --hub) --id WATCH_ID
 //   watch events [--since T] [--json]        (alias: ifedctl alerts)
+// Through a hub, rows name HUB/MEMBER (the member that holds the watch or
+// the record).
+#include <cctype>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -16,9 +19,10 @@ namespace ifed::cli {
 namespace {
 
 constexpr char kUsage[] =
-    "ifedctl: watch add (--peer ID | --all) --type T [--region CC] [--purpose P] "
-    "[--until YYYY-MM-DD] VALUE... | --file F; watch list [--inbound]; "
-    "watch remove --peer ID --id WATCH_ID; watch events [--since T] [--json]\n";
+    "ifedctl: watch add (--peer ID | --all | --hub [--jurisdiction CC]...) --type T "
+    "[--region CC] [--purpose P] [--until YYYY-MM-DD] VALUE... | --file F; "
+    "watch list [--inbound]; watch remove (--peer ID | --hub) --id WATCH_ID; "
+    "watch events [--since T] [--json]\n";
 
 std::string Iso(int64_t seconds) {
   std::time_t t = static_cast<std::time_t>(seconds);
@@ -33,6 +37,11 @@ std::string Kind(ifed::v1::WatchEventKind k) {
   return k == ifed::v1::WATCH_HIT ? "HIT" : k == ifed::v1::WATCH_WITHDRAWN ? "WITHDRAWN" : "?";
 }
 
+// "HUB/MEMBER" when a hub relayed, else the peer.
+std::string Via(const std::string& peer, const std::string& member) {
+  return member.empty() ? peer : peer + "/" + member;
+}
+
 int PeerResults(const ifed::v1::WatchesResponse& r) {
   int rc = 0;
   for (const auto& p : r.peers()) {
@@ -44,6 +53,18 @@ int PeerResults(const ifed::v1::WatchesResponse& r) {
     } else {
       std::cerr << "peer " << p.peer() << ": " << p.code() << " " << p.message() << "\n";
       rc = 1;
+    }
+    // Through a hub: each member's outcome (a refusal there fails no other).
+    for (const auto& m : p.answer().members()) {
+      if (m.status() == ifed::v1::MEMBER_ANSWERED) {
+        std::cout << p.answer().watch_id() << "\t" << Via(p.peer(), m.member()) << "\tOK\titems "
+                  << m.items() << "\tactive " << m.active() << "/" << m.max_active()
+                  << "\tuntil " << (m.until() > 0 ? Iso(m.until()) : "-") << "\n";
+      } else {
+        std::cerr << "peer " << Via(p.peer(), m.member()) << ": " << m.code() << " "
+                  << ifed::v1::MemberStatus_Name(m.status()) << " " << m.message() << "\n";
+        rc = 1;
+      }
     }
   }
   return rc;
@@ -63,6 +84,13 @@ int WatchCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
     for (const std::string& p : a.options.at("--peer")) req.add_peers(p);
   }
   req.set_all(a.Flag("--all"));
+  req.set_hub(a.Flag("--hub"));
+  if (a.options.count("--jurisdiction")) {
+    for (std::string j : a.options.at("--jurisdiction")) {
+      for (char& c : j) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      req.add_jurisdictions(j);
+    }
+  }
   req.set_inbound(a.Flag("--inbound"));
   req.set_watch_id(a.Get("--id"));
   if (req.action() == "add") {
@@ -123,12 +151,13 @@ int WatchCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
       const std::string digest = absl::BytesToHexString(n.pseudonym().substr(0, 8));
       if (json) {
         std::cout << (i ? "," : "") << "{\"received_ms\":" << e.received_ms() << ",\"peer\":\""
-                  << e.sender() << "\",\"watch_id\":\"" << n.watch_id() << "\",\"kind\":\""
+                  << Via(e.sender(), n.member()) << "\",\"watch_id\":\"" << n.watch_id() << "\",\"kind\":\""
                   << Kind(n.kind()) << "\",\"type\":\"" << TypeStr(n.type())
                   << "\",\"pseudonym\":\"" << digest << "\",\"reference\":\"" << n.reference()
                   << "\",\"delivery_id\":\"" << e.delivery_id() << "\"}";
       } else {
-        std::cout << Iso(e.received_ms() / 1000) << "\t" << e.sender() << "\t" << n.watch_id()
+        std::cout << Iso(e.received_ms() / 1000) << "\t" << Via(e.sender(), n.member()) << "\t"
+                  << n.watch_id()
                   << "\t" << Kind(n.kind()) << "\t" << TypeStr(n.type()) << "\t" << digest
                   << "\t" << (n.reference().empty() ? "-" : n.reference()) << "\t"
                   << (n.contact().empty() ? "-" : n.contact()) << "\t" << e.delivery_id()
@@ -144,6 +173,18 @@ int WatchCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
     for (int t : w.types()) types.push_back(TypeStr(t));
     std::cout << w.watch_id() << "\t" << w.peer() << "\t" << w.state() << "\titems " << w.items()
               << "\t" << absl::StrJoin(types, ",") << "\tuntil " << Iso(w.until()) << "\n";
+    for (const auto& m : w.members()) {  // through a hub: per member.
+      std::cout << "member\t" << w.watch_id() << "\t" << Via(w.peer(), m.member()) << "\t"
+                << ifed::v1::MemberStatus_Name(m.status()) << "\titems " << m.items();
+      if (!m.message().empty()) std::cout << "\t" << m.message();
+      std::cout << "\n";
+    }
+  }
+  for (const auto& w : r.relayed()) {  // on a hub.
+    std::cout << "relayed\t" << w.hub_watch_id() << "\t" << w.querier() << "\t"
+              << w.querier_watch_id() << "\tmembers " << absl::StrJoin(w.members(), ",")
+              << "\titems " << w.items() << "\trelayed " << w.relayed() << "\tuntil "
+              << Iso(w.until()) << (w.removing() ? "\tremoving" : "") << "\n";
   }
   for (const auto& w : r.inbound()) {
     uint64_t items = 0;

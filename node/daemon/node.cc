@@ -346,7 +346,35 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
                                   ifed::v1::MatchResponse* resp) {
           return r->Match(peer, req, deadline, resp);
         });
-    spdlog::info("role hub: relaying Match to {} members", n->peers_->peers().size());
+    // Watches through the hub: relayed to members, notifications passed on
+    // through this node's outbox (node/hub/watch_relay.h).
+    int relay_ack_delay_ms = 0;  // fault injection for the exactly-once tests only.
+    if (const char* v = std::getenv("IFED_FAULT_DELIVER_ACK_DELAY_MS")) {
+      relay_ack_delay_ms = std::atoi(v);
+    }
+    n->hub_watch_relay_ = std::make_unique<hub::WatchRelay>(hub::WatchRelayDeps{
+        .node_id = c.node_id(),
+        .store = n->store_.get(),
+        .policy = n->policy_.get(),
+        .audit = n->audit_.get(),
+        .members = n->peers_.get(),
+        .inbox = n->inbox_.get(),
+        .now = Now,
+        .kick_outbox = [courier = n->courier_.get()] { courier->Kick(); },
+        .member_timeout = n->peers_->timeout(),
+        .ack_delay_ms = relay_ack_delay_ms});
+    n->federation_service_->set_watch_relay(
+        [r = n->hub_watch_relay_.get()](const std::string& peer, const ifed::v1::WatchRequest& req,
+                                        std::chrono::system_clock::time_point deadline,
+                                        ifed::v1::WatchResponse* resp) {
+          return r->Watch(peer, req, deadline, resp);
+        },
+        [r = n->hub_watch_relay_.get()](const std::string& peer,
+                                        const ifed::v1::DeliverRequest& req,
+                                        ifed::v1::DeliverResponse* resp) {
+          return r->Deliver(peer, req, resp);
+        });
+    spdlog::info("role hub: relaying Match and Watch to {} members", n->peers_->peers().size());
   }
   n->admin_service_ = std::make_unique<admin::AdminService>(admin::AdminDeps{
       .node_id = c.node_id(),

@@ -22,6 +22,7 @@
 #include "node/federation/service.h"
 #include "node/federation/tls_reload.h"
 #include "node/hub/relay.h"
+#include "node/hub/watch_relay.h"
 #include "node/metrics/grpc_metrics.h"
 #include "node/metrics/server.h"
 #include "node/policy/policy.h"
@@ -93,6 +94,7 @@ class Node {
   std::atomic<uint64_t> followups_overdue_{0};
   std::unique_ptr<hub::HubStats> hub_stats_;
   std::unique_ptr<hub::Relay> hub_relay_;
+  std::unique_ptr<hub::WatchRelay> hub_watch_relay_;
   std::unique_ptr<admin::AdminService> admin_service_;
   // Metrics (issue 11): the registry outlives the servers that feed it; the
   // HTTP server stops first in Shutdown() (its callbacks read the store).

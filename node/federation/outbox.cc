@@ -32,8 +32,13 @@ audit::Event DeliveredEvent(const ifed::v1::OutboxEntry& e, int code) {
         .Set("delivery_id", d.delivery_id())
         .Set("watch_id", d.watch().watch_id())
         .Set("kind", ifed::v1::WatchEventKind_Name(d.watch().kind()))
-        .Set("type", ifed::v1::IndicatorType_Name(d.watch().type()))
-        .Set("reference", d.watch().reference());
+        .Set("type", ifed::v1::IndicatorType_Name(d.watch().type()));
+    // A hub relays for a member: it keeps none of the member's references.
+    if (d.watch().member().empty()) {
+      ev.Set("reference", d.watch().reference());
+    } else {
+      ev.Set("member", d.watch().member());
+    }
   } else {
     ev.action = "followup.deliver";
     ev.Set("peer", e.peer())

@@ -389,7 +389,12 @@ grpc::Status FederationService::Watch(grpc::ServerContext* ctx,
   if (static_cast<size_t>(request->ByteSizeLong()) > limits_.max_items * 40 + 4096) {
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many items in one watch");
   }
-  const absl::Status s = watches_->Handle(*peer, *request, response);
+  const absl::Status s =
+      watch_relay_ ? watch_relay_(*peer, *request,
+                                  std::min(ctx->deadline(),
+                                           std::chrono::system_clock::now() + limits_.deadline),
+                                  response)
+                   : watches_->Handle(*peer, *request, response);
   if (!s.ok()) {
     response->Clear();
     if (s.code() == absl::StatusCode::kNotFound) {
@@ -407,7 +412,8 @@ grpc::Status FederationService::Deliver(grpc::ServerContext* ctx,
   }
   auto peer = Admit(ctx, "Deliver");
   if (!peer.ok()) return ToPeerStatus(peer.status());
-  const absl::Status s = inbox_->Handle(*peer, *request, response);
+  const absl::Status s = deliver_relay_ ? deliver_relay_(*peer, *request, response)
+                                        : inbox_->Handle(*peer, *request, response);
   if (!s.ok()) response->Clear();
   return ToPeerStatus(s);
 }

@@ -81,6 +81,19 @@ class FederationService final : public ifed::v1::Federation::Service {
   }
   grpc::Status Watch(grpc::ServerContext* ctx, const ifed::v1::WatchRequest* request,
                      ifed::v1::WatchResponse* response) override;
+  // Hub role (issue 10), set before serving: Watch is relayed to members and
+  // Deliver takes the members' notifications for the queriers
+  // (node/hub/watch_relay.h) instead of the desk and the inbox. Empty: member.
+  using WatchHandler = std::function<absl::Status(
+      const std::string& peer, const ifed::v1::WatchRequest& request,
+      std::chrono::system_clock::time_point deadline, ifed::v1::WatchResponse* response)>;
+  using DeliverHandler =
+      std::function<absl::Status(const std::string& peer, const ifed::v1::DeliverRequest& request,
+                                 ifed::v1::DeliverResponse* response)>;
+  void set_watch_relay(WatchHandler watch, DeliverHandler deliver) {
+    watch_relay_ = std::move(watch);
+    deliver_relay_ = std::move(deliver);
+  }
   grpc::Status Deliver(grpc::ServerContext* ctx, const ifed::v1::DeliverRequest* request,
                        ifed::v1::DeliverResponse* response) override;
 
@@ -106,6 +119,8 @@ class FederationService final : public ifed::v1::Federation::Service {
   const FollowUpDesk* followups_ = nullptr;
   const WatchDesk* watches_ = nullptr;
   Inbox* inbox_ = nullptr;
+  WatchHandler watch_relay_;
+  DeliverHandler deliver_relay_;
 };
 
 // absl::Status -> grpc::Status for a peer: the codes carry over; internal

@@ -47,15 +47,6 @@ std::string SentKey(const std::string& record_id, const std::string& peer,
   return absl::StrCat(kSent, record_id, "/", peer, "/", watch_id);
 }
 
-// Appends the audit event to `w` (or commits without one when audit is null).
-absl::Status CommitAudited(store::Store* store, audit::AuditLog* audit,
-                           const store::MetaWrites& w, const audit::Event& e) {
-  if (audit == nullptr) return store->CommitMeta(w);
-  return audit->Write([&](const audit::AuditLog::EntriesFn& entries) {
-    return store->CommitMeta(w, entries(e));
-  });
-}
-
 template <typename F>
 void ForEachItem(const ifed::v1::WatchRequest& r, F f) {
   for (const auto& b : r.batches()) {
@@ -72,6 +63,14 @@ uint32_t ItemsOf(const ifed::v1::InboundWatch& w) {
 }
 
 }  // namespace
+
+absl::Status CommitAudited(store::Store* store, audit::AuditLog* audit,
+                           const store::MetaWrites& w, const audit::Event& e) {
+  if (audit == nullptr) return store->CommitMeta(w);
+  return audit->Write([&](const audit::AuditLog::EntriesFn& entries) {
+    return store->CommitMeta(w, entries(e));
+  });
+}
 
 bool PrintableId(const std::string& s, size_t max) {
   if (s.empty() || s.size() > max) return false;
@@ -375,7 +374,8 @@ absl::StatusOr<absl::StatusCode> Inbox::One(const std::string& sender,
     const ifed::v1::WatchNotification& n = d.watch();
     if (!PrintableId(n.watch_id(), 64) || n.pseudonym().size() != kPseudonymSize ||
         (n.kind() != ifed::v1::WATCH_HIT && n.kind() != ifed::v1::WATCH_WITHDRAWN) ||
-        n.reference().size() > 64 || n.contact().size() > 256) {
+        n.reference().size() > 64 || n.contact().size() > 256 ||
+        (!n.member().empty() && !PrintableId(n.member(), 64))) {
       return absl::StatusCode::kInvalidArgument;
     }
     auto watch = d_.store->GetMeta(OutboundWatchKey(sender, n.watch_id()));
@@ -392,8 +392,10 @@ absl::StatusOr<absl::StatusCode> Inbox::One(const std::string& sender,
         .Set("kind", ifed::v1::WatchEventKind_Name(n.kind()))
         .Set("type", ifed::v1::IndicatorType_Name(n.type()))
         .Set("reference", n.reference());
+    if (!n.member().empty()) e.Set("member", n.member());  // relayed by the hub `sender`.
     IFED_RETURN_IF_ERROR(CommitAudited(d_.store, d_.audit, writes, e));
-    spdlog::info("watch {} at {}: {} (delivery {})", n.watch_id(), sender,
+    spdlog::info("watch {} at {}{}{}: {} (delivery {})", n.watch_id(), sender,
+                 n.member().empty() ? "" : "/", n.member(),
                  ifed::v1::WatchEventKind_Name(n.kind()), d.delivery_id());
     return absl::StatusCode::kOk;
   }

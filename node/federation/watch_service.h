@@ -44,6 +44,10 @@ std::string WatchEventKey(int64_t received_ms, const std::string& sender,
 std::string NewDeliveryId(const std::string& node_id);
 // Ids chosen by a peer: 1-`max` printable ASCII characters, no '/'.
 bool PrintableId(const std::string& s, size_t max);
+// `w` and the audit event `e` in one WriteBatch (without an event when
+// `audit` is null).
+absl::Status CommitAudited(store::Store* store, audit::AuditLog* audit,
+                           const store::MetaWrites& w, const audit::Event& e);
 // An outbox entry for `peer`, due now.
 ifed::v1::OutboxEntry MakeOutboxEntry(const std::string& peer, ifed::v1::Delivery delivery,
                                       int64_t now_ms);

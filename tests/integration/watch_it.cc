@@ -5,11 +5,15 @@
 // notification but before acknowledging it; an erasure withdraws it. hu's
 // policy allows no watches; at's limits its watches and follow-ups per
 // day. Follow-up answers come back through the outbox; an unanswered
-// request turns overdue.
+// request turns overdue. HubWatchTest: the same through a hub (eu): de
+// watches via the hub, at and hu hold the watch for the hub, the hub's
+// policy keeps pl out, and notifications pass the hub's outbox exactly once
+// across a kill -9 of the hub.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <thread>
 
@@ -276,6 +280,313 @@ TEST_F(WatchTest, OprfWatchIsKeptByTheQuerierAndCheckedAtEachFilterSync) {
   EXPECT_NE(Audit("de", "watch.out").find(id), std::string::npos);
   ASSERT_EQ(fed_->Ctl("de", {"watch", "remove", "--peer", "pl", "--id", id}).exit_code, 0);
   EXPECT_EQ(fed_->Ctl("de", {"watch", "list"}).out.find(id), std::string::npos);
+}
+
+// --- Watches through the hub (issue 10) ---------------------------------------
+
+constexpr char kWatches[] = "    watches: {allowed: true, max_active: 10}\n";
+
+class HubWatchTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    fed_ = new LocalFederation();
+    // The hub lets de watch and relays to at and hu; it has no rule for pl.
+    fed_->AddNode("eu", "EU", {{.id = "de", .extra = kWatches}, {.id = "at"}, {.id = "hu"}});
+    fed_->node("eu").role = "hub";
+    fed_->node("eu").extra_yaml = "outbox_retry_ms: 200\noutbox_max_backoff_ms: 800\n";
+    fed_->AddNode("de", "DE", {{.id = "eu"}});
+    // Members keep watches for the hub under their rule for partner eu.
+    fed_->AddNode("at", "AT", {{.id = "eu", .extra = kWatches}});
+    fed_->AddNode("hu", "HU", {{.id = "eu", .extra = kWatches}});
+    fed_->AddNode("pl", "PL", {{.id = "eu", .extra = kWatches}});
+    fed_->node("at").extra_yaml = "outbox_retry_ms: 200\noutbox_max_backoff_ms: 800\n";
+    fed_->Start();
+  }
+  static void TearDownTestSuite() {
+    delete fed_;
+    fed_ = nullptr;
+  }
+  static void Ingest(const std::string& id, const std::string& phone, const std::string& case_ref) {
+    const std::string path = fed_->dir() + "/" + id + "-" + case_ref + ".csv";
+    WriteFile(path, "type,value,case_ref,tlp,crime_area,region\nphone," + phone + "," + case_ref +
+                        ",green,migrant_smuggling,DE\n");
+    auto r = fed_->Ctl(id, {"ingest", path});
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  }
+  static RunResult HubWatch(std::vector<std::string> extra, std::vector<std::string> phones) {
+    std::vector<std::string> args = {"watch", "add", "--hub", "--type", "phone", "--region", "DE"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.insert(args.end(), phones.begin(), phones.end());
+    return fed_->Ctl("de", args);
+  }
+  static std::string IdOf(const RunResult& r) { return r.out.substr(0, r.out.find('\t')); }
+  // de's events of watch `id` with `kind`, from `sender` (as shown).
+  static int Events(const std::string& id, const std::string& kind,
+                    const std::string& sender = "eu/at") {
+    auto r = fed_->Ctl("de", {"watch", "events"});
+    int n = 0;
+    for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
+      std::vector<std::string> f = absl::StrSplit(line, '\t');
+      if (f.size() > 3 && f[1] == sender && f[2] == id && f[3] == kind) ++n;
+    }
+    return n;
+  }
+  // Lines of `watch list --inbound` at `node` starting with `prefix`.
+  static std::vector<std::string> Inbound(const std::string& node, const std::string& prefix) {
+    std::vector<std::string> out;
+    auto r = fed_->Ctl(node, {"watch", "list", "--inbound"});
+    for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
+      if (absl::StartsWith(line, prefix)) out.emplace_back(line);
+    }
+    return out;
+  }
+  static std::string Audit(const std::string& node, const std::string& action) {
+    return fed_->Ctl(node, {"audit", "query", "--action", action}).out;
+  }
+  static int Count(const std::string& text, const std::string& needle) {
+    int n = 0;
+    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    return n;
+  }
+  static bool WaitFor(const std::function<bool()>& cond, int ms = 15000) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (std::chrono::steady_clock::now() < end) {
+      if (cond()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return cond();
+  }
+
+  static LocalFederation* fed_;
+};
+
+LocalFederation* HubWatchTest::fed_ = nullptr;
+
+TEST_F(HubWatchTest, FiresOnceThroughTheHubWithdrawsAndIsRemovedEverywhere) {
+  auto add = HubWatch({}, {"+4917077770001", "0170 7777 0002"});
+  EXPECT_EQ(add.exit_code, 1) << "pl is reported as denied: " << add.err;
+  const std::string id = IdOf(add);
+  ASSERT_EQ(id.rfind("w-", 0), 0u) << add.out << add.err;
+  EXPECT_NE(add.out.find(id + "\teu\tOK\titems 4"), std::string::npos) << add.out;
+  EXPECT_NE(add.out.find(id + "\teu/at\tOK\titems 2"), std::string::npos) << add.out;
+  EXPECT_NE(add.out.find(id + "\teu/hu\tOK\titems 2"), std::string::npos) << add.out;
+  EXPECT_NE(add.err.find("peer eu/pl: 7 MEMBER_DENIED not relayed: hub policy"),
+            std::string::npos) << add.err;
+  EXPECT_EQ(add.out.find("eu/de"), std::string::npos) << "the querier is never asked";
+  // de lists it with each member's outcome; pl holds nothing; at and hu
+  // hold it for the hub under an id that is not de's.
+  auto list = fed_->Ctl("de", {"watch", "list"});
+  EXPECT_NE(list.out.find(id + "\teu\tactive\titems 2"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("member\t" + id + "\teu/at\tMEMBER_ANSWERED\titems 2"),
+            std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("member\t" + id + "\teu/pl\tMEMBER_DENIED"), std::string::npos);
+  EXPECT_TRUE(Inbound("pl", "inbound\t").empty());
+  const auto at_holds = Inbound("at", "inbound\thw-");
+  ASSERT_EQ(at_holds.size(), 1u);
+  EXPECT_NE(at_holds[0].find("\teu\titems 2"), std::string::npos) << at_holds[0];
+  EXPECT_EQ(at_holds[0].find(id), std::string::npos);
+  const auto relayed = Inbound("eu", "relayed\t");
+  ASSERT_EQ(relayed.size(), 1u);
+  EXPECT_NE(relayed[0].find("\tde\t" + id + "\tmembers at,hu\t"), std::string::npos)
+      << relayed[0];
+
+  // A later ingest at at fires once, shown as coming from at through eu.
+  Ingest("at", "+49 170 77770001", "CASE-H-1");
+  ASSERT_TRUE(WaitFor([&] { return Events(id, "HIT") == 1; }))
+      << fed_->Ctl("de", {"watch", "events"}).out;
+  Ingest("at", "+4917099997777", "CASE-H-2");  // not watched
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(Events(id, "HIT"), 1);
+  EXPECT_TRUE(Inbound("eu", "outbox\t").empty());
+  EXPECT_TRUE(Inbound("at", "outbox\t").empty());
+  auto json = fed_->Ctl("de", {"watch", "events", "--json"});
+  EXPECT_NE(json.out.find("\"peer\":\"eu/at\",\"watch_id\":\"" + id), std::string::npos)
+      << json.out;
+  // Audited at every step, the hub with ids and counts only.
+  EXPECT_NE(Audit("eu", "hub.watch.add").find(id), std::string::npos);
+  EXPECT_NE(Audit("eu", "hub.watch.add").find("\"refused\":\"pl\""), std::string::npos)
+      << Audit("eu", "hub.watch.add");
+  EXPECT_EQ(Count(Audit("eu", "hub.watch.relay"), id), 1);
+  EXPECT_NE(Audit("eu", "watch.notify").find("\"member\":\"at\""), std::string::npos);
+  EXPECT_NE(Audit("at", "watch.in").find("\"actor\":\"peer:eu\""), std::string::npos);
+  EXPECT_NE(Audit("de", "watch.event").find("\"member\":\"at\""), std::string::npos);
+
+  // Erasure at at: the withdrawal travels the same way.
+  auto erase = fed_->Ctl("at", {"erase", "--type", "phone", "--region", "DE", "+4917077770001"});
+  ASSERT_EQ(erase.exit_code, 0) << erase.err;
+  ASSERT_TRUE(WaitFor([&] { return Events(id, "WITHDRAWN") == 1; }));
+  EXPECT_EQ(Events(id, "HIT"), 1);
+
+  // Removed through the hub: at and hu forget it, the hub drops its mapping,
+  // and a new ingest of the other watched value tells de nothing.
+  auto rm = fed_->Ctl("de", {"watch", "remove", "--hub", "--id", id});
+  ASSERT_EQ(rm.exit_code, 0) << rm.err << rm.out;
+  EXPECT_TRUE(Inbound("at", "inbound\t").empty());
+  EXPECT_TRUE(Inbound("hu", "inbound\t").empty());
+  EXPECT_TRUE(Inbound("eu", "relayed\t").empty());
+  EXPECT_EQ(fed_->Ctl("de", {"watch", "list"}).out.find(id), std::string::npos);
+  EXPECT_NE(Audit("eu", "hub.watch.remove").find(id), std::string::npos);
+  Ingest("at", "+4917077770002", "CASE-H-3");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  EXPECT_EQ(Events(id, "HIT"), 1);
+  EXPECT_TRUE(Inbound("at", "outbox\t").empty());
+  // Removing it again: a clear error.
+  auto again = fed_->Ctl("de", {"watch", "remove", "--hub", "--id", id});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.err.find("no such watch"), std::string::npos) << again.err;
+
+  // The hub keeps and logs no raw value and no case reference.
+  const auto& hub = fed_->node("eu");
+  std::string everything = ReadFile(hub.log) + ReadFile(hub.log + ".stderr") +
+                           fed_->Ctl("eu", {"audit", "export"}).out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(hub.data_dir)) {
+    if (e.is_regular_file()) everything += ReadFile(e.path().string());
+  }
+  for (const char* needle : {"4917077770001", "4917077770002", "CASE-H"}) {
+    EXPECT_EQ(everything.find(needle), std::string::npos) << needle;
+  }
+  EXPECT_EQ(fed_->AllLogs().find("4917077770001"), std::string::npos);
+}
+
+TEST_F(HubWatchTest, JurisdictionPicksMembersAndBadInputIsRefused) {
+  auto hu_only = HubWatch({"--jurisdiction", "hu"}, {"+4917077771001"});
+  ASSERT_EQ(hu_only.exit_code, 0) << hu_only.err;
+  const std::string id = IdOf(hu_only);
+  EXPECT_NE(hu_only.out.find(id + "\teu/hu\tOK\titems 1"), std::string::npos) << hu_only.out;
+  EXPECT_EQ(hu_only.out.find("eu/at"), std::string::npos) << hu_only.out;
+  EXPECT_EQ(hu_only.err.find("eu/pl"), std::string::npos) << "pl is not in HU";
+  EXPECT_TRUE(Inbound("at", "inbound\t").empty());
+  EXPECT_EQ(Inbound("hu", "inbound\thw-").size(), 1u);
+  ASSERT_EQ(fed_->Ctl("de", {"watch", "remove", "--peer", "eu", "--id", id}).exit_code, 0);
+  EXPECT_TRUE(Inbound("hu", "inbound\t").empty());
+
+  // Only pl is in PL, and the hub's policy keeps it out: nothing is watched.
+  auto pl_only = HubWatch({"--jurisdiction", "PL"}, {"+4917077771003"});
+  EXPECT_EQ(pl_only.exit_code, 1);
+  EXPECT_NE(pl_only.err.find("peer eu: 9 no member of hub eu holds the watch"), std::string::npos)
+      << pl_only.err;
+  EXPECT_NE(pl_only.err.find("peer eu/pl: 7 MEMBER_DENIED"), std::string::npos) << pl_only.err;
+  EXPECT_TRUE(Inbound("pl", "inbound\t").empty());
+  EXPECT_EQ(fed_->Ctl("de", {"watch", "list"}).out.find("\teu\t"), std::string::npos);
+
+  // eu itself has no hub among its peers.
+  auto none = fed_->Ctl("eu", {"watch", "add", "--hub", "--type", "phone", "+4917077771002"});
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_NE(none.err.find("no hub configured"), std::string::npos) << none.err;
+  auto bad_j = HubWatch({"--jurisdiction", "Austria"}, {"+4917077771002"});
+  EXPECT_NE(bad_j.exit_code, 0);
+  EXPECT_NE(bad_j.err.find("ISO 3166-1 alpha-2"), std::string::npos) << bad_j.err;
+  auto no_hub = fed_->Ctl("de", {"watch", "add", "--peer", "at", "--jurisdiction", "AT", "--type",
+                                 "phone", "+4917077771002"});
+  EXPECT_NE(no_hub.exit_code, 0);
+  EXPECT_NE(no_hub.err.find("use it with --hub"), std::string::npos) << no_hub.err;
+  auto both = fed_->Ctl("de", {"watch", "add", "--hub", "--peer", "eu", "--type", "phone",
+                               "+4917077771002"});
+  EXPECT_NE(both.exit_code, 0);
+  EXPECT_NE(both.err.find("--hub goes without --peer"), std::string::npos) << both.err;
+  auto unknown = fed_->Ctl("de", {"watch", "remove", "--hub", "--id", "w-000000000000"});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.err.find("no such watch"), std::string::npos) << unknown.err;
+  // Nothing of these refusals is held anywhere.
+  EXPECT_TRUE(Inbound("eu", "relayed\t").empty());
+  EXPECT_EQ(fed_->Ctl("de", {"watch", "list"}).out.find("pending"), std::string::npos);
+}
+
+TEST_F(HubWatchTest, RemoveReachesAMemberThatWasDownWhenAskedAgain) {
+  auto add = HubWatch({}, {"+4917077773001"});
+  const std::string id = IdOf(add);
+  ASSERT_NE(add.out.find(id + "\teu/hu\tOK"), std::string::npos) << add.out << add.err;
+  fed_->StopNode("hu");
+  auto rm = fed_->Ctl("de", {"watch", "remove", "--hub", "--id", id});
+  EXPECT_NE(rm.exit_code, 0);
+  EXPECT_NE(rm.err.find("still held by hu"), std::string::npos) << rm.err;
+  EXPECT_NE(rm.err.find("eu/hu: 14 MEMBER_UNAVAILABLE"), std::string::npos) << rm.err;
+  EXPECT_TRUE(Inbound("at", "inbound\t").empty());
+  const auto relayed = Inbound("eu", "relayed\t");
+  ASSERT_EQ(relayed.size(), 1u);
+  EXPECT_NE(relayed[0].find("\tmembers hu\t"), std::string::npos) << relayed[0];
+  EXPECT_NE(relayed[0].find("\tremoving"), std::string::npos) << relayed[0];
+  EXPECT_NE(fed_->Ctl("de", {"watch", "list"}).out.find(id + "\teu\tremoving"),
+            std::string::npos);
+  fed_->StartNode("hu");
+  // The hub's channel to hu reconnects with gRPC's backoff: ask until it does.
+  ASSERT_TRUE(WaitFor([&] {
+    return fed_->Ctl("de", {"watch", "remove", "--hub", "--id", id}).exit_code == 0;
+  }));
+  EXPECT_TRUE(Inbound("hu", "inbound\t").empty());
+  EXPECT_TRUE(Inbound("eu", "relayed\t").empty());
+  EXPECT_EQ(fed_->Ctl("de", {"watch", "list"}).out.find(id), std::string::npos);
+}
+
+TEST_F(HubWatchTest, ExactlyOnceAcrossKillsOfTheMemberAndOfTheQuerier) {
+  auto add = HubWatch({"--jurisdiction", "AT"}, {"+4917077774001", "+4917077774002"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  const std::string id = IdOf(add);
+  // at dies with the notification in its outbox (the hub is down).
+  fed_->StopNode("eu");
+  Ingest("at", "+4917077774001", "CASE-HM-1");
+  ASSERT_TRUE(WaitFor([] { return Inbound("at", "outbox\teu\t").size() == 1; }));
+  fed_->node("at").process.Kill();
+  fed_->StartNode("eu");
+  fed_->StartNode("at");
+  ASSERT_TRUE(WaitFor([&] { return Events(id, "HIT") == 1; }));
+  // de stores the next one, then dies before acknowledging it to the hub.
+  fed_->StopNode("de");
+  fed_->node("de").env = {"IFED_FAULT_DELIVER_ACK_DELAY_MS=5000"};
+  fed_->StartNode("de");
+  Ingest("at", "+4917077774002", "CASE-HM-2");
+  ASSERT_TRUE(WaitFor([&] { return Events(id, "HIT") == 2; }));
+  fed_->node("de").process.Kill();
+  EXPECT_EQ(Inbound("eu", "outbox\tde\t").size(), 1u) << "not acknowledged to the hub";
+  fed_->node("de").env.clear();
+  fed_->StartNode("de");
+  ASSERT_TRUE(WaitFor([] { return Inbound("eu", "outbox\t").empty(); }))
+      << "the hub redelivers, de acknowledges";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  EXPECT_EQ(Events(id, "HIT"), 2) << "each notification once";
+  EXPECT_TRUE(Inbound("at", "outbox\t").empty());
+  EXPECT_EQ(Count(Audit("eu", "hub.watch.relay"), id), 2);
+  auto rm = fed_->Ctl("de", {"watch", "remove", "--hub", "--id", id});
+  EXPECT_EQ(rm.exit_code, 0) << rm.err;
+}
+
+// Last: restarts nodes.
+TEST_F(HubWatchTest, ExactlyOnceAcrossAKillOfTheHubBeforeItAcknowledges) {
+  auto add = HubWatch({"--jurisdiction", "AT"}, {"+4917077772001"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  const std::string id = IdOf(add);
+  const auto held = Inbound("at", "inbound\thw-");
+  ASSERT_EQ(held.size(), 1u);
+  const std::string hub_id = std::vector<std::string>(absl::StrSplit(held[0], '\t'))[1];
+  // de is down (the hub cannot pass the notification on); the hub stores
+  // each delivery, then waits 5 s before acknowledging it to at.
+  fed_->StopNode("de");
+  fed_->StopNode("eu");
+  fed_->node("eu").env = {"IFED_FAULT_DELIVER_ACK_DELAY_MS=5000"};
+  fed_->StartNode("eu");
+  Ingest("at", "+4917077772001", "CASE-HK-1");
+  ASSERT_TRUE(WaitFor([] { return Inbound("eu", "outbox\tde\t").size() == 1; }));
+  fed_->node("eu").process.Kill();  // queued for de, never acknowledged to at.
+  EXPECT_EQ(Inbound("at", "outbox\teu\t").size(), 1u);
+  fed_->node("eu").env.clear();
+  fed_->StartNode("eu");
+  fed_->StartNode("de");
+  ASSERT_TRUE(WaitFor([&] { return Events(id, "HIT") == 1; }));
+  ASSERT_TRUE(WaitFor([] {
+    return Inbound("at", "outbox\t").empty() && Inbound("eu", "outbox\t").empty();
+  })) << "at redelivers to the hub, the hub delivers to de";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(Events(id, "HIT"), 1);
+  // at's repeated delivery was acknowledged without a second relay.
+  EXPECT_EQ(Count(Audit("eu", "hub.watch.relay"), id), 1) << Audit("eu", "hub.watch.relay");
+  int attempts = 0;
+  for (absl::string_view line : absl::StrSplit(Audit("at", "watch.notify"), '\n')) {
+    const size_t at = line.find("\"attempts\":");
+    if (line.find(hub_id) != absl::string_view::npos && at != absl::string_view::npos) {
+      attempts = std::atoi(std::string(line.substr(at + 11, 4)).c_str());
+    }
+  }
+  EXPECT_GE(attempts, 2) << "at's first delivery to the hub was never acknowledged";
 }
 
 }  // namespace
