@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <future>
+#include <optional>
 #include <map>
 
 #include "absl/strings/escaping.h"
@@ -442,17 +443,21 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
     }
     peers = std::move(allowed);
   }
+  // Only a hub gets the case token; its receipt covers what it was sent.
+  std::optional<ifed::v1::MatchRequest> hub_wire;
+  if (!case_token.empty()) {
+    hub_wire = wire;
+    hub_wire->set_case_token(case_token);
+  }
+  auto sent_to = [&](const std::string& peer) -> const ifed::v1::MatchRequest& {
+    return hub_wire && d_.peers->IsHub(peer) ? *hub_wire : wire;
+  };
   std::vector<std::future<absl::StatusOr<ifed::v1::MatchResponse>>> calls;
   for (const std::string& peer : peers) {
     calls.push_back(std::async(std::launch::async,
-                               [this, peer, &wire, &case_token, id = request_id] {
+                               [this, peer, &request = sent_to(peer), id = request_id] {
                                  logging::RequestScope scope(id);
-                                 if (case_token.empty() || !d_.peers->IsHub(peer)) {
-                                   return d_.peers->Match(peer, wire);
-                                 }
-                                 ifed::v1::MatchRequest to_hub = wire;  // only a hub gets it.
-                                 to_hub.set_case_token(case_token);
-                                 return d_.peers->Match(peer, to_hub);
+                                 return d_.peers->Match(peer, request);
                                }));
   }
   d_.counters->outbound_queries++;
@@ -462,7 +467,7 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
       answer = absl::DataLossError("peer answered a different number of items");
     }
     if (d_.audit != nullptr) {  // verify the receipt, keep it; durable before we show anything.
-      if (absl::Status a = AuditOutbound(ctx, peers[k], wire, &answer); !a.ok()) {
+      if (absl::Status a = AuditOutbound(ctx, peers[k], sent_to(peers[k]), &answer); !a.ok()) {
         spdlog::error("match {}: audit failed: {}", request_id, std::string(a.message()));
         return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
       }

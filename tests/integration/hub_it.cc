@@ -178,7 +178,7 @@ TEST_F(HubTest, CaseTokensLinkPseudonymsIntoANetwork) {
   auto r = fed_->Ctl("de", {"match", "--peer", "hub", "--case", "OP-NETWORK-41", "--type",
                             "phone", kShared, kAtOnly});
   ASSERT_EQ(r.exit_code, 1) << r.err;  // pl denied, as always.
-  ASSERT_EQ(Verdict(r.out, kAtOnly, "hub/at"), "HIT") << r.out;
+  ASSERT_EQ(Verdict(r.out, kAtOnly, "hub/at"), "HIT") << r.out << r.err;
   auto report = fed_->Ctl("hub", {"hub", "report", "--min-jurisdictions", "3"});
   ASSERT_EQ(report.exit_code, 0) << report.err;
   size_t at = report.out.find("\nnetwork ");
