@@ -338,6 +338,9 @@ for id in "${NODE_IDS[@]}"; do
       [[ $peer == "$id" ]] && continue
       echo "  - id: $peer"
       echo "    address: \"127.0.0.1:${PORT[$peer]}\""
+      echo "    jurisdiction: ${JURISDICTION[$peer]}"
+      # Members know the hub: `match --hub`, `watch add --hub`, relayed calls.
+      [[ $peer == "$HUB_ID" ]] && echo "    role: hub"
     done
     echo "policy_dir: \"$nd/policy\""
     echo "contact: \"ifed demo desk ${JURISDICTION[$id]}\""
@@ -357,6 +360,8 @@ for id in "${NODE_IDS[@]}"; do
     # Members may hold watches and file follow-ups with each other.
     extra=""
     [[ $peer != "$HUB_ID" ]] && extra=$'\n    watches: {allowed: true, max_active: 1000}\n    follow_ups: {allowed: true, max_per_day: 50}'
+    # ... and the hub may relay watches (standing queries through the hub).
+    [[ $peer == "$HUB_ID" ]] && extra=$'\n    watches: {allowed: true, max_active: 1000}'
     cat >"$nd/policy/$peer.yaml" <<EOF
 # What node $peer may ask node $id (written by $PROG).
 partners:
@@ -588,17 +593,23 @@ log "== hub ($HUB_ID): one query, relayed to the members the hub's policy allows
 ingest_one at CASE-AT-HUB AT "0664 1234567"
 ingest_one hu CASE-HU-HUB HU "+43 664 123 4567"
 ingest_one de CASE-DE-HUB DE "0043 664 1234567"
+# The smuggler's second phone, known to at only.
+ingest_one at CASE-AT-HUB AT "0660 7654321"
+# --case: the local case the values belong to; the hub gets an opaque token
+# that links what one case asked, never the case reference.
 for q in de at; do
-  out=$(ctl "$q" match --peer "$HUB_ID" --type phone --region AT "0664 1234567" 2>&1) \
-    || die "match via the hub from $q failed: $out"
+  out=$(ctl "$q" match --peer "$HUB_ID" --case "CASE-${q^^}-HUB" --type phone --region AT \
+    "0664 1234567" "0660 7654321" 2>&1) || die "match via the hub from $q failed: $out"
   printf '%s\n' "$out" | awk -F'\t' -v q="$q" '{printf "  %s asks: %s at %s: %s\n", q, $2, $4, $5}'
 done
-log "  hub report (clusters in >= 3 jurisdictions; cells below k = 2 withheld):"
+log "  hub report (clusters and networks in >= 3 jurisdictions; cells below k = 2 withheld):"
 report=$(ctl "$HUB_ID" hub report --min-jurisdictions 3 --dot "$RESULTS/hub.dot") \
   || die "hub report failed"
-printf '%s\n' "$report" | grep -E '^(queries|cluster)' | sed 's/^/    /'
+printf '%s\n' "$report" | grep -E '^(queries|cluster|network)' | sed 's/^/    /'
 printf '%s\n' "$report" | grep -qE $'^cluster .*\tat,de,hu\t' \
   || die "the hub report shows no cluster across at, de and hu"
+printf '%s\n' "$report" | grep -qE $'^network [0-9a-f]+,[0-9a-f]+\t3\tat,de,hu\t' \
+  || die "the hub report shows no network of the two phones linked through de's case"
 log "    (Graphviz: $RESULTS/hub.dot; no raw value or case reference is kept by the hub)"
 
 log ""
@@ -613,6 +624,16 @@ events=$(ctl de watch events)
 event=$(printf '%s\n' "$events" | awk -F'\t' '$4 == "HIT" {print; exit}')
 log "  de received: $event"
 ref=$(printf '%s\n' "$event" | cut -f7)
+
+log ""
+log "== watch through the hub: de asks every member the hub relays to, in one call"
+out=$(ctl de watch add --hub --type phone --region DE "0171 5550199") \
+  || die "watch add --hub failed: $out"
+printf '%s\n' "$out" | sed 's/^/  /'
+ingest_one hu CASE-HU-LATER DE "+49 171 5550199"
+has_hub_hit() { [[ $(ctl de watch events) == *$'\t'"$HUB_ID"/hu$'\t'*$'\tHIT\t'* ]]; }
+wait_for 20 has_hub_hit || die "the watch through the hub did not fire within 20 s"
+log "  de received: $(ctl de watch events | grep -F "$HUB_ID/hu" | grep -m1 HIT)"
 
 log ""
 log "== follow-up: de asks at for more about the reference; at approves"
