@@ -411,6 +411,10 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
     }
     if (peers.empty()) {
+      if (absl::Status a = ReportHitsToHubs(ctx, wire, order, case_token, *response); !a.ok()) {
+        spdlog::error("match {}: audit failed: {}", request_id, std::string(a.message()));
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
+      }
       LogHits(request_id, wire.purpose(), *response);
       return grpc::Status::OK;
     }
@@ -498,6 +502,10 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
     }
     spdlog::info("match {} to {}: {} items, {} hits", request_id, peers[k], wire_order.size(),
                  hits);
+  }
+  if (absl::Status a = ReportHitsToHubs(ctx, wire, order, case_token, *response); !a.ok()) {
+    spdlog::error("match {}: audit failed: {}", request_id, std::string(a.message()));
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
   }
   LogHits(request_id, wire.purpose(), *response);
   return grpc::Status::OK;

@@ -192,6 +192,15 @@ class AdminService final : public ifed::v1::Admin::Service {
   uint32_t RetentionDays(IndicatorType type, const std::string& crime_area) const;
   // Keeps every HIT of `response` in the hits log (sealed; never fails the
   // match: a log failure is logged).
+  // Issue 10 (hub_rpc.cc): the hits of direct peers in `response` to each
+  // hub whose outbound rule says report_hits (pseudonyms from `wire`,
+  // grouped as `order`: type -> item indices). Best effort: a failure is
+  // logged and audited (`hub.report.out`), never fails the match; an audit
+  // failure is returned.
+  absl::Status ReportHitsToHubs(grpc::ServerContext* ctx, const ifed::v1::MatchRequest& wire,
+                                const std::map<int, std::vector<int>>& order,
+                                const std::string& case_token,
+                                const ifed::v1::LocalMatchResponse& response);
   void LogHits(const std::string& request_id, ifed::v1::Purpose purpose,
                const ifed::v1::LocalMatchResponse& response);
   // The end of a large ingest (staged_ingest.cc): stages `rest`, commits

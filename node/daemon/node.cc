@@ -346,6 +346,17 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
                                   ifed::v1::MatchResponse* resp) {
           return r->Match(peer, req, deadline, resp);
         });
+    // Members' reports of their direct hits (node/hub/reports.h).
+    n->federation_service_->set_hit_reports(
+        [deps = hub::ReportDeps{.policy = n->policy_.get(),
+                                .members = n->peers_.get(),
+                                .stats = n->hub_stats_.get(),
+                                .audit = n->audit_.get(),
+                                .now = Now}](const std::string& peer,
+                                             const ifed::v1::HitReport& report,
+                                             ifed::v1::HitReportAck* ack) {
+          return hub::AcceptHitReport(deps, peer, report, ack);
+        });
     // Watches through the hub: relayed to members, notifications passed on
     // through this node's outbox (node/hub/watch_relay.h).
     int relay_ack_delay_ms = 0;  // fault injection for the exactly-once tests only.

@@ -22,6 +22,7 @@
 #include "node/federation/service.h"
 #include "node/federation/tls_reload.h"
 #include "node/hub/relay.h"
+#include "node/hub/reports.h"
 #include "node/hub/watch_relay.h"
 #include "node/metrics/grpc_metrics.h"
 #include "node/metrics/server.h"

@@ -418,4 +418,19 @@ grpc::Status FederationService::Deliver(grpc::ServerContext* ctx,
   return ToPeerStatus(s);
 }
 
+grpc::Status FederationService::ReportHits(grpc::ServerContext* ctx,
+                                           const ifed::v1::HitReport* request,
+                                           ifed::v1::HitReportAck* response) {
+  logging::RequestScope log_scope(request->query().request_id());
+  if (!reports_) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "this node is not a hub and takes no hit reports");
+  }
+  auto peer = Admit(ctx, "ReportHits");
+  if (!peer.ok()) return ToPeerStatus(peer.status());
+  const absl::Status s = reports_(*peer, *request, response);
+  if (!s.ok()) response->Clear();
+  return ToPeerStatus(s);
+}
+
 }  // namespace ifed::federation

@@ -90,6 +90,13 @@ class FederationService final : public ifed::v1::Federation::Service {
   using DeliverHandler =
       std::function<absl::Status(const std::string& peer, const ifed::v1::DeliverRequest& request,
                                  ifed::v1::DeliverResponse* response)>;
+  // Hit reports from members (issue 10, hub role; node/hub/reports.h), set
+  // before serving. Empty: ReportHits answers FAILED_PRECONDITION.
+  using ReportHandler = std::function<absl::Status(
+      const std::string& peer, const ifed::v1::HitReport& report, ifed::v1::HitReportAck* ack)>;
+  void set_hit_reports(ReportHandler handler) { reports_ = std::move(handler); }
+  grpc::Status ReportHits(grpc::ServerContext* ctx, const ifed::v1::HitReport* request,
+                          ifed::v1::HitReportAck* response) override;
   void set_watch_relay(WatchHandler watch, DeliverHandler deliver) {
     watch_relay_ = std::move(watch);
     deliver_relay_ = std::move(deliver);
@@ -121,6 +128,7 @@ class FederationService final : public ifed::v1::Federation::Service {
   Inbox* inbox_ = nullptr;
   WatchHandler watch_relay_;
   DeliverHandler deliver_relay_;
+  ReportHandler reports_;
 };
 
 // absl::Status -> grpc::Status for a peer: the codes carry over; internal

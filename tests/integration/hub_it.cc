@@ -28,7 +28,8 @@ class HubTest : public ::testing::Test {
   static void SetUpTestSuite() {
     fed_ = new LocalFederation();
     fed_->AddNode("hub", "EU", {{.id = "de"}, {.id = "at"}, {.id = "hu"}});  // pl: no rule.
-    fed_->AddNode("de", "DE", {{.id = "hub"}, {.id = "at"}});
+    // de reports the hits of its direct matches to the hub; at does not.
+    fed_->AddNode("de", "DE", {{.id = "hub", .extra = "    report_hits: true\n"}, {.id = "at"}});
     fed_->AddNode("at", "AT", {{.id = "hub"}, {.id = "de", .extra = kFollowUps}});
     fed_->AddNode("hu", "HU", {{.id = "hub"}});
     fed_->AddNode("pl", "PL", {{.id = "hub"}});
@@ -200,6 +201,33 @@ TEST_F(HubTest, CaseTokensLinkPseudonymsIntoANetwork) {
     }
   }
   EXPECT_EQ(everything.find("OP-NETWORK-41"), std::string::npos);
+}
+
+// Issue 10: "members may report hits to the hub (policy decides)". de's
+// rule for the hub says report_hits: its direct match with at is counted at
+// the hub; at's rule does not: its direct match with de is not.
+TEST_F(HubTest, MembersReportDirectHitsWhenTheirPolicySaysSo) {
+  auto pair_queries = [](const std::string& q, const std::string& m) -> int {
+    auto json = fed_->Ctl("hub", {"hub", "stats", "--json"});
+    const std::string key = "{\"querier\":\"" + q + "\",\"member\":\"" + m + "\",\"queries\":";
+    const size_t at = json.out.find(key);
+    return at == std::string::npos ? 0 : std::stoi(json.out.substr(at + key.size()));
+  };
+  const int before = pair_queries("de", "at");
+  auto r = fed_->Ctl("de", {"match", "--peer", "at", "--type", "phone", kShared, kAtOnly, kNowhere});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(Verdict(r.out, kAtOnly, "at"), "HIT") << r.out;
+  EXPECT_EQ(pair_queries("de", "at"), before + 1);
+  auto out = fed_->Ctl("de", {"audit", "query", "--action", "hub.report.out"});
+  EXPECT_NE(out.out.find("\"items\":2"), std::string::npos) << out.out;
+  EXPECT_NE(out.out.find("\"outcome\":\"ok\""), std::string::npos) << out.out;
+  auto in = fed_->Ctl("hub", {"audit", "query", "--action", "hub.report.in", "--peer", "de"});
+  EXPECT_NE(in.out.find("\"holders\":1"), std::string::npos) << in.out;
+
+  const int at_before = pair_queries("at", "de");
+  ASSERT_EQ(fed_->Ctl("at", {"match", "--peer", "de", "--type", "phone", kShared}).exit_code, 0);
+  EXPECT_EQ(pair_queries("at", "de"), at_before);
+  EXPECT_EQ(fed_->Ctl("at", {"audit", "query", "--action", "hub.report.out"}).out, "");
 }
 
 // The issue's spelling: `followup approve --ref R --contact` picks the one
