@@ -35,6 +35,12 @@ void AddHubAnswer(const std::string& hub, const ifed::v1::MatchResponse& answer,
     spdlog::info("match {} via {}: {} items, {} hits, {} ms", response->request_id(), who,
                  wire_order.size(), hits, m.latency_ms());
   }
+  for (const std::string& j : answer.empty_jurisdictions()) {
+    auto* e = response->add_peer_errors();
+    e->set_peer(hub);
+    e->set_code(static_cast<int>(grpc::StatusCode::NOT_FOUND));
+    e->set_message(absl::StrCat("no member of jurisdiction ", j, " at the hub"));
+  }
 }
 
 grpc::Status AdminService::HubStats(grpc::ServerContext*, const ifed::v1::HubStatsRequest* request,

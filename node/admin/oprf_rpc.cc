@@ -13,6 +13,7 @@
 #include "node/admin/service.h"
 #include "node/common/logging.h"
 #include "node/common/status_macros.h"
+#include "node/federation/oprf_relay.h"
 #include "node/federation/oprf_service.h"
 
 namespace ifed::admin {
@@ -26,7 +27,60 @@ std::chrono::system_clock::time_point Deadline(federation::PeerClients* peers) {
   return std::chrono::system_clock::now() + peers->timeout();
 }
 
+// "hub/at" -> {"hub", "at"}; a direct peer -> {peer, ""}.
+std::pair<std::string, std::string> SplitRelayed(const std::string& peer) {
+  const size_t slash = peer.find('/');
+  if (slash == std::string::npos) return {peer, ""};
+  return {peer.substr(0, slash), peer.substr(slash + 1)};
+}
+
 }  // namespace
+
+absl::StatusOr<ifed::v1::Federation::Stub*> OprfStub(federation::PeerClients* peers,
+                                                     const std::string& peer,
+                                                     grpc::ClientContext* ctx) {
+  const auto [first, member] = SplitRelayed(peer);
+  if (!peers->Has(first)) return absl::InvalidArgumentError(absl::StrCat("unknown peer '", first, "'"));
+  if (peer.find('/') == std::string::npos) return peers->StubOf(first);
+  if (!peers->IsHub(first)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", first, "' is not a hub (peers[].role: hub in the config): cannot ask '", peer, "'"));
+  }
+  if (member.empty() || member.find('/') != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("'", peer, "' is not HUB/MEMBER"));
+  }
+  if (ctx != nullptr) ctx->AddMetadata(federation::kRelayToHeader, member);
+  return peers->StubOf(first);
+}
+
+absl::StatusOr<std::string> AdminService::ConfiguredHub() const {
+  const std::vector<std::string> hubs = d_.peers->Hubs();
+  if (hubs.empty()) {
+    return absl::FailedPreconditionError(
+        "no hub configured: mark the hub's entry in peers with `role: hub`");
+  }
+  return hubs.front();
+}
+
+absl::StatusOr<ifed::v1::HubMembersResponse> AdminService::HubMembersOf(const std::string& hub) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline(d_.peers));
+  ifed::v1::HubMembersResponse members;
+  auto* stub = d_.peers->StubOf(hub);
+  if (stub == nullptr) return absl::NotFoundError(absl::StrCat("unknown peer ", hub));
+  grpc::Status s = stub->HubMembers(&ctx, {}, &members);
+  if (!s.ok()) return FromGrpc(s);
+  return members;
+}
+
+std::string AdminService::OprfPolicyPartner(const std::string& peer) const {
+  const auto [hub, member] = SplitRelayed(peer);
+  if (member.empty() || d_.policy == nullptr) return peer;
+  // Through the hub: our rule for the member when we have one, else the hub's.
+  return d_.policy->Get()->Find(member, policy::Direction::kOutbound, d_.now()) != nullptr
+             ? member
+             : hub;
+}
 
 bool AdminService::UsesOprf(const std::string& peer) const {
   if (d_.policy != nullptr) {
@@ -60,12 +114,12 @@ absl::Status AdminService::AuditKey(const std::string& actor, const std::string&
 
 absl::Status AdminService::SyncFilter(const std::string& actor, const std::string& peer,
                                       ifed::v1::FilterSyncStatus* st) {
-  auto* stub = d_.peers->StubOf(peer);
-  if (stub == nullptr) return absl::NotFoundError(absl::StrCat("unknown peer ", peer));
+  IFED_RETURN_IF_ERROR(OprfStub(d_.peers, peer, nullptr).status());
   std::lock_guard<std::mutex> serial(sync_mu_);  // the scheduler and ifedctl, one at a time
   {  // The key first: pinned on first contact; changes only as announced.
     grpc::ClientContext ctx;
     ctx.set_deadline(Deadline(d_.peers));
+    IFED_ASSIGN_OR_RETURN(auto* stub, OprfStub(d_.peers, peer, &ctx));
     ifed::v1::OprfPublicKeyResponse key;
     grpc::Status s = stub->OprfPublicKey(&ctx, {}, &key);
     if (!s.ok()) return FromGrpc(s);
@@ -105,6 +159,7 @@ absl::Status AdminService::SyncFilter(const std::string& actor, const std::strin
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::max(d_.peers->timeout(),
                                                                std::chrono::milliseconds(60000)));
+  IFED_ASSIGN_OR_RETURN(auto* stub, OprfStub(d_.peers, peer, &ctx));
   auto reader = stub->FilterSync(&ctx, req);
   ifed::v1::FilterChunk chunk, first;
   std::string bytes;
@@ -188,6 +243,13 @@ std::vector<std::string> AdminService::OprfPeers() const {
   for (const auto& [id, addr] : d_.peers->peers()) {
     if (UsesOprf(id)) peers.push_back(id);
   }
+  // Issue 10: members asked through the hub once (`filters sync --hub`)
+  // stay in the periodic sync.
+  if (d_.oprf != nullptr) {
+    for (const std::string& hub : d_.peers->Hubs()) {
+      for (std::string& p : d_.oprf->RelayedPeers(hub)) peers.push_back(std::move(p));
+    }
+  }
   return peers;
 }
 
@@ -205,10 +267,26 @@ grpc::Status AdminService::FiltersSync(grpc::ServerContext* ctx,
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "OPRF is not set up on this node");
   }
   std::vector<std::string> peers(request->peers().begin(), request->peers().end());
+  if (request->hub()) {  // issue 10: every member the hub relays to for us.
+    auto hub = ConfiguredHub();
+    if (!hub.ok()) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, std::string(hub.status().message()));
+    }
+    auto members = HubMembersOf(*hub);
+    if (!members.ok()) {
+      return grpc::Status(static_cast<grpc::StatusCode>(members.status().code()),
+                          absl::StrCat("hub ", *hub, ": ", members.status().message()));
+    }
+    for (const auto& m : members->members()) peers.push_back(absl::StrCat(*hub, "/", m.member()));
+    if (peers.empty()) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          absl::StrCat("hub ", *hub, " relays to no member for this node"));
+    }
+  }
   if (peers.empty()) peers = OprfPeers();
   for (const std::string& p : peers) {
-    if (!d_.peers->Has(p)) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat("unknown peer '", p, "'"));
+    if (auto s = OprfStub(d_.peers, p, nullptr); !s.ok()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(s.status().message()));
     }
   }
   SyncPeers(LocalActor(ctx), peers, response);
@@ -224,8 +302,9 @@ absl::Status AdminService::AuditOprfOut(grpc::ServerContext* ctx, const std::str
   audit::Event e;
   e.action = action;
   e.actor = LocalActor(ctx);
-  e.Set("peer", peer)
-      .Set("request_id", request_id)
+  e.Set("peer", peer);
+  if (const auto [hub, member] = SplitRelayed(peer); !member.empty()) e.Set("via", hub);
+  e.Set("request_id", request_id)
       .Set("purpose", ifed::v1::Purpose_Name(purpose))
       .Set("scheme", "oprf")
       .Set("items", items)
@@ -280,9 +359,11 @@ absl::Status AdminService::MatchOprf(grpc::ServerContext* ctx, const std::string
       auto policy = d_.policy->Get();
       // The rule's own scheme: oprf, or keyed while oprf_peers (config)
       // stands in for a policy that does not set one yet.
+      // Through the hub (issue 10): our rule for the member, else the hub's.
+      const std::string partner = OprfPolicyPartner(peer);
       const policy::EffectiveRule* rule =
-          policy->Find(peer, policy::Direction::kOutbound, d_.now());
-      policy::Query q{.partner = peer,
+          policy->Find(partner, policy::Direction::kOutbound, d_.now());
+      policy::Query q{.partner = partner,
                       .direction = policy::Direction::kOutbound,
                       .purpose = purpose,
                       .types = {},
@@ -311,7 +392,7 @@ absl::Status AdminService::MatchOprf(grpc::ServerContext* ctx, const std::string
                      std::string(s.message()));
       }
     }
-    auto* stub = d_.peers->StubOf(peer);
+    const std::string via = SplitRelayed(peer).second.empty() ? "" : SplitRelayed(peer).first;
     ifed::v1::OprfEvaluateRequest req;
     req.set_request_id(request_id);
     req.set_purpose(purpose);
@@ -322,6 +403,7 @@ absl::Status AdminService::MatchOprf(grpc::ServerContext* ctx, const std::string
             -> absl::StatusOr<ifed::v1::OprfEvaluateResponse> {
           grpc::ClientContext ctx;
           ctx.set_deadline(Deadline(d_.peers));
+          IFED_ASSIGN_OR_RETURN(auto* stub, OprfStub(d_.peers, peer, &ctx));
           ifed::v1::OprfEvaluateResponse resp;
           grpc::Status s = stub->OprfEvaluate(&ctx, r, &resp);
           if (!s.ok()) return FromGrpc(s);
@@ -346,6 +428,7 @@ absl::Status AdminService::MatchOprf(grpc::ServerContext* ctx, const std::string
     for (size_t j = 0; j < index.size(); ++j) {
       auto* pr = response->mutable_items(index[j])->add_peers();
       pr->set_peer(peer);
+      pr->set_via(via);
       pr->set_scheme("oprf");
       pr->set_verdict(answer->hit[j] ? ifed::v1::HIT : ifed::v1::NO_HIT);
       results.push_back(pr);
@@ -367,8 +450,13 @@ absl::Status AdminService::MatchOprf(grpc::ServerContext* ctx, const std::string
         rr.set_outputs(outputs.substr(off * kOut, n * kOut));
         grpc::ClientContext cctx;
         cctx.set_deadline(Deadline(d_.peers));
+        auto stub = OprfStub(d_.peers, peer, &cctx);
+        if (!stub.ok()) {
+          rs = stub.status();
+          break;
+        }
         ifed::v1::ResolveResponse resp;
-        grpc::Status s = stub->Resolve(&cctx, rr, &resp);
+        grpc::Status s = (*stub)->Resolve(&cctx, rr, &resp);
         ++rbatches;
         if (!s.ok()) {
           rs = FromGrpc(s);

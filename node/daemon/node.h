@@ -21,6 +21,7 @@
 #include "node/federation/watch_service.h"
 #include "node/federation/service.h"
 #include "node/federation/tls_reload.h"
+#include "node/hub/oprf_relay.h"
 #include "node/hub/relay.h"
 #include "node/metrics/grpc_metrics.h"
 #include "node/metrics/server.h"
@@ -93,6 +94,7 @@ class Node {
   std::atomic<uint64_t> followups_overdue_{0};
   std::unique_ptr<hub::HubStats> hub_stats_;
   std::unique_ptr<hub::Relay> hub_relay_;
+  std::unique_ptr<hub::OprfRelayer> hub_oprf_relay_;  // OPRF through the hub (issue 10).
   std::unique_ptr<admin::AdminService> admin_service_;
   // Metrics (issue 11): the registry outlives the servers that feed it; the
   // HTTP server stops first in Shutdown() (its callbacks read the store).

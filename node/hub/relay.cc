@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <future>
+#include <set>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace ifed::hub {
@@ -72,11 +74,27 @@ absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchReque
   }
   const ifed::v1::Disclosure ceiling = in.rule->rule.disclosure();
 
-  // Which members, under the hub's outbound rules (default deny).
+  // Which members: of the jurisdictions asked (all when none), not those
+  // the querier asks otherwise (skip_members: OPRF through the hub), and
+  // under the hub's outbound rules (default deny).
+  std::set<std::string> wanted, present;
+  for (const std::string& j : request.jurisdictions()) {
+    if (j.size() != 2 || !absl::ascii_isupper(static_cast<unsigned char>(j[0])) ||
+        !absl::ascii_isupper(static_cast<unsigned char>(j[1]))) {
+      return absl::InvalidArgumentError(
+          "jurisdictions must be ISO 3166-1 alpha-2 codes such as AT");
+    }
+    wanted.insert(j);
+  }
+  const std::set<std::string> skip(request.skip_members().begin(), request.skip_members().end());
   q.direction = policy::Direction::kOutbound;
   std::vector<std::string> targets;
   for (const auto& [member, address] : d_.members->peers()) {
     if (member == querier || member == d_.node_id) continue;
+    const std::string j = d_.members->JurisdictionOf(member);
+    if (!wanted.empty() && !wanted.count(j)) continue;
+    present.insert(j);
+    if (skip.count(member)) continue;
     q.partner = member;
     const policy::Decision out = policy->Decide(q);
     if (out.status.ok()) {
@@ -98,16 +116,20 @@ absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchReque
     ifed::v1::MatchResponse answer;
     uint32_t latency_ms = 0;
   };
+  // The members get the query only (not whom else the querier asks).
+  ifed::v1::MatchRequest forward = request;
+  forward.clear_jurisdictions();
+  forward.clear_skip_members();
   std::vector<std::future<Call>> calls;
   for (const std::string& member : targets) {
-    calls.push_back(std::async(std::launch::async, [this, member, &request, member_deadline,
+    calls.push_back(std::async(std::launch::async, [this, member, &forward, member_deadline,
                                                     id = logging::RequestScope::Current()] {
       logging::RequestScope scope(id);
       Call c;
       const auto start = std::chrono::steady_clock::now();
       grpc::ClientContext ctx;
       ctx.set_deadline(member_deadline);
-      c.status = d_.members->StubOf(member)->Match(&ctx, request, &c.answer);
+      c.status = d_.members->StubOf(member)->Match(&ctx, forward, &c.answer);
       c.latency_ms = static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                std::chrono::steady_clock::now() - start)
                                                .count());
@@ -141,6 +163,9 @@ absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchReque
       if (r.verdict() == ifed::v1::HIT) merged[i] = ifed::v1::HIT;
       *m->add_results() = std::move(r);
     }
+  }
+  for (const std::string& j : wanted) {
+    if (!present.count(j)) response->add_empty_jurisdictions(j);
   }
   response->set_request_id(request.request_id());
   response->set_responder(d_.node_id);

@@ -95,7 +95,11 @@ void LocalFederation::AddNode(const std::string& id, const std::string& jurisdic
 void LocalFederation::WriteConfig(Node& n) {
   std::string peers;
   for (const auto& [id, other] : nodes_) {
-    if (id != n.id) peers += "  - id: " + id + "\n    address: " + other.address + "\n";
+    if (id == n.id) continue;
+    peers += "  - id: " + id + "\n    address: " + other.address + "\n";
+    // Issue 10: members know the hub and every peer's jurisdiction.
+    if (other.role == "hub") peers += "    role: hub\n";
+    if (!other.jurisdiction.empty()) peers += "    jurisdiction: " + other.jurisdiction + "\n";
   }
   WriteFile(n.config,
             "node_id: " + n.id + "\nfederation: " + trust_domain_ + "\njurisdiction: " +
