@@ -216,6 +216,62 @@ TEST_F(OprfServiceTest, KeyedPartnerAndStrangerGetNothing) {
   }
 }
 
+// Issue 10: calls relayed by a hub (here "cz" plays the hub) on behalf of
+// a querier: the querier's key and budget, our rule for the querier when we
+// have one, else the hub's; a record "not for" the hub is left out.
+TEST_F(OprfServiceTest, RelayedCallsUseTheQueriersKeyBudgetAndRule) {
+  // xx has no rule: the hub's (oprf) applies, with xx's own key.
+  EXPECT_EQ(responder_->PublicKey("xx").status().code(), absl::StatusCode::kPermissionDenied);
+  auto xx = responder_->PublicKey("xx", "cz");
+  ASSERT_TRUE(xx.ok()) << xx.status();
+  EXPECT_NE(*xx, *responder_->PublicKey("cz"));
+  // at has a rule: at's, and the same key and filter as directly.
+  EXPECT_EQ(*responder_->PublicKey("at", "cz"), *responder_->PublicKey("at"));
+  auto relayed = responder_->Filter("at", "cz");
+  ASSERT_TRUE(relayed.ok()) << relayed.status();
+  EXPECT_EQ((*relayed)->digest, (*responder_->Filter("at"))->digest);
+  // hu's own rule is keyed: refused even through an oprf hub.
+  EXPECT_EQ(responder_->PublicKey("hu", "cz").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  // One budget per querier: 100 through the hub, then at is over it directly.
+  ifed::v1::OprfEvaluateRequest req;
+  req.set_request_id("relayed");
+  req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+  const auto key = *responder_->PublicKey("at");
+  for (int i = 0; i < 100; ++i) req.mutable_blinded()->append(key.begin(), key.end());
+  ifed::v1::OprfEvaluateResponse resp;
+  EXPECT_TRUE(responder_->Evaluate("at", req, &resp, "cz").ok());
+  req.set_blinded(std::string(key.begin(), key.end()));
+  EXPECT_EQ(responder_->Evaluate("at", req, &resp).code(), absl::StatusCode::kResourceExhausted);
+  // A record not for the hub is in at's direct filter only.
+  store::IngestItem item;
+  item.record.set_record_id("nothub");
+  item.record.set_type(ifed::v1::PHONE);
+  item.record.set_pseudonym(std::string(32, 'n'));
+  item.record.set_epoch(1);
+  item.record.set_tlp(ifed::v1::TLP_GREEN);
+  item.record.add_not_for("cz");
+  item.sealed_value = *sealer_->Seal("+4915112349999", "nothub");
+  ASSERT_TRUE(store_->Ingest({item}).ok());
+  EXPECT_EQ((*responder_->Filter("at"))->items, (*responder_->Filter("at", "cz"))->items + 1);
+}
+
+TEST_F(OprfServiceTest, QuerierKeepsMembersThroughTheHubApart) {
+  Sync("at");
+  auto key = responder_->PublicKey("at");
+  bool pinned = false;
+  ASSERT_TRUE(querier_->PinKey("hub/at", *key, &pinned).ok());
+  EXPECT_TRUE(pinned);
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/oprf/hub~at.pub"));
+  EXPECT_EQ(querier_->RelayedPeers("hub"), std::vector<std::string>{"hub/at"});
+  EXPECT_TRUE(querier_->RelayedPeers("at").empty());
+  // Its filter is its own: none yet, though "at" has one.
+  EXPECT_EQ(querier_->FilterDigest("hub/at").status().code(), absl::StatusCode::kNotFound);
+  for (const char* bad : {"hub/", "/at", "hub/at/x", "Hub/at", "hub~at"}) {
+    EXPECT_EQ(querier_->PinnedKey(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 TEST_F(OprfServiceTest, OverBudgetIsResourceExhausted) {
   Sync("at");
   std::vector<std::string> in(100, OprfInput(IndicatorType::kPhone, "+4915112345678"));

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_split.h"
@@ -25,6 +26,7 @@ namespace {
 
 constexpr char kPlanted[] = "+4915112345681";
 constexpr char kNowhere[] = "+4915112345683";
+constexpr char kLater[] = "+4915112345685";  // at ingests it in the last test.
 constexpr char kOprf[] = "    scheme: oprf\n";
 
 class HubOprfTest : public ::testing::Test {
@@ -39,6 +41,7 @@ class HubOprfTest : public ::testing::Test {
     fed_->AddNode("pl", "PL", {{.id = "hub"}});
     fed_->node("hub").role = "hub";
     fed_->node("hub").extra_yaml = "peer_timeout_ms: 3000\n";
+    fed_->node("de").extra_yaml = "oprf_sync_seconds: 1\n";  // the periodic sync
     for (const char* id : {"at", "cz", "hu"}) {
       const std::string seed = fed_->dir() + "/" + id + "/oprf.seed";
       WriteFile(seed, std::string(64, id[0] == 'a' ? '3' : id[0] == 'c' ? '5' : '9') + "\n",
@@ -52,9 +55,9 @@ class HubOprfTest : public ::testing::Test {
     delete fed_;
     fed_ = nullptr;
   }
-  static void Ingest(const std::string& id) {
+  static void Ingest(const std::string& id, const std::string& value = kPlanted) {
     const std::string path = fed_->dir() + "/" + id + ".csv";
-    WriteFile(path, "type,value,case_ref,tlp,crime_area,region\nphone," + std::string(kPlanted) +
+    WriteFile(path, "type,value,case_ref,tlp,crime_area,region\nphone," + value +
                         ",CASE-" + id + "-9,green,migrant_smuggling,DE\n");
     auto r = fed_->Ctl(id, {"ingest", path});
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
@@ -267,7 +270,7 @@ TEST_F(HubOprfTest, AuditOnBothEndsAndNothingKeptAtTheHub) {
   }
   const std::string log = ReadFile(hub.log);
   for (const std::string* text : std::vector<const std::string*>{&stored, &log}) {
-    for (const char* needle : {"4915112345681", "4915112345683", "CASE-"}) {
+    for (const char* needle : {"4915112345681", "4915112345683", "4915112345685", "CASE-"}) {
       EXPECT_EQ(text->find(needle), std::string::npos) << needle;
     }
   }
@@ -276,6 +279,26 @@ TEST_F(HubOprfTest, AuditOnBothEndsAndNothingKeptAtTheHub) {
   EXPECT_FALSE(std::regex_search(log, std::regex("[A-Za-z0-9+/]{43}=")));
   EXPECT_FALSE(std::filesystem::exists(hub.data_dir + "/oprf/at.filter"));
   EXPECT_TRUE(std::filesystem::is_empty(hub.data_dir + "/oprf"));
+}
+
+// Last: at's data changes. de syncs every second, members through the hub
+// included (once `filters sync --hub` found them): at's new record reaches
+// de's filter of hub/at without another command. at answers the hub by OPRF
+// only, so a HIT can only come from that filter.
+TEST_F(HubOprfTest, PeriodicSyncIncludesMembersThroughTheHub) {
+  ASSERT_EQ(SyncViaHub().exit_code, 1);
+  auto before = fed_->Ctl("de", {"match", "--hub", "--type", "phone", kLater});
+  ASSERT_EQ(Row(before.out, kLater, "hub/at").at(4), "NO_HIT") << before.out << before.err;
+  Ingest("at", kLater);
+  std::string verdict;
+  for (int i = 0; i < 60 && verdict != "HIT"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    auto r = fed_->Ctl("de", {"match", "--hub", "--type", "phone", kLater});
+    auto row = Row(r.out, kLater, "hub/at");
+    verdict = row.empty() ? "missing" : row[4];
+    if (!row.empty()) EXPECT_EQ(row[7], "oprf");
+  }
+  EXPECT_EQ(verdict, "HIT");
 }
 
 }  // namespace
