@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <future>
+#include <map>
 #include <optional>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "node/admin/service.h"
 #include "node/common/logging.h"
 #include "node/common/status_macros.h"
@@ -346,70 +348,133 @@ absl::Status AdminService::MatchOprf(grpc::ServerContext* ctx, const std::string
     spdlog::warn("oprf match {} to {} failed: {}", request_id, peer, std::string(s.message()));
   };
   const int64_t n_items = static_cast<int64_t>(inputs.size());
+  // Our outbound policy for `peer` (OK or the refusal), and the largest
+  // request it takes: our outbound rule's max_batch (the partner
+  // agreement), never above the listener default.
+  auto allowed = [&](const std::string& peer, size_t* max_batch) -> absl::Status {
+    *max_batch = federation::OprfQuerier::kDefaultQueryBatch;
+    if (d_.policy == nullptr) return absl::OkStatus();
+    auto policy = d_.policy->Get();
+    // The rule's own scheme: oprf, or keyed while oprf_peers (config)
+    // stands in for a policy that does not set one yet.
+    // Through the hub (issue 10): our rule for the member, else the hub's.
+    const std::string partner = OprfPolicyPartner(peer);
+    const policy::EffectiveRule* rule =
+        policy->Find(partner, policy::Direction::kOutbound, d_.now());
+    policy::Query q{.partner = partner,
+                    .direction = policy::Direction::kOutbound,
+                    .purpose = purpose,
+                    .types = {},
+                    .scheme = rule != nullptr ? rule->rule.scheme() : ifed::v1::OPRF,
+                    .now = d_.now()};
+    for (int i : index) {
+      auto t = response->items(i).type();
+      if (std::find(q.types.begin(), q.types.end(), t) == q.types.end()) q.types.push_back(t);
+    }
+    policy::Decision d = policy->Decide(q);
+    if (!d.status.ok()) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("not sent: our policy ", policy->version(), ": ", d.reason));
+    }
+    if (rule != nullptr && rule->rule.max_batch() > 0) {
+      *max_batch = std::min<size_t>(*max_batch, rule->rule.max_batch());
+    }
+    return absl::OkStatus();
+  };
+  // A key change the peer announced and whose time has come: fetch the
+  // new key and filter before asking (the old filter cannot match).
+  auto sync_if_rotated = [&](const std::string& peer) {
+    if (!d_.oprf->RotationDue(peer, d_.now())) return;
+    ifed::v1::FilterSyncStatus st;
+    if (absl::Status s = SyncFilter(LocalActor(ctx), peer, &st); !s.ok()) {
+      spdlog::warn("oprf match {}: sync with {} before the query failed: {}", request_id, peer,
+                   std::string(s.message()));
+    }
+  };
+  ifed::v1::OprfEvaluateRequest req;
+  req.set_request_id(request_id);
+  req.set_purpose(purpose);
+  // Issue 10: members asked through one hub share one blinded batch per
+  // request, which the hub fans out (relay-to "at,cz"); each answer is
+  // still verified under that member's key and checked in its filter.
+  struct Prefetched {
+    absl::StatusOr<federation::OprfQuerier::Answer> answer;
+    size_t batches = 0;
+  };
+  std::map<std::string, Prefetched> prefetched;
+  if (d_.oprf != nullptr && !inputs.empty()) {
+    std::map<std::string, std::vector<std::string>> by_hub;
+    for (const std::string& peer : peers) {
+      const auto [hub, member] = SplitRelayed(peer);
+      if (!member.empty()) by_hub[hub].push_back(peer);
+    }
+    for (const auto& [hub, group] : by_hub) {
+      std::vector<std::string> names, members;
+      size_t max_batch = federation::OprfQuerier::kDefaultQueryBatch;
+      for (const std::string& peer : group) {
+        size_t mb = 0;
+        if (!allowed(peer, &mb).ok()) continue;  // refused in the loop below
+        sync_if_rotated(peer);
+        names.push_back(peer);
+        members.push_back(SplitRelayed(peer).second);
+        max_batch = std::min(max_batch, mb);
+      }
+      if (names.size() < 2) continue;  // one member: an ordinary relayed call
+      const std::string targets = absl::StrJoin(members, ",");
+      size_t batches = 0;
+      auto answers = d_.oprf->QueryMany(
+          names, members, inputs, req,
+          [&](const ifed::v1::OprfEvaluateRequest& r)
+              -> absl::StatusOr<ifed::v1::OprfEvaluateResponse> {
+            grpc::ClientContext cctx;
+            cctx.set_deadline(Deadline(d_.peers));
+            cctx.AddMetadata(federation::kRelayToHeader, targets);
+            auto* stub = d_.peers->StubOf(hub);
+            if (stub == nullptr) return absl::NotFoundError(absl::StrCat("unknown peer ", hub));
+            ifed::v1::OprfEvaluateResponse resp;
+            grpc::Status s = stub->OprfEvaluate(&cctx, r, &resp);
+            if (!s.ok()) return FromGrpc(s);
+            return resp;
+          },
+          max_batch, &batches);
+      for (size_t i = 0; i < names.size(); ++i) {
+        prefetched.emplace(names[i], Prefetched{std::move(answers[i]), batches});
+      }
+    }
+  }
   for (const std::string& peer : peers) {
     if (inputs.empty()) break;
     if (d_.oprf == nullptr) {
       fail(peer, absl::FailedPreconditionError("OPRF is not set up on this node"));
       continue;
     }
-    // Largest request the peer takes: our outbound rule's max_batch (the
-    // partner agreement), never above the listener default.
-    size_t max_batch = federation::OprfQuerier::kDefaultQueryBatch;
-    if (d_.policy != nullptr) {  // outbound policy with the oprf scheme.
-      auto policy = d_.policy->Get();
-      // The rule's own scheme: oprf, or keyed while oprf_peers (config)
-      // stands in for a policy that does not set one yet.
-      // Through the hub (issue 10): our rule for the member, else the hub's.
-      const std::string partner = OprfPolicyPartner(peer);
-      const policy::EffectiveRule* rule =
-          policy->Find(partner, policy::Direction::kOutbound, d_.now());
-      policy::Query q{.partner = partner,
-                      .direction = policy::Direction::kOutbound,
-                      .purpose = purpose,
-                      .types = {},
-                      .scheme = rule != nullptr ? rule->rule.scheme() : ifed::v1::OPRF,
-                      .now = d_.now()};
-      for (int i : index) {
-        auto t = response->items(i).type();
-        if (std::find(q.types.begin(), q.types.end(), t) == q.types.end()) q.types.push_back(t);
-      }
-      policy::Decision d = policy->Decide(q);
-      if (!d.status.ok()) {
-        fail(peer, absl::PermissionDeniedError(
-                       absl::StrCat("not sent: our policy ", policy->version(), ": ", d.reason)));
-        continue;
-      }
-      if (rule != nullptr && rule->rule.max_batch() > 0) {
-        max_batch = std::min<size_t>(max_batch, rule->rule.max_batch());
-      }
-    }
-    // A key change the peer announced and whose time has come: fetch the
-    // new key and filter before asking (the old filter cannot match).
-    if (d_.oprf->RotationDue(peer, d_.now())) {
-      ifed::v1::FilterSyncStatus st;
-      if (absl::Status s = SyncFilter(LocalActor(ctx), peer, &st); !s.ok()) {
-        spdlog::warn("oprf match {}: sync with {} before the query failed: {}", request_id, peer,
-                     std::string(s.message()));
-      }
+    size_t max_batch = 0;
+    if (absl::Status a = allowed(peer, &max_batch); !a.ok()) {
+      fail(peer, a);
+      continue;
     }
     const std::string via = SplitRelayed(peer).second.empty() ? "" : SplitRelayed(peer).first;
-    ifed::v1::OprfEvaluateRequest req;
-    req.set_request_id(request_id);
-    req.set_purpose(purpose);
     size_t batches = 0;
-    auto answer = d_.oprf->Query(
-        peer, inputs, req,
-        [&](const ifed::v1::OprfEvaluateRequest& r)
-            -> absl::StatusOr<ifed::v1::OprfEvaluateResponse> {
-          grpc::ClientContext ctx;
-          ctx.set_deadline(Deadline(d_.peers));
-          IFED_ASSIGN_OR_RETURN(auto* stub, OprfStub(d_.peers, peer, &ctx));
-          ifed::v1::OprfEvaluateResponse resp;
-          grpc::Status s = stub->OprfEvaluate(&ctx, r, &resp);
-          if (!s.ok()) return FromGrpc(s);
-          return resp;
-        },
-        max_batch, &batches);
+    absl::StatusOr<federation::OprfQuerier::Answer> answer;
+    if (auto pre = prefetched.find(peer); pre != prefetched.end()) {
+      answer = std::move(pre->second.answer);
+      batches = pre->second.batches;
+    } else {
+      sync_if_rotated(peer);
+      answer = d_.oprf->Query(
+          peer, inputs, req,
+          [&](const ifed::v1::OprfEvaluateRequest& r)
+              -> absl::StatusOr<ifed::v1::OprfEvaluateResponse> {
+            grpc::ClientContext cctx;
+            cctx.set_deadline(Deadline(d_.peers));
+            IFED_ASSIGN_OR_RETURN(auto* stub, OprfStub(d_.peers, peer, &cctx));
+            ifed::v1::OprfEvaluateResponse resp;
+            grpc::Status s = stub->OprfEvaluate(&cctx, r, &resp);
+            if (!s.ok()) return FromGrpc(s);
+            return resp;
+          },
+          max_batch, &batches);
+    }
     int64_t hits = 0;
     if (answer.ok()) {
       for (bool h : answer->hit) hits += h;

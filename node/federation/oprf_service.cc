@@ -102,6 +102,24 @@ filter::Key ToKey(const std::string& s) {
   return k;
 }
 
+// A peer's evaluated elements and proof for `n` blinded elements.
+absl::StatusOr<oprf::Evaluation> ParseEvaluation(const std::string& evaluated,
+                                                 const std::string& proof, size_t n) {
+  if (evaluated.size() != n * oprf::kElementSize || proof.size() != oprf::kProofSize) {
+    return absl::InvalidArgumentError("peer's OPRF answer has the wrong shape");
+  }
+  oprf::Evaluation eval;
+  eval.elements.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    std::memcpy(eval.elements[i].data(), evaluated.data() + i * oprf::kElementSize,
+                oprf::kElementSize);
+  }
+  oprf::Proof p;
+  std::memcpy(p.data(), proof.data(), p.size());
+  eval.proof = p;
+  return eval;
+}
+
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("no file ", path));
@@ -849,19 +867,8 @@ absl::StatusOr<std::vector<oprf::Output>> OprfQuerier::QueryBatch(
   packed->reserve(data.size() * oprf::kElementSize);
   for (const auto& e : data.blinded_elements()) packed->append(e.begin(), e.end());
   IFED_ASSIGN_OR_RETURN(ifed::v1::OprfEvaluateResponse resp, evaluate(request));
-  if (resp.evaluated().size() != data.size() * oprf::kElementSize ||
-      resp.proof().size() != oprf::kProofSize) {
-    return absl::InvalidArgumentError("peer's OPRF answer has the wrong shape");
-  }
-  oprf::Evaluation eval;
-  eval.elements.resize(data.size());
-  for (size_t i = 0; i < data.size(); ++i) {
-    std::memcpy(eval.elements[i].data(), resp.evaluated().data() + i * oprf::kElementSize,
-                oprf::kElementSize);
-  }
-  oprf::Proof proof;
-  std::memcpy(proof.data(), resp.proof().data(), proof.size());
-  eval.proof = proof;
+  IFED_ASSIGN_OR_RETURN(oprf::Evaluation eval,
+                        ParseEvaluation(resp.evaluated(), resp.proof(), data.size()));
   auto outputs = client->Finalize(data, eval);
   if (!outputs.ok()) {
     spdlog::error("ALERT: OPRF answer of peer {} failed verification: {}", peer,
@@ -898,6 +905,93 @@ absl::StatusOr<OprfQuerier::Answer> OprfQuerier::Query(const std::string& peer,
   a.hit.reserve(a.outputs.size());
   for (const auto& o : a.outputs) a.hit.push_back(f->Contains(o));
   return a;
+}
+
+std::vector<absl::StatusOr<OprfQuerier::Answer>> OprfQuerier::QueryMany(
+    const std::vector<std::string>& peers, const std::vector<std::string>& members,
+    const std::vector<std::string>& inputs, ifed::v1::OprfEvaluateRequest request,
+    const EvaluateFn& evaluate, size_t max_batch, size_t* batches) {
+  if (batches != nullptr) *batches = 0;
+  std::vector<absl::StatusOr<Answer>> out(peers.size(), Answer{});
+  if (inputs.empty() || peers.size() != members.size()) return out;
+  if (max_batch == 0 || max_batch > oprf::kMaxBatch) max_batch = oprf::kMaxBatch;
+  std::vector<std::unique_ptr<oprf::OprfClient>> clients(peers.size());
+  std::vector<std::shared_ptr<const Held>> held(peers.size());
+  int live = -1;  // a partner still in the query
+  for (size_t i = 0; i < peers.size(); ++i) {
+    auto key = PinnedKey(peers[i]);
+    if (!key.ok()) {
+      out[i] = absl::FailedPreconditionError(
+          absl::StrCat("no pinned OPRF key of ", peers[i], ": run `ifedctl filters sync`"));
+      continue;
+    }
+    auto h = LoadHeld(peers[i]);
+    auto client = oprf::OprfClient::Create(oprf::Mode::kVoprf, *key);
+    if (!h.ok() || !client.ok()) {
+      out[i] = !h.ok() ? h.status() : client.status();
+      continue;
+    }
+    held[i] = std::move(*h);
+    clients[i] = std::move(*client);
+    out[i]->outputs.reserve(inputs.size());
+    live = static_cast<int>(i);
+  }
+  const absl::Span<const std::string> all(inputs);
+  for (size_t off = 0; off < inputs.size() && live >= 0; off += max_batch) {
+    const auto part = all.subspan(off, max_batch);
+    // One blinding for everyone: the blinds do not depend on a key.
+    auto data = clients[live]->Blind(std::vector<std::string>(part.begin(), part.end()));
+    absl::StatusOr<ifed::v1::OprfEvaluateResponse> resp =
+        data.ok() ? absl::UnknownError("not sent") : data.status();
+    if (data.ok()) {
+      std::string* packed = request.mutable_blinded();
+      packed->clear();
+      packed->reserve(data->size() * oprf::kElementSize);
+      for (const auto& e : data->blinded_elements()) packed->append(e.begin(), e.end());
+      resp = evaluate(request);
+      if (batches != nullptr) ++*batches;
+    }
+    live = -1;
+    for (size_t i = 0; i < peers.size(); ++i) {
+      if (!out[i].ok()) continue;
+      if (!resp.ok()) {
+        out[i] = resp.status();
+        continue;
+      }
+      const auto m = std::find_if(resp->members().begin(), resp->members().end(),
+                                  [&](const auto& e) { return e.member() == members[i]; });
+      if (m == resp->members().end()) {
+        out[i] = absl::DataLossError(absl::StrCat("the hub sent no answer of ", members[i]));
+        continue;
+      }
+      if (m->status() != ifed::v1::MEMBER_ANSWERED) {
+        out[i] = absl::Status(static_cast<absl::StatusCode>(
+                                  m->code() != 0 ? m->code() : int(absl::StatusCode::kUnknown)),
+                              absl::StrCat(ifed::v1::MemberStatus_Name(m->status()), ": ",
+                                           m->message()));
+        continue;
+      }
+      auto eval = ParseEvaluation(m->evaluated(), m->proof(), data->size());
+      absl::StatusOr<std::vector<oprf::Output>> outputs =
+          eval.ok() ? clients[i]->Finalize(*data, *eval)
+                    : absl::StatusOr<std::vector<oprf::Output>>(eval.status());
+      if (!outputs.ok()) {
+        spdlog::error("ALERT: OPRF answer of peer {} failed verification: {}", peers[i],
+                      std::string(outputs.status().message()));
+        out[i] = absl::InvalidArgumentError(
+            absl::StrCat("OPRF answer of ", peers[i], " failed verification"));
+        continue;
+      }
+      out[i]->outputs.insert(out[i]->outputs.end(), outputs->begin(), outputs->end());
+      live = static_cast<int>(i);
+    }
+  }
+  for (size_t i = 0; i < peers.size(); ++i) {
+    if (!out[i].ok()) continue;
+    out[i]->hit.reserve(out[i]->outputs.size());
+    for (const auto& o : out[i]->outputs) out[i]->hit.push_back(held[i]->Contains(o));
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<bool>> OprfQuerier::Contains(const std::string& peer,

@@ -344,6 +344,20 @@ class OprfQuerier {
   absl::StatusOr<Answer> Query(const std::string& peer, const std::vector<std::string>& inputs,
                                ifed::v1::OprfEvaluateRequest request, const EvaluateFn& evaluate,
                                size_t max_batch = kDefaultQueryBatch, size_t* batches = nullptr);
+  // Issue 10, the hub's fan-out: the same inputs asked of several members
+  // through one hub, one blinded batch per request for all of them
+  // (`evaluate` sends it with relay-to "at,cz" and returns
+  // OprfEvaluateResponse.members). `peers[i]` ("hub/at") names the partner
+  // here, `members[i]` ("at") its answer; each answer is verified under
+  // that partner's pinned key and checked against its filter. One result
+  // per partner, in order; a failure is that partner's only.
+  std::vector<absl::StatusOr<Answer>> QueryMany(const std::vector<std::string>& peers,
+                                                const std::vector<std::string>& members,
+                                                const std::vector<std::string>& inputs,
+                                                ifed::v1::OprfEvaluateRequest request,
+                                                const EvaluateFn& evaluate,
+                                                size_t max_batch = kDefaultQueryBatch,
+                                                size_t* batches = nullptr);
   // The batch size when the caller's policy sets none: the federation
   // listener's default max_items_per_request.
   static constexpr size_t kDefaultQueryBatch = 10000;

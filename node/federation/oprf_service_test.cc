@@ -256,6 +256,58 @@ TEST_F(OprfServiceTest, RelayedCallsUseTheQueriersKeyBudgetAndRule) {
   EXPECT_EQ((*responder_->Filter("at"))->items, (*responder_->Filter("at", "cz"))->items + 1);
 }
 
+// The hub's fan-out: one blinded batch, each member's answer verified under
+// its own pinned key; answers swapped between members fail verification.
+TEST_F(OprfServiceTest, FanOutVerifiesEachMemberUnderItsOwnKey) {
+  for (const char* member : {"at", "cz"}) {
+    auto key = responder_->PublicKey(member);
+    bool pinned = false;
+    ASSERT_TRUE(querier_->PinKey(std::string("hub/") + member, *key, &pinned).ok());
+    auto f = responder_->Filter(member);
+    ASSERT_TRUE(querier_->StoreFilter(std::string("hub/") + member, (*f)->bytes, (*f)->digest,
+                                      (*f)->public_key)
+                    .ok());
+  }
+  const std::vector<std::string> in = {OprfInput(IndicatorType::kPhone, "+4915112345678"),
+                                       OprfInput(IndicatorType::kPhone, "+4915199999999"),
+                                       OprfInput(IndicatorType::kUrl, "https://example.org/x")};
+  auto ask = [&](bool swap) {
+    ifed::v1::OprfEvaluateRequest req;
+    req.set_request_id("fan");
+    req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+    size_t batches = 0;
+    auto out = querier_->QueryMany(
+        {"hub/at", "hub/cz"}, {"at", "cz"}, in, req,
+        [&](const ifed::v1::OprfEvaluateRequest& r)
+            -> absl::StatusOr<ifed::v1::OprfEvaluateResponse> {
+          ifed::v1::OprfEvaluateResponse all;
+          for (const char* member : {"at", "cz"}) {
+            ifed::v1::OprfEvaluateResponse one;
+            EXPECT_TRUE(responder_->Evaluate(member, r, &one).ok());
+            auto* m = all.add_members();
+            m->set_member(swap ? (member[0] == 'a' ? "cz" : "at") : member);
+            m->set_status(ifed::v1::MEMBER_ANSWERED);
+            m->set_evaluated(one.evaluated());
+            m->set_proof(one.proof());
+          }
+          return all;
+        },
+        2, &batches);
+    EXPECT_EQ(batches, swap ? 1u : 2u);  // 3 inputs in batches of 2; stops when all failed
+    return out;
+  };
+  auto ok = ask(false);
+  ASSERT_EQ(ok.size(), 2u);
+  ASSERT_TRUE(ok[0].ok()) << ok[0].status();
+  ASSERT_TRUE(ok[1].ok()) << ok[1].status();
+  EXPECT_EQ(ok[0]->hit, (std::vector<bool>{true, false, true}));  // at: phone and url
+  EXPECT_EQ(ok[1]->hit, (std::vector<bool>{true, false, false}));  // cz: phone only
+  EXPECT_NE(ok[0]->outputs[0], ok[1]->outputs[0]);
+  auto swapped = ask(true);
+  EXPECT_EQ(swapped[0].status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(swapped[1].status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(OprfServiceTest, QuerierKeepsMembersThroughTheHubApart) {
   Sync("at");
   auto key = responder_->PublicKey("at");

@@ -3,10 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <future>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "node/common/logging.h"
 #include "node/crypto/oprf/oprf.h"
+#include "node/hub/relay.h"
 
 namespace ifed::hub {
 namespace {
@@ -133,6 +137,9 @@ grpc::Status OprfRelayer::Evaluate(const grpc::ServerContext& ctx, const std::st
                                    const std::string& member,
                                    const ifed::v1::OprfEvaluateRequest& request,
                                    ifed::v1::OprfEvaluateResponse* response) {
+  if (member == "*" || member.find(',') != std::string::npos) {
+    return EvaluateMany(ctx, querier, member, request, response);
+  }
   const size_t items = request.blinded().size() / crypto::oprf::kElementSize;
   const ifed::v1::Purpose purpose = request.purpose();
   if (grpc::Status s = Allow(querier, member, &purpose, items); !s.ok()) return s;
@@ -145,6 +152,82 @@ grpc::Status OprfRelayer::Evaluate(const grpc::ServerContext& ctx, const std::st
                             static_cast<int64_t>(items), s, start);
   if (!out.ok()) response->Clear();
   return out;
+}
+
+grpc::Status OprfRelayer::EvaluateMany(const grpc::ServerContext& ctx,
+                                       const std::string& querier, const std::string& targets,
+                                       const ifed::v1::OprfEvaluateRequest& request,
+                                       ifed::v1::OprfEvaluateResponse* response) {
+  const size_t items = request.blinded().size() / crypto::oprf::kElementSize;
+  const ifed::v1::Purpose purpose = request.purpose();
+  std::vector<std::string> members;
+  if (targets == "*") {
+    ifed::v1::HubMembersResponse allowed;
+    if (grpc::Status s = Members(querier, &allowed); !s.ok()) return s;
+    for (const auto& m : allowed.members()) members.push_back(m.member());
+  } else {
+    members = absl::StrSplit(targets, ',');
+    std::vector<std::string> sorted = members;
+    std::sort(sorted.begin(), sorted.end());
+    if (members.size() > 64 ||
+        std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat(federation::kRelayToHeader,
+                                       " lists at most 64 distinct members"));
+    }
+  }
+  struct Call {
+    grpc::Status status;
+    ifed::v1::OprfEvaluateResponse answer;
+    uint32_t latency_ms = 0;
+  };
+  std::vector<std::future<Call>> calls(members.size());
+  std::vector<grpc::Status> refused(members.size());
+  for (size_t i = 0; i < members.size(); ++i) {
+    refused[i] = Allow(querier, members[i], &purpose, items);
+    if (!refused[i].ok()) continue;
+    calls[i] = std::async(std::launch::async, [this, &ctx, &querier, &request, member = members[i],
+                                               id = logging::RequestScope::Current()] {
+      logging::RequestScope scope(id);
+      Call c;
+      const auto start = std::chrono::steady_clock::now();
+      grpc::ClientContext mctx;
+      Prepare(ctx, querier, &mctx);
+      c.status = d_.members->StubOf(member)->OprfEvaluate(&mctx, request, &c.answer);
+      c.latency_ms = static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::steady_clock::now() - start)
+                                               .count());
+      return c;
+    });
+  }
+  spdlog::info("hub: oprf evaluate from {}: {} items fanned out to {} members", querier, items,
+               members.size());
+  response->set_request_id(request.request_id());
+  for (size_t i = 0; i < members.size(); ++i) {
+    auto* m = response->add_members();
+    m->set_member(members[i]);
+    grpc::Status s = refused[i];
+    if (s.ok()) {
+      const auto start = std::chrono::steady_clock::now();
+      Call c = calls[i].get();
+      m->set_latency_ms(c.latency_ms);
+      // Audited and logged as a single relayed call (the member's status).
+      s = Finish("evaluate", querier, members[i], request.request_id(), purpose,
+                 static_cast<int64_t>(items), c.status,
+                 start - std::chrono::milliseconds(c.latency_ms));
+      if (s.error_code() == grpc::StatusCode::UNAVAILABLE && c.status.ok()) {
+        return s;  // our audit failed: nothing leaves.
+      }
+      if (s.ok()) {
+        m->set_evaluated(std::move(*c.answer.mutable_evaluated()));
+        m->set_proof(std::move(*c.answer.mutable_proof()));
+      }
+    }
+    m->set_status(MemberStatusOf(s.error_code()));
+    m->set_code(static_cast<int>(s.error_code()));
+    if (!s.ok()) m->set_message(s.error_message());
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status OprfRelayer::FilterSync(grpc::ServerContext* ctx, const std::string& querier,
@@ -186,7 +269,19 @@ grpc::Status OprfRelayer::Resolve(const grpc::ServerContext& ctx, const std::str
   grpc::ClientContext mctx;
   Prepare(ctx, querier, &mctx);
   grpc::Status s = d_.members->StubOf(member)->Resolve(&mctx, request, response);
-  if (!s.ok()) response->Clear();
+  if (!s.ok()) {
+    response->Clear();
+  } else if (const policy::EffectiveRule* rule = d_.policy->Get()->Find(
+                 querier, policy::Direction::kInbound, d_.now());
+             rule != nullptr && rule->rule.disclosure() < response->disclosure()) {
+    // The hub's disclosure ceiling for the querier, as for a keyed relay.
+    const ifed::v1::Disclosure ceiling = rule->rule.disclosure();
+    for (auto& r : *response->mutable_results()) {
+      if (ceiling < ifed::v1::HIT_WITH_REFERENCE) r.clear_reference();
+      if (ceiling < ifed::v1::HIT_WITH_CONTACT) r.clear_contact();
+    }
+    response->set_disclosure(ceiling);
+  }
   grpc::Status out = Finish("resolve", querier, member, request.request_id(), purpose,
                             static_cast<int64_t>(items), s, start);
   if (!out.ok()) response->Clear();

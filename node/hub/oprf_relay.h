@@ -9,9 +9,15 @@
 // Then the call goes to the member with x-ifed-on-behalf-of naming the
 // querier, under the hub's deadline (peer_timeout_ms, cut to the caller's),
 // and the member's answer (or status, prefixed with the member's id) goes
-// back. Filter chunks are streamed through one at a time. Nothing of a
+// back; a Resolve answer is cut to the hub's disclosure ceiling for the
+// querier (its inbound rule). Filter chunks are streamed through one at a time. Nothing of a
 // call's payload is kept or logged: counts, ids and statuses only. Each
 // relayed call is audited at the hub ("relay.oprf.*", with the member).
+// Evaluate also fans out: relay-to "*" (every member the hub's policy lets
+// the querier reach) or "at,cz" sends the one blinded batch to each member
+// in parallel under one deadline, and answers one evaluation (or status) per
+// member in OprfEvaluateResponse.members. Safe for the querier: each member
+// answers under its own key for it, and the hub holds no blind.
 // Thread-safe.
 #ifndef IFED_HUB_OPRF_RELAY_H_
 #define IFED_HUB_OPRF_RELAY_H_
@@ -60,6 +66,12 @@ class OprfRelayer final : public federation::OprfRelay {
   // when the call has one); else the status to send.
   grpc::Status Allow(const std::string& querier, const std::string& member,
                      const ifed::v1::Purpose* purpose, size_t items) const;
+  // Evaluate of one blinded batch by several members (`targets`: "*" or a
+  // comma-separated list).
+  grpc::Status EvaluateMany(const grpc::ServerContext& ctx, const std::string& querier,
+                            const std::string& targets,
+                            const ifed::v1::OprfEvaluateRequest& request,
+                            ifed::v1::OprfEvaluateResponse* response);
   // A member call's context: on-behalf-of header and the hub's deadline.
   void Prepare(const grpc::ServerContext& ctx, const std::string& querier,
                grpc::ClientContext* out, std::chrono::milliseconds at_least = {}) const;

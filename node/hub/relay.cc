@@ -23,7 +23,9 @@ bool PrintableId(const std::string& s) {
                      [](unsigned char c) { return c >= 0x21 && c <= 0x7e; });
 }
 
-ifed::v1::MemberStatus StatusOf(grpc::StatusCode code) {
+}  // namespace
+
+ifed::v1::MemberStatus MemberStatusOf(grpc::StatusCode code) {
   switch (code) {
     case grpc::StatusCode::OK:
       return ifed::v1::MEMBER_ANSWERED;
@@ -38,8 +40,6 @@ ifed::v1::MemberStatus StatusOf(grpc::StatusCode code) {
       return ifed::v1::MEMBER_FAILED;
   }
 }
-
-}  // namespace
 
 absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchRequest& request,
                           std::chrono::system_clock::time_point deadline,
@@ -146,7 +146,7 @@ absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchReque
     if (c.status.ok() && c.answer.results_size() != static_cast<int>(items)) {
       c.status = grpc::Status(grpc::StatusCode::DATA_LOSS, "member answered a different count");
     }
-    m->set_status(StatusOf(c.status.error_code()));
+    m->set_status(MemberStatusOf(c.status.error_code()));
     m->set_code(static_cast<int>(c.status.error_code()));
     if (!c.status.ok()) {
       m->set_message(c.status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <regex>
 #include <string>
 #include <thread>
@@ -33,7 +34,9 @@ class HubOprfTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     fed_ = new LocalFederation();
-    fed_->AddNode("hub", "EU", {{.id = "de"}, {.id = "at"}, {.id = "hu"}, {.id = "cz"}});
+    fed_->AddNode("hub", "EU",
+                  {{.id = "de"}, {.id = "at"}, {.id = "hu"},
+                   {.id = "cz", .disclosure = "hit_only"}});  // the hub's ceiling for cz
     fed_->AddNode("de", "DE", {{.id = "hub"}, {.id = "cz", .extra = kOprf}});
     fed_->AddNode("at", "AT", {{.id = "hub", .extra = kOprf}});
     fed_->AddNode("cz", "CZ", {{.id = "hub"}, {.id = "de", .extra = kOprf}});
@@ -158,6 +161,15 @@ TEST_F(HubOprfTest, MatchViaHubUsesOprfWhereTheFilterIsHeldKeyedElsewhere) {
   EXPECT_EQ(r.err.find("hub/cz"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("hub/pl: 7 MEMBER_DENIED"), std::string::npos) << r.err;
   EXPECT_EQ(Row(r.out, kPlanted, "hub/de").size(), 0u) << "the querier is never asked";
+  // at and cz had one blinded batch, fanned out by the hub (logs flush each second).
+  bool fanned = false;
+  for (int i = 0; i < 30 && !fanned; ++i) {
+    fanned = ReadFile(fed_->node("hub").log)
+                 .find("hub: oprf evaluate from de: 2 items fanned out to 2 members") !=
+             std::string::npos;
+    if (!fanned) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(fanned);
   // --via-hub is the same.
   auto alias = fed_->Ctl("de", {"match", "--via-hub", "--all", "--type", "phone", kPlanted});
   EXPECT_EQ(Row(alias.out, kPlanted, "hub/at").at(4), "HIT") << alias.out << alias.err;
@@ -176,6 +188,16 @@ TEST_F(HubOprfTest, ResolveGoesThroughTheHub) {
   EXPECT_EQ(at[4], "HIT");
   EXPECT_FALSE(at[5].empty()) << "reference";
   EXPECT_EQ(at[5].find("CASE-"), std::string::npos) << "a record reference, not the case";
+  // cz asks at through the hub: at's rule for the hub lets it resolve, the
+  // hub's ceiling for cz (hit only) withholds the reference.
+  auto sync = fed_->Ctl("cz", {"filters", "sync", "--peer", "hub/at"});
+  ASSERT_EQ(sync.exit_code, 0) << sync.err;
+  auto cz = fed_->Ctl("cz", {"match", "--hub", "--resolve", "yes", "--type", "phone", kPlanted});
+  auto row = Row(cz.out, kPlanted, "hub/at");
+  ASSERT_FALSE(row.empty()) << cz.out << cz.err;
+  EXPECT_EQ(row[4], "HIT");
+  EXPECT_EQ(row[5], "") << "the hub's disclosure ceiling for cz";
+  EXPECT_EQ(row[7], "oprf");
 }
 
 TEST_F(HubOprfTest, JurisdictionRestrictsTheFanOut) {
@@ -221,6 +243,47 @@ TEST_F(HubOprfTest, HubPolicyDeniesAPairAndBadTargetsAreRefused) {
   auto no_hub = fed_->Ctl("hub", {"match", "--hub", "--type", "phone", kPlanted});
   EXPECT_NE(no_hub.exit_code, 0);
   EXPECT_NE(no_hub.err.find("no hub configured"), std::string::npos) << no_hub.err;
+}
+
+// One blinded batch, every member: each answers under its own key for de
+// (and proves it), a member that refuses and one the hub does not relay to
+// each have their status; a repeated member is refused.
+TEST_F(HubOprfTest, HubFansOneBlindedBatchOutToMembers) {
+  ASSERT_EQ(SyncViaHub().exit_code, 1);
+  const std::string element = ReadFile(fed_->node("de").data_dir + "/oprf/hub~at.pub");
+  ASSERT_EQ(element.size(), 33u);  // a valid point stands in for a blinded element
+  auto stub = StubAs("de", "hub");
+  auto evaluate = [&](const std::string& targets, ifed::v1::OprfEvaluateResponse* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ctx.AddMetadata(federation::kRelayToHeader, targets);
+    ifed::v1::OprfEvaluateRequest req;
+    req.set_request_id("fan-out-1");
+    req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+    req.set_blinded(element + element);
+    return stub->OprfEvaluate(&ctx, req, resp);
+  };
+  ifed::v1::OprfEvaluateResponse all;
+  ASSERT_TRUE(evaluate("*", &all).ok());
+  EXPECT_TRUE(all.evaluated().empty());
+  std::map<std::string, ifed::v1::OprfMemberEvaluation> by;
+  for (const auto& m : all.members()) by[m.member()] = m;
+  ASSERT_EQ(by.size(), 3u) << all.DebugString();  // at, cz, hu; not pl.
+  EXPECT_EQ(by["at"].status(), ifed::v1::MEMBER_ANSWERED) << by["at"].message();
+  EXPECT_EQ(by["cz"].status(), ifed::v1::MEMBER_ANSWERED) << by["cz"].message();
+  EXPECT_EQ(by["at"].evaluated().size(), 66u);
+  EXPECT_EQ(by["at"].proof().size(), 64u);
+  EXPECT_NE(by["at"].evaluated(), by["cz"].evaluated());
+  EXPECT_EQ(by["hu"].status(), ifed::v1::MEMBER_DENIED);
+  EXPECT_TRUE(by["hu"].evaluated().empty());
+  ifed::v1::OprfEvaluateResponse two;
+  ASSERT_TRUE(evaluate("at,pl", &two).ok());
+  ASSERT_EQ(two.members_size(), 2);
+  EXPECT_EQ(two.members(1).member(), "pl");
+  EXPECT_EQ(two.members(1).status(), ifed::v1::MEMBER_DENIED);
+  EXPECT_NE(two.members(1).message().find("hub policy"), std::string::npos);
+  ifed::v1::OprfEvaluateResponse dup;
+  EXPECT_EQ(evaluate("at,at", &dup).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(HubOprfTest, OnlyTheHubMayRelayOnBehalfOfAnother) {
