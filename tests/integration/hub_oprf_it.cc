@@ -223,6 +223,12 @@ TEST_F(HubOprfTest, HubPolicyDeniesAPairAndBadTargetsAreRefused) {
   EXPECT_EQ(pl.exit_code, 1);
   EXPECT_NE(pl.err.find("PERMISSION_DENIED"), std::string::npos) << pl.err;
   EXPECT_NE(pl.err.find("hub policy"), std::string::npos) << pl.err;
+  // pl may not ask the hub at all: no member list, no relayed call.
+  auto from_pl = fed_->Ctl("pl", {"filters", "sync", "--hub"});
+  EXPECT_NE(from_pl.exit_code, 0);
+  EXPECT_NE(from_pl.err.find("hub policy"), std::string::npos) << from_pl.err;
+  auto pl_at = fed_->Ctl("pl", {"filters", "sync", "--peer", "hub/at"});
+  EXPECT_NE(pl_at.err.find("PERMISSION_DENIED"), std::string::npos) << pl_at.err;
   // Unknown and malformed members, a relay header at a node that is no hub.
   auto unknown = fed_->Ctl("de", {"filters", "sync", "--peer", "hub/xx"});
   EXPECT_NE(unknown.err.find("NOT_FOUND"), std::string::npos) << unknown.err;
