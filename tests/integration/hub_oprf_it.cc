@@ -9,6 +9,9 @@
 // at, hu and cz hold kPlanted; nobody holds kNowhere.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -49,7 +52,8 @@ class HubOprfTest : public ::testing::Test {
       const std::string seed = fed_->dir() + "/" + id + "/oprf.seed";
       WriteFile(seed, std::string(64, id[0] == 'a' ? '3' : id[0] == 'c' ? '5' : '9') + "\n",
                 0600);
-      fed_->node(id).extra_yaml = "oprf_seed_file: " + seed + "\n";
+      fed_->node(id).extra_yaml = "oprf_seed_file: " + seed + "\n" +
+                                  (Measuring() ? "oprf_evals_per_second: 1000000\n" : "");
     }
     fed_->Start();
     for (const char* id : {"at", "cz", "hu"}) Ingest(id);
@@ -65,6 +69,7 @@ class HubOprfTest : public ::testing::Test {
     auto r = fed_->Ctl(id, {"ingest", path});
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   }
+  static bool Measuring() { return std::getenv("IFED_HUB_OPRF_LATENCY") != nullptr; }
   static RunResult SyncViaHub() { return fed_->Ctl("de", {"filters", "sync", "--hub"}); }
   static RunResult MatchViaHub(std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"match", "--hub", "--type", "phone"};
@@ -368,6 +373,31 @@ TEST_F(HubOprfTest, PeriodicSyncIncludesMembersThroughTheHub) {
     if (!row.empty()) EXPECT_EQ(row[7], "oprf");
   }
   EXPECT_EQ(verdict, "HIT");
+}
+
+// Latency of `ifedctl match --hub` (process start included) with 100 and
+// 1000 items: at and cz by OPRF through the hub (one fanned-out batch),
+// hu by the keyed relay, pl denied. IFED_HUB_OPRF_LATENCY=1 to run.
+TEST_F(HubOprfTest, MatchViaHubLatency) {
+  if (!Measuring()) GTEST_SKIP() << "set IFED_HUB_OPRF_LATENCY=1 to measure";
+  ASSERT_EQ(SyncViaHub().exit_code, 1);
+  for (int n : {100, 1000}) {
+    std::vector<std::string> args = {"match", "--hub", "--hits-only", "--type", "phone"};
+    for (int i = 0; i < n; ++i) args.push_back("+49151123" + std::to_string(460000 + i));
+    args.back() = kPlanted;
+    std::vector<double> ms;
+    for (int run = 0; run < 30; ++run) {
+      const auto start = std::chrono::steady_clock::now();
+      auto r = fed_->Ctl("de", args);
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                             start)
+                       .count());
+      ASSERT_EQ(Row(r.out, kPlanted, "hub/at").at(7), "oprf") << r.err;
+    }
+    std::sort(ms.begin(), ms.end());
+    std::printf("match --hub, %d items, 30 runs: p50 %.1f ms, p90 %.1f ms, max %.1f ms\n", n,
+                ms[15], ms[27], ms[29]);
+  }
 }
 
 }  // namespace
