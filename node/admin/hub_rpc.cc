@@ -38,6 +38,12 @@ void AddHubAnswer(const std::string& hub, const ifed::v1::MatchResponse& answer,
     spdlog::info("match {} via {}: {} items, {} hits, {} ms", response->request_id(), who,
                  wire_order.size(), hits, m.latency_ms());
   }
+  for (const std::string& j : answer.empty_jurisdictions()) {
+    auto* e = response->add_peer_errors();
+    e->set_peer(hub);
+    e->set_code(static_cast<int>(grpc::StatusCode::NOT_FOUND));
+    e->set_message(absl::StrCat("no member of jurisdiction ", j, " at the hub"));
+  }
 }
 
 absl::Status AdminService::ReportHitsToHubs(grpc::ServerContext* ctx,

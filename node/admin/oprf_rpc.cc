@@ -6,13 +6,16 @@
 
 #include <algorithm>
 #include <future>
+#include <map>
 #include <optional>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "node/admin/service.h"
 #include "node/common/logging.h"
 #include "node/common/status_macros.h"
+#include "node/federation/oprf_relay.h"
 #include "node/federation/oprf_service.h"
 
 namespace ifed::admin {
@@ -26,7 +29,60 @@ std::chrono::system_clock::time_point Deadline(federation::PeerClients* peers) {
   return std::chrono::system_clock::now() + peers->timeout();
 }
 
+// "hub/at" -> {"hub", "at"}; a direct peer -> {peer, ""}.
+std::pair<std::string, std::string> SplitRelayed(const std::string& peer) {
+  const size_t slash = peer.find('/');
+  if (slash == std::string::npos) return {peer, ""};
+  return {peer.substr(0, slash), peer.substr(slash + 1)};
+}
+
 }  // namespace
+
+absl::StatusOr<ifed::v1::Federation::Stub*> OprfStub(federation::PeerClients* peers,
+                                                     const std::string& peer,
+                                                     grpc::ClientContext* ctx) {
+  const auto [first, member] = SplitRelayed(peer);
+  if (!peers->Has(first)) return absl::InvalidArgumentError(absl::StrCat("unknown peer '", first, "'"));
+  if (peer.find('/') == std::string::npos) return peers->StubOf(first);
+  if (!peers->IsHub(first)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", first, "' is not a hub (peers[].role: hub in the config): cannot ask '", peer, "'"));
+  }
+  if (member.empty() || member.find('/') != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("'", peer, "' is not HUB/MEMBER"));
+  }
+  if (ctx != nullptr) ctx->AddMetadata(federation::kRelayToHeader, member);
+  return peers->StubOf(first);
+}
+
+absl::StatusOr<std::string> AdminService::ConfiguredHub() const {
+  const std::vector<std::string> hubs = d_.peers->Hubs();
+  if (hubs.empty()) {
+    return absl::FailedPreconditionError(
+        "no hub configured: mark the hub's entry in peers with `role: hub`");
+  }
+  return hubs.front();
+}
+
+absl::StatusOr<ifed::v1::HubMembersResponse> AdminService::HubMembersOf(const std::string& hub) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline(d_.peers));
+  ifed::v1::HubMembersResponse members;
+  auto* stub = d_.peers->StubOf(hub);
+  if (stub == nullptr) return absl::NotFoundError(absl::StrCat("unknown peer ", hub));
+  grpc::Status s = stub->HubMembers(&ctx, {}, &members);
+  if (!s.ok()) return FromGrpc(s);
+  return members;
+}
+
+std::string AdminService::OprfPolicyPartner(const std::string& peer) const {
+  const auto [hub, member] = SplitRelayed(peer);
+  if (member.empty() || d_.policy == nullptr) return peer;
+  // Through the hub: our rule for the member when we have one, else the hub's.
+  return d_.policy->Get()->Find(member, policy::Direction::kOutbound, d_.now()) != nullptr
+             ? member
+             : hub;
+}
 
 bool AdminService::UsesOprf(const std::string& peer) const {
   if (d_.policy != nullptr) {
@@ -60,12 +116,12 @@ absl::Status AdminService::AuditKey(const std::string& actor, const std::string&
 
 absl::Status AdminService::SyncFilter(const std::string& actor, const std::string& peer,
                                       ifed::v1::FilterSyncStatus* st) {
-  auto* stub = d_.peers->StubOf(peer);
-  if (stub == nullptr) return absl::NotFoundError(absl::StrCat("unknown peer ", peer));
+  IFED_RETURN_IF_ERROR(OprfStub(d_.peers, peer, nullptr).status());
   std::lock_guard<std::mutex> serial(sync_mu_);  // the scheduler and ifedctl, one at a time
   {  // The key first: pinned on first contact; changes only as announced.
     grpc::ClientContext ctx;
     ctx.set_deadline(Deadline(d_.peers));
+    IFED_ASSIGN_OR_RETURN(auto* stub, OprfStub(d_.peers, peer, &ctx));
     ifed::v1::OprfPublicKeyResponse key;
     grpc::Status s = stub->OprfPublicKey(&ctx, {}, &key);
     if (!s.ok()) return FromGrpc(s);
@@ -105,6 +161,7 @@ absl::Status AdminService::SyncFilter(const std::string& actor, const std::strin
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::max(d_.peers->timeout(),
                                                                std::chrono::milliseconds(60000)));
+  IFED_ASSIGN_OR_RETURN(auto* stub, OprfStub(d_.peers, peer, &ctx));
   auto reader = stub->FilterSync(&ctx, req);
   ifed::v1::FilterChunk chunk, first;
   std::string bytes;
@@ -188,6 +245,13 @@ std::vector<std::string> AdminService::OprfPeers() const {
   for (const auto& [id, addr] : d_.peers->peers()) {
     if (UsesOprf(id)) peers.push_back(id);
   }
+  // Issue 10: members asked through the hub once (`filters sync --hub`)
+  // stay in the periodic sync.
+  if (d_.oprf != nullptr) {
+    for (const std::string& hub : d_.peers->Hubs()) {
+      for (std::string& p : d_.oprf->RelayedPeers(hub)) peers.push_back(std::move(p));
+    }
+  }
   return peers;
 }
 
@@ -205,10 +269,26 @@ grpc::Status AdminService::FiltersSync(grpc::ServerContext* ctx,
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "OPRF is not set up on this node");
   }
   std::vector<std::string> peers(request->peers().begin(), request->peers().end());
+  if (request->hub()) {  // issue 10: every member the hub relays to for us.
+    auto hub = ConfiguredHub();
+    if (!hub.ok()) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, std::string(hub.status().message()));
+    }
+    auto members = HubMembersOf(*hub);
+    if (!members.ok()) {
+      return grpc::Status(static_cast<grpc::StatusCode>(members.status().code()),
+                          absl::StrCat("hub ", *hub, ": ", members.status().message()));
+    }
+    for (const auto& m : members->members()) peers.push_back(absl::StrCat(*hub, "/", m.member()));
+    if (peers.empty()) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          absl::StrCat("hub ", *hub, " relays to no member for this node"));
+    }
+  }
   if (peers.empty()) peers = OprfPeers();
   for (const std::string& p : peers) {
-    if (!d_.peers->Has(p)) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat("unknown peer '", p, "'"));
+    if (auto s = OprfStub(d_.peers, p, nullptr); !s.ok()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(s.status().message()));
     }
   }
   SyncPeers(LocalActor(ctx), peers, response);
@@ -224,8 +304,9 @@ absl::Status AdminService::AuditOprfOut(grpc::ServerContext* ctx, const std::str
   audit::Event e;
   e.action = action;
   e.actor = LocalActor(ctx);
-  e.Set("peer", peer)
-      .Set("request_id", request_id)
+  e.Set("peer", peer);
+  if (const auto [hub, member] = SplitRelayed(peer); !member.empty()) e.Set("via", hub);
+  e.Set("request_id", request_id)
       .Set("purpose", ifed::v1::Purpose_Name(purpose))
       .Set("scheme", "oprf")
       .Set("items", items)
@@ -267,67 +348,133 @@ absl::Status AdminService::MatchOprf(grpc::ServerContext* ctx, const std::string
     spdlog::warn("oprf match {} to {} failed: {}", request_id, peer, std::string(s.message()));
   };
   const int64_t n_items = static_cast<int64_t>(inputs.size());
+  // Our outbound policy for `peer` (OK or the refusal), and the largest
+  // request it takes: our outbound rule's max_batch (the partner
+  // agreement), never above the listener default.
+  auto allowed = [&](const std::string& peer, size_t* max_batch) -> absl::Status {
+    *max_batch = federation::OprfQuerier::kDefaultQueryBatch;
+    if (d_.policy == nullptr) return absl::OkStatus();
+    auto policy = d_.policy->Get();
+    // The rule's own scheme: oprf, or keyed while oprf_peers (config)
+    // stands in for a policy that does not set one yet.
+    // Through the hub (issue 10): our rule for the member, else the hub's.
+    const std::string partner = OprfPolicyPartner(peer);
+    const policy::EffectiveRule* rule =
+        policy->Find(partner, policy::Direction::kOutbound, d_.now());
+    policy::Query q{.partner = partner,
+                    .direction = policy::Direction::kOutbound,
+                    .purpose = purpose,
+                    .types = {},
+                    .scheme = rule != nullptr ? rule->rule.scheme() : ifed::v1::OPRF,
+                    .now = d_.now()};
+    for (int i : index) {
+      auto t = response->items(i).type();
+      if (std::find(q.types.begin(), q.types.end(), t) == q.types.end()) q.types.push_back(t);
+    }
+    policy::Decision d = policy->Decide(q);
+    if (!d.status.ok()) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("not sent: our policy ", policy->version(), ": ", d.reason));
+    }
+    if (rule != nullptr && rule->rule.max_batch() > 0) {
+      *max_batch = std::min<size_t>(*max_batch, rule->rule.max_batch());
+    }
+    return absl::OkStatus();
+  };
+  // A key change the peer announced and whose time has come: fetch the
+  // new key and filter before asking (the old filter cannot match).
+  auto sync_if_rotated = [&](const std::string& peer) {
+    if (!d_.oprf->RotationDue(peer, d_.now())) return;
+    ifed::v1::FilterSyncStatus st;
+    if (absl::Status s = SyncFilter(LocalActor(ctx), peer, &st); !s.ok()) {
+      spdlog::warn("oprf match {}: sync with {} before the query failed: {}", request_id, peer,
+                   std::string(s.message()));
+    }
+  };
+  ifed::v1::OprfEvaluateRequest req;
+  req.set_request_id(request_id);
+  req.set_purpose(purpose);
+  // Issue 10: members asked through one hub share one blinded batch per
+  // request, which the hub fans out (relay-to "at,cz"); each answer is
+  // still verified under that member's key and checked in its filter.
+  struct Prefetched {
+    absl::StatusOr<federation::OprfQuerier::Answer> answer;
+    size_t batches = 0;
+  };
+  std::map<std::string, Prefetched> prefetched;
+  if (d_.oprf != nullptr && !inputs.empty()) {
+    std::map<std::string, std::vector<std::string>> by_hub;
+    for (const std::string& peer : peers) {
+      const auto [hub, member] = SplitRelayed(peer);
+      if (!member.empty()) by_hub[hub].push_back(peer);
+    }
+    for (const auto& [hub, group] : by_hub) {
+      std::vector<std::string> names, members;
+      size_t max_batch = federation::OprfQuerier::kDefaultQueryBatch;
+      for (const std::string& peer : group) {
+        size_t mb = 0;
+        if (!allowed(peer, &mb).ok()) continue;  // refused in the loop below
+        sync_if_rotated(peer);
+        names.push_back(peer);
+        members.push_back(SplitRelayed(peer).second);
+        max_batch = std::min(max_batch, mb);
+      }
+      if (names.size() < 2) continue;  // one member: an ordinary relayed call
+      const std::string targets = absl::StrJoin(members, ",");
+      size_t batches = 0;
+      auto answers = d_.oprf->QueryMany(
+          names, members, inputs, req,
+          [&](const ifed::v1::OprfEvaluateRequest& r)
+              -> absl::StatusOr<ifed::v1::OprfEvaluateResponse> {
+            grpc::ClientContext cctx;
+            cctx.set_deadline(Deadline(d_.peers));
+            cctx.AddMetadata(federation::kRelayToHeader, targets);
+            auto* stub = d_.peers->StubOf(hub);
+            if (stub == nullptr) return absl::NotFoundError(absl::StrCat("unknown peer ", hub));
+            ifed::v1::OprfEvaluateResponse resp;
+            grpc::Status s = stub->OprfEvaluate(&cctx, r, &resp);
+            if (!s.ok()) return FromGrpc(s);
+            return resp;
+          },
+          max_batch, &batches);
+      for (size_t i = 0; i < names.size(); ++i) {
+        prefetched.emplace(names[i], Prefetched{std::move(answers[i]), batches});
+      }
+    }
+  }
   for (const std::string& peer : peers) {
     if (inputs.empty()) break;
     if (d_.oprf == nullptr) {
       fail(peer, absl::FailedPreconditionError("OPRF is not set up on this node"));
       continue;
     }
-    // Largest request the peer takes: our outbound rule's max_batch (the
-    // partner agreement), never above the listener default.
-    size_t max_batch = federation::OprfQuerier::kDefaultQueryBatch;
-    if (d_.policy != nullptr) {  // outbound policy with the oprf scheme.
-      auto policy = d_.policy->Get();
-      // The rule's own scheme: oprf, or keyed while oprf_peers (config)
-      // stands in for a policy that does not set one yet.
-      const policy::EffectiveRule* rule =
-          policy->Find(peer, policy::Direction::kOutbound, d_.now());
-      policy::Query q{.partner = peer,
-                      .direction = policy::Direction::kOutbound,
-                      .purpose = purpose,
-                      .types = {},
-                      .scheme = rule != nullptr ? rule->rule.scheme() : ifed::v1::OPRF,
-                      .now = d_.now()};
-      for (int i : index) {
-        auto t = response->items(i).type();
-        if (std::find(q.types.begin(), q.types.end(), t) == q.types.end()) q.types.push_back(t);
-      }
-      policy::Decision d = policy->Decide(q);
-      if (!d.status.ok()) {
-        fail(peer, absl::PermissionDeniedError(
-                       absl::StrCat("not sent: our policy ", policy->version(), ": ", d.reason)));
-        continue;
-      }
-      if (rule != nullptr && rule->rule.max_batch() > 0) {
-        max_batch = std::min<size_t>(max_batch, rule->rule.max_batch());
-      }
+    size_t max_batch = 0;
+    if (absl::Status a = allowed(peer, &max_batch); !a.ok()) {
+      fail(peer, a);
+      continue;
     }
-    // A key change the peer announced and whose time has come: fetch the
-    // new key and filter before asking (the old filter cannot match).
-    if (d_.oprf->RotationDue(peer, d_.now())) {
-      ifed::v1::FilterSyncStatus st;
-      if (absl::Status s = SyncFilter(LocalActor(ctx), peer, &st); !s.ok()) {
-        spdlog::warn("oprf match {}: sync with {} before the query failed: {}", request_id, peer,
-                     std::string(s.message()));
-      }
-    }
-    auto* stub = d_.peers->StubOf(peer);
-    ifed::v1::OprfEvaluateRequest req;
-    req.set_request_id(request_id);
-    req.set_purpose(purpose);
+    const std::string via = SplitRelayed(peer).second.empty() ? "" : SplitRelayed(peer).first;
     size_t batches = 0;
-    auto answer = d_.oprf->Query(
-        peer, inputs, req,
-        [&](const ifed::v1::OprfEvaluateRequest& r)
-            -> absl::StatusOr<ifed::v1::OprfEvaluateResponse> {
-          grpc::ClientContext ctx;
-          ctx.set_deadline(Deadline(d_.peers));
-          ifed::v1::OprfEvaluateResponse resp;
-          grpc::Status s = stub->OprfEvaluate(&ctx, r, &resp);
-          if (!s.ok()) return FromGrpc(s);
-          return resp;
-        },
-        max_batch, &batches);
+    absl::StatusOr<federation::OprfQuerier::Answer> answer;
+    if (auto pre = prefetched.find(peer); pre != prefetched.end()) {
+      answer = std::move(pre->second.answer);
+      batches = pre->second.batches;
+    } else {
+      sync_if_rotated(peer);
+      answer = d_.oprf->Query(
+          peer, inputs, req,
+          [&](const ifed::v1::OprfEvaluateRequest& r)
+              -> absl::StatusOr<ifed::v1::OprfEvaluateResponse> {
+            grpc::ClientContext cctx;
+            cctx.set_deadline(Deadline(d_.peers));
+            IFED_ASSIGN_OR_RETURN(auto* stub, OprfStub(d_.peers, peer, &cctx));
+            ifed::v1::OprfEvaluateResponse resp;
+            grpc::Status s = stub->OprfEvaluate(&cctx, r, &resp);
+            if (!s.ok()) return FromGrpc(s);
+            return resp;
+          },
+          max_batch, &batches);
+    }
     int64_t hits = 0;
     if (answer.ok()) {
       for (bool h : answer->hit) hits += h;
@@ -346,6 +493,7 @@ absl::Status AdminService::MatchOprf(grpc::ServerContext* ctx, const std::string
     for (size_t j = 0; j < index.size(); ++j) {
       auto* pr = response->mutable_items(index[j])->add_peers();
       pr->set_peer(peer);
+      pr->set_via(via);
       pr->set_scheme("oprf");
       pr->set_verdict(answer->hit[j] ? ifed::v1::HIT : ifed::v1::NO_HIT);
       results.push_back(pr);
@@ -367,8 +515,13 @@ absl::Status AdminService::MatchOprf(grpc::ServerContext* ctx, const std::string
         rr.set_outputs(outputs.substr(off * kOut, n * kOut));
         grpc::ClientContext cctx;
         cctx.set_deadline(Deadline(d_.peers));
+        auto stub = OprfStub(d_.peers, peer, &cctx);
+        if (!stub.ok()) {
+          rs = stub.status();
+          break;
+        }
         ifed::v1::ResolveResponse resp;
-        grpc::Status s = stub->Resolve(&cctx, rr, &resp);
+        grpc::Status s = (*stub)->Resolve(&cctx, rr, &resp);
         ++rbatches;
         if (!s.ok()) {
           rs = FromGrpc(s);

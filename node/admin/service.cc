@@ -8,7 +8,9 @@
 #include <future>
 #include <optional>
 #include <map>
+#include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -337,11 +339,14 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         absl::StrCat("between 1 and ", kMaxMatchItems, " items per match"));
   }
-  auto selected = SelectPeers(request->all(), request->peers());
-  if (!selected.ok()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(selected.status().message()));
+  for (const std::string& j : request->jurisdictions()) {
+    if (j.size() != 2 || !absl::ascii_isupper(static_cast<unsigned char>(j[0])) ||
+        !absl::ascii_isupper(static_cast<unsigned char>(j[1]))) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("jurisdiction '", j.substr(0, 8),
+                                       "' is not an ISO 3166-1 alpha-2 code such as AT"));
+    }
   }
-  std::vector<std::string> peers = std::move(*selected);
   // Issue 10: a hub links what one case asked through an opaque token; the
   // case reference itself stays here.
   std::string case_token;
@@ -353,10 +358,48 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
     if (!t.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "case token failed");
     case_token = std::move(*t);
   }
-  // Peers asked with the OPRF scheme (issue 7) go their own way (oprf_rpc.cc).
+  std::vector<std::string> peers;
   std::vector<std::string> oprf_peers;
+  std::vector<std::string> via_hub_oprf;  // members the hub is not to ask keyed
+  if (request->hub()) {
+    // Issue 10: one query to the configured hub. Members whose filter we
+    // hold through it are asked with OPRF through it, the others keyed.
+    if (request->all() || request->peers_size() > 0) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "--hub asks the configured hub; give no --peer or --all with it");
+    }
+    auto hub = ConfiguredHub();
+    if (!hub.ok()) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, std::string(hub.status().message()));
+    }
+    peers.push_back(*hub);
+    if (d_.oprf != nullptr) {
+      auto members = HubMembersOf(*hub);
+      if (!members.ok()) {
+        spdlog::warn("match: hub {} did not list its members ({}): keyed relay only", *hub,
+                     std::string(members.status().message()));
+      } else {
+        const std::set<std::string> wanted(request->jurisdictions().begin(),
+                                           request->jurisdictions().end());
+        for (const auto& m : members->members()) {
+          if (!wanted.empty() && !wanted.count(m.jurisdiction())) continue;
+          const std::string name = absl::StrCat(*hub, "/", m.member());
+          if (!d_.oprf->FilterDigest(name).ok()) continue;  // no filter: keyed
+          oprf_peers.push_back(name);
+          via_hub_oprf.push_back(m.member());
+        }
+      }
+    }
+  } else {
+    auto selected = SelectPeers(request->all(), request->peers());
+    if (!selected.ok()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(selected.status().message()));
+    }
+    peers = std::move(*selected);
+  }
+  // Peers asked with the OPRF scheme (issue 7) go their own way (oprf_rpc.cc).
   for (const std::string& p : peers) {
-    if (UsesOprf(p)) oprf_peers.push_back(p);
+    if (UsesOprf(p) && !d_.peers->IsHub(p)) oprf_peers.push_back(p);  // a hub relays keyed
   }
   std::erase_if(peers, [&](const std::string& p) {
     return std::find(oprf_peers.begin(), oprf_peers.end(), p) != oprf_peers.end();
@@ -372,6 +415,8 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
                        ? ifed::v1::MIGRANT_SMUGGLING
                        : request->purpose());
   wire.set_epoch(d_.keys->current_epoch());
+  for (const std::string& j : request->jurisdictions()) wire.add_jurisdictions(j);
+  for (const std::string& m : via_hub_oprf) wire.add_skip_members(m);
   // Group by canonical type; remember where each item went.
   std::map<int, ifed::v1::PseudonymBatch*> batches;
   std::map<int, std::vector<int>> order;  // type -> item indices, in batch order.
@@ -485,7 +530,8 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
                    std::string(answer.status().message()));
       continue;
     }
-    if (answer->members_size() > 0) {  // a hub's answer (issue 10): per member.
+    if (answer->members_size() > 0 || d_.peers->IsHub(peers[k]) ||
+        answer->empty_jurisdictions_size() > 0) {  // a hub's answer (issue 10): per member.
       AddHubAnswer(peers[k], *answer, wire_order, response);
       continue;
     }

@@ -79,6 +79,14 @@ struct AdminDeps {
 void AddHubAnswer(const std::string& hub, const ifed::v1::MatchResponse& answer,
                   const std::vector<int>& wire_order, ifed::v1::LocalMatchResponse* response);
 
+// Issue 10 (oprf_rpc.cc): the stub for an OPRF partner named `peer`: a
+// peer, or "HUB/MEMBER" for a member asked through a configured hub, in
+// which case the relay header goes on `ctx` (when given). InvalidArgument
+// for an unknown peer or a HUB that is not marked `role: hub`.
+absl::StatusOr<ifed::v1::Federation::Stub*> OprfStub(federation::PeerClients* peers,
+                                                     const std::string& peer,
+                                                     grpc::ClientContext* ctx);
+
 // The local caller of an admin call, for audit: "local:uid=<n>(<user>)" from
 // the connection's kernel credentials (see local_listener.h).
 std::string LocalActor(grpc::ServerContext* ctx);
@@ -224,6 +232,12 @@ class AdminService final : public ifed::v1::Admin::Service {
   void SyncPeers(const std::string& actor, const std::vector<std::string>& peers,
                  ifed::v1::FiltersSyncResponse* response);
   std::vector<std::string> OprfPeers() const;
+  // Issue 10: the configured hub (FailedPrecondition when none), the
+  // members it relays to for this node, and the partner whose outbound
+  // rule governs an OPRF partner ("hub/at": at's rule, else the hub's).
+  absl::StatusOr<std::string> ConfiguredHub() const;
+  absl::StatusOr<ifed::v1::HubMembersResponse> HubMembersOf(const std::string& hub);
+  std::string OprfPolicyPartner(const std::string& peer) const;
   // oprf.key.pinned / oprf.key.rotated / oprf.key.changed (refused: the alert).
   absl::Status AuditKey(const std::string& actor, const std::string& action,
                         const std::string& outcome, const std::string& peer,

@@ -123,7 +123,8 @@ absl::Status InboundAuditor::RecordDeconflict(const std::string& peer,
 absl::Status InboundAuditor::RecordOprf(const std::string& action, const std::string& peer,
                                         const std::string& request_id,
                                         ifed::v1::Purpose purpose, int64_t items,
-                                        int64_t disclosed, const absl::Status& decision) const {
+                                        int64_t disclosed, const absl::Status& decision,
+                                        const std::vector<std::pair<std::string, std::string>>& fields) const {
   Event e;
   e.action = action;
   e.actor = absl::StrCat("peer:", peer);
@@ -138,6 +139,7 @@ absl::Status InboundAuditor::RecordOprf(const std::string& action, const std::st
       .Set("items", items)
       .Set("disclosed", disclosed)
       .Set("policy", policy_version_());
+  for (const auto& [k, v] : fields) e.Set(k, v);
   if (legal_basis_) {
     if (std::string basis = legal_basis_(peer); !basis.empty()) e.Set("legal_basis", basis);
   }

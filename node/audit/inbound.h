@@ -46,9 +46,12 @@ class InboundAuditor {
                                 const absl::Status& decision,
                                 const ifed::v1::DeconflictResponse& response) const;
 
+  // `fields`: more node ids to record (issue 10: "on_behalf_of" at a member
+  // answering through the hub, "member" at the hub).
   absl::Status RecordOprf(const std::string& action, const std::string& peer,
                           const std::string& request_id, ifed::v1::Purpose purpose,
-                          int64_t items, int64_t disclosed, const absl::Status& decision) const;
+                          int64_t items, int64_t disclosed, const absl::Status& decision,
+                          const std::vector<std::pair<std::string, std::string>>& fields = {}) const;
 
   // A call refused before its handler ran (issue 6: a claimed identity other
   // than the certificate's, a replayed or stale request): `action` is

@@ -12,8 +12,8 @@ namespace ifed::cli {
 
 bool IsFlag(const std::string& name) {
   static const std::set<std::string> kFlags = {"--json", "--all", "--hits-only", "--help", "--dry-run", "--skip-invalid", "--no-progress", "--expired", "--hold", "--inbound", "--wait", "--contact"};
-  // Issue 10: `watch add|remove --hub` (the configured hub) takes no value.
-  if (name == "--hub") return true;
+  // Issue 10: ask through the configured hub (match, filters sync).
+  if (name == "--hub" || name == "--via-hub") return true;
   return kFlags.count(name) > 0;
 }
 

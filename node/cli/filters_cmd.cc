@@ -1,6 +1,7 @@
-// ifedctl filters sync [--peer ID]... [--json]
+// ifedctl filters sync [--peer ID|HUB/MEMBER]... [--hub] [--json]
 // Fetches each OPRF peer's filter of its OPRF outputs (issue 7), pinning the
 // peer's OPRF public key on first contact. A changed key is an error.
+// --hub (issue 10): every member the configured hub relays to, through it.
 #include <iostream>
 
 #include "node/cli/cli.h"
@@ -12,10 +13,11 @@ using ifed::logging::JsonEscape;
 
 int FiltersCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
   if (a.positional.size() != 1 || a.positional[0] != "sync") {
-    std::cerr << "ifedctl: usage: filters sync [--peer ID]... [--json]\n";
+    std::cerr << "ifedctl: usage: filters sync [--peer ID|HUB/MEMBER]... [--hub] [--json]\n";
     return 2;
   }
   ifed::v1::FiltersSyncRequest req;
+  req.set_hub(a.Flag("--hub") || a.Flag("--via-hub"));
   if (a.options.count("--peer")) {
     for (const auto& p : a.options.at("--peer")) req.add_peers(p);
   }

@@ -28,7 +28,8 @@ commands:
       (tab-separated). A progress bar (rate, ETA) shows on a terminal.
   normalize --type T [--region CC] [--json] VALUE...
       Print the canonical form of each value (or "error: <reason>").
-  match (--peer ID... | --all) [--purpose P] [--hits-only] [--json]
+  match (--peer ID... | --all | --hub [--jurisdiction CC]...) [--purpose P]
+        [--resolve yes|no] [--hits-only] [--json]
         (--type T [--region CC] VALUE... | --file FILE.csv)
       Ask peers whether they hold the values. One line per value and peer:
       VALUE  CANONICAL  TYPE  PEER  HIT|NO_HIT  REFERENCE  CONTACT  SCHEME
@@ -38,9 +39,18 @@ commands:
       the local case the values belong to: it stays on this node, a hub
       receives an opaque per-case token that links the values in its
       cross-border report.
-  filters sync [--peer ID]... [--json]
+      --hub (alias --via-hub): one query to the configured hub (the peer
+      with role: hub); PEER is HUB/MEMBER. Members whose filter this node
+      holds through the hub (filters sync --hub) are asked with OPRF through
+      it, the others by the hub's keyed relay; per-member refusals, time-outs
+      and unreachable members go to stderr. --jurisdiction CC (repeatable):
+      only the hub's members of these jurisdictions.
+  filters sync [--peer ID|HUB/MEMBER]... [--hub] [--json]
       Fetch OPRF peers' filters into data_dir/oprf, pinning each peer's OPRF
       public key on first contact; a changed key fails with an alert.
+      --hub: every member the configured hub relays to for this node,
+      through the hub (a member that refuses OPRF says why); they stay in
+      the periodic sync (oprf_sync_seconds) from then on.
   stats [--json]
       Record counts and query counters of the node.
   policy check DIR

@@ -1,5 +1,6 @@
 // ifedctl match
 #include "node/cli/rows.h"
+#include <cctype>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -16,8 +17,27 @@ int MatchCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
   if (a.options.count("--peer")) {
     for (const auto& p : a.options.at("--peer")) req.add_peers(p);
   }
-  if (req.all() == (req.peers_size() > 0)) {
-    std::cerr << "ifedctl: match needs either --peer ID (repeatable) or --all\n";
+  req.set_hub(a.Flag("--hub") || a.Flag("--via-hub"));
+  if (a.options.count("--jurisdiction")) {
+    for (std::string j : a.options.at("--jurisdiction")) {
+      for (char& c : j) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      if (j.size() != 2 || !std::isupper(static_cast<unsigned char>(j[0])) ||
+          !std::isupper(static_cast<unsigned char>(j[1]))) {
+        std::cerr << "ifedctl: --jurisdiction takes an ISO 3166-1 alpha-2 code such as AT\n";
+        return 2;
+      }
+      req.add_jurisdictions(j);
+    }
+  }
+  if (req.hub()) {
+    // `--via-hub --all` is the spelling of `--hub`.
+    if (req.peers_size() > 0) {
+      std::cerr << "ifedctl: --hub asks the configured hub; give no --peer with it\n";
+      return 2;
+    }
+    req.set_all(false);
+  } else if (req.all() == (req.peers_size() > 0)) {
+    std::cerr << "ifedctl: match needs --peer ID (repeatable), --all or --hub\n";
     return 2;
   }
   if (a.Flag("--purpose")) {

@@ -267,6 +267,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
     }
     n->peers_->Describe(std::move(info));
   }
+  // Issue 10: only a peer marked `role: hub` may relay OPRF calls for others.
+  n->federation_service_->set_hub_check(
+      [peers = n->peers_.get()](const std::string& peer) { return peers->IsHub(peer); });
   // Issue 10: follow-ups asked of this node; the hub role relays Match.
   n->followups_ = std::make_unique<federation::FollowUpDesk>(federation::FollowUpDeps{
       .store = n->store_.get(), .policy = n->policy_.get(), .audit = n->audit_.get(), .now = Now,
@@ -385,7 +388,16 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
                                         ifed::v1::DeliverResponse* resp) {
           return r->Deliver(peer, req, resp);
         });
-    spdlog::info("role hub: relaying Match and Watch to {} members", n->peers_->peers().size());
+    n->hub_oprf_relay_ = std::make_unique<hub::OprfRelayer>(hub::OprfRelayDeps{
+        .node_id = c.node_id(),
+        .policy = n->policy_.get(),
+        .members = n->peers_.get(),
+        .auditor = n->inbound_auditor_.get(),
+        .now = Now,
+        .member_timeout = n->peers_->timeout()});
+    n->federation_service_->set_oprf_relay(n->hub_oprf_relay_.get());
+    spdlog::info("role hub: relaying Match, Watch and the OPRF calls to {} members",
+                 n->peers_->peers().size());
   }
   n->admin_service_ = std::make_unique<admin::AdminService>(admin::AdminDeps{
       .node_id = c.node_id(),

@@ -21,6 +21,7 @@
 #include "node/federation/watch_service.h"
 #include "node/federation/service.h"
 #include "node/federation/tls_reload.h"
+#include "node/hub/oprf_relay.h"
 #include "node/hub/relay.h"
 #include "node/hub/reports.h"
 #include "node/hub/watch_relay.h"
@@ -96,6 +97,7 @@ class Node {
   std::unique_ptr<hub::HubStats> hub_stats_;
   std::unique_ptr<hub::Relay> hub_relay_;
   std::unique_ptr<hub::WatchRelay> hub_watch_relay_;
+  std::unique_ptr<hub::OprfRelayer> hub_oprf_relay_;  // OPRF through the hub (issue 10).
   std::unique_ptr<admin::AdminService> admin_service_;
   // Metrics (issue 11): the registry outlives the servers that feed it; the
   // HTTP server stops first in Shutdown() (its callbacks read the store).

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -34,7 +35,7 @@ bool PrintableId(const std::string& s) {
   return true;
 }
 
-bool ValidPeerId(const std::string& s) {
+bool ValidNodeId(absl::string_view s) {
   if (s.empty() || s.size() > 63) return false;
   for (char c : s) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
@@ -42,11 +43,26 @@ bool ValidPeerId(const std::string& s) {
   return true;
 }
 
+// A partner as the querier names it: a node id, or "HUB/MEMBER" for a member
+// asked through the hub (issue 10).
+bool ValidPeerId(const std::string& s) {
+  const size_t slash = s.find('/');
+  if (slash == std::string::npos) return ValidNodeId(s);
+  const absl::string_view v(s);
+  return ValidNodeId(v.substr(0, slash)) && ValidNodeId(v.substr(slash + 1));
+}
+
 // Filter seed: fixed per partner, so an unchanged view gives the same bytes.
 uint64_t FilterSeed(const std::string& peer) {
   uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
   for (unsigned char c : peer) h = (h ^ c) * 0x100000001b3ULL;
   return h;
+}
+
+// The cache and change-log key of a partner's view: relayed calls (issue
+// 10) have their own, since a record "not for" the hub is left out of them.
+std::string ViewKey(const std::string& peer, const std::string& via) {
+  return via.empty() ? peer : absl::StrCat(peer, "@", via);
 }
 
 // A scoped canonical value: wiped when it goes away.
@@ -84,6 +100,24 @@ filter::Key ToKey(const std::string& s) {
   filter::Key k;
   std::memcpy(k.data(), s.data(), k.size());
   return k;
+}
+
+// A peer's evaluated elements and proof for `n` blinded elements.
+absl::StatusOr<oprf::Evaluation> ParseEvaluation(const std::string& evaluated,
+                                                 const std::string& proof, size_t n) {
+  if (evaluated.size() != n * oprf::kElementSize || proof.size() != oprf::kProofSize) {
+    return absl::InvalidArgumentError("peer's OPRF answer has the wrong shape");
+  }
+  oprf::Evaluation eval;
+  eval.elements.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    std::memcpy(eval.elements[i].data(), evaluated.data() + i * oprf::kElementSize,
+                oprf::kElementSize);
+  }
+  oprf::Proof p;
+  std::memcpy(p.data(), proof.data(), p.size());
+  eval.proof = p;
+  return eval;
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
@@ -156,9 +190,13 @@ absl::StatusOr<const oprf::OprfServer*> OprfResponder::ServerFor(const std::stri
 }
 
 absl::StatusOr<const policy::EffectiveRule*> OprfResponder::Check(
-    const std::string& peer, const policy::Policy& policy, const ifed::v1::Purpose* purpose,
-    size_t items) const {
+    const std::string& querier, const policy::Policy& policy, const ifed::v1::Purpose* purpose,
+    size_t items, const std::string& via) const {
   const int64_t now = d_.now();
+  // Relayed by the hub (issue 10): our rule for the querier, else the hub's.
+  const std::string& peer =
+      via.empty() || policy.Find(querier, policy::Direction::kInbound, now) != nullptr ? querier
+                                                                                      : via;
   if (purpose == nullptr) {  // no purpose (key, filter): a rule in force with scheme oprf.
     const policy::EffectiveRule* rule = policy.Find(peer, policy::Direction::kInbound, now);
     if (rule == nullptr) return absl::PermissionDeniedError("no sharing rule for this partner");
@@ -182,14 +220,15 @@ absl::StatusOr<const policy::EffectiveRule*> OprfResponder::Check(
   return d.rule;
 }
 
-absl::StatusOr<oprf::Element> OprfResponder::PublicKey(const std::string& peer) {
-  IFED_ASSIGN_OR_RETURN(OprfKeyInfo keys, Keys(peer));
+absl::StatusOr<oprf::Element> OprfResponder::PublicKey(const std::string& peer,
+                                                       const std::string& via) {
+  IFED_ASSIGN_OR_RETURN(OprfKeyInfo keys, Keys(peer, via));
   return keys.current;
 }
 
-absl::StatusOr<OprfKeyInfo> OprfResponder::Keys(const std::string& peer) {
+absl::StatusOr<OprfKeyInfo> OprfResponder::Keys(const std::string& peer, const std::string& via) {
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
-  IFED_RETURN_IF_ERROR(Check(peer, *policy, nullptr, 0).status());
+  IFED_RETURN_IF_ERROR(Check(peer, *policy, nullptr, 0, via).status());
   const auto [epoch, next] = Epochs();
   OprfKeyInfo k;
   IFED_ASSIGN_OR_RETURN(const oprf::OprfServer* server, ServerFor(peer, epoch));
@@ -206,7 +245,8 @@ absl::StatusOr<OprfKeyInfo> OprfResponder::Keys(const std::string& peer) {
 
 absl::Status OprfResponder::Evaluate(const std::string& peer,
                                      const ifed::v1::OprfEvaluateRequest& request,
-                                     ifed::v1::OprfEvaluateResponse* response) {
+                                     ifed::v1::OprfEvaluateResponse* response,
+                                     const std::string& via) {
   if (!PrintableId(request.request_id())) {
     return absl::InvalidArgumentError("request_id must be 1-128 printable ASCII characters");
   }
@@ -220,7 +260,8 @@ absl::Status OprfResponder::Evaluate(const std::string& peer,
   }
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
   const ifed::v1::Purpose purpose = request.purpose();
-  IFED_ASSIGN_OR_RETURN(const policy::EffectiveRule* rule, Check(peer, *policy, &purpose, n));
+  IFED_ASSIGN_OR_RETURN(const policy::EffectiveRule* rule,
+                        Check(peer, *policy, &purpose, n, via));
   if (d_.quotas != nullptr) {
     const ifed::v1::Quota& rq = rule->rule.quota();
     ifed::v1::Quota budget = rq;
@@ -245,9 +286,9 @@ absl::Status OprfResponder::Evaluate(const std::string& peer,
   out->reserve(n * oprf::kElementSize);
   for (const auto& e : eval.elements) out->append(e.begin(), e.end());
   if (eval.proof) response->set_proof(std::string(eval.proof->begin(), eval.proof->end()));
-  spdlog::info("oprf evaluate from {} request {} purpose {}: {} elements, policy {} ({})", peer,
-               request.request_id(), ifed::v1::Purpose_Name(purpose), n,
-               rule->source.ToString(), policy->version());
+  spdlog::info("oprf evaluate from {}{} request {} purpose {}: {} elements, policy {} ({})", peer,
+               via.empty() ? "" : absl::StrCat(" via ", via), request.request_id(),
+               ifed::v1::Purpose_Name(purpose), n, rule->source.ToString(), policy->version());
   return absl::OkStatus();
 }
 
@@ -325,7 +366,7 @@ absl::Status OprfResponder::WatchVolume(const std::string& peer,
 
 absl::StatusOr<std::shared_ptr<OprfResponder::View>> OprfResponder::Build(
     const std::string& peer, const policy::EffectiveRule& rule,
-    const oprf::OprfServer& server) {
+    const oprf::OprfServer& server, const std::string& via) {
   auto view = std::make_shared<View>();
   std::vector<filter::Key> outputs;
   const int64_t now = d_.now();
@@ -335,7 +376,8 @@ absl::StatusOr<std::shared_ptr<OprfResponder::View>> OprfResponder::Build(
       [&](const ifed::v1::Record& rec, const std::string& sealed) {
         if (std::find(rule.rule.types().begin(), rule.rule.types().end(), rec.type()) ==
                 rule.rule.types().end() ||
-            !policy::Policy::RecordVisible(rule, peer, rec, now)) {
+            !policy::Policy::RecordVisible(rule, peer, rec, now) ||
+            (!via.empty() && !policy::Policy::RecordVisible(rule, via, rec, now))) {
           return true;
         }
         if (sealed.empty()) {
@@ -377,12 +419,14 @@ absl::StatusOr<std::shared_ptr<OprfResponder::View>> OprfResponder::Build(
 }
 
 absl::StatusOr<std::shared_ptr<const OprfResponder::View>> OprfResponder::ViewFor(
-    const std::string& peer, const policy::Policy& policy, const policy::EffectiveRule& rule) {
+    const std::string& peer, const policy::Policy& policy, const policy::EffectiveRule& rule,
+    const std::string& via) {
   IFED_ASSIGN_OR_RETURN(auto counts, d_.store->CountByType());
   const uint64_t generation = generation_.load();
   const int64_t now = d_.now();
+  const std::string key = ViewKey(peer, via);
   std::lock_guard<std::mutex> l(views_mu_);
-  auto it = views_.find(peer);
+  auto it = views_.find(key);
   IFED_ASSIGN_OR_RETURN(const oprf::OprfServer* server, ServerFor(peer));
   if (it != views_.end()) {
     const View& v = *it->second;
@@ -392,12 +436,12 @@ absl::StatusOr<std::shared_ptr<const OprfResponder::View>> OprfResponder::ViewFo
       return it->second;
     }
   }
-  IFED_ASSIGN_OR_RETURN(std::shared_ptr<View> view, Build(peer, rule, *server));
+  IFED_ASSIGN_OR_RETURN(std::shared_ptr<View> view, Build(peer, rule, *server, via));
   view->policy_version = policy.version();
   view->counts = std::move(counts);
   view->generation = generation;
   view->built_at = now;
-  ChangeLog& log = logs_[peer];
+  ChangeLog& log = logs_[key];
   auto snap = std::make_shared<FilterSnapshot>(*view->filter);
   const View* old = it == views_.end() ? nullptr : it->second.get();
   if (old == nullptr || old->filter->public_key != snap->public_key || log.log_id.empty()) {
@@ -433,17 +477,20 @@ absl::StatusOr<std::shared_ptr<const OprfResponder::View>> OprfResponder::ViewFo
   }
   snap->log_id = log.log_id;
   view->filter = std::move(snap);
-  spdlog::info("oprf filter for {} built: {} items, {} bytes, version {}", peer,
-               view->filter->items, view->filter->bytes.size(), view->filter->generation);
-  views_[peer] = view;
+  spdlog::info("oprf filter for {}{} built: {} items, {} bytes, version {}", peer,
+               via.empty() ? "" : absl::StrCat(" via ", via), view->filter->items,
+               view->filter->bytes.size(), view->filter->generation);
+  views_[key] = view;
   return std::shared_ptr<const View>(std::move(view));
 }
 
 absl::StatusOr<FilterUpdate> OprfResponder::Sync(const std::string& peer, uint64_t since_version,
-                                                 const std::string& log_id) {
+                                                 const std::string& log_id,
+                                                 const std::string& via) {
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
-  IFED_ASSIGN_OR_RETURN(const policy::EffectiveRule* rule, Check(peer, *policy, nullptr, 0));
-  IFED_ASSIGN_OR_RETURN(auto view, ViewFor(peer, *policy, *rule));
+  IFED_ASSIGN_OR_RETURN(const policy::EffectiveRule* rule,
+                        Check(peer, *policy, nullptr, 0, via));
+  IFED_ASSIGN_OR_RETURN(auto view, ViewFor(peer, *policy, *rule, via));
   FilterUpdate u;
   u.snapshot = view->filter;
   const uint64_t version = u.snapshot->generation;
@@ -454,7 +501,7 @@ absl::StatusOr<FilterUpdate> OprfResponder::Sync(const std::string& peer, uint64
     return u;
   }
   std::lock_guard<std::mutex> l(views_mu_);
-  const ChangeLog& log = logs_[peer];
+  const ChangeLog& log = logs_[ViewKey(peer, via)];
   if (log.log_id != log_id) return u;
   auto e = std::find_if(log.entries.begin(), log.entries.end(),
                         [&](const Delta& d) { return d.from == since_version; });
@@ -501,16 +548,18 @@ filter::Digest DeltaDigest(const std::string& log_id, uint64_t since_version, ui
 }
 
 absl::StatusOr<std::shared_ptr<const FilterSnapshot>> OprfResponder::Filter(
-    const std::string& peer) {
+    const std::string& peer, const std::string& via) {
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
-  IFED_ASSIGN_OR_RETURN(const policy::EffectiveRule* rule, Check(peer, *policy, nullptr, 0));
-  IFED_ASSIGN_OR_RETURN(auto view, ViewFor(peer, *policy, *rule));
+  IFED_ASSIGN_OR_RETURN(const policy::EffectiveRule* rule,
+                        Check(peer, *policy, nullptr, 0, via));
+  IFED_ASSIGN_OR_RETURN(auto view, ViewFor(peer, *policy, *rule, via));
   return view->filter;
 }
 
 absl::Status OprfResponder::Resolve(const std::string& peer,
                                     const ifed::v1::ResolveRequest& request,
-                                    ifed::v1::ResolveResponse* response) {
+                                    ifed::v1::ResolveResponse* response,
+                                    const std::string& via) {
   if (!PrintableId(request.request_id())) {
     return absl::InvalidArgumentError("request_id must be 1-128 printable ASCII characters");
   }
@@ -521,8 +570,9 @@ absl::Status OprfResponder::Resolve(const std::string& peer,
   const size_t n = packed.size() / oprf::kOutputSize;
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
   const ifed::v1::Purpose purpose = request.purpose();
-  IFED_ASSIGN_OR_RETURN(const policy::EffectiveRule* rule, Check(peer, *policy, &purpose, n));
-  IFED_ASSIGN_OR_RETURN(auto view, ViewFor(peer, *policy, *rule));
+  IFED_ASSIGN_OR_RETURN(const policy::EffectiveRule* rule,
+                        Check(peer, *policy, &purpose, n, via));
+  IFED_ASSIGN_OR_RETURN(auto view, ViewFor(peer, *policy, *rule, via));
   const ifed::v1::Disclosure disclosure = rule->rule.disclosure();
   response->set_request_id(request.request_id());
   response->set_responder(d_.node_id);
@@ -538,8 +588,8 @@ absl::Status OprfResponder::Resolve(const std::string& peer,
     if (disclosure >= ifed::v1::HIT_WITH_REFERENCE) r->set_reference(it->second.front());
     if (disclosure >= ifed::v1::HIT_WITH_CONTACT) r->set_contact(d_.contact);
   }
-  spdlog::info("oprf resolve from {} request {}: {} outputs, {} hits, disclosure {}", peer,
-               request.request_id(), n, hits, ifed::v1::Disclosure_Name(disclosure));
+  spdlog::info("oprf resolve from {}{} request {}: {} outputs, {} hits, disclosure {}", peer,
+               via.empty() ? "" : absl::StrCat(" via ", via), request.request_id(), n, hits, ifed::v1::Disclosure_Name(disclosure));
   return absl::OkStatus();
 }
 
@@ -553,7 +603,27 @@ absl::StatusOr<std::unique_ptr<OprfQuerier>> OprfQuerier::Create(std::string dir
 }
 
 std::string OprfQuerier::Path(const std::string& peer, const char* ext) const {
-  return absl::StrCat(dir_, "/", peer, ext);
+  std::string name = peer;  // "hub/at" -> "hub~at": '~' is in no node id.
+  std::replace(name.begin(), name.end(), '/', '~');
+  return absl::StrCat(dir_, "/", name, ext);
+}
+
+std::vector<std::string> OprfQuerier::RelayedPeers(const std::string& hub) const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  const std::string prefix = hub + "~";
+  for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() <= prefix.size() + 4 || name.compare(0, prefix.size(), prefix) != 0 ||
+        name.compare(name.size() - 4, 4, ".pub") != 0) {
+      continue;
+    }
+    std::string peer = absl::StrCat(hub, "/", name.substr(prefix.size(),
+                                                          name.size() - prefix.size() - 4));
+    if (ValidPeerId(peer)) out.push_back(std::move(peer));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 absl::StatusOr<oprf::Element> OprfQuerier::PinnedKey(const std::string& peer) {
@@ -797,19 +867,8 @@ absl::StatusOr<std::vector<oprf::Output>> OprfQuerier::QueryBatch(
   packed->reserve(data.size() * oprf::kElementSize);
   for (const auto& e : data.blinded_elements()) packed->append(e.begin(), e.end());
   IFED_ASSIGN_OR_RETURN(ifed::v1::OprfEvaluateResponse resp, evaluate(request));
-  if (resp.evaluated().size() != data.size() * oprf::kElementSize ||
-      resp.proof().size() != oprf::kProofSize) {
-    return absl::InvalidArgumentError("peer's OPRF answer has the wrong shape");
-  }
-  oprf::Evaluation eval;
-  eval.elements.resize(data.size());
-  for (size_t i = 0; i < data.size(); ++i) {
-    std::memcpy(eval.elements[i].data(), resp.evaluated().data() + i * oprf::kElementSize,
-                oprf::kElementSize);
-  }
-  oprf::Proof proof;
-  std::memcpy(proof.data(), resp.proof().data(), proof.size());
-  eval.proof = proof;
+  IFED_ASSIGN_OR_RETURN(oprf::Evaluation eval,
+                        ParseEvaluation(resp.evaluated(), resp.proof(), data.size()));
   auto outputs = client->Finalize(data, eval);
   if (!outputs.ok()) {
     spdlog::error("ALERT: OPRF answer of peer {} failed verification: {}", peer,
@@ -846,6 +905,93 @@ absl::StatusOr<OprfQuerier::Answer> OprfQuerier::Query(const std::string& peer,
   a.hit.reserve(a.outputs.size());
   for (const auto& o : a.outputs) a.hit.push_back(f->Contains(o));
   return a;
+}
+
+std::vector<absl::StatusOr<OprfQuerier::Answer>> OprfQuerier::QueryMany(
+    const std::vector<std::string>& peers, const std::vector<std::string>& members,
+    const std::vector<std::string>& inputs, ifed::v1::OprfEvaluateRequest request,
+    const EvaluateFn& evaluate, size_t max_batch, size_t* batches) {
+  if (batches != nullptr) *batches = 0;
+  std::vector<absl::StatusOr<Answer>> out(peers.size(), Answer{});
+  if (inputs.empty() || peers.size() != members.size()) return out;
+  if (max_batch == 0 || max_batch > oprf::kMaxBatch) max_batch = oprf::kMaxBatch;
+  std::vector<std::unique_ptr<oprf::OprfClient>> clients(peers.size());
+  std::vector<std::shared_ptr<const Held>> held(peers.size());
+  int live = -1;  // a partner still in the query
+  for (size_t i = 0; i < peers.size(); ++i) {
+    auto key = PinnedKey(peers[i]);
+    if (!key.ok()) {
+      out[i] = absl::FailedPreconditionError(
+          absl::StrCat("no pinned OPRF key of ", peers[i], ": run `ifedctl filters sync`"));
+      continue;
+    }
+    auto h = LoadHeld(peers[i]);
+    auto client = oprf::OprfClient::Create(oprf::Mode::kVoprf, *key);
+    if (!h.ok() || !client.ok()) {
+      out[i] = !h.ok() ? h.status() : client.status();
+      continue;
+    }
+    held[i] = std::move(*h);
+    clients[i] = std::move(*client);
+    out[i]->outputs.reserve(inputs.size());
+    live = static_cast<int>(i);
+  }
+  const absl::Span<const std::string> all(inputs);
+  for (size_t off = 0; off < inputs.size() && live >= 0; off += max_batch) {
+    const auto part = all.subspan(off, max_batch);
+    // One blinding for everyone: the blinds do not depend on a key.
+    auto data = clients[live]->Blind(std::vector<std::string>(part.begin(), part.end()));
+    absl::StatusOr<ifed::v1::OprfEvaluateResponse> resp =
+        data.ok() ? absl::UnknownError("not sent") : data.status();
+    if (data.ok()) {
+      std::string* packed = request.mutable_blinded();
+      packed->clear();
+      packed->reserve(data->size() * oprf::kElementSize);
+      for (const auto& e : data->blinded_elements()) packed->append(e.begin(), e.end());
+      resp = evaluate(request);
+      if (batches != nullptr) ++*batches;
+    }
+    live = -1;
+    for (size_t i = 0; i < peers.size(); ++i) {
+      if (!out[i].ok()) continue;
+      if (!resp.ok()) {
+        out[i] = resp.status();
+        continue;
+      }
+      const auto m = std::find_if(resp->members().begin(), resp->members().end(),
+                                  [&](const auto& e) { return e.member() == members[i]; });
+      if (m == resp->members().end()) {
+        out[i] = absl::DataLossError(absl::StrCat("the hub sent no answer of ", members[i]));
+        continue;
+      }
+      if (m->status() != ifed::v1::MEMBER_ANSWERED) {
+        out[i] = absl::Status(static_cast<absl::StatusCode>(
+                                  m->code() != 0 ? m->code() : int(absl::StatusCode::kUnknown)),
+                              absl::StrCat(ifed::v1::MemberStatus_Name(m->status()), ": ",
+                                           m->message()));
+        continue;
+      }
+      auto eval = ParseEvaluation(m->evaluated(), m->proof(), data->size());
+      absl::StatusOr<std::vector<oprf::Output>> outputs =
+          eval.ok() ? clients[i]->Finalize(*data, *eval)
+                    : absl::StatusOr<std::vector<oprf::Output>>(eval.status());
+      if (!outputs.ok()) {
+        spdlog::error("ALERT: OPRF answer of peer {} failed verification: {}", peers[i],
+                      std::string(outputs.status().message()));
+        out[i] = absl::InvalidArgumentError(
+            absl::StrCat("OPRF answer of ", peers[i], " failed verification"));
+        continue;
+      }
+      out[i]->outputs.insert(out[i]->outputs.end(), outputs->begin(), outputs->end());
+      live = static_cast<int>(i);
+    }
+  }
+  for (size_t i = 0; i < peers.size(); ++i) {
+    if (!out[i].ok()) continue;
+    out[i]->hit.reserve(out[i]->outputs.size());
+    for (const auto& o : out[i]->outputs) out[i]->hit.push_back(held[i]->Contains(o));
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<bool>> OprfQuerier::Contains(const std::string& peer,

@@ -150,30 +150,40 @@ class OprfResponder {
   static absl::StatusOr<std::unique_ptr<OprfResponder>> Create(
       std::map<uint32_t, crypto::SecretBytes> seeds, int64_t rotation_at, OprfResponderDeps deps);
 
+  // Issue 10, the OPRF scheme through the hub: every call below takes `via`,
+  // the hub that relayed it on behalf of `peer` (empty: `peer` asks
+  // directly). Key, budget, enumeration window and filter stay `peer`'s,
+  // so a partner learns the same through the hub as directly and partners
+  // cannot pool what they learn. The rule is ours for `peer` when we have
+  // one, else ours for the hub (a member needs no rule per querier); a
+  // record "not for" the hub is not in a relayed filter either.
+
   // The partner's public key (pin it). PermissionDenied unless a rule in
   // force selects the oprf scheme for `peer`.
-  absl::StatusOr<crypto::oprf::Element> PublicKey(const std::string& peer);
+  absl::StatusOr<crypto::oprf::Element> PublicKey(const std::string& peer,
+                                                  const std::string& via = "");
   // The same with the announced next key, if any.
-  absl::StatusOr<OprfKeyInfo> Keys(const std::string& peer);
+  absl::StatusOr<OprfKeyInfo> Keys(const std::string& peer, const std::string& via = "");
 
   // InvalidArgument: malformed request or batch; PermissionDenied: policy;
   // ResourceExhausted: over the evaluation budget (retry hint).
   absl::Status Evaluate(const std::string& peer, const ifed::v1::OprfEvaluateRequest& request,
-                        ifed::v1::OprfEvaluateResponse* response);
+                        ifed::v1::OprfEvaluateResponse* response, const std::string& via = "");
 
   // The partner's current filter (built or from the cache).
-  absl::StatusOr<std::shared_ptr<const FilterSnapshot>> Filter(const std::string& peer);
+  absl::StatusOr<std::shared_ptr<const FilterSnapshot>> Filter(const std::string& peer,
+                                                               const std::string& via = "");
 
   // The partner's current filter as a delta from (`log_id`, `since_version`)
   // when the log still holds every change since then and the delta is
   // no larger than the snapshot; else the snapshot.
   absl::StatusOr<FilterUpdate> Sync(const std::string& peer, uint64_t since_version,
-                                    const std::string& log_id);
+                                    const std::string& log_id, const std::string& via = "");
 
   // One result per output: HIT (with reference / contact per disclosure) for
   // an output of a record the partner may see now, else NO_HIT.
   absl::Status Resolve(const std::string& peer, const ifed::v1::ResolveRequest& request,
-                       ifed::v1::ResolveResponse* response);
+                       ifed::v1::ResolveResponse* response, const std::string& via = "");
 
   // The records changed: every cached filter is rebuilt on next use.
   void Invalidate() { generation_.fetch_add(1); }
@@ -208,17 +218,21 @@ class OprfResponder {
   // The partner's server under the epoch in use now (or `epoch`).
   absl::StatusOr<const crypto::oprf::OprfServer*> ServerFor(const std::string& peer,
                                                             uint32_t epoch = 0);
-  // The rule in force for `peer` with scheme oprf; policy decision with purpose when given.
+  // The rule in force for `peer` (relayed by `via`: see above) with scheme
+  // oprf; policy decision with purpose when given.
   absl::StatusOr<const policy::EffectiveRule*> Check(const std::string& peer,
                                                      const policy::Policy& policy,
                                                      const ifed::v1::Purpose* purpose,
-                                                     size_t items) const;
+                                                     size_t items,
+                                                     const std::string& via = "") const;
   absl::StatusOr<std::shared_ptr<const View>> ViewFor(const std::string& peer,
                                                       const policy::Policy& policy,
-                                                      const policy::EffectiveRule& rule);
+                                                      const policy::EffectiveRule& rule,
+                                                      const std::string& via = "");
   absl::StatusOr<std::shared_ptr<View>> Build(const std::string& peer,
                                               const policy::EffectiveRule& rule,
-                                              const crypto::oprf::OprfServer& server);
+                                              const crypto::oprf::OprfServer& server,
+                                              const std::string& via = "");
   int64_t NowMs() const { return d_.now_ms ? d_.now_ms() : d_.now() * 1000; }
   // Enumeration detection before `n` evaluations for `peer` under `rule` and
   // `budget`: PermissionDenied when the partner is (or now becomes) blocked.
@@ -308,6 +322,10 @@ class OprfQuerier {
   absl::StatusOr<crypto::filter::Digest> FilterDigest(const std::string& peer);
   // Forgets the filter and deltas of `peer` (after an accepted key change).
   absl::Status DropFilter(const std::string& peer);
+  // Issue 10: the members asked through `hub` whose key is pinned here
+  // ("hub/at", ...). A member through the hub is its own partner here: its
+  // key, filter and deltas are kept as data_dir/oprf/hub~at.*.
+  std::vector<std::string> RelayedPeers(const std::string& hub) const;
 
   // Evaluates over the wire (request -> response) for the blinded inputs.
   using EvaluateFn = std::function<absl::StatusOr<ifed::v1::OprfEvaluateResponse>(
@@ -326,6 +344,20 @@ class OprfQuerier {
   absl::StatusOr<Answer> Query(const std::string& peer, const std::vector<std::string>& inputs,
                                ifed::v1::OprfEvaluateRequest request, const EvaluateFn& evaluate,
                                size_t max_batch = kDefaultQueryBatch, size_t* batches = nullptr);
+  // Issue 10, the hub's fan-out: the same inputs asked of several members
+  // through one hub, one blinded batch per request for all of them
+  // (`evaluate` sends it with relay-to "at,cz" and returns
+  // OprfEvaluateResponse.members). `peers[i]` ("hub/at") names the partner
+  // here, `members[i]` ("at") its answer; each answer is verified under
+  // that partner's pinned key and checked against its filter. One result
+  // per partner, in order; a failure is that partner's only.
+  std::vector<absl::StatusOr<Answer>> QueryMany(const std::vector<std::string>& peers,
+                                                const std::vector<std::string>& members,
+                                                const std::vector<std::string>& inputs,
+                                                ifed::v1::OprfEvaluateRequest request,
+                                                const EvaluateFn& evaluate,
+                                                size_t max_batch = kDefaultQueryBatch,
+                                                size_t* batches = nullptr);
   // The batch size when the caller's policy sets none: the federation
   // listener's default max_items_per_request.
   static constexpr size_t kDefaultQueryBatch = 10000;

@@ -216,6 +216,114 @@ TEST_F(OprfServiceTest, KeyedPartnerAndStrangerGetNothing) {
   }
 }
 
+// Issue 10: calls relayed by a hub (here "cz" plays the hub) on behalf of
+// a querier: the querier's key and budget, our rule for the querier when we
+// have one, else the hub's; a record "not for" the hub is left out.
+TEST_F(OprfServiceTest, RelayedCallsUseTheQueriersKeyBudgetAndRule) {
+  // xx has no rule: the hub's (oprf) applies, with xx's own key.
+  EXPECT_EQ(responder_->PublicKey("xx").status().code(), absl::StatusCode::kPermissionDenied);
+  auto xx = responder_->PublicKey("xx", "cz");
+  ASSERT_TRUE(xx.ok()) << xx.status();
+  EXPECT_NE(*xx, *responder_->PublicKey("cz"));
+  // at has a rule: at's, and the same key and filter as directly.
+  EXPECT_EQ(*responder_->PublicKey("at", "cz"), *responder_->PublicKey("at"));
+  auto relayed = responder_->Filter("at", "cz");
+  ASSERT_TRUE(relayed.ok()) << relayed.status();
+  EXPECT_EQ((*relayed)->digest, (*responder_->Filter("at"))->digest);
+  // hu's own rule is keyed: refused even through an oprf hub.
+  EXPECT_EQ(responder_->PublicKey("hu", "cz").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  // One budget per querier: 100 through the hub, then at is over it directly.
+  ifed::v1::OprfEvaluateRequest req;
+  req.set_request_id("relayed");
+  req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+  const auto key = *responder_->PublicKey("at");
+  for (int i = 0; i < 100; ++i) req.mutable_blinded()->append(key.begin(), key.end());
+  ifed::v1::OprfEvaluateResponse resp;
+  EXPECT_TRUE(responder_->Evaluate("at", req, &resp, "cz").ok());
+  req.set_blinded(std::string(key.begin(), key.end()));
+  EXPECT_EQ(responder_->Evaluate("at", req, &resp).code(), absl::StatusCode::kResourceExhausted);
+  // A record not for the hub is in at's direct filter only.
+  store::IngestItem item;
+  item.record.set_record_id("nothub");
+  item.record.set_type(ifed::v1::PHONE);
+  item.record.set_pseudonym(std::string(32, 'n'));
+  item.record.set_epoch(1);
+  item.record.set_tlp(ifed::v1::TLP_GREEN);
+  item.record.add_not_for("cz");
+  item.sealed_value = *sealer_->Seal("+4915112349999", "nothub");
+  ASSERT_TRUE(store_->Ingest({item}).ok());
+  EXPECT_EQ((*responder_->Filter("at"))->items, (*responder_->Filter("at", "cz"))->items + 1);
+}
+
+// The hub's fan-out: one blinded batch, each member's answer verified under
+// its own pinned key; answers swapped between members fail verification.
+TEST_F(OprfServiceTest, FanOutVerifiesEachMemberUnderItsOwnKey) {
+  for (const char* member : {"at", "cz"}) {
+    auto key = responder_->PublicKey(member);
+    bool pinned = false;
+    ASSERT_TRUE(querier_->PinKey(std::string("hub/") + member, *key, &pinned).ok());
+    auto f = responder_->Filter(member);
+    ASSERT_TRUE(querier_->StoreFilter(std::string("hub/") + member, (*f)->bytes, (*f)->digest,
+                                      (*f)->public_key)
+                    .ok());
+  }
+  const std::vector<std::string> in = {OprfInput(IndicatorType::kPhone, "+4915112345678"),
+                                       OprfInput(IndicatorType::kPhone, "+4915199999999"),
+                                       OprfInput(IndicatorType::kUrl, "https://example.org/x")};
+  auto ask = [&](bool swap) {
+    ifed::v1::OprfEvaluateRequest req;
+    req.set_request_id("fan");
+    req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+    size_t batches = 0;
+    auto out = querier_->QueryMany(
+        {"hub/at", "hub/cz"}, {"at", "cz"}, in, req,
+        [&](const ifed::v1::OprfEvaluateRequest& r)
+            -> absl::StatusOr<ifed::v1::OprfEvaluateResponse> {
+          ifed::v1::OprfEvaluateResponse all;
+          for (const char* member : {"at", "cz"}) {
+            ifed::v1::OprfEvaluateResponse one;
+            EXPECT_TRUE(responder_->Evaluate(member, r, &one).ok());
+            auto* m = all.add_members();
+            m->set_member(swap ? (member[0] == 'a' ? "cz" : "at") : member);
+            m->set_status(ifed::v1::MEMBER_ANSWERED);
+            m->set_evaluated(one.evaluated());
+            m->set_proof(one.proof());
+          }
+          return all;
+        },
+        2, &batches);
+    EXPECT_EQ(batches, swap ? 1u : 2u);  // 3 inputs in batches of 2; stops when all failed
+    return out;
+  };
+  auto ok = ask(false);
+  ASSERT_EQ(ok.size(), 2u);
+  ASSERT_TRUE(ok[0].ok()) << ok[0].status();
+  ASSERT_TRUE(ok[1].ok()) << ok[1].status();
+  EXPECT_EQ(ok[0]->hit, (std::vector<bool>{true, false, true}));  // at: phone and url
+  EXPECT_EQ(ok[1]->hit, (std::vector<bool>{true, false, false}));  // cz: phone only
+  EXPECT_NE(ok[0]->outputs[0], ok[1]->outputs[0]);
+  auto swapped = ask(true);
+  EXPECT_EQ(swapped[0].status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(swapped[1].status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(OprfServiceTest, QuerierKeepsMembersThroughTheHubApart) {
+  Sync("at");
+  auto key = responder_->PublicKey("at");
+  bool pinned = false;
+  ASSERT_TRUE(querier_->PinKey("hub/at", *key, &pinned).ok());
+  EXPECT_TRUE(pinned);
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/oprf/hub~at.pub"));
+  EXPECT_EQ(querier_->RelayedPeers("hub"), std::vector<std::string>{"hub/at"});
+  EXPECT_TRUE(querier_->RelayedPeers("at").empty());
+  // Its filter is its own: none yet, though "at" has one.
+  EXPECT_EQ(querier_->FilterDigest("hub/at").status().code(), absl::StatusCode::kNotFound);
+  for (const char* bad : {"hub/", "/at", "hub/at/x", "Hub/at", "hub~at"}) {
+    EXPECT_EQ(querier_->PinnedKey(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 TEST_F(OprfServiceTest, OverBudgetIsResourceExhausted) {
   Sync("at");
   std::vector<std::string> in(100, OprfInput(IndicatorType::kPhone, "+4915112345678"));

@@ -156,28 +156,90 @@ grpc::Status FederationService::AnswerMatch(const grpc::ServerContext& ctx,
 }
 
 // --- OPRF scheme (issue 7): identity, then OprfResponder, then the status. ----
+// Issue 10: a call for the hub to relay (x-ifed-relay-to) goes to the
+// OprfRelay; a call the hub relays (x-ifed-on-behalf-of) is answered for the
+// node it names, under that node's key, budget and filter (oprf_relay.h).
 
 namespace {
 constexpr size_t kFilterChunkBytes = 256 << 10;  // well under the message limit.
+
+// The one value of header `name` ("" when absent); InvalidArgument when repeated.
+absl::StatusOr<std::string> OneHeader(const grpc::ServerContext& ctx, const char* name) {
+  auto [begin, end] = ctx.client_metadata().equal_range(name);
+  if (begin == end) return std::string();
+  if (std::next(begin) != end) {
+    return absl::InvalidArgumentError(absl::StrCat("header ", name, " sent more than once"));
+  }
+  return std::string(begin->second.data(), begin->second.size());
+}
 }  // namespace
 
-#define IFED_OPRF_PEER_OR_RETURN(peer, what)                                             \
+absl::StatusOr<FederationService::OprfCaller> FederationService::AdmitOprf(
+    grpc::ServerContext* ctx, const char* method) {
+  auto peer = Admit(ctx, method);
+  if (!peer.ok()) return peer.status();
+  OprfCaller c{.peer = *peer};
+  auto relay_to = OneHeader(*ctx, kRelayToHeader);
+  if (!relay_to.ok()) return relay_to.status();
+  auto on_behalf_of = OneHeader(*ctx, kOnBehalfOfHeader);
+  if (!on_behalf_of.ok()) return on_behalf_of.status();
+  if (!relay_to->empty() && !on_behalf_of->empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a call carries either ", kRelayToHeader, " or ", kOnBehalfOfHeader, ", not both"));
+  }
+  if (!relay_to->empty()) {
+    if (oprf_relay_ == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "this node is not a hub and relays nothing (", kRelayToHeader, ")"));
+    }
+    c.relay_to = std::move(*relay_to);  // the relay checks the member.
+  }
+  if (!on_behalf_of->empty()) {
+    const std::string named = SafeNodeId(*on_behalf_of);
+    if (!is_hub_ || !is_hub_(*peer)) {
+      const absl::Status why = absl::PermissionDeniedError(absl::StrCat(
+          "only the hub may relay a call on behalf of another node; '", *peer,
+          "' is not a hub in this node's config (peers[].role: hub)"));
+      spdlog::warn("{} from {} on behalf of {} refused: not a hub", method, *peer, named);
+      if (auditor_ != nullptr) {
+        if (absl::Status a = auditor_->RecordRefusal("relay.refused", *peer, method,
+                                                     {{"on_behalf_of", named}}, why);
+            !a.ok()) {
+          spdlog::error("audit of a refused call failed: {}", std::string(a.message()));
+        }
+      }
+      return why;
+    }
+    if (named != *on_behalf_of || named == *peer) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(kOnBehalfOfHeader, " must name another node id ([a-z0-9-], 1-63)"));
+    }
+    c.on_behalf_of = named;
+  }
+  return c;
+}
+
+#define IFED_OPRF_CALLER_OR_RETURN(c, what)                                              \
+  auto c = AdmitOprf(ctx, what);                                                         \
+  if (!c.ok()) {                                                                         \
+    spdlog::warn(what " refused: {}", std::string(c.status().message()));               \
+    return ToPeerStatus(c.status());                                                     \
+  }
+
+#define IFED_OPRF_OFFERED_OR_RETURN()                                                    \
   if (oprf_ == nullptr) {                                                                \
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,                           \
                         "this node does not offer the oprf scheme");                     \
-  }                                                                                      \
-  auto peer = Admit(ctx, what);                                                          \
-  if (!peer.ok()) {                                                                      \
-    spdlog::warn(what " refused: {}", std::string(peer.status().message()));            \
-    return ToPeerStatus(peer.status());                                                  \
   }
 
 grpc::Status FederationService::OprfPublicKey(grpc::ServerContext* ctx,
                                               const ifed::v1::OprfPublicKeyRequest*,
                                               ifed::v1::OprfPublicKeyResponse* response) {
   logging::RequestScope log_scope(logging::NewRequestId());
-  IFED_OPRF_PEER_OR_RETURN(peer, "oprf public key");
-  auto keys = oprf_->Keys(*peer);
+  IFED_OPRF_CALLER_OR_RETURN(c, "oprf public key");
+  if (!c->relay_to.empty()) return oprf_relay_->PublicKey(*ctx, c->peer, c->relay_to, response);
+  IFED_OPRF_OFFERED_OR_RETURN();
+  auto keys = oprf_->Keys(c->partner(), c->via());
   if (!keys.ok()) return ToPeerStatus(keys.status());
   response->set_public_key(std::string(keys->current.begin(), keys->current.end()));
   response->set_suite("P256-SHA256");
@@ -195,22 +257,27 @@ grpc::Status FederationService::OprfEvaluate(grpc::ServerContext* ctx,
                                              const ifed::v1::OprfEvaluateRequest* request,
                                              ifed::v1::OprfEvaluateResponse* response) {
   logging::RequestScope log_scope(request->request_id());
-  IFED_OPRF_PEER_OR_RETURN(peer, "oprf evaluate");
+  IFED_OPRF_CALLER_OR_RETURN(c, "oprf evaluate");
   if (request->blinded().size() / crypto::oprf::kElementSize > limits_.max_items) {
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                         "request exceeds the node's limit of " +
                             std::to_string(limits_.max_items) + " items");
   }
-  const absl::Status s = oprf_->Evaluate(*peer, *request, response);
+  if (!c->relay_to.empty()) {
+    return oprf_relay_->Evaluate(*ctx, c->peer, c->relay_to, *request, response);
+  }
+  IFED_OPRF_OFFERED_OR_RETURN();
+  const absl::Status s = oprf_->Evaluate(c->partner(), *request, response, c->via());
   if (!s.ok()) {
     response->Clear();
-    spdlog::warn("oprf evaluate from {} refused: {}", *peer, std::string(s.message()));
+    spdlog::warn("oprf evaluate from {} refused: {}", c->peer, std::string(s.message()));
   }
   if (auditor_ != nullptr) {
     const int64_t items =
         static_cast<int64_t>(request->blinded().size() / crypto::oprf::kElementSize);
-    if (absl::Status a = auditor_->RecordOprf("oprf.evaluate", *peer, request->request_id(),
-                                              request->purpose(), items, 0, s);
+    if (absl::Status a = auditor_->RecordOprf("oprf.evaluate", c->peer, request->request_id(),
+                                              request->purpose(), items, 0, s,
+                                              c->audit_fields());
         !a.ok()) {
       response->Clear();
       spdlog::error("audit write failed, answer withheld: {}", std::string(a.message()));
@@ -224,16 +291,32 @@ grpc::Status FederationService::FilterSync(grpc::ServerContext* ctx,
                                            const ifed::v1::FilterSyncRequest* request,
                                            grpc::ServerWriter<ifed::v1::FilterChunk>* writer) {
   logging::RequestScope log_scope(logging::NewRequestId());
-  IFED_OPRF_PEER_OR_RETURN(peer, "filter sync");
+  IFED_OPRF_CALLER_OR_RETURN(c, "filter sync");
   if (request->log_id().size() > 64) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "log_id longer than 64 characters");
   }
-  auto update = oprf_->Sync(*peer, request->since_version(), request->log_id());
-  if (!update.ok()) {
-    spdlog::warn("filter sync from {} refused: {}", *peer,
-                 std::string(update.status().message()));
-    return ToPeerStatus(update.status());
+  if (!c->relay_to.empty()) {
+    return oprf_relay_->FilterSync(ctx, c->peer, c->relay_to, *request, writer);
   }
+  IFED_OPRF_OFFERED_OR_RETURN();
+  auto update = oprf_->Sync(c->partner(), request->since_version(), request->log_id(), c->via());
+  if (!update.ok()) {
+    spdlog::warn("filter sync from {} refused: {}", c->peer,
+                 std::string(update.status().message()));
+  }
+  if (auditor_ != nullptr && !c->on_behalf_of.empty()) {
+    // Relayed syncs are audited (the hub and the node it asks for); a
+    // direct partner's periodic syncs are not (issue 7).
+    const int64_t items = update.ok() ? static_cast<int64_t>(update->snapshot->items) : 0;
+    if (absl::Status a = auditor_->RecordOprf(
+            "oprf.filter.sync", c->peer, logging::RequestScope::Current(),
+            ifed::v1::PURPOSE_UNSPECIFIED, items, 0, update.status(), c->audit_fields());
+        !a.ok()) {
+      spdlog::error("audit write failed, filter withheld: {}", std::string(a.message()));
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit unavailable");
+    }
+  }
+  if (!update.ok()) return ToPeerStatus(update.status());
   const FilterSnapshot& f = *update->snapshot;
   ifed::v1::FilterChunk chunk;
   chunk.set_items(f.items);
@@ -272,12 +355,15 @@ grpc::Status FederationService::FilterSync(grpc::ServerContext* ctx,
     chunk.clear_digest();  // metadata rides on the first chunk only
     chunk.clear_public_key();
   }
+  const std::string to = c->on_behalf_of.empty()
+                             ? c->peer
+                             : absl::StrCat(c->on_behalf_of, " via ", c->peer);
   if (update->delta) {
-    spdlog::info("filter sync to {}: delta {} -> {}: +{} -{} outputs", *peer,
+    spdlog::info("filter sync to {}: delta {} -> {}: +{} -{} outputs", to,
                  update->since_version, f.generation, update->added.size(),
                  update->removed.size());
   } else {
-    spdlog::info("filter sync to {}: snapshot of {} items, {} bytes, version {}", *peer, f.items,
+    spdlog::info("filter sync to {}: snapshot of {} items, {} bytes, version {}", to, f.items,
                  f.bytes.size(), f.generation);
   }
   return grpc::Status::OK;
@@ -287,13 +373,17 @@ grpc::Status FederationService::Resolve(grpc::ServerContext* ctx,
                                         const ifed::v1::ResolveRequest* request,
                                         ifed::v1::ResolveResponse* response) {
   logging::RequestScope log_scope(request->request_id());
-  IFED_OPRF_PEER_OR_RETURN(peer, "oprf resolve");
+  IFED_OPRF_CALLER_OR_RETURN(c, "oprf resolve");
   if (request->outputs().size() / crypto::oprf::kOutputSize > limits_.max_items) {
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                         "request exceeds the node's limit of " +
                             std::to_string(limits_.max_items) + " items");
   }
-  const absl::Status s = oprf_->Resolve(*peer, *request, response);
+  if (!c->relay_to.empty()) {
+    return oprf_relay_->Resolve(*ctx, c->peer, c->relay_to, *request, response);
+  }
+  IFED_OPRF_OFFERED_OR_RETURN();
+  const absl::Status s = oprf_->Resolve(c->partner(), *request, response, c->via());
   if (!s.ok()) response->Clear();
   if (auditor_ != nullptr) {
     const int64_t items =
@@ -302,8 +392,9 @@ grpc::Status FederationService::Resolve(grpc::ServerContext* ctx,
     if (s.ok()) {
       for (const auto& r : response->results()) disclosed += !r.reference().empty();
     }
-    if (absl::Status a = auditor_->RecordOprf("oprf.resolve", *peer, request->request_id(),
-                                              request->purpose(), items, disclosed, s);
+    if (absl::Status a = auditor_->RecordOprf("oprf.resolve", c->peer, request->request_id(),
+                                              request->purpose(), items, disclosed, s,
+                                              c->audit_fields());
         !a.ok()) {
       response->Clear();
       spdlog::error("audit write failed, answer withheld: {}", std::string(a.message()));
@@ -313,7 +404,21 @@ grpc::Status FederationService::Resolve(grpc::ServerContext* ctx,
   return ToPeerStatus(s);
 }
 
-#undef IFED_OPRF_PEER_OR_RETURN
+grpc::Status FederationService::HubMembers(grpc::ServerContext* ctx,
+                                           const ifed::v1::HubMembersRequest*,
+                                           ifed::v1::HubMembersResponse* response) {
+  logging::RequestScope log_scope(logging::NewRequestId());
+  auto peer = Admit(ctx, "HubMembers");
+  if (!peer.ok()) return ToPeerStatus(peer.status());
+  if (oprf_relay_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "this node is not a hub (config role: hub)");
+  }
+  return oprf_relay_->Members(*peer, response);
+}
+
+#undef IFED_OPRF_CALLER_OR_RETURN
+#undef IFED_OPRF_OFFERED_OR_RETURN
 
 grpc::Status FederationService::FollowUp(grpc::ServerContext* ctx,
                                          const ifed::v1::FollowUpRequest* request,

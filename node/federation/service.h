@@ -10,6 +10,7 @@
 #include "node/federation/call_guard.h"
 #include "node/federation/followup_service.h"
 #include "node/federation/matcher.h"
+#include "node/federation/oprf_relay.h"
 #include "node/federation/oprf_service.h"
 #include "node/federation/watch_service.h"
 #include "proto/federation.grpc.pb.h"
@@ -64,6 +65,17 @@ class FederationService final : public ifed::v1::Federation::Service {
       const std::string& peer, const ifed::v1::MatchRequest& request,
       std::chrono::system_clock::time_point deadline, ifed::v1::MatchResponse* response)>;
   void set_relay(MatchHandler relay) { relay_ = std::move(relay); }
+  // The OPRF scheme through the hub (issue 10, oprf_relay.h), set before
+  // serving. On the hub (not owned): OPRF calls carrying x-ifed-relay-to are
+  // relayed, and HubMembers answers. On a member: which peers are hubs
+  // (config peers[].role), the only callers whose x-ifed-on-behalf-of is
+  // accepted.
+  void set_oprf_relay(OprfRelay* relay) { oprf_relay_ = relay; }
+  void set_hub_check(std::function<bool(const std::string& peer)> is_hub) {
+    is_hub_ = std::move(is_hub);
+  }
+  grpc::Status HubMembers(grpc::ServerContext* ctx, const ifed::v1::HubMembersRequest* request,
+                          ifed::v1::HubMembersResponse* response) override;
   // Follow-ups (issue 10), set before serving; not owned. Null: FollowUp
   // answers FAILED_PRECONDITION.
   void set_followups(const FollowUpDesk* desk) { followups_ = desk; }
@@ -109,6 +121,19 @@ class FederationService final : public ifed::v1::Federation::Service {
   // (call_guard.h: claimed identity, request id, timestamp). Refusals are
   // logged and audited; the status is the one to send.
   absl::StatusOr<std::string> Admit(grpc::ServerContext* ctx, const char* method);
+  // An OPRF call after Admit (issue 10): `relay_to` set when the caller asks
+  // this hub to relay it; `on_behalf_of` set when this node's hub relays it
+  // for another node (refused from any caller that is not a hub).
+  struct OprfCaller {
+    std::string peer, relay_to, on_behalf_of;
+    const std::string& partner() const { return on_behalf_of.empty() ? peer : on_behalf_of; }
+    std::string via() const { return on_behalf_of.empty() ? std::string() : peer; }
+    std::vector<std::pair<std::string, std::string>> audit_fields() const {
+      if (on_behalf_of.empty()) return {};
+      return {{"on_behalf_of", on_behalf_of}};
+    }
+  };
+  absl::StatusOr<OprfCaller> AdmitOprf(grpc::ServerContext* ctx, const char* method);
   // One keyed request of a verified peer: node limits, matcher (or hub
   // relay), durable audit, deadline.
   grpc::Status AnswerMatch(const grpc::ServerContext& ctx, const std::string& peer,
@@ -123,6 +148,8 @@ class FederationService final : public ifed::v1::Federation::Service {
   const audit::InboundAuditor* auditor_ = nullptr;
   OprfResponder* oprf_ = nullptr;
   MatchHandler relay_;
+  OprfRelay* oprf_relay_ = nullptr;
+  std::function<bool(const std::string&)> is_hub_;
   const FollowUpDesk* followups_ = nullptr;
   const WatchDesk* watches_ = nullptr;
   Inbox* inbox_ = nullptr;

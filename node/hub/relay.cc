@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <future>
+#include <set>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace ifed::hub {
@@ -21,7 +23,9 @@ bool PrintableId(const std::string& s) {
                      [](unsigned char c) { return c >= 0x21 && c <= 0x7e; });
 }
 
-ifed::v1::MemberStatus StatusOf(grpc::StatusCode code) {
+}  // namespace
+
+ifed::v1::MemberStatus MemberStatusOf(grpc::StatusCode code) {
   switch (code) {
     case grpc::StatusCode::OK:
       return ifed::v1::MEMBER_ANSWERED;
@@ -36,8 +40,6 @@ ifed::v1::MemberStatus StatusOf(grpc::StatusCode code) {
       return ifed::v1::MEMBER_FAILED;
   }
 }
-
-}  // namespace
 
 absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchRequest& request,
                           std::chrono::system_clock::time_point deadline,
@@ -79,11 +81,27 @@ absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchReque
   }
   const ifed::v1::Disclosure ceiling = in.rule->rule.disclosure();
 
-  // Which members, under the hub's outbound rules (default deny).
+  // Which members: of the jurisdictions asked (all when none), not those
+  // the querier asks otherwise (skip_members: OPRF through the hub), and
+  // under the hub's outbound rules (default deny).
+  std::set<std::string> wanted, present;
+  for (const std::string& j : request.jurisdictions()) {
+    if (j.size() != 2 || !absl::ascii_isupper(static_cast<unsigned char>(j[0])) ||
+        !absl::ascii_isupper(static_cast<unsigned char>(j[1]))) {
+      return absl::InvalidArgumentError(
+          "jurisdictions must be ISO 3166-1 alpha-2 codes such as AT");
+    }
+    wanted.insert(j);
+  }
+  const std::set<std::string> skip(request.skip_members().begin(), request.skip_members().end());
   q.direction = policy::Direction::kOutbound;
   std::vector<std::string> targets;
   for (const auto& [member, address] : d_.members->peers()) {
     if (member == querier || member == d_.node_id) continue;
+    const std::string j = d_.members->JurisdictionOf(member);
+    if (!wanted.empty() && !wanted.count(j)) continue;
+    present.insert(j);
+    if (skip.count(member)) continue;
     q.partner = member;
     const policy::Decision out = policy->Decide(q);
     if (out.status.ok()) {
@@ -105,9 +123,12 @@ absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchReque
     ifed::v1::MatchResponse answer;
     uint32_t latency_ms = 0;
   };
-  // The case token is for the hub's statistics only: members never see it.
+  // Members get the query only: not the case token (the hub's statistics
+  // only), nor whom else the querier asks.
   ifed::v1::MatchRequest forward = request;
   forward.clear_case_token();
+  forward.clear_jurisdictions();
+  forward.clear_skip_members();
   std::vector<std::future<Call>> calls;
   for (const std::string& member : targets) {
     calls.push_back(std::async(std::launch::async, [this, member, &forward, member_deadline,
@@ -134,7 +155,7 @@ absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchReque
     if (c.status.ok() && c.answer.results_size() != static_cast<int>(items)) {
       c.status = grpc::Status(grpc::StatusCode::DATA_LOSS, "member answered a different count");
     }
-    m->set_status(StatusOf(c.status.error_code()));
+    m->set_status(MemberStatusOf(c.status.error_code()));
     m->set_code(static_cast<int>(c.status.error_code()));
     if (!c.status.ok()) {
       m->set_message(c.status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
@@ -151,6 +172,9 @@ absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchReque
       if (r.verdict() == ifed::v1::HIT) merged[i] = ifed::v1::HIT;
       *m->add_results() = std::move(r);
     }
+  }
+  for (const std::string& j : wanted) {
+    if (!present.count(j)) response->add_empty_jurisdictions(j);
   }
   response->set_request_id(request.request_id());
   response->set_responder(d_.node_id);

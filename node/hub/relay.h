@@ -30,6 +30,9 @@ struct RelayDeps {
   std::chrono::milliseconds member_timeout{3000};
 };
 
+// A member call's gRPC code as the member's status in a hub's answer.
+ifed::v1::MemberStatus MemberStatusOf(grpc::StatusCode code);
+
 class Relay {
  public:
   explicit Relay(RelayDeps deps) : d_(std::move(deps)) {}

@@ -97,9 +97,9 @@ void LocalFederation::WriteConfig(Node& n) {
   for (const auto& [id, other] : nodes_) {
     if (id == n.id) continue;
     peers += "  - id: " + id + "\n    address: " + other.address + "\n";
-    // Issue 10: members know the hub (peers[].role) and where each peer is.
+    // Issue 10: members know the hub and every peer's jurisdiction.
     if (other.role == "hub") peers += "    role: hub\n";
-    if (other.jurisdiction.size() == 2) peers += "    jurisdiction: " + other.jurisdiction + "\n";
+    if (!other.jurisdiction.empty()) peers += "    jurisdiction: " + other.jurisdiction + "\n";
   }
   WriteFile(n.config,
             "node_id: " + n.id + "\nfederation: " + trust_domain_ + "\njurisdiction: " +

@@ -1,0 +1,404 @@
+// Issue 10: the OPRF scheme through the hub, and `ifedctl match --hub`, with
+// real processes and certificates on 127.0.0.1.
+//   hub (EU, role hub): relays de's calls to at, hu and cz; no rule for pl.
+//   de (DE): the querier; no OPRF seed, no rule at at or hu.
+//   at (AT): OPRF member; its rule for the hub says oprf (no rule for de).
+//   cz (CZ): OPRF member with its own oprf rule for de (and keyed for the hub).
+//   hu (HU): keyed member (its rule for the hub is keyed).
+//   pl (PL): member the hub's policy does not relay to.
+// at, hu and cz hold kPlanted; nobody holds kNowhere.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "node/federation/oprf_relay.h"
+#include "node/federation/tls.h"
+#include "proto/federation.grpc.pb.h"
+#include "tests/integration/federation.h"
+
+namespace ifed::testing {
+namespace {
+
+constexpr char kPlanted[] = "+4915112345681";
+constexpr char kNowhere[] = "+4915112345683";
+constexpr char kLater[] = "+4915112345685";  // at ingests it in the last test.
+constexpr char kOprf[] = "    scheme: oprf\n";
+
+class HubOprfTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    fed_ = new LocalFederation();
+    fed_->AddNode("hub", "EU",
+                  {{.id = "de"}, {.id = "at"}, {.id = "hu"},
+                   {.id = "cz", .disclosure = "hit_only"}});  // the hub's ceiling for cz
+    fed_->AddNode("de", "DE", {{.id = "hub"}, {.id = "cz", .extra = kOprf}});
+    fed_->AddNode("at", "AT", {{.id = "hub", .extra = kOprf}});
+    fed_->AddNode("cz", "CZ", {{.id = "hub"}, {.id = "de", .extra = kOprf}});
+    fed_->AddNode("hu", "HU", {{.id = "hub"}});
+    fed_->AddNode("pl", "PL", {{.id = "hub"}});
+    fed_->node("hub").role = "hub";
+    fed_->node("hub").extra_yaml = "peer_timeout_ms: 3000\n";
+    fed_->node("de").extra_yaml = "oprf_sync_seconds: 1\n";  // the periodic sync
+    for (const char* id : {"at", "cz", "hu"}) {
+      const std::string seed = fed_->dir() + "/" + id + "/oprf.seed";
+      WriteFile(seed, std::string(64, id[0] == 'a' ? '3' : id[0] == 'c' ? '5' : '9') + "\n",
+                0600);
+      fed_->node(id).extra_yaml = "oprf_seed_file: " + seed + "\n" +
+                                  (Measuring() ? "oprf_evals_per_second: 1000000\n" : "");
+    }
+    fed_->Start();
+    for (const char* id : {"at", "cz", "hu"}) Ingest(id);
+  }
+  static void TearDownTestSuite() {
+    delete fed_;
+    fed_ = nullptr;
+  }
+  static void Ingest(const std::string& id, const std::string& value = kPlanted) {
+    const std::string path = fed_->dir() + "/" + id + ".csv";
+    WriteFile(path, "type,value,case_ref,tlp,crime_area,region\nphone," + value +
+                        ",CASE-" + id + "-9,green,migrant_smuggling,DE\n");
+    auto r = fed_->Ctl(id, {"ingest", path});
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  }
+  static bool Measuring() { return std::getenv("IFED_HUB_OPRF_LATENCY") != nullptr; }
+  static RunResult SyncViaHub() { return fed_->Ctl("de", {"filters", "sync", "--hub"}); }
+  static RunResult MatchViaHub(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"match", "--hub", "--type", "phone"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back(kPlanted);
+    args.push_back(kNowhere);
+    return fed_->Ctl("de", args);
+  }
+  // The row of `value` from `peer`: value, canonical, type, peer, verdict,
+  // reference, contact, scheme; empty when there is none.
+  static std::vector<std::string> Row(const std::string& out, const std::string& value,
+                                      const std::string& peer) {
+    for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
+      std::vector<std::string> r = absl::StrSplit(line, '\t');
+      if (r.size() >= 8 && r[0] == value && r[3] == peer) return r;
+    }
+    return {};
+  }
+  // A federation stub to node `to` with a certificate for `as`.
+  static std::unique_ptr<ifed::v1::Federation::Stub> StubAs(const std::string& as,
+                                                            const std::string& to) {
+    auto cert = fed_->IssueCert(as);
+    federation::TlsFiles files{fed_->ca_cert(), cert.first, cert.second, ""};
+    return ifed::v1::Federation::NewStub(grpc::CreateCustomChannel(
+        fed_->node(to).address, federation::MakeChannelCredentials(files, fed_->trust_domain(), to),
+        federation::ClientChannelArguments()));
+  }
+  static grpc::Status KeyCall(ifed::v1::Federation::Stub& stub, const char* header,
+                              const std::string& value, std::string* key = nullptr) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (header != nullptr) ctx.AddMetadata(header, value);
+    ifed::v1::OprfPublicKeyResponse resp;
+    grpc::Status s = stub.OprfPublicKey(&ctx, {}, &resp);
+    if (key != nullptr) *key = resp.public_key();
+    return s;
+  }
+
+  static LocalFederation* fed_;
+};
+
+LocalFederation* HubOprfTest::fed_ = nullptr;
+
+TEST_F(HubOprfTest, FiltersReachTheQuerierThroughTheHub) {
+  auto r = SyncViaHub();
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;  // hu refuses OPRF for the hub.
+  EXPECT_NE(r.out.find("hub/at\t"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("hub/cz\t"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("1 items"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("peer hub/hu: PERMISSION_DENIED"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("oprf scheme is not allowed"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("hub/pl"), std::string::npos) << "the hub does not relay to pl";
+  EXPECT_EQ(r.err.find("hub/pl"), std::string::npos) << r.err;
+  // Kept under a file name without '/'.
+  EXPECT_TRUE(std::filesystem::exists(fed_->node("de").data_dir + "/oprf/hub~at.filter"));
+  EXPECT_TRUE(std::filesystem::exists(fed_->node("de").data_dir + "/oprf/hub~at.pub"));
+  // cz answers through the hub under its rule for de, with de's key: the
+  // same filter de gets from cz directly.
+  auto direct = fed_->Ctl("de", {"filters", "sync", "--peer", "cz", "--json"});
+  auto relayed = fed_->Ctl("de", {"filters", "sync", "--peer", "hub/cz", "--json"});
+  ASSERT_EQ(direct.exit_code, 0) << direct.err;
+  ASSERT_EQ(relayed.exit_code, 0) << relayed.err;
+  const std::regex digest("\"digest\":\"([0-9a-f]+)\"");
+  std::smatch a, b;
+  ASSERT_TRUE(std::regex_search(direct.out, a, digest)) << direct.out;
+  ASSERT_TRUE(std::regex_search(relayed.out, b, digest)) << relayed.out;
+  EXPECT_EQ(a[1].str(), b[1].str());
+  EXPECT_FALSE(a[1].str().empty());
+}
+
+TEST_F(HubOprfTest, MatchViaHubUsesOprfWhereTheFilterIsHeldKeyedElsewhere) {
+  ASSERT_EQ(SyncViaHub().exit_code, 1);
+  auto r = MatchViaHub();
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // pl is denied by the hub.
+  auto at = Row(r.out, kPlanted, "hub/at");
+  ASSERT_FALSE(at.empty()) << r.out << r.err;
+  EXPECT_EQ(at[4], "HIT");
+  EXPECT_EQ(at[7], "oprf");
+  auto cz = Row(r.out, kPlanted, "hub/cz");
+  ASSERT_FALSE(cz.empty()) << r.out;
+  EXPECT_EQ(cz[4], "HIT");
+  EXPECT_EQ(cz[7], "oprf");
+  auto hu = Row(r.out, kPlanted, "hub/hu");
+  ASSERT_FALSE(hu.empty()) << r.out << r.err;
+  EXPECT_EQ(hu[4], "HIT");
+  EXPECT_EQ(hu[7], "keyed");
+  for (const char* member : {"hub/at", "hub/cz", "hub/hu"}) {
+    auto none = Row(r.out, kNowhere, member);
+    ASSERT_FALSE(none.empty()) << member << r.out;
+    EXPECT_EQ(none[4], "NO_HIT") << member;
+  }
+  // Answered by OPRF: not asked keyed as well (no DENIED row for it).
+  EXPECT_EQ(r.err.find("hub/at"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("hub/cz"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("hub/pl: 7 MEMBER_DENIED"), std::string::npos) << r.err;
+  EXPECT_EQ(Row(r.out, kPlanted, "hub/de").size(), 0u) << "the querier is never asked";
+  // at and cz had one blinded batch, fanned out by the hub (logs flush each second).
+  bool fanned = false;
+  for (int i = 0; i < 30 && !fanned; ++i) {
+    fanned = ReadFile(fed_->node("hub").log)
+                 .find("hub: oprf evaluate from de: 2 items fanned out to 2 members") !=
+             std::string::npos;
+    if (!fanned) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(fanned);
+  // --via-hub is the same.
+  auto alias = fed_->Ctl("de", {"match", "--via-hub", "--all", "--type", "phone", kPlanted});
+  EXPECT_EQ(Row(alias.out, kPlanted, "hub/at").at(4), "HIT") << alias.out << alias.err;
+  // --peer hub still asks the keyed relay only: at refuses keyed for the hub.
+  auto keyed = fed_->Ctl("de", {"match", "--peer", "hub", "--type", "phone", kPlanted});
+  EXPECT_EQ(Row(keyed.out, kPlanted, "hub/at").size(), 0u) << keyed.out;
+  EXPECT_NE(keyed.err.find("hub/at: 7 MEMBER_DENIED"), std::string::npos) << keyed.err;
+  EXPECT_EQ(Row(keyed.out, kPlanted, "hub/hu").at(4), "HIT");
+}
+
+TEST_F(HubOprfTest, ResolveGoesThroughTheHub) {
+  ASSERT_EQ(SyncViaHub().exit_code, 1);
+  auto r = MatchViaHub({"--resolve", "yes"});
+  auto at = Row(r.out, kPlanted, "hub/at");
+  ASSERT_FALSE(at.empty()) << r.out << r.err;
+  EXPECT_EQ(at[4], "HIT");
+  EXPECT_FALSE(at[5].empty()) << "reference";
+  EXPECT_EQ(at[5].find("CASE-"), std::string::npos) << "a record reference, not the case";
+  // cz asks at through the hub: at's rule for the hub lets it resolve, the
+  // hub's ceiling for cz (hit only) withholds the reference.
+  auto sync = fed_->Ctl("cz", {"filters", "sync", "--peer", "hub/at"});
+  ASSERT_EQ(sync.exit_code, 0) << sync.err;
+  auto cz = fed_->Ctl("cz", {"match", "--hub", "--resolve", "yes", "--type", "phone", kPlanted});
+  auto row = Row(cz.out, kPlanted, "hub/at");
+  ASSERT_FALSE(row.empty()) << cz.out << cz.err;
+  EXPECT_EQ(row[4], "HIT");
+  EXPECT_EQ(row[5], "") << "the hub's disclosure ceiling for cz";
+  EXPECT_EQ(row[7], "oprf");
+}
+
+TEST_F(HubOprfTest, JurisdictionRestrictsTheFanOut) {
+  ASSERT_EQ(SyncViaHub().exit_code, 1);
+  auto r = MatchViaHub({"--jurisdiction", "at", "--jurisdiction", "HU"});
+  EXPECT_EQ(Row(r.out, kPlanted, "hub/at").at(4), "HIT") << r.out << r.err;
+  EXPECT_EQ(Row(r.out, kPlanted, "hub/hu").at(4), "HIT") << r.out << r.err;
+  EXPECT_EQ(Row(r.out, kPlanted, "hub/cz").size(), 0u) << r.out;
+  EXPECT_EQ(r.err.find("hub/pl"), std::string::npos) << r.err;
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto none = MatchViaHub({"--jurisdiction", "FR"});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("no member of jurisdiction FR"), std::string::npos) << none.err;
+  EXPECT_EQ(none.out, "");
+  auto bad = MatchViaHub({"--jurisdiction", "FRA"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("ISO 3166-1 alpha-2"), std::string::npos) << bad.err;
+}
+
+TEST_F(HubOprfTest, HubPolicyDeniesAPairAndBadTargetsAreRefused) {
+  // The hub has no rule for pl: nothing is relayed there.
+  auto pl = fed_->Ctl("de", {"filters", "sync", "--peer", "hub/pl"});
+  EXPECT_EQ(pl.exit_code, 1);
+  EXPECT_NE(pl.err.find("PERMISSION_DENIED"), std::string::npos) << pl.err;
+  EXPECT_NE(pl.err.find("hub policy"), std::string::npos) << pl.err;
+  // pl may not ask the hub at all: no member list, no relayed call.
+  auto from_pl = fed_->Ctl("pl", {"filters", "sync", "--hub"});
+  EXPECT_NE(from_pl.exit_code, 0);
+  EXPECT_NE(from_pl.err.find("hub policy"), std::string::npos) << from_pl.err;
+  auto pl_at = fed_->Ctl("pl", {"filters", "sync", "--peer", "hub/at"});
+  EXPECT_NE(pl_at.err.find("PERMISSION_DENIED"), std::string::npos) << pl_at.err;
+  // Unknown and malformed members, a relay header at a node that is no hub.
+  auto unknown = fed_->Ctl("de", {"filters", "sync", "--peer", "hub/xx"});
+  EXPECT_NE(unknown.err.find("NOT_FOUND"), std::string::npos) << unknown.err;
+  EXPECT_NE(unknown.err.find("no member 'xx'"), std::string::npos) << unknown.err;
+  EXPECT_NE(fed_->Ctl("de", {"filters", "sync", "--peer", "at/hu"}).err.find("is not a hub"),
+            std::string::npos);
+  auto stub = StubAs("de", "hub");
+  grpc::Status s = KeyCall(*stub, federation::kRelayToHeader, "AT!");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  s = KeyCall(*stub, federation::kRelayToHeader, "de");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  s = KeyCall(*stub, federation::kRelayToHeader, "nobody");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+  auto direct = StubAs("de", "at");
+  s = KeyCall(*direct, federation::kRelayToHeader, "hu");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  // No hub configured: --hub says so (the hub itself has none).
+  auto no_hub = fed_->Ctl("hub", {"match", "--hub", "--type", "phone", kPlanted});
+  EXPECT_NE(no_hub.exit_code, 0);
+  EXPECT_NE(no_hub.err.find("no hub configured"), std::string::npos) << no_hub.err;
+}
+
+// One blinded batch, every member: each answers under its own key for de
+// (and proves it), a member that refuses and one the hub does not relay to
+// each have their status; a repeated member is refused.
+TEST_F(HubOprfTest, HubFansOneBlindedBatchOutToMembers) {
+  ASSERT_EQ(SyncViaHub().exit_code, 1);
+  const std::string element = ReadFile(fed_->node("de").data_dir + "/oprf/hub~at.pub");
+  ASSERT_EQ(element.size(), 33u);  // a valid point stands in for a blinded element
+  auto stub = StubAs("de", "hub");
+  auto evaluate = [&](const std::string& targets, ifed::v1::OprfEvaluateResponse* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ctx.AddMetadata(federation::kRelayToHeader, targets);
+    ifed::v1::OprfEvaluateRequest req;
+    req.set_request_id("fan-out-1");
+    req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+    req.set_blinded(element + element);
+    return stub->OprfEvaluate(&ctx, req, resp);
+  };
+  ifed::v1::OprfEvaluateResponse all;
+  ASSERT_TRUE(evaluate("*", &all).ok());
+  EXPECT_TRUE(all.evaluated().empty());
+  std::map<std::string, ifed::v1::OprfMemberEvaluation> by;
+  for (const auto& m : all.members()) by[m.member()] = m;
+  ASSERT_EQ(by.size(), 3u) << all.DebugString();  // at, cz, hu; not pl.
+  EXPECT_EQ(by["at"].status(), ifed::v1::MEMBER_ANSWERED) << by["at"].message();
+  EXPECT_EQ(by["cz"].status(), ifed::v1::MEMBER_ANSWERED) << by["cz"].message();
+  EXPECT_EQ(by["at"].evaluated().size(), 66u);
+  EXPECT_EQ(by["at"].proof().size(), 64u);
+  EXPECT_NE(by["at"].evaluated(), by["cz"].evaluated());
+  EXPECT_EQ(by["hu"].status(), ifed::v1::MEMBER_DENIED);
+  EXPECT_TRUE(by["hu"].evaluated().empty());
+  ifed::v1::OprfEvaluateResponse two;
+  ASSERT_TRUE(evaluate("at,pl", &two).ok());
+  ASSERT_EQ(two.members_size(), 2);
+  EXPECT_EQ(two.members(1).member(), "pl");
+  EXPECT_EQ(two.members(1).status(), ifed::v1::MEMBER_DENIED);
+  EXPECT_NE(two.members(1).message().find("hub policy"), std::string::npos);
+  ifed::v1::OprfEvaluateResponse dup;
+  EXPECT_EQ(evaluate("at,at", &dup).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(HubOprfTest, OnlyTheHubMayRelayOnBehalfOfAnother) {
+  // hu is a member, not the hub: at refuses its on-behalf-of header.
+  auto from_hu = StubAs("hu", "at");
+  grpc::Status s = KeyCall(*from_hu, federation::kOnBehalfOfHeader, "de");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(s.error_message().find("only the hub may relay"), std::string::npos)
+      << s.error_message();
+  auto refused = fed_->Ctl("at", {"audit", "query", "--action", "relay.refused"});
+  EXPECT_NE(refused.out.find("\"on_behalf_of\":\"de\""), std::string::npos) << refused.out;
+  // The hub's identity may: de's key then, the one de pinned through the
+  // hub, and another querier gets another key.
+  ASSERT_EQ(SyncViaHub().exit_code, 1);
+  auto from_hub = StubAs("hub", "at");
+  std::string for_de, for_cz;
+  ASSERT_TRUE(KeyCall(*from_hub, federation::kOnBehalfOfHeader, "de", &for_de).ok());
+  ASSERT_TRUE(KeyCall(*from_hub, federation::kOnBehalfOfHeader, "cz", &for_cz).ok());
+  EXPECT_EQ(for_de, ReadFile(fed_->node("de").data_dir + "/oprf/hub~at.pub"));
+  EXPECT_NE(for_de, for_cz);
+  s = KeyCall(*from_hub, federation::kOnBehalfOfHeader, "Not An Id");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+}
+
+TEST_F(HubOprfTest, AuditOnBothEndsAndNothingKeptAtTheHub) {
+  ASSERT_EQ(SyncViaHub().exit_code, 1);
+  ASSERT_EQ(Row(MatchViaHub({"--resolve", "yes"}).out, kPlanted, "hub/at").at(4), "HIT");
+  // The member: peer = the hub, on behalf of de.
+  for (const char* action : {"oprf.evaluate", "oprf.resolve", "oprf.filter.sync"}) {
+    auto q = fed_->Ctl("at", {"audit", "query", "--action", action});
+    EXPECT_NE(q.out.find("\"peer\":\"hub\""), std::string::npos) << action << q.out;
+    EXPECT_NE(q.out.find("\"on_behalf_of\":\"de\""), std::string::npos) << action << q.out;
+  }
+  // The querier: peer hub/at via hub.
+  auto out = fed_->Ctl("de", {"audit", "query", "--action", "oprf.evaluate.out"});
+  EXPECT_NE(out.out.find("\"peer\":\"hub/at\""), std::string::npos) << out.out;
+  EXPECT_NE(out.out.find("\"via\":\"hub\""), std::string::npos) << out.out;
+  // The hub: each relayed call, with the member.
+  auto relay = fed_->Ctl("hub", {"audit", "query", "--action", "relay.oprf.evaluate"});
+  EXPECT_NE(relay.out.find("\"member\":\"at\""), std::string::npos) << relay.out;
+  // Nothing the hub keeps or logs holds a test value, a case reference, or
+  // an element, output or filter (32/33-byte values as hex or base64).
+  const auto& hub = fed_->node("hub");
+  std::string stored;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(hub.data_dir)) {
+    if (e.is_regular_file()) stored += ReadFile(e.path().string());
+  }
+  const std::string log = ReadFile(hub.log);
+  for (const std::string* text : std::vector<const std::string*>{&stored, &log}) {
+    for (const char* needle : {"4915112345681", "4915112345683", "4915112345685", "CASE-"}) {
+      EXPECT_EQ(text->find(needle), std::string::npos) << needle;
+    }
+  }
+  EXPECT_NE(log.find("hub: oprf evaluate from de to at: 2 items"), std::string::npos);
+  EXPECT_FALSE(std::regex_search(log, std::regex("[0-9a-fA-F]{64}")));
+  EXPECT_FALSE(std::regex_search(log, std::regex("[A-Za-z0-9+/]{43}=")));
+  EXPECT_FALSE(std::filesystem::exists(hub.data_dir + "/oprf/at.filter"));
+  EXPECT_TRUE(std::filesystem::is_empty(hub.data_dir + "/oprf"));
+}
+
+// Last: at's data changes. de syncs every second, members through the hub
+// included (once `filters sync --hub` found them): at's new record reaches
+// de's filter of hub/at without another command. at answers the hub by OPRF
+// only, so a HIT can only come from that filter.
+TEST_F(HubOprfTest, PeriodicSyncIncludesMembersThroughTheHub) {
+  ASSERT_EQ(SyncViaHub().exit_code, 1);
+  auto before = fed_->Ctl("de", {"match", "--hub", "--type", "phone", kLater});
+  ASSERT_EQ(Row(before.out, kLater, "hub/at").at(4), "NO_HIT") << before.out << before.err;
+  Ingest("at", kLater);
+  std::string verdict;
+  for (int i = 0; i < 60 && verdict != "HIT"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    auto r = fed_->Ctl("de", {"match", "--hub", "--type", "phone", kLater});
+    auto row = Row(r.out, kLater, "hub/at");
+    verdict = row.empty() ? "missing" : row[4];
+    if (!row.empty()) EXPECT_EQ(row[7], "oprf");
+  }
+  EXPECT_EQ(verdict, "HIT");
+}
+
+// Latency of `ifedctl match --hub` (process start included) with 100 and
+// 1000 items: at and cz by OPRF through the hub (one fanned-out batch),
+// hu by the keyed relay, pl denied. IFED_HUB_OPRF_LATENCY=1 to run.
+TEST_F(HubOprfTest, MatchViaHubLatency) {
+  if (!Measuring()) GTEST_SKIP() << "set IFED_HUB_OPRF_LATENCY=1 to measure";
+  ASSERT_EQ(SyncViaHub().exit_code, 1);
+  for (int n : {100, 1000}) {
+    std::vector<std::string> args = {"match", "--hub", "--hits-only", "--type", "phone"};
+    for (int i = 0; i < n; ++i) args.push_back("+49151123" + std::to_string(460000 + i));
+    args.back() = kPlanted;
+    std::vector<double> ms;
+    for (int run = 0; run < 30; ++run) {
+      const auto start = std::chrono::steady_clock::now();
+      auto r = fed_->Ctl("de", args);
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                             start)
+                       .count());
+      ASSERT_EQ(Row(r.out, kPlanted, "hub/at").at(7), "oprf") << r.err;
+    }
+    std::sort(ms.begin(), ms.end());
+    std::printf("match --hub, %d items, 30 runs: p50 %.1f ms, p90 %.1f ms, max %.1f ms\n", n,
+                ms[15], ms[27], ms[29]);
+  }
+}
+
+}  // namespace
+}  // namespace ifed::testing
