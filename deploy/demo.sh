@@ -598,7 +598,7 @@ ingest_one at CASE-AT-HUB AT "0660 7654321"
 # --case: the local case the values belong to; the hub gets an opaque token
 # that links what one case asked, never the case reference.
 for q in de at; do
-  out=$(ctl "$q" match --peer "$HUB_ID" --case "CASE-${q^^}-HUB" --type phone --region AT \
+  out=$(ctl "$q" match --hub --case "CASE-${q^^}-HUB" --type phone --region AT \
     "0664 1234567" "0660 7654321" 2>&1) || die "match via the hub from $q failed: $out"
   printf '%s\n' "$out" | awk -F'\t' -v q="$q" '{printf "  %s asks: %s at %s: %s\n", q, $2, $4, $5}'
 done
@@ -611,6 +611,14 @@ printf '%s\n' "$report" | grep -qE $'^cluster .*\tat,de,hu\t' \
 printf '%s\n' "$report" | grep -qE $'^network [0-9a-f]+,[0-9a-f]+\t3\tat,de,hu\t' \
   || die "the hub report shows no network of the two phones linked through de's case"
 log "    (Graphviz: $RESULTS/hub.dot; no raw value or case reference is kept by the hub)"
+log "  OPRF through the hub: at fetches the filters of the members $HUB_ID relays to for it"
+out=$(ctl at filters sync --hub 2>&1) || true  # de's rule for at is keyed: de refuses OPRF
+printf '%s\n' "$out" | sed 's/^/    /'
+out=$(ctl at match --hub --type phone --region AT "0664 1234567" 2>&1) \
+  || die "match --hub from at failed: $out"
+printf '%s\n' "$out" | awk -F'\t' '{printf "    at asks via the hub: %s at %s: %s (%s)\n", $2, $4, $5, $8}'
+printf '%s\n' "$out" | grep -qE $'\t'"$HUB_ID/hu"$'\tHIT\t.*\toprf$' \
+  || die "hu did not answer at by OPRF through the hub: $out"
 
 log ""
 log "== watch: de asks at to tell it when a number turns up later"

@@ -8,6 +8,7 @@
 #include <future>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -62,6 +63,25 @@ absl::StatusOr<std::string> AdminService::ConfiguredHub() const {
         "no hub configured: mark the hub's entry in peers with `role: hub`");
   }
   return hubs.front();
+}
+
+std::vector<std::string> AdminService::OprfMembersThroughHub(
+    const std::string& hub, const google::protobuf::RepeatedPtrField<std::string>& jurisdictions) {
+  std::vector<std::string> out;
+  if (d_.oprf == nullptr) return out;
+  auto members = HubMembersOf(hub);
+  if (!members.ok()) {
+    spdlog::warn("hub {} did not list its members ({}): keyed relay only", hub,
+                 std::string(members.status().message()));
+    return out;
+  }
+  const std::set<std::string> wanted(jurisdictions.begin(), jurisdictions.end());
+  for (const auto& m : members->members()) {
+    if (!wanted.empty() && !wanted.count(m.jurisdiction())) continue;
+    if (!d_.oprf->FilterDigest(absl::StrCat(hub, "/", m.member())).ok()) continue;  // keyed
+    out.push_back(m.member());
+  }
+  return out;
 }
 
 absl::StatusOr<ifed::v1::HubMembersResponse> AdminService::HubMembersOf(const std::string& hub) {

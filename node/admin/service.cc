@@ -73,8 +73,13 @@ std::vector<std::string> AllowedOutbound(
 absl::StatusOr<std::vector<std::string>> AdminService::SelectPeers(
     bool all, const google::protobuf::RepeatedPtrField<std::string>& named) const {
   std::vector<std::string> peers;
-  if (all) {
-    for (const auto& [id, addr] : d_.peers->peers()) peers.push_back(id);
+  if (all) {  // every direct peer: a hub is asked with --hub (else members twice)
+    for (const auto& [id, addr] : d_.peers->peers()) {
+      if (!d_.peers->IsHub(id)) peers.push_back(id);
+    }
+    if (peers.empty() && !d_.peers->Hubs().empty()) {
+      return absl::InvalidArgumentError("--all: the only peer is the hub; ask it with --hub");
+    }
   } else {
     for (const std::string& p : named) {
       if (!d_.peers->Has(p)) return absl::InvalidArgumentError(absl::StrCat("unknown peer '", p, "'"));
@@ -373,22 +378,9 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, std::string(hub.status().message()));
     }
     peers.push_back(*hub);
-    if (d_.oprf != nullptr) {
-      auto members = HubMembersOf(*hub);
-      if (!members.ok()) {
-        spdlog::warn("match: hub {} did not list its members ({}): keyed relay only", *hub,
-                     std::string(members.status().message()));
-      } else {
-        const std::set<std::string> wanted(request->jurisdictions().begin(),
-                                           request->jurisdictions().end());
-        for (const auto& m : members->members()) {
-          if (!wanted.empty() && !wanted.count(m.jurisdiction())) continue;
-          const std::string name = absl::StrCat(*hub, "/", m.member());
-          if (!d_.oprf->FilterDigest(name).ok()) continue;  // no filter: keyed
-          oprf_peers.push_back(name);
-          via_hub_oprf.push_back(m.member());
-        }
-      }
+    for (const std::string& m : OprfMembersThroughHub(*hub, request->jurisdictions())) {
+      oprf_peers.push_back(absl::StrCat(*hub, "/", m));
+      via_hub_oprf.push_back(m);
     }
   } else {
     auto selected = SelectPeers(request->all(), request->peers());

@@ -237,6 +237,12 @@ class AdminService final : public ifed::v1::Admin::Service {
   // rule governs an OPRF partner ("hub/at": at's rule, else the hub's).
   absl::StatusOr<std::string> ConfiguredHub() const;
   absl::StatusOr<ifed::v1::HubMembersResponse> HubMembersOf(const std::string& hub);
+  // The members of `hub` (within `jurisdictions`, if any) whose filter this
+  // node holds through it: asked (match) or watched (watch add) with the
+  // OPRF scheme through the hub. Empty when the hub does not answer (then
+  // the hub's keyed relay serves them all).
+  std::vector<std::string> OprfMembersThroughHub(
+      const std::string& hub, const google::protobuf::RepeatedPtrField<std::string>& jurisdictions);
   std::string OprfPolicyPartner(const std::string& peer) const;
   // oprf.key.pinned / oprf.key.rotated / oprf.key.changed (refused: the alert).
   absl::Status AuditKey(const std::string& actor, const std::string& action,

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "node/admin/service.h"
@@ -111,7 +112,33 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
     if (!federation::PrintableId(request->watch_id(), 64)) {
       return Err(grpc::StatusCode::INVALID_ARGUMENT, "remove needs --id WATCH_ID");
     }
+    // Through a hub, members watched by OPRF ("HUB/MEMBER", held here only)
+    // go with it; the hub's own row only if it holds a keyed part.
+    std::vector<std::string> targets;
     for (const std::string& peer : peers) {
+      if (!d_.peers->IsHub(peer)) {
+        targets.push_back(peer);
+        continue;
+      }
+      std::vector<std::string> members;
+      const std::string prefix = absl::StrCat("watch/out/", peer, "/");
+      const std::string suffix = absl::StrCat("/", request->watch_id());
+      absl::Status scan = d_.store->ScanMeta(prefix, [&](const std::string& k, const std::string&) {
+        const std::string rest = k.substr(prefix.size());  // MEMBER/ID or ID
+        if (rest.size() > suffix.size() && absl::EndsWith(rest, suffix)) {
+          const std::string member = rest.substr(0, rest.size() - suffix.size());
+          if (member.find('/') == std::string::npos) members.push_back(member);
+        }
+        return true;
+      });
+      if (!scan.ok()) return FromAbsl(scan);
+      if (members.empty() ||
+          d_.store->GetMeta(federation::OutboundWatchKey(peer, request->watch_id())).ok()) {
+        targets.push_back(peer);
+      }
+      for (const std::string& m : members) targets.push_back(absl::StrCat(peer, "/", m));
+    }
+    for (const std::string& peer : targets) {
       const std::string key = federation::OutboundWatchKey(peer, request->watch_id());
       auto* pr = response->add_peers();
       pr->set_peer(peer);
@@ -259,7 +286,21 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
     if (absl::Status a = d_.store->CommitMeta(held); !a.ok()) return FromAbsl(a);
     const bool hub = d_.peers->IsHub(peer);
     ifed::v1::WatchRequest to_peer = wire;
-    if (hub) *to_peer.mutable_jurisdictions() = request->jurisdictions();
+    if (hub) {
+      *to_peer.mutable_jurisdictions() = request->jurisdictions();
+      // Members whose filter this node holds through the hub are watched
+      // here with the OPRF scheme (they learn nothing); the hub skips them.
+      for (const std::string& member : OprfMembersThroughHub(peer, request->jurisdictions())) {
+        auto* opr = response->add_peers();
+        opr->set_peer(absl::StrCat(peer, "/", member));
+        if (absl::Status a = AddOprfWatch(ctx, opr->peer(), wire, oprf_inputs, oprf_types, now,
+                                          opr, response);
+            !a.ok()) {
+          return FromAbsl(a);
+        }
+        if (opr->code() == grpc::StatusCode::OK) to_peer.add_skip_members(member);
+      }
+    }
     grpc::ClientContext call;
     call.set_deadline(std::chrono::system_clock::now() + d_.peers->timeout());
     grpc::Status s = d_.peers->StubOf(peer)->Watch(&call, to_peer, pr->mutable_answer());
@@ -350,7 +391,6 @@ absl::Status AdminService::AddOprfWatch(grpc::ServerContext* ctx, const std::str
   }
   // The partner evaluates blinded elements (it learns how many, nothing
   // else) and keeps nothing: the outputs stay here.
-  auto* stub = d_.peers->StubOf(peer);
   ifed::v1::OprfEvaluateRequest req;
   req.set_request_id(NewWatchId());  // not the watch id: the partner cannot link them.
   req.set_purpose(wire.purpose());
@@ -359,6 +399,8 @@ absl::Status AdminService::AddOprfWatch(grpc::ServerContext* ctx, const std::str
       [&](const ifed::v1::OprfEvaluateRequest& r) -> absl::StatusOr<ifed::v1::OprfEvaluateResponse> {
         grpc::ClientContext call;
         call.set_deadline(std::chrono::system_clock::now() + d_.peers->timeout());
+        // A member through the hub ("HUB/MEMBER"): the call names it for the hub.
+        IFED_ASSIGN_OR_RETURN(auto* stub, OprfStub(d_.peers, peer, &call));
         ifed::v1::OprfEvaluateResponse resp;
         grpc::Status s = stub->OprfEvaluate(&call, r, &resp);
         if (!s.ok()) return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());

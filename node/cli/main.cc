@@ -29,9 +29,10 @@ commands:
   normalize --type T [--region CC] [--json] VALUE...
       Print the canonical form of each value (or "error: <reason>").
   match (--peer ID... | --all | --hub [--jurisdiction CC]...) [--purpose P]
-        [--resolve yes|no] [--hits-only] [--json]
+        [--resolve yes|no] [--case REF] [--hits-only] [--json]
         (--type T [--region CC] VALUE... | --file FILE.csv)
-      Ask peers whether they hold the values. One line per value and peer:
+      Ask peers whether they hold the values (--all: every direct peer, not
+      the hub: members would be asked twice). One line per value and peer:
       VALUE  CANONICAL  TYPE  PEER  HIT|NO_HIT  REFERENCE  CONTACT  SCHEME
       SCHEME is keyed or oprf (policy or config oprf_peers). OPRF answers
       are hit/no-hit from the peer's synced filter; --resolve yes asks the

@@ -233,6 +233,10 @@ absl::Status WatchRelay::Add(const std::string& querier, const ifed::v1::WatchRe
   for (const auto& [member, address] : d_.members->peers()) {
     if (member == querier || member == d_.node_id || d_.members->IsHub(member)) continue;
     if (!wanted.empty() && wanted.count(d_.members->JurisdictionOf(member)) == 0) continue;
+    if (std::find(request.skip_members().begin(), request.skip_members().end(), member) !=
+        request.skip_members().end()) {
+      continue;  // the querier watches it by OPRF through this hub.
+    }
     q.partner = member;
     const policy::Decision out = policy->Decide(q);
     if (out.status.ok()) {
@@ -281,6 +285,7 @@ absl::Status WatchRelay::Add(const std::string& querier, const ifed::v1::WatchRe
   wire.set_watch_id(hub_id);
   wire.set_until(until);
   wire.clear_jurisdictions();
+  wire.clear_skip_members();
   for (auto& m : Relay(targets, wire, deadline)) {
     (m.status() == ifed::v1::MEMBER_ANSWERED ? holding : refused).push_back(m.member());
     *response->add_members() = std::move(m);

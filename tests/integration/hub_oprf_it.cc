@@ -378,6 +378,38 @@ TEST_F(HubOprfTest, PeriodicSyncIncludesMembersThroughTheHub) {
 // Latency of `ifedctl match --hub` (process start included) with 100 and
 // 1000 items: at and cz by OPRF through the hub (one fanned-out batch),
 // hu by the keyed relay, pl denied. IFED_HUB_OPRF_LATENCY=1 to run.
+// Issue 10: "Oprf scheme: the querier keeps its watched OPRF outputs and
+// checks each filter delta itself; the responder learns nothing" — also for
+// members reached through the hub. de holds at's and cz's filters through
+// the hub (first test): `watch add --hub` watches them by OPRF; the hub
+// relays only the keyed rest (here refused: the hub's rule for de allows no
+// watches). A later ingest at at shows up at the next sync through the hub.
+TEST_F(HubOprfTest, OprfWatchThroughTheHubIsCheckedByTheQuerier) {
+  constexpr char kWatched[] = "+4915112345687";
+  auto add = fed_->Ctl("de", {"watch", "add", "--hub", "--type", "phone", kWatched});
+  EXPECT_NE(add.out.find("\thub/at\tOK"), std::string::npos) << add.out << add.err;
+  EXPECT_NE(add.out.find("\thub/cz\tOK"), std::string::npos) << add.out << add.err;
+  const std::string id = add.out.substr(0, add.out.find('\t'));
+  ASSERT_EQ(id.rfind("w-", 0), 0u) << add.out;
+  // at keeps nothing of it: no inbound watch there.
+  EXPECT_EQ(fed_->Ctl("at", {"watch", "list", "--inbound"}).out.find(id), std::string::npos);
+  Ingest("at", kWatched);
+  auto sync = fed_->Ctl("de", {"filters", "sync", "--peer", "hub/at"});
+  ASSERT_EQ(sync.exit_code, 0) << sync.out << sync.err;
+  auto events = fed_->Ctl("de", {"watch", "events"});
+  bool hit = false;
+  for (absl::string_view line : absl::StrSplit(events.out, '\n', absl::SkipEmpty())) {
+    std::vector<std::string> f = absl::StrSplit(line, '\t');
+    if (f.size() > 4 && f[1] == "hub/at" && f[2] == id && f[3] == "HIT") hit = true;
+  }
+  EXPECT_TRUE(hit) << events.out;
+  // Removed everywhere it is held (here: this node only).
+  auto rm = fed_->Ctl("de", {"watch", "remove", "--hub", "--id", id});
+  EXPECT_EQ(rm.exit_code, 0) << rm.out << rm.err;
+  EXPECT_EQ(fed_->Ctl("de", {"watch", "list"}).out.find(id), std::string::npos);
+  EXPECT_NE(fed_->Ctl("de", {"watch", "remove", "--hub", "--id", id}).exit_code, 0);
+}
+
 TEST_F(HubOprfTest, MatchViaHubLatency) {
   if (!Measuring()) GTEST_SKIP() << "set IFED_HUB_OPRF_LATENCY=1 to measure";
   ASSERT_EQ(SyncViaHub().exit_code, 1);
