@@ -284,7 +284,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
                              .store = n->store_.get(),
                              .policy = n->policy_.get(),
                              .audit = n->audit_.get(),
-                             .now = Now};
+                             .now = Now,
+                             .aliases = admin::EpochAliases(n->store_.get(), n->keys_.get(),
+                                                            n->sealer_.get())};
     n->watches_ = std::make_unique<federation::WatchDesk>(wd);
     int ack_delay_ms = 0;  // fault injection for the exactly-once tests only.
     if (const char* v = std::getenv("IFED_FAULT_DELIVER_ACK_DELAY_MS")) ack_delay_ms = std::atoi(v);
@@ -292,8 +294,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
     n->inbox_ = std::make_unique<federation::Inbox>(wd, ack_delay_ms);
     n->federation_service_->set_watches(n->watches_.get(), n->inbox_.get());
     n->store_->SetIngestObserver(
-        [w = n->watches_.get()](const std::vector<const ifed::v1::Record*>& fresh) {
-          return w->OnIngest(fresh);
+        [w = n->watches_.get()](const std::vector<const ifed::v1::Record*>& fresh,
+                                const std::vector<const std::string*>& sealed) {
+          return w->OnIngest(fresh, sealed);
         });
     n->store_->SetRemoveObserver(
         [w = n->watches_.get()](const std::vector<ifed::v1::Record>& removed) {

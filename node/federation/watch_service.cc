@@ -248,24 +248,46 @@ absl::Status WatchDesk::Handle(const std::string& peer, const ifed::v1::WatchReq
 }
 
 absl::StatusOr<store::MetaWrites> WatchDesk::OnIngest(
-    const std::vector<const ifed::v1::Record*>& fresh) const {
+    const std::vector<const ifed::v1::Record*>& fresh,
+    const std::vector<const std::string*>& sealed) const {
   store::MetaWrites out;
   const int64_t now = d_.now();
   std::shared_ptr<const policy::Policy> policy;
   std::map<std::string, ifed::v1::InboundWatch> watches;  // touched, by key.
-  for (const ifed::v1::Record* r : fresh) {
-    const std::string prefix =
-        absl::StrCat(kInP, EpochPseudonymHex(r->epoch(), r->pseudonym()), "/");
-    std::vector<std::pair<std::string, std::string>> hits;  // (peer, watch id)
-    IFED_RETURN_IF_ERROR(d_.store->ScanMeta(prefix, [&](const std::string& k,
-                                                       const std::string& v) {
-      if (v != std::to_string(static_cast<int>(r->type()))) return true;
-      const std::string rest = k.substr(prefix.size());
-      const size_t slash = rest.find('/');
-      if (slash != std::string::npos) hits.emplace_back(rest.substr(0, slash), rest.substr(slash + 1));
-      return true;
-    }));
-    for (const auto& [peer, watch_id] : hits) {
+  bool any_watch = false;  // most nodes hold none: skip the alias work then.
+  IFED_RETURN_IF_ERROR(d_.store->ScanMeta(kInP, [&](const std::string&, const std::string&) {
+    any_watch = true;
+    return false;
+  }));
+  if (!any_watch) return out;
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    const ifed::v1::Record* r = fresh[i];
+    // The record under its own epoch, and under every other epoch still
+    // held (a rotation's overlap): a watch was made under one of them.
+    std::vector<std::pair<uint32_t, std::string>> forms = {{r->epoch(), r->pseudonym()}};
+    if (d_.aliases && i < sealed.size() && sealed[i] != nullptr) {
+      IFED_ASSIGN_OR_RETURN(auto aliases, d_.aliases(*r, *sealed[i]));
+      for (const auto& [epoch, p] : aliases) {
+        forms.emplace_back(epoch, std::string(p.begin(), p.end()));
+      }
+    }
+    // (peer, watch id) -> the form it was watched under.
+    std::map<std::pair<std::string, std::string>, std::pair<uint32_t, std::string>> hits;
+    for (const auto& [epoch, pseudonym] : forms) {
+      const std::string prefix = absl::StrCat(kInP, EpochPseudonymHex(epoch, pseudonym), "/");
+      IFED_RETURN_IF_ERROR(d_.store->ScanMeta(prefix, [&](const std::string& k,
+                                                         const std::string& v) {
+        if (v != std::to_string(static_cast<int>(r->type()))) return true;
+        const std::string rest = k.substr(prefix.size());
+        const size_t slash = rest.find('/');
+        if (slash != std::string::npos) {
+          hits.try_emplace({rest.substr(0, slash), rest.substr(slash + 1)}, epoch, pseudonym);
+        }
+        return true;
+      }));
+    }
+    for (const auto& [who, form] : hits) {
+      const auto& [peer, watch_id] = who;
       const std::string wkey = InboundWatchKey(peer, watch_id);
       auto it = watches.find(wkey);
       if (it == watches.end()) {
@@ -294,8 +316,8 @@ absl::StatusOr<store::MetaWrites> WatchDesk::OnIngest(
       n->set_watch_id(watch_id);
       n->set_kind(ifed::v1::WATCH_HIT);
       n->set_type(r->type());
-      n->set_pseudonym(r->pseudonym());
-      n->set_epoch(r->epoch());
+      n->set_pseudonym(form.second);  // as the watcher sent it
+      n->set_epoch(form.first);
       n->set_observed(now);
       const ifed::v1::Disclosure disclosure = rule->rule.disclosure();
       if (disclosure >= ifed::v1::HIT_WITH_REFERENCE) n->set_reference(r->record_id());

@@ -59,6 +59,11 @@ struct WatchDeps {
   const policy::PolicyHolder* policy = nullptr;
   audit::AuditLog* audit = nullptr;  // may be null (tests).
   std::function<int64_t()> now;      // unix seconds.
+  // Key rotation (issue 9): the record's pseudonyms under the other epochs
+  // this node still holds keys for (admin::EpochAliases), so that a watch
+  // made under the old epoch keeps firing until that epoch is dropped. May
+  // be null: own epoch only.
+  store::Store::AliasFn aliases;
 };
 
 class WatchDesk {
@@ -74,8 +79,8 @@ class WatchDesk {
                       ifed::v1::WatchResponse* response) const;
 
   // Store observers (see Store::SetIngestObserver / SetRemoveObserver).
-  absl::StatusOr<store::MetaWrites> OnIngest(
-      const std::vector<const ifed::v1::Record*>& fresh) const;
+  absl::StatusOr<store::MetaWrites> OnIngest(const std::vector<const ifed::v1::Record*>& fresh,
+                                             const std::vector<const std::string*>& sealed) const;
   absl::StatusOr<store::MetaWrites> OnRemove(const std::vector<ifed::v1::Record>& removed) const;
 
  private:

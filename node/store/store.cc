@@ -212,14 +212,16 @@ absl::StatusOr<IngestResult> Store::IngestBatch(absl::Span<const IngestItem> ite
   for (const std::string& key : meta_deletes) batch.Delete(meta_, key);
   if (ingest_observer_ && result.stored > 0) {
     std::vector<const ifed::v1::Record*> fresh;
+    std::vector<const std::string*> sealed;
     for (const IngestItem& item : items) {
       auto it = records.find(item.record.record_id());
       if (it != records.end() && it->second.record_id() == item.record.record_id() &&
           !it->second.pseudonym().empty()) {
         fresh.push_back(&it->second);
+        sealed.push_back(&item.sealed_value);
       }
     }
-    IFED_ASSIGN_OR_RETURN(MetaWrites more, ingest_observer_(fresh));
+    IFED_ASSIGN_OR_RETURN(MetaWrites more, ingest_observer_(fresh, sealed));
     for (const auto& key : more.deletes) batch.Delete(meta_, key);
     for (const auto& [key, value] : more.puts) batch.Put(meta_, key, value);
     result.notices = more.notices;

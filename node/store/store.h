@@ -179,8 +179,11 @@ class Store {
   // write of an ingest (on the records it stored new) or of a removal (on
   // the records it deleted), reads what it needs, and returns meta writes
   // that join that same WriteBatch. An error aborts the whole change.
-  using IngestObserver =
-      std::function<absl::StatusOr<MetaWrites>(const std::vector<const ifed::v1::Record*>& fresh)>;
+  // `sealed[i]` is the sealed canonical value of `fresh[i]` (for key
+  // aliases during a rotation overlap).
+  using IngestObserver = std::function<absl::StatusOr<MetaWrites>(
+      const std::vector<const ifed::v1::Record*>& fresh,
+      const std::vector<const std::string*>& sealed)>;
   using RemoveObserver =
       std::function<absl::StatusOr<MetaWrites>(const std::vector<ifed::v1::Record>& removed)>;
   void SetIngestObserver(IngestObserver fn) { ingest_observer_ = std::move(fn); }

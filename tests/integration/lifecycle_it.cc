@@ -25,7 +25,8 @@ class LifecycleIt : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     fed_ = new LocalFederation();
-    fed_->AddNode("de", "DE", {{.id = "at"}});
+    // at may keep watches at de (a watch made before de rotates its keys).
+    fed_->AddNode("de", "DE", {{.id = "at", .extra = "    watches: {allowed: true, max_active: 10}\n"}});
     fed_->AddNode("at", "AT", {{.id = "de"}});
     // Retention per type and crime area (issue 9): most specific rule wins.
     fed_->node("de").extra_yaml =
@@ -258,6 +259,12 @@ TEST_F(LifecycleIt, ZRotationAtRunTimeWithoutGapThenOldEpochDropped) {
                 .exit_code, 2);
   EXPECT_EQ(ReadFile(key_file), old_keys);
 
+  // A standing query of at, made under the old epoch, before de rotates.
+  auto watch = fed_->Ctl("at", {"watch", "add", "--peer", "de", "--type", "phone", "--region",
+                                "DE", "0176 5555 6666"});
+  ASSERT_EQ(watch.exit_code, 0) << watch.out << watch.err;
+  const std::string watch_id = watch.out.substr(0, watch.out.find('\t'));
+
   // A match load from at (old epoch) runs through de's rotation.
   std::atomic<bool> stop{false};
   std::atomic<int> asked{0}, missed{0};
@@ -281,6 +288,20 @@ TEST_F(LifecycleIt, ZRotationAtRunTimeWithoutGapThenOldEpochDropped) {
   const std::string audit = Audit("de");
   EXPECT_NE(audit.find("\"action\":\"keys.rotate.start\""), std::string::npos);
   EXPECT_NE(audit.find("\"action\":\"keys.rotate\""), std::string::npos);
+
+  // The watch made under the old epoch still fires for a record de stores
+  // under the new one (during the overlap: de still holds the old key).
+  const std::string later = fed_->dir() + "/later.csv";
+  WriteFile(later, "type,value,case_ref,tlp,crime_area,region\n"
+                   "phone,0176 5555 6666,C-LATER,amber,migrant_smuggling,DE\n");
+  ASSERT_EQ(fed_->Ctl("de", {"ingest", "--no-progress", later}).exit_code, 0);
+  bool fired = false;
+  for (int i = 0; i < 100 && !fired; ++i) {
+    auto events = fed_->Ctl("at", {"watch", "events"});
+    fired = events.out.find("\tde\t" + watch_id + "\tHIT\t") != std::string::npos;
+    if (!fired) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(fired) << fed_->Ctl("at", {"watch", "events"}).out;
 
   // The current epoch cannot be dropped; the old one can, and then at (still
   // asking under it) no longer gets a hit.
