@@ -200,11 +200,21 @@ grpc::Status AdminService::Deconflict(grpc::ServerContext* ctx,
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         absl::StrCat("between 1 and ", kMaxValues, " values"));
   }
-  auto selected = SelectPeers(request->all(), request->peers());
-  if (!selected.ok()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(selected.status().message()));
+  std::vector<std::string> peers;
+  if (request->hub()) {  // issue 10: one call; the hub asks its members.
+    auto hub = ConfiguredHub();
+    if (!hub.ok()) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, std::string(hub.status().message()));
+    }
+    peers.push_back(*hub);
+  } else {
+    auto selected = SelectPeers(request->all(), request->peers());
+    if (!selected.ok()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          std::string(selected.status().message()));
+    }
+    peers = std::move(*selected);
   }
-  std::vector<std::string> peers = std::move(*selected);
   const std::string request_id = NewRequestId();
   response->set_request_id(request_id);
   ifed::v1::DeconflictRequest wire;
@@ -301,15 +311,37 @@ grpc::Status AdminService::Deconflict(grpc::ServerContext* ctx,
       continue;
     }
     // Merge per item: held if any of its forms is held.
-    std::map<int, ifed::v1::PeerHoldResult> per_item;
-    for (size_t j = 0; j < wire_owner.size(); ++j) {
-      const auto& r = answer->results(static_cast<int>(j));
-      auto& out = per_item[wire_owner[j]];
-      out.set_peer(peers[k]);
-      if (out.status() != ifed::v1::HOLD_HELD) out.set_status(r.status() == ifed::v1::HOLD_HELD ? ifed::v1::HOLD_HELD : ifed::v1::HOLD_CLEAR);
-      if (!r.contact().empty()) out.set_contact(r.contact());
+    auto add_rows = [&](const std::string& who,
+                        const google::protobuf::RepeatedPtrField<ifed::v1::DeconflictResult>& rs) {
+      std::map<int, ifed::v1::PeerHoldResult> per_item;
+      for (size_t j = 0; j < wire_owner.size(); ++j) {
+        const auto& r = rs.Get(static_cast<int>(j));
+        auto& out = per_item[wire_owner[j]];
+        out.set_peer(who);
+        if (out.status() != ifed::v1::HOLD_HELD) {
+          out.set_status(r.status() == ifed::v1::HOLD_HELD ? ifed::v1::HOLD_HELD
+                                                           : ifed::v1::HOLD_CLEAR);
+        }
+        if (!r.contact().empty()) out.set_contact(r.contact());
+      }
+      for (auto& [i, r] : per_item) *response->mutable_items(i)->add_peers() = std::move(r);
+    };
+    if (answer->members_size() > 0) {  // a hub's answer: one row per member.
+      for (const ifed::v1::MemberDeconflict& m : answer->members()) {
+        const std::string who = absl::StrCat(peers[k], "/", m.member());
+        if (m.status() != ifed::v1::MEMBER_ANSWERED ||
+            m.results_size() != static_cast<int>(wire_owner.size())) {
+          auto* e = response->add_peer_errors();
+          e->set_peer(who);
+          e->set_code(m.code() != 0 ? m.code() : static_cast<int>(grpc::StatusCode::DATA_LOSS));
+          e->set_message(absl::StrCat(ifed::v1::MemberStatus_Name(m.status()), ": ", m.message()));
+          continue;
+        }
+        add_rows(who, m.results());
+      }
+    } else {
+      add_rows(peers[k], answer->results());
     }
-    for (auto& [i, r] : per_item) *response->mutable_items(i)->add_peers() = std::move(r);
     spdlog::info("deconflict {} to {}: {} items, {} held", request_id, peers[k], items, held);
   }
   return grpc::Status::OK;

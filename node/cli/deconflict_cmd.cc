@@ -1,4 +1,4 @@
-// ifedctl deconflict (--peer ID... | --all) --type url|handle [--json] VALUE...
+// ifedctl deconflict (--peer ID... | --all | --hub) --type url|handle [--json] VALUE...
 // (issue 12): before a referral asks a platform to take a page down, ask
 // the peers whether any of them holds it under an investigative hold. One
 // line per value and peer: VALUE CANONICAL PEER clear|held CONTACT. A
@@ -22,11 +22,12 @@ int DeconflictCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
   }
   req.set_type(type);
   req.set_all(a.Flag("--all"));
+  req.set_hub(a.Flag("--hub"));
   if (a.options.count("--peer")) {
     for (const std::string& p : a.options.at("--peer")) req.add_peers(p);
   }
-  if (!req.all() && req.peers_size() == 0) {
-    std::cerr << "ifedctl: deconflict needs --peer ID or --all\n";
+  if ((req.all() || req.peers_size() > 0) == req.hub()) {
+    std::cerr << "ifedctl: deconflict needs --peer ID, --all or --hub (one of them)\n";
     return 2;
   }
   for (const std::string& v : a.positional) req.add_values(v);

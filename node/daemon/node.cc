@@ -352,6 +352,12 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
                                   ifed::v1::MatchResponse* resp) {
           return r->Match(peer, req, deadline, resp);
         });
+    n->federation_service_->set_deconflict_relay(
+        [r = n->hub_relay_.get()](const std::string& peer, const ifed::v1::DeconflictRequest& req,
+                                  std::chrono::system_clock::time_point deadline,
+                                  ifed::v1::DeconflictResponse* resp) {
+          return r->Deconflict(peer, req, deadline, resp);
+        });
     // Members' reports of their direct hits (node/hub/reports.h).
     n->federation_service_->set_hit_reports(
         [deps = hub::ReportDeps{.policy = n->policy_.get(),
@@ -938,6 +944,14 @@ absl::StatusOr<uint64_t> Node::SweepExpired() {
     spdlog::error("hits log pruning failed: {}", std::string(pruned.status().message()));
   } else if (*pruned > 0) {
     spdlog::info("hits log: {} entries past retention removed", *pruned);
+  }
+  // Standing queries past their `until` (issue 10): held for partners, our
+  // own, and a hub's relay mappings.
+  auto watches = federation::PurgeExpiredWatches(store_.get(), audit_.get(), Now());
+  if (!watches.ok()) {
+    spdlog::error("watch expiry failed: {}", std::string(watches.status().message()));
+  } else if (*watches > 0) {
+    spdlog::info("watches: {} past their end removed", *watches);
   }
   // Delivery ids seen (issue 10): kept longer than any sender resends one.
   auto ids = federation::PruneReceivedIds(

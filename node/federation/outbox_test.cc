@@ -2,6 +2,7 @@
 // entry past its lifetime, and a receiver's markers are pruned only once no
 // sender can repeat them.
 #include "node/federation/outbox.h"
+#include "node/federation/watch_service.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -91,6 +92,51 @@ TEST_F(OutboxTest, ReceivedIdsArePrunedByAgeInBatches) {
   n = PruneReceivedIds(store_.get(), 5000);
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 0u);
+}
+
+// Standing queries are kept no longer than their `until` (the partner's
+// query_retention_days): held for partners with their index entries, our
+// own, and a hub's mappings; the others stay.
+TEST_F(OutboxTest, WatchesPastTheirEndArePurgedWithTheirIndex) {
+  ifed::v1::InboundWatch old_in, live_in;
+  for (auto* w : {&old_in, &live_in}) {
+    w->set_peer("at");
+    w->set_epoch(1);
+    auto* b = w->add_batches();
+    b->set_type(ifed::v1::PHONE);
+    b->set_pseudonyms(std::string(32, w == &old_in ? 'o' : 'l'));
+  }
+  old_in.set_watch_id("w-old");
+  old_in.set_until(1000);
+  live_in.set_watch_id("w-live");
+  live_in.set_until(9000);
+  ifed::v1::OutboundWatch old_out;
+  old_out.set_peer("hu");
+  old_out.set_watch_id("w-mine");
+  old_out.set_until(1500);
+  ifed::v1::OutboundWatch forever;  // until 0: as long as the partner keeps it
+  forever.set_peer("hu");
+  forever.set_watch_id("w-forever");
+  ifed::v1::HubWatch relayed;
+  relayed.set_hub_watch_id("hw-1");
+  relayed.set_until(1999);
+  store::MetaWrites w;
+  w.puts.emplace_back(InboundWatchKey("at", "w-old"), old_in.SerializeAsString());
+  w.puts.emplace_back(InboundWatchKey("at", "w-live"), live_in.SerializeAsString());
+  std::string hex;  // the index entry of old_in's pseudonym ('o' = 0x6f), epoch 1
+  for (int i = 0; i < 32; ++i) hex += "6f";
+  w.puts.emplace_back("watch/in/p/00000001" + hex + "/at/w-old", "1");
+  w.puts.emplace_back(OutboundWatchKey("hu", "w-mine"), old_out.SerializeAsString());
+  w.puts.emplace_back(OutboundWatchKey("hu", "w-forever"), forever.SerializeAsString());
+  w.puts.emplace_back("watch/hub/hw-1", relayed.SerializeAsString());
+  ASSERT_TRUE(store_->CommitMeta(w).ok());
+  auto n = PurgeExpiredWatches(store_.get(), nullptr, 2000);
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, 3u);
+  std::vector<std::string> left = Keys("watch/");
+  EXPECT_EQ(left, (std::vector<std::string>{InboundWatchKey("at", "w-live"),
+                                            OutboundWatchKey("hu", "w-forever")}))
+      << ::testing::PrintToString(left);
 }
 
 }  // namespace

@@ -464,12 +464,16 @@ grpc::Status FederationService::Deconflict(grpc::ServerContext* ctx,
                         "request exceeds the node's limit of " +
                             std::to_string(limits_.max_items) + " items");
   }
-  // A hub holds no members' records: answering from its own store would say
-  // "clear" for pages its members hold. Relaying is not built yet.
+  // A hub holds no members' records: it relays to its members (answering
+  // from its own store would say "clear" for pages its members hold).
   const absl::Status decision =
-      relay_ ? absl::FailedPreconditionError(
-                   "this node is a hub and does not relay deconfliction yet; ask members directly")
-             : matcher_->Deconflict(*peer, *request, response);
+      deconflict_relay_
+          ? deconflict_relay_(*peer, *request,
+                              std::min(ctx->deadline(),
+                                       std::chrono::system_clock::now() + limits_.deadline),
+                              response)
+          : relay_ ? absl::FailedPreconditionError("this hub does not relay deconfliction")
+                   : matcher_->Deconflict(*peer, *request, response);
   if (!decision.ok()) response->Clear();
   if (auditor_ != nullptr) {
     if (absl::Status a = auditor_->RecordDeconflict(*peer, *request, decision, *response);

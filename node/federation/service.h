@@ -107,6 +107,11 @@ class FederationService final : public ifed::v1::Federation::Service {
   using ReportHandler = std::function<absl::Status(
       const std::string& peer, const ifed::v1::HitReport& report, ifed::v1::HitReportAck* ack)>;
   void set_hit_reports(ReportHandler handler) { reports_ = std::move(handler); }
+  // Deconfliction through the hub (node/hub/relay.h), set before serving.
+  using DeconflictHandler = std::function<absl::Status(
+      const std::string& peer, const ifed::v1::DeconflictRequest& request,
+      std::chrono::system_clock::time_point deadline, ifed::v1::DeconflictResponse* response)>;
+  void set_deconflict_relay(DeconflictHandler handler) { deconflict_relay_ = std::move(handler); }
   grpc::Status ReportHits(grpc::ServerContext* ctx, const ifed::v1::HitReport* request,
                           ifed::v1::HitReportAck* response) override;
   void set_watch_relay(WatchHandler watch, DeliverHandler deliver) {
@@ -156,6 +161,7 @@ class FederationService final : public ifed::v1::Federation::Service {
   WatchHandler watch_relay_;
   DeliverHandler deliver_relay_;
   ReportHandler reports_;
+  DeconflictHandler deconflict_relay_;
 };
 
 // absl::Status -> grpc::Status for a peer: the codes carry over; internal

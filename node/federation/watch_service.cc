@@ -334,6 +334,59 @@ absl::StatusOr<store::MetaWrites> WatchDesk::OnIngest(
   return out;
 }
 
+absl::StatusOr<uint64_t> PurgeExpiredWatches(store::Store* store, audit::AuditLog* audit,
+                                             int64_t now) {
+  constexpr size_t kBatch = 1000;  // watches per write
+  uint64_t total = 0;
+  struct Kind {
+    const char* prefix;
+    const char* name;
+  };
+  for (const Kind kind : {Kind{kInW, "inbound"}, Kind{"watch/out/", "outbound"},
+                          Kind{"watch/hub/", "relayed"}}) {
+    for (;;) {
+      store::MetaWrites writes;
+      size_t n = 0;
+      IFED_RETURN_IF_ERROR(store->ScanMeta(kind.prefix, [&](const std::string& k,
+                                                            const std::string& v) {
+        int64_t until = 0;
+        if (std::string(kind.prefix) == kInW) {
+          ifed::v1::InboundWatch w;
+          if (!w.ParseFromString(v)) return true;
+          until = w.until();
+          if (until == 0 || until > now) return true;
+          ifed::v1::WatchRequest as_request;
+          *as_request.mutable_batches() = w.batches();
+          ForEachItem(as_request, [&](ifed::v1::IndicatorType, absl::string_view p) {
+            writes.deletes.push_back(IndexKey(w.epoch(), p, w.peer(), w.watch_id()));
+          });
+        } else if (std::string(kind.prefix) == "watch/out/") {
+          ifed::v1::OutboundWatch w;
+          if (!w.ParseFromString(v)) return true;
+          until = w.until();
+        } else {
+          ifed::v1::HubWatch w;
+          if (!w.ParseFromString(v)) return true;
+          until = w.until();
+        }
+        if (until == 0 || until > now) return true;
+        writes.deletes.push_back(k);
+        return ++n < kBatch;
+      }));
+      if (n == 0) break;
+      audit::Event e;
+      e.action = "watch.expire";
+      e.actor = "node";
+      e.outcome = "ok";
+      e.Set("kind", kind.name).Set("watches", static_cast<int64_t>(n));
+      IFED_RETURN_IF_ERROR(CommitAudited(store, audit, writes, e));
+      total += n;
+      if (n < kBatch) break;
+    }
+  }
+  return total;
+}
+
 absl::StatusOr<store::MetaWrites> WatchDesk::OnRemove(
     const std::vector<ifed::v1::Record>& removed) const {
   store::MetaWrites out;

@@ -46,6 +46,16 @@ std::string NewDeliveryId(const std::string& node_id);
 bool PrintableId(const std::string& s, size_t max);
 // `w` and the audit event `e` in one WriteBatch (without an event when
 // `audit` is null).
+// Retention of standing queries: deletes every watch whose `until` has
+// passed at `now` (unix seconds): watches held for partners (with their
+// pseudonym index entries: a partner's rule keeps its queries at most
+// query_retention_days), this node's own watches (with the OPRF outputs it
+// kept), and a hub's relay mappings; in batches, each with a `watch.expire`
+// audit event (counts only). Returns how many were deleted. Called from the
+// expiry sweep.
+absl::StatusOr<uint64_t> PurgeExpiredWatches(store::Store* store, audit::AuditLog* audit,
+                                             int64_t now);
+
 absl::Status CommitAudited(store::Store* store, audit::AuditLog* audit,
                            const store::MetaWrites& w, const audit::Event& e);
 // An outbox entry for `peer`, due now.

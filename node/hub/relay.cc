@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <functional>
 #include <future>
 #include <set>
 #include <vector>
@@ -25,21 +26,102 @@ bool PrintableId(const std::string& s) {
 
 }  // namespace
 
-ifed::v1::MemberStatus MemberStatusOf(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK:
-      return ifed::v1::MEMBER_ANSWERED;
-    case grpc::StatusCode::PERMISSION_DENIED:
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return ifed::v1::MEMBER_DENIED;
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return ifed::v1::MEMBER_TIMED_OUT;
-    case grpc::StatusCode::UNAVAILABLE:
-      return ifed::v1::MEMBER_UNAVAILABLE;
-    default:
-      return ifed::v1::MEMBER_FAILED;
+// The members a query may go to: of the `wanted` jurisdictions (all when
+// empty; `present` collects those that have a member), not the querier nor
+// `skip`, and allowed by the hub's outbound rule for each under `q` (default
+// deny); a refused member is reported through `denied`.
+std::vector<std::string> Relay::Members(
+    const std::string& querier, policy::Query q, const policy::Policy& policy,
+    const std::set<std::string>& wanted, const std::set<std::string>& skip,
+    std::set<std::string>* present,
+    const std::function<void(const std::string&, const std::string&)>& denied) const {
+  q.direction = policy::Direction::kOutbound;
+  std::vector<std::string> targets;
+  for (const auto& [member, address] : d_.members->peers()) {
+    if (member == querier || member == d_.node_id) continue;
+    const std::string j = d_.members->JurisdictionOf(member);
+    if (!wanted.empty() && !wanted.count(j)) continue;
+    if (present != nullptr) present->insert(j);
+    if (skip.count(member)) continue;
+    q.partner = member;
+    const policy::Decision out = policy.Decide(q);
+    if (out.status.ok()) {
+      targets.push_back(member);
+    } else {
+      denied(member, absl::StrCat("not relayed: hub policy: ", out.status.message()));
+    }
+  }
+  return targets;
+}
+
+namespace {
+
+// One member call of a fan-out.
+template <typename Answer>
+struct MemberCall {
+  grpc::Status status;
+  Answer answer;
+  uint32_t latency_ms = 0;
+};
+
+// `call(stub, ctx, answer)` for every member in parallel, each ending by
+// `deadline`; the results in the order of `members`.
+template <typename Answer, typename Fn>
+std::vector<MemberCall<Answer>> FanOut(federation::PeerClients* peers,
+                                       const std::vector<std::string>& members,
+                                       std::chrono::system_clock::time_point deadline, Fn call) {
+  std::vector<std::future<MemberCall<Answer>>> calls;
+  for (const std::string& member : members) {
+    calls.push_back(std::async(std::launch::async, [peers, member, deadline, &call,
+                                                    id = logging::RequestScope::Current()] {
+      logging::RequestScope scope(id);
+      MemberCall<Answer> c;
+      const auto start = std::chrono::steady_clock::now();
+      grpc::ClientContext ctx;
+      ctx.set_deadline(deadline);
+      c.status = call(*peers->StubOf(member), &ctx, &c.answer);
+      c.latency_ms = static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::steady_clock::now() - start)
+                                               .count());
+      return c;
+    }));
+  }
+  std::vector<MemberCall<Answer>> out;
+  for (auto& f : calls) out.push_back(f.get());
+  return out;
+}
+
+// The status fields of a member's outcome (MemberAnswer, MemberDeconflict).
+template <typename M>
+void SetOutcome(const grpc::Status& s, uint32_t latency_ms, M* m) {
+  m->set_latency_ms(latency_ms);
+  m->set_status(MemberStatusOf(s.error_code()));
+  m->set_code(static_cast<int>(s.error_code()));
+  if (!s.ok()) {
+    m->set_message(s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
+                       ? "no answer within the hub's deadline"
+                       : s.error_message());
   }
 }
+
+// Shape of a keyed batch: items and types; InvalidArgument when ragged.
+absl::Status Shape(const google::protobuf::RepeatedPtrField<ifed::v1::PseudonymBatch>& batches,
+                   policy::Query* q, size_t* items) {
+  for (const auto& b : batches) {
+    if (b.pseudonyms().size() % kPseudonymSize != 0) {
+      return absl::InvalidArgumentError("pseudonyms must be packed 32-byte values");
+    }
+    if (std::find(q->types.begin(), q->types.end(), b.type()) == q->types.end()) {
+      q->types.push_back(b.type());
+    }
+    *items += b.pseudonyms().size() / kPseudonymSize;
+  }
+  if (*items == 0) return absl::InvalidArgumentError("empty batch");
+  q->items = *items;
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchRequest& request,
                           std::chrono::system_clock::time_point deadline,
@@ -54,16 +136,7 @@ absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchReque
                   .scheme = ifed::v1::KEYED,
                   .now = now};
   size_t items = 0;
-  for (const auto& b : request.batches()) {
-    if (b.pseudonyms().size() % kPseudonymSize != 0) {
-      return absl::InvalidArgumentError("pseudonyms must be packed 32-byte values");
-    }
-    if (std::find(q.types.begin(), q.types.end(), b.type()) == q.types.end()) {
-      q.types.push_back(b.type());
-    }
-    items += b.pseudonyms().size() / kPseudonymSize;
-  }
-  if (items == 0) return absl::InvalidArgumentError("empty batch");
+  if (absl::Status s = Shape(request.batches(), &q, &items); !s.ok()) return s;
   if (!request.case_token().empty() &&
       (request.case_token().size() != 32 ||
        !std::all_of(request.case_token().begin(), request.case_token().end(), [](char c) {
@@ -71,7 +144,6 @@ absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchReque
        }))) {
     return absl::InvalidArgumentError("case_token must be 32 lower-case hex digits");
   }
-  q.items = items;
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
   const policy::Decision in = policy->Decide(q);
   if (!in.status.ok()) {
@@ -94,75 +166,40 @@ absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchReque
     wanted.insert(j);
   }
   const std::set<std::string> skip(request.skip_members().begin(), request.skip_members().end());
-  q.direction = policy::Direction::kOutbound;
-  std::vector<std::string> targets;
-  for (const auto& [member, address] : d_.members->peers()) {
-    if (member == querier || member == d_.node_id) continue;
-    const std::string j = d_.members->JurisdictionOf(member);
-    if (!wanted.empty() && !wanted.count(j)) continue;
-    present.insert(j);
-    if (skip.count(member)) continue;
-    q.partner = member;
-    const policy::Decision out = policy->Decide(q);
-    if (out.status.ok()) {
-      targets.push_back(member);
-      continue;
-    }
-    auto* m = response->add_members();
-    m->set_member(member);
-    m->set_status(ifed::v1::MEMBER_DENIED);
-    m->set_code(static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
-    m->set_message(absl::StrCat("not relayed: hub policy: ", out.status.message()));
-  }
+  const std::vector<std::string> targets =
+      Members(querier, q, *policy, wanted, skip, &present,
+              [&](const std::string& member, const std::string& why) {
+                auto* m = response->add_members();
+                m->set_member(member);
+                m->set_status(ifed::v1::MEMBER_DENIED);
+                m->set_code(static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
+                m->set_message(why);
+              });
 
-  // Fan out in parallel; every call ends by the member deadline.
-  const auto member_deadline =
-      std::min(std::chrono::system_clock::now() + d_.member_timeout, deadline - kReplyMargin);
-  struct Call {
-    grpc::Status status;
-    ifed::v1::MatchResponse answer;
-    uint32_t latency_ms = 0;
-  };
   // Members get the query only: not the case token (the hub's statistics
-  // only), nor whom else the querier asks.
+  // only), nor whom else the querier asks. In parallel, each call ending by
+  // the member deadline.
   ifed::v1::MatchRequest forward = request;
   forward.clear_case_token();
   forward.clear_jurisdictions();
   forward.clear_skip_members();
-  std::vector<std::future<Call>> calls;
-  for (const std::string& member : targets) {
-    calls.push_back(std::async(std::launch::async, [this, member, &forward, member_deadline,
-                                                    id = logging::RequestScope::Current()] {
-      logging::RequestScope scope(id);
-      Call c;
-      const auto start = std::chrono::steady_clock::now();
-      grpc::ClientContext ctx;
-      ctx.set_deadline(member_deadline);
-      c.status = d_.members->StubOf(member)->Match(&ctx, forward, &c.answer);
-      c.latency_ms = static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                               std::chrono::steady_clock::now() - start)
-                                               .count());
-      return c;
-    }));
-  }
+  const auto member_deadline =
+      std::min(std::chrono::system_clock::now() + d_.member_timeout, deadline - kReplyMargin);
+  auto calls = FanOut<ifed::v1::MatchResponse>(
+      d_.members, targets, member_deadline,
+      [&forward](ifed::v1::Federation::Stub& stub, grpc::ClientContext* ctx,
+                 ifed::v1::MatchResponse* answer) { return stub.Match(ctx, forward, answer); });
   std::vector<ifed::v1::Verdict> merged(items, ifed::v1::NO_HIT);
   size_t answered = 0;
   for (size_t k = 0; k < targets.size(); ++k) {
-    Call c = calls[k].get();
+    MemberCall<ifed::v1::MatchResponse>& c = calls[k];
     auto* m = response->add_members();
     m->set_member(targets[k]);
-    m->set_latency_ms(c.latency_ms);
     if (c.status.ok() && c.answer.results_size() != static_cast<int>(items)) {
       c.status = grpc::Status(grpc::StatusCode::DATA_LOSS, "member answered a different count");
     }
-    m->set_status(MemberStatusOf(c.status.error_code()));
-    m->set_code(static_cast<int>(c.status.error_code()));
-    if (!c.status.ok()) {
-      m->set_message(c.status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
-                         ? "no answer within the hub's deadline"
-                         : c.status.error_message());
-      continue;
-    }
+    SetOutcome(c.status, c.latency_ms, m);
+    if (!c.status.ok()) continue;
     ++answered;
     *m->mutable_receipt() = c.answer.receipt();
     for (size_t i = 0; i < items; ++i) {
@@ -188,6 +225,79 @@ absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchReque
   }
   spdlog::info("hub: match {} from {}: {} items to {} members ({} answered): {}",
                request.request_id(), querier, items, targets.size(), answered, statuses);
+  return absl::OkStatus();
+}
+
+absl::Status Relay::Deconflict(const std::string& querier,
+                               const ifed::v1::DeconflictRequest& request,
+                               std::chrono::system_clock::time_point deadline,
+                               ifed::v1::DeconflictResponse* response) const {
+  if (!PrintableId(request.request_id())) {
+    return absl::InvalidArgumentError("request_id must be 1-128 printable ASCII characters");
+  }
+  for (const auto& b : request.batches()) {
+    if (b.type() != ifed::v1::URL && b.type() != ifed::v1::HANDLE) {
+      return absl::InvalidArgumentError("deconfliction takes url and handle items only");
+    }
+  }
+  policy::Query q{.partner = querier,
+                  .direction = policy::Direction::kInbound,
+                  .purpose = ifed::v1::TAKEDOWN_DECONFLICTION,
+                  .scheme = ifed::v1::KEYED,
+                  .now = d_.now()};
+  size_t items = 0;
+  if (absl::Status s = Shape(request.batches(), &q, &items); !s.ok()) return s;
+  std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
+  const policy::Decision in = policy->Decide(q);
+  if (!in.status.ok()) {
+    spdlog::warn("hub: deconflict {} from {} refused by policy {}: {}", request.request_id(),
+                 querier, policy->version(), in.reason);
+    return in.status;
+  }
+  const bool contact = in.rule->rule.disclosure() >= ifed::v1::HIT_WITH_CONTACT;
+  const std::vector<std::string> targets =
+      Members(querier, q, *policy, {}, {}, nullptr,
+              [&](const std::string& member, const std::string& why) {
+                auto* m = response->add_members();
+                m->set_member(member);
+                m->set_status(ifed::v1::MEMBER_DENIED);
+                m->set_code(static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
+                m->set_message(why);
+              });
+  const auto member_deadline =
+      std::min(std::chrono::system_clock::now() + d_.member_timeout, deadline - kReplyMargin);
+  auto calls = FanOut<ifed::v1::DeconflictResponse>(
+      d_.members, targets, member_deadline,
+      [&request](ifed::v1::Federation::Stub& stub, grpc::ClientContext* ctx,
+                 ifed::v1::DeconflictResponse* answer) {
+        return stub.Deconflict(ctx, request, answer);
+      });
+  std::vector<ifed::v1::HoldStatus> merged(items, ifed::v1::HOLD_CLEAR);
+  size_t held = 0;
+  for (size_t k = 0; k < targets.size(); ++k) {
+    MemberCall<ifed::v1::DeconflictResponse>& c = calls[k];
+    auto* m = response->add_members();
+    m->set_member(targets[k]);
+    if (c.status.ok() && c.answer.results_size() != static_cast<int>(items)) {
+      c.status = grpc::Status(grpc::StatusCode::DATA_LOSS, "member answered a different count");
+    }
+    SetOutcome(c.status, c.latency_ms, m);
+    if (!c.status.ok()) continue;
+    for (size_t i = 0; i < items; ++i) {
+      ifed::v1::DeconflictResult r = c.answer.results(static_cast<int>(i));
+      if (!contact) r.clear_contact();  // the hub's ceiling for the querier
+      if (r.status() == ifed::v1::HOLD_HELD) {
+        merged[i] = ifed::v1::HOLD_HELD;
+        ++held;
+      }
+      *m->add_results() = std::move(r);
+    }
+  }
+  response->set_request_id(request.request_id());
+  response->set_responder(d_.node_id);
+  for (ifed::v1::HoldStatus h : merged) response->add_results()->set_status(h);
+  spdlog::info("hub: deconflict {} from {}: {} items to {} members, {} held",
+               request.request_id(), querier, items, targets.size(), held);
   return absl::OkStatus();
 }
 

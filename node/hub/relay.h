@@ -10,10 +10,12 @@
 
 #include <chrono>
 #include <functional>
+#include <set>
 #include <string>
 
 #include "absl/status/status.h"
 #include "node/federation/peer_client.h"
+#include "node/hub/member_status.h"
 #include "node/hub/stats.h"
 #include "node/policy/policy.h"
 #include "proto/federation.pb.h"
@@ -30,8 +32,6 @@ struct RelayDeps {
   std::chrono::milliseconds member_timeout{3000};
 };
 
-// A member call's gRPC code as the member's status in a hub's answer.
-ifed::v1::MemberStatus MemberStatusOf(grpc::StatusCode code);
 
 class Relay {
  public:
@@ -45,7 +45,23 @@ class Relay {
                      std::chrono::system_clock::time_point deadline,
                      ifed::v1::MatchResponse* response) const;
 
+  // Takedown deconfliction (issue 12) through the hub, as Match: the hub's
+  // inbound rule for the querier and its outbound rule for each member must
+  // allow purpose TAKEDOWN_DECONFLICTION; each member answers the hub under
+  // its rule for the hub; one outcome per member in response->members()
+  // (contacts only under the hub's hit_with_contact for the querier), and
+  // the merge in results (held when any member holds the item).
+  absl::Status Deconflict(const std::string& querier, const ifed::v1::DeconflictRequest& request,
+                          std::chrono::system_clock::time_point deadline,
+                          ifed::v1::DeconflictResponse* response) const;
+
  private:
+  std::vector<std::string> Members(
+      const std::string& querier, policy::Query q, const policy::Policy& policy,
+      const std::set<std::string>& wanted, const std::set<std::string>& skip,
+      std::set<std::string>* present,
+      const std::function<void(const std::string&, const std::string&)>& denied) const;
+
   RelayDeps d_;
 };
 

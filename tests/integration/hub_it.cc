@@ -27,10 +27,15 @@ class HubTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     fed_ = new LocalFederation();
-    fed_->AddNode("hub", "EU", {{.id = "de"}, {.id = "at"}, {.id = "hu"}});  // pl: no rule.
+    // Deconfliction through the hub: de may ask, at answers; the hub does
+    // not relay it to hu.
+    const std::string both = "[migrant_smuggling, takedown_deconfliction]";
+    fed_->AddNode("hub", "EU", {{.id = "de", .purposes = both}, {.id = "at", .purposes = both},
+                                {.id = "hu"}});  // pl: no rule.
     // de reports the hits of its direct matches to the hub; at does not.
-    fed_->AddNode("de", "DE", {{.id = "hub", .extra = "    report_hits: true\n"}, {.id = "at"}});
-    fed_->AddNode("at", "AT", {{.id = "hub"}, {.id = "de", .extra = kFollowUps}});
+    fed_->AddNode("de", "DE", {{.id = "hub", .purposes = both, .extra = "    report_hits: true\n"},
+                               {.id = "at"}});
+    fed_->AddNode("at", "AT", {{.id = "hub", .purposes = both}, {.id = "de", .extra = kFollowUps}});
     fed_->AddNode("hu", "HU", {{.id = "hub"}});
     fed_->AddNode("pl", "PL", {{.id = "hub"}});
     fed_->node("hub").role = "hub";
@@ -228,6 +233,41 @@ TEST_F(HubTest, MembersReportDirectHitsWhenTheirPolicySaysSo) {
   ASSERT_EQ(fed_->Ctl("at", {"match", "--peer", "de", "--type", "phone", kShared}).exit_code, 0);
   EXPECT_EQ(pair_queries("at", "de"), at_before);
   EXPECT_EQ(fed_->Ctl("at", {"audit", "query", "--action", "hub.report.out"}).out, "");
+}
+
+// Takedown deconfliction through the hub: one call, the hub asks the
+// members its policy allows for that purpose; held at at, hu not asked.
+TEST_F(HubTest, DeconflictionThroughTheHub) {
+  constexpr char kHeld[] = "https://t.me/s/Held_Channel_7";
+  constexpr char kClear[] = "https://example.org/clear-page-7";
+  const std::string path = fed_->dir() + "/held.csv";
+  WriteFile(path, std::string("type,value,case_ref,tlp,crime_area,region\nurl,") + kHeld +
+                      ",CASE-at-held,green,migrant_smuggling,\n");
+  ASSERT_EQ(fed_->Ctl("at", {"ingest", "--hold", path}).exit_code, 0);
+  EXPECT_EQ(fed_->Ctl("de", {"deconflict", "--hub", "--peer", "at", "--type", "url", kHeld})
+                .exit_code, 2);
+  auto r = fed_->Ctl("de", {"deconflict", "--hub", "--type", "url", kHeld, kClear});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;  // held: do not refer
+  bool held = false, clear = false;
+  for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
+    std::vector<std::string> f = absl::StrSplit(line, '\t');
+    if (f.size() < 4 || f[2] != "hub/at") continue;
+    if (f[0] == kHeld && f[3] == "held") held = true;
+    if (f[0] == kClear && f[3] == "clear") clear = true;
+  }
+  EXPECT_TRUE(held) << r.out;
+  EXPECT_TRUE(clear) << r.out;
+  EXPECT_NE(r.err.find("hub/hu"), std::string::npos) << r.err;  // the hub's policy: not relayed
+  EXPECT_NE(r.err.find("MEMBER_DENIED"), std::string::npos) << r.err;
+  // at saw a check from the hub; the hub keeps no URL.
+  auto in = fed_->Ctl("at", {"audit", "query", "--action", "deconflict.in"});
+  EXPECT_NE(in.out.find("\"peer\":\"hub\""), std::string::npos) << in.out;
+  std::string everything = ReadFile(fed_->node("hub").log);
+  for (const auto& e : std::filesystem::recursive_directory_iterator(fed_->node("hub").data_dir)) {
+    if (e.is_regular_file()) everything += ReadFile(e.path().string());
+  }
+  EXPECT_EQ(everything.find("Held_Channel_7"), std::string::npos);
+  EXPECT_EQ(everything.find("held_channel_7"), std::string::npos);
 }
 
 // The spelling: `followup approve --ref R --contact` picks the one
