@@ -91,10 +91,16 @@ std::vector<MemberCall<Answer>> FanOut(federation::PeerClients* peers,
   return out;
 }
 
-// The status fields of a member's outcome (MemberAnswer, MemberDeconflict).
-template <typename M>
-void SetOutcome(const grpc::Status& s, uint32_t latency_ms, M* m) {
-  m->set_latency_ms(latency_ms);
+// A member's outcome (MemberAnswer, MemberDeconflict) from its call; true
+// when it answered with one result per item.
+template <typename M, typename Answer>
+bool Outcome(const std::string& member, size_t items, MemberCall<Answer>* c, M* m) {
+  m->set_member(member);
+  if (c->status.ok() && c->answer.results_size() != static_cast<int>(items)) {
+    c->status = grpc::Status(grpc::StatusCode::DATA_LOSS, "member answered a different count");
+  }
+  const grpc::Status& s = c->status;
+  m->set_latency_ms(c->latency_ms);
   m->set_status(MemberStatusOf(s.error_code()));
   m->set_code(static_cast<int>(s.error_code()));
   if (!s.ok()) {
@@ -102,6 +108,16 @@ void SetOutcome(const grpc::Status& s, uint32_t latency_ms, M* m) {
                        ? "no answer within the hub's deadline"
                        : s.error_message());
   }
+  return s.ok();
+}
+
+// A member the hub's policy does not relay to, as an outcome.
+template <typename M>
+void Denied(const std::string& member, const std::string& why, M* m) {
+  m->set_member(member);
+  m->set_status(ifed::v1::MEMBER_DENIED);
+  m->set_code(static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
+  m->set_message(why);
 }
 
 // Shape of a keyed batch: items and types; InvalidArgument when ragged.
@@ -169,11 +185,7 @@ absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchReque
   const std::vector<std::string> targets =
       Members(querier, q, *policy, wanted, skip, &present,
               [&](const std::string& member, const std::string& why) {
-                auto* m = response->add_members();
-                m->set_member(member);
-                m->set_status(ifed::v1::MEMBER_DENIED);
-                m->set_code(static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
-                m->set_message(why);
+                Denied(member, why, response->add_members());
               });
 
   // Members get the query only: not the case token (the hub's statistics
@@ -194,12 +206,7 @@ absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchReque
   for (size_t k = 0; k < targets.size(); ++k) {
     MemberCall<ifed::v1::MatchResponse>& c = calls[k];
     auto* m = response->add_members();
-    m->set_member(targets[k]);
-    if (c.status.ok() && c.answer.results_size() != static_cast<int>(items)) {
-      c.status = grpc::Status(grpc::StatusCode::DATA_LOSS, "member answered a different count");
-    }
-    SetOutcome(c.status, c.latency_ms, m);
-    if (!c.status.ok()) continue;
+    if (!Outcome(targets[k], items, &c, m)) continue;
     ++answered;
     *m->mutable_receipt() = c.answer.receipt();
     for (size_t i = 0; i < items; ++i) {
@@ -258,11 +265,7 @@ absl::Status Relay::Deconflict(const std::string& querier,
   const std::vector<std::string> targets =
       Members(querier, q, *policy, {}, {}, nullptr,
               [&](const std::string& member, const std::string& why) {
-                auto* m = response->add_members();
-                m->set_member(member);
-                m->set_status(ifed::v1::MEMBER_DENIED);
-                m->set_code(static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
-                m->set_message(why);
+                Denied(member, why, response->add_members());
               });
   const auto member_deadline =
       std::min(std::chrono::system_clock::now() + d_.member_timeout, deadline - kReplyMargin);
@@ -277,12 +280,7 @@ absl::Status Relay::Deconflict(const std::string& querier,
   for (size_t k = 0; k < targets.size(); ++k) {
     MemberCall<ifed::v1::DeconflictResponse>& c = calls[k];
     auto* m = response->add_members();
-    m->set_member(targets[k]);
-    if (c.status.ok() && c.answer.results_size() != static_cast<int>(items)) {
-      c.status = grpc::Status(grpc::StatusCode::DATA_LOSS, "member answered a different count");
-    }
-    SetOutcome(c.status, c.latency_ms, m);
-    if (!c.status.ok()) continue;
+    if (!Outcome(targets[k], items, &c, m)) continue;
     for (size_t i = 0; i < items; ++i) {
       ifed::v1::DeconflictResult r = c.answer.results(static_cast<int>(i));
       if (!contact) r.clear_contact();  // the hub's ceiling for the querier
