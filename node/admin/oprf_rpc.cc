@@ -428,7 +428,9 @@ absl::Status AdminService::MatchOprf(grpc::ServerContext* ctx, const std::string
       const auto [hub, member] = SplitRelayed(peer);
       if (!member.empty()) by_hub[hub].push_back(peer);
     }
-    for (const auto& [hub, group] : by_hub) {
+    for (const auto& entry : by_hub) {  // (no structured binding: lambdas below use it)
+      const std::string& hub = entry.first;
+      const std::vector<std::string>& group = entry.second;
       std::vector<std::string> names, members;
       size_t max_batch = federation::OprfQuerier::kDefaultQueryBatch;
       for (const std::string& peer : group) {

@@ -104,8 +104,9 @@ grpc::Status AdminService::CommitStagedIngest(
 
 absl::Status ResumeStagedIngests(store::Store* store, audit::AuditLog* audit) {
   IFED_ASSIGN_OR_RETURN(auto staged, store->StagedIngests());
-  for (const auto& [id, committed] : staged) {
-    if (!committed) {  // the client never finished sending: nothing of it was visible.
+  for (const auto& entry : staged) {  // (no structured binding: a lambda uses the id)
+    const auto& id = entry.first;
+    if (!entry.second) {  // the client never finished sending: nothing of it was visible.
       IFED_RETURN_IF_ERROR(store->DropStaged(id));
       spdlog::warn("dropped an ingest that was interrupted before it was complete");
       continue;

@@ -273,15 +273,16 @@ absl::StatusOr<store::MetaWrites> WatchDesk::OnIngest(
     }
     // (peer, watch id) -> the form it was watched under.
     std::map<std::pair<std::string, std::string>, std::pair<uint32_t, std::string>> hits;
-    for (const auto& [epoch, pseudonym] : forms) {
-      const std::string prefix = absl::StrCat(kInP, EpochPseudonymHex(epoch, pseudonym), "/");
+    for (const auto& form : forms) {  // (not a structured binding: the lambda captures it)
+      const std::string prefix =
+          absl::StrCat(kInP, EpochPseudonymHex(form.first, form.second), "/");
       IFED_RETURN_IF_ERROR(d_.store->ScanMeta(prefix, [&](const std::string& k,
                                                          const std::string& v) {
         if (v != std::to_string(static_cast<int>(r->type()))) return true;
         const std::string rest = k.substr(prefix.size());
         const size_t slash = rest.find('/');
         if (slash != std::string::npos) {
-          hits.try_emplace({rest.substr(0, slash), rest.substr(slash + 1)}, epoch, pseudonym);
+          hits.try_emplace({rest.substr(0, slash), rest.substr(slash + 1)}, form);
         }
         return true;
       }));
