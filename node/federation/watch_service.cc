@@ -64,6 +64,17 @@ uint32_t ItemsOf(const ifed::v1::InboundWatch& w) {
 
 }  // namespace
 
+absl::Status AuditRefusal(audit::AuditLog* audit, const audit::Event& e, absl::Status s,
+                          const std::string& reason) {
+  if (audit != nullptr) {
+    audit::Event r = e;
+    r.outcome = "refused";
+    r.Set("reason", reason);
+    IFED_RETURN_IF_ERROR(audit->Append(r));
+  }
+  return s;
+}
+
 absl::Status CommitAudited(store::Store* store, audit::AuditLog* audit,
                            const store::MetaWrites& w, const audit::Event& e) {
   if (audit == nullptr) return store->CommitMeta(w);
@@ -182,13 +193,7 @@ absl::Status WatchDesk::Handle(const std::string& peer, const ifed::v1::WatchReq
       .Set("policy", policy->version());
   auto refuse = [&](absl::Status s, const std::string& reason) -> absl::Status {
     spdlog::info("watch {} from {} refused: {}", request.watch_id(), peer, reason);
-    if (d_.audit != nullptr) {
-      audit::Event r = e;
-      r.outcome = "refused";
-      r.Set("reason", reason);
-      IFED_RETURN_IF_ERROR(d_.audit->Append(r));
-    }
-    return s;
+    return AuditRefusal(d_.audit, e, std::move(s), reason);
   };
   if (!decision.status.ok()) return refuse(decision.status, decision.reason);
   const ifed::v1::Rule& rule = decision.rule->rule;

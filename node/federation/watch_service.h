@@ -56,6 +56,11 @@ bool PrintableId(const std::string& s, size_t max);
 absl::StatusOr<uint64_t> PurgeExpiredWatches(store::Store* store, audit::AuditLog* audit,
                                              int64_t now);
 
+// A refused watch call: `e` with outcome "refused" and the reason, made
+// durable (when `audit` is set); returns `s`, or the audit failure.
+absl::Status AuditRefusal(audit::AuditLog* audit, const audit::Event& e, absl::Status s,
+                          const std::string& reason);
+
 absl::Status CommitAudited(store::Store* store, audit::AuditLog* audit,
                            const store::MetaWrites& w, const audit::Event& e);
 // An outbox entry for `peer`, due now.

@@ -188,13 +188,7 @@ absl::Status WatchRelay::Add(const std::string& querier, const ifed::v1::WatchRe
       .Set("policy", policy->version());
   auto refuse = [&](absl::Status s, const std::string& reason) -> absl::Status {
     spdlog::warn("hub: watch {} from {} refused: {}", request.watch_id(), querier, reason);
-    if (d_.audit != nullptr) {
-      audit::Event r = e;
-      r.outcome = "refused";
-      r.Set("reason", reason);
-      IFED_RETURN_IF_ERROR(d_.audit->Append(r));
-    }
-    return s;
+    return federation::AuditRefusal(d_.audit, e, std::move(s), reason);
   };
   const policy::Decision in = policy->Decide(q);
   if (!in.status.ok()) return refuse(in.status, in.reason);
