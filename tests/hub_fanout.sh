@@ -114,6 +114,26 @@ ready() {
 ctl() { local id=$1; shift; "$BIN/ifedctl" --socket "$WORK/n/$id/admin.sock" "$@"; }
 
 first=1
+# watch_loop PEER PREFIX CASE: WATCHES times, q watches a fresh number at
+# PEER, m1 ingests it, and the ingest call -> event visible at q time (us)
+# goes to $WORK/e2e.txt.
+watch_loop() {
+  local peer=$1 prefix=$2 case=$3 i v before t0 t1
+  : >"$WORK/e2e.txt"
+  for ((i = 0; i < WATCHES; i++)); do
+    v=$(printf '+49%s000%04d' "$prefix" "$i")
+    ctl q watch add --peer "$peer" --type phone "$v" >/dev/null
+    before=$(ctl q watch events | wc -l)
+    printf 'type,value,case_ref,tlp,crime_area,region\nphone,%s,%s-%d,green,migrant_smuggling,DE\n' \
+      "$v" "$case" "$i" >"$WORK/w.csv"
+    t0=$(now_ns)
+    ctl m1 ingest --no-progress "$WORK/w.csv" >/dev/null
+    until (($(ctl q watch events | wc -l) > before)); do sleep 0.02; done
+    t1=$(now_ns)
+    echo $(((t1 - t0) / 1000)) >>"$WORK/e2e.txt"
+  done
+}
+
 for N in "${COUNTS[@]}"; do
   rm -rf "$WORK/n"
   declare -A PORT=()
@@ -177,18 +197,7 @@ for N in "${COUNTS[@]}"; do
 
   if ((first)); then
     first=0
-    : >"$WORK/e2e.txt"
-    for ((i = 0; i < WATCHES; i++)); do
-      v=$(printf '+49173000%04d' "$i")
-      ctl q watch add --peer m1 --type phone "$v" >/dev/null
-      before=$(ctl q watch events | wc -l)
-      printf 'type,value,case_ref,tlp,crime_area,region\nphone,%s,W-%d,green,migrant_smuggling,DE\n' "$v" "$i" >"$WORK/w.csv"
-      t0=$(now_ns)
-      ctl m1 ingest --no-progress "$WORK/w.csv" >/dev/null
-      until (($(ctl q watch events | wc -l) > before)); do sleep 0.02; done
-      t1=$(now_ns)
-      echo $(((t1 - t0) / 1000)) >>"$WORK/e2e.txt"
-    done
+    watch_loop m1 173 W
     ctl m1 audit query --action watch.notify 2>/dev/null | grep -o '"queued_ms":[0-9]*' | cut -d: -f2 | sort -n >"$WORK/q.s"
     sort -n "$WORK/e2e.txt" >"$WORK/e2e.s"
     printf 'watch delivery, %d notifications: commit -> acknowledged p50 %s ms  p99 %s ms; ingest call -> visible at querier (polled 20 ms, incl. CLI) p50 %.1f ms  p99 %.1f ms\n' \
@@ -196,18 +205,7 @@ for N in "${COUNTS[@]}"; do
       "$(pct 50 <"$WORK/e2e.s" | awk '{print $1 / 1000}')" "$(pct 99 <"$WORK/e2e.s" | awk '{print $1 / 1000}')"
 
     # Through the hub: q's watch is relayed to every member; m1 notifies the hub.
-    : >"$WORK/e2e.txt"
-    for ((i = 0; i < WATCHES; i++)); do
-      v=$(printf '+49174000%04d' "$i")
-      ctl q watch add --peer hub --type phone "$v" >/dev/null
-      before=$(ctl q watch events | wc -l)
-      printf 'type,value,case_ref,tlp,crime_area,region\nphone,%s,H-%d,green,migrant_smuggling,DE\n' "$v" "$i" >"$WORK/w.csv"
-      t0=$(now_ns)
-      ctl m1 ingest --no-progress "$WORK/w.csv" >/dev/null
-      until (($(ctl q watch events | wc -l) > before)); do sleep 0.02; done
-      t1=$(now_ns)
-      echo $(((t1 - t0) / 1000)) >>"$WORK/e2e.txt"
-    done
+    watch_loop hub 174 H
     ctl m1 audit query --action watch.notify 2>/dev/null | grep '"peer":"hub"' | grep -o '"queued_ms":[0-9]*' | cut -d: -f2 | sort -n >"$WORK/m.s"
     ctl hub audit query --action watch.notify 2>/dev/null | grep -o '"queued_ms":[0-9]*' | cut -d: -f2 | sort -n >"$WORK/h.s"
     sort -n "$WORK/e2e.txt" >"$WORK/e2e.s"
