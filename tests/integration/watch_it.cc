@@ -28,6 +28,16 @@ constexpr char kAtRule[] =
     "    watches: {allowed: true, max_active: 6}\n"
     "    follow_ups: {allowed: true, max_per_day: 3}\n";
 
+// `phone` into node `id` as one green record of case `case_ref`.
+void IngestPhone(LocalFederation* fed, const std::string& id, const std::string& phone,
+                 const std::string& case_ref) {
+  const std::string path = fed->dir() + "/" + id + "-" + case_ref + ".csv";
+  WriteFile(path, "type,value,case_ref,tlp,crime_area,region\nphone," + phone + "," + case_ref +
+                      ",green,migrant_smuggling,DE\n");
+  auto r = fed->Ctl(id, {"ingest", path});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+}
+
 class WatchTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -50,11 +60,7 @@ class WatchTest : public ::testing::Test {
     fed_ = nullptr;
   }
   static void Ingest(const std::string& id, const std::string& phone, const std::string& case_ref) {
-    const std::string path = fed_->dir() + "/" + id + "-" + case_ref + ".csv";
-    WriteFile(path, "type,value,case_ref,tlp,crime_area,region\nphone," + phone + "," + case_ref +
-                        ",green,migrant_smuggling,DE\n");
-    auto r = fed_->Ctl(id, {"ingest", path});
-    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    IngestPhone(fed_, id, phone, case_ref);
   }
   // Adds a watch at `peer` for `phones`; returns its id ("" on failure).
   static std::string Watch(const std::string& peer, std::vector<std::string> phones) {
@@ -307,11 +313,7 @@ class HubWatchTest : public ::testing::Test {
     fed_ = nullptr;
   }
   static void Ingest(const std::string& id, const std::string& phone, const std::string& case_ref) {
-    const std::string path = fed_->dir() + "/" + id + "-" + case_ref + ".csv";
-    WriteFile(path, "type,value,case_ref,tlp,crime_area,region\nphone," + phone + "," + case_ref +
-                        ",green,migrant_smuggling,DE\n");
-    auto r = fed_->Ctl(id, {"ingest", path});
-    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    IngestPhone(fed_, id, phone, case_ref);
   }
   static RunResult HubWatch(std::vector<std::string> extra, std::vector<std::string> phones) {
     std::vector<std::string> args = {"watch", "add", "--hub", "--type", "phone", "--region", "DE"};
