@@ -220,7 +220,8 @@ absl::Status AdminService::SyncFilter(const std::string& actor, const std::strin
     if (!first.unchanged()) {
       IFED_RETURN_IF_ERROR(d_.oprf->ApplyDelta(peer, first.log_id(), first.since_version(),
                                                first.generation(), key, bytes,
-                                               first.added_count(), first.removed_count(), digest));
+                                               first.added_count(), first.removed_count(), digest,
+                                               first.filter_digest()));
     }
     st->set_added(first.added_count());
     st->set_removed(first.removed_count());

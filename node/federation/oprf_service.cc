@@ -720,6 +720,7 @@ absl::Status OprfQuerier::SaveDeltas(const std::string& peer, const Held& held) 
   st.set_log_id(held.log_id);
   st.set_version(held.version);
   st.set_snapshot_items(held.filter->size());
+  if (held.current) st.set_current_digest(std::string(held.current->begin(), held.current->end()));
   for (const auto& k : held.added) st.mutable_added()->append(k.begin(), k.end());
   for (const auto& k : held.removed) st.mutable_removed()->append(k.begin(), k.end());
   return WriteFileAtomic(Path(peer, ".delta"), st.SerializeAsString());
@@ -752,7 +753,8 @@ absl::Status OprfQuerier::ApplyDelta(const std::string& peer, const std::string&
                                      uint64_t since_version, uint64_t version,
                                      const oprf::Element& public_key, const std::string& data,
                                      uint64_t added, uint64_t removed,
-                                     const filter::Digest& digest) {
+                                     const filter::Digest& digest,
+                                     const std::string& filter_digest) {
   IFED_ASSIGN_OR_RETURN(oprf::Element pinned, PinnedKey(peer));
   if (pinned != public_key) {
     return absl::PermissionDeniedError("delta made under a key other than the pinned one");
@@ -766,6 +768,9 @@ absl::Status OprfQuerier::ApplyDelta(const std::string& peer, const std::string&
     return absl::DataLossError("delta digest does not match");
   }
   if (version <= since_version) return absl::DataLossError("delta does not move forward");
+  if (!filter_digest.empty() && filter_digest.size() != std::tuple_size_v<filter::Digest>) {
+    return absl::DataLossError("filter digest of the delta is not 32 bytes");
+  }
   IFED_ASSIGN_OR_RETURN(std::shared_ptr<const Held> cur, LoadHeld(peer));
   if (cur->log_id != log_id || cur->version != since_version) {
     return absl::FailedPreconditionError("delta does not start at the version held");
@@ -780,6 +785,11 @@ absl::Status OprfQuerier::ApplyDelta(const std::string& peer, const std::string&
     if (next->added.erase(k) == 0) next->removed.insert(k);
   }
   next->version = version;
+  next->current.reset();
+  if (!filter_digest.empty()) {
+    next->current.emplace();
+    std::copy(filter_digest.begin(), filter_digest.end(), next->current->begin());
+  }
   std::lock_guard<std::mutex> l(mu_);
   IFED_RETURN_IF_ERROR(SaveDeltas(peer, *next));
   held_[peer] = std::move(next);
@@ -835,6 +845,11 @@ absl::StatusOr<std::shared_ptr<const OprfQuerier::Held>> OprfQuerier::LoadHeld(
         st.removed().size() % oprf::kOutputSize == 0) {
       held->log_id = st.log_id();
       held->version = st.version();
+      if (st.current_digest().size() == std::tuple_size_v<filter::Digest>) {
+        held->current.emplace();
+        std::copy(st.current_digest().begin(), st.current_digest().end(),
+                  held->current->begin());
+      }
       for (size_t i = 0; i < st.added().size(); i += oprf::kOutputSize) {
         held->added.insert(ToKey(st.added().substr(i, oprf::kOutputSize)));
       }
@@ -853,7 +868,7 @@ absl::StatusOr<std::shared_ptr<const OprfQuerier::Held>> OprfQuerier::LoadHeld(
 absl::StatusOr<filter::Digest> OprfQuerier::FilterDigest(const std::string& peer) {
   auto h = LoadHeld(peer);
   if (!h.ok()) return absl::NotFoundError("no filter");
-  return (*h)->filter->digest();
+  return (*h)->current ? *(*h)->current : (*h)->filter->digest();
 }
 
 absl::StatusOr<std::vector<oprf::Output>> OprfQuerier::QueryBatch(

@@ -304,11 +304,14 @@ class OprfQuerier {
   // (`log_id`, `since_version`); DataLoss when `digest` or the counts do not
   // match; PermissionDenied for a key other than the pinned one. Nothing
   // changes on error. Syncs of one peer must not run concurrently (the
-  // admin service serialises them).
+  // admin service serialises them). `filter_digest` (32 bytes, or empty when
+  // the responder sent none) is the responder's whole-filter digest at
+  // `version`: FilterDigest reports it from then on.
   absl::Status ApplyDelta(const std::string& peer, const std::string& log_id,
                           uint64_t since_version, uint64_t version,
                           const crypto::oprf::Element& public_key, const std::string& data,
-                          uint64_t added, uint64_t removed, const crypto::filter::Digest& digest);
+                          uint64_t added, uint64_t removed, const crypto::filter::Digest& digest,
+                          const std::string& filter_digest = "");
   // What to ask for in the next FilterSync: the held snapshot's digest and
   // the (log_id, version) held, with version 0 when there is nothing or the
   // deltas held have grown past 1/8 of the snapshot (time for a snapshot).
@@ -318,7 +321,10 @@ class OprfQuerier {
     uint64_t version = 0;
   };
   Position SyncPosition(const std::string& peer);
-  // The stored filter's digest, or NotFound.
+  // The digest of the filter held in effect, or NotFound: the responder's
+  // whole-filter digest at the version held (the snapshot's own digest
+  // until a delta names another), so that the same filter has the same
+  // digest whether it came as a snapshot or as deltas.
   absl::StatusOr<crypto::filter::Digest> FilterDigest(const std::string& peer);
   // Forgets the filter and deltas of `peer` (after an accepted key change).
   absl::Status DropFilter(const std::string& peer);
@@ -374,6 +380,7 @@ class OprfQuerier {
     std::set<crypto::filter::Key> added, removed;
     std::string log_id;
     uint64_t version = 0;
+    std::optional<crypto::filter::Digest> current;  // see FilterDigest
     bool Contains(const crypto::filter::Key& k) const {
       return added.count(k) > 0 || (filter->Contains(k) && removed.count(k) == 0);
     }

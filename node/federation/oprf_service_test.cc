@@ -513,7 +513,8 @@ absl::Status ApplyUpdate(OprfQuerier& q, const std::string& peer, const FilterUp
   if (data.empty()) return absl::OkStatus();
   return q.ApplyDelta(peer, f.log_id, u.since_version, f.generation, f.public_key, data,
                       u.added.size(), u.removed.size(),
-                      DeltaDigest(f.log_id, u.since_version, f.generation, data));
+                      DeltaDigest(f.log_id, u.since_version, f.generation, data),
+                      std::string(f.digest.begin(), f.digest.end()));
 }
 
 TEST_F(OprfServiceTest, FilterSyncSendsDeltasOfAdditionsAndRemovals) {
@@ -569,7 +570,24 @@ TEST_F(OprfServiceTest, FilterSyncSendsDeltasOfAdditionsAndRemovals) {
                                                data)).code(),
               absl::StatusCode::kFailedPrecondition);
   }
+  EXPECT_NE(u1->snapshot->digest, u0->snapshot->digest);
+  EXPECT_EQ(*querier_->FilterDigest("at"), u0->snapshot->digest);
+  // A bad whole-filter digest is refused with the rest.
+  {
+    std::string data(u1->added[0].begin(), u1->added[0].end());
+    data.append(u1->removed[0].begin(), u1->removed[0].end());
+    const FilterSnapshot& f = *u1->snapshot;
+    EXPECT_EQ(querier_->ApplyDelta("at", f.log_id, u1->since_version, f.generation, f.public_key,
+                                   data, 1, 1,
+                                   DeltaDigest(f.log_id, u1->since_version, f.generation, data),
+                                   "short").code(),
+              absl::StatusCode::kDataLoss);
+  }
   ASSERT_TRUE(ApplyUpdate(*querier_, "at", *u1).ok());
+  // The filter held in effect is named by the responder's digest of it, the
+  // one a fresh snapshot would carry.
+  EXPECT_EQ(*querier_->FilterDigest("at"), u1->snapshot->digest);
+  EXPECT_EQ(querier_->SyncPosition("at").digest, u0->snapshot->digest);
   auto a = Ask("at", {kNew, kOld});
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_EQ(a->hit, (std::vector<bool>{true, false}));
@@ -578,6 +596,7 @@ TEST_F(OprfServiceTest, FilterSyncSendsDeltasOfAdditionsAndRemovals) {
   ASSERT_TRUE(q2.ok());
   querier_ = std::move(*q2);
   EXPECT_EQ(querier_->SyncPosition("at").version, u1->snapshot->generation);
+  EXPECT_EQ(*querier_->FilterDigest("at"), u1->snapshot->digest);
   auto b = Ask("at", {kNew, kOld});
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_EQ(b->hit, (std::vector<bool>{true, false}));

@@ -336,6 +336,7 @@ grpc::Status FederationService::FilterSync(grpc::ServerContext* ctx,
     chunk.set_removed_count(update->removed.size());
     const auto d = DeltaDigest(f.log_id, update->since_version, f.generation, packed);
     chunk.set_digest(std::string(d.begin(), d.end()));
+    chunk.set_filter_digest(std::string(f.digest.begin(), f.digest.end()));
     chunk.set_unchanged(packed.empty());
   } else {
     chunk.set_digest(std::string(f.digest.begin(), f.digest.end()));
