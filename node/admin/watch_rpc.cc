@@ -304,15 +304,27 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
     grpc::ClientContext call;
     call.set_deadline(std::chrono::system_clock::now() + d_.peers->timeout());
     grpc::Status s = d_.peers->StubOf(peer)->Watch(&call, to_peer, pr->mutable_answer());
+    // Through a hub whose every member asked is watched by OPRF here: the
+    // hub holds no keyed part, and nothing is wrong.
+    bool oprf_only = false;
     if (s.ok() && (hub || pr->answer().members_size() > 0)) {
       // Through a hub: active when at least one member holds it.
       *mine.mutable_members() = pr->answer().members();
       int held = 0;
       for (const auto& m : pr->answer().members()) held += m.status() == ifed::v1::MEMBER_ANSWERED;
-      if (held == 0) {
+      oprf_only = held == 0 && pr->answer().members_size() == 0 && to_peer.skip_members_size() > 0;
+      if (held == 0 && !oprf_only) {
         s = grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                          absl::StrCat("no member of hub ", peer, " holds the watch"));
       }
+    }
+    if (oprf_only) {
+      pr->set_code(grpc::StatusCode::OK);
+      pr->set_message("no keyed part: every member asked is watched by OPRF through the hub");
+      store::MetaWrites none;
+      none.deletes.push_back(key);
+      if (absl::Status a = d_.store->CommitMeta(none); !a.ok()) return FromAbsl(a);
+      continue;
     }
     pr->set_code(s.error_code());
     pr->set_message(s.error_message());

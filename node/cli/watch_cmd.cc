@@ -45,7 +45,9 @@ std::string Via(const std::string& peer, const std::string& member) {
 int PeerResults(const ifed::v1::WatchesResponse& r) {
   int rc = 0;
   for (const auto& p : r.peers()) {
-    if (p.code() == 0) {
+    if (p.code() == 0 && p.answer().members_size() == 0 && !p.message().empty()) {
+      std::cout << p.answer().watch_id() << "\t" << p.peer() << "\tOK\t" << p.message() << "\n";
+    } else if (p.code() == 0) {
       std::cout << p.answer().watch_id() << "\t" << p.peer() << "\tOK\titems "
                 << p.answer().items() << "\tactive " << p.answer().active() << "/"
                 << p.answer().max_active() << "\tuntil "

@@ -288,7 +288,8 @@ absl::Status WatchRelay::Add(const std::string& querier, const ifed::v1::WatchRe
   // The members that hold it now (plus those that held it before a repeated add).
   e.Set("members", absl::StrJoin(holding, ","))
       .Set("refused", absl::StrJoin(refused, ","))
-      .Set("until", until);
+      .Set("until", until)
+      .Set("oprf_members", static_cast<int64_t>(request.skip_members_size()));
   {
     std::lock_guard<std::mutex> l(mu_);
     auto held = Load(hub_id);
@@ -304,7 +305,8 @@ absl::Status WatchRelay::Add(const std::string& querier, const ifed::v1::WatchRe
     store::MetaWrites writes;
     if (keep_members.empty()) {
       writes.deletes.push_back(MappingKey(hub_id));
-      e.outcome = "refused";
+      // Nothing asked at all: every member is watched by OPRF by the querier.
+      e.outcome = targets.empty() && refused.empty() ? "ok" : "refused";
     } else {
       writes.puts.emplace_back(MappingKey(hub_id), now_w.SerializeAsString());
     }

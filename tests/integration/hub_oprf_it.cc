@@ -38,7 +38,8 @@ class HubOprfTest : public ::testing::Test {
   static void SetUpTestSuite() {
     fed_ = new LocalFederation();
     fed_->AddNode("hub", "EU",
-                  {{.id = "de"}, {.id = "at"}, {.id = "hu"},
+                  {{.id = "de", .extra = "    watches: {allowed: true, max_active: 10}\n"},
+                   {.id = "at"}, {.id = "hu"},
                    {.id = "cz", .disclosure = "hit_only"}});  // the hub's ceiling for cz
     fed_->AddNode("de", "DE", {{.id = "hub"}, {.id = "cz", .extra = kOprf}});
     fed_->AddNode("at", "AT", {{.id = "hub", .extra = kOprf}});
@@ -414,6 +415,20 @@ TEST_F(HubOprfTest, OprfWatchThroughTheHubIsCheckedByTheQuerier) {
   EXPECT_EQ(rm.exit_code, 0) << rm.out << rm.err;
   EXPECT_EQ(fed_->Ctl("de", {"watch", "list"}).out.find(id), std::string::npos);
   EXPECT_NE(fed_->Ctl("de", {"watch", "remove", "--hub", "--id", id}).exit_code, 0);
+
+  // Only at asked (by OPRF): the hub holds no keyed part, and that is no error.
+  auto only = fed_->Ctl("de", {"watch", "add", "--hub", "--jurisdiction", "AT", "--type", "phone",
+                               kWatched});
+  EXPECT_EQ(only.exit_code, 0) << only.out << only.err;
+  EXPECT_NE(only.out.find("\thub/at\tOK"), std::string::npos) << only.out;
+  EXPECT_NE(only.out.find("\thub\tOK\tno keyed part"), std::string::npos) << only.out;
+  EXPECT_EQ(only.out.find("hub/hu"), std::string::npos) << only.out;
+  const std::string only_id = only.out.substr(0, only.out.find('\t'));
+  auto listed = fed_->Ctl("de", {"watch", "list"});
+  EXPECT_NE(listed.out.find(only_id), std::string::npos) << listed.out;
+  auto rm_only = fed_->Ctl("de", {"watch", "remove", "--hub", "--id", only_id});
+  EXPECT_EQ(rm_only.exit_code, 0) << rm_only.out << rm_only.err;
+  EXPECT_EQ(fed_->Ctl("de", {"watch", "list"}).out.find(only_id), std::string::npos);
 }
 
 TEST_F(HubOprfTest, MatchViaHubLatency) {
