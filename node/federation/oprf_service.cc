@@ -65,6 +65,9 @@ std::string ViewKey(const std::string& peer, const std::string& via) {
   return via.empty() ? peer : absl::StrCat(peer, "@", via);
 }
 
+// Where an enumeration block is kept (OprfResponder::SaveBlock).
+std::string BlockKey(const std::string& peer) { return absl::StrCat("oprf/block/", peer); }
+
 // A scoped canonical value: wiped when it goes away.
 struct Wiped {
   std::string s;
@@ -292,6 +295,16 @@ absl::Status OprfResponder::Evaluate(const std::string& peer,
   return absl::OkStatus();
 }
 
+absl::Status OprfResponder::SaveBlock(const std::string& peer, const std::string& policy_version) {
+  store::MetaWrites w;
+  if (policy_version.empty()) {
+    w.deletes.push_back(BlockKey(peer));
+  } else {
+    w.puts.emplace_back(BlockKey(peer), policy_version);
+  }
+  return d_.store->CommitMeta(w);
+}
+
 // Enumeration: a sliding window of one-second slots per partner. The
 // threshold is a share of what the quota could let through in the window,
 // min(items_per_second x window, items_per_day): rate limits alone cap how
@@ -315,13 +328,24 @@ absl::Status OprfResponder::WatchVolume(const std::string& peer,
   {
     std::lock_guard<std::mutex> l(volume_mu_);
     Volume& v = volume_[peer];
+    if (!v.loaded) {
+      auto kept = d_.store->GetMeta(BlockKey(peer));
+      if (kept.ok()) {
+        v.blocked_under = *kept;
+      } else if (!absl::IsNotFound(kept.status())) {
+        return kept.status();  // fail closed: a block may be kept there
+      }
+      v.loaded = true;
+    }
     if (!v.blocked_under.empty()) {
       if (v.blocked_under == policy_version && rule.rule.enumeration_block()) {
         return absl::PermissionDeniedError(
             "evaluations refused: this partner's evaluation volume looked like enumeration "
             "(policy enumeration_block); the responder's administrator must review it");
       }
-      v.blocked_under.clear();  // the policy was reloaded: a fresh start.
+      // The policy was reloaded: a fresh start.
+      IFED_RETURN_IF_ERROR(SaveBlock(peer, ""));
+      v.blocked_under.clear();
       v.slots.clear();
       v.total = 0;
     }
@@ -332,6 +356,7 @@ absl::Status OprfResponder::WatchVolume(const std::string& peer,
     const uint64_t after = v.total + n;
     const bool over = static_cast<double>(after) > share * static_cast<double>(cap);
     if (over && rule.rule.enumeration_block()) {
+      IFED_RETURN_IF_ERROR(SaveBlock(peer, policy_version));
       v.blocked_under = policy_version;
     } else {
       v.slots[now] += n;

@@ -80,7 +80,7 @@ struct EnumerationAlert {
 struct OprfResponderDeps {
   std::string node_id;
   std::string contact;                        // disclosed with HIT_WITH_CONTACT.
-  const store::Store* store = nullptr;
+  store::Store* store = nullptr;  // records read; meta "oprf/block/" written
   const crypto::Sealer* sealer = nullptr;
   const policy::PolicyHolder* policy = nullptr;
   policy::QuotaKeeper* quotas = nullptr;      // null: budgets not enforced.
@@ -245,7 +245,12 @@ class OprfResponder {
     uint64_t total = 0;
     int64_t alerted_at = 0;             // last alert (unix seconds); one per window.
     std::string blocked_under;          // policy version the block was set under.
+    bool loaded = false;                // blocked_under read from the store.
   };
+  // A block outlives a restart: kept in the store's meta as
+  // "oprf/block/PEER" = the policy version it was set under, until a
+  // reloaded policy lifts it.
+  absl::Status SaveBlock(const std::string& peer, const std::string& policy_version);
   std::mutex volume_mu_;
   std::map<std::string, Volume> volume_;  // by volume_mu_
 

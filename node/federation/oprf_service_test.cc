@@ -34,6 +34,13 @@ class OprfServiceTest : public ::testing::Test {
     Add("url", ifed::v1::URL, "https://example.org/x", ifed::v1::TLP_AMBER);
     Add("red", ifed::v1::PHONE, "+4915100000001", ifed::v1::TLP_RED);       // never visible
     Add("email", ifed::v1::EMAIL, "a@example.org", ifed::v1::TLP_GREEN);   // type not allowed
+    StartResponder();
+    auto q = OprfQuerier::Create(dir_ + "/oprf");
+    ASSERT_TRUE(q.ok());
+    querier_ = std::move(*q);
+  }
+  // A responder on this store (again: as after a restart of the node).
+  void StartResponder() {
     const uint8_t seed[32] = {1, 2, 3, 4};
     auto r = OprfResponder::Create(crypto::SecretBytes(absl::MakeConstSpan(seed, 32)),
                                    {.node_id = "de",
@@ -49,9 +56,6 @@ class OprfServiceTest : public ::testing::Test {
                                         [this](const EnumerationAlert& a) { alerts_.push_back(a); }});
     ASSERT_TRUE(r.ok()) << r.status();
     responder_ = std::move(*r);
-    auto q = OprfQuerier::Create(dir_ + "/oprf");
-    ASSERT_TRUE(q.ok());
-    querier_ = std::move(*q);
   }
   // Partners: at (oprf, small budget), hu (keyed), cz (oprf), and for the
   // enumeration tests pl (block) and sk (alert only): 10/s, burst 50, a
@@ -419,10 +423,19 @@ TEST_F(OprfServiceTest, SustainedVolumeIsBlockedWhenThePolicySaysSo) {
   EXPECT_EQ(alerts_.size(), 1u);
   // Other partners are not affected.
   EXPECT_TRUE(EvalN("sk", 1).ok());
+  // The block outlives a restart of the node.
+  responder_.reset();
+  StartResponder();
+  EXPECT_EQ(EvalN("pl", 1).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(store_->GetMeta("oprf/block/pl").ok());
   // The administrator reviews and reloads the policy: served again.
   auto p2 = policy::Policy::LoadTexts({{"p.yaml", PolicyText("    note: reviewed\n")}});
   ASSERT_TRUE(p2.ok()) << p2.status();
   policy_->Set(std::move(*p2));
+  EXPECT_TRUE(EvalN("pl", 1).ok());
+  EXPECT_TRUE(absl::IsNotFound(store_->GetMeta("oprf/block/pl").status()));
+  responder_.reset();
+  StartResponder();
   EXPECT_TRUE(EvalN("pl", 1).ok());
 }
 

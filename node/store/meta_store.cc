@@ -15,10 +15,12 @@ namespace {
 bool AllowedKey(const std::string& key) {
   return key.rfind("followup/", 0) == 0 || key.rfind("hub/", 0) == 0 ||
          key.rfind("node/", 0) == 0 || key.rfind("hits/", 0) == 0 ||
-         key.rfind("watch/", 0) == 0 || key.rfind("outbox/", 0) == 0;
+         key.rfind("watch/", 0) == 0 || key.rfind("outbox/", 0) == 0 ||
+         key.rfind("oprf/", 0) == 0;
 }
 
-constexpr char kOutside[] = "meta key outside followup/, hub/, node/, hits/, watch/ and outbox/";
+constexpr char kOutside[] =
+    "meta key outside followup/, hub/, node/, hits/, watch/, outbox/ and oprf/";
 
 }  // namespace
 

@@ -161,7 +161,8 @@ class Store {
       const;
 
   // --- Meta entries of issue 10 (follow-ups, hub statistics), meta_store.cc --
-  // Keys must start with "followup/", "hub/", "node/", "hits/", "watch/" or "outbox/"
+  // Keys must start with "followup/", "hub/", "node/", "hits/", "watch/", "outbox/"
+  // or "oprf/" (enumeration blocks)
   // (InvalidArgument otherwise).
   // Put is durable (WAL) when it returns OK; Get returns NotFound for a
   // missing key; Scan visits keys with `prefix` in order until `fn` is false.

@@ -368,6 +368,20 @@ TEST_F(OprfTest, EnumerationIsDetectedAuditedAndBlocked) {
       << page;
   // cz (no block, a large budget) is still served.
   EXPECT_EQ(AskOne("cz", "+420601555102"), "HIT");
+  // A restart of de does not lift the block; only a reviewed policy does.
+  fed_->StopNode("de");
+  fed_->StartNode("de");
+  std::string after;  // pl's channel to de may still be in its reconnect backoff.
+  WaitFor([&] { return (after = AskOne("pl", "+48601555201")).find("de: 14 ") == std::string::npos; },
+          10, 500);
+  EXPECT_NE(after.find("enumeration"), std::string::npos) << "still blocked after a restart: "
+                                                          << after;
+  EXPECT_EQ(AskOne("cz", "+420601555102"), "HIT");
+  const std::string rule = fed_->node("de").policy_dir + "/pl.yaml";
+  WriteFile(rule, ReadFile(rule) + "# 2026-11-29 reviewed by the DPO: pl's volume explained\n");
+  auto reload = fed_->Ctl("de", {"policy", "reload"});
+  ASSERT_EQ(reload.exit_code, 0) << reload.err;
+  EXPECT_EQ(AskOne("pl", "+48601555201"), "HIT") << "served again after the review";
 }
 
 TEST_F(OprfTest, KeyedPartnerCannotUseOprfAndOverBudgetIsExhausted) {
