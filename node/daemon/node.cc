@@ -797,7 +797,10 @@ grpc::Status Node::KeysAdmin(const ifed::v1::KeysRequest& request, const std::st
     rotator_ = std::thread([this] {
       absl::Status s = RotateKeys();  // re-pseudonymise; both epochs served meanwhile.
       std::lock_guard<std::mutex> l(keys_mu_);
-      if (!s.ok()) {
+      if (absl::IsCancelled(s)) {
+        spdlog::info("key rotation paused for shutdown after {} records; it resumes at the next "
+                     "start", rotated_.load());
+      } else if (!s.ok()) {
         rotation_error_ = std::string(s.message());
         spdlog::error("key rotation failed (resumes at the next start): {}", rotation_error_);
       }
@@ -896,6 +899,7 @@ absl::Status Node::RotateKeys() {
                           if (n % 100000 == 0) {
                             spdlog::info("key rotation: {} records re-pseudonymised", n);
                           }
+                          return !stopping_.load();  // a shutdown does not wait for the rest
                         }));
   const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::steady_clock::now() - start).count();
@@ -1016,7 +1020,8 @@ void Node::Shutdown() {
   sweep_cv_.notify_all();
   if (sweeper_.joinable()) sweeper_.join();
   if (syncer_.joinable()) syncer_.join();
-  if (rotator_.joinable()) rotator_.join();  // a rotation resumes at the next start.
+  stopping_ = true;  // a running rotation stops after its batch and resumes at the next start.
+  if (rotator_.joinable()) rotator_.join();
   if (courier_) courier_->Stop();  // before the store and the audit log close.
   metrics_server_.reset();  // its callbacks read the store.
   const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);

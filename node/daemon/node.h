@@ -122,6 +122,7 @@ class Node {
   std::string rotation_error_;
   std::atomic<uint64_t> rotated_{0};
   std::atomic<int64_t> rotation_ms_{0};
+  std::atomic<bool> stopping_{false};  // Shutdown: a rotation stops after its batch.
 };
 
 }  // namespace ifed::daemon

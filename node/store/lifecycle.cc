@@ -162,7 +162,7 @@ absl::StatusOr<std::vector<std::string>> Store::FindByPseudonym(uint32_t epoch, 
 
 absl::StatusOr<uint64_t> Store::Reindex(uint32_t epoch, const DeriveFn& derive,
                                         size_t batch_records,
-                                        const std::function<void(uint64_t)>& progress) {
+                                        const std::function<bool(uint64_t)>& progress) {
   std::string from;
   {
     rocksdb::Status s = db_->Get({}, meta_, RotateKey(epoch), &from);
@@ -209,8 +209,14 @@ absl::StatusOr<uint64_t> Store::Reindex(uint32_t epoch, const DeriveFn& derive,
     const bool last = ids.size() < batch_records;
     batch.Put(meta_, RotateKey(epoch), last ? std::string(kRotateDone) : ids.back());
     IFED_RETURN_IF_ERROR(FromRocks(Commit(&batch), "write reindex"));
-    if (progress) progress(done);
-    if (last) return done;
+    if (last) {
+      if (progress) progress(done);
+      return done;
+    }
+    if (progress && !progress(done)) {
+      return absl::CancelledError(
+          absl::StrCat("re-indexing stopped after ", done, " records; it resumes where it stopped"));
+    }
     from = ids.back();
   }
 }

@@ -112,7 +112,10 @@ TEST_F(LifecycleTest, ReindexServesBothEpochsThenDropRemovesOld) {
   };
   std::vector<uint64_t> progress;
   auto n = store_->Reindex(2, derive, /*batch_records=*/2,
-                           [&](uint64_t done) { progress.push_back(done); });
+                           [&](uint64_t done) {
+                             progress.push_back(done);
+                             return true;
+                           });
   ASSERT_TRUE(n.ok()) << n.status();
   EXPECT_EQ(*n, 3u);
   EXPECT_EQ(progress.size(), 2u);
@@ -155,6 +158,23 @@ TEST_F(LifecycleTest, ReindexFailureStopsAndResumes) {
   auto n = store_->Reindex(2, ok, 1);
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 2u);  // resumed after a1.
+  for (uint8_t b : {101, 102, 103}) EXPECT_EQ(Hits(2, b), 1u) << int(b);
+}
+
+// A shutdown stops a rotation between batches; the next run goes on from there.
+TEST_F(LifecycleTest, ReindexStopsWhenAskedAndResumes) {
+  auto derive = [](const ifed::v1::Record&, const std::string& sealed) -> absl::StatusOr<Pseudonym> {
+    return P(static_cast<uint8_t>(sealed[0] + 100));
+  };
+  auto stopped = store_->Reindex(2, derive, 1, [](uint64_t) { return false; });
+  EXPECT_EQ(stopped.status().code(), absl::StatusCode::kCancelled) << stopped.status();
+  EXPECT_FALSE(store_->ReindexComplete(2));
+  EXPECT_EQ(Hits(2, 101), 1u);  // the first batch is kept
+  EXPECT_EQ(Hits(2, 102), 0u);
+  auto n = store_->Reindex(2, derive, 1, [](uint64_t) { return true; });
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, 2u);
+  EXPECT_TRUE(store_->ReindexComplete(2));
   for (uint8_t b : {101, 102, 103}) EXPECT_EQ(Hits(2, b), 1u) << int(b);
 }
 

@@ -234,12 +234,13 @@ class Store {
   // `derive(record, sealed)` (idempotent: an id already indexed is kept),
   // moving the record's own (epoch, pseudonym) to it, in batches of
   // `batch_records`; progress in meta "rotate/<epoch>" so an interrupted
-  // run resumes; `progress(done)` after each batch. Returns records done.
+  // run resumes; `progress(done)` after each batch, which returns false to
+  // stop there (Cancelled; the next call resumes). Returns records done.
   using DeriveFn = std::function<absl::StatusOr<Pseudonym>(const ifed::v1::Record& record,
                                                            const std::string& sealed)>;
   absl::StatusOr<uint64_t> Reindex(uint32_t epoch, const DeriveFn& derive,
                                    size_t batch_records = 10000,
-                                   const std::function<void(uint64_t)>& progress = nullptr);
+                                   const std::function<bool(uint64_t)>& progress = nullptr);
   // Whether Reindex(epoch) ran to the end.
   bool ReindexComplete(uint32_t epoch) const;
   // Deletes every index entry of `epoch` (a dropped key): its pseudonyms
