@@ -306,7 +306,9 @@ absl::Status WatchRelay::Add(const std::string& querier, const ifed::v1::WatchRe
     if (keep_members.empty()) {
       writes.deletes.push_back(MappingKey(hub_id));
       // Nothing asked at all: every member is watched by OPRF by the querier.
-      e.outcome = targets.empty() && refused.empty() ? "ok" : "refused";
+      e.outcome = targets.empty() && refused.empty() && request.skip_members_size() > 0
+                      ? "ok"
+                      : "refused";
     } else {
       writes.puts.emplace_back(MappingKey(hub_id), now_w.SerializeAsString());
     }

@@ -424,6 +424,11 @@ TEST_F(HubOprfTest, OprfWatchThroughTheHubIsCheckedByTheQuerier) {
   EXPECT_NE(only.out.find("\thub\tOK\tno keyed part"), std::string::npos) << only.out;
   EXPECT_EQ(only.out.find("hub/hu"), std::string::npos) << only.out;
   const std::string only_id = only.out.substr(0, only.out.find('\t'));
+  // The hub relayed nothing, and says so as an outcome, not a refusal.
+  auto relayed = fed_->Ctl("hub", {"audit", "query", "--action", "hub.watch.add"});
+  EXPECT_TRUE(std::regex_search(
+      relayed.out, std::regex("\"outcome\":\"ok\"[^\n]*\"oprf_members\":1[,}]")))
+      << relayed.out;
   auto listed = fed_->Ctl("de", {"watch", "list"});
   EXPECT_NE(listed.out.find(only_id), std::string::npos) << listed.out;
   auto rm_only = fed_->Ctl("de", {"watch", "remove", "--hub", "--id", only_id});
