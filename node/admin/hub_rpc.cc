@@ -15,14 +15,7 @@ void AddHubAnswer(const std::string& hub, const ifed::v1::MatchResponse& answer,
                   const std::vector<int>& wire_order, ifed::v1::LocalMatchResponse* response) {
   for (const ifed::v1::MemberAnswer& m : answer.members()) {
     const std::string who = absl::StrCat(hub, "/", m.member());
-    if (m.status() != ifed::v1::MEMBER_ANSWERED ||
-        m.results_size() != static_cast<int>(wire_order.size())) {
-      auto* e = response->add_peer_errors();
-      e->set_peer(who);
-      e->set_code(m.code() != 0 ? m.code() : static_cast<int>(grpc::StatusCode::DATA_LOSS));
-      e->set_message(absl::StrCat(ifed::v1::MemberStatus_Name(m.status()), ": ", m.message()));
-      continue;
-    }
+    if (AddMemberError(who, m, wire_order.size(), response)) continue;
     uint64_t hits = 0;
     for (size_t j = 0; j < wire_order.size(); ++j) {
       const auto& r = m.results(static_cast<int>(j));

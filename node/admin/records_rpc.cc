@@ -329,15 +329,7 @@ grpc::Status AdminService::Deconflict(grpc::ServerContext* ctx,
     if (answer->members_size() > 0) {  // a hub's answer: one row per member.
       for (const ifed::v1::MemberDeconflict& m : answer->members()) {
         const std::string who = absl::StrCat(peers[k], "/", m.member());
-        if (m.status() != ifed::v1::MEMBER_ANSWERED ||
-            m.results_size() != static_cast<int>(wire_owner.size())) {
-          auto* e = response->add_peer_errors();
-          e->set_peer(who);
-          e->set_code(m.code() != 0 ? m.code() : static_cast<int>(grpc::StatusCode::DATA_LOSS));
-          e->set_message(absl::StrCat(ifed::v1::MemberStatus_Name(m.status()), ": ", m.message()));
-          continue;
-        }
-        add_rows(who, m.results());
+        if (!AddMemberError(who, m, wire_owner.size(), response)) add_rows(who, m.results());
       }
     } else {
       add_rows(peers[k], answer->results());

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "node/audit/audit_log.h"
 #include "node/common/counters.h"
 #include "node/crypto/keyed.h"
@@ -73,6 +74,22 @@ struct AdminDeps {
                              ifed::v1::KeysResponse*)>
       keys_admin;
 };
+
+// Issue 10: one member's part of a hub's answer (MemberAnswer,
+// MemberDeconflict) that cannot be shown as rows (not answered, or not one
+// result per item sent) becomes a peer error "<hub>/<member>" on `response`
+// (LocalMatchResponse, LocalDeconflictResponse); true when it did.
+template <typename Member, typename Response>
+bool AddMemberError(const std::string& who, const Member& m, size_t items, Response* response) {
+  if (m.status() == ifed::v1::MEMBER_ANSWERED && m.results_size() == static_cast<int>(items)) {
+    return false;
+  }
+  auto* e = response->add_peer_errors();
+  e->set_peer(who);
+  e->set_code(m.code() != 0 ? m.code() : static_cast<int>(grpc::StatusCode::DATA_LOSS));
+  e->set_message(absl::StrCat(ifed::v1::MemberStatus_Name(m.status()), ": ", m.message()));
+  return true;
+}
 
 // Issue 10 (hub_rpc.cc): a hub's answer expanded into per-member rows
 // ("<hub>/<member>", via = hub) and per-member errors, items in wire order.
