@@ -23,6 +23,7 @@ PACKAGES=(
   librocksdb-dev libabsl-dev libspdlog-dev libyaml-cpp-dev
   libphonenumber-dev libicu-dev libssl-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libpq-dev
+  prometheus-cpp-dev
   openssl iproute2
 )
 

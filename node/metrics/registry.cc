@@ -1,43 +1,18 @@
 #include "node/metrics/registry.h"
 
-#include <cmath>
-#include <cstdio>
+#include <sstream>
+
+#include "prometheus/text_serializer.h"
 
 namespace ifed::metrics {
 namespace {
 
-std::string Num(double v) {
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  if (std::isnan(v)) return "NaN";
-  char buf[64];
-  if (v == std::floor(v) && std::fabs(v) < 1e15) {
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.9g", v);
-  }
-  return buf;
-}
-
-void Header(std::string* out, const std::string& name, const std::string& help,
-            const char* type) {
-  out->append("# HELP ").append(name).append(" ").append(help).append("\n");
-  out->append("# TYPE ").append(name).append(" ").append(type).append("\n");
-}
-
-// {a="x",b="y"} (with an extra label, e.g. le, when given).
-std::string LabelSet(const std::vector<std::string>& names, const LabelValues& values,
-                     const std::string& extra_name = "", const std::string& extra_value = "") {
-  if (names.empty() && extra_name.empty()) return "";
-  std::string s = "{";
+prometheus::Labels ToLabels(const std::vector<std::string>& names, const LabelValues& values) {
+  prometheus::Labels out;
   for (size_t i = 0; i < names.size(); ++i) {
-    if (i > 0) s += ",";
-    s += names[i] + "=\"" + SafeLabel(i < values.size() ? values[i] : "") + "\"";
+    out[names[i]] = SafeLabel(i < values.size() ? values[i] : "");
   }
-  if (!extra_name.empty()) {
-    if (!names.empty()) s += ",";
-    s += extra_name + "=\"" + extra_value + "\"";
-  }
-  return s + "}";
+  return out;
 }
 
 }  // namespace
@@ -54,85 +29,72 @@ std::string SafeLabel(const std::string& v) {
 }
 
 Counter::Counter(std::string name, std::string help, std::vector<std::string> labels)
-    : name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)) {}
+    : labels_(std::move(labels)), family_(name, help, {}) {}
 
 void Counter::Inc(const LabelValues& values, double by) {
-  LabelValues safe;
-  for (const auto& v : values) safe.push_back(SafeLabel(v));
-  std::lock_guard<std::mutex> l(mu_);
-  values_[safe] += by;
+  family_.Add(ToLabels(labels_, values)).Increment(by);
 }
 
 double Counter::Get(const LabelValues& values) const {
-  LabelValues safe;
-  for (const auto& v : values) safe.push_back(SafeLabel(v));
-  std::lock_guard<std::mutex> l(mu_);
-  auto it = values_.find(safe);
-  return it == values_.end() ? 0 : it->second;
-}
-
-void Counter::Render(std::string* out) const {
-  Header(out, name_, help_, "counter");
-  std::lock_guard<std::mutex> l(mu_);
-  for (const auto& [labels, v] : values_) {
-    out->append(name_).append(LabelSet(labels_, labels)).append(" ").append(Num(v)).append("\n");
-  }
+  const prometheus::Labels labels = ToLabels(labels_, values);
+  if (!family_.Has(labels)) return 0;
+  return family_.Add(labels).Value();
 }
 
 Histogram::Histogram(std::string name, std::string help, std::vector<std::string> labels,
                      std::vector<double> bounds)
-    : name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)),
-      bounds_(std::move(bounds)) {}
+    : labels_(std::move(labels)), bounds_(std::move(bounds)), family_(name, help, {}) {}
 
 void Histogram::Observe(const LabelValues& values, double v) {
-  LabelValues safe;
-  for (const auto& x : values) safe.push_back(SafeLabel(x));
-  std::lock_guard<std::mutex> l(mu_);
-  Series& s = series_[safe];
-  if (s.buckets.empty()) s.buckets.assign(bounds_.size() + 1, 0);
-  size_t i = 0;
-  while (i < bounds_.size() && v > bounds_[i]) ++i;
-  ++s.buckets[i];
-  s.sum += v;
-  ++s.count;
-}
-
-void Histogram::Render(std::string* out) const {
-  Header(out, name_, help_, "histogram");
-  std::lock_guard<std::mutex> l(mu_);
-  for (const auto& [labels, s] : series_) {
-    uint64_t cum = 0;
-    for (size_t i = 0; i <= bounds_.size(); ++i) {
-      cum += s.buckets[i];
-      const std::string le = i < bounds_.size() ? Num(bounds_[i]) : "+Inf";
-      out->append(name_ + "_bucket").append(LabelSet(labels_, labels, "le", le))
-          .append(" ").append(Num(static_cast<double>(cum))).append("\n");
-    }
-    out->append(name_ + "_sum").append(LabelSet(labels_, labels)).append(" ").append(Num(s.sum))
-        .append("\n");
-    out->append(name_ + "_count").append(LabelSet(labels_, labels)).append(" ")
-        .append(Num(static_cast<double>(s.count))).append("\n");
-  }
+  family_.Add(ToLabels(labels_, values), prometheus::Histogram::BucketBoundaries(bounds_))
+      .Observe(v);
 }
 
 Callback::Callback(std::string name, std::string help, std::string type,
                    std::vector<std::string> labels, std::function<std::vector<Sample>()> read)
-    : name_(std::move(name)), help_(std::move(help)), type_(std::move(type)),
-      labels_(std::move(labels)), read_(std::move(read)) {}
+    : name_(std::move(name)),
+      help_(std::move(help)),
+      counter_(type == "counter"),
+      labels_(std::move(labels)),
+      read_(std::move(read)) {}
 
-void Callback::Render(std::string* out) const {
-  Header(out, name_, help_, type_.c_str());
-  for (const auto& [labels, v] : read_()) {
-    out->append(name_).append(LabelSet(labels_, labels)).append(" ").append(Num(v)).append("\n");
+std::vector<prometheus::MetricFamily> Callback::Collect() const {
+  prometheus::MetricFamily f;
+  f.name = name_;
+  f.help = help_;
+  f.type = counter_ ? prometheus::MetricType::Counter : prometheus::MetricType::Gauge;
+  for (const auto& [values, v] : read_()) {
+    prometheus::ClientMetric m;
+    for (const auto& [name, value] : ToLabels(labels_, values)) m.label.push_back({name, value});
+    if (counter_) {
+      m.counter.value = v;
+    } else {
+      m.gauge.value = v;
+    }
+    f.metric.push_back(std::move(m));
   }
+  return {std::move(f)};
 }
 
-Counter* Registry::AddCounter(std::string name, std::string help,
-                              std::vector<std::string> labels) {
+// The registry as one prometheus-cpp Collectable, for the exposition server.
+class Registry::Collector final : public prometheus::Collectable {
+ public:
+  explicit Collector(const Registry* r) : r_(r) {}
+  std::vector<prometheus::MetricFamily> Collect() const override { return r_->Collect(); }
+
+ private:
+  const Registry* r_;
+};
+
+Registry::Registry() : collector_(std::make_shared<Collector>(this)) {}
+Registry::~Registry() = default;
+
+Counter* Registry::AddCounter(std::string name, std::string help, std::vector<std::string> labels) {
   auto c = std::make_unique<Counter>(std::move(name), std::move(help), std::move(labels));
   Counter* p = c.get();
   std::lock_guard<std::mutex> l(mu_);
-  families_.push_back(std::move(c));
+  order_.push_back(p->collectable());
+  counters_.push_back(std::move(c));
   return p;
 }
 
@@ -142,23 +104,38 @@ Histogram* Registry::AddHistogram(std::string name, std::string help,
                                        std::move(bounds));
   Histogram* p = h.get();
   std::lock_guard<std::mutex> l(mu_);
-  families_.push_back(std::move(h));
+  order_.push_back(p->collectable());
+  histograms_.push_back(std::move(h));
   return p;
 }
 
 void Registry::AddCallback(std::string name, std::string help, std::string type,
                            std::vector<std::string> labels,
                            std::function<std::vector<Callback::Sample>()> read) {
+  auto c = std::make_unique<Callback>(std::move(name), std::move(help), std::move(type),
+                                      std::move(labels), std::move(read));
   std::lock_guard<std::mutex> l(mu_);
-  families_.push_back(std::make_unique<Callback>(std::move(name), std::move(help), std::move(type),
-                                                 std::move(labels), std::move(read)));
+  order_.push_back(c.get());
+  callbacks_.push_back(std::move(c));
+}
+
+std::vector<prometheus::MetricFamily> Registry::Collect() const {
+  std::vector<const prometheus::Collectable*> order;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    order = order_;
+  }
+  std::vector<prometheus::MetricFamily> out;
+  for (const prometheus::Collectable* c : order) {
+    for (auto& f : c->Collect()) out.push_back(std::move(f));
+  }
+  return out;
 }
 
 std::string Registry::Render() const {
-  std::string out;
-  std::lock_guard<std::mutex> l(mu_);
-  for (const auto& f : families_) f->Render(&out);
-  return out;
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, Collect());
+  return out.str();
 }
 
 }  // namespace ifed::metrics
