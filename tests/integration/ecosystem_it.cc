@@ -316,7 +316,7 @@ TEST_F(EcosystemTest, MetricsMoveAndHoldNoValue) {
   ASSERT_EQ(m.exit_code, 0) << m.out << m.err;
   const std::string after = HttpGet(metrics_port_, "/metrics");
   EXPECT_EQ(Sample(after, "ifed_inbound_items_total"), items_before + 2) << after;
-  EXPECT_GE(Sample(after, "ifed_rpc_requests_total{listener=\"federation\",peer=\"de\",method=\"/ifed.v1.Federation/Match\",result=\"OK\"}"), 1) << after;
+  EXPECT_GE(Sample(after, "ifed_rpc_requests_total{listener=\"federation\",method=\"/ifed.v1.Federation/Match\",peer=\"de\",result=\"OK\"}"), 1) << after;
   EXPECT_NE(after.find("ifed_rpc_duration_seconds_bucket"), std::string::npos);
   EXPECT_NE(after.find("ifed_store_records{type=\"phone\"}"), std::string::npos);
   EXPECT_EQ(Sample(after, "ifed_quota_used_items{partner=\"de\"}"), quota_before + 2) << after;
