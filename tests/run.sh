@@ -5,7 +5,7 @@
 #   tests/run.sh [--no-sanitize] [-- CTEST_ARG...]
 #
 # Installs missing Debian packages and builds through deploy/build.sh into
-# $IFED_BUILD_DIR (default build), runs ctest there, then builds build-asan
+# $IFED_BUILD_DIR (default build; warnings are errors), runs ctest there, then builds build-asan
 # (-DIFED_SANITIZE=ON, Debug) and runs ctest on it. Exits non-zero on any
 # failure, and when a build has no tests at all.
 set -euo pipefail
@@ -49,12 +49,12 @@ run_ctest() {
 
 start=$SECONDS
 echo "== build ($build_dir)"
-IFED_BUILD_DIR=$build_dir "$ROOT/deploy/build.sh"
+IFED_BUILD_DIR=$build_dir "$ROOT/deploy/build.sh" -DIFED_WERROR=ON
 run_ctest "$build_dir"
 
 if ((sanitize)); then
   echo "== sanitizer build ($asan_dir)"
-  IFED_BUILD_DIR=$asan_dir "$ROOT/deploy/build.sh" -DIFED_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  IFED_BUILD_DIR=$asan_dir "$ROOT/deploy/build.sh" -DIFED_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DIFED_WERROR=ON
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
   run_ctest "$asan_dir"
 fi

@@ -102,7 +102,9 @@ class HardeningTest : public ::testing::Test {
       auto v = ctx.auth_context()->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
       if (!v.empty()) *server_cert = std::string(v[0].data(), v[0].size());
     }
-    if (!s.ok()) EXPECT_EQ(resp.results_size(), 0) << "a refused call returned results";
+    if (!s.ok()) {
+      EXPECT_EQ(resp.results_size(), 0) << "a refused call returned results";
+    }
     return s;
   }
 
@@ -485,7 +487,9 @@ grpc::Status StampedCall(const std::string& address, const federation::TlsFiles&
   b->set_pseudonyms(std::string(32, 'y'));
   ifed::v1::MatchResponse resp;
   grpc::Status s = stub->Match(&ctx, req, &resp);
-  if (!s.ok()) EXPECT_EQ(resp.results_size(), 0);
+  if (!s.ok()) {
+    EXPECT_EQ(resp.results_size(), 0);
+  }
   return s;
 }
 

@@ -377,7 +377,9 @@ TEST_F(HubOprfTest, PeriodicSyncIncludesMembersThroughTheHub) {
     auto r = fed_->Ctl("de", {"match", "--hub", "--type", "phone", kLater});
     auto row = Row(r.out, kLater, "hub/at");
     verdict = row.empty() ? "missing" : row[4];
-    if (!row.empty()) EXPECT_EQ(row[7], "oprf");
+    if (!row.empty()) {
+      EXPECT_EQ(row[7], "oprf");
+    }
   }
   EXPECT_EQ(verdict, "HIT");
 }
