@@ -111,6 +111,13 @@ for b in ifedctl ifed-node ifed-bench; do
   [[ ${lines[2]} == "canonical version $canon" ]] || fail "$b --version: ${lines[2]}"
   [[ ${lines[3]} == "wire protocol $wire" ]] || fail "$b --version: ${lines[3]}"
 done
+# A release tarball (no .git) builds with commit "unknown".
+mkdir -p "$TMP/tarball/node/common"
+cp "$SRC/node/common/build_info.h.in" "$TMP/tarball/node/common/"
+cmake -DSOURCE_DIR="$TMP/tarball" -DIFED_RELEASE="$release" -DOUTPUT="$TMP/tarball/build_info.h" \
+  -P "$SRC/node/common/build_info.cmake" >/dev/null 2>&1 || fail "build_info.cmake on a tarball"
+grep -q 'kCommit\[\] = "unknown"' "$TMP/tarball/build_info.h" 2>/dev/null ||
+  fail "a tarball without .git should say commit unknown"
 expect 0 "--version after a verb" -- "$CTL" normalize --version
 contains "$out" "canonical version $canon" "--version after a verb"
 
