@@ -250,8 +250,10 @@ full-width and keycap digits, O and l for 0 and 1, spaced or glued
 digits, invisible characters, platform words), derived values and the
 lexicon tags (--lexicon DIR or $IFED_LEXICON_DIR, e.g. policy/lexicon).
 Without --region only +CC/00CC numbers are read. --lang is a hint echoed
-in --json (extraction itself is language-independent). Exit 1 when a
-post could not be read; the other posts are still printed.)",
+in --json (extraction itself is language-independent); --json also
+carries the canonical version. Never asks a node, even with --socket.
+Exit 1 when a post could not be read; the other posts are still
+printed.)",
      .offline = true},
     {.verb = "records",
      .summary = "show a local record and its provenance",
