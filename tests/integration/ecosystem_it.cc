@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -371,6 +372,28 @@ TEST_F(EcosystemTest, PeersShowsEachPeersVersion) {
   ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
   EXPECT_NE(("\n" + quiet.out).find("\nat\n"), std::string::npos) << quiet.out;
   EXPECT_EQ(quiet.out.find("SERVING"), std::string::npos) << quiet.out;
+}
+
+// The bash completion (rendered at build time next to bin/) offers the
+// node's peer ids after --peer, asking the node of the --socket quietly.
+TEST_F(EcosystemTest, CompletionOffersTheNodesPeers) {
+  const std::string script =
+      std::filesystem::path(fed_->bin("ifedctl")).parent_path().parent_path().string() +
+      "/doc/ifedctl.bash";
+  ASSERT_TRUE(std::filesystem::exists(script)) << script;
+  auto complete = [&](const std::string& socket) {
+    return ifed::testing::Run({"/bin/bash", "--norc", "--noprofile", "-c",
+                "source \"$1\"; COMP_WORDS=(\"$2\" --socket \"$3\" match --peer \"\"); "
+                "COMP_CWORD=5; _ifedctl; printf '%s\\n' \"${COMPREPLY[@]}\"",
+                "_", script, fed_->bin("ifedctl"), socket});
+  };
+  auto r = complete(fed_->node("de").socket);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(("\n" + r.out).find("\nat\n"), std::string::npos) << r.out;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  auto none = complete(fed_->dir() + "/no-such.sock");
+  EXPECT_EQ(none.out, "\n") << none.out;  // nothing, silently
+  EXPECT_TRUE(none.err.empty()) << none.err;
 }
 
 }  // namespace
