@@ -157,7 +157,7 @@ logged differently (offline); exit 1 when they disagree.)",
 latency, last answered check since the node started, the expiry of the
 certificate the peer presented, and the release, commit, canonical
 version and wire protocol the peer announced with its health answer
-("-" for a peer that does not announce them). A peer whose canonical
+(no version line for a peer that announces none). A peer whose canonical
 version differs from this node's is flagged: the same value would be
 keyed differently there. --quiet prints only the peer ids (for
 completion). Exit 1 if one is not SERVING.)"},
