@@ -36,9 +36,10 @@ constexpr absl::string_view kGlobalOptions[] = {"--socket", "--help", "--version
 constexpr VerbHelp kVerbs[] = {
     {.verb = "ingest",
      .summary = "store indicators from CSV, STIX 2.1, MISP JSON or posts",
-     .synopsis = "ingest [--format csv|stix|misp|posts] [--hold] [--dry-run] [--skip-invalid]\n"
-                 "       [--report FILE] [--tlp TLP] [--case-ref REF] [--crime-area A]\n"
-                 "       [--region CC] [--batch-rows N] [--no-progress] FILE|-",
+     .synopsis = "ingest [--format csv|stix|misp|posts] [--hold] [--dry-run]\n"
+                 "       [--skip-invalid] [--report FILE] [--tlp TLP]\n"
+                 "       [--case-ref REF] [--crime-area A] [--region CC]\n"
+                 "       [--batch-rows N] [--no-progress] FILE|-",
      .text = R"(Store indicators, streaming (FILE - is stdin). CSV header:
 type,value,case_ref,tlp[,crime_area][,region][,sharing][,hold];
 --case-ref and --tlp fill empty cells; sharing is empty, national_only
@@ -59,7 +60,8 @@ A progress bar (rate, ETA) shows on a terminal.
 Exit 1 when any row was refused or skipped.)"},
     {.verb = "normalize",
      .summary = "show the canonical form of values (no node needed)",
-     .synopsis = "normalize --type T [--region CC] [--platform NAME] [--json] VALUE...",
+     .synopsis = "normalize --type T [--region CC] [--platform NAME] [--json]\n"
+                 "          VALUE...",
      .text = R"(Print the canonical form of each value, then one line per derived
 indicator ("TYPE CANONICAL"), then "warning: REASON" when the value is
 on the normalisation warning list (ingest refuses it, match skips it);
@@ -75,8 +77,9 @@ Exit 1 when any value was refused.)",
      .offline = true},
     {.verb = "match",
      .summary = "ask peers or the hub whether they hold values",
-     .synopsis = "match (--peer ID... | --all | --hub [--jurisdiction CC]...) [--purpose P]\n"
-                 "      [--resolve yes|no] [--case REF] [--hits-only] [--json]\n"
+     .synopsis = "match (--peer ID... | --all | --hub [--jurisdiction CC]...)\n"
+                 "      [--purpose P] [--resolve yes|no] [--case REF]\n"
+                 "      [--hits-only] [--json]\n"
                  "      (--type T [--region CC] VALUE... | --file FILE.csv)",
      .text = R"(Ask peers whether they hold the values (--all: every direct peer, not
 the hub: members would be asked twice). One line per value and peer:
@@ -131,10 +134,12 @@ the running policy and says why (exit 1).)",
      .offline = true},
     {.verb = "audit",
      .summary = "verify, export, query or reconcile the audit log",
-     .synopsis = "audit verify [--file EXPORT.jsonl --cert NODE.pem] [--against HELD.jsonl] [--json]\n"
-                 "audit export [--since T] [--until T] [--format jsonl] [--out FILE]\n"
-                 "audit query [--file F] [--peer ID] [--action A] [--outcome O] [--actor X]\n"
-                 "      [--request-id R] [--since T] [--until T]\n"
+     .synopsis = "audit verify [--file EXPORT.jsonl --cert NODE.pem]\n"
+                 "      [--against HELD.jsonl] [--json]\n"
+                 "audit export [--since T] [--until T] [--format jsonl]\n"
+                 "      [--out FILE]\n"
+                 "audit query [--file F] [--peer ID] [--action A] [--outcome O]\n"
+                 "      [--actor X] [--request-id R] [--since T] [--until T]\n"
                  "audit reconcile MINE.jsonl THEIRS.jsonl",
      .text = R"(verify: walk the audit chain and its signed checkpoints (the node's, or
 an export offline with --file); --against checks checkpoints a partner
@@ -188,11 +193,12 @@ Graphviz graph. Kept in the hub's store (survive a restart).)",
     {.verb = "followup",
      .alias = "followups",
      .summary = "step 2: request more about a hit, or decide on a request",
-     .synopsis = "followup request --peer ID --ref REF --legal-basis TEXT --justification TEXT\n"
-                 "         [--purpose P]\n"
+     .synopsis = "followup request --peer ID --ref REF --legal-basis TEXT\n"
+                 "         --justification TEXT [--purpose P]\n"
                  "followup status [--id ID]\n"
                  "followup list [--id ID]\n"
-                 "followup approve (--id ID | --ref REF [--peer ID]) (--reply TEXT | --contact)\n"
+                 "followup approve (--id ID | --ref REF [--peer ID])\n"
+                 "         (--reply TEXT | --contact)\n"
                  "followup deny (--id ID | --ref REF [--peer ID]) --reason TEXT",
      .text = R"(request asks the owner of a hit reference for more (step 2); status
 polls the owners of pending requests and shows the answers.
@@ -204,8 +210,9 @@ through the outbox. Every step is audited on both sides.)",
     {.verb = "watch",
      .alias = "alerts",
      .summary = "standing queries at partners and their notifications",
-     .synopsis = "watch add (--peer ID... | --all | --hub [--jurisdiction CC]...) --type T\n"
-                 "          [--region CC] [--purpose P] [--until YYYY-MM-DD] (VALUE... | --file F)\n"
+     .synopsis = "watch add (--peer ID... | --all | --hub [--jurisdiction CC]...)\n"
+                 "      --type T [--region CC] [--purpose P] [--until YYYY-MM-DD]\n"
+                 "      (VALUE... | --file F)\n"
                  "watch list [--inbound]\n"
                  "watch remove (--peer ID | --hub) --id WATCH_ID\n"
                  "watch events [--since T] [--json]",
@@ -233,14 +240,16 @@ the old epoch's pseudonyms stop matching.)",
      .subcommands = "status rotate drop"},
     {.verb = "hits",
      .summary = "export the hits partners gave as STIX sightings or JSON",
-     .synopsis = "hits export [--format stix|json] [--since T] [--until T] [--out FILE]",
+     .synopsis = "hits export [--format stix|json] [--since T] [--until T]\n"
+                 "      [--out FILE]",
      .text = R"(The hits partners gave this node's queries, as a STIX 2.1 bundle of
 sightings (of indicators, at the partner as an identity) for MISP or
 OpenCTI, or as plain JSON. Audited (hits.export, a count).)",
      .subcommands = "export"},
     {.verb = "extract",
      .summary = "indicators in monitored posts (no node needed)",
-     .synopsis = "extract [--region CC] [--lang HINT] [--lexicon DIR] [--json] FILE|-",
+     .synopsis = "extract [--region CC] [--lang HINT] [--lexicon DIR] [--json]\n"
+                 "        FILE|-",
      .text = R"(Indicators in monitored posts, extracted locally (no node needed).
 Input: JSON lines {"text","url","author","posted_at","region","lang"} or
 plain text, one post per block of lines separated by blank lines. Per
@@ -270,7 +279,8 @@ Exit 1 when a value has no record.)",
      .subcommands = "set clear"},
     {.verb = "deconflict",
      .summary = "before a takedown: does a peer hold the URL or handle?",
-     .synopsis = "deconflict (--peer ID... | --all | --hub) --type url|handle [--json] VALUE...",
+     .synopsis = "deconflict (--peer ID... | --all | --hub) --type url|handle\n"
+                 "           [--json] VALUE...",
      .text = R"(Before a takedown referral: ask peers whether any holds the URL or
 handle under a hold. Answers are clear or held (+ the holder's contact
 when its policy discloses contacts), never which case. Purpose
