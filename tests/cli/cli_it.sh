@@ -83,6 +83,12 @@ for v in ingest normalize match deconflict extract peers; do
   contains "$out" "  $v" "verb list"
 done
 contains "$out" "4  unreachable" "exit codes in usage"
+# The exit-code table of docs/cli.md is the one ifedctl prints.
+codes=$(sed -n '/^exit codes:/,/^$/p' <<<"$out" | sed -n 's/^  \([0-9]\)  \(.*\)$/\1 \2/p')
+[[ -n $codes ]] || fail "no exit codes in ifedctl help"
+while read -r code name; do
+  grep -q "^| $code | $name |" "$SRC/docs/cli.md" || fail "docs/cli.md lacks exit code $code $name"
+done <<<"$codes"
 expect 0 "help match" -- "$CTL" help match
 help_match=$out
 contains "$out" "ifedctl match (--peer ID..." "help match synopsis"
