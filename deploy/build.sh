@@ -17,6 +17,7 @@ PROG=deploy/build.sh
 # iproute2 (ss) and openssl are used by deploy/demo.sh and certs/make-certs.sh.
 # libpq-dev: ifed-bench's PostgreSQL comparison (the server itself, package
 # postgresql, is only needed for `ifed-bench --only postgres`, never by the tests).
+# man-db and groff-base: the cli_it test renders the manual pages (man -l).
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
@@ -24,7 +25,7 @@ PACKAGES=(
   libphonenumber-dev libicu-dev libssl-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libpq-dev
   prometheus-cpp-dev
-  openssl iproute2
+  openssl iproute2 man-db groff-base
 )
 
 usage() {

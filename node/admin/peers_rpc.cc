@@ -14,6 +14,8 @@
 #include <grpcpp/support/byte_buffer.h>
 
 #include "node/admin/service.h"
+#include "node/common/version.h"
+#include "node/normalize/normalizer.h"
 #include "node/federation/tls.h"
 
 namespace ifed::admin {
@@ -80,6 +82,17 @@ ifed::v1::PeerStatus Check(const std::string& id, const std::string& address,
     int status = bytes.size() >= 2 && bytes[0] == 0x08 ? bytes[1] : 0;
     st.set_health(status == 1 ? "SERVING" : status == 2 ? "NOT_SERVING" : "UNKNOWN");
   }
+  if (s.ok()) {
+    const auto& md = ctx.GetServerInitialMetadata();
+    if (auto it = md.find(version::kMetadataKey); it != md.end()) {
+      version::PeerVersion v =
+          version::ParseVersionMetadata(absl::string_view(it->second.data(), it->second.size()));
+      st.set_release(v.release);
+      st.set_commit(v.commit);
+      st.set_canon_version(v.canon_version);
+      st.set_wire_version(v.wire_version);
+    }
+  }
   if (auto auth = ctx.auth_context()) {
     for (const auto& v : auth->FindPropertyValues("x509_pem_cert")) {
       st.set_cert_not_after(CertNotAfter(std::string(v.data(), v.size())));
@@ -90,8 +103,17 @@ ifed::v1::PeerStatus Check(const std::string& id, const std::string& address,
 
 }  // namespace
 
-grpc::Status AdminService::Peers(grpc::ServerContext*, const ifed::v1::PeersRequest*,
+grpc::Status AdminService::Peers(grpc::ServerContext*, const ifed::v1::PeersRequest* request,
                                  ifed::v1::PeersResponse* response) {
+  response->set_canon_version(normalize::kCanonicalVersion);
+  if (request->list_only()) {
+    for (const auto& [id, address] : d_.peers->peers()) {
+      auto* st = response->add_peers();
+      st->set_id(id);
+      st->set_address(address);
+    }
+    return grpc::Status::OK;
+  }
   if (!d_.tls_files) return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "no TLS configured");
   const federation::TlsFiles tls = d_.tls_files();
   std::vector<std::future<ifed::v1::PeerStatus>> checks;

@@ -18,6 +18,8 @@
 #include <thread>
 
 #include "node/bench/bench.h"
+#include "node/common/version.h"
+#include "node/normalize/normalizer.h"
 
 namespace {
 
@@ -36,7 +38,8 @@ int Usage() {
                "                  [--batches 1,100,1000] [--seconds S] [--runs R] [--pg-depth D]\n"
                "                  [--ingest-rows M]\n"
                "                  [--only keyed,oprf,ingest,postgres] [--no-postgres] [--out DIR]\n"
-               "                  [--charts]   (PNG charts with gnuplot)\n";
+               "                  [--charts]   (PNG charts with gnuplot)\n"
+               "       ifed-bench --version\n";
   return 2;
 }
 
@@ -74,6 +77,10 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     try {
+      if (a == "--version") {
+        std::cout << ifed::version::VersionText("ifed-bench", ifed::normalize::kCanonicalVersion);
+        return 0;
+      }
       if (a == "--smoke") {
         o.smoke = true;
         o.ns = {20000};

@@ -1,21 +1,21 @@
 #include "node/cli/cli.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <ctime>
-#include <set>
 
 #include "absl/strings/str_cat.h"
+#include "node/cli/help.h"
 #include "node/common/indicator_type.h"
 
 namespace ifed::cli {
 
-bool IsFlag(const std::string& name) {
-  static const std::set<std::string> kFlags = {"--json", "--all", "--hits-only", "--help", "--dry-run", "--skip-invalid", "--no-progress", "--expired", "--hold", "--inbound", "--wait", "--contact"};
-  // Issue 10: ask through the configured hub (match, filters sync).
-  if (name == "--hub" || name == "--via-hub") return true;
-  return kFlags.count(name) > 0;
-}
+bool IsFlag(const std::string& name) { return IsNoValueOption(name); }
 
 bool Parse(int argc, char** argv, Args* a, std::string* err) {
   for (int i = 1; i < argc; ++i) {
@@ -62,14 +62,32 @@ std::unique_ptr<ifed::v1::Admin::Stub> Connect(const std::string& socket) {
       grpc::CreateCustomChannel("unix:" + socket, grpc::InsecureChannelCredentials(), args));
 }
 
+namespace {
+
+// Whether something accepts connections on the unix socket `path` (a node
+// that answers UNAVAILABLE itself, e.g. for a failed store write, does).
+bool SocketAnswers(const std::string& path) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof(addr.sun_path)) return false;
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
 int RpcFailed(const grpc::Status& s, const std::string& socket) {
-  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE && !SocketAnswers(socket)) {
     std::cerr << "ifedctl: cannot reach the node at " << socket << ": " << s.error_message()
               << "\n";
-  } else {
-    std::cerr << "ifedctl: " << s.error_message() << "\n";
+    return kExitUnreachable;
   }
-  return 1;
+  std::cerr << "ifedctl: " << s.error_message() << "\n";
+  return kExitFailed;
 }
 
 std::string TypeStr(int t) { return std::string(ifed::TypeName(static_cast<ifed::IndicatorType>(t))); }

@@ -27,12 +27,21 @@ struct Args {
   }
 };
 
+// Exit codes, the same for every verb (help.cc ExitCodes() describes them;
+// docs/cli.md and ifedctl(1) print that table).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;       // ran; an error answer, a refusal, a failed check
+inline constexpr int kExitUsage = 2;        // nothing done: bad verb, option or argument
+inline constexpr int kExitHeld = 3;         // deconflict: a value is held by a peer
+inline constexpr int kExitUnreachable = 4;  // the admin socket does not answer
+
 // Options that take no value. Every other --option takes one (--x v or --x=v).
 bool IsFlag(const std::string& name);
 
 bool Parse(int argc, char** argv, Args* a, std::string* err);
 std::unique_ptr<ifed::v1::Admin::Stub> Connect(const std::string& socket);
-// Prints a failed call (naming the socket when the node is unreachable); returns 1.
+// Prints a failed call; returns kExitUnreachable (naming the socket) when
+// the node's admin socket does not accept a connection, else kExitFailed.
 int RpcFailed(const grpc::Status& s, const std::string& socket);
 std::string TypeStr(int type);
 // "" (0), unix milliseconds, or YYYY-MM-DD[THH:MM:SS[Z]] (UTC) -> unix ms.

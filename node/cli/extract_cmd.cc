@@ -3,7 +3,8 @@
 // Runs locally, without a node: extraction is pure (node/extract), and a
 // post's text stays on the analyst's machine. Prints per post the
 // indicators with their canonical forms, the code-point span in the post
-// text, the evasions undone, and the lexicon tags. Exit 1 when a post could
+// text, the evasions undone, and the lexicon tags (--json: with the
+// canonical version the forms were computed under, as normalize --json). Exit 1 when a post could
 // not be read (bad JSON, not UTF-8); the other posts are still printed.
 #include <cstdlib>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include "node/cli/cli.h"
 #include "node/cli/posts.h"
 #include "node/common/json.h"
+#include "node/normalize/normalizer.h"
 
 namespace ifed::cli {
 namespace {
@@ -44,7 +46,8 @@ void PrintJson(const Post& p, const absl::StatusOr<extract::Extraction>& x,
     std::cout << out << "\n";
     return;
   }
-  absl::StrAppend(&out, ",\"sha256\":\"", p.sha256_hex, "\"");
+  absl::StrAppend(&out, ",\"sha256\":\"", p.sha256_hex, "\",\"canon_version\":",
+                  normalize::kCanonicalVersion);
   if (!lang.empty()) absl::StrAppend(&out, ",\"lang\":", Quote(lang));
   absl::StrAppend(&out, ",\"indicators\":[");
   for (size_t i = 0; i < x->indicators.size(); ++i) {

@@ -1,5 +1,9 @@
-// ifedctl peers [--json]: each configured peer's health (gRPC health check
-// over mTLS, made by the node), last answered check and certificate expiry.
+// ifedctl peers [--json] [--quiet]: each configured peer's health (gRPC
+// health check over mTLS, made by the node), last answered check,
+// certificate expiry, and the release / commit / canonical version / wire
+// protocol the peer announced. A canonical version other than this node's
+// is flagged (the same value is keyed differently there). --quiet: the ids
+// only, no health check (for shell completion).
 #include <ctime>
 #include <iostream>
 
@@ -23,11 +27,18 @@ std::string Time(int64_t t) {
 }  // namespace
 
 int PeersCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
+  const bool quiet = a.Flag("--quiet");
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  ifed::v1::PeersRequest req;
+  req.set_list_only(quiet);
   ifed::v1::PeersResponse r;
-  grpc::Status s = stub.Peers(&ctx, ifed::v1::PeersRequest(), &r);
+  grpc::Status s = stub.Peers(&ctx, req, &r);
   if (!s.ok()) return RpcFailed(s, a.socket);
+  if (quiet) {
+    for (const auto& p : r.peers()) std::cout << p.id() << "\n";
+    return 0;
+  }
   using ifed::logging::JsonEscape;
   if (a.Flag("--json")) {
     for (const auto& p : r.peers()) {
@@ -35,7 +46,10 @@ int PeersCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
                 << "\",\"health\":\"" << p.health() << "\",\"latency_ms\":" << p.latency_ms()
                 << ",\"last_contact\":" << p.last_contact()
                 << ",\"cert_not_after\":" << p.cert_not_after() << ",\"error\":\""
-                << JsonEscape(p.error()) << "\"}\n";
+                << JsonEscape(p.error()) << "\",\"release\":\"" << JsonEscape(p.release())
+                << "\",\"commit\":\"" << JsonEscape(p.commit())
+                << "\",\"canon_version\":" << p.canon_version()
+                << ",\"wire_version\":" << p.wire_version() << "}\n";
     }
     return 0;
   }
@@ -47,6 +61,15 @@ int PeersCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
                                  p.health(), p.latency_ms(), Time(p.last_contact()),
                                  Time(p.cert_not_after()));
     if (!p.error().empty()) std::cout << "    " << p.error() << "\n";
+    if (!p.release().empty() || p.canon_version() != 0) {
+      std::cout << "    version " << (p.release().empty() ? "-" : p.release()) << " commit "
+                << (p.commit().empty() ? "-" : p.commit()) << " canonical " << p.canon_version()
+                << " wire " << p.wire_version() << "\n";
+    }
+    if (p.canon_version() != 0 && p.canon_version() != r.canon_version()) {
+      std::cout << "    CANONICAL VERSION DIFFERS: this node runs " << r.canon_version()
+                << "; the same value is keyed differently there\n";
+    }
     bad += p.health() != "SERVING";
   }
   if (r.peers_size() == 0) std::cout << "(no peers configured)\n";

@@ -1,5 +1,5 @@
 // ifed-node: the federation node daemon.
-//   ifed-node --config FILE [--check-config]
+//   ifed-node --config FILE [--check-config] | --version | --help
 // Runs in the foreground; SIGTERM/SIGINT stop it cleanly, SIGHUP reloads the
 // sharing policy.
 #include <signal.h>
@@ -19,7 +19,10 @@
 #include "absl/strings/str_cat.h"
 #include "node/audit/chain.h"
 #include "node/audit/signer.h"
+#include "node/cli/help.h"
 #include "node/common/logging.h"
+#include "node/common/version.h"
+#include "node/normalize/normalizer.h"
 #include "node/common/status_macros.h"
 #include "node/store/store.h"
 #include "node/config/node_config.h"
@@ -28,8 +31,7 @@
 namespace {
 
 int Usage() {
-  std::cerr << "usage: ifed-node --config FILE [--check-config] [--restore BACKUP_DIR]\n"
-               "                 [--log-format auto|json|text]\n";
+  std::cerr << ifed::cli::IfedNodeUsageText();
   return 2;
 }
 
@@ -92,7 +94,10 @@ int main(int argc, char** argv) {
     } else if (a == "--check-config") {
       check_only = true;
     } else if (a == "--help" || a == "-h") {
-      Usage();
+      std::cout << ifed::cli::IfedNodeUsageText();
+      return 0;
+    } else if (a == "--version") {
+      std::cout << ifed::version::VersionText("ifed-node", ifed::normalize::kCanonicalVersion);
       return 0;
     } else {
       std::cerr << "ifed-node: unknown argument '" << a << "'\n";

@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "node/common/status_macros.h"
 #include "node/crypto/key_file.h"
+#include "node/daemon/version_header.h"
 #include "node/daemon/binding.h"
 #include "node/federation/tls.h"
 
@@ -464,6 +465,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
             auto id = auth ? federation::PeerNodeId(*auth, fed) : absl::NotFoundError("");
             return id.ok() && node->peers_->Has(*id) ? *id : std::string("unknown");
           }));
+      ic.push_back(daemon::VersionHeaderFactory());
       b.experimental().SetInterceptorCreators(std::move(ic));
     }
     federation::ApplyServerLimits(b, limits);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -15,7 +16,9 @@
 #include <grpcpp/impl/codegen/client_unary_call.h>
 
 #include "absl/strings/str_cat.h"
+#include "node/common/version.h"
 #include "node/federation/tls.h"
+#include "node/normalize/normalizer.h"
 #include "tests/integration/federation.h"
 
 namespace ifed::testing {
@@ -339,6 +342,58 @@ TEST_F(EcosystemTest, PeersShowsHealthAndCertificateExpiry) {
   EXPECT_NE(p.out.find("\"health\":\"SERVING\""), std::string::npos) << p.out;
   EXPECT_EQ(p.out.find("\"cert_not_after\":0"), std::string::npos) << p.out;
   EXPECT_EQ(p.out.find("\"last_contact\":0"), std::string::npos) << p.out;
+}
+
+// Each peer announces its release, commit, canonical version and wire
+// protocol with its health answer; `peers --quiet` lists the ids only.
+TEST_F(EcosystemTest, PeersShowsEachPeersVersion) {
+  auto p = fed_->Ctl("de", {"peers", "--json"});
+  ASSERT_EQ(p.exit_code, 0) << p.out << p.err;
+  ASSERT_NE(p.out.find("\"peer\":\"at\""), std::string::npos) << p.out;
+  const std::string line_at = p.out.substr(p.out.find("\"peer\":\"at\""));
+  const std::string at = line_at.substr(0, line_at.find('\n'));
+  EXPECT_NE(at.find(absl::StrCat("\"release\":\"", ifed::version::Release(), "\"")),
+            std::string::npos) << at;
+  EXPECT_NE(at.find(absl::StrCat("\"commit\":\"", ifed::version::Commit(), "\"")),
+            std::string::npos) << at;
+  EXPECT_NE(at.find(absl::StrCat("\"canon_version\":", ifed::normalize::kCanonicalVersion, ",")),
+            std::string::npos) << at;
+  EXPECT_NE(at.find(absl::StrCat("\"wire_version\":", ifed::version::kWireProtocolVersion, "}")),
+            std::string::npos) << at;
+  auto text = fed_->Ctl("de", {"peers"});
+  ASSERT_EQ(text.exit_code, 0) << text.out << text.err;
+  EXPECT_NE(text.out.find(absl::StrCat("    version ", ifed::version::Release(), " commit ",
+                                       ifed::version::Commit(), " canonical ",
+                                       ifed::normalize::kCanonicalVersion, " wire ",
+                                       ifed::version::kWireProtocolVersion, "\n")),
+            std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find("CANONICAL VERSION DIFFERS"), std::string::npos) << text.out;
+  auto quiet = fed_->Ctl("de", {"peers", "--quiet"});
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_NE(("\n" + quiet.out).find("\nat\n"), std::string::npos) << quiet.out;
+  EXPECT_EQ(quiet.out.find("SERVING"), std::string::npos) << quiet.out;
+}
+
+// The bash completion (rendered at build time next to bin/) offers the
+// node's peer ids after --peer, asking the node of the --socket quietly.
+TEST_F(EcosystemTest, CompletionOffersTheNodesPeers) {
+  const std::string script =
+      std::filesystem::path(fed_->bin("ifedctl")).parent_path().parent_path().string() +
+      "/doc/ifedctl.bash";
+  ASSERT_TRUE(std::filesystem::exists(script)) << script;
+  auto complete = [&](const std::string& socket) {
+    return ifed::testing::Run({"/bin/bash", "--norc", "--noprofile", "-c",
+                "source \"$1\"; COMP_WORDS=(\"$2\" --socket \"$3\" match --peer \"\"); "
+                "COMP_CWORD=5; _ifedctl; printf '%s\\n' \"${COMPREPLY[@]}\"",
+                "_", script, fed_->bin("ifedctl"), socket});
+  };
+  auto r = complete(fed_->node("de").socket);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(("\n" + r.out).find("\nat\n"), std::string::npos) << r.out;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  auto none = complete(fed_->dir() + "/no-such.sock");
+  EXPECT_EQ(none.out, "\n") << none.out;  // nothing, silently
+  EXPECT_TRUE(none.err.empty()) << none.err;
 }
 
 }  // namespace
