@@ -140,7 +140,7 @@ TEST_F(HubTest, HubRunsWithoutTheFederationKey) {
   const std::string keyed = fed_->dir() + "/hub-with-key.yaml";
   WriteFile(keyed, ReadFile(hub.config) + "federation_key_file: " + fed_->dir() +
                        "/federation.key\n");
-  auto check = Run({fed_->bin("ifed-node"), "--config", keyed, "--check-config"});
+  auto check = ifed::testing::Run({fed_->bin("ifed-node"), "--config", keyed, "--check-config"});
   EXPECT_NE(check.exit_code, 0);
   EXPECT_NE(check.err.find("a hub must not hold the federation key"), std::string::npos)
       << check.err << check.out;
