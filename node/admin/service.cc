@@ -341,7 +341,6 @@ grpc::Status AdminService::Normalize(grpc::ServerContext*,
 
 grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::LocalMatchRequest* request,
                                  ifed::v1::LocalMatchResponse* response) {
-  if (d_.keys == nullptr) return NoFederationKey();
   if (request->items_size() == 0 || request->items_size() > static_cast<int>(kMaxMatchItems)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         absl::StrCat("between 1 and ", kMaxMatchItems, " items per match"));
@@ -398,6 +397,7 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
   std::erase_if(peers, [&](const std::string& p) {
     return std::find(oprf_peers.begin(), oprf_peers.end(), p) != oprf_peers.end();
   });
+  if (d_.keys == nullptr) return NoFederationKey();  // a hub: nothing to pseudonymise with.
   const std::string request_id = RandomId();
   response->set_request_id(request_id);
   // The same id goes on the wire: the querier's and the responders' log
