@@ -330,7 +330,8 @@ for id in "${NODE_IDS[@]}"; do
     echo "  cert: \"$PKI/$id.pem\""
     echo "  key: \"$PKI/$id.key\""
     echo "data_dir: \"$nd/data\""
-    echo "federation_key_file: \"$FED_KEY\""
+    # A hub holds no federation key: it relays pseudonyms it must not reverse.
+    [[ $id != "$HUB_ID" ]] && echo "federation_key_file: \"$FED_KEY\""
     echo "local_key_file: \"$nd/local.key\""
     echo "oprf_seed_file: \"$nd/oprf.seed\""
     echo "peers:"

@@ -85,7 +85,7 @@ node() {
     echo "admin_socket: $d/admin.sock"
     echo "tls: {ca_cert: $WORK/pki/ca.pem, cert: $WORK/pki/$id.pem, key: $WORK/pki/$id.key}"
     echo "data_dir: $d/data"
-    echo "federation_key_file: $WORK/federation.key"
+    [[ $role == hub ]] || echo "federation_key_file: $WORK/federation.key"  # a hub holds none
     echo "local_key_file: $d/local.key"
     echo "policy_dir: $d/policy"
     echo "log_file: $d/node.log"

@@ -102,6 +102,7 @@ absl::StatusOr<uint64_t> SweepExpired(store::Store* store, audit::AuditLog* audi
 grpc::Status AdminService::Erase(grpc::ServerContext* ctx, const ifed::v1::EraseRequest* request,
                                  ifed::v1::EraseResponse* response) {
   logging::RequestScope log_scope(logging::NewRequestId());
+  if (d_.keys == nullptr) return NoFederationKey();
   const bool by_case = !request->case_ref().empty();
   if (by_case == (request->values_size() > 0)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,

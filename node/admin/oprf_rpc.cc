@@ -16,6 +16,7 @@
 #include "node/admin/service.h"
 #include "node/common/logging.h"
 #include "node/common/status_macros.h"
+#include "node/federation/oprf_key_statement.h"
 #include "node/federation/oprf_relay.h"
 #include "node/federation/oprf_service.h"
 
@@ -145,6 +146,20 @@ absl::Status AdminService::SyncFilter(const std::string& actor, const std::strin
     ifed::v1::OprfPublicKeyResponse key;
     grpc::Status s = stub->OprfPublicKey(&ctx, {}, &key);
     if (!s.ok()) return FromGrpc(s);
+    // Signed by the member's node key, directly or through the hub: a key
+    // the hub (or anyone) substituted is refused before anything is pinned.
+    const auto [first, member] = SplitRelayed(peer);
+    const std::string responder = member.empty() ? first : member;
+    absl::Status signed_ok =
+        d_.node_verifier == nullptr
+            ? absl::FailedPreconditionError("no certificate verifier for OPRF key announcements")
+            : federation::VerifyOprfKey(*d_.node_verifier, d_.federation, responder, d_.node_id,
+                                        d_.now(), key);
+    if (!signed_ok.ok()) {
+      spdlog::error("{}", std::string(signed_ok.message()));
+      IFED_RETURN_IF_ERROR(AuditKey(actor, "oprf.key.unverified", "refused", peer, key));
+      return signed_ok;
+    }
     if (key.public_key().size() != crypto::oprf::kElementSize ||
         (!key.next_public_key().empty() &&
          key.next_public_key().size() != crypto::oprf::kElementSize)) {

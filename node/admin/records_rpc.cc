@@ -50,6 +50,9 @@ std::string NewRequestId() {
 absl::StatusOr<std::vector<std::string>> AdminService::RecordIdsOf(
     const normalize::Canonical& c) const {
   std::vector<std::string> ids;
+  if (d_.keys == nullptr) {
+    return absl::FailedPreconditionError("this node is a hub: it holds no federation key");
+  }
   auto epochs = d_.store->IndexedEpochs();
   if (!epochs.ok()) return epochs.status();
   for (uint32_t epoch : *epochs) {
@@ -193,6 +196,7 @@ grpc::Status AdminService::Hold(grpc::ServerContext* ctx, const ifed::v1::HoldRe
 grpc::Status AdminService::Deconflict(grpc::ServerContext* ctx,
                                       const ifed::v1::LocalDeconflictRequest* request,
                                       ifed::v1::LocalDeconflictResponse* response) {
+  if (d_.keys == nullptr) return NoFederationKey();
   if (request->type() != ifed::v1::URL && request->type() != ifed::v1::HANDLE) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "--type must be url or handle");
   }

@@ -110,6 +110,7 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
                                   grpc::ServerReader<ifed::v1::IngestChunk>* reader,
                                   ifed::v1::IngestResponse* response) {
   logging::RequestScope log_scope(logging::NewRequestId());
+  if (d_.keys == nullptr) return NoFederationKey();
   const int64_t now = d_.now();
   const uint32_t epoch = d_.keys->current_epoch();
   std::vector<store::IngestItem> items;
@@ -396,6 +397,7 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
   std::erase_if(peers, [&](const std::string& p) {
     return std::find(oprf_peers.begin(), oprf_peers.end(), p) != oprf_peers.end();
   });
+  if (d_.keys == nullptr) return NoFederationKey();  // a hub: nothing to pseudonymise with.
   const std::string request_id = RandomId();
   response->set_request_id(request_id);
   // The same id goes on the wire: the querier's and the responders' log
@@ -568,7 +570,7 @@ grpc::Status AdminService::Stats(grpc::ServerContext*, const ifed::v1::StatsRequ
   response->set_inbound_hits(d_.counters->inbound_hits);
   response->set_outbound_queries(d_.counters->outbound_queries);
   response->set_denied_queries(d_.counters->denied_queries);
-  response->set_epoch(d_.keys->current_epoch());
+  response->set_epoch(d_.keys != nullptr ? d_.keys->current_epoch() : 0);
   response->set_uptime_seconds(d_.now() - d_.started);
   return grpc::Status::OK;
 }

@@ -15,6 +15,7 @@
 #include "node/crypto/sealer.h"
 #include "node/federation/oprf_service.h"
 #include "node/federation/peer_client.h"
+#include "node/federation/peer_verifier.h"
 #include "node/hub/stats.h"
 #include "node/normalize/normalizer.h"
 #include "node/policy/policy.h"
@@ -35,6 +36,8 @@ struct AdminDeps {
   std::vector<ifed::v1::RetentionRule> retention;
   store::Store* store = nullptr;
   const normalize::Normalizer* normalizer = nullptr;
+  // Null on a hub (it holds no federation key): the calls that pseudonymise
+  // (ingest, match, watch, erase, deconflict) then fail FailedPrecondition.
   const crypto::KeyedPseudonymizer* keys = nullptr;
   const crypto::Sealer* sealer = nullptr;
   federation::PeerClients* peers = nullptr;
@@ -55,6 +58,9 @@ struct AdminDeps {
   // policy rule selects the scheme (config oprf_peers).
   federation::OprfQuerier* oprf = nullptr;
   std::vector<std::string> oprf_peers;
+  // Verifies a partner's signed OPRF key announcement as that node's before
+  // anything is pinned (oprf_key_statement.h). Null: every key is refused.
+  federation::PeerChainVerifier* node_verifier = nullptr;
   // Peers (issue 11, peers_rpc.cc): the TLS files in force, for health checks.
   std::function<federation::TlsFiles()> tls_files;
   // Data lifecycle (issue 9, lifecycle_rpc.cc): after records are removed
@@ -253,6 +259,11 @@ class AdminService final : public ifed::v1::Admin::Service {
   // members it relays to for this node, and the partner whose outbound
   // rule governs an OPRF partner ("hub/at": at's rule, else the hub's).
   absl::StatusOr<std::string> ConfiguredHub() const;
+  // The refusal of a call that needs the federation key, on a hub.
+  static grpc::Status NoFederationKey() {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "this node is a hub: it holds no federation key (ask from a member)");
+  }
   absl::StatusOr<ifed::v1::HubMembersResponse> HubMembersOf(const std::string& hub);
   // The members of `hub` (within `jurisdictions`, if any) whose filter this
   // node holds through it: asked (match) or watched (watch add) with the

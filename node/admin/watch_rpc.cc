@@ -213,6 +213,7 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
   wire.set_action(ifed::v1::WATCH_ADD);
   wire.set_purpose(request->purpose() == ifed::v1::PURPOSE_UNSPECIFIED ? ifed::v1::MIGRANT_SMUGGLING
                                                                       : request->purpose());
+  if (d_.keys == nullptr) return NoFederationKey();
   wire.set_epoch(d_.keys->current_epoch());
   wire.set_until(request->until());
   std::map<int, ifed::v1::PseudonymBatch*> batches;

@@ -95,6 +95,7 @@ absl::StatusOr<std::unique_ptr<Signer>> Signer::Load(const std::string& key_pem_
   long len = BIO_get_mem_data(out, &data);
   s->cert_pem_.assign(data, len);
   BIO_free(out);
+  s->chain_pem_ = *cert;
   return s;
 }
 

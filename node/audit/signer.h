@@ -33,11 +33,13 @@ class Signer {
   absl::StatusOr<std::string> Sign(absl::string_view message) const;
   const std::string& cert_pem() const { return cert_pem_; }
   const std::string& cert_der() const { return cert_der_; }
+  // The certificate file as loaded: the leaf first, then any intermediates.
+  const std::string& chain_pem() const { return chain_pem_; }
 
  private:
   Signer() = default;
   PkeyPtr key_;
-  std::string cert_pem_, cert_der_;
+  std::string cert_pem_, cert_der_, chain_pem_;
 };
 
 // Verifies against one certificate's public key. Thread-safe.

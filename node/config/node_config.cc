@@ -137,11 +137,22 @@ void CheckPaths(Problems& p, const fs::path& base, v1::NodeConfig& c) {
       {"tls.key", c.mutable_tls()->mutable_key(), true},
       {"tls.crl_dir", c.mutable_tls()->mutable_crl_dir(), false},
       {"data_dir", c.mutable_data_dir(), true},
-      {"federation_key_file", c.mutable_federation_key_file(), true},
+      {"federation_key_file", c.mutable_federation_key_file(), c.role() != v1::HUB},
+      {"hub_stats_key_file", c.mutable_hub_stats_key_file(), false},
       {"local_key_file", c.mutable_local_key_file(), true},
       {"policy_dir", c.mutable_policy_dir(), true},
       {"log_file", c.mutable_log_file(), false},
   };
+  // A hub relays keyed pseudonyms: with the federation key it could reverse
+  // every low-entropy one (a phone block by brute force), so it has none.
+  if (c.role() == v1::HUB && !c.federation_key_file().empty()) {
+    p.Add("federation_key_file",
+          "a hub must not hold the federation key (it would reverse the pseudonyms it relays); "
+          "remove the field");
+  }
+  if (c.role() != v1::HUB && !c.hub_stats_key_file().empty()) {
+    p.Add("hub_stats_key_file", "is for role hub only");
+  }
   for (const PathField& f : fields) {
     if (f.required && !Required(p, f.name, *f.value)) continue;
     if (f.name == "admin_socket" && f.value->rfind("unix:", 0) == 0) {

@@ -77,10 +77,11 @@ TEST(NodeConfig, ValidConfigWithDefaultsAndAbsolutePaths) {
 
 TEST(NodeConfig, ExplicitSettingsAreKept) {
   absl::StatusOr<v1::NodeConfig> c = ParseNodeConfig(
-      With("data_dir: ./data\n",
+      absl::StrReplaceAll(With("data_dir: ./data\n",
            "data_dir: ./data\nrole: HUB\nlog_level: Debug\n"
            "log_file: log/node.json\ndefault_retention_days: 30\n"
            "peer_timeout_ms: 250\nlog_format: Text\n"),
+                          {{"federation_key_file: keys/federation.keys\n", ""}}),
       kPath);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->log_format(), "text");
@@ -89,6 +90,29 @@ TEST(NodeConfig, ExplicitSettingsAreKept) {
   EXPECT_EQ(c->log_file(), "/etc/ifed/log/node.json");
   EXPECT_EQ(c->default_retention_days(), 30u);
   EXPECT_EQ(c->peer_timeout_ms(), 250u);
+}
+
+// A hub relays pseudonyms it must not be able to reverse: it has no
+// federation key (a config naming one is refused), and may name the key of
+// its statistics' digests; a member needs the federation key.
+TEST(NodeConfig, AHubHoldsNoFederationKey) {
+  const std::string hub = absl::StrReplaceAll(
+      With("data_dir: ./data\n", "data_dir: ./data\nrole: hub\n"),
+      {{"federation_key_file: keys/federation.keys\n", ""}});
+  absl::StatusOr<v1::NodeConfig> c = ParseNodeConfig(hub, kPath);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->federation_key_file(), "");
+  EXPECT_EQ(c->hub_stats_key_file(), "");
+  c = ParseNodeConfig(hub + "hub_stats_key_file: keys/hub-stats.key\n", kPath);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->hub_stats_key_file(), "/etc/ifed/keys/hub-stats.key");
+  EXPECT_THAT(Err(With("data_dir: ./data\n", "data_dir: ./data\nrole: hub\n")),
+              HasSubstr("field 'federation_key_file': a hub must not hold the federation key"));
+  EXPECT_THAT(Err(absl::StrReplaceAll(kValid, {{"federation_key_file: keys/federation.keys\n",
+                                                 ""}})),
+              HasSubstr("field 'federation_key_file': required"));
+  EXPECT_THAT(Err(std::string(kValid) + "hub_stats_key_file: k\n"),
+              HasSubstr("field 'hub_stats_key_file': is for role hub only"));
 }
 
 TEST(NodeConfig, LogFormatIsAutoByDefaultAndChecked) {

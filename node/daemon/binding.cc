@@ -1,6 +1,7 @@
 #include "node/daemon/binding.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "node/common/status_macros.h"
@@ -41,12 +42,12 @@ absl::Status CheckBinding(const store::Store& store, const BindingInputs& in) {
     return Refuse(absl::StrCat("it belongs to federation '", b.federation(), "', not '",
                                in.federation, "'"));
   }
-  if (in.keys->current_epoch() < b.highest_epoch()) {
+  if (in.keys != nullptr && in.keys->current_epoch() < b.highest_epoch()) {
     return Refuse(absl::StrCat("it holds data of key epoch ", b.highest_epoch(),
                                " but the federation key file ends at epoch ",
                                in.keys->current_epoch()));
   }
-  for (uint32_t epoch : in.keys->epochs()) {
+  for (uint32_t epoch : in.keys != nullptr ? in.keys->epochs() : std::vector<uint32_t>{}) {
     auto it = b.epoch_fingerprints().find(epoch);
     if (it == b.epoch_fingerprints().end()) continue;  // a new epoch: rotation.
     IFED_ASSIGN_OR_RETURN(std::string fp, Fingerprint(*in.keys, epoch));
@@ -71,11 +72,13 @@ absl::Status WriteBinding(store::Store& store, const BindingInputs& in) {
   b.set_node_id(in.node_id);
   b.set_federation(in.federation);
   b.mutable_epoch_fingerprints()->clear();
-  for (uint32_t epoch : in.keys->epochs()) {
-    IFED_ASSIGN_OR_RETURN(std::string fp, Fingerprint(*in.keys, epoch));
-    (*b.mutable_epoch_fingerprints())[epoch] = fp;
+  if (in.keys != nullptr) {
+    for (uint32_t epoch : in.keys->epochs()) {
+      IFED_ASSIGN_OR_RETURN(std::string fp, Fingerprint(*in.keys, epoch));
+      (*b.mutable_epoch_fingerprints())[epoch] = fp;
+    }
+    b.set_highest_epoch(std::max(b.highest_epoch(), in.keys->current_epoch()));
   }
-  b.set_highest_epoch(std::max(b.highest_epoch(), in.keys->current_epoch()));
   if (b.sealed_label().empty()) {
     IFED_ASSIGN_OR_RETURN(std::string sealed, in.sealer->Seal(kLabel, kKey));
     b.set_sealed_label(sealed);

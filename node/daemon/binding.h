@@ -21,7 +21,7 @@ namespace ifed::daemon {
 struct BindingInputs {
   std::string node_id;
   std::string federation;
-  const crypto::KeyedPseudonymizer* keys;
+  const crypto::KeyedPseudonymizer* keys;  // null on a hub: it holds no federation key.
   const crypto::Sealer* sealer;
 };
 

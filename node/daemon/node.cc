@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -17,10 +19,12 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "node/common/atomic_file.h"
 #include "node/common/status_macros.h"
 #include "node/crypto/key_file.h"
 #include "node/daemon/version_header.h"
@@ -42,44 +46,44 @@ std::optional<uint64_t> ReadCleanStop(const std::string& data_dir) {
   return head;
 }
 
-absl::Status SyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat(dir, ": cannot open"));
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  return rc == 0 ? absl::OkStatus() : absl::UnavailableError(absl::StrCat(dir, ": fsync failed"));
-}
-
 absl::Status WriteCleanStop(const std::string& data_dir, uint64_t head) {
-  const std::string path = CleanStopPath(data_dir), tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << "audit_head " << head << "\n";
-    out.flush();
-    if (!out) return absl::UnavailableError(absl::StrCat(tmp, ": cannot write"));
-  }
-  int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    (void)::fsync(fd);
-    ::close(fd);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::UnavailableError(absl::StrCat(path, ": cannot rename"));
-  }
-  return SyncDir(data_dir);
+  return WriteFileAtomic(CleanStopPath(data_dir), absl::StrCat("audit_head ", head, "\n"),
+                         {.mode = 0644});
 }
 
 absl::Status RemoveCleanStop(const std::string& data_dir) {
   if (::unlink(CleanStopPath(data_dir).c_str()) != 0 && errno != ENOENT) {
     return absl::UnavailableError(absl::StrCat(CleanStopPath(data_dir), ": cannot remove"));
   }
-  return SyncDir(data_dir);
+  return SyncDirectory(data_dir);
 }
 
 int64_t Now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// The hub-local key of the statistics' digests: the configured file, or
+// data_dir/hub-stats.key, made (32 random bytes, hex, 0600) at the first start.
+absl::StatusOr<crypto::SecretBytes> HubStatsKey(const ifed::v1::NodeConfig& c) {
+  if (!c.hub_stats_key_file().empty()) return crypto::LoadLocalKey(c.hub_stats_key_file());
+  const std::string path = c.data_dir() + "/hub-stats.key";
+  if (::access(path.c_str(), F_OK) != 0) {
+    unsigned char key[32];
+    if (RAND_bytes(key, sizeof key) != 1) {
+      return absl::InternalError("no randomness for the hub statistics key");
+    }
+    std::string hex = absl::BytesToHexString(
+        absl::string_view(reinterpret_cast<const char*>(key), sizeof key));
+    OPENSSL_cleanse(key, sizeof key);
+    hex.push_back('\n');
+    absl::Status s = WriteFileAtomic(path, hex, {.mode = 0600});
+    OPENSSL_cleanse(hex.data(), hex.size());
+    IFED_RETURN_IF_ERROR(s);
+    spdlog::info("hub statistics key generated in {}", path);
+  }
+  return crypto::LoadLocalKey(path);
 }
 
 }  // namespace
@@ -104,8 +108,12 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
       .handshake_timeout_ms = static_cast<int>(c.limits().handshake_timeout_ms()),
       .max_concurrent_streams = static_cast<int>(c.limits().max_concurrent_streams())};
 
-  IFED_ASSIGN_OR_RETURN(auto fed_keys, crypto::LoadFederationKeys(c.federation_key_file()));
-  IFED_ASSIGN_OR_RETURN(n->keys_, crypto::KeyedPseudonymizer::Create(fed_keys));
+  // A hub holds no federation key: it relays pseudonyms it must not be able
+  // to reverse (the config refuses one for role hub).
+  if (c.role() != ifed::v1::HUB) {
+    IFED_ASSIGN_OR_RETURN(auto fed_keys, crypto::LoadFederationKeys(c.federation_key_file()));
+    IFED_ASSIGN_OR_RETURN(n->keys_, crypto::KeyedPseudonymizer::Create(fed_keys));
+  }
   IFED_ASSIGN_OR_RETURN(auto local_key, crypto::LoadLocalKey(c.local_key_file()));
   IFED_ASSIGN_OR_RETURN(n->sealer_, crypto::Sealer::Create(std::move(local_key)));
   IFED_ASSIGN_OR_RETURN(n->normalizer_, normalize::Normalizer::Create());
@@ -160,7 +168,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
     e.outcome = "ok";
     e.Set("pid", static_cast<int64_t>(::getpid()))
         .Set("policy", n->policy_->Get()->version())
-        .Set("key_epoch", static_cast<int64_t>(n->keys_->current_epoch()));
+        .Set("key_epoch", static_cast<int64_t>(n->keys_ ? n->keys_->current_epoch() : 0));
     IFED_RETURN_IF_ERROR(n->audit_->Append(e));
     IFED_RETURN_IF_ERROR(n->audit_->Checkpoint());
   }
@@ -254,6 +262,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
                                               node->OnEnumeration(a);
                                             }}));
     n->federation_service_->set_oprf(n->oprf_.get());
+    n->federation_service_->set_key_signer(n->audit_signer_.get(), c.node_id());
   }
   IFED_ASSIGN_OR_RETURN(n->oprf_querier_, federation::OprfQuerier::Create(c.data_dir() + "/oprf"));
 
@@ -322,8 +331,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   if (c.role() == ifed::v1::HUB) {
     // Statistics survive a restart: each query's changed cells go to the
     // store's meta "hub/..." entries (WAL, like the quota counters).
+    IFED_ASSIGN_OR_RETURN(crypto::SecretBytes stats_key, HubStatsKey(c));
     n->hub_stats_ = std::make_unique<hub::HubStats>(
-        [store = n->store_.get()](const hub::HubStats::Entries& changed) {
+        std::move(stats_key), [store = n->store_.get()](const hub::HubStats::Entries& changed) {
           store::MetaWrites w;
           w.puts = changed;
           if (absl::Status s = store->CommitMeta(w, {}, /*sync=*/false); !s.ok()) {
@@ -409,6 +419,11 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
     spdlog::info("role hub: relaying Match, Watch and the OPRF calls to {} members",
                  n->peers_->peers().size());
   }
+  // Partners' signed OPRF key announcements are checked against the same
+  // trust as their TLS handshakes (CA bundle and CRLs, re-read on change).
+  n->node_verifier_ = std::make_unique<federation::PeerChainVerifier>(
+      federation::PeerChainVerifier::Options{.ca_file = c.tls().ca_cert(),
+                                             .crl_dir = c.tls().crl_dir()});
   n->admin_service_ = std::make_unique<admin::AdminService>(admin::AdminDeps{
       .node_id = c.node_id(),
       .jurisdiction = c.jurisdiction(),
@@ -431,6 +446,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
       .ca_cert = c.tls().ca_cert(),
       .oprf = n->oprf_querier_.get(),
       .oprf_peers = {c.oprf_peers().begin(), c.oprf_peers().end()},
+      .node_verifier = n->node_verifier_.get(),
       .tls_files = [t = n->tls_.get()] { return t->active(); },
       .on_records_removed =
           [o = n->oprf_.get(), courier = n->courier_.get()] {
@@ -501,7 +517,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   n->courier_->Start();  // delivers what a previous run left in the outbox.
   spdlog::info("node {} ({}) serving federation on {} and admin on {}; key epoch {}",
                c.node_id(), c.jurisdiction(), c.listen(), c.admin_socket(),
-               n->keys_->current_epoch());
+               n->keys_ ? std::to_string(n->keys_->current_epoch()) : "none (hub)");
   return n;
 }
 
@@ -696,18 +712,11 @@ absl::Status Node::ReloadPolicy() {
 
 namespace {
 
-// Writes `text` to `path` atomically (temporary file in the same directory,
-// 0600, fsync, rename): a crash leaves the old file or the new one.
+// Replaces a key file durably (node/common/atomic_file.h), 0600.
 absl::Status ReplaceFile(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".new";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat(tmp, ": ", std::strerror(errno)));
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                  ::fchmod(fd, 0600) == 0 && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return absl::UnavailableError(absl::StrCat(path, ": cannot replace the key file"));
+  if (absl::Status s = WriteFileAtomic(path, text, {.mode = 0600}); !s.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat(path, ": cannot replace the key file (", s.message(), ")"));
   }
   return absl::OkStatus();
 }
@@ -727,6 +736,10 @@ grpc::Status Node::KeysAdmin(const ifed::v1::KeysRequest& request, const std::st
   auto fail = [](grpc::StatusCode code, const std::string& why) {
     return grpc::Status(code, why);
   };
+  if (!keys_) {
+    return fail(grpc::StatusCode::FAILED_PRECONDITION,
+                "this node is a hub: it holds no federation key");
+  }
   const std::string& action = request.action();
   if (action == "rotate") {
     if (rotator_.joinable()) {
@@ -889,6 +902,7 @@ grpc::Status Node::KeysAdmin(const ifed::v1::KeysRequest& request, const std::st
 }
 
 absl::Status Node::RotateKeys() {
+  if (!keys_) return absl::OkStatus();  // a hub: no keyed records.
   const uint32_t current = keys_->current_epoch();
   const auto start = std::chrono::steady_clock::now();
   auto derive = [this, current](const ifed::v1::Record& r, const std::string& sealed)

@@ -70,7 +70,7 @@ class Node {
   std::unique_ptr<federation::TlsReloader> tls_;  // before the servers that use its files.
   Counters counters_;
   std::unique_ptr<normalize::Normalizer> normalizer_;
-  std::unique_ptr<crypto::KeyedPseudonymizer> keys_;
+  std::unique_ptr<crypto::KeyedPseudonymizer> keys_;  // null on a hub (no federation key).
   std::unique_ptr<crypto::Sealer> sealer_;
   std::unique_ptr<store::Store> store_;
   // Audit (issue 5): destroyed before the store; closed in Shutdown().
@@ -95,6 +95,7 @@ class Node {
   std::unique_ptr<federation::Courier> courier_;
   std::atomic<uint64_t> followups_overdue_{0};
   std::unique_ptr<hub::HubStats> hub_stats_;
+  std::unique_ptr<federation::PeerChainVerifier> node_verifier_;  // OPRF key announcements.
   std::unique_ptr<hub::Relay> hub_relay_;
   std::unique_ptr<hub::WatchRelay> hub_watch_relay_;
   std::unique_ptr<hub::OprfRelayer> hub_oprf_relay_;  // OPRF through the hub (issue 10).

@@ -23,8 +23,9 @@ namespace {
 
 constexpr size_t kMaxRequestId = 128;
 
+// 1-128 printable ASCII characters, as the message says.
 bool PrintableId(const std::string& s) {
-  if (s.size() > kMaxRequestId) return false;
+  if (s.empty() || s.size() > kMaxRequestId) return false;
   for (unsigned char c : s) {
     if (c < 0x21 || c > 0x7e) return false;
   }
@@ -60,6 +61,9 @@ absl::Status Matcher::Check(const std::string& peer, const ifed::v1::MatchReques
   if (!decision.status.ok()) {
     spdlog::info("policy {} denies {}: {}", policy.version(), peer, decision.reason);
     return decision.status;
+  }
+  if (d_.keys == nullptr) {  // a hub: it relays keyed queries, it answers none itself.
+    return absl::FailedPreconditionError("this node holds no federation key (role hub)");
   }
   if (!d_.keys->HasEpoch(request.epoch())) {
     return absl::InvalidArgumentError(absl::StrCat("unknown key epoch ", request.epoch()));

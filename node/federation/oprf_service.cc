@@ -18,6 +18,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "node/common/atomic_file.h"
 #include "node/common/status_macros.h"
 
 namespace ifed::federation {
@@ -27,8 +28,9 @@ namespace {
 
 constexpr size_t kMaxRequestId = 128;
 
+// 1-128 printable ASCII characters, as the messages say.
 bool PrintableId(const std::string& s) {
-  if (s.size() > kMaxRequestId) return false;
+  if (s.empty() || s.size() > kMaxRequestId) return false;
   for (unsigned char c : s) {
     if (c < 0x21 || c > 0x7e) return false;
   }
@@ -75,29 +77,6 @@ struct Wiped {
     if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
   }
 };
-
-absl::Status WriteFileAtomic(const std::string& path, const std::string& data) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("open ", tmp, ": ", std::strerror(errno)));
-  size_t off = 0;
-  while (off < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      return absl::UnavailableError(absl::StrCat("write ", tmp, ": ", std::strerror(errno)));
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    return absl::UnavailableError(absl::StrCat("sync ", tmp, ": ", std::strerror(errno)));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::UnavailableError(absl::StrCat("rename ", path, ": ", std::strerror(errno)));
-  }
-  return absl::OkStatus();
-}
 
 filter::Key ToKey(const std::string& s) {
   filter::Key k;
@@ -265,7 +244,10 @@ absl::Status OprfResponder::Evaluate(const std::string& peer,
   const ifed::v1::Purpose purpose = request.purpose();
   IFED_ASSIGN_OR_RETURN(const policy::EffectiveRule* rule,
                         Check(peer, *policy, &purpose, n, via));
-  if (d_.quotas != nullptr) {
+  // The budget is charged once every element has validated (inside
+  // BlindEvaluate, before any evaluation): a malformed batch costs nothing.
+  auto charge = [&]() -> absl::Status {
+    if (d_.quotas == nullptr) return absl::OkStatus();
     const ifed::v1::Quota& rq = rule->rule.quota();
     ifed::v1::Quota budget = rq;
     // The policy fills an unset quota with 0 (= unlimited): for OPRF an
@@ -276,14 +258,14 @@ absl::Status OprfResponder::Evaluate(const std::string& peer,
       budget.set_items_per_day(d_.default_budget.per_day);
     }
     IFED_RETURN_IF_ERROR(d_.quotas->Take(peer, budget, n, NowMs()));
-    IFED_RETURN_IF_ERROR(WatchVolume(peer, *rule, policy->version(), budget, n));
-  }
+    return WatchVolume(peer, *rule, policy->version(), budget, n);
+  };
   std::vector<oprf::Element> blinded(n);
   for (size_t i = 0; i < n; ++i) {
     std::memcpy(blinded[i].data(), packed.data() + i * oprf::kElementSize, oprf::kElementSize);
   }
   IFED_ASSIGN_OR_RETURN(const oprf::OprfServer* server, ServerFor(peer));
-  IFED_ASSIGN_OR_RETURN(oprf::Evaluation eval, server->BlindEvaluate(blinded));
+  IFED_ASSIGN_OR_RETURN(oprf::Evaluation eval, server->BlindEvaluate(blinded, charge));
   response->set_request_id(request.request_id());
   std::string* out = response->mutable_evaluated();
   out->reserve(n * oprf::kElementSize);

@@ -347,6 +347,62 @@ TEST_F(OprfServiceTest, MalformedEvaluateIsInvalidArgument) {
   }
 }
 
+// The budget is charged only for a batch whose every element is a valid
+// point: 99 good elements and one malformed are refused and cost nothing,
+// so the full burst (100) is still there for a valid batch.
+TEST_F(OprfServiceTest, MalformedBatchChargesNoBudget) {
+  const auto key = *responder_->PublicKey("at");
+  ifed::v1::OprfEvaluateRequest req;
+  req.set_request_id("r");
+  req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+  ifed::v1::OprfEvaluateResponse resp;
+  for (std::string bad : {std::string(33, '\0'), std::string(1, '\4') + std::string(32, '\1'),
+                          std::string(1, '\2') + std::string(32, '\xff')}) {
+    req.clear_blinded();
+    for (int i = 0; i < 99; ++i) req.mutable_blinded()->append(key.begin(), key.end());
+    req.mutable_blinded()->append(bad);
+    absl::Status s = responder_->Evaluate("at", req, &resp);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_NE(s.message().find("blinded element 99"), std::string::npos) << s;
+  }
+  req.clear_blinded();
+  for (int i = 0; i < 100; ++i) req.mutable_blinded()->append(key.begin(), key.end());
+  absl::Status ok = responder_->Evaluate("at", req, &resp);
+  EXPECT_TRUE(ok.ok()) << ok;
+  EXPECT_EQ(resp.evaluated().size(), 100u * oprf::kElementSize);
+  // Now the burst is spent: the next valid element is over budget.
+  req.set_blinded(std::string(key.begin(), key.end()));
+  EXPECT_EQ(responder_->Evaluate("at", req, &resp).code(), absl::StatusCode::kResourceExhausted);
+}
+
+// Evaluate and Resolve say request_id is 1-128 printable characters: an
+// empty one is refused like a too long one.
+TEST_F(OprfServiceTest, EmptyOrOverlongRequestIdIsInvalidArgument) {
+  const auto key = *responder_->PublicKey("at");
+  for (const std::string& id : {std::string(), std::string(129, 'r'), std::string("a b")}) {
+    ifed::v1::OprfEvaluateRequest req;
+    req.set_request_id(id);
+    req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+    req.set_blinded(std::string(key.begin(), key.end()));
+    ifed::v1::OprfEvaluateResponse resp;
+    absl::Status s = responder_->Evaluate("at", req, &resp);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << id.size();
+    EXPECT_NE(s.message().find("request_id"), std::string::npos) << s;
+    ifed::v1::ResolveRequest rr;
+    rr.set_request_id(id);
+    rr.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+    rr.set_outputs(std::string(32, 'o'));
+    ifed::v1::ResolveResponse rresp;
+    EXPECT_EQ(responder_->Resolve("at", rr, &rresp).code(), absl::StatusCode::kInvalidArgument);
+  }
+  ifed::v1::OprfEvaluateRequest req;
+  req.set_request_id(std::string(128, 'r'));
+  req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+  req.set_blinded(std::string(key.begin(), key.end()));
+  ifed::v1::OprfEvaluateResponse resp;
+  EXPECT_TRUE(responder_->Evaluate("at", req, &resp).ok());
+}
+
 TEST_F(OprfServiceTest, PinnedKeyChangeIsRefused) {
   auto at = responder_->PublicKey("at");
   auto cz = responder_->PublicKey("cz");

@@ -157,6 +157,25 @@ size_t UriSanCount(X509* leaf) {
   return n;
 }
 
+// The leaf's one URI SAN ("" when it has not exactly one).
+std::string UriSan(X509* leaf) {
+  int crit = 0;
+  std::unique_ptr<GENERAL_NAMES, NamesFree> names(static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(leaf, NID_subject_alt_name, &crit, nullptr)));
+  if (!names) return "";
+  std::string uri;
+  int count = 0;
+  for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    const GENERAL_NAME* n = sk_GENERAL_NAME_value(names.get(), i);
+    if (n->type != GEN_URI) continue;
+    ++count;
+    const ASN1_IA5STRING* v = n->d.uniformResourceIdentifier;
+    uri.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(v)),
+               static_cast<size_t>(ASN1_STRING_length(v)));
+  }
+  return count == 1 ? uri : "";
+}
+
 absl::Status CheckLeafShape(X509* leaf) {
   if (X509_check_ca(leaf) != 0) return Refused("the leaf certificate is a CA");
   if ((X509_get_extension_flags(leaf) & EXFLAG_KUSAGE) != 0 &&
@@ -267,6 +286,21 @@ absl::Status PeerChainVerifier::Check(absl::string_view leaf_pem, absl::string_v
   ERR_clear_error();
   if (ok != 1) {
     return Refused(absl::StrCat(X509_verify_cert_error_string(err), " (depth ", depth, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PeerChainVerifier::CheckNode(absl::string_view chain_pem,
+                                          absl::string_view trust_domain,
+                                          absl::string_view node_id) {
+  if (absl::Status s = Check(chain_pem, chain_pem); !s.ok()) return s;
+  auto certs = ParseCerts(chain_pem);
+  if (!certs.ok() || certs->empty()) return Refused("no readable certificate");
+  const std::string expected = absl::StrCat("spiffe://", trust_domain, "/node/", node_id);
+  const std::string uri = UriSan(certs->front().get());
+  if (uri != expected) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("certificate names ", uri.empty() ? "no node" : uri, ", not ", expected));
   }
   return absl::OkStatus();
 }

@@ -51,6 +51,15 @@ class PeerChainVerifier {
   // names no key material.
   absl::Status Check(absl::string_view leaf_pem, absl::string_view chain_pem);
 
+  // Verifies `chain_pem` (the leaf first, then any intermediates) as the
+  // certificate of node `node_id`: every check of Check(), and its URI SAN
+  // is exactly spiffe://<trust_domain>/node/<node_id>. The one call for
+  // "is this node X's certificate" outside a handshake (e.g. the signer of
+  // an OPRF key announcement relayed by a hub). OK, Unauthenticated (chain
+  // refused) or PermissionDenied (a valid chain of another node).
+  absl::Status CheckNode(absl::string_view chain_pem, absl::string_view trust_domain,
+                         absl::string_view node_id);
+
   // Loads the CA bundle and CRLs now; the status the next Check() would see
   // for any chain (used at start to fail fast on a broken CRL directory).
   absl::Status Reload();

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/crypto/keyed.h"
+#include "node/federation/oprf_key_statement.h"
 #include "node/federation/tls.h"
 
 namespace ifed::federation {
@@ -249,6 +250,18 @@ grpc::Status FederationService::OprfPublicKey(grpc::ServerContext* ctx,
     response->set_next_public_key(std::string(keys->next->begin(), keys->next->end()));
     response->set_next_activation(keys->next_activation);
     response->set_next_key_epoch(keys->next_epoch);
+  }
+  if (key_signer_ != nullptr) {
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    if (absl::Status s = SignOprfKey(*key_signer_, trust_domain_, node_id_, c->partner(), now,
+                                     response);
+        !s.ok()) {
+      spdlog::error("OPRF key announcement not signed: {}", std::string(s.message()));
+      response->Clear();
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "key announcement cannot be signed");
+    }
   }
   return grpc::Status::OK;
 }

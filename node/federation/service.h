@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "node/audit/inbound.h"
+#include "node/audit/signer.h"
 #include "node/federation/call_guard.h"
 #include "node/federation/followup_service.h"
 #include "node/federation/matcher.h"
@@ -48,6 +49,13 @@ class FederationService final : public ifed::v1::Federation::Service {
   // OPRF scheme (issue 7), set before serving; not owned. Null: the OPRF
   // calls answer FAILED_PRECONDITION (oprf_seed_file not configured).
   void set_oprf(OprfResponder* oprf) { oprf_ = oprf; }
+  // The node key that signs OprfPublicKey answers (oprf_key_statement.h),
+  // with this node's id; not owned. Null: answers go unsigned, and queriers
+  // refuse them.
+  void set_key_signer(const audit::Signer* signer, std::string node_id) {
+    key_signer_ = signer;
+    node_id_ = std::move(node_id);
+  }
   grpc::Status OprfPublicKey(grpc::ServerContext* ctx,
                              const ifed::v1::OprfPublicKeyRequest* request,
                              ifed::v1::OprfPublicKeyResponse* response) override;
@@ -152,6 +160,8 @@ class FederationService final : public ifed::v1::Federation::Service {
   ReplayGuard replay_;
   const audit::InboundAuditor* auditor_ = nullptr;
   OprfResponder* oprf_ = nullptr;
+  const audit::Signer* key_signer_ = nullptr;
+  std::string node_id_;
   MatchHandler relay_;
   OprfRelay* oprf_relay_ = nullptr;
   std::function<bool(const std::string&)> is_hub_;

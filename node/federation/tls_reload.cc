@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "node/common/atomic_file.h"
 #include "node/common/status_macros.h"
 
 namespace ifed::federation {
@@ -91,25 +92,10 @@ std::string Fingerprint(const TlsFiles& f) {
 }
 
 // Writes `data` to `path` with `mode` and the given mtime, fsynced.
+// One copied file, durable before `current` may point at its generation.
 absl::Status WriteFileAt(const std::string& path, const std::string& data, mode_t mode,
                          int64_t mtime) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat(path, ": cannot create"));
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n <= 0) {
-      ::close(fd);
-      return absl::UnavailableError(absl::StrCat(path, ": write failed"));
-    }
-    off += static_cast<size_t>(n);
-  }
-  ::fchmod(fd, mode);
-  struct timespec times[2] = {{mtime, 0}, {mtime, 0}};
-  ::futimens(fd, times);
-  ::fsync(fd);
-  ::close(fd);
-  return absl::OkStatus();
+  return WriteFileAtomic(path, data, {.mode = mode, .mtime = mtime});
 }
 
 }  // namespace
@@ -257,7 +243,7 @@ absl::Status TlsReloader::Publish() {
   const std::string tmp = link + ".tmp";
   ::unlink(tmp.c_str());
   if (::symlink(absl::StrCat("gen-", gen).c_str(), tmp.c_str()) != 0 ||
-      ::rename(tmp.c_str(), link.c_str()) != 0) {
+      !RenameDurably(tmp, link).ok()) {
     return absl::UnavailableError(absl::StrCat(link, ": cannot switch to generation ", gen));
   }
   // Keep the previous generation for a reader that is mid-read; drop older.

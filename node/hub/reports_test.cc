@@ -43,6 +43,7 @@ class ReportsTest : public ::testing::Test {
         members_(federation::TlsFiles{}, "ifed-test.eu",
                  {{"de", "127.0.0.1:1"}, {"at", "127.0.0.1:2"}, {"pl", "127.0.0.1:3"}},
                  std::chrono::milliseconds(100)),
+        stats_(crypto::SecretBytes(std::vector<uint8_t>(32, 7))),
         deps_{.policy = policy_.get(), .members = &members_, .stats = &stats_,
               .now = [] { return kNow; }} {}
   std::unique_ptr<policy::PolicyHolder> policy_;

@@ -16,7 +16,7 @@
 namespace ifed::hub {
 namespace {
 
-constexpr char kDigestLabel[] = "ifed-hub-stats-v1";
+constexpr char kDigestLabel[] = "ifed-hub-stats-v2";  // v2: keyed with the hub-local key.
 constexpr size_t kPseudonymSize = 32;
 
 std::string DayOf(int64_t now) {
@@ -52,10 +52,21 @@ std::string LabelledDigest(const char* label, const std::string& data, size_t by
 }
 }  // namespace
 
-std::string HubStats::Digest(ifed::v1::IndicatorType type, const std::string& pseudonym) {
-  std::string data(1, static_cast<char>(type));
-  data += pseudonym;
-  return LabelledDigest(kDigestLabel, data, 16);
+std::string HubStats::Digest(ifed::v1::IndicatorType type, const std::string& pseudonym) const {
+  std::string input(kDigestLabel);
+  input.push_back('\0');
+  input.push_back(static_cast<char>(type));
+  input += pseudonym;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  size_t len = 0;
+  const absl::Span<const uint8_t> key = digest_key_.span();
+  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
+                reinterpret_cast<const unsigned char*>(input.data()), input.size(), md,
+                sizeof md, &len) == nullptr ||
+      len < 16) {
+    return std::string(32, '0');  // never: HMAC-SHA256 is in every OpenSSL 3 build.
+  }
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(md), 16));
 }
 
 std::string HubStats::CaseId(const std::string& case_token) {

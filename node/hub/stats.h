@@ -2,7 +2,10 @@
 // core: no gRPC, no RocksDB. It sees pseudonyms (keyed scheme) and the
 // members' verdicts, and keeps only counts and a one-way digest of each
 // pseudonym that hit: never a raw value, never a case reference or a record
-// reference. Every cell a query changes is handed to a persist callback as
+// reference. The digest is keyed with a key only the hub holds, so a member
+// (who holds the federation key) cannot turn a reported digest back into a
+// value by trying candidates; the hub holds no federation key, so it cannot
+// either. Every cell a query changes is handed to a persist callback as
 // (key, serialised message) pairs under "hub/..." (the daemon writes them to
 // its store) and read back with Load() at start, so the picture survives a
 // restart. Thread-safe.
@@ -18,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "node/crypto/secret.h"
 #include "proto/admin.pb.h"
 #include "proto/federation.pb.h"
 
@@ -30,16 +34,18 @@ class HubStats {
   // writes reach the store in the order they were made. May be empty.
   using PersistFn = std::function<void(const Entries& changed)>;
 
-  explicit HubStats(PersistFn persist = nullptr) : persist_(std::move(persist)) {}
+  // `digest_key`: the hub-local key of the digests (32 bytes).
+  explicit HubStats(crypto::SecretBytes digest_key, PersistFn persist = nullptr)
+      : digest_key_(std::move(digest_key)), persist_(std::move(persist)) {}
 
   // The case id kept for a querier's case token: a one-way digest of it.
   static std::string CaseId(const std::string& case_token);
   // Most pseudonyms linked to one case (more hits are counted, not linked).
   static constexpr int kMaxCaseLinks = 10000;
 
-  // Digest shown for a pseudonym: hex SHA-256 prefix (16 bytes) over a
-  // domain label, the type and the pseudonym. One-way; no key involved.
-  static std::string Digest(ifed::v1::IndicatorType type, const std::string& pseudonym);
+  // Digest shown for a pseudonym: hex of the first 16 bytes of
+  // HMAC-SHA256(digest key, domain label || 0x00 || type || pseudonym).
+  std::string Digest(ifed::v1::IndicatorType type, const std::string& pseudonym) const;
 
   // Restores one persisted cell (a key under "hub/"); InvalidArgument for an
   // unknown key or a value that does not parse.
@@ -58,6 +64,7 @@ class HubStats {
   ifed::v1::HubStatsResponse Report(uint32_t min_jurisdictions, uint32_t k = 1) const;
 
  private:
+  const crypto::SecretBytes digest_key_;
   PersistFn persist_;
   mutable std::mutex mu_;
   ifed::v1::HubStatsResponse totals_;                  // queries, items, hits only.

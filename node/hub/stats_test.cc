@@ -3,9 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <vector>
 
 namespace ifed::hub {
 namespace {
+
+crypto::SecretBytes Key(uint8_t fill = 7) {
+  const std::vector<uint8_t> k(32, fill);
+  return crypto::SecretBytes(k);
+}
 
 ifed::v1::MatchRequest Request(int n) {
   ifed::v1::MatchRequest r;
@@ -24,7 +30,7 @@ void Member(ifed::v1::MatchResponse* a, const std::string& id, std::vector<bool>
 }
 
 TEST(HubStats, ClustersCountJurisdictionsAndHoldNoPseudonym) {
-  HubStats s;
+  HubStats s(Key());
   ifed::v1::MatchResponse a;
   Member(&a, "at", {true, false, true});
   Member(&a, "hu", {true, false, false});
@@ -36,7 +42,7 @@ TEST(HubStats, ClustersCountJurisdictionsAndHoldNoPseudonym) {
   ASSERT_EQ(r.clusters_size(), 1);  // item 0: de, at, hu.
   EXPECT_EQ(r.clusters(0).jurisdictions_size(), 3);
   EXPECT_EQ(r.clusters(0).hits(), 2u);
-  EXPECT_EQ(r.clusters(0).digest(), HubStats::Digest(ifed::v1::PHONE, std::string(32, 'a')));
+  EXPECT_EQ(r.clusters(0).digest(), s.Digest(ifed::v1::PHONE, std::string(32, 'a')));
   EXPECT_EQ(s.Report(2).clusters_size(), 2);
   EXPECT_EQ(r.queries(), 1u);
   EXPECT_EQ(r.hits(), 3u);
@@ -45,9 +51,21 @@ TEST(HubStats, ClustersCountJurisdictionsAndHoldNoPseudonym) {
   EXPECT_EQ(r.SerializeAsString().find(std::string(32, 'a')), std::string::npos);
 }
 
+// Whoever holds the federation key can compute pseudonyms; the digest needs
+// the hub's own key too: the same pseudonym gives another digest under
+// another key, and no digest is the unkeyed hash of the pseudonym.
+TEST(HubStats, DigestsNeedTheHubKey) {
+  HubStats a(Key(1)), b(Key(2));
+  const std::string p(32, 'a');
+  EXPECT_NE(a.Digest(ifed::v1::PHONE, p), b.Digest(ifed::v1::PHONE, p));
+  EXPECT_EQ(a.Digest(ifed::v1::PHONE, p), HubStats(Key(1)).Digest(ifed::v1::PHONE, p));
+  EXPECT_NE(a.Digest(ifed::v1::PHONE, p), a.Digest(ifed::v1::URL, p));
+  EXPECT_EQ(a.Digest(ifed::v1::PHONE, p).size(), 32u);
+}
+
 TEST(HubStats, PersistedCellsRestoreTheSameReport) {
   std::map<std::string, std::string> disk;
-  HubStats s([&](const HubStats::Entries& changed) {
+  HubStats s(Key(), [&](const HubStats::Entries& changed) {
     for (const auto& [k, v] : changed) disk[k] = v;
   });
   ifed::v1::MatchResponse a;
@@ -56,7 +74,7 @@ TEST(HubStats, PersistedCellsRestoreTheSameReport) {
   s.Record("de", Request(2), a, 86400 * 400);
   s.Record("de", Request(2), a, 86400 * 401);
   for (const auto& [k, v] : disk) EXPECT_EQ(k.rfind("hub/", 0), 0u) << k;
-  HubStats restored;
+  HubStats restored(Key());
   for (const auto& [k, v] : disk) ASSERT_TRUE(restored.Load(k, v).ok()) << k;
   EXPECT_EQ(restored.Report(2).SerializeAsString(), s.Report(2).SerializeAsString());
   EXPECT_EQ(restored.Report(2).queries(), 2u);
@@ -65,7 +83,7 @@ TEST(HubStats, PersistedCellsRestoreTheSameReport) {
 }
 
 TEST(HubStats, CellsBelowKAreWithheld) {
-  HubStats s;
+  HubStats s(Key());
   ifed::v1::MatchResponse a;
   Member(&a, "at", {true, false});
   Member(&a, "hu", {false, false});
@@ -80,7 +98,7 @@ TEST(HubStats, CellsBelowKAreWithheld) {
   auto k3 = s.Report(2, 3);
   // Item 0 (de+at) hit 3 times: shown; item 1 (pl+at+hu) 2 hits: withheld.
   ASSERT_EQ(k3.clusters_size(), 1);
-  EXPECT_EQ(k3.clusters(0).digest(), HubStats::Digest(ifed::v1::PHONE, std::string(32, 'a')));
+  EXPECT_EQ(k3.clusters(0).digest(), s.Digest(ifed::v1::PHONE, std::string(32, 'a')));
   // Pairs pl->at (1 hit) and pl->hu (1 hit) withheld; de->at (3) shown; de->hu (0) shown.
   EXPECT_EQ(k3.pairs_size(), 2);
   EXPECT_EQ(k3.suppressed(), 3u);
@@ -94,7 +112,7 @@ TEST(HubStats, CellsBelowKAreWithheld) {
 // case, stays alone.
 TEST(HubStats, CasesLinkPseudonymsIntoNetworks) {
   std::map<std::string, std::string> disk;
-  HubStats s([&](const HubStats::Entries& changed) {
+  HubStats s(Key(), [&](const HubStats::Entries& changed) {
     for (const auto& [k, v] : changed) disk[k] = v;
   });
   auto two = [](char x, char y) {
@@ -145,7 +163,7 @@ TEST(HubStats, CasesLinkPseudonymsIntoNetworks) {
     EXPECT_EQ(v.find("0123456789abcdef0123456789abcdef"), std::string::npos) << k;
     EXPECT_EQ(k.find("0123456789abcdef"), std::string::npos) << k;
   }
-  HubStats restored;
+  HubStats restored(Key());
   for (const auto& [k, v] : disk) ASSERT_TRUE(restored.Load(k, v).ok()) << k;
   EXPECT_EQ(restored.Report(2).SerializeAsString(), s.Report(2).SerializeAsString());
   EXPECT_FALSE(restored.Load("hub/case/x", "").ok());

@@ -34,6 +34,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "node/common/atomic_file.h"
 #include "node/common/indicator_type.h"
 #include "node/common/status_macros.h"
 #include "node/normalize/normalizer.h"
@@ -750,20 +751,7 @@ class Generator {
 
   static absl::Status WriteFile(const std::filesystem::path& path,
                                 const std::string& data) {
-    const std::filesystem::path tmp = path.string() + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out << data;
-      out.close();
-      if (!out)
-        return absl::InternalError(absl::StrCat("cannot write ", tmp.string()));
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec)
-      return absl::InternalError(
-          absl::StrCat("cannot rename to ", path.string()));
-    return absl::OkStatus();
+    return WriteFileAtomic(path.string(), data, {.mode = 0644});
   }
 
   const Flags& flags_;

@@ -107,7 +107,10 @@ void LocalFederation::WriteConfig(Node& n) {
                 "\nadmin_socket: " + n.socket + "\ntls:\n  ca_cert: " + ca_cert() +
                 "\n  cert: " + n.cert + "\n  key: " + n.key + "\n" + n.tls_extra +
                 "data_dir: " + n.data_dir +
-                "\nfederation_key_file: " + dir_ + "/federation.key\nlocal_key_file: " + dir_ +
+                // A hub holds no federation key (it must not reverse what it relays).
+                (n.role == "hub" ? std::string()
+                                 : "\nfederation_key_file: " + dir_ + "/federation.key") +
+                "\nlocal_key_file: " + dir_ +
                 "/" + n.id + "/local.key\npolicy_dir: " + n.policy_dir +
                 "\ncontact: ops@" + n.id + ".example\nlog_file: " + n.log +
                 "\nlog_level: debug\n" + n.extra_yaml + (peers.empty() ? "" : "peers:\n" + peers));

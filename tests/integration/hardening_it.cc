@@ -719,6 +719,63 @@ TEST_F(HardeningTest, ReplayedOrStaleRequestIsRefusedAndAudited) {
   EXPECT_EQ(m.exit_code, 0) << m.err << m.out;
 }
 
+// The messages say request_id is 1-128 printable characters: an empty one
+// is INVALID_ARGUMENT on every call that carries one (Match, MatchStream,
+// OprfEvaluate, Resolve), as a missing call stamp is; the node keeps serving.
+TEST_F(HardeningTest, EmptyRequestIdIsInvalidArgumentOnEveryCall) {
+  auto [cert, key] = fed_->IssueCert("at");
+  federation::TlsFiles files{fed_->ca_cert(), cert, key, ""};
+  auto stub = ifed::v1::Federation::NewStub(
+      Channel(fed_->node("de").address,
+              federation::MakeChannelCredentials(files, fed_->trust_domain(), "de")));
+  auto deadline = [] { return std::chrono::system_clock::now() + std::chrono::seconds(10); };
+  auto expect_refused = [](const grpc::Status& s, const char* call) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << call << ": "
+                                                                  << s.error_message();
+    EXPECT_NE(s.error_message().find("request_id"), std::string::npos) << call;
+  };
+  ifed::v1::MatchRequest req = Request(1);
+  req.set_request_id("");
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(deadline());
+    ifed::v1::MatchResponse resp;
+    expect_refused(stub->Match(&ctx, req, &resp), "Match");
+    EXPECT_EQ(resp.results_size(), 0);
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(deadline());
+    auto stream = stub->MatchStream(&ctx);
+    ASSERT_TRUE(stream->Write(req));
+    stream->WritesDone();
+    ifed::v1::MatchResponse resp;
+    int answers = 0;
+    while (stream->Read(&resp)) ++answers;
+    expect_refused(stream->Finish(), "MatchStream");
+    EXPECT_EQ(answers, 0);
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(deadline());
+    ifed::v1::OprfEvaluateRequest oreq;
+    oreq.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+    oreq.set_blinded(std::string(1, '\2') + std::string(32, '\1'));
+    ifed::v1::OprfEvaluateResponse oresp;
+    expect_refused(stub->OprfEvaluate(&ctx, oreq, &oresp), "OprfEvaluate");
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(deadline());
+    ifed::v1::ResolveRequest rreq;
+    rreq.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+    rreq.set_outputs(std::string(32, 'o'));
+    ifed::v1::ResolveResponse rresp;
+    expect_refused(stub->Resolve(&ctx, rreq, &rresp), "Resolve");
+  }
+  EXPECT_TRUE(CallDe(cert, key).ok()) << "the node keeps serving";
+}
+
 int ThreadsOf(pid_t pid) {
   const std::string st = ReadFile("/proc/" + std::to_string(pid) + "/status");
   const auto at = st.find("Threads:");

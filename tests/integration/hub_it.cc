@@ -5,6 +5,7 @@
 // no raw value, and a follow-up runs its full cycle (approve and deny).
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
@@ -22,6 +23,7 @@ constexpr char kShared[] = "+4915112345671";  // de, at and hu hold it.
 constexpr char kAtOnly[] = "+4915112345672";
 constexpr char kNowhere[] = "+4915112345673";
 constexpr char kFollowUps[] = "    follow_ups:\n      allowed: true\n";
+constexpr char kWatches[] = "    watches: {allowed: true, max_active: 10}\n";
 
 class HubTest : public ::testing::Test {
  protected:
@@ -30,12 +32,14 @@ class HubTest : public ::testing::Test {
     // Deconfliction through the hub: de may ask, at answers; the hub does
     // not relay it to hu.
     const std::string both = "[migrant_smuggling, takedown_deconfliction]";
-    fed_->AddNode("hub", "EU", {{.id = "de", .purposes = both}, {.id = "at", .purposes = both},
+    fed_->AddNode("hub", "EU", {{.id = "de", .purposes = both, .extra = kWatches},
+                                {.id = "at", .purposes = both},
                                 {.id = "hu"}});  // pl: no rule.
     // de reports the hits of its direct matches to the hub; at does not.
     fed_->AddNode("de", "DE", {{.id = "hub", .purposes = both, .extra = "    report_hits: true\n"},
                                {.id = "at"}});
-    fed_->AddNode("at", "AT", {{.id = "hub", .purposes = both}, {.id = "de", .extra = kFollowUps}});
+    fed_->AddNode("at", "AT", {{.id = "hub", .purposes = both, .extra = kWatches},
+                               {.id = "de", .extra = kFollowUps}});
     fed_->AddNode("hu", "HU", {{.id = "hub"}});
     fed_->AddNode("pl", "PL", {{.id = "hub"}});
     fed_->node("hub").role = "hub";
@@ -99,6 +103,47 @@ TEST_F(HubTest, MatchViaHubAnswersPerMemberWithStatus) {
   EXPECT_NE(r.err.find("hub/pl"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("MEMBER_DENIED"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("hub/de"), std::string::npos) << "the querier is never asked";
+}
+
+// The hub runs without the federation key (its config has none: it must
+// not be able to reverse the pseudonyms it relays) and still relays a
+// match, keeps its report (digests under its own key, made 0600 at the
+// first start) and relays a watch. What needs the key is refused on the
+// hub with a clear reason, and a hub config that names a key is refused.
+TEST_F(HubTest, HubRunsWithoutTheFederationKey) {
+  const auto& hub = fed_->node("hub");
+  EXPECT_EQ(ReadFile(hub.config).find("federation_key_file"), std::string::npos);
+  EXPECT_NE(ReadFile(fed_->node("de").config).find("federation_key_file"), std::string::npos);
+  struct stat st {};
+  ASSERT_EQ(::stat((hub.data_dir + "/hub-stats.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  auto m = fed_->Ctl("de", {"match", "--hub", "--type", "phone", kShared});
+  EXPECT_EQ(Verdict(m.out, kShared, "hub/at"), "HIT") << m.out << m.err;
+  EXPECT_EQ(Verdict(m.out, kShared, "hub/hu"), "HIT") << m.out << m.err;
+  auto report = fed_->Ctl("hub", {"hub", "report", "--json"});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_NE(report.out.find("\"queries\""), std::string::npos) << report.out;
+  auto watch = fed_->Ctl("de", {"watch", "add", "--hub", "--jurisdiction", "AT", "--type",
+                                "phone", "+4915112345679"});
+  EXPECT_EQ(watch.exit_code, 0) << watch.err << watch.out;
+
+  // On the hub itself, what needs the key says why it is refused.
+  auto keys = fed_->Ctl("hub", {"keys", "status"});
+  EXPECT_NE(keys.exit_code, 0);
+  EXPECT_NE((keys.err + keys.out).find("no federation key"), std::string::npos) << keys.err;
+  auto local = fed_->Ctl("hub", {"match", "--peer", "de", "--type", "phone", kShared});
+  EXPECT_NE(local.exit_code, 0);
+  EXPECT_NE((local.err + local.out).find("no federation key"), std::string::npos) << local.err;
+
+  // A hub config that names the federation key is refused before it starts.
+  const std::string keyed = fed_->dir() + "/hub-with-key.yaml";
+  WriteFile(keyed, ReadFile(hub.config) + "federation_key_file: " + fed_->dir() +
+                       "/federation.key\n");
+  auto check = ifed::testing::Run({fed_->bin("ifed-node"), "--config", keyed, "--check-config"});
+  EXPECT_NE(check.exit_code, 0);
+  EXPECT_NE(check.err.find("a hub must not hold the federation key"), std::string::npos)
+      << check.err << check.out;
 }
 
 TEST_F(HubTest, HubPolicyRefusesAnUnknownQuerier) {

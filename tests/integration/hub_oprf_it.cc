@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -19,7 +20,10 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_split.h"
+#include "node/audit/signer.h"
+#include "node/federation/oprf_key_statement.h"
 #include "node/federation/oprf_relay.h"
 #include "node/federation/tls.h"
 #include "proto/federation.grpc.pb.h"
@@ -436,6 +440,136 @@ TEST_F(HubOprfTest, OprfWatchThroughTheHubIsCheckedByTheQuerier) {
   auto rm_only = fed_->Ctl("de", {"watch", "remove", "--hub", "--id", only_id});
   EXPECT_EQ(rm_only.exit_code, 0) << rm_only.out << rm_only.err;
   EXPECT_EQ(fed_->Ctl("de", {"watch", "list"}).out.find(only_id), std::string::npos);
+}
+
+// A hub that puts its own OPRF key in front of a member's (to test the
+// querier's items against a dictionary), on the real hub's address with the
+// real hub's certificate: the key signed with the hub's own node key, the
+// key unsigned, or the member's genuine signed announcement with the key
+// swapped.
+class SubstitutingHub final : public ifed::v1::Federation::Service {
+ public:
+  enum class Mode { kSignedByHub, kUnsigned, kSwappedKey };
+  SubstitutingHub(std::unique_ptr<audit::Signer> signer, std::string trust_domain,
+                  ifed::v1::OprfPublicKeyResponse genuine)
+      : signer_(std::move(signer)), td_(std::move(trust_domain)), genuine_(std::move(genuine)) {}
+  std::atomic<Mode> mode{Mode::kSignedByHub};
+  std::atomic<int> calls{0};
+
+  grpc::Status OprfPublicKey(grpc::ServerContext* ctx, const ifed::v1::OprfPublicKeyRequest*,
+                             ifed::v1::OprfPublicKeyResponse* r) override {
+    ++calls;
+    auto to = ctx->client_metadata().find(federation::kRelayToHeader);
+    const std::string member =
+        to == ctx->client_metadata().end() ? "" : std::string(to->second.data(), to->second.size());
+    auto querier = federation::PeerNodeId(*ctx->auth_context(), td_);
+    // The hub's own key: any valid point will do (P-256's generator).
+    const std::string own = absl::HexStringToBytes(
+        "036b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296");
+    if (mode == Mode::kSwappedKey) {
+      *r = genuine_;
+      r->set_public_key(own);
+      return grpc::Status::OK;
+    }
+    r->set_public_key(own);
+    r->set_suite("P256-SHA256");
+    r->set_mode(1);
+    r->set_key_epoch(1);
+    if (mode == Mode::kSignedByHub && querier.ok()) {
+      const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+      // A statement "about" the member, signed with the hub's valid certificate.
+      if (!federation::SignOprfKey(*signer_, td_, member, *querier, now, r).ok()) {
+        return grpc::Status(grpc::StatusCode::INTERNAL, "sign");
+      }
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  std::unique_ptr<audit::Signer> signer_;
+  const std::string td_;
+  const ifed::v1::OprfPublicKeyResponse genuine_;
+};
+
+TEST_F(HubOprfTest, AKeySubstitutedByTheHubIsRefusedAndNothingPinnedChanges) {
+  // The genuine announcement of at's key for de, as the real hub relays it.
+  ASSERT_EQ(fed_->Ctl("de", {"filters", "sync", "--peer", "hub/at"}).exit_code, 0);
+  auto de_stub = StubAs("de", "hub");
+  ifed::v1::OprfPublicKeyResponse genuine;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ctx.AddMetadata(federation::kRelayToHeader, "at");
+    ASSERT_TRUE(de_stub->OprfPublicKey(&ctx, {}, &genuine).ok());
+  }
+  EXPECT_FALSE(genuine.signature().empty());
+  EXPECT_NE(genuine.cert_chain_pem().find("BEGIN CERTIFICATE"), std::string::npos);
+  const std::string de_pin = fed_->node("de").data_dir + "/oprf/hub~at.pub";
+  const std::string pl_pin = fed_->node("pl").data_dir + "/oprf/hub~at.pub";
+  const std::string pinned = ReadFile(de_pin);
+  ASSERT_FALSE(pinned.empty());
+  ASSERT_FALSE(std::filesystem::exists(pl_pin));
+
+  auto& hub = fed_->node("hub");
+  auto signer = audit::Signer::Load(hub.key, hub.cert);
+  ASSERT_TRUE(signer.ok()) << signer.status();
+  SubstitutingHub fake(std::move(*signer), fed_->trust_domain(), genuine);
+  fed_->StopNode("hub");
+  grpc::ServerBuilder b;
+  b.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  b.AddListeningPort(hub.address,
+                     federation::MakeServerCredentials(
+                         federation::TlsFiles{fed_->ca_cert(), hub.cert, hub.key, ""},
+                         fed_->trust_domain()));
+  b.RegisterService(&fake);
+  std::unique_ptr<grpc::Server> server = b.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+
+  struct Case {
+    const char* querier;
+    SubstitutingHub::Mode mode;
+    const char* reason;
+  };
+  for (const Case& c : {Case{"de", SubstitutingHub::Mode::kSignedByHub, "not at's"},
+                        Case{"de", SubstitutingHub::Mode::kUnsigned, "not signed"},
+                        Case{"de", SubstitutingHub::Mode::kSwappedKey, "not the key signed"},
+                        Case{"pl", SubstitutingHub::Mode::kSignedByHub, "not at's"},
+                        Case{"pl", SubstitutingHub::Mode::kUnsigned, "not signed"}}) {
+    fake.mode = c.mode;
+    const int before = fake.calls;
+    // The querier's channel may still be backing off from the hub's stop.
+    RunResult r;
+    for (int attempt = 0;
+         attempt < 40 && r.err.find("OPRF key announcement") == std::string::npos; ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      r = fed_->Ctl(c.querier, {"filters", "sync", "--peer", "hub/at"});
+    }
+    EXPECT_NE(r.exit_code, 0) << c.querier << " " << c.reason << ": " << r.out;
+    EXPECT_GT(fake.calls, before) << "the fake hub was asked";
+    EXPECT_NE(r.err.find("OPRF key announcement of at refused"), std::string::npos)
+        << c.reason << ": " << r.err;
+    EXPECT_NE(r.err.find(c.reason), std::string::npos) << r.err;
+  }
+  // Nothing pinned changed: de keeps at's genuine key, pl pinned nothing
+  // (on first use, too, an unverified key is not trusted).
+  EXPECT_EQ(ReadFile(de_pin), pinned);
+  EXPECT_FALSE(std::filesystem::exists(pl_pin));
+  auto audit = fed_->Ctl("de", {"audit", "query", "--action", "oprf.key.unverified"});
+  EXPECT_NE(audit.out.find("\"outcome\":\"refused\""), std::string::npos) << audit.out;
+
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  server.reset();
+  fed_->StartNode("hub");
+  // Through the real hub again, the member's genuine signed key is accepted.
+  RunResult ok;
+  for (int attempt = 0; attempt < 40 && ok.exit_code != 0; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    ok = fed_->Ctl("de", {"filters", "sync", "--peer", "hub/at"});
+  }
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ReadFile(de_pin), pinned);
 }
 
 TEST_F(HubOprfTest, MatchViaHubLatency) {

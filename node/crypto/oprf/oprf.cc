@@ -1,6 +1,7 @@
 #include "node/crypto/oprf/oprf.h"
 
 #include <openssl/crypto.h>
+#include <functional>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -172,9 +173,14 @@ absl::StatusOr<std::unique_ptr<OprfServer>> OprfServer::Create(
 
 absl::StatusOr<Evaluation> OprfServer::BlindEvaluate(
     absl::Span<const Element> blinded) const {
-  if (mode_ == Mode::kOprf) return BlindEvaluateImpl(blinded, nullptr);
+  return BlindEvaluate(blinded, [] { return absl::OkStatus(); });
+}
+
+absl::StatusOr<Evaluation> OprfServer::BlindEvaluate(
+    absl::Span<const Element> blinded, const std::function<absl::Status()>& admit) const {
+  if (mode_ == Mode::kOprf) return BlindEvaluateImpl(blinded, nullptr, admit);
   IFED_ASSIGN_OR_RETURN(SecretScalar r, SecretScalar::Random());
-  return BlindEvaluateImpl(blinded, &r);
+  return BlindEvaluateImpl(blinded, &r, admit);
 }
 
 absl::StatusOr<Evaluation> OprfServer::BlindEvaluateWithNonce(
@@ -182,14 +188,16 @@ absl::StatusOr<Evaluation> OprfServer::BlindEvaluateWithNonce(
   if (mode_ != Mode::kVoprf) {
     return absl::FailedPreconditionError("a proof nonce needs VOPRF mode");
   }
-  return BlindEvaluateImpl(blinded, &r);
+  return BlindEvaluateImpl(blinded, &r, nullptr);
 }
 
 absl::StatusOr<Evaluation> OprfServer::BlindEvaluateImpl(
-    absl::Span<const Element> blinded, const SecretScalar* r) const {
+    absl::Span<const Element> blinded, const SecretScalar* r,
+    const std::function<absl::Status()>& admit) const {
   IFED_RETURN_IF_ERROR(CheckBatchSize(blinded.size()));
   IFED_ASSIGN_OR_RETURN(std::vector<Point> c,
                         DeserializeAll(blinded, "blinded element"));
+  if (admit) IFED_RETURN_IF_ERROR(admit());
   std::vector<Point> d;
   d.reserve(c.size());
   Evaluation eval;

@@ -40,6 +40,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <optional>
@@ -122,6 +123,12 @@ class OprfServer {
   // random nonce.
   absl::StatusOr<Evaluation> BlindEvaluate(
       absl::Span<const Element> blinded) const;
+  // As BlindEvaluate, calling `admit` once every element has validated and
+  // before anything is evaluated; its error is returned as is. A caller
+  // charges a rate limit there, so a malformed batch costs nothing.
+  absl::StatusOr<Evaluation> BlindEvaluate(
+      absl::Span<const Element> blinded,
+      const std::function<absl::Status()>& admit) const;
 
   // As BlindEvaluate with the proof nonce `r` given (known-answer tests
   // only: reusing r across batches reveals the key).
@@ -137,7 +144,8 @@ class OprfServer {
   OprfServer(Mode mode, SecretScalar key, const Element& public_key);
   // `r` is the proof nonce (VOPRF), or null for no proof (OPRF).
   absl::StatusOr<Evaluation> BlindEvaluateImpl(
-      absl::Span<const Element> blinded, const SecretScalar* r) const;
+      absl::Span<const Element> blinded, const SecretScalar* r,
+      const std::function<absl::Status()>& admit) const;
   Mode mode_;
   SecretScalar key_;
   Element public_key_;
