@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "node/normalize/normalizer.h"
 #include "absl/strings/str_split.h"
 #include "node/federation/oprf_relay.h"
 #include "node/federation/tls.h"
@@ -278,6 +279,7 @@ TEST_F(HubOprfTest, HubFansOneBlindedBatchOutToMembers) {
     ifed::v1::OprfEvaluateRequest req;
     req.set_request_id("fan-out-1");
     req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+    req.set_canon_version(ifed::normalize::kCanonicalVersion);
     req.set_blinded(element + element);
     return stub->OprfEvaluate(&ctx, req, resp);
   };

@@ -23,6 +23,7 @@
 #include <sstream>
 #include <thread>
 
+#include "node/normalize/normalizer.h"
 #include "absl/strings/str_split.h"
 #include "node/federation/oprf_service.h"
 #include "node/federation/tls.h"
@@ -222,6 +223,7 @@ TEST_F(OprfTest, SameValueTwiceSendsDifferentBlindedElements) {
     ifed::v1::OprfEvaluateRequest req;
     req.set_request_id("it-blind");
     req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+    req.set_canon_version(ifed::normalize::kCanonicalVersion);
     auto a = (*q)->Query("de", in, req, [&](const ifed::v1::OprfEvaluateRequest& r)
                                             -> absl::StatusOr<ifed::v1::OprfEvaluateResponse> {
       sent.push_back(r.blinded());
@@ -481,6 +483,7 @@ TEST_F(OprfTest, LatencyMeasurement) {
       ifed::v1::OprfEvaluateRequest req;
       req.set_request_id("latency");
       req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+      req.set_canon_version(ifed::normalize::kCanonicalVersion);
       const auto t0 = std::chrono::steady_clock::now();
       auto a = (*q)->Query("de", in, req, [&](const ifed::v1::OprfEvaluateRequest& r)
                                               -> absl::StatusOr<ifed::v1::OprfEvaluateResponse> {
