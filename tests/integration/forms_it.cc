@@ -28,18 +28,23 @@ constexpr char kAll[] = "[phone, handle, url, email, iban, wallet, imei]";
 constexpr char kOprf[] = "    scheme: oprf\n";
 constexpr char kWatches[] = "    watches: {allowed: true, max_active: 6}\n";
 
+// A rule for partner `id` over every type, with more YAML lines `extra`.
+PartnerSpec Rule(const std::string& id, const std::string& extra = "") {
+  PartnerSpec p;
+  p.id = id;
+  p.types = kAll;
+  p.extra = extra;
+  return p;
+}
+
 class FormsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     fed_ = new LocalFederation();
-    fed_->AddNode("hub", "EU", {{.id = "de", .types = kAll}, {.id = "at", .types = kAll}});
-    fed_->AddNode("de", "DE",
-                  {{.id = "at", .types = kAll},
-                   {.id = "hub", .types = kAll},
-                   {.id = "pl", .types = kAll, .extra = kOprf}});
-    fed_->AddNode("at", "AT",
-                  {{.id = "de", .types = kAll, .extra = kWatches}, {.id = "hub", .types = kAll}});
-    fed_->AddNode("pl", "PL", {{.id = "de", .types = kAll, .extra = kOprf}});
+    fed_->AddNode("hub", "EU", {Rule("de"), Rule("at")});
+    fed_->AddNode("de", "DE", {Rule("at"), Rule("hub"), Rule("pl", kOprf)});
+    fed_->AddNode("at", "AT", {Rule("de", kWatches), Rule("hub")});
+    fed_->AddNode("pl", "PL", {Rule("de", kOprf)});
     fed_->node("hub").role = "hub";
     const std::string seed = fed_->dir() + "/pl/oprf.seed";
     WriteFile(seed, std::string(64, '7') + "\n", 0600);
