@@ -12,7 +12,8 @@
 # (ifed-synth) with planted overlaps, matches every node's indicators against
 # all peers, prints the hits and checks them against the planted overlaps.
 # Then (issue 10) a query through the hub, the hub's cross-border report, a
-# watch that fires on a later ingest and a follow-up approved end to end.
+# watch that fires on a later ingest, a wa.me link that hits a partner
+# holding only the phone (derived forms) and a follow-up approved end to end.
 # Exits non-zero when a planted overlap is missed or anything else hits.
 #
 # Environment: IFED_BUILD_DIR (default build) names the build directory;
@@ -643,6 +644,15 @@ ingest_one hu CASE-HU-LATER DE "+49 171 5550199"
 has_hub_hit() { [[ $(ctl de watch events) == *$'\t'"$HUB_ID"/hu$'\t'*$'\tHIT\t'* ]]; }
 wait_for 20 has_hub_hit || die "the watch through the hub did not fire within 20 s"
 log "  de received: $(ctl de watch events | grep -F "$HUB_ID/hu" | grep -m1 HIT)"
+
+log ""
+log "== every form of an identifier: de asks a wa.me link; at holds only the phone"
+ingest_one at CASE-AT-FORMS AT "0676 9870321"
+out=$(ctl de match --peer at --purpose migrant_smuggling --type url "https://wa.me/436769870321") \
+  || die "match of a wa.me link from de failed: $out"
+printf '%s\n' "$out" | sed 's/^/  /'
+[[ $(printf '%s\n' "$out" | awk -F'\t' '$4 == "at" {print $5}') == "HIT (derived phone)" ]] \
+  || die "the wa.me link did not hit at's phone through its derived form"
 
 log ""
 log "== follow-up: de asks at for more about the reference; at approves"

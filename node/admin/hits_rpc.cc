@@ -4,11 +4,16 @@
 // STIX sightings. Local only: nothing of it goes on the wire.
 #include <spdlog/spdlog.h>
 
+#include <map>
+#include <optional>
+
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "node/admin/service.h"
 #include "node/common/logging.h"
 #include "node/common/status_macros.h"
+#include "node/federation/watch_service.h"
 
 namespace ifed::admin {
 namespace {
@@ -20,6 +25,68 @@ std::string HitKey(int64_t ts_ms, const std::string& id) {
 }
 
 }  // namespace
+
+// Watch alerts (WATCH_HIT events received, "watch/ev/...") in the window:
+// each one's value comes from the watch's own sealed items (keyed scheme);
+// an alert whose value this node does not keep (an OPRF watch, or a watch
+// made before values were kept) is counted in `without_value`, not shown.
+absl::Status AdminService::ExportWatchAlerts(const ifed::v1::HitsExportRequest& request,
+                                             ifed::v1::HitsExportResponse* response,
+                                             uint64_t* without_value) {
+  const int64_t from_ms = request.since() * 1000;
+  const int64_t to_ms = request.until() > 0 ? request.until() * 1000 : INT64_MAX;
+  std::map<std::string, std::optional<ifed::v1::OutboundWatch>> watches;
+  absl::Status failed;
+  absl::Status scan = d_.store->ScanMeta("watch/ev/", [&](const std::string&,
+                                                          const std::string& value) {
+    ifed::v1::WatchEventRecord ev;
+    if (!ev.ParseFromString(value)) {
+      failed = absl::DataLossError("a watch event does not parse");
+      return false;
+    }
+    if (ev.received_ms() < from_ms || ev.received_ms() >= to_ms) return true;
+    const ifed::v1::WatchNotification& n = ev.notification();
+    if (n.kind() != ifed::v1::WATCH_HIT) return true;
+    if (response->hits_size() >= kMaxExport) {
+      response->set_truncated(true);
+      return false;
+    }
+    const std::string key = federation::OutboundWatchKey(ev.sender(), n.watch_id());
+    auto [it, fresh] = watches.try_emplace(key);
+    if (fresh) {
+      auto raw = d_.store->GetMeta(key);
+      ifed::v1::OutboundWatch w;
+      if (raw.ok() && w.ParseFromString(*raw)) it->second = std::move(w);
+    }
+    const std::string hex = absl::BytesToHexString(n.pseudonym());
+    const ifed::v1::OutboundWatch* w = it->second ? &*it->second : nullptr;
+    if (w == nullptr || !w->sealed_items().contains(hex)) {
+      ++*without_value;
+      return true;
+    }
+    const auto sealed = w->sealed_items().find(hex);
+    auto opened = d_.sealer->Open(sealed->second, absl::StrCat("watch-item/", n.watch_id(), "/", hex));
+    if (!opened.ok()) {
+      failed = absl::DataLossError("a watched value does not open under the local key");
+      return false;
+    }
+    ifed::v1::HitRecord* h = response->add_hits();
+    h->set_ts_ms(ev.received_ms());
+    h->set_peer(ev.sender());
+    h->set_scheme(w->scheme().empty() ? "keyed" : w->scheme());
+    h->set_type(n.type());
+    h->set_canonical(std::move(*opened));
+    h->set_reference(n.reference());
+    h->set_contact(n.contact());
+    h->set_request_id(ev.delivery_id());
+    h->set_purpose(w->purpose());
+    h->set_source("watch");
+    h->set_watch_id(n.watch_id());
+    return true;
+  });
+  if (!scan.ok()) return absl::UnavailableError("store unavailable");
+  return failed;
+}
 
 absl::StatusOr<uint64_t> PruneHits(store::Store* store, int64_t before_ms) {
   const std::string end = HitKey(before_ms, "");
@@ -110,16 +177,24 @@ grpc::Status AdminService::HitsExport(grpc::ServerContext* ctx,
     h->set_contact(e.contact());
     h->set_request_id(e.request_id());
     h->set_purpose(e.purpose());
+    h->set_source("match");
     return true;
   });
   if (!scan.ok()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "store unavailable");
   if (!failed.ok()) return grpc::Status(grpc::StatusCode::DATA_LOSS, std::string(failed.message()));
+  uint64_t alerts_without_value = 0;
+  if (absl::Status w = ExportWatchAlerts(*request, response, &alerts_without_value); !w.ok()) {
+    return grpc::Status(static_cast<grpc::StatusCode>(w.code()), std::string(w.message()));
+  }
   if (d_.audit != nullptr) {  // who took the values out, and how many.
     audit::Event e;
     e.action = "hits.export";
     e.actor = LocalActor(ctx);
     e.outcome = "ok";
     e.Set("hits", static_cast<int64_t>(response->hits_size()));
+    if (alerts_without_value > 0) {
+      e.Set("watch_alerts_without_value", static_cast<int64_t>(alerts_without_value));
+    }
     if (absl::Status a = d_.audit->Append(e); !a.ok()) {
       response->Clear();
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");

@@ -430,6 +430,7 @@ absl::Status AdminService::MatchOprf(grpc::ServerContext* ctx, const std::string
   ifed::v1::OprfEvaluateRequest req;
   req.set_request_id(request_id);
   req.set_purpose(purpose);
+  req.set_canon_version(normalize::kCanonicalVersion);
   // Issue 10: members asked through one hub share one blinded batch per
   // request, which the hub fans out (relay-to "at,cz"); each answer is
   // still verified under that member's key and checked in its filter.

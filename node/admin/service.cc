@@ -32,10 +32,20 @@ std::string RandomId() {
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(b), sizeof b));
 }
 
-normalize::Options NormOptions(const std::string& region) {
+normalize::Options NormOptions(const std::string& region, const std::string& platform = "") {
   normalize::Options o;
   o.default_region = region;
+  o.platform = platform;
   return o;
+}
+
+// The reason a row's or item's platform does not fit, or "" (empty, or a
+// known platform on a handle).
+std::string PlatformError(ifed::v1::IndicatorType type, const std::string& platform) {
+  if (platform.empty()) return "";
+  if (type != ifed::v1::HANDLE) return "only handle rows name a platform";
+  if (!normalize::IsKnownPlatform(platform)) return "unknown platform";
+  return "";
 }
 
 void AddError(ifed::v1::IngestResponse* r, uint32_t line, const char* field,
@@ -45,6 +55,35 @@ void AddError(ifed::v1::IngestResponse* r, uint32_t line, const char* field,
   e->set_line(line);
   e->set_field(field);
   e->set_reason(std::string(reason));
+}
+
+// Folds the per-form rows of `forms` (item_of: form -> item) into one row
+// per item and peer of `response`: the value's own verdict, or a HIT of a
+// derived form (named in derived/form_type/form) when the value missed.
+void FoldForms(const ifed::v1::LocalMatchResponse& forms, const std::vector<int>& item_of,
+               ifed::v1::LocalMatchResponse* response) {
+  for (const auto& e : forms.peer_errors()) *response->add_peer_errors() = e;
+  for (int k = 0; k < forms.items_size(); ++k) {
+    const auto& f = forms.items(k);
+    auto* item = response->mutable_items(item_of[static_cast<size_t>(k)]);
+    const bool is_derived = f.canonical() != item->canonical() || f.type() != item->type();
+    for (const auto& p : f.peers()) {
+      ifed::v1::PeerItemResult* row = nullptr;
+      for (auto& r : *item->mutable_peers()) {
+        if (r.peer() == p.peer()) row = &r;
+      }
+      if (row != nullptr && (row->verdict() == ifed::v1::HIT || p.verdict() != ifed::v1::HIT)) {
+        continue;  // the value's own verdict stands, or an earlier HIT.
+      }
+      if (row == nullptr) row = item->add_peers();
+      *row = p;
+      if (is_derived && p.verdict() == ifed::v1::HIT) {
+        row->set_derived(true);
+        row->set_form_type(f.type());
+        row->set_form(f.canonical());
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -174,11 +213,15 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
       if (row.expires() < 0 || (row.expires() > 0 && row.expires() <= now)) {
         add_error(row.line(), "expires", "expiry is not in the future"), row_ok = false;
       }
+      if (const std::string e = PlatformError(row.type(), row.platform()); !e.empty()) {
+        add_error(row.line(), "platform", e), row_ok = false;
+      }
       if (!row_ok) {
         ++failed;
         continue;
       }
-      auto canon = d_.normalizer->Normalize(type, row.value(), NormOptions(row.region()));
+      auto canon =
+          d_.normalizer->Normalize(type, row.value(), NormOptions(row.region(), row.platform()));
       if (!canon.ok()) {
         add_error(row.line(), "value", canon.status().message());
         ++failed;
@@ -409,17 +452,29 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
                        ? ifed::v1::MIGRANT_SMUGGLING
                        : request->purpose());
   wire.set_epoch(d_.keys->current_epoch());
+  wire.set_canon_version(normalize::kCanonicalVersion);
   for (const std::string& j : request->jurisdictions()) wire.add_jurisdictions(j);
   for (const std::string& m : via_hub_oprf) wire.add_skip_members(m);
-  // Group by canonical type; remember where each item went.
+  // Every item is asked in all its forms: the value and each form derived
+  // from it (a wa.me link's phone, a profile URL's handle, an address's
+  // provider mailbox), so a partner holding only one form is found. Each
+  // form is one item of `forms` (a response of its own, one row per form);
+  // FoldForms merges them back into one row per item and peer.
+  ifed::v1::LocalMatchResponse forms;
+  std::vector<int> item_of;  // forms index -> request item index.
+  // Group by canonical type; remember where each form went.
   std::map<int, ifed::v1::PseudonymBatch*> batches;
-  std::map<int, std::vector<int>> order;  // type -> item indices, in batch order.
+  std::map<int, std::vector<int>> order;  // type -> form indices, in batch order.
   for (int i = 0; i < request->items_size(); ++i) {
     const auto& item = request->items(i);
     auto* out = response->add_items();
     out->set_index(i);
+    if (const std::string e = PlatformError(item.type(), item.platform()); !e.empty()) {
+      out->set_error(absl::StrCat("platform: ", e));
+      continue;
+    }
     auto c = d_.normalizer->Normalize(static_cast<IndicatorType>(item.type()), item.value(),
-                                      NormOptions(item.region()));
+                                      NormOptions(item.region(), item.platform()));
     if (!c.ok()) {
       out->set_error(std::string(c.status().message()));
       continue;
@@ -428,127 +483,145 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
       out->set_error(absl::StrCat("on the normalisation warning list: ", *w));
       continue;
     }
-    auto p = d_.keys->Pseudonymize(wire.epoch(), c->type, c->value);
-    if (!p.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "pseudonymisation failed");
     out->set_ok(true);
     out->set_canonical(c->value);
     out->set_type(static_cast<ifed::v1::IndicatorType>(c->type));
-    auto*& batch = batches[static_cast<int>(c->type)];
-    if (batch == nullptr) {
-      batch = wire.add_batches();
-      batch->set_type(static_cast<ifed::v1::IndicatorType>(c->type));
+    std::vector<const normalize::Canonical*> all = {&*c};
+    for (const normalize::Canonical& d : c->derived) all.push_back(&d);
+    for (const normalize::Canonical* f : all) {
+      auto p = d_.keys->Pseudonymize(wire.epoch(), f->type, f->value);
+      if (!p.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "pseudonymisation failed");
+      const int k = forms.items_size();
+      auto* fo = forms.add_items();
+      fo->set_index(static_cast<uint32_t>(k));
+      fo->set_ok(true);
+      fo->set_canonical(f->value);
+      fo->set_type(static_cast<ifed::v1::IndicatorType>(f->type));
+      item_of.push_back(i);
+      auto*& batch = batches[static_cast<int>(f->type)];
+      if (batch == nullptr) {
+        batch = wire.add_batches();
+        batch->set_type(static_cast<ifed::v1::IndicatorType>(f->type));
+      }
+      batch->mutable_pseudonyms()->append(p->begin(), p->end());
+      order[static_cast<int>(f->type)].push_back(k);
     }
-    batch->mutable_pseudonyms()->append(p->begin(), p->end());
-    order[static_cast<int>(c->type)].push_back(i);
   }
   if (wire.batches_size() == 0) return grpc::Status::OK;  // every item failed.
-  if (!oprf_peers.empty()) {
-    if (absl::Status a = MatchOprf(ctx, request_id, wire.purpose(), oprf_peers,
-                                   request->resolve(), response);
-        !a.ok()) {
+  // Asks the peers for the forms; rows and peer errors go to `response`
+  // (the per-form response).
+  auto ask = [&](ifed::v1::LocalMatchResponse* response) -> grpc::Status {
+    if (!oprf_peers.empty()) {
+      if (absl::Status a = MatchOprf(ctx, request_id, wire.purpose(), oprf_peers,
+                                     request->resolve(), response);
+          !a.ok()) {
+        spdlog::error("match {}: audit failed: {}", request_id, std::string(a.message()));
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
+      }
+      if (peers.empty()) {
+        if (absl::Status a = ReportHitsToHubs(ctx, wire, order, case_token, *response); !a.ok()) {
+          spdlog::error("match {}: audit failed: {}", request_id, std::string(a.message()));
+          return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
+        }
+        LogHits(request_id, wire.purpose(), *response);
+        return grpc::Status::OK;
+      }
+    }
+    // Items in wire order: batches as added, each in insertion order.
+    std::vector<int> wire_order;
+    for (const auto& b : wire.batches()) {
+      const auto& idx = order[b.type()];
+      wire_order.insert(wire_order.end(), idx.begin(), idx.end());
+    }
+    // Outbound policy: nothing leaves for a peer our own policy does not allow
+    // (purpose, types) in the outbound direction; one snapshot for all peers.
+    if (d_.policy != nullptr) {
+      auto policy = d_.policy->Get();
+      policy::Query q{.direction = policy::Direction::kOutbound,
+                      .purpose = wire.purpose(),
+                      .now = d_.now()};
+      for (const auto& b : wire.batches()) q.types.push_back(b.type());
+      std::vector<std::string> refusals;
+      std::vector<std::string> allowed =
+          AllowedOutbound(*policy, q, peers, response->mutable_peer_errors(), &refusals);
+      for (const std::string& why : refusals) {
+        spdlog::warn("match {} refused by outbound policy {}: {}", request_id, policy->version(),
+                     why);
+      }
+      if (allowed.empty()) {
+        return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                            absl::StrCat("refused by our own policy ", policy->version(),
+                                         ", nothing was sent: ", absl::StrJoin(refusals, "; ")));
+      }
+      peers = std::move(allowed);
+    }
+    // Only a hub gets the case token; its receipt covers what it was sent.
+    std::optional<ifed::v1::MatchRequest> hub_wire;
+    if (!case_token.empty()) {
+      hub_wire = wire;
+      hub_wire->set_case_token(case_token);
+    }
+    auto sent_to = [&](const std::string& peer) -> const ifed::v1::MatchRequest& {
+      return hub_wire && d_.peers->IsHub(peer) ? *hub_wire : wire;
+    };
+    std::vector<std::future<absl::StatusOr<ifed::v1::MatchResponse>>> calls;
+    for (const std::string& peer : peers) {
+      calls.push_back(std::async(std::launch::async,
+                                 [this, peer, &request = sent_to(peer), id = request_id] {
+                                   logging::RequestScope scope(id);
+                                   return d_.peers->Match(peer, request);
+                                 }));
+    }
+    d_.counters->outbound_queries++;
+    for (size_t k = 0; k < peers.size(); ++k) {
+      auto answer = calls[k].get();
+      if (answer.ok() && answer->results_size() != static_cast<int>(wire_order.size())) {
+        answer = absl::DataLossError("peer answered a different number of items");
+      }
+      if (d_.audit != nullptr) {  // verify the receipt, keep it; durable before we show anything.
+        if (absl::Status a = AuditOutbound(ctx, peers[k], sent_to(peers[k]), &answer); !a.ok()) {
+          spdlog::error("match {}: audit failed: {}", request_id, std::string(a.message()));
+          return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
+        }
+      }
+      if (!answer.ok()) {
+        auto* e = response->add_peer_errors();
+        e->set_peer(peers[k]);
+        e->set_code(static_cast<int>(answer.status().code()));
+        e->set_message(std::string(answer.status().message()));
+        spdlog::warn("match {} to {} failed: {}", request_id, peers[k],
+                     std::string(answer.status().message()));
+        continue;
+      }
+      if (answer->members_size() > 0 || d_.peers->IsHub(peers[k]) ||
+          answer->empty_jurisdictions_size() > 0) {  // a hub's answer (issue 10): per member.
+        AddHubAnswer(peers[k], *answer, wire_order, response);
+        continue;
+      }
+      uint64_t hits = 0;
+      for (size_t j = 0; j < wire_order.size(); ++j) {
+        const auto& r = answer->results(static_cast<int>(j));
+        auto* pr = response->mutable_items(wire_order[j])->add_peers();
+        pr->set_peer(peers[k]);
+        pr->set_scheme("keyed");
+        pr->set_verdict(r.verdict());
+        pr->set_reference(r.reference());
+        pr->set_contact(r.contact());
+        hits += r.verdict() == ifed::v1::HIT;
+      }
+      spdlog::info("match {} to {}: {} items, {} hits", request_id, peers[k], wire_order.size(),
+                   hits);
+    }
+    if (absl::Status a = ReportHitsToHubs(ctx, wire, order, case_token, *response); !a.ok()) {
       spdlog::error("match {}: audit failed: {}", request_id, std::string(a.message()));
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
     }
-    if (peers.empty()) {
-      if (absl::Status a = ReportHitsToHubs(ctx, wire, order, case_token, *response); !a.ok()) {
-        spdlog::error("match {}: audit failed: {}", request_id, std::string(a.message()));
-        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
-      }
-      LogHits(request_id, wire.purpose(), *response);
-      return grpc::Status::OK;
-    }
-  }
-  // Items in wire order: batches as added, each in insertion order.
-  std::vector<int> wire_order;
-  for (const auto& b : wire.batches()) {
-    const auto& idx = order[b.type()];
-    wire_order.insert(wire_order.end(), idx.begin(), idx.end());
-  }
-  // Outbound policy: nothing leaves for a peer our own policy does not allow
-  // (purpose, types) in the outbound direction; one snapshot for all peers.
-  if (d_.policy != nullptr) {
-    auto policy = d_.policy->Get();
-    policy::Query q{.direction = policy::Direction::kOutbound,
-                    .purpose = wire.purpose(),
-                    .now = d_.now()};
-    for (const auto& b : wire.batches()) q.types.push_back(b.type());
-    std::vector<std::string> refusals;
-    std::vector<std::string> allowed =
-        AllowedOutbound(*policy, q, peers, response->mutable_peer_errors(), &refusals);
-    for (const std::string& why : refusals) {
-      spdlog::warn("match {} refused by outbound policy {}: {}", request_id, policy->version(),
-                   why);
-    }
-    if (allowed.empty()) {
-      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                          absl::StrCat("refused by our own policy ", policy->version(),
-                                       ", nothing was sent: ", absl::StrJoin(refusals, "; ")));
-    }
-    peers = std::move(allowed);
-  }
-  // Only a hub gets the case token; its receipt covers what it was sent.
-  std::optional<ifed::v1::MatchRequest> hub_wire;
-  if (!case_token.empty()) {
-    hub_wire = wire;
-    hub_wire->set_case_token(case_token);
-  }
-  auto sent_to = [&](const std::string& peer) -> const ifed::v1::MatchRequest& {
-    return hub_wire && d_.peers->IsHub(peer) ? *hub_wire : wire;
+    LogHits(request_id, wire.purpose(), *response);
+    return grpc::Status::OK;
   };
-  std::vector<std::future<absl::StatusOr<ifed::v1::MatchResponse>>> calls;
-  for (const std::string& peer : peers) {
-    calls.push_back(std::async(std::launch::async,
-                               [this, peer, &request = sent_to(peer), id = request_id] {
-                                 logging::RequestScope scope(id);
-                                 return d_.peers->Match(peer, request);
-                               }));
-  }
-  d_.counters->outbound_queries++;
-  for (size_t k = 0; k < peers.size(); ++k) {
-    auto answer = calls[k].get();
-    if (answer.ok() && answer->results_size() != static_cast<int>(wire_order.size())) {
-      answer = absl::DataLossError("peer answered a different number of items");
-    }
-    if (d_.audit != nullptr) {  // verify the receipt, keep it; durable before we show anything.
-      if (absl::Status a = AuditOutbound(ctx, peers[k], sent_to(peers[k]), &answer); !a.ok()) {
-        spdlog::error("match {}: audit failed: {}", request_id, std::string(a.message()));
-        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
-      }
-    }
-    if (!answer.ok()) {
-      auto* e = response->add_peer_errors();
-      e->set_peer(peers[k]);
-      e->set_code(static_cast<int>(answer.status().code()));
-      e->set_message(std::string(answer.status().message()));
-      spdlog::warn("match {} to {} failed: {}", request_id, peers[k],
-                   std::string(answer.status().message()));
-      continue;
-    }
-    if (answer->members_size() > 0 || d_.peers->IsHub(peers[k]) ||
-        answer->empty_jurisdictions_size() > 0) {  // a hub's answer (issue 10): per member.
-      AddHubAnswer(peers[k], *answer, wire_order, response);
-      continue;
-    }
-    uint64_t hits = 0;
-    for (size_t j = 0; j < wire_order.size(); ++j) {
-      const auto& r = answer->results(static_cast<int>(j));
-      auto* pr = response->mutable_items(wire_order[j])->add_peers();
-      pr->set_peer(peers[k]);
-      pr->set_scheme("keyed");
-      pr->set_verdict(r.verdict());
-      pr->set_reference(r.reference());
-      pr->set_contact(r.contact());
-      hits += r.verdict() == ifed::v1::HIT;
-    }
-    spdlog::info("match {} to {}: {} items, {} hits", request_id, peers[k], wire_order.size(),
-                 hits);
-  }
-  if (absl::Status a = ReportHitsToHubs(ctx, wire, order, case_token, *response); !a.ok()) {
-    spdlog::error("match {}: audit failed: {}", request_id, std::string(a.message()));
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
-  }
-  LogHits(request_id, wire.purpose(), *response);
-  return grpc::Status::OK;
+  const grpc::Status asked = ask(&forms);
+  FoldForms(forms, item_of, response);
+  return asked;
 }
 
 grpc::Status AdminService::Stats(grpc::ServerContext*, const ifed::v1::StatsRequest*,

@@ -234,6 +234,11 @@ class AdminService final : public ifed::v1::Admin::Service {
                                 const ifed::v1::LocalMatchResponse& response);
   void LogHits(const std::string& request_id, ifed::v1::Purpose purpose,
                const ifed::v1::LocalMatchResponse& response);
+  // hits_rpc.cc: the watch alerts received in the request's window, as
+  // hit records (source "watch"); alerts whose value is not kept here are
+  // counted in `without_value`.
+  absl::Status ExportWatchAlerts(const ifed::v1::HitsExportRequest& request,
+                                 ifed::v1::HitsExportResponse* response, uint64_t* without_value);
   // The end of a large ingest (staged_ingest.cc): stages `rest`, commits
   // with the "ingest" event, applies and finishes with "ingest.applied".
   grpc::Status CommitStagedIngest(grpc::ServerContext* ctx, const std::string& stage_id,

@@ -97,7 +97,9 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
     } else {
       s = d_.store->ScanMeta("watch/out/", [&](const std::string&, const std::string& v) {
         ifed::v1::OutboundWatch w;
-        if (w.ParseFromString(v)) *response->add_watches() = std::move(w);
+        if (!w.ParseFromString(v)) return true;
+        w.clear_sealed_items();  // for hits export only; not listed.
+        *response->add_watches() = std::move(w);
         return true;
       });
     }
@@ -211,6 +213,7 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
   ifed::v1::WatchRequest wire;
   wire.set_watch_id(NewWatchId());
   wire.set_action(ifed::v1::WATCH_ADD);
+  wire.set_canon_version(normalize::kCanonicalVersion);
   wire.set_purpose(request->purpose() == ifed::v1::PURPOSE_UNSPECIFIED ? ifed::v1::MIGRANT_SMUGGLING
                                                                       : request->purpose());
   if (d_.keys == nullptr) return NoFederationKey();
@@ -220,6 +223,7 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
   std::set<std::string> seen;
   std::vector<std::string> oprf_inputs;  // for partners of the oprf scheme.
   std::vector<ifed::v1::IndicatorType> oprf_types;
+  std::map<std::string, std::string> sealed_items;  // hex pseudonym -> sealed value.
   normalize::Options options;
   options.default_region = request->region();
   for (int i = 0; i < request->values_size(); ++i) {
@@ -234,18 +238,28 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
                                         *warning));
       continue;
     }
-    auto p = d_.keys->Pseudonymize(wire.epoch(), c->type, c->value);
-    if (!p.ok()) return Err(grpc::StatusCode::INTERNAL, "pseudonymisation failed");
-    std::string bytes(p->begin(), p->end());
-    if (!seen.insert(absl::StrCat(static_cast<int>(c->type), ":", bytes)).second) continue;
-    oprf_inputs.push_back(federation::OprfInput(c->type, c->value));
-    oprf_types.push_back(static_cast<ifed::v1::IndicatorType>(c->type));
-    auto*& b = batches[static_cast<int>(c->type)];
-    if (b == nullptr) {
-      b = wire.add_batches();
-      b->set_type(static_cast<ifed::v1::IndicatorType>(c->type));
+    // The value and every form derived from it are watched (a wa.me
+    // link's phone, an address's provider mailbox), as match asks them.
+    std::vector<const normalize::Canonical*> forms = {&*c};
+    for (const normalize::Canonical& d : c->derived) forms.push_back(&d);
+    for (const normalize::Canonical* f : forms) {
+      auto p = d_.keys->Pseudonymize(wire.epoch(), f->type, f->value);
+      if (!p.ok()) return Err(grpc::StatusCode::INTERNAL, "pseudonymisation failed");
+      std::string bytes(p->begin(), p->end());
+      if (!seen.insert(absl::StrCat(static_cast<int>(f->type), ":", bytes)).second) continue;
+      const std::string hex = absl::BytesToHexString(bytes);
+      auto sealed = d_.sealer->Seal(f->value, absl::StrCat("watch-item/", wire.watch_id(), "/", hex));
+      if (!sealed.ok()) return Err(grpc::StatusCode::INTERNAL, "sealing failed");
+      sealed_items[hex] = std::move(*sealed);
+      oprf_inputs.push_back(federation::OprfInput(f->type, f->value));
+      oprf_types.push_back(static_cast<ifed::v1::IndicatorType>(f->type));
+      auto*& b = batches[static_cast<int>(f->type)];
+      if (b == nullptr) {
+        b = wire.add_batches();
+        b->set_type(static_cast<ifed::v1::IndicatorType>(f->type));
+      }
+      b->mutable_pseudonyms()->append(bytes);
     }
-    b->mutable_pseudonyms()->append(bytes);
   }
   if (response->errors_size() > 0) {
     return Err(grpc::StatusCode::INVALID_ARGUMENT,
@@ -281,6 +295,7 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
     mine.set_created(now);
     mine.set_until(wire.until());
     mine.set_state("pending");
+    for (const auto& [hex, sealed] : sealed_items) (*mine.mutable_sealed_items())[hex] = sealed;
     const std::string key = federation::OutboundWatchKey(peer, wire.watch_id());
     store::MetaWrites held;
     held.puts.emplace_back(key, mine.SerializeAsString());
@@ -407,6 +422,7 @@ absl::Status AdminService::AddOprfWatch(grpc::ServerContext* ctx, const std::str
   ifed::v1::OprfEvaluateRequest req;
   req.set_request_id(NewWatchId());  // not the watch id: the partner cannot link them.
   req.set_purpose(wire.purpose());
+  req.set_canon_version(normalize::kCanonicalVersion);
   auto answer = d_.oprf->Query(
       peer, inputs, req,
       [&](const ifed::v1::OprfEvaluateRequest& r) -> absl::StatusOr<ifed::v1::OprfEvaluateResponse> {

@@ -25,6 +25,7 @@
 #include "node/crypto/sealer.h"
 #include "node/federation/tls.h"
 #include "node/store/keys.h"
+#include "node/normalize/normalizer.h"
 #include "node/store/store.h"
 #include "proto/federation.grpc.pb.h"
 #include "tests/integration/federation.h"
@@ -153,6 +154,7 @@ void RawMultiGet(const Options& o, const std::string& dir, uint64_t n, Report& r
 void MakeRequest(const std::vector<Key>& keys, const std::string& id, ifed::v1::MatchRequest* req) {
   req->set_request_id(id);
   req->set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+  req->set_canon_version(normalize::kCanonicalVersion);
   req->set_epoch(1);
   auto* b = req->add_batches();
   b->set_type(ifed::v1::PHONE);

@@ -121,10 +121,17 @@ nlohmann::json StixBundle(const ifed::v1::HitsExportResponse& r) {
         {"count", 1},
         {"sighting_of_ref", indicator},
         {"where_sighted_refs", {identity}},
-        {"description", absl::StrCat("Hit reported by partner ", h.peer(), " over ifed (",
-                                     h.scheme().empty() ? "keyed" : h.scheme(), " scheme)")},
+        {"description",
+         h.source() == "watch"
+             ? absl::StrCat("Watch alert from partner ", h.peer(),
+                            " over ifed: a watched value was ingested there (",
+                            h.scheme().empty() ? "keyed" : h.scheme(), " scheme)")
+             : absl::StrCat("Hit reported by partner ", h.peer(), " over ifed (",
+                            h.scheme().empty() ? "keyed" : h.scheme(), " scheme)")},
         {"x_ifed_scheme", h.scheme().empty() ? "keyed" : h.scheme()},
+        {"x_ifed_source", h.source().empty() ? "match" : h.source()},
         {"x_ifed_request_id", h.request_id()}};
+    if (!h.watch_id().empty()) sighting["x_ifed_watch_id"] = h.watch_id();
     if (!h.reference().empty()) sighting["x_ifed_reference"] = h.reference();
     if (!h.contact().empty()) sighting["x_ifed_contact"] = h.contact();
     objects.push_back(std::move(sighting));
@@ -144,7 +151,9 @@ nlohmann::json PlainJson(const ifed::v1::HitsExportResponse& r) {
                     {"canonical", h.canonical()},
                     {"reference", h.reference()},
                     {"contact", h.contact()},
-                    {"request_id", h.request_id()}});
+                    {"request_id", h.request_id()},
+                    {"source", h.source().empty() ? "match" : h.source()},
+                    {"watch_id", h.watch_id()}});
   }
   return {{"hits", std::move(hits)}, {"truncated", r.truncated()}};
 }

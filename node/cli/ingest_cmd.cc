@@ -296,7 +296,8 @@ int ReadCsv(std::istream& in, const Defaults& d, Uploader& up, Report& report,
   for (size_t i = 0; i < header->fields.size(); ++i) {
     const std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(header->fields[i]));
     if (name != "type" && name != "value" && name != "case_ref" && name != "tlp" &&
-        name != "crime_area" && name != "region" && name != "sharing" && name != "hold") {
+        name != "crime_area" && name != "region" && name != "sharing" && name != "hold" &&
+        name != "platform") {
       std::cerr << "line 1: field " << name << ": unknown column\n";
       return 1;
     }
@@ -363,6 +364,11 @@ int ReadCsv(std::istream& in, const Defaults& d, Uploader& up, Report& report,
     }
     row.set_crime_area(get("crime_area").empty() ? d.crime_area : get("crime_area"));
     row.set_region(absl::AsciiStrToUpper(get("region").empty() ? d.region : get("region")));
+    if (const std::string err = CheckPlatform(row.type(), get("platform")); !err.empty()) {
+      up.ClientRefusal(line, "", absl::StrCat("field platform: ", err));
+      continue;
+    }
+    row.set_platform(absl::AsciiStrToLower(get("platform")));
     if (auto err = ParseSharing(get("sharing"), &row); !err.empty()) {
       up.ClientRefusal(line, "", absl::StrCat("field sharing: ", err));
       continue;

@@ -64,6 +64,7 @@ int MatchCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
       item->set_type(r.type());
       item->set_value(r.value());
       item->set_region(r.region());
+      item->set_platform(r.platform());
       values.push_back(r.value());
     }
   } else {
@@ -125,17 +126,24 @@ int MatchCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
     for (const auto& p : item.peers()) {
       const bool hit = p.verdict() == ifed::v1::HIT;
       if (hits_only && !hit) continue;
+      // A hit on a form derived from the value (a wa.me link's phone):
+      // "HIT (derived phone)".
+      const std::string verdict =
+          !hit ? "NO_HIT"
+               : p.derived() ? absl::StrCat("HIT (derived ", TypeStr(p.form_type()), ")") : "HIT";
       if (json) {
         std::cout << (first ? "" : ",") << "{\"value\":\"" << JsonEscape(value)
                   << "\",\"canonical\":\"" << JsonEscape(item.canonical()) << "\",\"type\":\""
                   << TypeStr(item.type()) << "\",\"peer\":\"" << p.peer()
-                  << "\",\"verdict\":\"" << (hit ? "HIT" : "NO_HIT") << "\",\"reference\":\""
+                  << "\",\"verdict\":\"" << (hit ? "HIT" : "NO_HIT") << "\",\"derived\":"
+                  << (p.derived() ? "true" : "false") << ",\"form_type\":\""
+                  << (p.derived() ? TypeStr(p.form_type()) : "") << "\",\"reference\":\""
                   << JsonEscape(p.reference()) << "\",\"contact\":\"" << JsonEscape(p.contact())
                   << "\",\"scheme\":\"" << p.scheme() << "\"}";
         first = false;
       } else {
         std::cout << value << "\t" << item.canonical() << "\t" << TypeStr(item.type()) << "\t"
-                  << p.peer() << "\t" << (hit ? "HIT" : "NO_HIT") << "\t" << p.reference()
+                  << p.peer() << "\t" << verdict << "\t" << p.reference()
                   << "\t" << p.contact() << "\t" << p.scheme() << "\n";
       }
     }

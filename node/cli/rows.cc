@@ -8,6 +8,7 @@
 #include "absl/strings/str_replace.h"
 #include "node/cli/csv.h"
 #include "node/common/indicator_type.h"
+#include "node/normalize/normalizer.h"
 
 namespace ifed::cli {
 
@@ -29,6 +30,16 @@ std::optional<ifed::v1::Purpose> ParsePurpose(const std::string& in) {
   return p;
 }
 
+std::string CheckPlatform(ifed::v1::IndicatorType type, const std::string& platform) {
+  if (platform.empty()) return "";
+  if (type != ifed::v1::HANDLE) return "only handle rows name a platform";
+  if (!normalize::IsKnownPlatform(platform)) {
+    return "unknown platform (facebook, instagram, tiktok, x, telegram, vk, youtube, snapchat, "
+           "whatsapp, viber, signal)";
+  }
+  return "";
+}
+
 FileRows ReadRows(const std::string& path, bool for_ingest) {
   FileRows out;
   std::ifstream in(path, std::ios::binary);
@@ -46,7 +57,7 @@ FileRows ReadRows(const std::string& path, bool for_ingest) {
   for (size_t i = 0; i < header->fields.size(); ++i) {
     const std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(header->fields[i]));
     if (name != "type" && name != "value" && name != "case_ref" && name != "tlp" &&
-        name != "crime_area" && name != "region" && name != "sharing") {
+        name != "crime_area" && name != "region" && name != "sharing" && name != "platform") {
       out.errors.push_back(absl::StrCat("line 1: field ", name, ": unknown column"));
       continue;
     }
@@ -88,6 +99,11 @@ FileRows ReadRows(const std::string& path, bool for_ingest) {
     row.set_case_ref(get("case_ref"));
     row.set_crime_area(get("crime_area"));
     row.set_region(absl::AsciiStrToUpper(get("region")));
+    if (const std::string err = CheckPlatform(row.type(), get("platform")); !err.empty()) {
+      out.errors.push_back(absl::StrCat("line ", rec->line, ": field platform: ", err));
+    } else {
+      row.set_platform(absl::AsciiStrToLower(get("platform")));
+    }
     if (for_ingest) {
       auto tlp = ParseTlp(get("tlp"));
       if (!tlp) {

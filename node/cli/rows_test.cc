@@ -44,6 +44,38 @@ TEST(Rows, ErrorsNameLineAndField) {
   EXPECT_NE(f.errors[3].find("line 6: expected 4 fields"), std::string::npos);
 }
 
+TEST(Rows, PlatformColumnNamesTheHandlesPlatform) {
+  auto f = ReadRows(Write("platform.csv",
+                          "type,value,platform,case_ref,tlp\n"
+                          "handle,@Safar_Kabul,Telegram,C-1,amber\n"
+                          "handle,telegram:other_name,,C-1,amber\n"
+                          "handle,some.page,fb,C-1,amber\n"
+                          "phone,+4917612345678,,C-1,amber\n"),
+                    true);
+  ASSERT_TRUE(f.errors.empty()) << f.errors[0];
+  ASSERT_EQ(f.rows.size(), 4u);
+  EXPECT_EQ(f.rows[0].platform(), "telegram");
+  EXPECT_EQ(f.rows[0].value(), "@Safar_Kabul");
+  EXPECT_EQ(f.rows[1].platform(), "");
+  EXPECT_EQ(f.rows[2].platform(), "fb");
+}
+
+TEST(Rows, BadPlatformNamesLineAndField) {
+  auto f = ReadRows(Write("badplatform.csv",
+                          "type,value,platform\n"
+                          "handle,@name_one,myspace\n"
+                          "phone,+4917612345678,telegram\n"
+                          "handle,@name_two,instagram\n"),
+                    false);
+  ASSERT_EQ(f.errors.size(), 2u);
+  EXPECT_EQ(f.errors[0].rfind("line 2: field platform: unknown platform", 0), 0u) << f.errors[0];
+  EXPECT_EQ(f.errors[1], "line 3: field platform: only handle rows name a platform");
+  // The value is never quoted in the error.
+  EXPECT_EQ(f.errors[0].find("name_one"), std::string::npos);
+  EXPECT_EQ(CheckPlatform(ifed::v1::HANDLE, "TG"), "");
+  EXPECT_EQ(CheckPlatform(ifed::v1::URL, ""), "");
+}
+
 TEST(Rows, HeaderProblems) {
   EXPECT_FALSE(ReadRows(Write("h1.csv", "type,value\nphone,1\n"), true).errors.empty());
   EXPECT_TRUE(ReadRows(Write("h2.csv", "type,value\nphone,1\n"), false).errors.empty());

@@ -4,9 +4,12 @@
 #include <phonenumbers/phonenumbermatcher.h>
 #include <phonenumbers/phonenumberutil.h>
 #include <unicode/regex.h>
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
 #include <unicode/utext.h>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -63,6 +66,21 @@ constexpr char kUrlPattern[] =
     R"((?<![\p{L}\p{N}@._\-/])(?:https?://|www\.|)"
     R"((?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}/))"
     R"([^\s<>"'«»“”‘’،؛]*)";
+// Wallet addresses (checksums are the normaliser's): Ethereum 0x + 40 hex,
+// Bitcoin segwit bech32/bech32m "bc1...", Bitcoin base58 "1..."/"3...",
+// TRON base58 "T..." (34 characters). A boundary on both sides: no letter,
+// digit or '_' glued on.
+constexpr char kWalletPattern[] =
+    R"((?<![\p{L}\p{N}_])(0x[0-9A-Fa-f]{40}|[bB][cC]1[02-9ac-hj-np-zAC-HJ-NP-Z]{6,87}|)"
+    R"([13][1-9A-HJ-NP-Za-km-z]{25,34}|T[1-9A-HJ-NP-Za-km-z]{33})(?![\p{L}\p{N}_]))";
+// Start of an IBAN: an upper-case country code and two check digits, then
+// its BBAN (walked by hand: the country's length decides where it ends).
+constexpr char kIbanStartPattern[] = R"((?<![\p{L}\p{N}])[A-Z]{2}[0-9]{2}(?=[ \-.]?[A-Za-z0-9]))";
+// An IMEI needs its label: a bare 15-digit number that passes Luhn is as
+// likely an order or parcel number (one in ten random numbers passes).
+// Group 1: "sv" of IMEISV; group 2: the digits with their separators.
+constexpr char kImeiPattern[] =
+    R"((?<![\p{L}\p{N}])imei(sv)?(?![\p{L}])[^\p{N}\n]{0,24}?(\d(?:[ \-/.]{0,2}\d){13,17})(?![\p{L}\p{N}]))";
 // Characters that end a sentence rather than a URL.
 constexpr std::string_view kTrailing[] = {".", ",", ";", ":", "!", "?", ")", "]", "}",
                                           "…", "،", "؛", "؟", "۔", "*"};
@@ -140,7 +158,7 @@ uint32_t SeparatedFlag(const std::string& raw) {
 
 struct Extractor::Impl {
   const normalize::Normalizer* normalizer = nullptr;
-  std::unique_ptr<icu::RegexPattern> email, url, handle, digit_run;
+  std::unique_ptr<icu::RegexPattern> email, url, handle, digit_run, wallet, iban_start, imei;
   std::vector<std::pair<std::string, std::string>> word_platform;  // folded word -> platform.
 
   // Normalises `raw` as `type`; false (and rejected++) when refused.
@@ -164,7 +182,91 @@ struct Extractor::Impl {
     out->indicators.push_back(std::move(ind));
     return true;
   }
+
+  // Wallets, IBANs and IMEIs (pass 3); each found range goes to `taken`.
+  void Payments(const ShadowText& shadow, const ExtractOptions& o, std::vector<Range>* taken,
+                Extraction* out) const;
 };
+
+namespace {
+
+bool IsAlnumByte(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+// The IBAN starting at `begin` (country code + check digits): alphanumeric
+// characters, groups split by at most two of ' ', '-', '.', up to the
+// country's registered length, ending at a boundary. nullopt: no IBAN here.
+std::optional<Range> IbanAt(const std::string& s, size_t begin) {
+  const std::optional<size_t> length = normalize::IbanLength(s.substr(begin, 2));
+  if (!length) return std::nullopt;
+  size_t n = 0, i = begin;
+  size_t end = begin;
+  while (i < s.size() && n < *length) {
+    if (IsAlnumByte(s[i])) {
+      ++n;
+      end = ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < s.size() && j - i < 2 && (s[j] == ' ' || s[j] == '-' || s[j] == '.')) ++j;
+    if (j == i || j >= s.size() || !IsAlnumByte(s[j])) break;
+    i = j;
+  }
+  if (n != *length) return std::nullopt;
+  if (end < s.size() && IsAlnumByte(s[end])) return std::nullopt;  // runs on.
+  // Non-ASCII letters or digits glued on (shadow digits are ASCII already).
+  if (end < s.size() && static_cast<unsigned char>(s[end]) >= 0x80) {
+    UChar32 c = 0;
+    int32_t k = static_cast<int32_t>(end);
+    U8_NEXT(s.data(), k, static_cast<int32_t>(s.size()), c);
+    if (u_isalnum(c)) return std::nullopt;
+  }
+  return Range{begin, end};
+}
+
+}  // namespace
+
+void Extractor::Impl::Payments(const ShadowText& shadow, const ExtractOptions& o,
+                               std::vector<Range>* taken, Extraction* out) const {
+  const std::string& s = shadow.text();
+  ForEachMatch(*wallet, s, [&](const std::vector<Range>& g) {
+    const Range r = g[1];
+    if (Overlaps(*taken, r.begin, r.end)) return true;
+    if (Add(IndicatorType::kCryptoWallet, s.substr(r.begin, r.end - r.begin), shadow, r, 0, o,
+            out)) {
+      taken->push_back(r);
+    }
+    return true;
+  });
+  ForEachMatch(*iban_start, s, [&](const std::vector<Range>& g) {
+    const std::optional<Range> r = IbanAt(s, g[0].begin);
+    if (!r || Overlaps(*taken, r->begin, r->end)) return true;
+    const std::string raw = s.substr(r->begin, r->end - r->begin);
+    if (Add(IndicatorType::kIban, raw, shadow, *r, SeparatedFlag(raw), o, out)) {
+      taken->push_back(*r);
+    }
+    return true;
+  });
+  ForEachMatch(*imei, s, [&](const std::vector<Range>& g) {
+    const bool sv = g[1].end > g[1].begin;
+    const Range r = g[2];
+    if (Overlaps(*taken, r.begin, r.end)) return true;
+    const std::string raw = s.substr(r.begin, r.end - r.begin);
+    size_t digits = 0;
+    for (char c : raw) digits += c >= '0' && c <= '9';
+    // 15 digits (IMEI with its check digit) or, after "IMEISV", 16; a
+    // 14-digit number could be an IMEI with a lost digit: not completed.
+    if (digits != (sv ? 16u : 15u)) {
+      ++out->rejected;
+      return true;
+    }
+    if (Add(IndicatorType::kImei, raw, shadow, r, SeparatedFlag(raw), o, out)) {
+      taken->push_back(r);
+    }
+    return true;
+  });
+}
 
 Extractor::Extractor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Extractor::~Extractor() = default;
@@ -195,6 +297,9 @@ absl::StatusOr<std::unique_ptr<Extractor>> Extractor::Create(
       R"()([\s:=>→\-–—]*)(@?)([A-Za-z0-9_.]{2,50})(?![A-Za-z0-9_@]))");
   impl->handle = Utf8Regex::Compile(handle, UREGEX_CASE_INSENSITIVE, &err);
   // Runs of space-separated digit groups (ASCII digits in the shadow).
+  impl->wallet = Utf8Regex::Compile(kWalletPattern, 0, &err);
+  impl->iban_start = Utf8Regex::Compile(kIbanStartPattern, 0, &err);
+  impl->imei = Utf8Regex::Compile(kImeiPattern, UREGEX_CASE_INSENSITIVE, &err);
   impl->digit_run = Utf8Regex::Compile(
       R"((?<![\p{L}\p{N}+])\+?\d[\d.\-()/]*(?: +\d[\d.\-()/]*)+(?![\p{L}\p{N}]))", 0, &err);
   if (!err.ok()) return err;
@@ -240,7 +345,9 @@ absl::StatusOr<Extraction> Extractor::Extract(std::string_view text,
     im.Add(IndicatorType::kUrl, s.substr(r.begin, r.end - r.begin), shadow, r, 0, options, &out);
     return true;
   });
-  // 3. Handles after a platform word, with ':' or '@' before the name.
+  // 3. Wallets, IBANs, IMEIs (before phones: their digits are no number).
+  im.Payments(shadow, options, &taken, &out);
+  // 4. Handles after a platform word, with ':' or '@' before the name.
   ForEachMatch(*im.handle, s, [&](const std::vector<Range>& g) {
     const Range all = g[0], word = g[1], sep = g[2], at = g[3];
     Range name = g[4];
@@ -278,7 +385,7 @@ absl::StatusOr<Extraction> Extractor::Extract(std::string_view text,
     }
     return true;
   });
-  // 4. Phone numbers: libphonenumber's matcher over the shadow text.
+  // 5. Phone numbers: libphonenumber's matcher over the shadow text.
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   PhoneNumberMatcher matcher(util, s, options.region.empty() ? "ZZ" : options.region,
                              PhoneNumberMatcher::VALID, 500);
@@ -291,7 +398,7 @@ absl::StatusOr<Extraction> Extractor::Extract(std::string_view text,
       taken.push_back(r);
     }
   }
-  // 5. A number run on into other digits ("+90 532 614 27 83 2500 euro") is
+  // 6. A number run on into other digits ("+90 532 614 27 83 2500 euro") is
   // one over-long candidate for the matcher, which then finds nothing: try
   // the runs it left, group by group (space-separated), longest first.
   ForEachMatch(*im.digit_run, s, [&](const std::vector<Range>& g) {

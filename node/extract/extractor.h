@@ -1,4 +1,5 @@
-// Extractor: indicators (phones, URLs, e-mail addresses, handles) found in
+// Extractor: indicators (phones, URLs, e-mail addresses, handles, crypto
+// wallets, IBANs, IMEIs) found in
 // the text of a monitored post, each with its canonical form (through
 // node/normalize, the node's own rules) and the span where it was written.
 //
@@ -9,12 +10,20 @@
 //  2. URLs: http(s)://..., www...., and scheme-less host.tld/path
 //     (wa.me/N, t.me/name, facebook.com/Page, bit.ly/x); a URL that names a
 //     handle or phone (wa.me, t.me, profile links) carries it in `derived`;
-//  3. handles: a platform word in one of several languages and scripts
+//  3. payment identifiers, each only if node/normalize accepts its
+//     checksum: wallets (Ethereum 0x + 40 hex, EIP-55 when mixed case;
+//     Bitcoin bech32/bech32m bc1..., base58check 1.../3...; TRON T...);
+//     IBANs (a country code and check digits, then as many characters as
+//     the country's registered length, groups split by spaces, dashes or
+//     dots; mod 97); IMEIs only after an "IMEI"/"IMEISV" label (15 digits,
+//     Luhn; 16 after IMEISV), since a bare Luhn-valid number is as likely
+//     an order number. Digits of any script (the shadow maps them).
+//  4. handles: a platform word in one of several languages and scripts
 //     ("telegram", "تلگرام", "تيليجرام", "insta", "snap", "ቴሌግራም", ...;
 //     table in extractor.cc) followed by ':' or '@' and a name, or a
 //     non-Latin platform word, a space and a Latin name with '_', '.' or a
 //     digit ("تلگرام safar_rahat");
-//  4. phone numbers: libphonenumber's PhoneNumberMatcher (leniency VALID)
+//  5. phone numbers: libphonenumber's PhoneNumberMatcher (leniency VALID)
 //     over the shadow text, with the default region of Options (without a
 //     region only +CC / 00CC numbers are found).
 // A candidate the normaliser refuses is dropped (counted in `rejected`); a

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
 
 namespace ifed::extract {
@@ -212,6 +213,103 @@ TEST(Extractor, SpansAreCodePointsOfTheOriginal) {
 TEST(Extractor, OneIndicatorPerOccurrenceInTextOrder) {
   EXPECT_EQ(Values("+90 532 614 27 83 / snap: @yolrehber / +90 532 614 27 83"),
             (V{"phone +905326142783", "handle snapchat:yolrehber", "phone +905326142783"}));
+}
+
+// Made-up identifiers with valid checksums (tests/data/posts/make_corpus.py
+// computes them); none is on the warning list.
+constexpr char kBtcP2pkh[] = "16aq1G7qGrvyXcboDTtiLmyhF6zYadJr7a";
+constexpr char kBtcP2sh[] = "34y8jDYBUqRosXJPozZWh3c5pyqsLTuzFi";
+constexpr char kBech32[] = "bc1q5v9f3gfsf4zj9fq4dkvel5vkpzuxzucnna342s";
+constexpr char kBech32m[] = "bc1pyewk05u3lcu836v55c7w0mfjg2yfu6p4hwwkgcgfqsjzq3gc8nwq00v4ah";
+constexpr char kTron[] = "TYsfTHdYdRbyDKFZ5zCGAoAf3a1YncdaBk";
+constexpr char kEth[] = "0x09b5fa0b90eaa97b7f0377f585c330c1a57b16ff";
+
+TEST(Extractor, WalletsOfEveryFormat) {
+  EXPECT_EQ(Values(absl::StrCat("Zahlung BTC an ", kBech32, " bitte")),
+            V{absl::StrCat("crypto btc:", kBech32)});
+  EXPECT_EQ(Values(absl::StrCat("pay to ", kBtcP2pkh, " or ", kBtcP2sh, ".")),
+            (V{absl::StrCat("crypto btc:", kBtcP2pkh), absl::StrCat("crypto btc:", kBtcP2sh)}));
+  EXPECT_EQ(Values(absl::StrCat("taproot: ", kBech32m)), V{absl::StrCat("crypto btc:", kBech32m)});
+  EXPECT_EQ(Values(absl::StrCat("USDT (TRC20) ", kTron, "، شكرا")),
+            V{absl::StrCat("crypto trx:", kTron)});
+  EXPECT_EQ(Values(absl::StrCat("ETH: ", kEth)), V{absl::StrCat("crypto eth:", kEth)});
+  // Upper-case bech32 (QR-code style) and a BIP-21 URI.
+  EXPECT_EQ(Values(absl::StrCat("BTC ", absl::AsciiStrToUpper(kBech32))),
+            V{absl::StrCat("crypto btc:", kBech32)});
+  EXPECT_EQ(Values(absl::StrCat("bitcoin:", kBtcP2pkh, "?amount=0.1")),
+            V{absl::StrCat("crypto btc:", kBtcP2pkh)});
+  // EIP-55 mixed case: the EIP's own example is accepted, one flipped
+  // letter case is not.
+  EXPECT_EQ(Values("eth 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"),
+            V{"crypto eth:0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"});
+  EXPECT_EQ(Values("eth 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"), V{});
+}
+
+TEST(Extractor, WalletChecksumOffByOneCharacterIsRefused) {
+  auto bump = [](std::string s, size_t i) {
+    s[i] = s[i] == 'z' ? 'y' : (s[i] == '9' ? '8' : static_cast<char>(s[i] + 1));
+    return s;
+  };
+  for (const char* a : {kBtcP2pkh, kBtcP2sh, kBech32, kBech32m, kTron}) {
+    const std::string bad = bump(a, std::string_view(a).size() - 3);
+    auto r = TheExtractor().Extract("send to " + bad, {});
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r->indicators.empty()) << bad;
+    EXPECT_GE(r->rejected, 1u) << bad;
+  }
+  // Glued to letters or too long: no candidate at all.
+  EXPECT_EQ(Values(absl::StrCat("x", kBtcP2pkh)), V{});
+  EXPECT_EQ(Values(absl::StrCat(kEth, "a")), V{});
+}
+
+TEST(Extractor, IbanSpacedPlainAndInOtherDigitScripts) {
+  EXPECT_EQ(Found("IBAN: DE14 3704 0044 1234 5678 90 bitte"),
+            V{"iban DE14370400441234567890 [6,33) "});
+  EXPECT_EQ(Values("Überweisung an DE14370400441234567890."), V{"iban DE14370400441234567890"});
+  EXPECT_EQ(Values("hesap TR33-0006-1005-1978-6457-8413-26 (Ziraat)"),
+            V{"iban TR330006100519786457841326"});
+  // Eastern Arabic and Persian digits after a Latin country code.
+  EXPECT_EQ(Found("الحساب IQ٩٨ NBIQ ٨٥٠١ ٢٣٤٥ ٦٧٨٩ ٠١٢"),
+            V{"iban IQ98NBIQ850123456789012 [7,35) non-ascii-digits"});
+  EXPECT_EQ(Values("حساب GR۱۶ ۰۱۱۰ ۱۲۵۰ ۰۰۰۰ ۰۰۰۱ ۲۳۰۰ ۶۹۵"),
+            V{"iban GR1601101250000000012300695"});
+  // Followed by an amount: the country's length decides where it ends.
+  EXPECT_EQ(Values("AT34 1904 3002 3457 3202 1500 EUR"), V{"iban AT341904300234573202"});
+}
+
+TEST(Extractor, IbanNearMissesAreNotFound) {
+  // One digit off: mod 97 fails.
+  auto r = TheExtractor().Extract("IBAN DE14 3704 0044 1234 5678 91", {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->indicators.empty());
+  EXPECT_GE(r->rejected, 1u);
+  // Runs on past the country's length; unknown country; a product code.
+  EXPECT_EQ(Values("DE14 3704 0044 1234 5678 9012"), V{});
+  EXPECT_EQ(Values("ZZ14 3704 0044 1234 5678 90"), V{});
+  EXPECT_EQ(Values("model AB12 CD34 in stock, order 2026-03-12"), V{});
+}
+
+TEST(Extractor, ImeiNeedsItsLabelAndLuhn) {
+  EXPECT_EQ(Found("IMEI: 35 209900 176148 1"), V{"imei 352099001761481 [6,24) "});
+  EXPECT_EQ(Values("imei ٨٦٤٩٨٤٠٣٢١٥٩٧٣٣ (Samsung)"), V{"imei 864984032159733"});
+  EXPECT_EQ(Values("IMEI-Nr. 35-209900-176148-1"), V{"imei 352099001761481"});
+  // IMEISV: 16 digits, the software version dropped.
+  EXPECT_EQ(Values("IMEISV 3520990017614807"), V{"imei 352099001761481"});
+  // Luhn off by one digit.
+  auto r = TheExtractor().Extract("IMEI 352099001761482", {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->indicators.empty());
+  EXPECT_GE(r->rejected, 1u);
+  // Without a label a Luhn-valid 15-digit number is an order number; 14
+  // digits after a label are not completed.
+  EXPECT_EQ(Values("order 352099001761481 shipped"), V{});
+  EXPECT_EQ(Values("IMEI 35209900176148"), V{});
+}
+
+TEST(Extractor, PricesDatesAndOrderNumbersYieldNoPaymentIdentifier) {
+  EXPECT_EQ(Values("price 2500 EUR, 12.03.2026, order #100045872231, ref 1A2B3C4D5E6F"), V{});
+  EXPECT_EQ(Values("Preis 1.500,00 € / Bestellung 3000000000000000000000000 / Tel 1500"), V{});
+  EXPECT_EQ(Values("0x1234 and 0xdeadbeef are not addresses"), V{});
 }
 
 }  // namespace

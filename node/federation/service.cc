@@ -10,6 +10,7 @@
 #include "node/crypto/keyed.h"
 #include "node/federation/oprf_key_statement.h"
 #include "node/federation/tls.h"
+#include "node/normalize/normalizer.h"
 
 namespace ifed::federation {
 
@@ -39,6 +40,17 @@ std::string SafeNodeId(const std::string& id) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return "(malformed)";
   }
   return id;
+}
+
+// A match, watch or OPRF request is answered only under the rule set it
+// was made under: on another version the same value has another canonical
+// form, and a miss would be silent. Names both versions, never a value.
+absl::Status CheckCanonVersion(uint32_t theirs) {
+  if (theirs == normalize::kCanonicalVersion) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "canonicalisation version mismatch: the request was made under version ", theirs,
+      theirs == 0 ? " (none sent)" : "", ", this node runs version ",
+      normalize::kCanonicalVersion, "; both nodes must run the same normalisation rules"));
 }
 
 }  // namespace
@@ -137,8 +149,13 @@ grpc::Status FederationService::AnswerMatch(const grpc::ServerContext& ctx,
                         "request exceeds the node's limit of " +
                             std::to_string(limits_.max_items) + " items");
   }
-  const absl::Status decision = relay_ ? relay_(peer, request, deadline, response)
-                                       : matcher_->Match(peer, request, response);
+  absl::Status decision = CheckCanonVersion(request.canon_version());
+  if (decision.ok()) {
+    decision = relay_ ? relay_(peer, request, deadline, response)
+                      : matcher_->Match(peer, request, response);
+  } else {
+    spdlog::warn("match from {} refused: {}", peer, std::string(decision.message()));
+  }
   if (auditor_ != nullptr) {
     // Nothing leaves before its event is durable (issue 5).
     if (absl::Status a = auditor_->Record(peer, request, decision, response); !a.ok()) {
@@ -271,6 +288,20 @@ grpc::Status FederationService::OprfEvaluate(grpc::ServerContext* ctx,
                                              ifed::v1::OprfEvaluateResponse* response) {
   logging::RequestScope log_scope(request->request_id());
   IFED_OPRF_CALLER_OR_RETURN(c, "oprf evaluate");
+  if (absl::Status v = CheckCanonVersion(request->canon_version()); !v.ok()) {
+    spdlog::warn("oprf evaluate from {} refused: {}", c->peer, std::string(v.message()));
+    if (auditor_ != nullptr) {
+      const int64_t items =
+          static_cast<int64_t>(request->blinded().size() / crypto::oprf::kElementSize);
+      if (absl::Status a = auditor_->RecordOprf("oprf.evaluate", c->peer, request->request_id(),
+                                                request->purpose(), items, 0, v,
+                                                c->audit_fields());
+          !a.ok()) {
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit unavailable");
+      }
+    }
+    return ToPeerStatus(v);
+  }
   if (request->blinded().size() / crypto::oprf::kElementSize > limits_.max_items) {
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                         "request exceeds the node's limit of " +
@@ -509,6 +540,23 @@ grpc::Status FederationService::Watch(grpc::ServerContext* ctx,
   }
   auto peer = Admit(ctx, "Watch");
   if (!peer.ok()) return ToPeerStatus(peer.status());
+  if (request->action() == ifed::v1::WATCH_ADD) {
+    if (absl::Status v = CheckCanonVersion(request->canon_version()); !v.ok()) {
+      spdlog::warn("watch from {} refused: {}", *peer, std::string(v.message()));
+      if (auditor_ != nullptr) {
+        if (absl::Status a = auditor_->RecordRefusal(
+                "canon_version.refused", *peer, "Watch",
+                {{"watch_id", request->watch_id().substr(0, 64)},
+                 {"theirs", std::to_string(request->canon_version())},
+                 {"ours", std::to_string(normalize::kCanonicalVersion)}},
+                v);
+            !a.ok()) {
+          return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
+        }
+      }
+      return ToPeerStatus(v);
+    }
+  }
   if (static_cast<size_t>(request->ByteSizeLong()) > limits_.max_items * 40 + 4096) {
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many items in one watch");
   }

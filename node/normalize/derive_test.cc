@@ -160,7 +160,45 @@ TEST(GlobTest, Basics) {
   EXPECT_FALSE(GlobMatch("a*b*c", "aXXbYY"));
 }
 
-TEST(VersionTest, IsSet) { EXPECT_GE(kCanonicalVersion, 1u); }
+TEST(DeriveTest, EmailAddressesYieldTheirProviderMailbox) {
+  // Gmail: dots and +tag dropped, googlemail.com is gmail.com.
+  EXPECT_EQ(Derived(IndicatorType::kEmail, "John.Doe+travel@gmail.com"),
+            V{"email johndoe@gmail.com"});
+  EXPECT_EQ(Derived(IndicatorType::kEmail, "john.doe@GoogleMail.com"),
+            V{"email johndoe@gmail.com"});
+  // The mailbox itself derives nothing; nor does an address at a provider
+  // without a documented rule (the tag may be part of the name there).
+  EXPECT_EQ(Derived(IndicatorType::kEmail, "johndoe@gmail.com"), V{});
+  EXPECT_EQ(Derived(IndicatorType::kEmail, "john.doe+x@example.org"), V{});
+  EXPECT_EQ(Derived(IndicatorType::kEmail, "john.doe+x@yahoo.com"), V{});
+  EXPECT_EQ(Derived(IndicatorType::kEmail, "john.doe+x@icloud.com"), V{});
+  // "+tag" only (dots are part of the name) at Microsoft, Fastmail, Proton.
+  EXPECT_EQ(Derived(IndicatorType::kEmail, "john.doe+x@outlook.com"),
+            V{"email john.doe@outlook.com"});
+  EXPECT_EQ(Derived(IndicatorType::kEmail, "a.b+shop@hotmail.com"), V{"email a.b@hotmail.com"});
+  EXPECT_EQ(Derived(IndicatorType::kEmail, "a.b+shop@fastmail.com"), V{"email a.b@fastmail.com"});
+  EXPECT_EQ(Derived(IndicatorType::kEmail, "a.b+shop@pm.me"), V{"email a.b@pm.me"});
+  EXPECT_EQ(Derived(IndicatorType::kEmail, "a.b@proton.me"), V{});
+  // A leading "+" is a name, not a tag.
+  EXPECT_EQ(Derived(IndicatorType::kEmail, "+ab@outlook.com"), V{});
+}
+
+TEST(DeriveTest, LiteralAddressStaysTheMainValue) {
+  auto c = TheNormalizer().Normalize(IndicatorType::kEmail, "John.Doe+travel@gmail.com", {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->value, "john.doe+travel@gmail.com");
+  // Two spellings of one mailbox share the derived form.
+  auto d = TheNormalizer().Normalize(IndicatorType::kEmail, "johndoe@googlemail.com", {});
+  ASSERT_TRUE(d.ok());
+  ASSERT_EQ(c->derived.size(), 1u);
+  ASSERT_EQ(d->derived.size(), 1u);
+  EXPECT_EQ(c->derived[0].value, d->derived[0].value);
+}
+
+TEST(VersionTest, IsSet) {
+  // 2: provider mailbox forms (a rule change every node must share).
+  EXPECT_EQ(kCanonicalVersion, 2u);
+}
 
 }  // namespace
 }  // namespace ifed::normalize

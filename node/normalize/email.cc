@@ -6,9 +6,14 @@
 //    spellings of one mailbox must match: we fold case. Max 64 bytes.
 //  - domain: IDNA UTS #46 (STD3) to punycode, lower-case, trailing dot
 //    removed, needs a dot; address literals ([1.2.3.4]) refused.
-//  - provider rules (Options::email_provider_rules only): gmail.com and
-//    googlemail.com drop dots and "+tag" and become gmail.com; outlook,
-//    hotmail, live, icloud, me, fastmail, proton drop "+tag".
+//  - provider mailbox rules (the mailbox form): gmail.com and
+//    googlemail.com drop dots and "+tag" and become gmail.com; Microsoft
+//    (outlook.com, hotmail.com, live.com), Fastmail (fastmail.com,
+//    fastmail.fm) and Proton (proton.me, protonmail.com, protonmail.ch,
+//    pm.me) drop "+tag". Normalize() returns the literal address and, when
+//    it differs, the mailbox as a derived e-mail, on every node alike (the
+//    rule set is part of kCanonicalVersion); Options::email_provider_rules
+//    makes the mailbox the main value (offline tools and tests only).
 #include "node/common/status_macros.h"
 #include "node/normalize/internal.h"
 
@@ -37,12 +42,16 @@ absl::Status CheckLocal(const std::string& local) {
   return absl::OkStatus();
 }
 
+// Documented mailbox rules of the providers (README.md "E-mail mailbox
+// rules" cites each): Gmail ignores dots and a "+tag" and serves
+// googlemail.com as gmail.com; Microsoft (Outlook.com, Hotmail, Live),
+// Fastmail and Proton deliver "local+tag" to "local".
 std::string ApplyProviderRules(std::string local, std::string* domain) {
   const bool gmail = *domain == "gmail.com" || *domain == "googlemail.com";
   bool plus_tags = gmail;
   for (std::string_view d :
-       {"outlook.com", "hotmail.com", "live.com", "icloud.com", "me.com",
-        "fastmail.com", "proton.me", "protonmail.com"}) {
+       {"outlook.com", "hotmail.com", "live.com", "fastmail.com", "fastmail.fm",
+        "proton.me", "protonmail.com", "protonmail.ch", "pm.me"}) {
     if (*domain == d) plus_tags = true;
   }
   if (plus_tags) {

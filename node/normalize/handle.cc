@@ -284,3 +284,11 @@ absl::StatusOr<Canonical> NormalizeHandle(const Unicode& unicode,
 }
 
 }  // namespace ifed::normalize::internal
+
+namespace ifed::normalize {
+
+bool IsKnownPlatform(std::string_view name) {
+  return internal::ParsePlatform(name).has_value();
+}
+
+}  // namespace ifed::normalize

@@ -77,3 +77,14 @@ absl::StatusOr<std::string> NormalizeIban(const Unicode& unicode,
 }
 
 }  // namespace ifed::normalize::internal
+
+namespace ifed::normalize {
+
+std::optional<size_t> IbanLength(std::string_view country) {
+  const auto& lengths = internal::IbanLengths();
+  const auto it = lengths.find(country);
+  if (it == lengths.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace ifed::normalize

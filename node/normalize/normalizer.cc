@@ -86,9 +86,22 @@ absl::StatusOr<Canonical> Normalizer::Normalize(IndicatorType type,
 
 // A URL naming a profile, page, group or click-to-chat number yields that
 // handle or phone; a handle or phone written as an http(s) link yields the
-// link. Failures only mean "nothing derived".
+// link; an e-mail address yields the mailbox its provider delivers it to
+// (gmail dots, "+tag"). Failures only mean "nothing derived".
 void Normalizer::Impl::Derive(IndicatorType asked, std::string_view raw,
                               const Options& options, Canonical* c) const {
+  if (asked == IndicatorType::kEmail) {
+    Options o = options;
+    o.email_provider_rules = true;
+    absl::StatusOr<std::string> mailbox = internal::NormalizeEmail(*unicode, raw, o);
+    if (mailbox.ok()) {
+      Canonical d;
+      d.type = IndicatorType::kEmail;
+      d.value = *std::move(mailbox);
+      AddDerived(c, std::move(d));
+    }
+    return;
+  }
   if (asked == IndicatorType::kUrl) {
     Options o = options;
     o.platform.clear();

@@ -25,7 +25,9 @@
 //    confusable skeleton could match an innocent look-alike account.
 //  - URLs: http(s) only; scheme kept; path case kept; see url.cc.
 //  - E-mail: the local part is case-folded (providers ignore case), the
-//    domain IDNA-encoded; provider rules only with email_provider_rules.
+//    domain IDNA-encoded; the provider's mailbox (gmail dots and "+tag",
+//    "+tag" at Microsoft, Fastmail, Proton) is a derived e-mail, so the
+//    literal address and the mailbox both match.
 //  - Wallets: "btc:", "eth:", "trx:" prefixes; IMEI: 15 digits (a 14-digit
 //    IMEI gets its check digit, an IMEISV loses its version).
 //  - Derived indicators: a value that also names another indicator carries
@@ -40,6 +42,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,7 +59,13 @@ class WarningList;
 // platform rule, a libphonenumber update that re-reads numbers): records
 // carry the version they were keyed under (Record.canon_version); see
 // README.md "Versioned canonicalisation" for how a bump re-keys them.
-inline constexpr uint32_t kCanonicalVersion = 1;
+//   1: the first rule set.
+//   2: e-mail addresses derive their provider mailbox (gmail dots and
+//      "+tag"; "+tag" at Microsoft, Fastmail, Proton); the extractor finds
+//      wallets, IBANs and IMEIs.
+// Nodes of one federation must run one version: match and watch requests
+// carry it and a partner on another version refuses them.
+inline constexpr uint32_t kCanonicalVersion = 2;
 
 struct Options {
   // ISO 3166-1 alpha-2 region for national phone numbers ("DE"); empty means
@@ -64,7 +73,9 @@ struct Options {
   std::string default_region;
   // Accept vanity letters in phone numbers (0800-FLOWERS).
   bool allow_vanity = false;
-  // Apply provider-specific e-mail rules (gmail dots and +tags).
+  // Make the provider mailbox (gmail dots and +tags) the main value instead
+  // of a derived one. Offline tools and tests only: a node never sets it,
+  // so every node of a federation keys the same forms.
   bool email_provider_rules = false;
   // Platform for handles given without one ("@name", "name"): facebook,
   // instagram, tiktok, x (or twitter), telegram, vk, youtube, snapchat,
@@ -112,6 +123,17 @@ class Normalizer {
   explicit Normalizer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Whether `name` names a handle platform Options::platform accepts
+// (facebook, instagram, tiktok, x, telegram, vk, youtube, snapchat,
+// whatsapp, viber, signal, or an alias: fb ig twitter tg yt vkontakte snap
+// wa), case-insensitive.
+bool IsKnownPlatform(std::string_view name);
+
+// The registered IBAN length of an ISO 3166 country code ("DE" -> 22), or
+// nullopt when the country is not in the IBAN registry. For scanners that
+// must know where an IBAN written in groups ends.
+std::optional<size_t> IbanLength(std::string_view country);
 
 }  // namespace ifed::normalize
 

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "node/normalize/normalizer.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "node/federation/tls.h"
@@ -179,6 +180,7 @@ TEST_F(AuditIt, RefusalIsAudited) {
   ifed::v1::MatchRequest req;
   req.set_request_id("refused-1");
   req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+  req.set_canon_version(ifed::normalize::kCanonicalVersion);
   req.set_epoch(1);
   auto* b = req.add_batches();
   b->set_type(ifed::v1::PHONE);

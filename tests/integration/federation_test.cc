@@ -11,6 +11,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "node/normalize/normalizer.h"
 #include "absl/strings/str_split.h"
 #include "node/crypto/key_file.h"
 #include "node/crypto/keyed.h"
@@ -59,6 +60,7 @@ class FederationTest : public ::testing::Test {
     ifed::v1::MatchRequest req;
     req.set_request_id("it-1");
     req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+    req.set_canon_version(ifed::normalize::kCanonicalVersion);
     req.set_epoch(1);
     auto* b = req.add_batches();
     b->set_type(ifed::v1::PHONE);
@@ -242,6 +244,7 @@ ifed::v1::MatchRequest StreamRequest(const std::string& id, const std::string& p
   ifed::v1::MatchRequest req;
   req.set_request_id(id);
   req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+  req.set_canon_version(ifed::normalize::kCanonicalVersion);
   req.set_epoch(1);
   auto* b = req.add_batches();
   b->set_type(ifed::v1::PHONE);

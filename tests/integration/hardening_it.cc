@@ -23,6 +23,7 @@
 #include <mutex>
 #include <thread>
 
+#include "node/normalize/normalizer.h"
 #include "node/federation/call_guard.h"
 #include "node/federation/tls.h"
 #include "node/federation/tls_reload.h"
@@ -84,6 +85,7 @@ class HardeningTest : public ::testing::Test {
     ifed::v1::MatchRequest req;
     req.set_request_id("hard-1");
     req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+    req.set_canon_version(ifed::normalize::kCanonicalVersion);
     req.set_epoch(1);
     auto* b = req.add_batches();
     b->set_type(ifed::v1::PHONE);
@@ -481,6 +483,7 @@ grpc::Status StampedCall(const std::string& address, const federation::TlsFiles&
   ifed::v1::MatchRequest req;
   req.set_request_id("stamped-1");
   req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+  req.set_canon_version(ifed::normalize::kCanonicalVersion);
   req.set_epoch(1);
   auto* b = req.add_batches();
   b->set_type(ifed::v1::PHONE);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "node/normalize/normalizer.h"
 #include "absl/strings/str_split.h"
 #include "node/audit/signer.h"
 #include "node/federation/oprf_key_statement.h"
@@ -282,6 +283,7 @@ TEST_F(HubOprfTest, HubFansOneBlindedBatchOutToMembers) {
     ifed::v1::OprfEvaluateRequest req;
     req.set_request_id("fan-out-1");
     req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+    req.set_canon_version(ifed::normalize::kCanonicalVersion);
     req.set_blinded(element + element);
     return stub->OprfEvaluate(&ctx, req, resp);
   };

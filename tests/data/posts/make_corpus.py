@@ -13,6 +13,59 @@ EA = lambda s: s.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")) 
 FA = lambda s: s.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))   # Persian
 FW = lambda s: s.translate(str.maketrans("0123456789+", "０１２３４５６７８９＋"))  # full-width
 
+# Payment identifiers (wallets, IBANs, IMEIs): made up, with the checksums
+# their formats define computed here, so that a post can also carry a
+# near miss (one character off) that the extractor must refuse.
+import hashlib
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+def b58check(payload):   # base58check: payload + 4 bytes of double SHA-256
+    d = payload + hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4]
+    n = int.from_bytes(d, "big"); out = ""
+    while n:
+        n, r = divmod(n, 58); out = _B58[r] + out
+    return "1" * (len(d) - len(d.lstrip(b"\0"))) + out
+_BECH = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+def _polymod(v):   # BIP-173
+    c = 1
+    for x in v:
+        b = c >> 25; c = (c & 0x1ffffff) << 5 ^ x
+        for i, g in enumerate([0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3]):
+            c ^= g if (b >> i) & 1 else 0
+    return c
+def _bits(data):   # 8-bit -> 5-bit groups
+    acc = bits = 0; out = []
+    for v in data:
+        acc = (acc << 8) | v; bits += 8
+        while bits >= 5:
+            bits -= 5; out.append((acc >> bits) & 31)
+    if bits: out.append((acc << (5 - bits)) & 31)
+    return out
+def segwit(version, program):   # bech32 (v0) / bech32m (v1+, BIP-350), hrp "bc"
+    data = [version] + _bits(program)
+    hrp = [ord(c) >> 5 for c in "bc"] + [0] + [ord(c) & 31 for c in "bc"]
+    pm = _polymod(hrp + data + [0] * 6) ^ (1 if version == 0 else 0x2bc830a3)
+    return "bc1" + "".join(_BECH[x] for x in data + [(pm >> 5 * (5 - i)) & 31 for i in range(6)])
+def iban(cc, bban):   # ISO 7064 mod 97-10 check digits
+    n = int("".join(str(int(c, 36)) for c in bban + cc + "00"))
+    return "%s%02d%s" % (cc, 98 - n % 97, bban)
+def luhn(body):   # IMEI check digit
+    s = sum((2 * int(d) - 9 * (2 * int(d) > 9)) if i % 2 == 0 else int(d)
+            for i, d in enumerate(reversed(body)))
+    return body + str((10 - s % 10) % 10)
+_h = lambda label: hashlib.sha256(label.encode()).digest()
+BTC1 = b58check(b"\x00" + _h("forms-a")[:20])
+BTC3 = b58check(b"\x05" + _h("forms-b")[:20])
+TRX = b58check(b"\x41" + _h("forms-c")[:20])
+BC1Q = segwit(0, _h("forms-d")[:20])
+BC1P = segwit(1, _h("forms-e"))
+ETH = "0x" + _h("forms-f")[:20].hex()
+IBAN_DE = iban("DE", "370400441234567890")
+IBAN_TR = iban("TR", "0006100519786457841326")
+IBAN_IQ = iban("IQ", "NBIQ850123456789012")
+IMEI_A = luhn("35209900176148")
+IMEI_B = luhn("86498403215973")
+grp = lambda s, n=4: " ".join(s[i:i + n] for i in range(0, len(s), n))   # "DE14 3704 ..."
+
 # ---------------- Arabic (ar) ----------------
 add("ar01","ar","LY",["phone=+218913345621"],"رحلة إلى إيطاليا من زوارة، للتواصل " + EA("091 334 5621"))
 add("ar02","ar","-",["phone=+218924471083"],"قارب مضمون، السعر ٢٥٠٠ يورو، واتساب " + EA("+218 92 447 1083"))
@@ -191,6 +244,24 @@ add("prs18","prs","-",["handle=telegram:kabul_safar2"],"تلگرام kabul_safar
 add("en21","en","-",["url=https://t.me/balkan_route_2","handle=telegram:balkan_route_2"],"join t(.)me/balkan_route_2")
 add("en20","en","-",["phone=+447911284615"],"text me +44 ⑦⑨①① ②⑧④⑥①⑤")
 add("ku18","ku","IQ",["phone=+9647714620938"],"Têlefon: ⁰⁷⁷¹ ⁴⁶² ⁰⁹³⁸")
+
+# ---------------- Payment identifiers: wallets, IBANs, IMEIs ----------------
+add("ar19","ar","-",["crypto=trx:"+TRX],"الدفع عبر USDT على TRC20: " + TRX + " فقط")
+add("ar20","ar","-",["iban="+IBAN_IQ],"حوالة على الحساب " + EA(grp(IBAN_IQ)) + " والباقي عند الوصول")
+add("ar21","ar","-",[],"السعر ٢٥٠٠ دولار، الموعد ١٢/٠٣/٢٠٢٦، رقم الطلب ١٠٠٠٤٥٨٧٢٢٣١")
+add("tr19","tr","-",["iban="+IBAN_TR],"Ödeme: IBAN " + grp(IBAN_TR) + " (Ziraat), ücret 2500 TL")
+add("tr20","tr","-",[],"BTC adresi " + BTC1[:-1] + ("b" if BTC1[-1] != "b" else "c") + " (eski)")
+add("en22","en","-",["crypto=btc:"+BC1Q],"pay BTC to " + BC1Q + " only, no cash")
+add("en23","en","-",["crypto=eth:"+ETH,"crypto=btc:"+BTC3],"ETH " + ETH + " or BTC " + BTC3)
+add("en24","en","-",[],"order " + IMEI_A + " shipped, price 1500, IMEI unknown")
+add("en25","en","-",[],"IBAN " + grp(IBAN_DE[:-1] + str((int(IBAN_DE[-1]) + 1) % 10)) + " (typo)")
+add("fr19","fr","-",["crypto=btc:"+BTC1],"paiement en bitcoin : " + BTC1)
+add("fr20","fr","-",["iban="+IBAN_DE],"virement IBAN " + grp(IBAN_DE) + ", prix 1500 €, départ le 12.03.2026")
+add("prs19","prs","-",["imei="+IMEI_A],"شماره IMEI گوشی: " + FA(IMEI_A))
+add("ku19","ku","-",["imei="+IMEI_B],"IMEI: " + EA(IMEI_B[:2] + " " + IMEI_B[2:8] + " " + IMEI_B[8:14] + " " + IMEI_B[14]))
+add("ps18","ps","-",["crypto=btc:"+BC1P],"د پیسو لپاره " + BC1P)
+add("ti18","ti","-",["crypto=trx:"+TRX],"ክፍሊት ብ USDT: " + TRX)
+add("ti19","ti","-",[],"IMEI " + IMEI_B[:-1] + str((int(IMEI_B[-1]) + 1) % 10) + " ተሰሪቑ")
 
 if __name__ == "__main__":
     import os
