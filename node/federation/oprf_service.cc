@@ -19,6 +19,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "node/common/status_macros.h"
+#include "node/policy/purpose.h"
 
 namespace ifed::federation {
 namespace oprf = crypto::oprf;
@@ -263,6 +264,7 @@ absl::Status OprfResponder::Evaluate(const std::string& peer,
   }
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
   const ifed::v1::Purpose purpose = request.purpose();
+  IFED_RETURN_IF_ERROR(policy::CheckPurpose(policy::Call::kOprfEvaluate, purpose));
   IFED_ASSIGN_OR_RETURN(const policy::EffectiveRule* rule,
                         Check(peer, *policy, &purpose, n, via));
   if (d_.quotas != nullptr) {
@@ -595,6 +597,7 @@ absl::Status OprfResponder::Resolve(const std::string& peer,
   const size_t n = packed.size() / oprf::kOutputSize;
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
   const ifed::v1::Purpose purpose = request.purpose();
+  IFED_RETURN_IF_ERROR(policy::CheckPurpose(policy::Call::kOprfResolve, purpose));
   IFED_ASSIGN_OR_RETURN(const policy::EffectiveRule* rule,
                         Check(peer, *policy, &purpose, n, via));
   IFED_ASSIGN_OR_RETURN(auto view, ViewFor(peer, *policy, *rule, via));
@@ -610,7 +613,12 @@ absl::Status OprfResponder::Resolve(const std::string& peer,
     if (it == view->records.end()) continue;
     r->set_verdict(ifed::v1::HIT);
     ++hits;
-    if (disclosure >= ifed::v1::HIT_WITH_REFERENCE) r->set_reference(it->second.front());
+    if (disclosure >= ifed::v1::HIT_WITH_REFERENCE) {
+      // The querier's own token for the record, never the record id.
+      if (d_.sealer == nullptr) return absl::InternalError("no sealer for references");
+      IFED_ASSIGN_OR_RETURN(std::string ref, d_.sealer->Reference(peer, it->second.front()));
+      r->set_reference(std::move(ref));
+    }
     if (disclosure >= ifed::v1::HIT_WITH_CONTACT) r->set_contact(d_.contact);
   }
   spdlog::info("oprf resolve from {}{} request {}: {} outputs, {} hits, disclosure {}", peer,

@@ -104,7 +104,9 @@ TEST_F(FederationTest, PlantedOverlapsHitAndNothingElse) {
       std::vector<std::string> f = absl::StrSplit(line, '\t');
       ASSERT_GE(f.size(), 6u) << line;
       EXPECT_EQ(f[4], "HIT");
-      EXPECT_EQ(f[5].size(), 32u) << "reference disclosed under hit_with_reference";
+      // A per-partner token (Sealer::Reference), never the record id.
+      EXPECT_EQ(f[5].size(), 45u) << "reference disclosed under hit_with_reference";
+      EXPECT_EQ(f[5][0], 'r') << line;
       actual.insert({id, f[2], f[1], f[3]});
     }
   }
@@ -285,7 +287,7 @@ TEST_F(FederationTest, MatchStreamPipelinedRequestsAnsweredInOrder) {
   EXPECT_EQ(got[2].request_id(), "st-3");
   ASSERT_EQ(got[0].results_size(), 2);
   EXPECT_EQ(got[0].results(0).verdict(), ifed::v1::HIT);
-  EXPECT_EQ(got[0].results(0).reference().size(), 32u);
+  EXPECT_EQ(got[0].results(0).reference().size(), 45u);  // the partner's token.
   EXPECT_EQ(got[0].results(1).verdict(), ifed::v1::NO_HIT);
   ASSERT_EQ(got[1].results_size(), 1);
   EXPECT_EQ(got[1].results(0).verdict(), ifed::v1::NO_HIT);
