@@ -21,7 +21,7 @@ namespace ifed::testing {
 namespace {
 
 constexpr char kShared[] = "+4915122220001";   // held by de; at and hu ask.
-constexpr char kUrl[] = "https://smuggle-route.example/offer";
+constexpr char kUrl[] = "https://smuggle-route-demo.net/offer";
 constexpr char kWatched1[] = "+4915122220011";  // ingested while se's watch is suspended.
 constexpr char kWatched2[] = "+4915122220012";  // ingested once it is resumed.
 constexpr char kAllowed[] =
