@@ -207,6 +207,18 @@ absl::StatusOr<const policy::EffectiveRule*> OprfResponder::Check(
     if (rule->rule.scheme() != ifed::v1::OPRF) {
       return absl::PermissionDeniedError("the oprf scheme is not allowed for this partner");
     }
+    // A key and a filter serve OPRF matching only: a rule none of whose
+    // purposes the OPRF calls accept (takedown_deconfliction alone) gets
+    // neither, or the filter would answer a match offline.
+    const auto& ps = rule->rule.purposes();
+    if (std::none_of(ps.begin(), ps.end(), [](int p) {
+          return policy::PurposeAccepted(policy::Call::kOprfEvaluate,
+                                         static_cast<ifed::v1::Purpose>(p));
+        })) {
+      return absl::PermissionDeniedError(
+          "no purpose of this partner's rule is accepted by the OPRF calls "
+          "(takedown_deconfliction serves Deconflict only)");
+    }
     return rule;
   }
   policy::Query q{.partner = peer,

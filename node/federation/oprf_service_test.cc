@@ -181,6 +181,21 @@ TEST_F(OprfServiceTest, HitsExactlyTheVisibleRecords) {
   EXPECT_EQ(resp.results(2).verdict(), ifed::v1::NO_HIT);
 }
 
+TEST_F(OprfServiceTest, TakedownOnlyPartnerGetsNoKeyAndNoFilter) {
+  auto p = policy::Policy::LoadTexts(
+      {{"p.yaml", PolicyText("  - partner: ro\n    types: [url]\n    scheme: oprf\n"
+                             "    purposes: [takedown_deconfliction]\n")}});
+  ASSERT_TRUE(p.ok()) << p.status();
+  policy_->Set(*p);
+  auto key = responder_->PublicKey("ro");
+  EXPECT_EQ(key.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(key.status().message().find("takedown_deconfliction serves Deconflict only"),
+            std::string::npos)
+      << key.status();
+  EXPECT_EQ(responder_->Filter("ro").status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(responder_->PublicKey("at").ok());  // the others as before.
+}
+
 TEST_F(OprfServiceTest, TakedownDeconflictionIsNotAnOprfPurpose) {
   Sync("at");
   const std::vector<std::string> inputs = {OprfInput(IndicatorType::kPhone, "+4915112345678")};
