@@ -86,13 +86,13 @@ absl::Status Matcher::Check(policy::Call call, const std::string& peer,
 
 absl::Status Matcher::Match(const std::string& peer, const ifed::v1::MatchRequest& request,
                             ifed::v1::MatchResponse* response,
-                            const std::string& reference_for) const {
+                            const std::string& reference_for, policy::Call call) const {
   const std::string& token_partner = reference_for.empty() ? peer : reference_for;
   // One snapshot per request: a reload never splits a request.
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
   const policy::EffectiveRule* rule = nullptr;
   size_t items = 0;
-  absl::Status ok = Check(policy::Call::kMatch, peer, request, *policy, &rule, &items);
+  absl::Status ok = Check(call, peer, request, *policy, &rule, &items);
   if (!ok.ok()) {
     d_.counters->denied_queries++;
     spdlog::warn("match from {} refused: {}", peer, std::string(ok.message()));

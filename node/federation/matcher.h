@@ -60,9 +60,11 @@ class Matcher {
   // The status message is safe to return to the peer.
   // `reference_for`: whose tokens the references are (empty: `peer`); the
   // querier a hub relays for, so the querier's follow-up can name them.
+  // `call`: the RPC it serves (Match or MatchStream), for its purposes.
   absl::Status Match(const std::string& peer, const ifed::v1::MatchRequest& request,
                      ifed::v1::MatchResponse* response,
-                     const std::string& reference_for = "") const;
+                     const std::string& reference_for = "",
+                     policy::Call call = policy::Call::kMatch) const;
 
   // Takedown deconfliction (issue 12, deconflict.cc): one result per
   // pseudonym, HOLD_HELD when a record of it that `peer` may see carries the

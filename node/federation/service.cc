@@ -112,7 +112,8 @@ grpc::Status FederationService::MatchStream(
                                                         limits_.deadline);
     logging::RequestScope log_scope(request.request_id());
     response.Clear();
-    grpc::Status s = AnswerMatch(*ctx, *peer, deadline, request, &response);
+    grpc::Status s = AnswerMatch(*ctx, *peer, deadline, request, &response,
+                                 policy::Call::kMatchStream);
     if (!s.ok()) return s;
     if (!stream->Write(response)) {
       return grpc::Status(grpc::StatusCode::CANCELLED, "peer went away");
@@ -138,7 +139,8 @@ grpc::Status FederationService::AnswerMatch(const grpc::ServerContext& ctx,
                                             const std::string& peer,
                                             std::chrono::system_clock::time_point deadline,
                                             const ifed::v1::MatchRequest& request,
-                                            ifed::v1::MatchResponse* response) const {
+                                            ifed::v1::MatchResponse* response,
+                                            policy::Call call) const {
   // Node-wide limits before any work (the policy may set lower ones).
   size_t items = 0;
   for (const auto& b : request.batches()) {
@@ -162,7 +164,7 @@ grpc::Status FederationService::AnswerMatch(const grpc::ServerContext& ctx,
     reference_for = std::move(*named);
   }
   const absl::Status decision = relay_ ? relay_(peer, request, deadline, response)
-                                       : matcher_->Match(peer, request, response, reference_for);
+                                       : matcher_->Match(peer, request, response, reference_for, call);
   if (auditor_ != nullptr) {
     // Nothing leaves before its event is durable (issue 5).
     if (absl::Status a = auditor_->Record(peer, request, decision, response); !a.ok()) {

@@ -150,7 +150,8 @@ class FederationService final : public ifed::v1::Federation::Service {
   grpc::Status AnswerMatch(const grpc::ServerContext& ctx, const std::string& peer,
                            std::chrono::system_clock::time_point deadline,
                            const ifed::v1::MatchRequest& request,
-                           ifed::v1::MatchResponse* response) const;
+                           ifed::v1::MatchResponse* response,
+                           policy::Call call = policy::Call::kMatch) const;
 
   const std::string trust_domain_;
   const Matcher* matcher_;

@@ -314,6 +314,26 @@ TEST_F(FederationTest, MatchStreamPartnerNotInPolicyIsDenied) {
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// A purpose belongs to its call: takedown deconfliction is not a match
+// purpose, on a stream either; the refusal names the purpose and the RPC.
+TEST_F(FederationTest, MatchStreamRefusesTakedownDeconfliction) {
+  auto stub = StreamStubAs(*fed_, "at");
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  std::unique_ptr<MatchStreamRw> stream = stub->MatchStream(&ctx);
+  ifed::v1::MatchRequest req = StreamRequest("st-td", std::string(32, 'm'));
+  req.set_purpose(ifed::v1::TAKEDOWN_DECONFLICTION);
+  stream->Write(req);
+  stream->WritesDone();
+  ifed::v1::MatchResponse r;
+  EXPECT_FALSE(stream->Read(&r));
+  grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(s.error_message().find("purpose takedown_deconfliction is not accepted by MatchStream"),
+            std::string::npos)
+      << s.error_message();
+}
+
 TEST_F(FederationTest, MatchStreamBadRequestEndsTheStreamAfterEarlierAnswers) {
   auto stub = StreamStubAs(*fed_, "hu");
   grpc::ClientContext ctx;

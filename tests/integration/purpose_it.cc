@@ -40,7 +40,7 @@ class PurposeIt : public ::testing::Test {
     // The queriers' own outbound rules let them send these purposes.
     const std::string both = "[migrant_smuggling, takedown_deconfliction]";
     for (const char* id : {"at", "hu", "pl", "se"}) {
-      fed_->AddNode(id, "EU", {{.id = "de", .purposes = both}});
+      fed_->AddNode(id, "EU", {{.id = "de", .purposes = both, .extra = ""}});
     }
     fed_->node("de").extra_yaml = "outbox_retry_ms: 200\noutbox_max_backoff_ms: 800\n";
     fed_->Start();
