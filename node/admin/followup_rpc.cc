@@ -176,7 +176,11 @@ grpc::Status AdminService::FollowUps(grpc::ServerContext* ctx,
       std::vector<ifed::v1::FollowUpRecord> pending;
       std::vector<std::string> ids;
       for (auto& f : found) {
-        if (f.reference() != request->reference() || f.state() != ifed::v1::FOLLOW_UP_PENDING ||
+        // The partner's token or the local record id behind it.
+        const bool named = f.reference() == request->reference() ||
+                           (f.inbound() && !f.record_id().empty() &&
+                            f.record_id() == request->reference());
+        if (!named || f.state() != ifed::v1::FOLLOW_UP_PENDING ||
             (!request->peer().empty() && f.peer() != request->peer())) {
           continue;
         }

@@ -34,7 +34,18 @@ std::string Iso(int64_t seconds) {
 }
 
 std::string Kind(ifed::v1::WatchEventKind k) {
-  return k == ifed::v1::WATCH_HIT ? "HIT" : k == ifed::v1::WATCH_WITHDRAWN ? "WITHDRAWN" : "?";
+  switch (k) {
+    case ifed::v1::WATCH_HIT:
+      return "HIT";
+    case ifed::v1::WATCH_WITHDRAWN:
+      return "WITHDRAWN";
+    case ifed::v1::WATCH_SUSPENDED:
+      return "SUSPENDED";
+    case ifed::v1::WATCH_RESUMED:
+      return "RESUMED";
+    default:
+      return "?";
+  }
 }
 
 // "HUB/MEMBER" when a hub relayed, else the peer.
@@ -174,7 +185,9 @@ int WatchCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
     std::vector<std::string> types;
     for (int t : w.types()) types.push_back(TypeStr(t));
     std::cout << w.watch_id() << "\t" << w.peer() << "\t" << w.state() << "\titems " << w.items()
-              << "\t" << absl::StrJoin(types, ",") << "\tuntil " << Iso(w.until()) << "\n";
+              << "\t" << absl::StrJoin(types, ",") << "\tuntil " << Iso(w.until());
+    if (!w.suspended_reason().empty()) std::cout << "\t" << w.suspended_reason();
+    std::cout << "\n";
     for (const auto& m : w.members()) {  // through a hub: per member.
       std::cout << "member\t" << w.watch_id() << "\t" << Via(w.peer(), m.member()) << "\t"
                 << ifed::v1::MemberStatus_Name(m.status()) << "\titems " << m.items();
@@ -192,7 +205,9 @@ int WatchCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
     uint64_t items = 0;
     for (const auto& b : w.batches()) items += b.pseudonyms().size() / 32;
     std::cout << "inbound\t" << w.watch_id() << "\t" << w.peer() << "\titems " << items
-              << "\tnotified " << w.notified() << "\tuntil " << Iso(w.until()) << "\n";
+              << "\tnotified " << w.notified() << "\tuntil " << Iso(w.until());
+    if (w.suspended()) std::cout << "\tsuspended\t" << w.suspended_reason();
+    std::cout << "\n";
   }
   for (const auto& e : r.outbox()) {
     std::cout << "outbox\t" << e.peer() << "\t" << e.delivery().delivery_id() << "\t"

@@ -4,7 +4,10 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <memory>
+
+#include "absl/strings/escaping.h"
 
 namespace ifed::crypto {
 namespace {
@@ -25,7 +28,20 @@ const uint8_t* U8(std::string_view s) {
 
 absl::StatusOr<std::unique_ptr<Sealer>> Sealer::Create(SecretBytes key) {
   if (key.size() != 32) return absl::InvalidArgumentError("sealing key must be 32 bytes");
-  return std::unique_ptr<Sealer>(new Sealer(std::move(key)));
+  // The reference key: HMAC-SHA512(local key, label), 64 bytes for AES-256-SIV.
+  static constexpr char kLabel[] = "ifed record reference token v1";
+  unsigned char derived[64];
+  size_t len = 0;
+  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA512", nullptr, key.span().data(), key.size(),
+                reinterpret_cast<const unsigned char*>(kLabel), sizeof(kLabel) - 1, derived,
+                sizeof derived, &len) == nullptr ||
+      len != sizeof derived) {
+    OPENSSL_cleanse(derived, sizeof derived);
+    return absl::InternalError("reference key derivation failed");
+  }
+  SecretBytes reference_key(absl::Span<const uint8_t>(derived, sizeof derived));
+  OPENSSL_cleanse(derived, sizeof derived);
+  return std::unique_ptr<Sealer>(new Sealer(std::move(key), std::move(reference_key)));
 }
 
 absl::StatusOr<std::string> Sealer::Seal(std::string_view plaintext,
@@ -92,6 +108,81 @@ absl::StatusOr<std::string> Sealer::Token(std::string_view label, std::string_vi
     out.push_back(kHex[mac[i] & 15]);
   }
   return out;
+}
+
+namespace {
+
+constexpr size_t kSivTag = 16;
+constexpr size_t kMaxReference = 128;  // characters of a token we try to open.
+
+struct CipherFree {
+  void operator()(EVP_CIPHER* c) const { EVP_CIPHER_free(c); }
+};
+
+// Record ids of this node are 32 lower-case hex digits: packed to 16 bytes
+// behind a 0x01 marker; any other id is kept as is behind 0x00.
+std::string PackId(std::string_view id) {
+  const bool hex = id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
+                     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                   });
+  if (hex) return std::string(1, '\x01') + absl::HexStringToBytes(absl::string_view(id.data(), id.size()));
+  return std::string(1, '\0') + std::string(id);
+}
+
+absl::StatusOr<std::string> UnpackId(std::string_view packed) {
+  if (packed.empty()) return absl::NotFoundError("unknown reference");
+  if (packed[0] == '\x01' && packed.size() == 17) {
+    return absl::BytesToHexString(absl::string_view(packed.data() + 1, packed.size() - 1));
+  }
+  if (packed[0] == '\0') return std::string(packed.substr(1));
+  return absl::NotFoundError("unknown reference");
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> Sealer::Reference(std::string_view partner,
+                                              std::string_view record_id) const {
+  std::unique_ptr<EVP_CIPHER, CipherFree> siv(EVP_CIPHER_fetch(nullptr, "AES-256-SIV", nullptr));
+  CtxPtr ctx(EVP_CIPHER_CTX_new());
+  const std::string pt = PackId(record_id);
+  std::string out(kSivTag + pt.size(), '\0');
+  uint8_t* tag = reinterpret_cast<uint8_t*>(out.data());
+  int len = 0;
+  if (!siv || !ctx ||
+      EVP_EncryptInit_ex2(ctx.get(), siv.get(), reference_key_.span().data(), nullptr,
+                          nullptr) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len, U8(partner), partner.size()) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), tag + kSivTag, &len, U8(pt), pt.size()) != 1 ||
+      EVP_EncryptFinal_ex(ctx.get(), tag + kSivTag + len, &len) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, kSivTag, tag) != 1) {
+    return absl::InternalError("reference token failed");
+  }
+  return "r" + absl::WebSafeBase64Escape(out);
+}
+
+absl::StatusOr<std::string> Sealer::ResolveReference(std::string_view partner,
+                                                     std::string_view token) const {
+  std::string raw;
+  if (token.size() < 2 || token.size() > kMaxReference || token[0] != 'r' ||
+      !absl::WebSafeBase64Unescape(absl::string_view(token.data() + 1, token.size() - 1), &raw) || raw.size() <= kSivTag) {
+    return absl::NotFoundError("unknown reference");
+  }
+  std::unique_ptr<EVP_CIPHER, CipherFree> siv(EVP_CIPHER_fetch(nullptr, "AES-256-SIV", nullptr));
+  CtxPtr ctx(EVP_CIPHER_CTX_new());
+  const size_t n = raw.size() - kSivTag;
+  std::string pt(n, '\0');
+  int len = 0;
+  if (!siv || !ctx) return absl::InternalError("reference token failed");
+  if (EVP_DecryptInit_ex2(ctx.get(), siv.get(), reference_key_.span().data(), nullptr,
+                          nullptr) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, kSivTag, raw.data()) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, U8(partner), partner.size()) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<uint8_t*>(pt.data()), &len,
+                        U8(raw) + kSivTag, n) != 1 ||
+      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<uint8_t*>(pt.data()) + len, &len) != 1) {
+    return absl::NotFoundError("unknown reference");
+  }
+  return UnpackId(pt);
 }
 
 }  // namespace ifed::crypto

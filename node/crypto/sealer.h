@@ -30,9 +30,28 @@ class Sealer {
   // other nodes' tokens for the same name differ.
   absl::StatusOr<std::string> Token(std::string_view label, std::string_view name) const;
 
+  // A record reference as one partner sees it (a hit's reference, a watch
+  // notification's, a follow-up's subject). Deterministic per (partner,
+  // record id), so the partner can name it in a follow-up; unlinkable
+  // across partners (two partners get unrelated tokens for one record);
+  // resolvable only by this node, and only for that partner. AES-256-SIV
+  // (RFC 5297, deterministic authenticated encryption) of the record id
+  // under a key derived from this key, with the partner id as associated
+  // data; "r" + base64url: 45 characters for this node's record ids (32
+  // hex digits), at most 64 for ids up to 30 bytes.
+  absl::StatusOr<std::string> Reference(std::string_view partner,
+                                        std::string_view record_id) const;
+  // The record id behind `token` for `partner`. NotFound (never which part
+  // failed) for a token minted for another partner or by another node, an
+  // altered token, or garbage.
+  absl::StatusOr<std::string> ResolveReference(std::string_view partner,
+                                               std::string_view token) const;
+
  private:
-  explicit Sealer(SecretBytes key) : key_(std::move(key)) {}
+  Sealer(SecretBytes key, SecretBytes reference_key)
+      : key_(std::move(key)), reference_key_(std::move(reference_key)) {}
   SecretBytes key_;
+  SecretBytes reference_key_;  // 64 bytes: AES-256-SIV.
 };
 
 }  // namespace ifed::crypto

@@ -57,5 +57,46 @@ TEST(Sealer, TokenIsAKeyedOneWayNameForALocalReference) {
   EXPECT_NE(*MakeSealer(8)->Token("ifed-case-token-v1", "CASE-2026-17"), *t);
 }
 
+// A reference is per partner: deterministic for one partner, unrelated
+// across partners, and opens only for the partner it was made for.
+TEST(Sealer, ReferenceIsPerPartnerAndResolvesForThatPartnerOnly) {
+  auto s = MakeSealer(7);
+  const std::string id = "0123456789abcdef0123456789abcdef";
+  auto a = s->Reference("at", id);
+  auto b = s->Reference("hu", id);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->size(), 45u) << *a;
+  EXPECT_EQ(a->front(), 'r');
+  EXPECT_EQ(*s->Reference("at", id), *a);
+  EXPECT_NE(*a, *b);
+  EXPECT_EQ(a->find(id), std::string::npos);
+  EXPECT_EQ(*s->ResolveReference("at", *a), id);
+  EXPECT_EQ(*s->ResolveReference("hu", *b), id);
+  EXPECT_TRUE(absl::IsNotFound(s->ResolveReference("hu", *a).status()));
+  EXPECT_TRUE(absl::IsNotFound(s->ResolveReference("at", *b).status()));
+  // Another node's token for the same partner and record.
+  EXPECT_TRUE(absl::IsNotFound(MakeSealer(8)->ResolveReference("at", *a).status()));
+  // Other record ids round-trip too (ids that are not 32 hex digits).
+  auto odd = s->Reference("at", "r2");
+  ASSERT_TRUE(odd.ok());
+  EXPECT_EQ(*s->ResolveReference("at", *odd), "r2");
+  EXPECT_LE(s->Reference("at", std::string(30, 'x'))->size(), 64u);
+}
+
+TEST(Sealer, ReferenceRefusesEveryAlteredOrMalformedToken) {
+  auto s = MakeSealer(7);
+  const std::string a = *s->Reference("at", "0123456789abcdef0123456789abcdef");
+  for (size_t i = 1; i < a.size(); ++i) {
+    std::string t = a;
+    t[i] = t[i] == 'A' ? 'B' : 'A';
+    EXPECT_TRUE(absl::IsNotFound(s->ResolveReference("at", t).status())) << i;
+  }
+  for (const std::string& bad : {std::string(), std::string("r"), std::string("x") + a.substr(1),
+                                a.substr(0, 20), std::string("r!!!"), std::string(200, 'r'),
+                                std::string("0123456789abcdef0123456789abcdef")}) {
+    EXPECT_TRUE(absl::IsNotFound(s->ResolveReference("at", bad).status())) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace ifed::crypto

@@ -204,7 +204,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
         return std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::system_clock::now().time_since_epoch())
             .count();
-      }});
+      },
+      .sealer = n->sealer_.get()});
   n->federation_service_ =
       std::make_unique<federation::FederationService>(
           c.federation(), n->matcher_.get(),
@@ -284,7 +285,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   n->followups_ = std::make_unique<federation::FollowUpDesk>(federation::FollowUpDeps{
       .store = n->store_.get(), .policy = n->policy_.get(), .audit = n->audit_.get(), .now = Now,
       .deadline_seconds = c.followup_deadline_seconds() > 0 ? int64_t{c.followup_deadline_seconds()}
-                                                            : federation::kFollowUpDeadlineSeconds});
+                                                            : federation::kFollowUpDeadlineSeconds,
+      .sealer = n->sealer_.get()});
   n->federation_service_->set_followups(n->followups_.get());
   // Watches: the responder checks each ingest in its own batch and queues
   // notifications; the courier delivers them (and follow-up answers).
@@ -296,7 +298,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
                              .audit = n->audit_.get(),
                              .now = Now,
                              .aliases = admin::EpochAliases(n->store_.get(), n->keys_.get(),
-                                                            n->sealer_.get())};
+                                                            n->sealer_.get()),
+                             .sealer = n->sealer_.get()};
     n->watches_ = std::make_unique<federation::WatchDesk>(wd);
     int ack_delay_ms = 0;  // fault injection for the exactly-once tests only.
     if (const char* v = std::getenv("IFED_FAULT_DELIVER_ACK_DELAY_MS")) ack_delay_ms = std::atoi(v);
@@ -514,6 +517,14 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   }
   n->sweeper_ = std::thread([node = n.get()] { node->SweepLoop(); });
   n->syncer_ = std::thread([node = n.get()] { node->FilterSyncLoop(); });
+  // The policy may have changed while the node was down: held watches are
+  // decided again before anything is delivered.
+  if (n->watches_) {
+    if (auto changed = n->watches_->Review(); !changed.ok()) {
+      spdlog::error("held watches not reviewed at start: {}",
+                    std::string(changed.status().message()));
+    }
+  }
   n->courier_->Start();  // delivers what a previous run left in the outbox.
   spdlog::info("node {} ({}) serving federation on {} and admin on {}; key epoch {}",
                c.node_id(), c.jurisdiction(), c.listen(), c.admin_socket(),
@@ -702,6 +713,16 @@ absl::Status Node::ReloadPolicy() {
     policy_->Set(std::move(*loaded));
     spdlog::info("policy {} reloaded: {} partner rules", policy_->Get()->version(),
                  policy_->Get()->size());
+    // A narrowed rule suspends the watches it no longer allows (a widened
+    // one resumes them); the watchers are told through the outbox.
+    if (watches_) {
+      if (auto changed = watches_->Review(); !changed.ok()) {
+        spdlog::error("held watches not reviewed after the reload: {}",
+                      std::string(changed.status().message()));
+      } else if (*changed > 0 && courier_) {
+        courier_->Kick();
+      }
+    }
   } else {
     spdlog::error("policy reload refused, keeping {}: {}", before, std::string(s.message()));
   }

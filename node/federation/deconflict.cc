@@ -30,7 +30,7 @@ absl::Status Matcher::Deconflict(const std::string& peer,
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
   const policy::EffectiveRule* rule = nullptr;
   size_t items = 0;
-  absl::Status ok = Check(peer, shape, *policy, &rule, &items);
+  absl::Status ok = Check(policy::Call::kDeconflict, peer, shape, *policy, &rule, &items);
   if (!ok.ok()) {
     d_.counters->denied_queries++;
     spdlog::warn("deconflict from {} refused: {}", peer, std::string(ok.message()));

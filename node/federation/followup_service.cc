@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "node/common/status_macros.h"
 #include "node/federation/watch_service.h"
+#include "node/policy/purpose.h"
 
 namespace ifed::federation {
 namespace {
@@ -82,21 +83,47 @@ absl::Status FollowUpDesk::Handle(const std::string& peer,
   const int64_t now = d_.now();
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
   const policy::EffectiveRule* rule = policy->Find(peer, policy::Direction::kInbound, now);
-  if (rule == nullptr || !rule->rule.follow_ups().allowed()) {
-    spdlog::warn("follow-up from {} refused: policy {} allows none", peer, policy->version());
+  // Every refusal is audited (ids, purpose and the reason; never the text).
+  auto refuse = [&](absl::Status s, const std::string& reason) -> absl::Status {
+    spdlog::warn("follow-up {} from {} refused (policy {}): {}", request.followup_id(), peer,
+                 policy->version(), reason);
     if (d_.audit != nullptr) {
       audit::Event e;
       e.action = "followup.in";
       e.actor = "peer:" + peer;
       e.outcome = "refused";
-      e.Set("followup_id", request.followup_id()).Set("reason", "policy");
+      e.Set("followup_id", request.followup_id())
+          .Set("purpose", ifed::v1::Purpose_Name(ifed::v1::Purpose_IsValid(request.purpose())
+                                                     ? request.purpose()
+                                                     : ifed::v1::PURPOSE_UNSPECIFIED))
+          .Set("reason", reason)
+          .Set("policy", policy->version());
       IFED_RETURN_IF_ERROR(d_.audit->Append(e));
     }
-    return absl::PermissionDeniedError("follow-ups are not allowed for this partner");
+    return s;
+  };
+  // A purpose belongs to its call: takedown deconfliction asks no follow-up.
+  if (absl::Status s = policy::CheckPurpose(policy::Call::kFollowUp, request.purpose());
+      !s.ok()) {
+    return refuse(s, std::string(s.message()));
+  }
+  if (rule == nullptr || !rule->rule.follow_ups().allowed()) {
+    return refuse(absl::PermissionDeniedError("follow-ups are not allowed for this partner"),
+                  "policy");
   }
   if (std::find(rule->rule.purposes().begin(), rule->rule.purposes().end(), request.purpose()) ==
       rule->rule.purposes().end()) {
-    return absl::PermissionDeniedError("purpose not allowed for this partner");
+    return refuse(absl::PermissionDeniedError(absl::StrCat(
+                      "purpose ", policy::PurposeName(request.purpose()),
+                      " is not allowed for this partner")),
+                  "purposes");
+  }
+  // A follow-up names a reference: a rule that discloses none (hit_only)
+  // gives nothing to follow up.
+  if (rule->rule.disclosure() < ifed::v1::HIT_WITH_REFERENCE) {
+    return refuse(absl::PermissionDeniedError(
+                      "this partner's rule discloses no references (hit_only): no follow-up"),
+                  "disclosure");
   }
   if (request.justification().empty() || request.justification().size() > kMaxJustification ||
       request.legal_basis().empty() || request.legal_basis().size() > 512) {
@@ -107,10 +134,23 @@ absl::Status FollowUpDesk::Handle(const std::string& peer,
     ToResponse(*existing, response);
     return absl::OkStatus();
   }
-  if (!PrintableId(request.reference(), 64)) return absl::NotFoundError("unknown reference");
-  auto record = d_.store->GetRecord(request.reference());
+  // The reference is the caller's own token: another partner's token, or a
+  // record id, is unknown here.
+  if (!PrintableId(request.reference(), 64) || d_.sealer == nullptr) {
+    return refuse(absl::NotFoundError("unknown reference"), "reference");
+  }
+  auto record_id = d_.sealer->ResolveReference(peer, request.reference());
+  if (!record_id.ok()) return refuse(absl::NotFoundError("unknown reference"), "reference");
+  auto record = d_.store->GetRecord(*record_id);
   if (!record.ok() || !policy::Policy::RecordVisible(*rule, peer, *record, now)) {
-    return absl::NotFoundError("unknown reference");
+    return refuse(absl::NotFoundError("unknown reference"), "reference");
+  }
+  if (std::find(rule->rule.types().begin(), rule->rule.types().end(), record->type()) ==
+      rule->rule.types().end()) {
+    return refuse(absl::PermissionDeniedError(absl::StrCat(
+                      "indicator type ", ifed::v1::IndicatorType_Name(record->type()),
+                      " is not allowed for this partner")),
+                  "types");
   }
   // follow_ups.max_per_day new requests per partner and UTC day (the
   // counter survives a restart).
@@ -136,6 +176,7 @@ absl::Status FollowUpDesk::Handle(const std::string& peer,
   r.set_peer(peer);
   r.set_inbound(true);
   r.set_reference(request.reference());
+  r.set_record_id(*record_id);  // local only: never leaves this node.
   r.set_purpose(request.purpose());
   r.set_legal_basis(request.legal_basis());
   r.set_justification(request.justification());

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "node/audit/audit_log.h"
+#include "node/crypto/sealer.h"
 #include "node/policy/policy.h"
 #include "node/store/store.h"
 #include "proto/federation.pb.h"
@@ -38,15 +39,22 @@ struct FollowUpDeps {
   audit::AuditLog* audit = nullptr;  // may be null (tests).
   std::function<int64_t()> now;      // unix seconds.
   int64_t deadline_seconds = kFollowUpDeadlineSeconds;
+  // Resolves the partner's reference tokens (Sealer::ResolveReference).
+  // Null: every reference is unknown.
+  const crypto::Sealer* sealer = nullptr;
 };
 
 class FollowUpDesk {
  public:
   explicit FollowUpDesk(FollowUpDeps deps) : d_(std::move(deps)) {}
 
-  // REQUEST: PermissionDenied unless the inbound rule for `peer` allows
-  // follow-ups and the reference is a record the peer may see (an unknown
-  // reference is NotFound); ResourceExhausted past the rule's
+  // REQUEST: PermissionDenied for a purpose FollowUp does not accept
+  // (policy/purpose.h), unless the inbound rule for `peer` allows
+  // follow-ups and the purpose, discloses references (HIT_WITH_REFERENCE or
+  // HIT_WITH_CONTACT), and the record's type is in the rule; NotFound unless
+  // the reference is `peer`'s own token (Sealer::Reference) for a record the
+  // peer may see (another partner's token is unknown). Every refusal is
+  // audited ("followup.in", outcome refused). ResourceExhausted past the rule's
   // follow_ups.max_per_day new requests per UTC day; idempotent on followup_id. STATUS: the peer's
   // own request, or NotFound. Messages are safe to return to the peer.
   absl::Status Handle(const std::string& peer, const ifed::v1::FollowUpRequest& request,

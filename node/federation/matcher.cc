@@ -34,11 +34,23 @@ bool PrintableId(const std::string& s) {
 
 }  // namespace
 
-absl::Status Matcher::Check(const std::string& peer, const ifed::v1::MatchRequest& request,
-                            const policy::Policy& policy, const policy::EffectiveRule** rule,
-                            size_t* items) const {
+absl::StatusOr<std::string> PartnerReference(const crypto::Sealer* sealer,
+                                             const std::string& partner,
+                                             const std::string& record_id) {
+  if (sealer == nullptr) return std::string();
+  return sealer->Reference(partner, record_id);
+}
+
+absl::Status Matcher::Check(policy::Call call, const std::string& peer,
+                            const ifed::v1::MatchRequest& request, const policy::Policy& policy,
+                            const policy::EffectiveRule** rule, size_t* items) const {
   if (!PrintableId(request.request_id())) {
     return absl::InvalidArgumentError("request_id must be 1-128 printable ASCII characters");
+  }
+  // A purpose belongs to its call, whatever the partner's rule lists.
+  if (absl::Status s = policy::CheckPurpose(call, request.purpose()); !s.ok()) {
+    spdlog::info("{} from {} refused: {}", policy::CallName(call), peer, std::string(s.message()));
+    return s;
   }
   *items = 0;
   policy::Query q{.partner = peer,
@@ -77,12 +89,14 @@ absl::Status Matcher::Check(const std::string& peer, const ifed::v1::MatchReques
 }
 
 absl::Status Matcher::Match(const std::string& peer, const ifed::v1::MatchRequest& request,
-                            ifed::v1::MatchResponse* response) const {
+                            ifed::v1::MatchResponse* response,
+                            const std::string& reference_for, policy::Call call) const {
+  const std::string& token_partner = reference_for.empty() ? peer : reference_for;
   // One snapshot per request: a reload never splits a request.
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
   const policy::EffectiveRule* rule = nullptr;
   size_t items = 0;
-  absl::Status ok = Check(peer, request, *policy, &rule, &items);
+  absl::Status ok = Check(call, peer, request, *policy, &rule, &items);
   if (!ok.ok()) {
     d_.counters->denied_queries++;
     spdlog::warn("match from {} refused: {}", peer, std::string(ok.message()));
@@ -106,7 +120,11 @@ absl::Status Matcher::Match(const std::string& peer, const ifed::v1::MatchReques
           continue;
         }
         out->set_verdict(ifed::v1::HIT);
-        if (r.disclosure() >= ifed::v1::HIT_WITH_REFERENCE) out->set_reference(rec.record_id());
+        if (r.disclosure() >= ifed::v1::HIT_WITH_REFERENCE) {
+          IFED_ASSIGN_OR_RETURN(std::string ref,
+                                PartnerReference(d_.sealer, token_partner, rec.record_id()));
+          out->set_reference(std::move(ref));
+        }
         if (r.disclosure() >= ifed::v1::HIT_WITH_CONTACT) out->set_contact(d_.contact);
         ++hits;
         break;

@@ -11,7 +11,9 @@
 #include "absl/status/status.h"
 #include "node/common/counters.h"
 #include "node/crypto/keyed.h"
+#include "node/crypto/sealer.h"
 #include "node/policy/policy.h"
+#include "node/policy/purpose.h"
 #include "node/policy/quota.h"
 #include "node/store/store.h"
 #include "proto/federation.pb.h"
@@ -28,7 +30,16 @@ struct MatcherDeps {
   std::function<int64_t()> now;              // unix seconds.
   policy::QuotaKeeper* quotas = nullptr;     // per-partner quotas; null = none enforced.
   std::function<int64_t()> now_ms;           // unix milliseconds (quotas); default now()*1000.
+  // Mints the per-partner reference tokens (Sealer::Reference). Null: no
+  // reference is ever disclosed (HIT_WITH_REFERENCE answers HIT only).
+  const crypto::Sealer* sealer = nullptr;
 };
+
+// The reference `partner` sees for the local record `record_id` (a
+// per-partner token, Sealer::Reference): empty when `sealer` is null.
+absl::StatusOr<std::string> PartnerReference(const crypto::Sealer* sealer,
+                                             const std::string& partner,
+                                             const std::string& record_id);
 
 // Thread-safe.
 // The pseudonyms of a wire batch, packed 32 bytes each (a trailing partial
@@ -39,14 +50,21 @@ class Matcher {
  public:
   explicit Matcher(MatcherDeps deps) : d_(std::move(deps)) {}
 
-  // PermissionDenied: no rule for `peer`, purpose, type or scheme not allowed.
+  // PermissionDenied: a purpose Match does not accept (policy/purpose.h),
+  // no rule for `peer`, purpose, type or scheme not allowed.
   // InvalidArgument: malformed batch, unknown epoch, batch over the limit.
   // ResourceExhausted: over quota (the message carries a retry hint).
   // Records the peer may not see (TLP, national-only, not-for, crime area)
-  // are treated as absent.
+  // are treated as absent. A reference (HIT_WITH_REFERENCE and up) is the
+  // token for `peer` (PartnerReference), never the record id.
   // The status message is safe to return to the peer.
+  // `reference_for`: whose tokens the references are (empty: `peer`); the
+  // querier a hub relays for, so the querier's follow-up can name them.
+  // `call`: the RPC it serves (Match or MatchStream), for its purposes.
   absl::Status Match(const std::string& peer, const ifed::v1::MatchRequest& request,
-                     ifed::v1::MatchResponse* response) const;
+                     ifed::v1::MatchResponse* response,
+                     const std::string& reference_for = "",
+                     policy::Call call = policy::Call::kMatch) const;
 
   // Takedown deconfliction (issue 12, deconflict.cc): one result per
   // pseudonym, HOLD_HELD when a record of it that `peer` may see carries the
@@ -60,9 +78,9 @@ class Matcher {
 
  private:
   // Request shape and policy decision; `*rule` is set when a rule applied.
-  absl::Status Check(const std::string& peer, const ifed::v1::MatchRequest& request,
-                     const policy::Policy& policy, const policy::EffectiveRule** rule,
-                     size_t* items) const;
+  absl::Status Check(policy::Call call, const std::string& peer,
+                     const ifed::v1::MatchRequest& request, const policy::Policy& policy,
+                     const policy::EffectiveRule** rule, size_t* items) const;
   MatcherDeps d_;
 };
 

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "node/common/atomic_file.h"
 #include "node/common/status_macros.h"
+#include "node/policy/purpose.h"
 
 namespace ifed::federation {
 namespace oprf = crypto::oprf;
@@ -185,6 +186,18 @@ absl::StatusOr<const policy::EffectiveRule*> OprfResponder::Check(
     if (rule->rule.scheme() != ifed::v1::OPRF) {
       return absl::PermissionDeniedError("the oprf scheme is not allowed for this partner");
     }
+    // A key and a filter serve OPRF matching only: a rule none of whose
+    // purposes the OPRF calls accept (takedown_deconfliction alone) gets
+    // neither, or the filter would answer a match offline.
+    const auto& ps = rule->rule.purposes();
+    if (std::none_of(ps.begin(), ps.end(), [](int p) {
+          return policy::PurposeAccepted(policy::Call::kOprfEvaluate,
+                                         static_cast<ifed::v1::Purpose>(p));
+        })) {
+      return absl::PermissionDeniedError(
+          "no purpose of this partner's rule is accepted by the OPRF calls "
+          "(takedown_deconfliction serves Deconflict only)");
+    }
     return rule;
   }
   policy::Query q{.partner = peer,
@@ -242,6 +255,7 @@ absl::Status OprfResponder::Evaluate(const std::string& peer,
   }
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
   const ifed::v1::Purpose purpose = request.purpose();
+  IFED_RETURN_IF_ERROR(policy::CheckPurpose(policy::Call::kOprfEvaluate, purpose));
   IFED_ASSIGN_OR_RETURN(const policy::EffectiveRule* rule,
                         Check(peer, *policy, &purpose, n, via));
   // The budget is charged once every element has validated (inside
@@ -577,6 +591,7 @@ absl::Status OprfResponder::Resolve(const std::string& peer,
   const size_t n = packed.size() / oprf::kOutputSize;
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
   const ifed::v1::Purpose purpose = request.purpose();
+  IFED_RETURN_IF_ERROR(policy::CheckPurpose(policy::Call::kOprfResolve, purpose));
   IFED_ASSIGN_OR_RETURN(const policy::EffectiveRule* rule,
                         Check(peer, *policy, &purpose, n, via));
   IFED_ASSIGN_OR_RETURN(auto view, ViewFor(peer, *policy, *rule, via));
@@ -592,7 +607,12 @@ absl::Status OprfResponder::Resolve(const std::string& peer,
     if (it == view->records.end()) continue;
     r->set_verdict(ifed::v1::HIT);
     ++hits;
-    if (disclosure >= ifed::v1::HIT_WITH_REFERENCE) r->set_reference(it->second.front());
+    if (disclosure >= ifed::v1::HIT_WITH_REFERENCE) {
+      // The querier's own token for the record, never the record id.
+      if (d_.sealer == nullptr) return absl::InternalError("no sealer for references");
+      IFED_ASSIGN_OR_RETURN(std::string ref, d_.sealer->Reference(peer, it->second.front()));
+      r->set_reference(std::move(ref));
+    }
     if (disclosure >= ifed::v1::HIT_WITH_CONTACT) r->set_contact(d_.contact);
   }
   spdlog::info("oprf resolve from {}{} request {}: {} outputs, {} hits, disclosure {}", peer,

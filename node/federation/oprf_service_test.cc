@@ -172,10 +172,44 @@ TEST_F(OprfServiceTest, HitsExactlyTheVisibleRecords) {
   ifed::v1::ResolveResponse resp;
   ASSERT_TRUE(responder_->Resolve("at", rr, &resp).ok());
   ASSERT_EQ(resp.results_size(), 3);
-  EXPECT_EQ(resp.results(0).reference(), "phone");
+  // The references are at's own tokens for the records, never their ids.
+  EXPECT_EQ(*sealer_->ResolveReference("at", resp.results(0).reference()), "phone");
   EXPECT_EQ(resp.results(0).contact(), "ops@de.example");
-  EXPECT_EQ(resp.results(1).reference(), "url");
+  EXPECT_EQ(*sealer_->ResolveReference("at", resp.results(1).reference()), "url");
+  EXPECT_NE(resp.results(0).reference(), "phone");
+  EXPECT_FALSE(sealer_->ResolveReference("hu", resp.results(0).reference()).ok());
   EXPECT_EQ(resp.results(2).verdict(), ifed::v1::NO_HIT);
+}
+
+TEST_F(OprfServiceTest, TakedownOnlyPartnerGetsNoKeyAndNoFilter) {
+  auto p = policy::Policy::LoadTexts(
+      {{"p.yaml", PolicyText("  - partner: ro\n    types: [url]\n    scheme: oprf\n"
+                             "    purposes: [takedown_deconfliction]\n")}});
+  ASSERT_TRUE(p.ok()) << p.status();
+  policy_->Set(*p);
+  auto key = responder_->PublicKey("ro");
+  EXPECT_EQ(key.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(key.status().message().find("takedown_deconfliction serves Deconflict only"),
+            std::string::npos)
+      << key.status();
+  EXPECT_EQ(responder_->Filter("ro").status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(responder_->PublicKey("at").ok());  // the others as before.
+}
+
+TEST_F(OprfServiceTest, TakedownDeconflictionIsNotAnOprfPurpose) {
+  Sync("at");
+  const std::vector<std::string> inputs = {OprfInput(IndicatorType::kPhone, "+4915112345678")};
+  auto a = Ask("at", inputs);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ifed::v1::ResolveRequest rr;
+  rr.set_request_id("r3");
+  rr.set_purpose(ifed::v1::TAKEDOWN_DECONFLICTION);
+  rr.mutable_outputs()->append(a->outputs[0].begin(), a->outputs[0].end());
+  ifed::v1::ResolveResponse resp;
+  absl::Status s = responder_->Resolve("at", rr, &resp);
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(s.message().find("not accepted by Resolve"), std::string::npos) << s;
+  EXPECT_EQ(resp.results_size(), 0);
 }
 
 TEST_F(OprfServiceTest, BlindedElementsDifferForTheSameValue) {

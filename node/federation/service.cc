@@ -125,7 +125,8 @@ grpc::Status FederationService::MatchStream(
                                                         limits_.deadline);
     logging::RequestScope log_scope(request.request_id());
     response.Clear();
-    grpc::Status s = AnswerMatch(*ctx, *peer, deadline, request, &response);
+    grpc::Status s = AnswerMatch(*ctx, *peer, deadline, request, &response,
+                                 policy::Call::kMatchStream);
     if (!s.ok()) return s;
     if (!stream->Write(response)) {
       return grpc::Status(grpc::StatusCode::CANCELLED, "peer went away");
@@ -134,11 +135,25 @@ grpc::Status FederationService::MatchStream(
   return grpc::Status::OK;
 }
 
+absl::StatusOr<std::string> FederationService::ReferenceFor(const grpc::ServerContext& ctx,
+                                                            const std::string& peer) const {
+  auto [b, e] = ctx.client_metadata().equal_range(kOnBehalfOfHeader);
+  if (b == e) return std::string();
+  const std::string named(b->second.data(), b->second.size());
+  if (std::next(b) != e || !is_hub_ || !is_hub_(peer) || SafeNodeId(named) != named ||
+      named == peer) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "only the hub may relay a call on behalf of another node (", kOnBehalfOfHeader, ")"));
+  }
+  return named;
+}
+
 grpc::Status FederationService::AnswerMatch(const grpc::ServerContext& ctx,
                                             const std::string& peer,
                                             std::chrono::system_clock::time_point deadline,
                                             const ifed::v1::MatchRequest& request,
-                                            ifed::v1::MatchResponse* response) const {
+                                            ifed::v1::MatchResponse* response,
+                                            policy::Call call) const {
   // Node-wide limits before any work (the policy may set lower ones).
   size_t items = 0;
   for (const auto& b : request.batches()) {
@@ -149,10 +164,22 @@ grpc::Status FederationService::AnswerMatch(const grpc::ServerContext& ctx,
                         "request exceeds the node's limit of " +
                             std::to_string(limits_.max_items) + " items");
   }
+  // Relayed by the hub on behalf of a querier (x-ifed-on-behalf-of): the
+  // references are the querier's own tokens, so that its follow-up, sent
+  // directly, can name them. Only a hub may say so.
+  std::string reference_for;
+  if (!relay_) {
+    auto named = ReferenceFor(ctx, peer);
+    if (!named.ok()) {
+      spdlog::warn("match from {} refused: {}", peer, std::string(named.status().message()));
+      return ToPeerStatus(named.status());
+    }
+    reference_for = std::move(*named);
+  }
   absl::Status decision = CheckCanonVersion(request.canon_version());
   if (decision.ok()) {
     decision = relay_ ? relay_(peer, request, deadline, response)
-                      : matcher_->Match(peer, request, response);
+                      : matcher_->Match(peer, request, response, reference_for, call);
   } else {
     spdlog::warn("match from {} refused: {}", peer, std::string(decision.message()));
   }
@@ -560,12 +587,18 @@ grpc::Status FederationService::Watch(grpc::ServerContext* ctx,
   if (static_cast<size_t>(request->ByteSizeLong()) > limits_.max_items * 40 + 4096) {
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many items in one watch");
   }
+  std::string reference_for;  // a hub's querier: its notifications carry the querier's tokens.
+  if (!watch_relay_) {
+    auto named = ReferenceFor(*ctx, *peer);
+    if (!named.ok()) return ToPeerStatus(named.status());
+    reference_for = std::move(*named);
+  }
   const absl::Status s =
       watch_relay_ ? watch_relay_(*peer, *request,
                                   std::min(ctx->deadline(),
                                            std::chrono::system_clock::now() + limits_.deadline),
                                   response)
-                   : watches_->Handle(*peer, *request, response);
+                   : watches_->Handle(*peer, *request, response, reference_for);
   if (!s.ok()) {
     response->Clear();
     if (s.code() == absl::StatusCode::kNotFound) {

@@ -147,12 +147,19 @@ class FederationService final : public ifed::v1::Federation::Service {
     }
   };
   absl::StatusOr<OprfCaller> AdmitOprf(grpc::ServerContext* ctx, const char* method);
+  // Whose reference tokens a keyed answer (Match, Watch notifications)
+  // carries: the querier a hub names in x-ifed-on-behalf-of, "" when the
+  // header is absent (the peer's own). PermissionDenied when a non-hub
+  // sends it or it is malformed.
+  absl::StatusOr<std::string> ReferenceFor(const grpc::ServerContext& ctx,
+                                           const std::string& peer) const;
   // One keyed request of a verified peer: node limits, matcher (or hub
   // relay), durable audit, deadline.
   grpc::Status AnswerMatch(const grpc::ServerContext& ctx, const std::string& peer,
                            std::chrono::system_clock::time_point deadline,
                            const ifed::v1::MatchRequest& request,
-                           ifed::v1::MatchResponse* response) const;
+                           ifed::v1::MatchResponse* response,
+                           policy::Call call = policy::Call::kMatch) const;
 
   const std::string trust_domain_;
   const Matcher* matcher_;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "node/common/status_macros.h"
 #include "node/federation/followup_service.h"
+#include "node/policy/purpose.h"
 
 namespace ifed::federation {
 namespace {
@@ -125,7 +126,8 @@ ifed::v1::OutboxEntry MakeOutboxEntry(const std::string& peer, ifed::v1::Deliver
 }
 
 absl::Status WatchDesk::Handle(const std::string& peer, const ifed::v1::WatchRequest& request,
-                               ifed::v1::WatchResponse* response) const {
+                               ifed::v1::WatchResponse* response,
+                               const std::string& reference_for) const {
   if (!PrintableId(request.watch_id(), 64)) {
     return absl::InvalidArgumentError("watch_id must be 1-64 printable ASCII characters, no '/'");
   }
@@ -189,12 +191,18 @@ absl::Status WatchDesk::Handle(const std::string& peer, const ifed::v1::WatchReq
   const policy::Decision decision = policy.get()->Decide(q);
   e.action = "watch.in";
   e.Set("items", static_cast<int64_t>(items))
-      .Set("purpose", ifed::v1::Purpose_Name(request.purpose()))
+      .Set("purpose", ifed::v1::Purpose_Name(ifed::v1::Purpose_IsValid(request.purpose())
+                                                 ? request.purpose()
+                                                 : ifed::v1::PURPOSE_UNSPECIFIED))
       .Set("policy", policy->version());
   auto refuse = [&](absl::Status s, const std::string& reason) -> absl::Status {
     spdlog::info("watch {} from {} refused: {}", request.watch_id(), peer, reason);
     return AuditRefusal(d_.audit, e, std::move(s), reason);
   };
+  // A purpose belongs to its call, whatever the rule lists.
+  if (absl::Status s = policy::CheckPurpose(policy::Call::kWatch, request.purpose()); !s.ok()) {
+    return refuse(s, std::string(s.message()));
+  }
   if (!decision.status.ok()) return refuse(decision.status, decision.reason);
   const ifed::v1::Rule& rule = decision.rule->rule;
   if (!rule.watches().allowed()) {
@@ -236,6 +244,7 @@ absl::Status WatchDesk::Handle(const std::string& peer, const ifed::v1::WatchReq
   *w.mutable_batches() = request.batches();
   w.set_created(now);
   w.set_until(until);
+  if (reference_for != peer) w.set_reference_for(reference_for);
   store::MetaWrites writes;
   writes.puts.emplace_back(key, w.SerializeAsString());
   ForEachItem(request, [&](ifed::v1::IndicatorType t, absl::string_view p) {
@@ -305,13 +314,12 @@ absl::StatusOr<store::MetaWrites> WatchDesk::OnIngest(
         it = watches.emplace(wkey, std::move(w)).first;
       }
       ifed::v1::InboundWatch& w = it->second;
-      if (w.until() <= now) continue;
+      if (w.until() <= now || w.suspended()) continue;
       if (!policy) policy = d_.policy->Get();
       const policy::EffectiveRule* rule = policy->Find(peer, policy::Direction::kInbound, now);
-      // The partner's rule as it stands now: a watch outlives no permission.
-      if (rule == nullptr || !rule->rule.watches().allowed() ||
-          std::find(rule->rule.types().begin(), rule->rule.types().end(), r->type()) ==
-              rule->rule.types().end() ||
+      // Decided again under the rule as it stands now (a watch outlives no
+      // permission): watches, purpose, type, scheme, then the record.
+      if (!policy::HeldWatchAllowed(rule, w.purpose(), {r->type()}).ok() ||
           !policy::Policy::RecordVisible(*rule, peer, *r, now)) {
         continue;
       }
@@ -326,7 +334,13 @@ absl::StatusOr<store::MetaWrites> WatchDesk::OnIngest(
       n->set_epoch(form.first);
       n->set_observed(now);
       const ifed::v1::Disclosure disclosure = rule->rule.disclosure();
-      if (disclosure >= ifed::v1::HIT_WITH_REFERENCE) n->set_reference(r->record_id());
+      if (disclosure >= ifed::v1::HIT_WITH_REFERENCE && d_.sealer != nullptr) {
+        IFED_ASSIGN_OR_RETURN(
+            std::string ref,
+            d_.sealer->Reference(w.reference_for().empty() ? peer : w.reference_for(),
+                                 r->record_id()));
+        n->set_reference(std::move(ref));  // the watcher's own token.
+      }
       if (disclosure >= ifed::v1::HIT_WITH_CONTACT) n->set_contact(d_.contact);
       out.puts.emplace_back(OutboxKey(peer, d.delivery_id()),
                             MakeOutboxEntry(peer, d, NowMs()).SerializeAsString());
@@ -338,6 +352,56 @@ absl::StatusOr<store::MetaWrites> WatchDesk::OnIngest(
   }
   for (const auto& [k, w] : watches) out.puts.emplace_back(k, w.SerializeAsString());
   return out;
+}
+
+absl::StatusOr<uint64_t> WatchDesk::Review() const {
+  const int64_t now = d_.now();
+  std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
+  std::vector<ifed::v1::InboundWatch> changed;
+  IFED_RETURN_IF_ERROR(d_.store->ScanMeta(kInW, [&](const std::string&, const std::string& v) {
+    ifed::v1::InboundWatch w;
+    if (!w.ParseFromString(v) || (w.until() != 0 && w.until() <= now)) return true;
+    std::vector<ifed::v1::IndicatorType> types;
+    for (const auto& b : w.batches()) types.push_back(b.type());
+    const absl::Status allowed = policy::HeldWatchAllowed(
+        policy->Find(w.peer(), policy::Direction::kInbound, now), w.purpose(), types);
+    if (allowed.ok() == !w.suspended()) return true;  // unchanged.
+    w.set_suspended(!allowed.ok());
+    w.set_suspended_reason(allowed.ok() ? "" : std::string(allowed.message()).substr(0, 256));
+    changed.push_back(std::move(w));
+    return true;
+  }));
+  for (const ifed::v1::InboundWatch& w : changed) {
+    ifed::v1::Delivery d;
+    d.set_delivery_id(NewDeliveryId(d_.node_id));
+    if (d.delivery_id().empty()) return absl::InternalError("no randomness");
+    ifed::v1::WatchNotification* n = d.mutable_watch();
+    n->set_watch_id(w.watch_id());
+    n->set_kind(w.suspended() ? ifed::v1::WATCH_SUSPENDED : ifed::v1::WATCH_RESUMED);
+    n->set_epoch(w.epoch());
+    n->set_observed(now);
+    n->set_reason(w.suspended_reason());
+    store::MetaWrites writes;
+    writes.puts.emplace_back(InboundWatchKey(w.peer(), w.watch_id()), w.SerializeAsString());
+    writes.puts.emplace_back(OutboxKey(w.peer(), d.delivery_id()),
+                             MakeOutboxEntry(w.peer(), d, NowMs()).SerializeAsString());
+    writes.notices = 1;
+    audit::Event e;
+    e.action = w.suspended() ? "watch.suspend" : "watch.resume";
+    e.actor = "node";
+    e.outcome = "ok";
+    e.Set("peer", w.peer())
+        .Set("watch_id", w.watch_id())
+        .Set("purpose", ifed::v1::Purpose_Name(w.purpose()))
+        .Set("items", static_cast<int64_t>(ItemsOf(w)))
+        .Set("policy", policy->version());
+    if (w.suspended()) e.Set("reason", w.suspended_reason());
+    IFED_RETURN_IF_ERROR(CommitAudited(d_.store, d_.audit, writes, e));
+    spdlog::info("watch {} of {} {} under policy {}{}{}", w.watch_id(), w.peer(),
+                 w.suspended() ? "suspended" : "resumed", policy->version(),
+                 w.suspended() ? ": " : "", w.suspended_reason());
+  }
+  return changed.size();
 }
 
 absl::StatusOr<uint64_t> PurgeExpiredWatches(store::Store* store, audit::AuditLog* audit,
@@ -453,15 +517,31 @@ absl::StatusOr<absl::StatusCode> Inbox::One(const std::string& sender,
   e.Set("delivery_id", d.delivery_id());
   if (d.has_watch()) {
     const ifed::v1::WatchNotification& n = d.watch();
-    if (!PrintableId(n.watch_id(), 64) || n.pseudonym().size() != kPseudonymSize ||
-        (n.kind() != ifed::v1::WATCH_HIT && n.kind() != ifed::v1::WATCH_WITHDRAWN) ||
-        n.reference().size() > 64 || n.contact().size() > 256 ||
+    const bool state_change =
+        n.kind() == ifed::v1::WATCH_SUSPENDED || n.kind() == ifed::v1::WATCH_RESUMED;
+    if (!PrintableId(n.watch_id(), 64) ||
+        (state_change ? !n.pseudonym().empty() || !n.reference().empty()
+                      : n.pseudonym().size() != kPseudonymSize) ||
+        (n.kind() != ifed::v1::WATCH_HIT && n.kind() != ifed::v1::WATCH_WITHDRAWN &&
+         !state_change) ||
+        n.reference().size() > 64 || n.contact().size() > 256 || n.reason().size() > 256 ||
         (!n.member().empty() && !PrintableId(n.member(), 64))) {
       return absl::StatusCode::kInvalidArgument;
     }
     auto watch = d_.store->GetMeta(OutboundWatchKey(sender, n.watch_id()));
     if (absl::IsNotFound(watch.status())) return absl::StatusCode::kNotFound;
     IFED_RETURN_IF_ERROR(watch.status());
+    // Suspended or resumed by the responder: `watch list` shows it.
+    if (state_change && n.member().empty()) {
+      ifed::v1::OutboundWatch mine;
+      if (!mine.ParseFromString(*watch)) return absl::DataLossError("watch entry does not parse");
+      const bool suspend = n.kind() == ifed::v1::WATCH_SUSPENDED;
+      if (suspend || mine.state() == "suspended") {
+        mine.set_state(suspend ? "suspended" : "active");
+        mine.set_suspended_reason(suspend ? n.reason() : "");
+        writes.puts.emplace_back(OutboundWatchKey(sender, n.watch_id()), mine.SerializeAsString());
+      }
+    }
     ifed::v1::WatchEventRecord ev;
     ev.set_sender(sender);
     ev.set_delivery_id(d.delivery_id());
@@ -473,6 +553,7 @@ absl::StatusOr<absl::StatusCode> Inbox::One(const std::string& sender,
         .Set("kind", ifed::v1::WatchEventKind_Name(n.kind()))
         .Set("type", ifed::v1::IndicatorType_Name(n.type()))
         .Set("reference", n.reference());
+    if (!n.reason().empty()) e.Set("reason", n.reason());
     if (!n.member().empty()) e.Set("member", n.member());  // relayed by the hub `sender`.
     IFED_RETURN_IF_ERROR(CommitAudited(d_.store, d_.audit, writes, e));
     spdlog::info("watch {} at {}{}{}: {} (delivery {})", n.watch_id(), sender,

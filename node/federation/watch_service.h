@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "node/audit/audit_log.h"
+#include "node/crypto/sealer.h"
 #include "node/policy/policy.h"
 #include "node/store/store.h"
 #include "proto/federation.pb.h"
@@ -79,21 +80,42 @@ struct WatchDeps {
   // made under the old epoch keeps firing until that epoch is dropped. May
   // be null: own epoch only.
   store::Store::AliasFn aliases;
+  // Mints the per-partner reference tokens of notifications
+  // (Sealer::Reference). Null: notifications carry no reference.
+  const crypto::Sealer* sealer = nullptr;
 };
 
 class WatchDesk {
  public:
   explicit WatchDesk(WatchDeps deps) : d_(std::move(deps)) {}
 
-  // WATCH_ADD: PermissionDenied unless the inbound rule for `peer` allows
+  // WATCH_ADD: PermissionDenied for a purpose Watch does not accept
+  // (policy/purpose.h), and unless the inbound rule for `peer` allows
   // watches, the purpose and every type; ResourceExhausted past
   // max_active pseudonyms; InvalidArgument for a malformed request.
   // Idempotent on watch_id. WATCH_REMOVE: NotFound for an unknown watch.
   // Audited ("watch.in", "watch.remove") in the batch that stores it.
+  // `reference_for`: whose reference tokens its notifications carry (the
+  // querier a hub relays for; empty: `peer`'s).
   absl::Status Handle(const std::string& peer, const ifed::v1::WatchRequest& request,
-                      ifed::v1::WatchResponse* response) const;
+                      ifed::v1::WatchResponse* response,
+                      const std::string& reference_for = "") const;
+
+  // A purpose belongs to its call, and a watch is held only while the rule
+  // in force allows it: decides every held watch again under the current
+  // policy (policy::HeldWatchAllowed). A watch the rule no longer allows is
+  // suspended (kept, fires no more; audited "watch.suspend", the watcher
+  // told with a WATCH_SUSPENDED notification through the outbox); a
+  // suspended watch the rule allows again is resumed ("watch.resume",
+  // WATCH_RESUMED). Called after every policy reload and at start. Returns
+  // how many watches changed state.
+  absl::StatusOr<uint64_t> Review() const;
 
   // Store observers (see Store::SetIngestObserver / SetRemoveObserver).
+  // OnIngest decides each held watch again at hit time under the rule in
+  // force (types, purposes, TLP, not_for / national_only, crime areas,
+  // scheme): a suspended watch, or one the rule no longer allows, does not
+  // fire. A notification's reference is the watcher's own token.
   absl::StatusOr<store::MetaWrites> OnIngest(const std::vector<const ifed::v1::Record*>& fresh,
                                              const std::vector<const std::string*>& sealed) const;
   absl::StatusOr<store::MetaWrites> OnRemove(const std::vector<ifed::v1::Record>& removed) const;

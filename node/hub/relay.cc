@@ -1,5 +1,6 @@
 #include "node/hub/relay.h"
 #include "node/common/logging.h"
+#include "node/federation/oprf_relay.h"
 
 #include <spdlog/spdlog.h>
 
@@ -199,8 +200,12 @@ absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchReque
       std::min(std::chrono::system_clock::now() + d_.member_timeout, deadline - kReplyMargin);
   auto calls = FanOut<ifed::v1::MatchResponse>(
       d_.members, targets, member_deadline,
-      [&forward](ifed::v1::Federation::Stub& stub, grpc::ClientContext* ctx,
-                 ifed::v1::MatchResponse* answer) { return stub.Match(ctx, forward, answer); });
+      [&forward, &querier](ifed::v1::Federation::Stub& stub, grpc::ClientContext* ctx,
+                           ifed::v1::MatchResponse* answer) {
+        // The member answers with the querier's own reference tokens.
+        ctx->AddMetadata(federation::kOnBehalfOfHeader, querier);
+        return stub.Match(ctx, forward, answer);
+      });
   std::vector<ifed::v1::Verdict> merged(items, ifed::v1::NO_HIT);
   size_t answered = 0;
   for (size_t k = 0; k < targets.size(); ++k) {

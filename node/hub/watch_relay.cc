@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "node/common/logging.h"
 #include "node/common/status_macros.h"
+#include "node/federation/oprf_relay.h"
 #include "node/hub/member_status.h"
 
 namespace ifed::hub {
@@ -91,8 +92,8 @@ absl::Status WatchRelay::Watch(const std::string& querier, const ifed::v1::Watch
 }
 
 std::vector<ifed::v1::HubWatchMember> WatchRelay::Relay(
-    const std::vector<std::string>& members, const ifed::v1::WatchRequest& wire,
-    std::chrono::system_clock::time_point deadline) {
+    const std::string& querier, const std::vector<std::string>& members,
+    const ifed::v1::WatchRequest& wire, std::chrono::system_clock::time_point deadline) {
   const auto member_deadline =
       std::min(std::chrono::system_clock::now() + d_.member_timeout, deadline - kReplyMargin);
   struct Call {
@@ -103,12 +104,15 @@ std::vector<ifed::v1::HubWatchMember> WatchRelay::Relay(
   std::vector<std::future<Call>> calls;
   for (const std::string& member : members) {
     calls.push_back(std::async(std::launch::async, [this, member, &wire, member_deadline,
+                                                    &querier,
                                                     id = logging::RequestScope::Current()] {
       logging::RequestScope scope(id);
       Call c;
       const auto start = std::chrono::steady_clock::now();
       grpc::ClientContext ctx;
       ctx.set_deadline(member_deadline);
+      // The member's notifications carry the querier's own reference tokens.
+      ctx.AddMetadata(federation::kOnBehalfOfHeader, querier);
       c.status = d_.members->StubOf(member)->Watch(&ctx, wire, &c.answer);
       c.latency_ms = static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                std::chrono::steady_clock::now() - start)
@@ -280,7 +284,7 @@ absl::Status WatchRelay::Add(const std::string& querier, const ifed::v1::WatchRe
   wire.set_until(until);
   wire.clear_jurisdictions();
   wire.clear_skip_members();
-  for (auto& m : Relay(targets, wire, deadline)) {
+  for (auto& m : Relay(querier, targets, wire, deadline)) {
     (m.status() == ifed::v1::MEMBER_ANSWERED ? holding : refused).push_back(m.member());
     *response->add_members() = std::move(m);
   }
@@ -351,7 +355,7 @@ absl::Status WatchRelay::Remove(const std::string& querier, const ifed::v1::Watc
   wire.set_watch_id(hub_id);
   wire.set_action(ifed::v1::WATCH_REMOVE);
   std::vector<std::string> removed, left;
-  for (auto& m : Relay(members, wire, deadline)) {
+  for (auto& m : Relay(querier, members, wire, deadline)) {
     (m.status() == ifed::v1::MEMBER_ANSWERED ? removed : left).push_back(m.member());
     *response->add_members() = std::move(m);
   }
@@ -422,10 +426,18 @@ absl::Status WatchRelay::Deliver(const std::string& sender,
 absl::StatusOr<absl::StatusCode> WatchRelay::One(const std::string& sender,
                                                  const ifed::v1::Delivery& d) {
   const ifed::v1::WatchNotification& n = d.watch();
+  // A member's suspension or resumption (its rule for the hub narrowed or
+  // widened) carries no pseudonym and is passed on like a withdrawal.
+  const bool state_change =
+      n.kind() == ifed::v1::WATCH_SUSPENDED || n.kind() == ifed::v1::WATCH_RESUMED;
   if (!federation::PrintableId(d.delivery_id(), 128) ||
-      !federation::PrintableId(n.watch_id(), 64) || n.pseudonym().size() != kPseudonymSize ||
-      (n.kind() != ifed::v1::WATCH_HIT && n.kind() != ifed::v1::WATCH_WITHDRAWN) ||
-      n.reference().size() > 64 || n.contact().size() > 256 || !n.member().empty()) {
+      !federation::PrintableId(n.watch_id(), 64) ||
+      (state_change ? !n.pseudonym().empty() || !n.reference().empty()
+                    : n.pseudonym().size() != kPseudonymSize) ||
+      (n.kind() != ifed::v1::WATCH_HIT && n.kind() != ifed::v1::WATCH_WITHDRAWN &&
+       !state_change) ||
+      n.reference().size() > 64 || n.contact().size() > 256 || n.reason().size() > 256 ||
+      !n.member().empty()) {
     return absl::StatusCode::kInvalidArgument;
   }
   std::lock_guard<std::mutex> l(mu_);

@@ -97,8 +97,11 @@ class WatchRelay {
   absl::Status Remove(const std::string& querier, const ifed::v1::WatchRequest& request,
                       std::chrono::system_clock::time_point deadline,
                       ifed::v1::WatchResponse* response);
-  // Sends `wire` to each of `members` in parallel; one outcome each, in order.
-  std::vector<ifed::v1::HubWatchMember> Relay(const std::vector<std::string>& members,
+  // Sends `wire` to each of `members` in parallel, on behalf of `querier`
+  // (x-ifed-on-behalf-of: the members' notifications carry the querier's
+  // reference tokens); one outcome each, in order.
+  std::vector<ifed::v1::HubWatchMember> Relay(const std::string& querier,
+                                              const std::vector<std::string>& members,
                                               const ifed::v1::WatchRequest& wire,
                                               std::chrono::system_clock::time_point deadline);
   absl::StatusOr<absl::StatusCode> One(const std::string& sender, const ifed::v1::Delivery& d);

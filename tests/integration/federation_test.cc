@@ -106,7 +106,9 @@ TEST_F(FederationTest, PlantedOverlapsHitAndNothingElse) {
       std::vector<std::string> f = absl::StrSplit(line, '\t');
       ASSERT_GE(f.size(), 6u) << line;
       EXPECT_EQ(f[4], "HIT");
-      EXPECT_EQ(f[5].size(), 32u) << "reference disclosed under hit_with_reference";
+      // A per-partner token (Sealer::Reference), never the record id.
+      EXPECT_EQ(f[5].size(), 45u) << "reference disclosed under hit_with_reference";
+      EXPECT_EQ(f[5][0], 'r') << line;
       actual.insert({id, f[2], f[1], f[3]});
     }
   }
@@ -288,7 +290,7 @@ TEST_F(FederationTest, MatchStreamPipelinedRequestsAnsweredInOrder) {
   EXPECT_EQ(got[2].request_id(), "st-3");
   ASSERT_EQ(got[0].results_size(), 2);
   EXPECT_EQ(got[0].results(0).verdict(), ifed::v1::HIT);
-  EXPECT_EQ(got[0].results(0).reference().size(), 32u);
+  EXPECT_EQ(got[0].results(0).reference().size(), 45u);  // the partner's token.
   EXPECT_EQ(got[0].results(1).verdict(), ifed::v1::NO_HIT);
   ASSERT_EQ(got[1].results_size(), 1);
   EXPECT_EQ(got[1].results(0).verdict(), ifed::v1::NO_HIT);
@@ -313,6 +315,26 @@ TEST_F(FederationTest, MatchStreamPartnerNotInPolicyIsDenied) {
   ifed::v1::MatchResponse r;
   EXPECT_FALSE(stream->Read(&r));
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// A purpose belongs to its call: takedown deconfliction is not a match
+// purpose, on a stream either; the refusal names the purpose and the RPC.
+TEST_F(FederationTest, MatchStreamRefusesTakedownDeconfliction) {
+  auto stub = StreamStubAs(*fed_, "at");
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  std::unique_ptr<MatchStreamRw> stream = stub->MatchStream(&ctx);
+  ifed::v1::MatchRequest req = StreamRequest("st-td", std::string(32, 'm'));
+  req.set_purpose(ifed::v1::TAKEDOWN_DECONFLICTION);
+  stream->Write(req);
+  stream->WritesDone();
+  ifed::v1::MatchResponse r;
+  EXPECT_FALSE(stream->Read(&r));
+  grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(s.error_message().find("purpose takedown_deconfliction is not accepted by MatchStream"),
+            std::string::npos)
+      << s.error_message();
 }
 
 TEST_F(FederationTest, MatchStreamBadRequestEndsTheStreamAfterEarlierAnswers) {

@@ -178,6 +178,14 @@ TEST_F(HubTest, StatsShowCrossBorderClustersWithoutRawValues) {
 TEST_F(HubTest, FollowUpApprovedAndDeniedEndToEnd) {
   std::string ref;
   ASSERT_EQ(Verdict(ViaHub("de").out, kShared, "hub/at", &ref), "HIT");
+  // Through the hub at answers with de's own reference token (the hub names
+  // the querier): the same as at gives de directly, and not the hub's.
+  std::string direct;
+  ASSERT_EQ(Verdict(fed_->Ctl("de", {"match", "--peer", "at", "--type", "phone", kShared}).out,
+                    kShared, "at", &direct),
+            "HIT");
+  EXPECT_EQ(direct, ref);
+  EXPECT_EQ(ref.size(), 45u) << ref;
   auto req = fed_->Ctl("de", {"followups", "request", "--peer", "at", "--ref", ref,
                               "--legal-basis", "Prüm Art. 5", "--justification",
                               "smuggling route, need the holding unit"});
