@@ -74,7 +74,6 @@ class Node {
   std::unique_ptr<crypto::Sealer> sealer_;
   std::unique_ptr<store::Store> store_;
   // Audit (issue 5): destroyed before the store; closed in Shutdown().
-  std::unique_ptr<audit::Signer> audit_signer_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<audit::InboundAuditor> inbound_auditor_;
   bool audit_open_ = false;  // the store's audit head was checked: a stop may mark it clean.
