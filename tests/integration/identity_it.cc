@@ -173,7 +173,7 @@ TEST_F(PerAgencyIt, ReceiptsAndAuditAcrossIntermediateAndRenewal) {
 
   // Renew at's certificate and key in place (same agency), mid-run.
   const std::string agency = fed_->AgencyCaDir("at");
-  auto r = Run({fed_->source("certs/make-certs.sh"), "node", agency, fed_->trust_domain(), "at",
+  auto r = ifed::testing::Run({fed_->source("certs/make-certs.sh"), "node", agency, fed_->trust_domain(), "at",
                 "--ca-dir", agency, "--force"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
