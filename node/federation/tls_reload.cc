@@ -187,7 +187,11 @@ absl::Status TlsReloader::Validate(const TlsFiles& files, const std::string& tru
   }();
   FreeAll(cas);
   FreeAll(*chain);
-  return result;
+  if (!result.ok() || files.issuers.empty()) return result;
+  // With issuer pins, a renewal must come from this node's own issuer.
+  PeerChainVerifier pins({.ca_file = files.ca_cert, .issuers = files.issuers,
+                          .trust_domain = trust_domain});
+  return pins.CheckNodeFile(node_id, files.cert);
 }
 
 TlsReloader::TlsReloader(TlsReloadOptions options) : options_(std::move(options)) {

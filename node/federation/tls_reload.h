@@ -7,7 +7,8 @@
 // moments is handed to the TLS stack, and every later handshake fails. So
 // gRPC never watches the administrator's files. TlsReloader validates them
 // (readable, key 0600, PEMs parse, key matches the leaf, the leaf verifies
-// against the CA bundle now and carries spiffe://<trust-domain>/node/<id>)
+// against the CA bundle now and carries spiffe://<trust-domain>/node/<id>;
+// with issuer pins, through the CA pinned for this node)
 // and only then publishes a copy into a private directory that gRPC watches.
 // Each published generation is a new directory and a `current` symlink swap;
 // its files get a strictly increasing mtime, so the provider's

@@ -67,6 +67,7 @@ class PerAgencyIt : public ::testing::Test {
     fed_->AddNode("at", "AT", {{.id = "de"}, {.id = "hu"}});
     fed_->AddNode("hu", "HU", {{.id = "de"}});
     fed_->node("at").tls_extra = "  reload_seconds: 1\n";
+    fed_->node("hu").tls_extra = "  reload_seconds: 1\n";
     fed_->Start();
     const std::string f = fed_->dir() + "/at.csv";
     WriteFile(f, Csv("+43 664 3000005"));
@@ -242,6 +243,29 @@ TEST_F(PerAgencyIt, ReceiptsAndAuditAcrossIntermediateAndRenewal) {
   v = fed_->Ctl("at", {"audit", "verify", "--file", file, "--cert", old_cert});
   EXPECT_EQ(v.exit_code, 1) << v.out;
   EXPECT_NE(v.out.find("FAILED"), std::string::npos) << v.out;
+}
+
+// A renewal from another agency's CA is not published: hu keeps its
+// certificate (and answers), the log says why.
+TEST_F(PerAgencyIt, RenewalFromAnotherAgencyIsRefused) {
+  auto [wrong, wrong_key] = fed_->IssueCert("hu", fed_->AgencyCaDir("at"));
+  auto& hu = fed_->node("hu");
+  const std::string good = ReadFile(hu.cert), good_key = ReadFile(hu.key);
+  WriteFile(hu.key, ReadFile(wrong_key), 0600);
+  WriteFile(hu.cert, ReadFile(wrong));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool refused = false;
+  while (!refused && std::chrono::steady_clock::now() < deadline) {
+    refused = ReadFile(hu.log).find("must be issued by agency-hu") != std::string::npos;
+    if (!refused) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(refused) << ReadFile(hu.log);
+  // Restore the real files; calls to hu work throughout.
+  WriteFile(hu.key, good_key, 0600);
+  WriteFile(hu.cert, good);
+  ifed::v1::MatchResponse resp;
+  const auto& de = fed_->node("de");
+  EXPECT_TRUE(CallAs(*fed_, "hu", de.cert, de.key, "after-refused-renewal", &resp).ok());
 }
 
 // The single shared root still works: no pins, every node from one CA.
