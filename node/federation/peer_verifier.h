@@ -54,8 +54,8 @@ struct IssuerPin {
 class PeerChainVerifier {
  public:
   struct Options {
-    std::string ca_file;   // PEM bundle of trusted CAs.
-    std::string crl_dir;   // empty: no revocation checking configured.
+    std::string ca_file{};  // PEM bundle of trusted CAs.
+    std::string crl_dir{};  // empty: no revocation checking configured.
     std::chrono::milliseconds refresh{1000};
     // Empty: any CA of the bundle may issue any node. Otherwise every node
     // must be named by exactly one pin, and its chain must contain a CA

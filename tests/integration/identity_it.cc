@@ -58,14 +58,20 @@ grpc::Status CallAs(LocalFederation& fed, const std::string& to, const std::stri
   return stub->Match(&ctx, req, resp);
 }
 
+PartnerSpec P(const std::string& id) {
+  PartnerSpec p;
+  p.id = id;
+  return p;
+}
+
 class PerAgencyIt : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     fed_ = new LocalFederation();
     fed_->UsePerAgencyIssuers();
-    fed_->AddNode("de", "DE", {{.id = "at"}, {.id = "hu"}});
-    fed_->AddNode("at", "AT", {{.id = "de"}, {.id = "hu"}});
-    fed_->AddNode("hu", "HU", {{.id = "de"}});
+    fed_->AddNode("de", "DE", {P("at"), P("hu")});
+    fed_->AddNode("at", "AT", {P("de"), P("hu")});
+    fed_->AddNode("hu", "HU", {P("de")});
     fed_->node("at").tls_extra = "  reload_seconds: 1\n";
     fed_->node("hu").tls_extra = "  reload_seconds: 1\n";
     fed_->Start();
@@ -271,8 +277,8 @@ TEST_F(PerAgencyIt, RenewalFromAnotherAgencyIsRefused) {
 // The single shared root still works: no pins, every node from one CA.
 TEST(SharedRootIt, OneRootIssuesEveryNode) {
   LocalFederation fed;
-  fed.AddNode("de", "DE", {{.id = "at"}});
-  fed.AddNode("at", "AT", {{.id = "de"}});
+  fed.AddNode("de", "DE", {P("at")});
+  fed.AddNode("at", "AT", {P("de")});
   fed.Start();
   const std::string f = fed.dir() + "/at.csv";
   WriteFile(f, Csv("+43 664 3000005"));
