@@ -4,6 +4,7 @@
 #
 #   make-certs.sh ca   OUTDIR TRUST_DOMAIN [--days N] [--name CN] [--force]
 #   make-certs.sh intermediate OUTDIR TRUST_DOMAIN --ca-dir DIR [--days N] [--name CN] [--force]
+#   make-certs.sh agency OUTDIR TRUST_DOMAIN AGENCY --ca-dir ROOT NODE_ID... [--days N] [--force]
 #   make-certs.sh node OUTDIR TRUST_DOMAIN NODE_ID [--days N] [--ca-dir DIR] [--force]
 #                      [--not-before DATE] [--not-after DATE]
 #   make-certs.sh crl  OUTDIR [--days N] [--revoke CERT.pem ...]
@@ -30,6 +31,13 @@ usage:
       Use OUTDIR as --ca-dir of 'node' (the node's PEM then holds the leaf
       and the intermediate) and of 'crl'. Revoke the intermediate with
       '$PROG crl DIR --revoke OUTDIR/ca.pem'. Default 1825 days.
+  $PROG agency OUTDIR TRUST_DOMAIN AGENCY --ca-dir ROOT NODE_ID... [--days N] [--force]
+      Per-agency issuers: an intermediate CA for AGENCY in OUTDIR/AGENCY/
+      (signed by the federation root in ROOT), and a certificate for each
+      NODE_ID issued by it (OUTDIR/AGENCY/NODE_ID.pem with the chain, .key).
+      Prints the node config entry that pins these node ids to this issuer
+      (tls.issuers; an identity belongs to its issuer, deploy/SECURITY.md).
+      Without agencies, one shared root issues every node ('ca' + 'node').
   $PROG node OUTDIR TRUST_DOMAIN NODE_ID [--days N] [--ca-dir DIR] [--force]
       Create OUTDIR/NODE_ID.pem and OUTDIR/NODE_ID.key, signed by the CA in
       DIR (default OUTDIR). SAN URI spiffe://TRUST_DOMAIN/node/NODE_ID,
@@ -327,6 +335,45 @@ EOF
   echo "node key:         $key (mode 0600)"
 }
 
+cmd_agency() {
+  (($# >= 3)) || usage_error "agency needs OUTDIR TRUST_DOMAIN AGENCY --ca-dir ROOT NODE_ID..."
+  local outdir=$1 td=$2 agency=$3 root="" days="" force=0
+  local -a nodes=()
+  shift 3
+  while (($#)); do
+    case $1 in
+      --ca-dir) (($# >= 2)) || usage_error "--ca-dir needs a value"; root=$2; shift 2 ;;
+      --days) (($# >= 2)) || usage_error "--days needs a value"; days=$2; shift 2 ;;
+      --force) force=1; shift ;;
+      --*) usage_error "unknown argument for agency: $1" ;;
+      *) nodes+=("$1"); shift ;;
+    esac
+  done
+  [[ -n $root ]] || usage_error "agency needs --ca-dir ROOT (the federation root CA)"
+  ((${#nodes[@]})) || usage_error "agency needs at least one NODE_ID"
+  valid_node_id "$agency" || die "invalid agency name '$agency' (want [a-z0-9][a-z0-9-]{0,62})"
+  local id
+  for id in "${nodes[@]}"; do
+    valid_node_id "$id" || die "invalid node id '$id' (want [a-z0-9][a-z0-9-]{0,62})"
+  done
+  local -a opts=()
+  [[ -z $days ]] || opts+=(--days "$days")
+  ((force == 0)) || opts+=(--force)
+  mkdir -p -- "$outdir" || die "cannot create directory $outdir"
+  local dir
+  dir=$(make_outdir "$outdir/$agency")
+  (cmd_intermediate "$dir" "$td" --ca-dir "$root" --name "ifed $agency issuing CA ($td)"     "${opts[@]}") >/dev/null
+  for id in "${nodes[@]}"; do
+    (cmd_node "$dir" "$td" "$id" --ca-dir "$dir" "${opts[@]}") >/dev/null
+    echo "node certificate: $dir/$id.pem (spiffe://$td/node/$id, issued by $agency)"
+  done
+  echo "# pin these nodes to their issuer (node config, under tls:):"
+  echo "  issuers:"
+  echo "    - name: $agency"
+  echo "      ca_file: $dir/ca.pem"
+  echo "      nodes: [$(IFS=,; echo "${nodes[*]}" | sed 's/,/, /g')]"
+}
+
 cmd_crl() {
   (($# >= 1)) || usage_error "crl needs OUTDIR"
   local outdir=$1 days=30 last_update="" next_update=""
@@ -413,6 +460,7 @@ EOF
 case $1 in
   ca) shift; cmd_ca "$@" ;;
   intermediate) shift; cmd_intermediate "$@" ;;
+  agency) shift; cmd_agency "$@" ;;
   node) shift; cmd_node "$@" ;;
   crl) shift; cmd_crl "$@" ;;
   -h | --help | help) usage ;;

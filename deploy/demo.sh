@@ -241,9 +241,21 @@ fi
 
 log "== certificates (trust domain $TRUST_DOMAIN)"
 PKI=$dir/pki
+# One federation root; each node's agency has its own issuing CA under it,
+# pinned to that node id (tls.issuers: one agency's CA cannot issue another
+# agency's node). CRLs of the root and of every agency CA in one directory.
 "$ROOT/certs/make-certs.sh" ca "$PKI" "$TRUST_DOMAIN" --name "ifed demo federation CA" >/dev/null
+agency_of() { printf 'agency-%s' "$1"; }
+cert_of() { printf '%s/%s/%s.pem' "$PKI" "$(agency_of "$1")" "$1"; }
+key_of() { printf '%s/%s/%s.key' "$PKI" "$(agency_of "$1")" "$1"; }
+mkdir -p "$PKI/crl-all"
+"$ROOT/certs/make-certs.sh" crl "$PKI" >/dev/null
+cp "$PKI/crl/ca.crl.pem" "$PKI/crl-all/root.crl.pem"
 for id in "${NODE_IDS[@]}"; do
-  "$ROOT/certs/make-certs.sh" node "$PKI" "$TRUST_DOMAIN" "$id" >/dev/null
+  "$ROOT/certs/make-certs.sh" agency "$PKI" "$TRUST_DOMAIN" "$(agency_of "$id")" \
+    --ca-dir "$PKI" "$id" >/dev/null
+  "$ROOT/certs/make-certs.sh" crl "$PKI/$(agency_of "$id")" >/dev/null
+  cp "$PKI/$(agency_of "$id")/crl/ca.crl.pem" "$PKI/crl-all/$(agency_of "$id").crl.pem"
 done
 
 hex32() {
@@ -328,8 +340,15 @@ for id in "${NODE_IDS[@]}"; do
     echo "admin_socket: \"$(socket_of "$id")\""
     echo "tls:"
     echo "  ca_cert: \"$PKI/ca.pem\""
-    echo "  cert: \"$PKI/$id.pem\""
-    echo "  key: \"$PKI/$id.key\""
+    echo "  cert: \"$(cert_of "$id")\""
+    echo "  key: \"$(key_of "$id")\""
+    echo "  crl_dir: \"$PKI/crl-all\""
+    echo "  issuers:"
+    for peer in "${NODE_IDS[@]}"; do
+      echo "    - name: $(agency_of "$peer")"
+      echo "      ca_file: \"$PKI/$(agency_of "$peer")/ca.pem\""
+      echo "      nodes: [$peer]"
+    done
     echo "data_dir: \"$nd/data\""
     # A hub holds no federation key: it relays pseudonyms it must not reverse.
     [[ $id != "$HUB_ID" ]] && echo "federation_key_file: \"$FED_KEY\""
@@ -403,7 +422,7 @@ json_str() {
       "$(json_str "127.0.0.1:${PORT[$id]}")" "$(json_str "$(socket_of "$id")")"
     printf '     "metrics_address": %s,\n' "$(json_str "127.0.0.1:${METRICS_PORT[$id]}")"
     printf '     "config": %s,\n' "$(json_str "$(config_of "$id")")"
-    printf '     "cert": %s, "key": %s,\n' "$(json_str "$PKI/$id.pem")" "$(json_str "$PKI/$id.key")"
+    printf '     "cert": %s, "key": %s,\n' "$(json_str "$(cert_of "$id")")" "$(json_str "$(key_of "$id")")"
     printf '     "data_dir": %s, "log": %s}' "$(json_str "$nd/data")" "$(json_str "$(log_of "$id")")"
     ((n < ${#NODE_IDS[@]})) && printf ','
     printf '\n'

@@ -9,6 +9,7 @@
 #include "node/audit/chain.h"
 #include "node/audit/inbound.h"
 #include "node/audit/receipt.h"
+#include "node/federation/peer_verifier.h"
 #include "node/federation/tls.h"
 
 namespace ifed::admin {
@@ -40,7 +41,7 @@ absl::Status AdminService::AuditOutbound(grpc::ServerContext* ctx, const std::st
       .Set("request_digest", absl::BytesToHexString(audit::RequestDigest(wire)));
   if (answer->ok()) {
     absl::Status receipt = audit::VerifyReceipt(
-        wire, **answer, federation::SpiffeId(d_.federation, peer), d_.ca_cert);
+        wire, **answer, federation::SpiffeId(d_.federation, peer), federation::VerifyNodeChain);
     if (!receipt.ok()) {
       spdlog::warn("match {} to {}: receipt rejected: {}", wire.request_id(), peer,
                    std::string(receipt.message()));
@@ -95,11 +96,15 @@ grpc::Status AdminService::AuditExport(grpc::ServerContext* ctx,
   if (!d_.audit->Append(e).ok()) {
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
   }
+  // The certificate in force at the first exported event: the verifier
+  // follows each renewal from there (chain.h).
+  absl::StatusOr<std::string> cert = d_.audit->SigningCertAt(request->since_ms());
+  if (!cert.ok()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unreadable");
   ifed::v1::AuditLine line;
   line.set_line(absl::StrCat("{\"export\":\"", audit::kExportMagic, "\",\"node\":\"",
                              audit::Escape(d_.node_id), "\",\"since_ms\":", request->since_ms(),
                              ",\"until_ms\":", request->until_ms(), ",\"cert\":\"",
-                             audit::Escape(d_.audit->signer().cert_pem()), "\"}"));
+                             audit::Escape(*cert), "\"}"));
   if (!writer->Write(line)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
   bool cancelled = false;
   absl::Status s = d_.audit->Export(request->since_ms(), request->until_ms(),

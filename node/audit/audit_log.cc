@@ -26,6 +26,13 @@ std::string SeqKey(uint64_t seq) {
 absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(store::Store* store,
                                                          const Signer* signer,
                                                          AuditOptions options) {
+  return Open(store, std::shared_ptr<const Signer>(signer, [](const Signer*) {}),
+              std::move(options));
+}
+
+absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(store::Store* store,
+                                                         std::shared_ptr<const Signer> signer,
+                                                         AuditOptions options) {
   if (!options.now_ms) options.now_ms = SystemMs;
   std::unique_ptr<AuditLog> log(new AuditLog(store, signer, std::move(options)));
   {
@@ -174,6 +181,66 @@ absl::Status AuditLog::CheckpointLocked() {
   Advance(link, line);
   latest_ = std::move(cp);
   return absl::OkStatus();
+}
+
+absl::Status AuditLog::RotateSigner(std::shared_ptr<const Signer> next) {
+  if (next == nullptr) return absl::InvalidArgumentError("no signer");
+  std::lock_guard<std::mutex> l(mu_);
+  if (next->cert_der() == signer_->cert_der()) {
+    signer_ = std::move(next);  // same certificate (and so the same key).
+    return absl::OkStatus();
+  }
+  const Link link = NextLink();
+  const std::string old_sha = CertSha256Hex(signer_->cert_der());
+  const std::string new_sha = CertSha256Hex(next->cert_der());
+  IFED_ASSIGN_OR_RETURN(std::string sig,
+                        signer_->Sign(SigningCertMessage(o_.node_id, head_seq_, head_hash_,
+                                                         link.ts_ms, old_sha, new_sha)));
+  Event e;
+  e.action = "signing_cert";
+  e.actor = "node";
+  e.outcome = "ok";
+  e.Set("cp_seq", static_cast<int64_t>(head_seq_))
+      .Set("cp_hash", head_hash_)
+      .Set("old_cert_sha256", old_sha)
+      .Set("old_cert", signer_->chain_pem())
+      .Set("cert_sha256", new_sha)
+      .Set("cert", next->chain_pem())
+      .Set("sig", absl::BytesToHexString(sig));
+  const std::string line = Encode(link, e);
+  absl::Status s = store_->AppendAudit({{SeqKey(link.seq), line}});
+  if (!s.ok()) {
+    (void)ReloadHead();
+    return s;
+  }
+  Advance(link, line);
+  signer_ = std::move(next);
+  return CheckpointLocked();  // the new key signs the change at once.
+}
+
+std::shared_ptr<const Signer> AuditLog::signer() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return signer_;
+}
+
+std::pair<std::shared_ptr<const Signer>, HeldCheckpoint> AuditLog::SigningState() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return {signer_, latest_};
+}
+
+absl::StatusOr<std::string> AuditLog::SigningCertAt(int64_t since_ms) const {
+  std::string cert;
+  IFED_RETURN_IF_ERROR(store_->ScanAudit(SeqKey(1), [&](const std::string&, const std::string& line) {
+    auto p = Parsed::Parse(line);
+    if (!p.ok() || p->Int("ts_ms").value_or(0) < since_ms) return true;
+    if (p->Str("action") == "signing_cert") {
+      cert = p->Str("old_cert").value_or("");
+      return false;
+    }
+    return true;
+  }));
+  if (!cert.empty()) return cert;
+  return signer()->chain_pem();
 }
 
 absl::Status AuditLog::MaybeCheckpointLocked() {

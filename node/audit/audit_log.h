@@ -4,7 +4,10 @@
 // ahead of its event. Ingest writes the records and their event in one
 // WriteBatch. Every `checkpoint_every` events, every `checkpoint_seconds`
 // (background thread) and at Close(), the head is signed with the node's key
-// as a "checkpoint" event. Thread-safe: appends are serialised.
+// as a "checkpoint" event. When the node's certificate is renewed,
+// RotateSigner() records the change as a "signing_cert" event signed by the
+// previous key (chain.h) and signs on with the new one. Thread-safe: appends
+// are serialised.
 #ifndef IFED_AUDIT_AUDIT_LOG_H_
 #define IFED_AUDIT_AUDIT_LOG_H_
 
@@ -37,6 +40,10 @@ class AuditLog {
   // starts the checkpoint timer. `signer` (not owned) signs checkpoints.
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(store::Store* store, const Signer* signer,
                                                         AuditOptions options);
+  // The same with a shared signer.
+  static absl::StatusOr<std::unique_ptr<AuditLog>> Open(store::Store* store,
+                                                        std::shared_ptr<const Signer> signer,
+                                                        AuditOptions options);
   ~AuditLog();  // Close()
 
   // Appends one event; OK once it is durable.
@@ -53,6 +60,12 @@ class AuditLog {
   absl::Status Write(const std::function<absl::Status(const EntriesFn& entries)>& write);
   // Signs the head if it moved since the last checkpoint.
   absl::Status Checkpoint();
+  // Switches to `next` (a renewed certificate and/or key): appends a
+  // "signing_cert" event that the current key signs (it names the head, the
+  // old certificate's SHA-256 and carries the new chain), then a checkpoint
+  // with the new key. OK without an event when `next` holds the same
+  // certificate. On error the current signer stays.
+  absl::Status RotateSigner(std::shared_ptr<const Signer> next);
   // Stops the timer and writes a final checkpoint. Idempotent.
   void Close();
 
@@ -60,7 +73,12 @@ class AuditLog {
   HeldCheckpoint LatestCheckpoint() const;
   uint64_t head_seq() const;
   const std::string& node_id() const { return o_.node_id; }
-  const Signer& signer() const { return *signer_; }
+  // The current signer; with LatestCheckpoint() in one consistent pair.
+  std::shared_ptr<const Signer> signer() const;
+  std::pair<std::shared_ptr<const Signer>, HeldCheckpoint> SigningState() const;
+  // The certificate (PEM chain) that signed the log at the first event with
+  // ts_ms >= since_ms (the current one when no change follows).
+  absl::StatusOr<std::string> SigningCertAt(int64_t since_ms) const;
   int64_t now_ms() const { return o_.now_ms(); }
 
   // Event lines in order, with ts_ms in [since_ms, until_ms] (0 = open),
@@ -70,8 +88,8 @@ class AuditLog {
                       const std::function<bool(const std::string& line)>& fn) const;
 
  private:
-  AuditLog(store::Store* store, const Signer* signer, AuditOptions o)
-      : store_(store), signer_(signer), o_(std::move(o)) {}
+  AuditLog(store::Store* store, std::shared_ptr<const Signer> signer, AuditOptions o)
+      : store_(store), signer_(std::move(signer)), o_(std::move(o)) {}
   Link NextLink() const;  // requires mu_
   void Advance(const Link& link, const std::string& line);  // requires mu_
   absl::Status CheckpointLocked();
@@ -80,7 +98,7 @@ class AuditLog {
   void TimerLoop();
 
   store::Store* const store_;
-  const Signer* const signer_;
+  std::shared_ptr<const Signer> signer_;  // guarded by mu_
   const AuditOptions o_;
   mutable std::mutex mu_;
   // Group commit of Append (see audit_log.cc): queued callers and whether a

@@ -40,11 +40,12 @@ class Fixture : public ::testing::Test {
     auto sh = [](const std::string& cmd) { ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd; };
     sh("cd " + d + " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
        " -keyout ca.key -out ca.pem -subj /CN=ca -days 2 2>/dev/null");
-    for (const char* id : {"de", "at"}) {
+    // "de2": de's renewed certificate (new key, same node id).
+    for (const char* id : {"de", "at", "de2"}) {
       const std::string n = id;
       sh("cd " + d + " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " +
          n + ".key -out " + n + ".csr -subj /CN=" + n + " 2>/dev/null && printf 'subjectAltName=URI:spiffe://t.eu/node/" +
-         n + "\\n' > " + n + ".ext && openssl x509 -req -in " + n +
+         (n == "de2" ? std::string("de") : n) + "\\n' > " + n + ".ext && openssl x509 -req -in " + n +
          ".csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile " + n + ".ext -out " + n +
          ".pem 2>/dev/null");
     }
@@ -349,6 +350,139 @@ TEST_F(Fixture, ReceiptVerifiesAndTamperingIsRejected) {
   forged.clear_receipt();
   ASSERT_TRUE(SignReceipt(**at, "de", req, {}, "v1", 5, &forged).ok());
   EXPECT_FALSE(VerifyReceipt(req, forged, de, ca).ok());
+}
+
+}  // namespace
+}  // namespace ifed::audit
+
+namespace ifed::audit {
+namespace {
+
+// The value of "key":"..." in a JSON line (no escaped quotes in hex fields).
+std::string Field(const std::string& line, const std::string& key) {
+  const std::string k = "\"" + key + "\":\"";
+  const size_t from = line.find(k);
+  if (from == std::string::npos) return "";
+  const size_t start = from + k.size();
+  return line.substr(start, line.find('"', start) - start);
+}
+std::string SetField(std::string line, const std::string& key, const std::string& value) {
+  const std::string k = "\"" + key + "\":\"";
+  const size_t start = line.find(k) + k.size();
+  return line.replace(start, line.find('"', start) - start, value);
+}
+
+// Re-links lines[from+1..] to lines[from] and re-signs their checkpoints
+// with `signer`: a forger holding only `signer`'s key.
+void Rechain(std::vector<std::string>* lines, size_t from, const Signer& signer) {
+  for (size_t i = from + 1; i < lines->size(); ++i) {
+    std::string& l = (*lines)[i];
+    const std::string prev = HashLine((*lines)[i - 1]);
+    l = SetField(l, "prev", prev);
+    if (l.find("\"action\":\"checkpoint\"") != std::string::npos) {
+      auto p = Parsed::Parse(l);
+      ASSERT_TRUE(p.ok());
+      l = SetField(l, "cp_hash", prev);
+      auto sig = signer.Sign(CheckpointMessage("de", *p->Int("seq") - 1, prev, *p->Int("ts_ms")));
+      ASSERT_TRUE(sig.ok());
+      l = SetField(l, "sig", absl::BytesToHexString(*sig));
+    }
+  }
+}
+
+class RenewalTest : public Fixture {
+ protected:
+  std::vector<std::string> RenewedLog() {
+    auto next = Signer::Load(*dir_ + "/de2.key", *dir_ + "/de2.pem");
+    EXPECT_TRUE(next.ok()) << next.status();
+    renewed_ = std::shared_ptr<const Signer>(std::move(*next));
+    auto log = OpenLog(3);
+    for (int i = 0; i < 5; ++i) EXPECT_TRUE(log->Append(Ev("before", i)).ok());
+    EXPECT_TRUE(log->RotateSigner(renewed_).ok());
+    EXPECT_EQ(log->signer()->cert_der(), renewed_->cert_der());
+    for (int i = 0; i < 5; ++i) EXPECT_TRUE(log->Append(Ev("after", i)).ok());
+    log->Close();
+    return Lines(*log);
+  }
+  std::shared_ptr<const Signer> renewed_;
+};
+
+TEST_F(RenewalTest, ChainVerifiesAcrossARenewal) {
+  const auto lines = RenewedLog();
+  size_t changes = 0;
+  for (const auto& l : lines) changes += l.find("\"action\":\"signing_cert\"") != std::string::npos;
+  EXPECT_EQ(changes, 1u);
+  VerifyReport r = Verify(lines);
+  EXPECT_TRUE(r.ok) << r.error << " at " << r.first_bad_seq;
+  EXPECT_EQ(r.cert_changes, 1u);
+  // The checkpoint right after the change is the new key's.
+  auto v2 = Verifier::FromCertPem(renewed_->cert_pem());
+  ASSERT_TRUE(v2.ok());
+  ChainVerifier from_new(v2->get(), true, {});
+  for (const auto& l : lines) from_new.Add(l);
+  EXPECT_FALSE(from_new.Finish().ok) << "old checkpoints verified under the new certificate";
+}
+
+TEST_F(RenewalTest, SameCertificateIsNoChange) {
+  auto log = OpenLog(3);
+  ASSERT_TRUE(log->Append(Ev("x", 1)).ok());
+  auto same = Signer::Load(*dir_ + "/de.key", *dir_ + "/de.pem");
+  ASSERT_TRUE(same.ok());
+  ASSERT_TRUE(log->RotateSigner(std::shared_ptr<const Signer>(std::move(*same))).ok());
+  log->Close();
+  for (const auto& l : Lines(*log)) EXPECT_EQ(l.find("signing_cert"), std::string::npos);
+  EXPECT_FALSE(log->RotateSigner(nullptr).ok());
+}
+
+// A forger with only the new key re-signs the change and re-links the rest:
+// the change is not signed by the previous key.
+TEST_F(RenewalTest, ChangeSignedByTheNewKeyIsRefused) {
+  auto lines = RenewedLog();
+  size_t k = 0;
+  while (lines[k].find("\"action\":\"signing_cert\"") == std::string::npos) ++k;
+  auto p = Parsed::Parse(lines[k]);
+  ASSERT_TRUE(p.ok());
+  auto sig = renewed_->Sign(SigningCertMessage("de", *p->Int("seq") - 1, *p->Str("cp_hash"),
+                                               *p->Int("ts_ms"), *p->Str("old_cert_sha256"),
+                                               *p->Str("cert_sha256")));
+  ASSERT_TRUE(sig.ok());
+  lines[k] = SetField(lines[k], "sig", absl::BytesToHexString(*sig));
+  Rechain(&lines, k, *renewed_);
+  VerifyReport r = Verify(lines);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.first_bad_seq, static_cast<uint64_t>(*p->Int("seq")));
+  EXPECT_NE(r.error.find("not signed by the previous key"), std::string::npos) << r.error;
+}
+
+// A change to a certificate of another node (at), signed by de's old key,
+// is refused: the new certificate must name the node.
+TEST_F(RenewalTest, ChangeToAnotherNodesCertificateIsRefused) {
+  auto at = Signer::Load(*dir_ + "/at.key", *dir_ + "/at.pem");
+  ASSERT_TRUE(at.ok());
+  auto log = OpenLog(3);
+  ASSERT_TRUE(log->Append(Ev("x", 1)).ok());
+  ASSERT_TRUE(log->RotateSigner(std::shared_ptr<const Signer>(std::move(*at))).ok());
+  ASSERT_TRUE(log->Append(Ev("y", 2)).ok());
+  log->Close();
+  VerifyReport r = Verify(Lines(*log));
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("names another node"), std::string::npos) << r.error;
+}
+
+TEST_F(RenewalTest, ExportHeaderCertIsTheOneInForceAtTheStart) {
+  auto next = Signer::Load(*dir_ + "/de2.key", *dir_ + "/de2.pem");
+  ASSERT_TRUE(next.ok());
+  auto log = OpenLog(3);
+  ASSERT_TRUE(log->Append(Ev("x", 1)).ok());
+  const int64_t before = clock_;
+  ASSERT_TRUE(log->RotateSigner(std::shared_ptr<const Signer>(std::move(*next))).ok());
+  auto at_start = log->SigningCertAt(0);
+  ASSERT_TRUE(at_start.ok());
+  EXPECT_EQ(*at_start, signer_->chain_pem());
+  auto after = log->SigningCertAt(before + 100);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(*after, log->signer()->chain_pem());
+  log->Close();
 }
 
 }  // namespace

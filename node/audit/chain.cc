@@ -12,6 +12,13 @@ std::string CheckpointMessage(absl::string_view node, uint64_t seq, absl::string
   return absl::StrCat("ifed-audit-checkpoint-v1\n", node, "\n", seq, "\n", hash_hex, "\n", ts_ms);
 }
 
+std::string SigningCertMessage(absl::string_view node, uint64_t seq, absl::string_view hash_hex,
+                               int64_t ts_ms, absl::string_view old_cert_sha256,
+                               absl::string_view new_cert_sha256) {
+  return absl::StrCat("ifed-audit-signing-cert-v1\n", node, "\n", seq, "\n", hash_hex, "\n",
+                      ts_ms, "\n", old_cert_sha256, "\n", new_cert_sha256);
+}
+
 std::vector<HeldCheckpoint> CheckpointsIn(absl::string_view jsonl) {
   std::vector<HeldCheckpoint> out;
   for (absl::string_view line : absl::StrSplit(jsonl, '\n', absl::SkipWhitespace())) {
@@ -33,8 +40,72 @@ std::vector<HeldCheckpoint> CheckpointsIn(absl::string_view jsonl) {
 }
 
 ChainVerifier::ChainVerifier(const Verifier* verifier, bool from_genesis,
-                             std::vector<HeldCheckpoint> held)
-    : verifier_(verifier), from_genesis_(from_genesis), held_(std::move(held)) {}
+                             std::vector<HeldCheckpoint> held, CertCheck check_cert)
+    : verifier_(verifier),
+      check_cert_(std::move(check_cert)),
+      from_genesis_(from_genesis),
+      held_(std::move(held)) {}
+
+const Verifier* ChainVerifier::current() const {
+  if (renewed_) return renewed_.get();
+  return verifier_ ? verifier_ : header_verifier_.get();
+}
+
+// A renewal of the signing certificate, signed by the key in force.
+bool ChainVerifier::ChangeCert(uint64_t seq, const Parsed& p, absl::string_view prev,
+                               int64_t ts) {
+  const auto cp_seq = p.Int("cp_seq");
+  const auto cp_hash = p.Str("cp_hash");
+  const auto old_sha = p.Str("old_cert_sha256");
+  const auto cert = p.Str("cert");
+  const auto sig_hex = p.Str("sig");
+  if (!cp_seq || !cp_hash || !old_sha || !cert || !sig_hex ||
+      static_cast<uint64_t>(*cp_seq) != seq - 1 || *cp_hash != prev) {
+    Fail(seq, "certificate change does not name the event before it");
+    return false;
+  }
+  const Verifier* v = current();
+  if (v == nullptr) {
+    Fail(seq, "no certificate to verify the certificate change (give --cert)");
+    return false;
+  }
+  if (*old_sha != v->cert_sha256()) {
+    Fail(seq, "certificate change does not start from the certificate in force");
+    return false;
+  }
+  auto next = Verifier::FromCertPem(*cert);
+  if (!next.ok()) {
+    Fail(seq, absl::StrCat("certificate change carries no usable certificate: ",
+                           next.status().message()));
+    return false;
+  }
+  std::string sig;
+  if (!FromHex(*sig_hex, &sig) ||
+      !v->Verify(SigningCertMessage(r_.node, seq - 1, *cp_hash, ts, *old_sha,
+                                    (*next)->cert_sha256()),
+                 sig)
+           .ok()) {
+    Fail(seq, "certificate change is not signed by the previous key (forged)");
+    return false;
+  }
+  const std::string suffix = absl::StrCat("/node/", r_.node);
+  const std::string& id = (*next)->spiffe_id();
+  if (id.size() <= suffix.size() || id.compare(id.size() - suffix.size(), suffix.size(), suffix) != 0 ||
+      id.rfind("spiffe://", 0) != 0) {
+    Fail(seq, "the new certificate names another node");
+    return false;
+  }
+  if (check_cert_) {
+    if (absl::Status s = check_cert_(r_.node, *cert); !s.ok()) {
+      Fail(seq, absl::StrCat("the new certificate is not the node's: ", s.message()));
+      return false;
+    }
+  }
+  renewed_ = std::move(*next);
+  ++r_.cert_changes;
+  VerifyPendingHeld();
+  return true;
+}
 
 void ChainVerifier::Fail(uint64_t seq, std::string why) {
   if (!r_.ok) return;
@@ -102,8 +173,9 @@ void ChainVerifier::AddEvent(absl::string_view line) {
     return;
   }
   const std::string hash = HashLine(line);
+  if (p->Str("action") == "signing_cert" && !ChangeCert(seq, *p, *prev, *ts)) return;
   if (p->Str("action") == "checkpoint") {
-    const Verifier* v = verifier_ ? verifier_ : header_verifier_.get();
+    const Verifier* v = current();
     const auto cp_seq = p->Int("cp_seq");
     const auto cp_hash = p->Str("cp_hash");
     const auto sig_hex = p->Str("sig");
@@ -142,21 +214,35 @@ void ChainVerifier::LoadHeld() {
   if (held_loaded_) return;
   held_loaded_ = true;
   for (const HeldCheckpoint& h : held_) {
-    if (h.node != r_.node) continue;
-    const Verifier* v = verifier_ ? verifier_ : header_verifier_.get();
+    if (h.node == r_.node) pending_held_.push_back(h);
+  }
+  VerifyPendingHeld();
+}
+
+// A held checkpoint verifies under the certificate in force when it was
+// signed: the one at the start, or one that a later change brings in.
+void ChainVerifier::VerifyPendingHeld() {
+  const Verifier* v = current();
+  std::vector<HeldCheckpoint> still;
+  for (HeldCheckpoint& h : pending_held_) {
     std::string sig;
     if (v == nullptr || !FromHex(h.sig, &sig) ||
         !v->Verify(CheckpointMessage(h.node, h.seq, h.hash, h.ts_ms), sig).ok()) {
-      r_.notes.push_back(absl::StrCat("held checkpoint at seq ", h.seq,
-                                      " has no valid signature: ignored"));
+      still.push_back(std::move(h));
       continue;
     }
     held_by_seq_[h.seq] = h.hash;
   }
+  pending_held_ = std::move(still);
 }
 
 VerifyReport ChainVerifier::Finish() {
   if (r_.ok) LoadHeld();
+  for (const HeldCheckpoint& h : pending_held_) {
+    r_.notes.push_back(absl::StrCat("held checkpoint at seq ", h.seq,
+                                    " has no valid signature: ignored"));
+  }
+  pending_held_.clear();
   if (r_.ok) {
     if (!seen_) {
       r_.notes.push_back("no events");

@@ -81,8 +81,11 @@ absl::Status InboundAuditor::Record(const std::string& peer,
   e.Set("request_digest", absl::BytesToHexString(RequestDigest(request)));
   IFED_RETURN_IF_ERROR(log_->Append(e));
   if (!decision.ok()) return absl::OkStatus();
-  return SignReceipt(log_->signer(), log_->node_id(), request, log_->LatestCheckpoint(),
-                     policy_version, log_->now_ms(), response);
+  // The signer and its checkpoint as one pair: a renewal between the two
+  // would give a receipt whose checkpoint the other key signed.
+  const auto [signer, latest] = log_->SigningState();
+  return SignReceipt(*signer, log_->node_id(), request, latest, policy_version, log_->now_ms(),
+                     response);
 }
 
 absl::Status InboundAuditor::RecordDeconflict(const std::string& peer,

@@ -73,6 +73,7 @@ absl::Status SignReceipt(const Signer& signer, const std::string& node_id,
     cp->set_signature(sig);
   }
   r.set_signer_cert(signer.cert_der());
+  for (const std::string& der : signer.intermediates_der()) r.add_signer_chain(der);
   IFED_ASSIGN_OR_RETURN(std::string sig, signer.Sign(ReceiptMessage(r)));
   r.set_signature(std::move(sig));
   *response->mutable_receipt() = std::move(r);
@@ -82,6 +83,18 @@ absl::Status SignReceipt(const Signer& signer, const std::string& node_id,
 absl::Status VerifyReceipt(const ifed::v1::MatchRequest& sent,
                            const ifed::v1::MatchResponse& response,
                            const std::string& expected_spiffe, const std::string& ca_pem_file) {
+  return VerifyReceipt(sent, response, expected_spiffe,
+                       [&](const std::string&, absl::string_view) -> absl::Status {
+                         const ifed::v1::Receipt& r = response.receipt();
+                         return VerifyCertChain(r.signer_cert(),
+                                                {r.signer_chain().begin(), r.signer_chain().end()},
+                                                ca_pem_file, expected_spiffe);
+                       });
+}
+
+absl::Status VerifyReceipt(const ifed::v1::MatchRequest& sent,
+                           const ifed::v1::MatchResponse& response,
+                           const std::string& expected_spiffe, const NodeChainCheck& check_chain) {
   if (!response.has_receipt()) return absl::PermissionDeniedError("answer carries no receipt");
   const ifed::v1::Receipt& r = response.receipt();
   const std::string suffix = "/node/" + r.responder();
@@ -89,7 +102,13 @@ absl::Status VerifyReceipt(const ifed::v1::MatchRequest& sent,
       expected_spiffe.compare(expected_spiffe.size() - suffix.size(), suffix.size(), suffix) != 0) {
     return absl::PermissionDeniedError("receipt names another responder");
   }
-  IFED_RETURN_IF_ERROR(VerifyCertChain(r.signer_cert(), ca_pem_file, expected_spiffe));
+  if (r.signer_chain_size() > 8) return absl::PermissionDeniedError("receipt chain is too long");
+  std::string chain = r.signer_cert();
+  for (const std::string& der : r.signer_chain()) chain += der;
+  if (absl::Status s = check_chain(r.responder(), chain); !s.ok()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("receipt certificate is not the responder's: ", s.message()));
+  }
   IFED_ASSIGN_OR_RETURN(auto v, Verifier::FromCertDer(r.signer_cert()));
   if (!v->Verify(ReceiptMessage(r), r.signature()).ok()) {
     return absl::PermissionDeniedError("receipt signature does not verify");

@@ -6,9 +6,11 @@
 #ifndef IFED_AUDIT_RECEIPT_H_
 #define IFED_AUDIT_RECEIPT_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "node/audit/chain.h"
 #include "node/audit/signer.h"
 #include "proto/audit.pb.h"
@@ -30,8 +32,20 @@ absl::Status SignReceipt(const Signer& signer, const std::string& node_id,
                          const std::string& policy_version, int64_t ts_ms,
                          ifed::v1::MatchResponse* response);
 
+// Whether `der_chain` (DER certificates back to back, leaf first) is a
+// certificate of node `node_id` (federation::VerifyNodeChain on a node:
+// its issuer pin, revocation).
+using NodeChainCheck =
+    std::function<absl::Status(const std::string& node_id, absl::string_view der_chain)>;
+
 // OK when `response` carries a valid receipt of `expected_spiffe` over
-// `sent` and the response itself. PermissionDenied/InvalidArgument otherwise.
+// `sent` and the response itself, whose certificate (with the intermediates
+// it carries) `check_chain` accepts as the responder's. PermissionDenied/
+// InvalidArgument otherwise.
+absl::Status VerifyReceipt(const ifed::v1::MatchRequest& sent,
+                           const ifed::v1::MatchResponse& response,
+                           const std::string& expected_spiffe, const NodeChainCheck& check_chain);
+// The same, checking the chain against the CAs of `ca_pem_file` only.
 absl::Status VerifyReceipt(const ifed::v1::MatchRequest& sent,
                            const ifed::v1::MatchResponse& response,
                            const std::string& expected_spiffe, const std::string& ca_pem_file);

@@ -1,14 +1,17 @@
 #include "node/audit/signer.h"
 
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
 namespace ifed::audit {
@@ -51,6 +54,26 @@ std::string SpiffeOf(X509* x) {
   return uris == 1 ? out : "";
 }
 
+std::string Der(X509* x) {
+  unsigned char* der = nullptr;
+  const int n = i2d_X509(x, &der);
+  if (n <= 0) return "";
+  std::string out(reinterpret_cast<char*>(der), n);
+  OPENSSL_free(der);
+  return out;
+}
+
+std::string Pem(X509* x) {
+  BIO* out = BIO_new(BIO_s_mem());
+  if (out == nullptr) return "";
+  PEM_write_bio_X509(out, x);
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(out, &data);
+  std::string pem(data, len);
+  BIO_free(out);
+  return pem;
+}
+
 X509Ptr ParseDer(absl::string_view der) {
   const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
   return X509Ptr(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
@@ -59,6 +82,12 @@ X509Ptr ParseDer(absl::string_view der) {
 }  // namespace
 
 void PkeyFree::operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+
+std::string CertSha256Hex(absl::string_view der) {
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(der.data()), der.size(), md);
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(md), sizeof md));
+}
 
 absl::StatusOr<std::unique_ptr<Signer>> Signer::Load(const std::string& key_pem_file,
                                                      const std::string& cert_pem_file) {
@@ -77,25 +106,27 @@ absl::StatusOr<std::unique_ptr<Signer>> Signer::Load(const std::string& key_pem_
   auto cert = ReadAll(cert_pem_file);
   if (!cert.ok()) return cert.status();
   BIO* cb = BIO_new_mem_buf(cert->data(), static_cast<int>(cert->size()));
-  X509Ptr x(PEM_read_bio_X509(cb, nullptr, nullptr, nullptr));
+  std::vector<X509Ptr> chain;
+  while (X509* c = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr)) chain.emplace_back(c);
   BIO_free(cb);
-  if (!x) return absl::FailedPreconditionError(absl::StrCat(cert_pem_file, ": no certificate"));
-  if (X509_check_private_key(x.get(), k) != 1) {
+  ERR_clear_error();
+  if (chain.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(cert_pem_file, ": no certificate"));
+  }
+  X509* x = chain.front().get();
+  if (X509_check_private_key(x, k) != 1) {
+    ERR_clear_error();
     return absl::FailedPreconditionError(
         absl::StrCat(cert_pem_file, ": certificate does not match ", key_pem_file));
   }
-  unsigned char* der = nullptr;
-  int n = i2d_X509(x.get(), &der);
-  if (n <= 0) return absl::InternalError("cannot encode certificate");
-  s->cert_der_.assign(reinterpret_cast<char*>(der), n);
-  OPENSSL_free(der);
-  BIO* out = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509(out, x.get());
-  char* data = nullptr;
-  long len = BIO_get_mem_data(out, &data);
-  s->cert_pem_.assign(data, len);
-  BIO_free(out);
-  s->chain_pem_ = *cert;
+  s->cert_der_ = Der(x);
+  if (s->cert_der_.empty()) return absl::InternalError("cannot encode certificate");
+  s->cert_pem_ = Pem(x);
+  s->chain_pem_ = s->cert_pem_;
+  for (size_t i = 1; i < chain.size(); ++i) {
+    s->intermediates_der_.push_back(Der(chain[i].get()));
+    s->chain_pem_ += Pem(chain[i].get());
+  }
   return s;
 }
 
@@ -132,6 +163,7 @@ absl::StatusOr<std::unique_ptr<Verifier>> Verifier::FromCertPem(absl::string_vie
     return absl::InvalidArgumentError("certificate key is not EC P-256");
   }
   v->spiffe_ = SpiffeOf(x.get());
+  v->cert_sha256_ = CertSha256Hex(Der(x.get()));
   return v;
 }
 
@@ -144,6 +176,7 @@ absl::StatusOr<std::unique_ptr<Verifier>> Verifier::FromCertDer(absl::string_vie
     return absl::InvalidArgumentError("certificate key is not EC P-256");
   }
   v->spiffe_ = SpiffeOf(x.get());
+  v->cert_sha256_ = CertSha256Hex(Der(x.get()));
   return v;
 }
 
@@ -160,18 +193,30 @@ absl::Status Verifier::Verify(absl::string_view message, absl::string_view signa
   return absl::OkStatus();
 }
 
-absl::Status VerifyCertChain(absl::string_view der, const std::string& ca_pem_file,
-                             const std::string& expected_spiffe) {
+absl::Status VerifyCertChain(absl::string_view der,
+                             const std::vector<std::string>& intermediates_der,
+                             const std::string& ca_pem_file, const std::string& expected_spiffe) {
   X509Ptr x = ParseDer(der);
   if (!x) return absl::PermissionDeniedError("receipt certificate does not parse");
+  STACK_OF(X509)* untrusted = sk_X509_new_null();
+  bool ok = untrusted != nullptr;
+  for (const std::string& i : intermediates_der) {
+    X509Ptr c = ParseDer(i);
+    if (!c || !sk_X509_push(untrusted, c.get())) {
+      ok = false;
+      break;
+    }
+    c.release();
+  }
   X509_STORE* store = X509_STORE_new();
   X509_STORE_CTX* ctx = X509_STORE_CTX_new();
-  bool ok = store != nullptr && ctx != nullptr &&
-            X509_STORE_load_file(store, ca_pem_file.c_str()) == 1 &&
-            X509_STORE_CTX_init(ctx, store, x.get(), nullptr) == 1 &&
-            X509_verify_cert(ctx) == 1;
+  ok = ok && store != nullptr && ctx != nullptr &&
+       X509_STORE_load_file(store, ca_pem_file.c_str()) == 1 &&
+       X509_STORE_CTX_init(ctx, store, x.get(), untrusted) == 1 && X509_verify_cert(ctx) == 1;
   X509_STORE_CTX_free(ctx);
   X509_STORE_free(store);
+  sk_X509_pop_free(untrusted, X509_free);
+  ERR_clear_error();
   if (!ok) return absl::PermissionDeniedError("receipt certificate not issued by the federation CA");
   if (SpiffeOf(x.get()) != expected_spiffe) {
     return absl::PermissionDeniedError("receipt signed by another node's certificate");

@@ -89,7 +89,8 @@ int Verify(const Args& a, ifed::v1::Admin::Stub& stub) {
     }
     cert = std::move(*v);
   } else if (!a.Get("--file").empty()) {
-    std::cerr << "ifedctl: audit verify --file needs --cert NODE.pem (the node's certificate)\n";
+    std::cerr << "ifedctl: audit verify --file needs --cert NODE.pem (the node's certificate "
+                 "in force at the file's first event; renewals are followed from there)\n";
     return 2;
   }
   std::vector<audit::HeldCheckpoint> held;
@@ -116,7 +117,8 @@ int Verify(const Args& a, ifed::v1::Admin::Stub& stub) {
               << "\",\"events\":" << r.events << ",\"first_seq\":" << r.first_seq
               << ",\"last_seq\":" << r.last_seq << ",\"checkpoints\":" << r.checkpoints
               << ",\"last_signed_seq\":" << r.last_checkpoint_seq
-              << ",\"held_checkpoints_matched\":" << r.held_checked;
+              << ",\"held_checkpoints_matched\":" << r.held_checked
+              << ",\"cert_changes\":" << r.cert_changes;
     if (!r.ok) {
       std::cout << ",\"first_bad_seq\":" << r.first_bad_seq << ",\"error\":\""
                 << audit::Escape(r.error) << "\"";
@@ -127,6 +129,7 @@ int Verify(const Args& a, ifed::v1::Admin::Stub& stub) {
               << ".." << r.last_seq << "), " << r.checkpoints
               << " signed checkpoints, last signed head seq " << r.last_checkpoint_seq;
     if (r.held_checked) std::cout << ", " << r.held_checked << " partner-held checkpoints matched";
+    if (r.cert_changes) std::cout << ", " << r.cert_changes << " signing certificate change(s) followed";
     std::cout << "\n";
     for (const auto& n : r.notes) std::cout << "note: " << n << "\n";
   } else {

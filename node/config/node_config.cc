@@ -153,6 +153,13 @@ void CheckPaths(Problems& p, const fs::path& base, v1::NodeConfig& c) {
   if (c.role() != v1::HUB && !c.hub_stats_key_file().empty()) {
     p.Add("hub_stats_key_file", "is for role hub only");
   }
+  for (int i = 0; i < c.tls().issuers_size(); ++i) {
+    v1::IssuerConfig* issuer = c.mutable_tls()->mutable_issuers(i);
+    const std::string at = absl::StrCat("tls.issuers[", i, "]");
+    if (Required(p, absl::StrCat(at, ".ca_file"), issuer->ca_file())) {
+      ResolvePath(p, absl::StrCat(at, ".ca_file"), base, issuer->mutable_ca_file());
+    }
+  }
   for (const PathField& f : fields) {
     if (f.required && !Required(p, f.name, *f.value)) continue;
     if (f.name == "admin_socket" && f.value->rfind("unix:", 0) == 0) {
@@ -190,6 +197,26 @@ void CheckPeers(Problems& p, const v1::NodeConfig& c) {
                        !absl::ascii_isupper(static_cast<unsigned char>(j[1])))) {
       p.Add(absl::StrCat(at, ".jurisdiction"),
             absl::StrCat("'", j, "' is not an ISO 3166-1 alpha-2 code such as AT"));
+    }
+  }
+}
+
+// Issuer pins: each lists valid node ids, and no node has two issuers.
+void CheckIssuers(Problems& p, const v1::NodeConfig& c) {
+  std::map<std::string, int> first;  // node id -> issuer index
+  for (int i = 0; i < c.tls().issuers_size(); ++i) {
+    const v1::IssuerConfig& issuer = c.tls().issuers(i);
+    const std::string at = absl::StrCat("tls.issuers[", i, "]");
+    if (issuer.nodes_size() == 0) p.Add(absl::StrCat(at, ".nodes"), "names no node id");
+    for (int j = 0; j < issuer.nodes_size(); ++j) {
+      const std::string field = absl::StrCat(at, ".nodes[", j, "]");
+      CheckNodeId(p, field, issuer.nodes(j));
+      if (auto [it, fresh] = first.emplace(issuer.nodes(j), i); !fresh && it->second != i) {
+        p.Add(field, absl::StrCat("node '", issuer.nodes(j), "' is also listed by tls.issuers[",
+                                  it->second, "]: a node has one issuer"));
+      } else if (!fresh) {
+        p.Add(field, absl::StrCat("node '", issuer.nodes(j), "' is listed twice"));
+      }
     }
   }
 }
@@ -313,6 +340,7 @@ absl::StatusOr<v1::NodeConfig> Validate(const std::string& path,
   CheckIdentity(p, config);
   CheckPaths(p, base, config);
   CheckPeers(p, config);
+  CheckIssuers(p, config);
   CheckSettingsAndDefaults(p, config);
   IFED_RETURN_IF_ERROR(p.ToStatus());
   return config;

@@ -12,6 +12,7 @@
 namespace ifed {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
@@ -272,6 +273,34 @@ TEST(NodeConfig, SeveralProblemsOneLineEach) {
             "two upper-case letters (ISO 3166-1 alpha-2, e.g. DE)\n"
             "/etc/ifed/node.yaml:19: field 'log_level': 'loud' is not one of "
             "trace, debug, info, warn, error");
+}
+
+TEST(NodeConfig, IssuerPinsAreResolvedAndChecked) {
+  const std::string pins =
+      "  key: ../secrets/node.key\n  issuers:\n"
+      "    - {name: at-bk, ca_file: pki/at.pem, nodes: [at-bk-1, at-bk-2]}\n"
+      "    - {name: de-bka, ca_file: /pki/de.pem, nodes: [de-bka-1]}\n";
+  absl::StatusOr<v1::NodeConfig> c =
+      ParseNodeConfig(With("  key: ../secrets/node.key\n", pins), kPath);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->tls().issuers_size(), 2);
+  EXPECT_EQ(c->tls().issuers(0).ca_file(), "/etc/ifed/pki/at.pem");
+  EXPECT_EQ(c->tls().issuers(0).nodes(1), "at-bk-2");
+  EXPECT_EQ(c->tls().issuers(1).ca_file(), "/pki/de.pem");
+
+  EXPECT_THAT(Err(With("  key: ../secrets/node.key\n",
+                       "  key: ../secrets/node.key\n  issuers:\n"
+                       "    - {name: a, ca_file: a.pem, nodes: [x]}\n"
+                       "    - {name: b, ca_file: b.pem, nodes: [x]}\n")),
+              HasSubstr("tls.issuers[1].nodes[0]': node 'x' is also listed by tls.issuers[0]"));
+  EXPECT_THAT(Err(With("  key: ../secrets/node.key\n",
+                       "  key: ../secrets/node.key\n  issuers:\n"
+                       "    - {name: a, ca_file: a.pem}\n")),
+              HasSubstr("tls.issuers[0].nodes': names no node id"));
+  EXPECT_THAT(Err(With("  key: ../secrets/node.key\n",
+                       "  key: ../secrets/node.key\n  issuers:\n"
+                       "    - {name: a, nodes: [Bad_Id]}\n")),
+              AllOf(HasSubstr("tls.issuers[0].ca_file"), HasSubstr("'Bad_Id' is not a valid node id")));
 }
 
 TEST(NodeConfig, StructuralErrorsComeFromTheMapper) {

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -86,6 +87,37 @@ absl::StatusOr<crypto::SecretBytes> HubStatsKey(const ifed::v1::NodeConfig& c) {
   return crypto::LoadLocalKey(path);
 }
 
+// Refused client certificates are audited ("peer.refused", the node id the
+// certificate claims and why), at most once per second per claimed id and
+// for at most 64 ids per second: a flood of bad handshakes must not flood
+// the audit log.
+federation::RefusalFn AuditRefusals(audit::AuditLog* audit) {
+  struct State {
+    std::mutex mu;
+    int64_t second = 0;
+    std::set<std::string> seen;
+  };
+  auto state = std::make_shared<State>();
+  return [audit, state](const std::string& claimed, const std::string& reason) {
+    if (audit == nullptr) return;
+    {
+      const int64_t now = std::time(nullptr);
+      std::lock_guard<std::mutex> l(state->mu);
+      if (state->second != now) {
+        state->second = now;
+        state->seen.clear();
+      }
+      if (state->seen.size() >= 64 || !state->seen.insert(claimed).second) return;
+    }
+    audit::Event e;
+    e.action = "peer.refused";
+    e.actor = "tls";
+    e.outcome = "refused";
+    e.Set("claimed_node", claimed).Set("reason", reason.substr(0, 200));
+    (void)audit->Append(e);  // a failed audit write must not hold the handshake.
+  };
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& config) {
@@ -93,15 +125,29 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   const auto& c = n->config_;
   // gRPC watches a validated copy of the TLS files (tls_reload.h); a broken
   // CRL directory refuses the start rather than every peer later.
+  federation::TlsFiles source{c.tls().ca_cert(), c.tls().cert(), c.tls().key(), c.tls().crl_dir(),
+                              {}};
+  for (const auto& issuer : c.tls().issuers()) {
+    source.issuers.push_back(
+        {issuer.name(), issuer.ca_file(), {issuer.nodes().begin(), issuer.nodes().end()}});
+  }
   IFED_ASSIGN_OR_RETURN(
       n->tls_, federation::TlsReloader::Start(
-                   {.source = {c.tls().ca_cert(), c.tls().cert(), c.tls().key(), c.tls().crl_dir()},
+                   {.source = source,
                     .trust_domain = c.federation(),
                     .node_id = c.node_id(),
                     .active_dir = c.data_dir() + "/tls-active",
                     .interval = std::chrono::seconds(c.tls().reload_seconds())}));
   const federation::TlsFiles tls = n->tls_->active();
   IFED_RETURN_IF_ERROR(federation::CheckRevocationConfig(tls));
+  // Every certificate accepted as a node outside the handshake (receipts,
+  // signed relay authorizations) goes through the same trust; this node's
+  // own certificate must pass it too (its issuer pin, if any).
+  {
+    auto trust = federation::MakePeerChainVerifier(tls, c.federation());
+    IFED_RETURN_IF_ERROR(trust->CheckNodeFile(c.node_id(), tls.cert));
+    federation::InstallNodeTrust(std::move(trust));
+  }
   const federation::Limits limits{
       .max_message_bytes = static_cast<int>(c.limits().max_message_bytes()),
       .max_metadata_bytes = static_cast<int>(c.limits().max_metadata_bytes()),
@@ -140,14 +186,29 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   spdlog::info("policy {} loaded: {} partner rules", policy->version(), policy->size());
   n->policy_ = std::make_unique<policy::PolicyHolder>(std::move(policy));
   // Audit log, signed with the node's TLS key (issue 5).
-  IFED_ASSIGN_OR_RETURN(n->audit_signer_, audit::Signer::Load(c.tls().key(), c.tls().cert()));
+  IFED_ASSIGN_OR_RETURN(std::unique_ptr<audit::Signer> signer,
+                        audit::Signer::Load(c.tls().key(), c.tls().cert()));
   audit::AuditOptions audit_options{.node_id = c.node_id()};
   if (c.audit().has_checkpoint_every()) audit_options.checkpoint_every = c.audit().checkpoint_every();
   if (c.audit().has_checkpoint_seconds()) {
     audit_options.checkpoint_seconds = c.audit().checkpoint_seconds();
   }
-  IFED_ASSIGN_OR_RETURN(n->audit_, audit::AuditLog::Open(n->store_.get(), n->audit_signer_.get(),
+  IFED_ASSIGN_OR_RETURN(n->audit_, audit::AuditLog::Open(n->store_.get(),
+                                                         std::shared_ptr<const audit::Signer>(
+                                                             std::move(signer)),
                                                          std::move(audit_options)));
+  // A renewed certificate/key (tls_reload.h) signs the audit log from then
+  // on; the change itself is an event the previous key signs.
+  n->tls_->OnPublish([audit = n->audit_.get()](const federation::TlsFiles& published) {
+    auto next = audit::Signer::Load(published.key, published.cert);
+    absl::Status s = next.ok() ? audit->RotateSigner(std::move(*next)) : next.status();
+    if (s.ok()) {
+      spdlog::info("audit signing certificate follows the renewed TLS certificate");
+    } else {
+      spdlog::error("audit signing key not renewed, the previous one signs on: {}",
+                    std::string(s.message()));
+    }
+  });
   if (clean_head.has_value()) {
     // Acknowledged writes lost since the clean stop (e.g. a WAL cut at a
     // record boundary, which RocksDB cannot see): refuse, do not serve.
@@ -424,9 +485,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   }
   // Partners' signed OPRF key announcements are checked against the same
   // trust as their TLS handshakes (CA bundle and CRLs, re-read on change).
-  n->node_verifier_ = std::make_unique<federation::PeerChainVerifier>(
-      federation::PeerChainVerifier::Options{.ca_file = c.tls().ca_cert(),
-                                             .crl_dir = c.tls().crl_dir()});
+  n->node_verifier_ = federation::MakePeerChainVerifier(n->tls_->active(), c.federation());
   n->admin_service_ = std::make_unique<admin::AdminService>(admin::AdminDeps{
       .node_id = c.node_id(),
       .jurisdiction = c.jurisdiction(),
@@ -475,7 +534,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   {
     grpc::ServerBuilder b;
     int port = 0;
-    b.AddListeningPort(c.listen(), federation::MakeServerCredentials(tls, c.federation()), &port);
+    b.AddListeningPort(
+        c.listen(),
+        federation::MakeServerCredentials(tls, c.federation(), AuditRefusals(n->audit_.get())),
+        &port);
     {
       std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> ic;
       ic.push_back(n->rpc_metrics_->Factory(
@@ -1068,6 +1130,7 @@ void Node::Shutdown() {
   admin_server_.reset();
   federation_server_.reset();
   if (!config_.admin_socket().empty()) ::unlink(config_.admin_socket().c_str());
+  if (tls_) tls_->OnPublish(nullptr);  // no renewal into a closing audit log.
   if (audit_ && audit_open_) {  // never write into a store found damaged at start.
     audit::Event e;
     e.action = "stop";

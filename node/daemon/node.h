@@ -74,7 +74,6 @@ class Node {
   std::unique_ptr<crypto::Sealer> sealer_;
   std::unique_ptr<store::Store> store_;
   // Audit (issue 5): destroyed before the store; closed in Shutdown().
-  std::unique_ptr<audit::Signer> audit_signer_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<audit::InboundAuditor> inbound_auditor_;
   bool audit_open_ = false;  // the store's audit head was checked: a stop may mark it clean.
@@ -95,7 +94,7 @@ class Node {
   std::unique_ptr<federation::Courier> courier_;
   std::atomic<uint64_t> followups_overdue_{0};
   std::unique_ptr<hub::HubStats> hub_stats_;
-  std::unique_ptr<federation::PeerChainVerifier> node_verifier_;  // OPRF key announcements.
+  std::shared_ptr<federation::PeerChainVerifier> node_verifier_;  // OPRF key announcements.
   std::unique_ptr<hub::Relay> hub_relay_;
   std::unique_ptr<hub::WatchRelay> hub_watch_relay_;
   std::unique_ptr<hub::OprfRelayer> hub_oprf_relay_;  // OPRF through the hub (issue 10).

@@ -10,11 +10,13 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "node/common/status_macros.h"
 
 namespace ifed::federation {
 namespace {
@@ -57,6 +59,24 @@ absl::StatusOr<std::vector<X509Ptr>> ParseCerts(absl::string_view pem) {
   ERR_clear_error();
   if (err != 0 && ERR_GET_REASON(err) != PEM_R_NO_START_LINE) {
     return absl::InvalidArgumentError("malformed PEM certificate");
+  }
+  return out;
+}
+
+// A chain blob: PEM text, or DER certificates back to back.
+absl::StatusOr<std::vector<X509Ptr>> ParseBlob(absl::string_view blob) {
+  // DER starts with a SEQUENCE tag; anything else is read as PEM.
+  if (blob.empty() || static_cast<unsigned char>(blob[0]) != 0x30) return ParseCerts(blob);
+  std::vector<X509Ptr> out;
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(blob.data());
+  const unsigned char* end = p + blob.size();
+  while (p < end) {
+    X509* x = d2i_X509(nullptr, &p, static_cast<long>(end - p));
+    if (x == nullptr) {
+      ERR_clear_error();
+      return absl::InvalidArgumentError("malformed DER certificate");
+    }
+    out.emplace_back(x);
   }
   return out;
 }
@@ -186,12 +206,98 @@ absl::Status CheckLeafShape(X509* leaf) {
   return absl::OkStatus();
 }
 
+// Same CA: same subject and same public key (a re-issued CA certificate
+// with the same key still matches its pin).
+bool SameCa(X509* a, X509* b) {
+  if (X509_NAME_cmp(X509_get_subject_name(a), X509_get_subject_name(b)) != 0) return false;
+  EVP_PKEY* ka = X509_get0_pubkey(a);
+  EVP_PKEY* kb = X509_get0_pubkey(b);
+  return ka != nullptr && kb != nullptr && EVP_PKEY_eq(ka, kb) == 1;
+}
+
+bool ValidPinNode(const std::string& id) {
+  if (id.empty() || id.size() > 63) return false;
+  for (size_t i = 0; i < id.size(); ++i) {
+    const char c = id[i];
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > 0);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// The node id in the leaf's single URI SAN if it is
+// spiffe://<trust_domain>/node/<id>; "" otherwise.
+std::string LeafNodeId(X509* leaf, const std::string& trust_domain) {
+  int crit = 0;
+  std::unique_ptr<GENERAL_NAMES, NamesFree> names(static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(leaf, NID_subject_alt_name, &crit, nullptr)));
+  if (!names) return "";
+  std::string uri;
+  int uris = 0;
+  for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    const GENERAL_NAME* n = sk_GENERAL_NAME_value(names.get(), i);
+    if (n->type != GEN_URI) continue;
+    ++uris;
+    const ASN1_IA5STRING* u = n->d.uniformResourceIdentifier;
+    uri.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(u)), ASN1_STRING_length(u));
+  }
+  const std::string prefix = absl::StrCat("spiffe://", trust_domain, "/node/");
+  if (uris != 1 || uri.size() <= prefix.size() || uri.compare(0, prefix.size(), prefix) != 0) {
+    return "";
+  }
+  return uri.substr(prefix.size());
+}
+
 }  // namespace
 
 struct PeerChainVerifier::Trust {
   absl::Status status;  // not OK: refuse every chain with this reason.
   std::unique_ptr<X509_STORE, StoreFree> store;
+  // Issuer pins: node id -> index into `issuers`. Empty: no pins.
+  struct Issuer {
+    std::string name;
+    std::vector<X509Ptr> cas;
+  };
+  std::vector<Issuer> issuers;
+  std::map<std::string, size_t> issuer_of;
 };
+
+absl::Status PeerChainVerifier::LoadIssuers(const std::vector<IssuerPin>& pins, Trust* trust) {
+  for (const IssuerPin& pin : pins) {
+    const std::string name = pin.name.empty() ? pin.ca_file : pin.name;
+    auto pem = ReadAll(pin.ca_file);
+    if (!pem.ok()) return absl::NotFoundError(absl::StrCat("issuer ", name, ": ", pem.status().message()));
+    auto cas = ParseCerts(*pem);
+    if (!cas.ok() || cas->empty()) {
+      return absl::DataLossError(absl::StrCat("issuer ", name, ": ", pin.ca_file,
+                                              " holds no readable PEM certificate"));
+    }
+    for (const auto& ca : *cas) {
+      if (X509_check_ca(ca.get()) == 0) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("issuer ", name, ": ", pin.ca_file, " holds a certificate that is not a CA"));
+      }
+    }
+    if (pin.nodes.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("issuer ", name, " names no node"));
+    }
+    const size_t index = trust->issuers.size();
+    for (const std::string& node : pin.nodes) {
+      if (!ValidPinNode(node)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("issuer ", name, ": invalid node id '", node, "'"));
+      }
+      auto [it, fresh] = trust->issuer_of.emplace(node, index);
+      if (!fresh) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "node ", node, " is pinned to two issuers (", trust->issuers[it->second].name,
+            " and ", name, ")"));
+      }
+    }
+    trust->issuers.push_back({name, std::move(*cas)});
+  }
+  return absl::OkStatus();
+}
 
 PeerChainVerifier::PeerChainVerifier(Options options) : options_(std::move(options)) {}
 PeerChainVerifier::~PeerChainVerifier() = default;
@@ -206,6 +312,9 @@ std::shared_ptr<const PeerChainVerifier::Trust> PeerChainVerifier::Current() {
   if (!options_.crl_dir.empty()) {
     absl::StrAppend(&fp, "|", DirFingerprint(options_.crl_dir, &crl_files));
   }
+  for (const IssuerPin& pin : options_.issuers) {
+    absl::StrAppend(&fp, "|", FileFingerprint(pin.ca_file));
+  }
   if (trust_ != nullptr && fp == fingerprint_) return trust_;
   fingerprint_ = fp;
 
@@ -219,6 +328,7 @@ std::shared_ptr<const PeerChainVerifier::Trust> PeerChainVerifier::Current() {
     trust->store.reset(X509_STORE_new());
     if (!trust->store) return absl::ResourceExhaustedError("out of memory");
     for (const auto& ca : *cas) X509_STORE_add_cert(trust->store.get(), ca.get());
+    IFED_RETURN_IF_ERROR(LoadIssuers(options_.issuers, trust.get()));
     if (options_.crl_dir.empty()) return absl::OkStatus();
     if (crl_files.empty()) {
       return absl::FailedPreconditionError(
@@ -258,26 +368,59 @@ absl::Status PeerChainVerifier::Reload() {
   return Current()->status;
 }
 
-absl::Status PeerChainVerifier::Check(absl::string_view leaf_pem, absl::string_view chain_pem) {
+absl::Status PeerChainVerifier::CheckNode(const std::string& node_id, absl::string_view leaf_pem,
+                                          absl::string_view chain_pem) {
   auto leaf_list = ParseCerts(leaf_pem);
   if (!leaf_list.ok() || leaf_list->empty()) return Refused("no readable peer certificate");
-  X509* leaf = leaf_list->front().get();
-  if (auto s = CheckLeafShape(leaf); !s.ok()) return s;
-
   auto chain = ParseCerts(chain_pem);
   if (!chain.ok()) return Refused("unreadable peer chain");
   std::unique_ptr<STACK_OF(X509), StackFree> untrusted(sk_X509_new_null());
   if (!untrusted) return absl::ResourceExhaustedError("out of memory");
+  X509* leaf = leaf_list->front().get();
   for (auto& c : *chain) {
     if (X509_cmp(c.get(), leaf) == 0) continue;
     if (!sk_X509_push(untrusted.get(), c.get())) return absl::ResourceExhaustedError("oom");
     c.release();
   }
+  return CheckParsed(node_id, leaf, untrusted.get());
+}
+
+absl::Status PeerChainVerifier::CheckNodeChain(const std::string& node_id,
+                                               absl::string_view blob) {
+  auto certs = ParseBlob(blob);
+  if (!certs.ok() || certs->empty()) return Refused("no readable certificate chain");
+  std::unique_ptr<STACK_OF(X509), StackFree> untrusted(sk_X509_new_null());
+  if (!untrusted) return absl::ResourceExhaustedError("out of memory");
+  for (size_t i = 1; i < certs->size(); ++i) {
+    if (!sk_X509_push(untrusted.get(), (*certs)[i].get())) {
+      return absl::ResourceExhaustedError("oom");
+    }
+    (*certs)[i].release();
+  }
+  return CheckParsed(node_id, certs->front().get(), untrusted.get());
+}
+
+absl::Status PeerChainVerifier::CheckNodeFile(const std::string& node_id,
+                                              const std::string& pem_file) {
+  auto pem = ReadAll(pem_file);
+  if (!pem.ok()) return pem.status();
+  absl::Status s = CheckNodeChain(node_id, *pem);
+  if (s.ok()) return s;
+  return absl::FailedPreconditionError(
+      absl::StrCat(pem_file, ": not usable as node ", node_id, ": ", s.message()));
+}
+
+absl::Status PeerChainVerifier::CheckParsed(const std::string& node_id, X509* leaf,
+                                            STACK_OF(X509) * untrusted) {
+  if (auto s = CheckLeafShape(leaf); !s.ok()) return s;
+  if (!options_.trust_domain.empty() && LeafNodeId(leaf, options_.trust_domain) != node_id) {
+    return Refused(absl::StrCat("the certificate does not name node ", node_id));
+  }
 
   std::shared_ptr<const Trust> trust = Current();
   if (!trust->status.ok()) return Refused(trust->status.message());
   std::unique_ptr<X509_STORE_CTX, CtxFree> ctx(X509_STORE_CTX_new());
-  if (!ctx || X509_STORE_CTX_init(ctx.get(), trust->store.get(), leaf, untrusted.get()) != 1) {
+  if (!ctx || X509_STORE_CTX_init(ctx.get(), trust->store.get(), leaf, untrusted) != 1) {
     return absl::ResourceExhaustedError("cannot verify the peer chain");
   }
   const int ok = X509_verify_cert(ctx.get());
@@ -287,13 +430,47 @@ absl::Status PeerChainVerifier::Check(absl::string_view leaf_pem, absl::string_v
   if (ok != 1) {
     return Refused(absl::StrCat(X509_verify_cert_error_string(err), " (depth ", depth, ")"));
   }
-  return absl::OkStatus();
+  if (trust->issuers.empty()) return absl::OkStatus();  // one shared root: any CA.
+  auto it = trust->issuer_of.find(node_id);
+  if (it == trust->issuer_of.end()) {
+    return Refused(absl::StrCat("no issuer is configured for node ", node_id));
+  }
+  const Trust::Issuer& issuer = trust->issuers[it->second];
+  STACK_OF(X509)* verified = X509_STORE_CTX_get0_chain(ctx.get());
+  for (int i = 1; verified != nullptr && i < sk_X509_num(verified); ++i) {
+    X509* ca = sk_X509_value(verified, i);
+    for (const auto& pinned : issuer.cas) {
+      if (SameCa(ca, pinned.get())) return absl::OkStatus();
+    }
+  }
+  return Refused(absl::StrCat("node ", node_id, " must be issued by ", issuer.name,
+                              "; this certificate comes from another CA"));
+}
+
+namespace {
+std::mutex g_trust_mu;
+std::shared_ptr<PeerChainVerifier> g_trust;  // guarded by g_trust_mu
+}  // namespace
+
+void InstallNodeTrust(std::shared_ptr<PeerChainVerifier> trust) {
+  std::lock_guard<std::mutex> lock(g_trust_mu);
+  g_trust = std::move(trust);
+}
+
+absl::Status VerifyNodeChain(const std::string& node_id, absl::string_view chain) {
+  std::shared_ptr<PeerChainVerifier> trust;
+  {
+    std::lock_guard<std::mutex> lock(g_trust_mu);
+    trust = g_trust;
+  }
+  if (trust == nullptr) return absl::FailedPreconditionError("no node trust installed");
+  return trust->CheckNodeChain(node_id, chain);
 }
 
 absl::Status PeerChainVerifier::CheckNode(absl::string_view chain_pem,
                                           absl::string_view trust_domain,
                                           absl::string_view node_id) {
-  if (absl::Status s = Check(chain_pem, chain_pem); !s.ok()) return s;
+  if (absl::Status s = CheckNodeChain(std::string(node_id), chain_pem); !s.ok()) return s;
   auto certs = ParseCerts(chain_pem);
   if (!certs.ok() || certs->empty()) return Refused("no readable certificate");
   const std::string expected = absl::StrCat("spiffe://", trust_domain, "/node/", node_id);

@@ -46,30 +46,35 @@ bool ValidNodeId(const std::string& id) {
 class SpiffeVerifier final : public ExternalCertificateVerifier {
  public:
   SpiffeVerifier(std::string trust_domain, std::string expected_peer,
-                 std::shared_ptr<PeerChainVerifier> chain)
+                 std::shared_ptr<PeerChainVerifier> chain, RefusalFn on_refused = nullptr)
       : trust_domain_(std::move(trust_domain)),
         expected_(std::move(expected_peer)),
-        chain_(std::move(chain)) {}
+        chain_(std::move(chain)),
+        on_refused_(std::move(on_refused)) {}
 
   bool Verify(TlsCustomVerificationCheckRequest* request,
               std::function<void(grpc::Status)>, grpc::Status* sync_status) override {
-    *sync_status = Check(request->uri_names());
+    std::string node_id;
+    *sync_status = Check(request->uri_names(), &node_id);
     if (sync_status->ok()) {
       const grpc::string_ref leaf = request->peer_cert();
       const grpc::string_ref chain = request->peer_cert_full_chain();
-      absl::Status s = chain_->Check(absl::string_view(leaf.data(), leaf.size()),
-                                     absl::string_view(chain.data(), chain.size()));
+      absl::Status s = chain_->CheckNode(node_id, absl::string_view(leaf.data(), leaf.size()),
+                                         absl::string_view(chain.data(), chain.size()));
       if (!s.ok()) {
         *sync_status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(s.message()));
       }
     }
-    if (!sync_status->ok()) LogRefusal(sync_status->error_message());
+    if (!sync_status->ok()) {
+      LogRefusal(sync_status->error_message());
+      if (on_refused_) on_refused_(ClaimedNode(request->uri_names()), sync_status->error_message());
+    }
     return true;
   }
   void Cancel(TlsCustomVerificationCheckRequest*) override {}
 
  private:
-  grpc::Status Check(const std::vector<grpc::string_ref>& uris) const {
+  grpc::Status Check(const std::vector<grpc::string_ref>& uris, std::string* node_id) const {
     if (uris.size() != 1) {
       return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                           "peer certificate must carry exactly one URI SAN");
@@ -84,7 +89,14 @@ class SpiffeVerifier final : public ExternalCertificateVerifier {
       return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                           "server identity is not the peer that was called");
     }
+    *node_id = *id;
     return grpc::Status::OK;
+  }
+
+  std::string ClaimedNode(const std::vector<grpc::string_ref>& uris) const {
+    if (uris.size() != 1) return "";
+    auto id = NodeIdFromSpiffe(std::string(uris[0].data(), uris[0].size()), trust_domain_);
+    return id.ok() ? *id : "";
   }
 
   // At most one line per second: a flood of bad handshakes must not flood
@@ -103,12 +115,8 @@ class SpiffeVerifier final : public ExternalCertificateVerifier {
   const std::string trust_domain_;
   const std::string expected_;
   const std::shared_ptr<PeerChainVerifier> chain_;
+  const RefusalFn on_refused_;
 };
-
-std::shared_ptr<PeerChainVerifier> ChainVerifier(const TlsFiles& f) {
-  return std::make_shared<PeerChainVerifier>(
-      PeerChainVerifier::Options{.ca_file = f.ca_cert, .crl_dir = f.crl_dir});
-}
 
 std::shared_ptr<FileWatcherCertificateProvider> Provider(const TlsFiles& f) {
   return std::make_shared<FileWatcherCertificateProvider>(f.key, f.cert, f.ca_cert,
@@ -163,18 +171,30 @@ absl::Status CheckTlsFiles(const TlsFiles& files) {
 }
 
 absl::Status CheckRevocationConfig(const TlsFiles& files) {
-  if (files.crl_dir.empty()) return absl::OkStatus();
-  return PeerChainVerifier({.ca_file = files.ca_cert, .crl_dir = files.crl_dir}).Reload();
+  if (files.crl_dir.empty() && files.issuers.empty()) return absl::OkStatus();
+  return PeerChainVerifier({.ca_file = files.ca_cert, .crl_dir = files.crl_dir,
+                            .issuers = files.issuers})
+      .Reload();
+}
+
+std::shared_ptr<PeerChainVerifier> MakePeerChainVerifier(const TlsFiles& files,
+                                                         const std::string& trust_domain) {
+  return std::make_shared<PeerChainVerifier>(
+      PeerChainVerifier::Options{.ca_file = files.ca_cert,
+                                 .crl_dir = files.crl_dir,
+                                 .issuers = files.issuers,
+                                 .trust_domain = trust_domain});
 }
 
 std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(
-    const TlsFiles& files, const std::string& trust_domain) {
+    const TlsFiles& files, const std::string& trust_domain, RefusalFn on_refused) {
   grpc::experimental::TlsServerCredentialsOptions options(Provider(files));
   options.watch_root_certs();
   options.watch_identity_key_cert_pairs();
   options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   options.set_certificate_verifier(
-      ExternalCertificateVerifier::Create<SpiffeVerifier>(trust_domain, "", ChainVerifier(files)));
+      ExternalCertificateVerifier::Create<SpiffeVerifier>(
+      trust_domain, "", MakePeerChainVerifier(files, trust_domain), std::move(on_refused)));
   return grpc::experimental::TlsServerCredentials(options);
 }
 
@@ -227,8 +247,8 @@ std::shared_ptr<grpc::ChannelCredentials> MakeTlsChannelCredentials(
   // The SPIFFE verifier replaces the host-name check: identity is the URI SAN.
   options.set_check_call_host(false);
   options.set_certificate_verifier(
-      ExternalCertificateVerifier::Create<SpiffeVerifier>(trust_domain, expected_peer,
-                                                           ChainVerifier(files)));
+      ExternalCertificateVerifier::Create<SpiffeVerifier>(
+          trust_domain, expected_peer, MakePeerChainVerifier(files, trust_domain)));
   return grpc::experimental::TlsCredentials(options);
 }
 

@@ -6,8 +6,9 @@
 //   spiffe://<trust-domain>/node/<node-id>
 // Servers require and verify client certificates; clients verify that the
 // server they reached carries the SPIFFE ID of the peer they meant to call.
-// Every handshake also runs PeerChainVerifier (peer_verifier.h): leaf shape
-// and, with a CRL directory, revocation that fails closed. Certificates and
+// Every handshake also runs PeerChainVerifier (peer_verifier.h): leaf shape,
+// the issuer pinned for the node the certificate names (tls.issuers) and,
+// with a CRL directory, revocation that fails closed. Certificates and
 // keys are re-read from disk every second; give gRPC the files a TlsReloader
 // (tls_reload.h) publishes, never the administrator's, so a bad set on disk
 // cannot replace a good one.
@@ -17,10 +18,12 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "node/federation/peer_verifier.h"
 
 namespace ifed::federation {
 
@@ -29,6 +32,9 @@ struct TlsFiles {
   std::string cert;     // PEM chain of this node.
   std::string key;      // PEM private key of this node (0600).
   std::string crl_dir;  // optional.
+  // Optional issuer pins (peer_verifier.h): a peer is accepted as node X only
+  // through the CA pinned for X. Empty: any CA of ca_cert issues any node.
+  std::vector<IssuerPin> issuers{};
 };
 
 std::string SpiffeId(const std::string& trust_domain, const std::string& node_id);
@@ -42,11 +48,22 @@ absl::StatusOr<std::string> NodeIdFromSpiffe(const std::string& uri,
 absl::Status CheckTlsFiles(const TlsFiles& files);
 
 // With a CRL directory: OK only if it holds CRLs, all readable, signed by a
-// trusted CA and carrying a nextUpdate. OK without one.
+// trusted CA and carrying a nextUpdate. With issuer pins: every pin file
+// readable and holding CA certificates, no node pinned twice. OK otherwise.
 absl::Status CheckRevocationConfig(const TlsFiles& files);
 
+// The chain verifier every handshake of `files` runs (shared by the
+// credentials and InstallNodeTrust).
+std::shared_ptr<PeerChainVerifier> MakePeerChainVerifier(const TlsFiles& files,
+                                                         const std::string& trust_domain);
+
+// Called by the listener for each client certificate it refuses, on the
+// handshake thread: the node id the certificate claims ("" when it names
+// none in this federation) and the reason (no key material). Keep it short.
+using RefusalFn = std::function<void(const std::string& claimed_node, const std::string& reason)>;
+
 std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(
-    const TlsFiles& files, const std::string& trust_domain);
+    const TlsFiles& files, const std::string& trust_domain, RefusalFn on_refused = nullptr);
 
 // Credentials for calling `expected_peer` (a node id): mutual TLS plus call
 // credentials that stamp every call with a fresh request id, the time and

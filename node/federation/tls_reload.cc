@@ -173,13 +173,17 @@ absl::Status TlsReloader::Validate(const TlsFiles& files, const std::string& tru
   }();
   FreeAll(cas);
   FreeAll(*chain);
-  return result;
+  if (!result.ok() || files.issuers.empty()) return result;
+  // With issuer pins, a renewal must come from this node's own issuer.
+  PeerChainVerifier pins({.ca_file = files.ca_cert, .issuers = files.issuers,
+                          .trust_domain = trust_domain});
+  return pins.CheckNodeFile(node_id, files.cert);
 }
 
 TlsReloader::TlsReloader(TlsReloadOptions options) : options_(std::move(options)) {
   const std::string cur = options_.active_dir + "/current";
   active_ = TlsFiles{cur + "/ca.pem", cur + "/cert.pem", cur + "/key.pem",
-                     options_.source.crl_dir};
+                     options_.source.crl_dir, options_.source.issuers};
 }
 
 absl::StatusOr<std::unique_ptr<TlsReloader>> TlsReloader::Start(TlsReloadOptions options) {
@@ -217,9 +221,10 @@ TlsReloader::~TlsReloader() {
 
 // Copies the (validated) source into gen-N and swaps `current` to it.
 // Caller holds mu_.
-absl::Status TlsReloader::Publish() {
+absl::Status TlsReloader::Publish(std::string* published) {
   const uint64_t gen = ++generation_;
   const std::string dir = absl::StrCat(options_.active_dir, "/gen-", gen);
+  if (published != nullptr) *published = dir;
   std::error_code ec;
   fs::remove_all(dir, ec);
   if (::mkdir(dir.c_str(), 0700) != 0) {
@@ -258,12 +263,22 @@ absl::Status TlsReloader::ReloadNow() {
   if (fp == fingerprint_) return absl::OkStatus();
   fingerprint_ = fp;  // a rejected set is reported once, not every interval.
   absl::Status s = Validate(options_.source, options_.trust_domain, options_.node_id);
-  if (s.ok()) s = Publish();
+  std::string dir;
+  if (s.ok()) s = Publish(&dir);
+  if (s.ok() && on_publish_) {
+    on_publish_(TlsFiles{dir + "/ca.pem", dir + "/cert.pem", dir + "/key.pem",
+                         options_.source.crl_dir, options_.source.issuers});
+  }
   if (!s.ok()) {
     spdlog::warn("TLS reload refused, keeping generation {}: {}", generation_,
                  std::string(s.message()));
   }
   return s;
+}
+
+void TlsReloader::OnPublish(PublishFn fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  on_publish_ = std::move(fn);
 }
 
 void TlsReloader::Loop() {

@@ -7,7 +7,8 @@
 // moments is handed to the TLS stack, and every later handshake fails. So
 // gRPC never watches the administrator's files. TlsReloader validates them
 // (readable, key 0600, PEMs parse, key matches the leaf, the leaf verifies
-// against the CA bundle now and carries spiffe://<trust-domain>/node/<id>)
+// against the CA bundle now and carries spiffe://<trust-domain>/node/<id>;
+// with issuer pins, through the CA pinned for this node)
 // and only then publishes a copy into a private directory that gRPC watches.
 // Each published generation is a new directory and a `current` symlink swap;
 // its files get a strictly increasing mtime, so the provider's
@@ -20,6 +21,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -51,13 +53,19 @@ class TlsReloader {
   // Checks the source now; OK if it was published or unchanged.
   absl::Status ReloadNow();
 
+  // `fn` runs after every later publish (a renewed certificate or key), on
+  // the reloader's thread with the published copy, before the next check:
+  // e.g. the audit log switching its signing key. Replaces any earlier fn.
+  using PublishFn = std::function<void(const TlsFiles& published)>;
+  void OnPublish(PublishFn fn);
+
   // Validation alone, for tests and `--check-config`.
   static absl::Status Validate(const TlsFiles& files, const std::string& trust_domain,
                                const std::string& node_id);
 
  private:
   explicit TlsReloader(TlsReloadOptions options);
-  absl::Status Publish();
+  absl::Status Publish(std::string* dir = nullptr);
   void Loop();
 
   const TlsReloadOptions options_;
@@ -68,6 +76,7 @@ class TlsReloader {
   std::string fingerprint_;    // guarded by mu_: source files last seen
   uint64_t generation_ = 0;    // guarded by mu_
   int64_t last_mtime_ = 0;     // guarded by mu_
+  PublishFn on_publish_;       // guarded by mu_
   std::thread thread_;
 };
 

@@ -83,9 +83,17 @@ void LocalFederation::AddNode(const std::string& id, const std::string& jurisdic
   n.data_dir = base + "/data";
   n.log = base + "/node.log";
   n.policy_dir = base + "/policy";
-  auto [cert, key] = IssueCert(id);
-  n.cert = cert;
-  n.key = key;
+  if (per_agency_) {
+    Check(Run({source("certs/make-certs.sh"), "agency", dir_ + "/agencies", trust_domain_,
+               "agency-" + id, "--ca-dir", dir_ + "/ca", id}),
+          "make agency CA for " + id);
+    n.cert = AgencyCaDir(id) + "/" + id + ".pem";
+    n.key = AgencyCaDir(id) + "/" + id + ".key";
+  } else {
+    auto [cert, key] = IssueCert(id);
+    n.cert = cert;
+    n.key = key;
+  }
   std::string local(64, 'a');
   for (auto& c : local) c = "0123456789abcdef"[std::rand() % 16];
   WriteFile(base + "/local.key", local + "\n", 0600);
@@ -93,6 +101,14 @@ void LocalFederation::AddNode(const std::string& id, const std::string& jurisdic
 }
 
 void LocalFederation::WriteConfig(Node& n) {
+  std::string issuers;
+  if (per_agency_) {
+    issuers = "  issuers:\n";
+    for (const auto& [id, other] : nodes_) {
+      issuers += "    - name: agency-" + id + "\n      ca_file: " + AgencyCaDir(id) +
+                 "/ca.pem\n      nodes: [" + id + "]\n";
+    }
+  }
   std::string peers;
   for (const auto& [id, other] : nodes_) {
     if (id == n.id) continue;
@@ -105,7 +121,7 @@ void LocalFederation::WriteConfig(Node& n) {
             "node_id: " + n.id + "\nfederation: " + trust_domain_ + "\njurisdiction: " +
                 n.jurisdiction + "\nrole: " + n.role + "\nlisten: " + n.address +
                 "\nadmin_socket: " + n.socket + "\ntls:\n  ca_cert: " + ca_cert() +
-                "\n  cert: " + n.cert + "\n  key: " + n.key + "\n" + n.tls_extra +
+                "\n  cert: " + n.cert + "\n  key: " + n.key + "\n" + issuers + n.tls_extra +
                 "data_dir: " + n.data_dir +
                 // A hub holds no federation key (it must not reverse what it relays).
                 (n.role == "hub" ? std::string()

@@ -39,6 +39,15 @@ class LocalFederation {
   explicit LocalFederation(std::string trust_domain = "ifed-test.eu");
   ~LocalFederation();
 
+  // Per-agency issuers (call before AddNode): each node's certificate comes
+  // from its own agency's intermediate CA under the federation root
+  // (make-certs.sh agency), and every config pins each node id to its
+  // agency (tls.issuers). Default: one shared root issues every node.
+  void UsePerAgencyIssuers() { per_agency_ = true; }
+  // The CA directory of node `id`'s agency (per-agency issuers), to issue
+  // more certificates from it with IssueCert.
+  std::string AgencyCaDir(const std::string& id) const { return dir_ + "/agencies/agency-" + id; }
+
   // Declares a node that allows `partners` to query it. Its certificate is
   // made at once; configs are written by Start().
   void AddNode(const std::string& id, const std::string& jurisdiction,
@@ -77,6 +86,7 @@ class LocalFederation {
 
   std::string trust_domain_, dir_, bin_dir_, source_dir_;
   std::map<std::string, Node> nodes_;
+  bool per_agency_ = false;
 };
 
 }  // namespace ifed::testing
