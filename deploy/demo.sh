@@ -306,7 +306,9 @@ log_of() { echo "$(node_dir "$1")/node.log"; }
 # The AT-HU relationship uses the OPRF scheme (neither side can enumerate
 # the other's holdings); the others use keyed pseudonyms.
 scheme_of() {
-  if [[ "$1-$2" == at-hu || "$1-$2" == hu-at ]]; then echo oprf; else echo keyed; fi
+  if [[ "$1-$2" == at-hu || "$1-$2" == hu-at ]]; then echo oprf
+  elif [[ $2 == "$HUB_ID" ]]; then echo keyed_or_oprf  # the hub relays either scheme
+  else echo keyed; fi
 }
 
 log "== configuration"

@@ -45,8 +45,13 @@ class Matcher {
   // Records the peer may not see (TLP, national-only, not-for, crime area)
   // are treated as absent.
   // The status message is safe to return to the peer.
+  // `on_behalf_of`: the querier when `peer` is a hub relaying its signed
+  // request (verified by the caller): then the request is decided under the
+  // rule for the querier and the rule for the hub, both charged, and a
+  // record must be visible to both (policy::DecideRelayed).
   absl::Status Match(const std::string& peer, const ifed::v1::MatchRequest& request,
-                     ifed::v1::MatchResponse* response) const;
+                     ifed::v1::MatchResponse* response,
+                     const std::string& on_behalf_of = "") const;
 
   // Takedown deconfliction (issue 12, deconflict.cc): one result per
   // pseudonym, HOLD_HELD when a record of it that `peer` may see carries the
@@ -56,12 +61,16 @@ class Matcher {
   // scheme (same quotas). InvalidArgument for types other than URL and
   // HANDLE. Status messages are safe to return to the peer.
   absl::Status Deconflict(const std::string& peer, const ifed::v1::DeconflictRequest& request,
-                          ifed::v1::DeconflictResponse* response) const;
+                          ifed::v1::DeconflictResponse* response,
+                          const std::string& on_behalf_of = "") const;
 
  private:
-  // Request shape and policy decision; `*rule` is set when a rule applied.
-  absl::Status Check(const std::string& peer, const ifed::v1::MatchRequest& request,
-                     const policy::Policy& policy, const policy::EffectiveRule** rule,
+  // Request shape and policy decision: on OK, `*rule` is the rule that
+  // applies (for a relayed call the intersection) and `*partners` every
+  // partner a hit must be visible to.
+  absl::Status Check(const std::string& peer, const std::string& on_behalf_of,
+                     const ifed::v1::MatchRequest& request, const policy::Policy& policy,
+                     policy::EffectiveRule* rule, std::vector<std::string>* partners,
                      size_t* items) const;
   MatcherDeps d_;
 };

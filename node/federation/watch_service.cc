@@ -125,7 +125,8 @@ ifed::v1::OutboxEntry MakeOutboxEntry(const std::string& peer, ifed::v1::Deliver
 }
 
 absl::Status WatchDesk::Handle(const std::string& peer, const ifed::v1::WatchRequest& request,
-                               ifed::v1::WatchResponse* response) const {
+                               ifed::v1::WatchResponse* response,
+                               const std::string& on_behalf_of) const {
   if (!PrintableId(request.watch_id(), 64)) {
     return absl::InvalidArgumentError("watch_id must be 1-64 printable ASCII characters, no '/'");
   }
@@ -134,6 +135,7 @@ absl::Status WatchDesk::Handle(const std::string& peer, const ifed::v1::WatchReq
   audit::Event e;
   e.actor = "peer:" + peer;
   e.outcome = "ok";
+  if (!on_behalf_of.empty()) e.Set("on_behalf_of", "peer:" + on_behalf_of);
   e.Set("watch_id", request.watch_id());
   if (request.action() == ifed::v1::WATCH_REMOVE) {
     auto value = d_.store->GetMeta(key);
@@ -180,13 +182,21 @@ absl::Status WatchDesk::Handle(const std::string& peer, const ifed::v1::WatchReq
   }
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
   policy::Query q;
-  q.partner = peer;
+  q.partner = on_behalf_of.empty() ? peer : on_behalf_of;
   q.direction = policy::Direction::kInbound;
   q.purpose = request.purpose();
   for (int t : types) q.types.push_back(static_cast<ifed::v1::IndicatorType>(t));
   q.items = items;
   q.now = now;
-  const policy::Decision decision = policy.get()->Decide(q);
+  // Placed through the hub `peer`: under both rules (policy::DecideRelayed).
+  policy::Decision decision;
+  policy::RelayedDecision relayed;
+  if (on_behalf_of.empty()) {
+    decision = policy.get()->Decide(q);
+  } else {
+    relayed = policy::DecideRelayed(*policy, q, peer);
+    decision = {relayed.status, &relayed.rule, relayed.reason};
+  }
   e.action = "watch.in";
   e.Set("items", static_cast<int64_t>(items))
       .Set("purpose", ifed::v1::Purpose_Name(request.purpose()))
@@ -230,6 +240,7 @@ absl::Status WatchDesk::Handle(const std::string& peer, const ifed::v1::WatchReq
   const int64_t until = request.until() == 0 ? keep : std::min(request.until(), keep);
   ifed::v1::InboundWatch w;
   w.set_peer(peer);
+  w.set_on_behalf_of(on_behalf_of);
   w.set_watch_id(request.watch_id());
   w.set_purpose(request.purpose());
   w.set_epoch(request.epoch());
@@ -308,11 +319,22 @@ absl::StatusOr<store::MetaWrites> WatchDesk::OnIngest(
       if (w.until() <= now) continue;
       if (!policy) policy = d_.policy->Get();
       const policy::EffectiveRule* rule = policy->Find(peer, policy::Direction::kInbound, now);
+      // Placed through the hub for a querier: both rules as they stand now.
+      policy::EffectiveRule relayed;
+      std::vector<std::string> partners = {peer};
+      if (rule != nullptr && !w.on_behalf_of().empty()) {
+        const policy::EffectiveRule* q =
+            policy->Find(w.on_behalf_of(), policy::Direction::kInbound, now);
+        if (q == nullptr) continue;
+        relayed = policy::IntersectRules(*q, *rule);
+        rule = &relayed;
+        partners.push_back(w.on_behalf_of());
+      }
       // The partner's rule as it stands now: a watch outlives no permission.
       if (rule == nullptr || !rule->rule.watches().allowed() ||
           std::find(rule->rule.types().begin(), rule->rule.types().end(), r->type()) ==
               rule->rule.types().end() ||
-          !policy::Policy::RecordVisible(*rule, peer, *r, now)) {
+          !policy::RecordVisibleToAll(*rule, partners, *r, now)) {
         continue;
       }
       ifed::v1::Delivery d;

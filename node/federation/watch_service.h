@@ -90,8 +90,12 @@ class WatchDesk {
   // max_active pseudonyms; InvalidArgument for a malformed request.
   // Idempotent on watch_id. WATCH_REMOVE: NotFound for an unknown watch.
   // Audited ("watch.in", "watch.remove") in the batch that stores it.
+  // `on_behalf_of`: the querier the hub `peer` places the watch for (its
+  // signed authorization verified): decided, and each later hit too, under
+  // both the rule for the querier and the rule for the hub.
   absl::Status Handle(const std::string& peer, const ifed::v1::WatchRequest& request,
-                      ifed::v1::WatchResponse* response) const;
+                      ifed::v1::WatchResponse* response,
+                      const std::string& on_behalf_of = "") const;
 
   // Store observers (see Store::SetIngestObserver / SetRemoveObserver).
   absl::StatusOr<store::MetaWrites> OnIngest(const std::vector<const ifed::v1::Record*>& fresh,
