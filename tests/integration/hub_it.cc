@@ -34,11 +34,11 @@ class HubTest : public ::testing::Test {
                                 {.id = "hu"}});  // pl: no rule.
     // de reports the hits of its direct matches to the hub; at does not.
     fed_->AddNode("de", "DE", {{.id = "hub", .purposes = both, .extra = "    report_hits: true\n"},
-                               {.id = "at"}});
+                               {.id = "at"}, {.id = "hu"}});
     // Relays widen nothing: a member answers de through the hub under its
     // rule for de and its rule for the hub.
     fed_->AddNode("at", "AT", {{.id = "hub", .purposes = both},
-                               {.id = "de", .purposes = both, .extra = kFollowUps}});
+                               {.id = "de", .purposes = both, .extra = kFollowUps}, {.id = "hu"}});
     fed_->AddNode("hu", "HU", {{.id = "hub"}, {.id = "de"}});
     fed_->AddNode("pl", "PL", {{.id = "hub"}});
     fed_->node("hub").role = "hub";

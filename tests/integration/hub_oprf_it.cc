@@ -3,7 +3,8 @@
 //   hub (EU, role hub): relays de's calls to at, hu and cz; no rule for pl.
 //   de (DE): the querier; no OPRF seed.
 //   at (AT): OPRF member; its rules for the hub, de and cz say oprf.
-//   cz (CZ): OPRF member with oprf rules for de and for the hub.
+//   cz (CZ): OPRF member with an oprf rule for de; the hub may relay either
+//            scheme (keyed_or_oprf), and cz asks keyed through it too.
 //   hu (HU): keyed member (its rules for the hub and de are keyed).
 //   pl (PL): member the hub's policy does not relay to.
 // at, hu and cz hold kPlanted; nobody holds kNowhere.
@@ -34,6 +35,7 @@ constexpr char kPlanted[] = "+4915112345681";
 constexpr char kNowhere[] = "+4915112345683";
 constexpr char kLater[] = "+4915112345685";  // at ingests it in the last test.
 constexpr char kOprf[] = "    scheme: oprf\n";
+constexpr char kEither[] = "    scheme: keyed_or_oprf\n";  // a hub relays either scheme
 
 class HubOprfTest : public ::testing::Test {
  protected:
@@ -48,7 +50,7 @@ class HubOprfTest : public ::testing::Test {
     fed_->AddNode("de", "DE", {{.id = "hub"}, {.id = "cz", .extra = kOprf}});
     fed_->AddNode("at", "AT", {{.id = "hub", .extra = kOprf}, {.id = "de", .extra = kOprf},
                                {.id = "cz", .extra = kOprf}});
-    fed_->AddNode("cz", "CZ", {{.id = "hub", .extra = kOprf}, {.id = "de", .extra = kOprf}});
+    fed_->AddNode("cz", "CZ", {{.id = "hub", .extra = kEither}, {.id = "de", .extra = kOprf}});
     fed_->AddNode("hu", "HU", {{.id = "hub"}, {.id = "de"}});
     fed_->AddNode("pl", "PL", {{.id = "hub"}});
     fed_->node("hub").role = "hub";
