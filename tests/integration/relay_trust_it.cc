@@ -42,9 +42,9 @@ class RelayTrustTest : public ::testing::Test {
   static void SetUpTestSuite() {
     fed_ = new LocalFederation();
     fed_->AddNode("eu", "EU", {{.id = "hu", .purposes = kBoth, .extra = kWatches},
-                               {.id = "at", .purposes = kBoth},
-                               {.id = "de", .purposes = kBoth},
-                               {.id = "cz", .purposes = kBoth}});
+                               {.id = "at", .purposes = kBoth, .extra = ""},
+                               {.id = "de", .purposes = kBoth, .extra = ""},
+                               {.id = "cz", .purposes = kBoth, .extra = ""}});
     fed_->node("eu").role = "hub";
     fed_->AddNode("de", "DE",
                   {{.id = "eu", .types = "[phone, handle, url, email]", .max_tlp = "amber",
@@ -53,8 +53,9 @@ class RelayTrustTest : public ::testing::Test {
                     .extra = kWatches},
                    {.id = "at", .extra = kOprf}});
     fed_->AddNode("cz", "CZ", {{.id = "eu", .extra = kOprf}, {.id = "hu", .extra = kOprf}});
-    fed_->AddNode("hu", "HU", {{.id = "eu", .purposes = kBoth}, {.id = "de", .purposes = kBoth}});
-    fed_->AddNode("at", "AT", {{.id = "eu", .purposes = kBoth}});
+    fed_->AddNode("hu", "HU", {{.id = "eu", .purposes = kBoth, .extra = ""},
+                               {.id = "de", .purposes = kBoth, .extra = ""}});
+    fed_->AddNode("at", "AT", {{.id = "eu", .purposes = kBoth, .extra = ""}});
     for (const char* id : {"de", "cz"}) {
       const std::string seed = fed_->dir() + "/" + id + "/oprf.seed";
       WriteFile(seed, std::string(64, id[0] == 'd' ? '4' : '6') + "\n", 0600);
