@@ -319,7 +319,9 @@ log_of() { echo "$(node_dir "$1")/node.log"; }
 # The AT-HU relationship uses the OPRF scheme (neither side can enumerate
 # the other's holdings); the others use keyed pseudonyms.
 scheme_of() {
-  if [[ "$1-$2" == at-hu || "$1-$2" == hu-at ]]; then echo oprf; else echo keyed; fi
+  if [[ "$1-$2" == at-hu || "$1-$2" == hu-at ]]; then echo oprf
+  elif [[ $2 == "$HUB_ID" ]]; then echo keyed_or_oprf  # the hub relays either scheme
+  else echo keyed; fi
 }
 
 log "== configuration"
@@ -616,6 +618,12 @@ ingest_one hu CASE-HU-HUB HU "+43 664 123 4567"
 ingest_one de CASE-DE-HUB DE "0043 664 1234567"
 # The smuggler's second phone, known to at only.
 ingest_one at CASE-AT-HUB AT "0660 7654321"
+# Relays widen nothing: hu shares with at by OPRF only (also through the
+# hub), so at first fetches, through the hub, the filters of the members that
+# answer it by OPRF; the others answer its keyed queries through the hub.
+log "  OPRF through the hub: at fetches the filters of the members $HUB_ID relays to for it"
+out=$(ctl at filters sync --hub 2>&1) || true  # de's rule for at is keyed: de refuses OPRF
+printf '%s\n' "$out" | sed 's/^/    /'
 # --case: the local case the values belong to; the hub gets an opaque token
 # that links what one case asked, never the case reference.
 for q in de at; do
@@ -632,9 +640,6 @@ printf '%s\n' "$report" | grep -qE $'^cluster .*\tat,de,hu\t' \
 printf '%s\n' "$report" | grep -qE $'^network [0-9a-f]+,[0-9a-f]+\t3\tat,de,hu\t' \
   || die "the hub report shows no network of the two phones linked through de's case"
 log "    (Graphviz: $RESULTS/hub.dot; no raw value or case reference is kept by the hub)"
-log "  OPRF through the hub: at fetches the filters of the members $HUB_ID relays to for it"
-out=$(ctl at filters sync --hub 2>&1) || true  # de's rule for at is keyed: de refuses OPRF
-printf '%s\n' "$out" | sed 's/^/    /'
 out=$(ctl at match --hub --type phone --region AT "0664 1234567" 2>&1) \
   || die "match --hub from at failed: $out"
 printf '%s\n' "$out" | awk -F'\t' '{printf "    at asks via the hub: %s at %s: %s (%s)\n", $2, $4, $5, $8}'

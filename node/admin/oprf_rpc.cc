@@ -143,8 +143,11 @@ absl::Status AdminService::SyncFilter(const std::string& actor, const std::strin
     grpc::ClientContext ctx;
     ctx.set_deadline(Deadline(d_.peers));
     IFED_ASSIGN_OR_RETURN(auto* stub, OprfStub(d_.peers, peer, &ctx));
+    ifed::v1::OprfPublicKeyRequest key_request;
+    IFED_RETURN_IF_ERROR(AuthorizeOprf(peer, federation::kRpcOprfPublicKey,
+                                       ifed::v1::PURPOSE_UNSPECIFIED, &key_request));
     ifed::v1::OprfPublicKeyResponse key;
-    grpc::Status s = stub->OprfPublicKey(&ctx, {}, &key);
+    grpc::Status s = stub->OprfPublicKey(&ctx, key_request, &key);
     if (!s.ok()) return FromGrpc(s);
     // Signed by the member's node key, directly or through the hub: a key
     // the hub (or anyone) substituted is refused before anything is pinned.
@@ -193,6 +196,8 @@ absl::Status AdminService::SyncFilter(const std::string& actor, const std::strin
   if (pos.digest) req.set_have_digest(std::string(pos.digest->begin(), pos.digest->end()));
   req.set_since_version(pos.version);
   req.set_log_id(pos.log_id);
+  IFED_RETURN_IF_ERROR(
+      AuthorizeOprf(peer, federation::kRpcFilterSync, ifed::v1::PURPOSE_UNSPECIFIED, &req));
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::max(d_.peers->timeout(),
                                                                std::chrono::milliseconds(60000)));
@@ -470,8 +475,11 @@ absl::Status AdminService::MatchOprf(grpc::ServerContext* ctx, const std::string
             cctx.AddMetadata(federation::kRelayToHeader, targets);
             auto* stub = d_.peers->StubOf(hub);
             if (stub == nullptr) return absl::NotFoundError(absl::StrCat("unknown peer ", hub));
+            ifed::v1::OprfEvaluateRequest signed_request = r;
+            IFED_RETURN_IF_ERROR(AuthorizeOprf(hub, federation::kRpcOprfEvaluate, r.purpose(),
+                                               &signed_request, targets));
             ifed::v1::OprfEvaluateResponse resp;
-            grpc::Status s = stub->OprfEvaluate(&cctx, r, &resp);
+            grpc::Status s = stub->OprfEvaluate(&cctx, signed_request, &resp);
             if (!s.ok()) return FromGrpc(s);
             return resp;
           },
@@ -507,8 +515,11 @@ absl::Status AdminService::MatchOprf(grpc::ServerContext* ctx, const std::string
             grpc::ClientContext cctx;
             cctx.set_deadline(Deadline(d_.peers));
             IFED_ASSIGN_OR_RETURN(auto* stub, OprfStub(d_.peers, peer, &cctx));
+            ifed::v1::OprfEvaluateRequest signed_request = r;
+            IFED_RETURN_IF_ERROR(AuthorizeOprf(peer, federation::kRpcOprfEvaluate, r.purpose(),
+                                               &signed_request));
             ifed::v1::OprfEvaluateResponse resp;
-            grpc::Status s = stub->OprfEvaluate(&cctx, r, &resp);
+            grpc::Status s = stub->OprfEvaluate(&cctx, signed_request, &resp);
             if (!s.ok()) return FromGrpc(s);
             return resp;
           },
@@ -552,6 +563,11 @@ absl::Status AdminService::MatchOprf(grpc::ServerContext* ctx, const std::string
         rr.set_request_id(request_id);
         rr.set_purpose(purpose);
         rr.set_outputs(outputs.substr(off * kOut, n * kOut));
+        if (absl::Status a = AuthorizeOprf(peer, federation::kRpcResolve, purpose, &rr);
+            !a.ok()) {
+          rs = a;
+          break;
+        }
         grpc::ClientContext cctx;
         cctx.set_deadline(Deadline(d_.peers));
         auto stub = OprfStub(d_.peers, peer, &cctx);

@@ -281,10 +281,29 @@ grpc::Status AdminService::Deconflict(grpc::ServerContext* ctx,
     for (const auto& b : wire.batches()) q.types.push_back(b.type());
     peers = AllowedOutbound(*policy, q, peers, response->mutable_peer_errors());
   }
+  // Through a hub: signed for the members it asks (relay_auth.h).
+  std::map<std::string, ifed::v1::DeconflictRequest> hub_wires;
+  for (const std::string& peer : peers) {
+    if (!d_.peers->IsHub(peer)) continue;
+    ifed::v1::DeconflictRequest& hw = hub_wires[peer];
+    hw = wire;
+    auto audience = RelayAudience(peer, {}, {});
+    absl::Status signed_ok = audience.status();
+    if (audience.ok() && !audience->empty()) {
+      signed_ok = AuthorizeRelay(peer, federation::kRpcDeconflict,
+                                 ifed::v1::TAKEDOWN_DECONFLICTION, std::move(*audience), &hw);
+    }
+    if (!signed_ok.ok()) {
+      spdlog::warn("deconflict {} through hub {}: not signed: {}", wire.request_id(), peer,
+                   std::string(signed_ok.message()));
+    }
+  }
   std::vector<std::future<absl::StatusOr<ifed::v1::DeconflictResponse>>> calls;
   for (const std::string& peer : peers) {
+    auto it = hub_wires.find(peer);
+    const ifed::v1::DeconflictRequest& sent = it != hub_wires.end() ? it->second : wire;
     calls.push_back(std::async(std::launch::async,
-                               [this, peer, &wire] { return d_.peers->Deconflict(peer, wire); }));
+                               [this, peer, &sent] { return d_.peers->Deconflict(peer, sent); }));
   }
   ifed::v1::MatchRequest shape;
   *shape.mutable_batches() = wire.batches();

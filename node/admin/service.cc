@@ -556,13 +556,28 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
       peers = std::move(allowed);
     }
     // Only a hub gets the case token; its receipt covers what it was sent.
-    std::optional<ifed::v1::MatchRequest> hub_wire;
-    if (!case_token.empty()) {
-      hub_wire = wire;
-      hub_wire->set_case_token(case_token);
+    // Relays widen nothing: what a hub relays carries our signed
+    // authorization for the members it asks (relay_auth.h).
+    std::map<std::string, ifed::v1::MatchRequest> hub_wires;
+    for (const std::string& peer : peers) {
+      if (!d_.peers->IsHub(peer)) continue;
+      ifed::v1::MatchRequest& hw = hub_wires[peer];
+      hw = wire;
+      hw.set_case_token(case_token);
+      auto audience = RelayAudience(peer, wire.jurisdictions(), wire.skip_members());
+      absl::Status signed_ok = audience.status();
+      if (audience.ok() && !audience->empty()) {
+        signed_ok = AuthorizeRelay(peer, federation::kRpcMatch, wire.purpose(),
+                                   std::move(*audience), &hw);
+      }
+      if (!signed_ok.ok()) {
+        spdlog::warn("match {} through hub {}: not signed: {}", request_id, peer,
+                     std::string(signed_ok.message()));
+      }
     }
     auto sent_to = [&](const std::string& peer) -> const ifed::v1::MatchRequest& {
-      return hub_wire && d_.peers->IsHub(peer) ? *hub_wire : wire;
+      auto it = hub_wires.find(peer);
+      return it != hub_wires.end() ? it->second : wire;
     };
     std::vector<std::future<absl::StatusOr<ifed::v1::MatchResponse>>> calls;
     for (const std::string& peer : peers) {

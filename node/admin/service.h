@@ -16,6 +16,7 @@
 #include "node/federation/oprf_service.h"
 #include "node/federation/peer_client.h"
 #include "node/federation/peer_verifier.h"
+#include "node/federation/relay_auth.h"
 #include "node/hub/stats.h"
 #include "node/normalize/normalizer.h"
 #include "node/policy/policy.h"
@@ -41,6 +42,9 @@ struct AdminDeps {
   const crypto::KeyedPseudonymizer* keys = nullptr;
   const crypto::Sealer* sealer = nullptr;
   federation::PeerClients* peers = nullptr;
+  // Signs this node's calls through a hub (federation/relay_auth.h); null:
+  // calls through a hub go unsigned (and members refuse them).
+  const federation::RelaySigner* relay_signer = nullptr;
   Counters* counters = nullptr;
   std::function<int64_t()> now;  // unix seconds.
   int64_t started = 0;
@@ -277,6 +281,21 @@ class AdminService final : public ifed::v1::Admin::Service {
   std::vector<std::string> OprfMembersThroughHub(
       const std::string& hub, const google::protobuf::RepeatedPtrField<std::string>& jurisdictions);
   std::string OprfPolicyPartner(const std::string& peer) const;
+  // Relays widen nothing (hub_rpc.cc): signs `request` (sets its
+  // relay_authorization) for `hub` to relay as `rpc` to `audience`.
+  absl::Status AuthorizeRelay(const std::string& hub, const char* rpc, ifed::v1::Purpose purpose,
+                              std::vector<std::string> audience,
+                              google::protobuf::Message* request) const;
+  // The members a keyed call through `hub` asks: the hub's members for this
+  // node (HubMembers) within `jurisdictions` (all when empty), not in `skip`.
+  absl::StatusOr<std::vector<std::string>> RelayAudience(
+      const std::string& hub, const google::protobuf::RepeatedPtrField<std::string>& jurisdictions,
+      const google::protobuf::RepeatedPtrField<std::string>& skip);
+  // An OPRF call to `peer`: signed when it goes through a hub ("hub/at" or
+  // `members` "at,cz" of hub `peer`); nothing to do for a direct peer.
+  absl::Status AuthorizeOprf(const std::string& peer, const char* rpc, ifed::v1::Purpose purpose,
+                             google::protobuf::Message* request,
+                             const std::string& members = "") const;
   // oprf.key.pinned / oprf.key.rotated / oprf.key.changed (refused: the alert).
   absl::Status AuditKey(const std::string& actor, const std::string& action,
                         const std::string& outcome, const std::string& peer,

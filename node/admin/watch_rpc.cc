@@ -316,6 +316,17 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
         }
         if (opr->code() == grpc::StatusCode::OK) to_peer.add_skip_members(member);
       }
+      // Signed for the members the hub asks: each verifies it (relay_auth.h).
+      auto audience = RelayAudience(peer, to_peer.jurisdictions(), to_peer.skip_members());
+      absl::Status signed_ok = audience.status();
+      if (audience.ok() && !audience->empty()) {
+        signed_ok = AuthorizeRelay(peer, federation::kRpcWatch, to_peer.purpose(),
+                                   std::move(*audience), &to_peer);
+      }
+      if (!signed_ok.ok()) {
+        spdlog::warn("watch {} through hub {}: not signed: {}", wire.watch_id(), peer,
+                     std::string(signed_ok.message()));
+      }
     }
     grpc::ClientContext call;
     call.set_deadline(std::chrono::system_clock::now() + d_.peers->timeout());
@@ -430,8 +441,11 @@ absl::Status AdminService::AddOprfWatch(grpc::ServerContext* ctx, const std::str
         call.set_deadline(std::chrono::system_clock::now() + d_.peers->timeout());
         // A member through the hub ("HUB/MEMBER"): the call names it for the hub.
         IFED_ASSIGN_OR_RETURN(auto* stub, OprfStub(d_.peers, peer, &call));
+        ifed::v1::OprfEvaluateRequest signed_request = r;
+        IFED_RETURN_IF_ERROR(AuthorizeOprf(peer, federation::kRpcOprfEvaluate, r.purpose(),
+                                           &signed_request));
         ifed::v1::OprfEvaluateResponse resp;
-        grpc::Status s = stub->OprfEvaluate(&call, r, &resp);
+        grpc::Status s = stub->OprfEvaluate(&call, signed_request, &resp);
         if (!s.ok()) return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
         return resp;
       });

@@ -53,7 +53,8 @@ Event PeerEvent(const char* action, const std::string& peer, const absl::Status&
 absl::Status InboundAuditor::Record(const std::string& peer,
                                     const ifed::v1::MatchRequest& request,
                                     const absl::Status& decision,
-                                    ifed::v1::MatchResponse* response) const {
+                                    ifed::v1::MatchResponse* response,
+                                    const std::string& on_behalf_of) const {
   const std::string policy_version = policy_version_();
   int64_t items = 0;
   const std::string types = TypeCounts(request, &items);
@@ -62,6 +63,7 @@ absl::Status InboundAuditor::Record(const std::string& peer,
     for (const auto& r : response->results()) hits += r.verdict() == ifed::v1::HIT;
   }
   Event e = PeerEvent("match.in", peer, decision);
+  if (!on_behalf_of.empty()) e.Set("on_behalf_of", absl::StrCat("peer:", on_behalf_of));
   e.Set("peer", peer)
       .Set("request_id", SafeRequestId(request.request_id()))
       .Set("purpose", ifed::v1::Purpose_Name(request.purpose()))
@@ -91,7 +93,8 @@ absl::Status InboundAuditor::Record(const std::string& peer,
 absl::Status InboundAuditor::RecordDeconflict(const std::string& peer,
                                               const ifed::v1::DeconflictRequest& request,
                                               const absl::Status& decision,
-                                              const ifed::v1::DeconflictResponse& response) const {
+                                              const ifed::v1::DeconflictResponse& response,
+                                              const std::string& on_behalf_of) const {
   ifed::v1::MatchRequest shape;  // for the type counts.
   *shape.mutable_batches() = request.batches();
   int64_t items = 0;
@@ -104,6 +107,7 @@ absl::Status InboundAuditor::RecordDeconflict(const std::string& peer,
     }
   }
   Event e = PeerEvent("deconflict.in", peer, decision);
+  if (!on_behalf_of.empty()) e.Set("on_behalf_of", absl::StrCat("peer:", on_behalf_of));
   e.Set("peer", peer)
       .Set("request_id", SafeRequestId(request.request_id()))
       .Set("purpose", ifed::v1::Purpose_Name(ifed::v1::TAKEDOWN_DECONFLICTION))

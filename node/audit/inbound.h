@@ -31,8 +31,11 @@ class InboundAuditor {
   // `peer`: verified node id ("" when the identity could not be read).
   // `decision`: the matcher's status. Returns non-OK when the event could not
   // be made durable: then nothing may be sent to the peer.
+  // `on_behalf_of`: the querier a hub (`peer`) relayed the call for (its
+  // signed authorization verified), recorded as "on_behalf_of": "peer:ID".
   absl::Status Record(const std::string& peer, const ifed::v1::MatchRequest& request,
-                      const absl::Status& decision, ifed::v1::MatchResponse* response) const;
+                      const absl::Status& decision, ifed::v1::MatchResponse* response,
+                      const std::string& on_behalf_of = "") const;
 
   // An OPRF consultation ("oprf.evaluate", "oprf.resolve"): who, why, how
   // many items (the responder never sees them), how many references went
@@ -44,7 +47,8 @@ class InboundAuditor {
   absl::Status RecordDeconflict(const std::string& peer,
                                 const ifed::v1::DeconflictRequest& request,
                                 const absl::Status& decision,
-                                const ifed::v1::DeconflictResponse& response) const;
+                                const ifed::v1::DeconflictResponse& response,
+                                const std::string& on_behalf_of = "") const;
 
   // `fields`: more node ids to record (issue 10: "on_behalf_of" at a member
   // answering through the hub, "member" at the hub).

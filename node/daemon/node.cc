@@ -30,6 +30,7 @@
 #include "node/crypto/key_file.h"
 #include "node/daemon/version_header.h"
 #include "node/daemon/binding.h"
+#include "node/federation/peer_verifier.h"
 #include "node/federation/tls.h"
 
 namespace ifed::daemon {
@@ -342,6 +343,18 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   // Issue 10: only a peer marked `role: hub` may relay OPRF calls for others.
   n->federation_service_->set_hub_check(
       [peers = n->peers_.get()](const std::string& peer) { return peers->IsHub(peer); });
+  // Relays widen nothing: a hub's call is answered only for the querier that
+  // signed it (its certificate checked as a TLS peer's), under both rules.
+  n->federation_service_->set_relay_verifier(
+      std::make_unique<federation::RelayVerifier>(federation::RelayVerifier::Options{
+          .node_id = c.node_id(),
+          .trust_domain = c.federation(),
+          .check_chain = federation::ChainCheckWith(
+              federation::MakePeerChainVerifier(tls, c.federation()), c.federation()),
+          .replay = {.window = std::chrono::seconds(c.limits().replay_window_seconds()),
+                     .max_ids_per_peer = c.limits().replay_ids_per_peer()}}));
+  n->relay_signer_ =
+      std::make_unique<federation::RelaySigner>(c.node_id(), n->audit_signer_.get());
   // Issue 10: follow-ups asked of this node; the hub role relays Match.
   n->followups_ = std::make_unique<federation::FollowUpDesk>(federation::FollowUpDeps{
       .store = n->store_.get(), .policy = n->policy_.get(), .audit = n->audit_.get(), .now = Now,
@@ -498,6 +511,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
       .keys = n->keys_.get(),
       .sealer = n->sealer_.get(),
       .peers = n->peers_.get(),
+      .relay_signer = n->relay_signer_.get(),
       .counters = &n->counters_,
       .now = Now,
       .started = Now(),

@@ -98,6 +98,8 @@ class Node {
   std::unique_ptr<hub::Relay> hub_relay_;
   std::unique_ptr<hub::WatchRelay> hub_watch_relay_;
   std::unique_ptr<hub::OprfRelayer> hub_oprf_relay_;  // OPRF through the hub (issue 10).
+  // Signs this node's calls through a hub (relay_auth.h).
+  std::unique_ptr<federation::RelaySigner> relay_signer_;
   std::unique_ptr<admin::AdminService> admin_service_;
   // Metrics (issue 11): the registry outlives the servers that feed it; the
   // HTTP server stops first in Shutdown() (its callbacks read the store).

@@ -14,7 +14,8 @@ namespace ifed::federation {
 
 absl::Status Matcher::Deconflict(const std::string& peer,
                                  const ifed::v1::DeconflictRequest& request,
-                                 ifed::v1::DeconflictResponse* response) const {
+                                 ifed::v1::DeconflictResponse* response,
+                                 const std::string& on_behalf_of) const {
   for (const auto& b : request.batches()) {
     if (b.type() != ifed::v1::URL && b.type() != ifed::v1::HANDLE) {
       return absl::InvalidArgumentError("deconfliction takes url and handle items only");
@@ -28,9 +29,12 @@ absl::Status Matcher::Deconflict(const std::string& peer,
   shape.set_epoch(request.epoch());
   *shape.mutable_batches() = request.batches();
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
-  const policy::EffectiveRule* rule = nullptr;
+  policy::EffectiveRule applied;
+  const policy::EffectiveRule* rule = &applied;
+  std::vector<std::string> partners;
   size_t items = 0;
-  absl::Status ok = Check(policy::Call::kDeconflict, peer, shape, *policy, &rule, &items);
+  absl::Status ok = Check(policy::Call::kDeconflict, peer, on_behalf_of, shape, *policy, &applied,
+                          &partners, &items);
   if (!ok.ok()) {
     d_.counters->denied_queries++;
     spdlog::warn("deconflict from {} refused: {}", peer, std::string(ok.message()));
@@ -49,7 +53,7 @@ absl::Status Matcher::Deconflict(const std::string& peer,
       out->set_status(ifed::v1::HOLD_CLEAR);
       for (const ifed::v1::Record& rec : records) {
         if (rec.type() != batch.type() || !rec.hold() ||
-            !policy::Policy::RecordVisible(*rule, peer, rec, now)) {
+            !policy::RecordVisibleToAll(*rule, partners, rec, now)) {
           continue;
         }
         out->set_status(ifed::v1::HOLD_HELD);

@@ -42,8 +42,10 @@ absl::StatusOr<std::string> PartnerReference(const crypto::Sealer* sealer,
 }
 
 absl::Status Matcher::Check(policy::Call call, const std::string& peer,
+                            const std::string& on_behalf_of,
                             const ifed::v1::MatchRequest& request, const policy::Policy& policy,
-                            const policy::EffectiveRule** rule, size_t* items) const {
+                            policy::EffectiveRule* rule, std::vector<std::string>* partners,
+                            size_t* items) const {
   if (!PrintableId(request.request_id())) {
     return absl::InvalidArgumentError("request_id must be 1-128 printable ASCII characters");
   }
@@ -53,7 +55,8 @@ absl::Status Matcher::Check(policy::Call call, const std::string& peer,
     return s;
   }
   *items = 0;
-  policy::Query q{.partner = peer,
+  const std::string& querier = on_behalf_of.empty() ? peer : on_behalf_of;
+  policy::Query q{.partner = querier,
                   .direction = policy::Direction::kInbound,
                   .purpose = request.purpose(),
                   .scheme = ifed::v1::KEYED,
@@ -68,11 +71,29 @@ absl::Status Matcher::Check(policy::Call call, const std::string& peer,
     *items += batch.pseudonyms().size() / crypto::kPseudonymSize;
   }
   q.items = *items;
-  const policy::Decision decision = policy.Decide(q);
-  *rule = decision.rule;
-  if (!decision.status.ok()) {
-    spdlog::info("policy {} denies {}: {}", policy.version(), peer, decision.reason);
-    return decision.status;
+  // Quotas to charge: (partner, its rule's quota).
+  std::vector<std::pair<std::string, ifed::v1::Quota>> charges;
+  if (on_behalf_of.empty()) {
+    const policy::Decision decision = policy.Decide(q);
+    if (!decision.status.ok()) {
+      spdlog::info("policy {} denies {}: {}", policy.version(), peer, decision.reason);
+      return decision.status;
+    }
+    *rule = *decision.rule;
+    *partners = {peer};
+    charges.emplace_back(peer, decision.rule->rule.quota());
+  } else {
+    // Relayed by the hub `peer`: at most what either rule allows.
+    policy::RelayedDecision decision = policy::DecideRelayed(policy, q, peer);
+    if (!decision.status.ok()) {
+      spdlog::info("policy {} denies {} via {}: {}", policy.version(), on_behalf_of, peer,
+                   decision.reason);
+      return decision.status;
+    }
+    *rule = std::move(decision.rule);
+    *partners = {on_behalf_of, peer};
+    charges.emplace_back(on_behalf_of, decision.querier_rule->rule.quota());
+    charges.emplace_back(peer, decision.hub_rule->rule.quota());
   }
   if (d_.keys == nullptr) {  // a hub: it relays keyed queries, it answers none itself.
     return absl::FailedPreconditionError("this node holds no federation key (role hub)");
@@ -83,20 +104,26 @@ absl::Status Matcher::Check(policy::Call call, const std::string& peer,
   if (*items == 0) return absl::InvalidArgumentError("empty batch");
   if (d_.quotas != nullptr) {
     const int64_t now_ms = d_.now_ms ? d_.now_ms() : d_.now() * 1000;
-    IFED_RETURN_IF_ERROR(d_.quotas->Take(peer, decision.rule->rule.quota(), *items, now_ms));
+    for (const auto& [who, quota] : charges) {
+      IFED_RETURN_IF_ERROR(d_.quotas->Take(who, quota, *items, now_ms));
+    }
   }
   return absl::OkStatus();
 }
 
 absl::Status Matcher::Match(const std::string& peer, const ifed::v1::MatchRequest& request,
                             ifed::v1::MatchResponse* response,
-                            const std::string& reference_for, policy::Call call) const {
-  const std::string& token_partner = reference_for.empty() ? peer : reference_for;
+                            const std::string& on_behalf_of, policy::Call call) const {
+  // References are the querier's own tokens (for a relayed call, the
+  // querier's, so that its follow-up, sent directly, can name them).
+  const std::string& token_partner = on_behalf_of.empty() ? peer : on_behalf_of;
   // One snapshot per request: a reload never splits a request.
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
-  const policy::EffectiveRule* rule = nullptr;
+  policy::EffectiveRule applied;
+  const policy::EffectiveRule* rule = &applied;
+  std::vector<std::string> partners;
   size_t items = 0;
-  absl::Status ok = Check(call, peer, request, *policy, &rule, &items);
+  absl::Status ok = Check(call, peer, on_behalf_of, request, *policy, &applied, &partners, &items);
   if (!ok.ok()) {
     d_.counters->denied_queries++;
     spdlog::warn("match from {} refused: {}", peer, std::string(ok.message()));
@@ -116,7 +143,7 @@ absl::Status Matcher::Match(const std::string& peer, const ifed::v1::MatchReques
       out->set_verdict(ifed::v1::NO_HIT);
       for (const ifed::v1::Record& rec : records) {
         if (rec.type() != batch.type() ||
-            !policy::Policy::RecordVisible(*rule, peer, rec, now)) {
+            !policy::RecordVisibleToAll(*rule, partners, rec, now)) {
           continue;
         }
         out->set_verdict(ifed::v1::HIT);
@@ -134,7 +161,8 @@ absl::Status Matcher::Match(const std::string& peer, const ifed::v1::MatchReques
   d_.counters->inbound_queries++;
   d_.counters->inbound_items += items;
   d_.counters->inbound_hits += hits;
-  spdlog::info("match from {} request {} purpose {}: {} items, {} hits, policy {} ({})", peer,
+  spdlog::info("match from {}{} request {} purpose {}: {} items, {} hits, policy {} ({})", peer,
+               on_behalf_of.empty() ? "" : absl::StrCat(" for ", on_behalf_of),
                request.request_id(), ifed::v1::Purpose_Name(request.purpose()), items, hits,
                rule->source.ToString(), policy->version());
   return absl::OkStatus();

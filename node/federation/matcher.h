@@ -58,12 +58,15 @@ class Matcher {
   // are treated as absent. A reference (HIT_WITH_REFERENCE and up) is the
   // token for `peer` (PartnerReference), never the record id.
   // The status message is safe to return to the peer.
-  // `reference_for`: whose tokens the references are (empty: `peer`); the
-  // querier a hub relays for, so the querier's follow-up can name them.
+  // `on_behalf_of`: the querier when `peer` is a hub relaying its signed
+  // request (verified by the caller): then the request is decided under the
+  // rule for the querier and the rule for the hub, both charged, and a
+  // record must be visible to both (policy::DecideRelayed); references are
+  // the querier's own tokens, so that its follow-up can name them.
   // `call`: the RPC it serves (Match or MatchStream), for its purposes.
   absl::Status Match(const std::string& peer, const ifed::v1::MatchRequest& request,
                      ifed::v1::MatchResponse* response,
-                     const std::string& reference_for = "",
+                     const std::string& on_behalf_of = "",
                      policy::Call call = policy::Call::kMatch) const;
 
   // Takedown deconfliction (issue 12, deconflict.cc): one result per
@@ -74,13 +77,17 @@ class Matcher {
   // scheme (same quotas). InvalidArgument for types other than URL and
   // HANDLE. Status messages are safe to return to the peer.
   absl::Status Deconflict(const std::string& peer, const ifed::v1::DeconflictRequest& request,
-                          ifed::v1::DeconflictResponse* response) const;
+                          ifed::v1::DeconflictResponse* response,
+                          const std::string& on_behalf_of = "") const;
 
  private:
-  // Request shape and policy decision; `*rule` is set when a rule applied.
-  absl::Status Check(policy::Call call, const std::string& peer,
+  // Request shape and policy decision: on OK, `*rule` is the rule that
+  // applies (for a relayed call the intersection) and `*partners` every
+  // partner a hit must be visible to.
+  absl::Status Check(policy::Call call, const std::string& peer, const std::string& on_behalf_of,
                      const ifed::v1::MatchRequest& request, const policy::Policy& policy,
-                     const policy::EffectiveRule** rule, size_t* items) const;
+                     policy::EffectiveRule* rule, std::vector<std::string>* partners,
+                     size_t* items) const;
   MatcherDeps d_;
 };
 

@@ -5,9 +5,12 @@
 // `x-ifed-relay-to: M`. The hub checks its own policy (Q may ask, M may be
 // asked) and forwards the call to M with `x-ifed-on-behalf-of: Q`; blinded
 // elements, evaluated elements, proofs, filters and outputs pass through
-// and are not kept. M accepts `x-ifed-on-behalf-of` only from a peer its
-// config marks `role: hub`; it then uses Q's key, budget and filter, and its
-// rule for Q (or, when it has none, its rule for the hub).
+// and are not kept, and so does Q's signed authorization of the call
+// (request field relay_authorization, relay_auth.h), which M verifies first.
+// M accepts `x-ifed-on-behalf-of` only from a peer its config marks
+// `role: hub` and only naming the node that signed the authorization; it then
+// uses Q's key, budget and filter, under both its rule for Q and its rule for
+// the hub (no rule for Q, or a hub rule without the oprf scheme: nothing).
 #ifndef IFED_FEDERATION_OPRF_RELAY_H_
 #define IFED_FEDERATION_OPRF_RELAY_H_
 
@@ -31,6 +34,7 @@ class OprfRelay {
   virtual ~OprfRelay() = default;
   virtual grpc::Status PublicKey(const grpc::ServerContext& ctx, const std::string& querier,
                                  const std::string& member,
+                                 const ifed::v1::OprfPublicKeyRequest& request,
                                  ifed::v1::OprfPublicKeyResponse* response) = 0;
   virtual grpc::Status Evaluate(const grpc::ServerContext& ctx, const std::string& querier,
                                 const std::string& member,

@@ -172,24 +172,37 @@ absl::StatusOr<const oprf::OprfServer*> OprfResponder::ServerFor(const std::stri
   return server.get();
 }
 
-absl::StatusOr<const policy::EffectiveRule*> OprfResponder::Check(
-    const std::string& querier, const policy::Policy& policy, const ifed::v1::Purpose* purpose,
+absl::StatusOr<OprfResponder::Allowed> OprfResponder::Check(
+    const std::string& peer, const policy::Policy& policy, const ifed::v1::Purpose* purpose,
     size_t items, const std::string& via) const {
   const int64_t now = d_.now();
-  // Relayed by the hub (issue 10): our rule for the querier, else the hub's.
-  const std::string& peer =
-      via.empty() || policy.Find(querier, policy::Direction::kInbound, now) != nullptr ? querier
-                                                                                      : via;
+  Allowed out;
   if (purpose == nullptr) {  // no purpose (key, filter): a rule in force with scheme oprf.
-    const policy::EffectiveRule* rule = policy.Find(peer, policy::Direction::kInbound, now);
-    if (rule == nullptr) return absl::PermissionDeniedError("no sharing rule for this partner");
-    if (rule->rule.scheme() != ifed::v1::OPRF) {
-      return absl::PermissionDeniedError("the oprf scheme is not allowed for this partner");
+    for (const std::string* who : {&peer, &via}) {
+      if (who->empty()) continue;
+      const policy::EffectiveRule* rule = policy.Find(*who, policy::Direction::kInbound, now);
+      const bool hub = who == &via;
+      if (rule == nullptr) {
+        return absl::PermissionDeniedError(hub ? "through the hub: no sharing rule for the hub"
+                                               : "no sharing rule for this partner");
+      }
+      if (rule->rule.scheme() != ifed::v1::OPRF &&
+          rule->rule.scheme() != ifed::v1::KEYED_OR_OPRF) {
+        return absl::PermissionDeniedError(
+            hub ? "through the hub: the oprf scheme is not allowed for the hub"
+                : "the oprf scheme is not allowed for this partner");
+      }
+      if (!hub) {
+        out.rule = *rule;
+      } else {
+        out.rule = policy::IntersectRules(out.rule, *rule);
+        out.hub_quota = rule->rule.quota();
+      }
     }
     // A key and a filter serve OPRF matching only: a rule none of whose
     // purposes the OPRF calls accept (takedown_deconfliction alone) gets
     // neither, or the filter would answer a match offline.
-    const auto& ps = rule->rule.purposes();
+    const auto& ps = out.rule.rule.purposes();
     if (std::none_of(ps.begin(), ps.end(), [](int p) {
           return policy::PurposeAccepted(policy::Call::kOprfEvaluate,
                                          static_cast<ifed::v1::Purpose>(p));
@@ -198,7 +211,7 @@ absl::StatusOr<const policy::EffectiveRule*> OprfResponder::Check(
           "no purpose of this partner's rule is accepted by the OPRF calls "
           "(takedown_deconfliction serves Deconflict only)");
     }
-    return rule;
+    return out;
   }
   policy::Query q{.partner = peer,
                   .direction = policy::Direction::kInbound,
@@ -207,12 +220,24 @@ absl::StatusOr<const policy::EffectiveRule*> OprfResponder::Check(
                   .scheme = ifed::v1::OPRF,
                   .items = items,
                   .now = now};
-  policy::Decision d = policy.Decide(q);
+  if (via.empty()) {
+    policy::Decision d = policy.Decide(q);
+    if (!d.status.ok()) {
+      spdlog::info("policy {} denies oprf call from {}: {}", policy.version(), peer, d.reason);
+      return d.status;
+    }
+    out.rule = *d.rule;
+    return out;
+  }
+  policy::RelayedDecision d = policy::DecideRelayed(policy, q, via);
   if (!d.status.ok()) {
-    spdlog::info("policy {} denies oprf call from {}: {}", policy.version(), peer, d.reason);
+    spdlog::info("policy {} denies oprf call from {} via {}: {}", policy.version(), peer, via,
+                 d.reason);
     return d.status;
   }
-  return d.rule;
+  out.rule = std::move(d.rule);
+  out.hub_quota = d.hub_rule->rule.quota();
+  return out;
 }
 
 absl::StatusOr<oprf::Element> OprfResponder::PublicKey(const std::string& peer,
@@ -256,8 +281,8 @@ absl::Status OprfResponder::Evaluate(const std::string& peer,
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
   const ifed::v1::Purpose purpose = request.purpose();
   IFED_RETURN_IF_ERROR(policy::CheckPurpose(policy::Call::kOprfEvaluate, purpose));
-  IFED_ASSIGN_OR_RETURN(const policy::EffectiveRule* rule,
-                        Check(peer, *policy, &purpose, n, via));
+  IFED_ASSIGN_OR_RETURN(const Allowed allowed, Check(peer, *policy, &purpose, n, via));
+  const policy::EffectiveRule* rule = &allowed.rule;
   // The budget is charged once every element has validated (inside
   // BlindEvaluate, before any evaluation): a malformed batch costs nothing.
   auto charge = [&]() -> absl::Status {
@@ -272,6 +297,15 @@ absl::Status OprfResponder::Evaluate(const std::string& peer,
       budget.set_items_per_day(d_.default_budget.per_day);
     }
     IFED_RETURN_IF_ERROR(d_.quotas->Take(peer, budget, n, NowMs()));
+    if (allowed.hub_quota) {  // relayed: the hub's budget is charged too.
+      ifed::v1::Quota hub = *allowed.hub_quota;
+      if (hub.items_per_second() == 0 && hub.items_per_day() == 0) {
+        hub.set_items_per_second(d_.default_budget.per_second);
+        hub.set_burst(d_.default_budget.per_second);
+        hub.set_items_per_day(d_.default_budget.per_day);
+      }
+      IFED_RETURN_IF_ERROR(d_.quotas->Take(via, hub, n, NowMs()));
+    }
     return WatchVolume(peer, *rule, policy->version(), budget, n);
   };
   std::vector<oprf::Element> blinded(n);
@@ -446,22 +480,36 @@ absl::StatusOr<std::shared_ptr<const OprfResponder::View>> OprfResponder::ViewFo
   const uint64_t generation = generation_.load();
   const int64_t now = d_.now();
   const std::string key = ViewKey(peer, via);
-  std::lock_guard<std::mutex> l(views_mu_);
-  auto it = views_.find(key);
   IFED_ASSIGN_OR_RETURN(const oprf::OprfServer* server, ServerFor(peer));
-  if (it != views_.end()) {
-    const View& v = *it->second;
-    if (v.policy_version == policy.version() && v.counts == counts &&
-        v.generation == generation && now - v.built_at < d_.filter_max_age_s &&
-        v.filter->public_key == server->public_key()) {
-      return it->second;
-    }
+  auto current = [&](const View& v) {
+    return v.policy_version == policy.version() && v.counts == counts &&
+           v.generation == generation && now - v.built_at < d_.filter_max_age_s &&
+           v.filter->public_key == server->public_key();
+  };
+  // One build per view at a time; other partners' views are served (and
+  // built) meanwhile: the scan runs under this view's own lock only.
+  std::shared_ptr<std::mutex> build_mu;
+  {
+    std::lock_guard<std::mutex> l(views_mu_);
+    auto it = views_.find(key);
+    if (it != views_.end() && current(*it->second)) return it->second;
+    std::shared_ptr<std::mutex>& m = builds_[key];
+    if (m == nullptr) m = std::make_shared<std::mutex>();
+    build_mu = m;
+  }
+  std::lock_guard<std::mutex> building(*build_mu);
+  {
+    std::lock_guard<std::mutex> l(views_mu_);  // built by another caller meanwhile?
+    auto it = views_.find(key);
+    if (it != views_.end() && current(*it->second)) return it->second;
   }
   IFED_ASSIGN_OR_RETURN(std::shared_ptr<View> view, Build(peer, rule, *server, via));
   view->policy_version = policy.version();
   view->counts = std::move(counts);
   view->generation = generation;
   view->built_at = now;
+  std::lock_guard<std::mutex> l(views_mu_);
+  auto it = views_.find(key);
   ChangeLog& log = logs_[key];
   auto snap = std::make_shared<FilterSnapshot>(*view->filter);
   const View* old = it == views_.end() ? nullptr : it->second.get();
@@ -502,16 +550,46 @@ absl::StatusOr<std::shared_ptr<const OprfResponder::View>> OprfResponder::ViewFo
                via.empty() ? "" : absl::StrCat(" via ", via), view->filter->items,
                view->filter->bytes.size(), view->filter->generation);
   views_[key] = view;
+  EvictViews(now, key);
   return std::shared_ptr<const View>(std::move(view));
+}
+
+void OprfResponder::EvictViews(int64_t now, const std::string& keep) {
+  // Expired: not rebuilt for twice the filter age (a partner that stopped
+  // asking, a querier no longer relayed, a rule removed by a reload).
+  const int64_t expire_s = std::max<int64_t>(2 * d_.filter_max_age_s, 60);
+  size_t relayed = 0;
+  for (auto it = views_.begin(); it != views_.end();) {
+    if (it->first != keep && now - it->second->built_at >= expire_s) {
+      logs_.erase(it->first);
+      builds_.erase(it->first);
+      it = views_.erase(it);
+      continue;
+    }
+    relayed += it->first.find('@') != std::string::npos;
+    ++it;
+  }
+  // Relayed views (querier@hub) beyond the bound: the least recently built go.
+  while (relayed > max_relayed_views) {
+    auto oldest = views_.end();
+    for (auto it = views_.begin(); it != views_.end(); ++it) {
+      if (it->first == keep || it->first.find('@') == std::string::npos) continue;
+      if (oldest == views_.end() || it->second->built_at < oldest->second->built_at) oldest = it;
+    }
+    if (oldest == views_.end()) break;
+    logs_.erase(oldest->first);
+    builds_.erase(oldest->first);
+    views_.erase(oldest);
+    --relayed;
+  }
 }
 
 absl::StatusOr<FilterUpdate> OprfResponder::Sync(const std::string& peer, uint64_t since_version,
                                                  const std::string& log_id,
                                                  const std::string& via) {
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
-  IFED_ASSIGN_OR_RETURN(const policy::EffectiveRule* rule,
-                        Check(peer, *policy, nullptr, 0, via));
-  IFED_ASSIGN_OR_RETURN(auto view, ViewFor(peer, *policy, *rule, via));
+  IFED_ASSIGN_OR_RETURN(const Allowed allowed, Check(peer, *policy, nullptr, 0, via));
+  IFED_ASSIGN_OR_RETURN(auto view, ViewFor(peer, *policy, allowed.rule, via));
   FilterUpdate u;
   u.snapshot = view->filter;
   const uint64_t version = u.snapshot->generation;
@@ -522,8 +600,9 @@ absl::StatusOr<FilterUpdate> OprfResponder::Sync(const std::string& peer, uint64
     return u;
   }
   std::lock_guard<std::mutex> l(views_mu_);
-  const ChangeLog& log = logs_[ViewKey(peer, via)];
-  if (log.log_id != log_id) return u;
+  auto found = logs_.find(ViewKey(peer, via));
+  if (found == logs_.end() || found->second.log_id != log_id) return u;
+  const ChangeLog& log = found->second;
   auto e = std::find_if(log.entries.begin(), log.entries.end(),
                         [&](const Delta& d) { return d.from == since_version; });
   if (e == log.entries.end()) return u;  // no longer in the log
@@ -571,9 +650,8 @@ filter::Digest DeltaDigest(const std::string& log_id, uint64_t since_version, ui
 absl::StatusOr<std::shared_ptr<const FilterSnapshot>> OprfResponder::Filter(
     const std::string& peer, const std::string& via) {
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
-  IFED_ASSIGN_OR_RETURN(const policy::EffectiveRule* rule,
-                        Check(peer, *policy, nullptr, 0, via));
-  IFED_ASSIGN_OR_RETURN(auto view, ViewFor(peer, *policy, *rule, via));
+  IFED_ASSIGN_OR_RETURN(const Allowed allowed, Check(peer, *policy, nullptr, 0, via));
+  IFED_ASSIGN_OR_RETURN(auto view, ViewFor(peer, *policy, allowed.rule, via));
   return view->filter;
 }
 
@@ -592,8 +670,8 @@ absl::Status OprfResponder::Resolve(const std::string& peer,
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
   const ifed::v1::Purpose purpose = request.purpose();
   IFED_RETURN_IF_ERROR(policy::CheckPurpose(policy::Call::kOprfResolve, purpose));
-  IFED_ASSIGN_OR_RETURN(const policy::EffectiveRule* rule,
-                        Check(peer, *policy, &purpose, n, via));
+  IFED_ASSIGN_OR_RETURN(const Allowed allowed, Check(peer, *policy, &purpose, n, via));
+  const policy::EffectiveRule* rule = &allowed.rule;
   IFED_ASSIGN_OR_RETURN(auto view, ViewFor(peer, *policy, *rule, via));
   const ifed::v1::Disclosure disclosure = rule->rule.disclosure();
   response->set_request_id(request.request_id());

@@ -152,11 +152,13 @@ class OprfResponder {
 
   // Issue 10, the OPRF scheme through the hub: every call below takes `via`,
   // the hub that relayed it on behalf of `peer` (empty: `peer` asks
-  // directly). Key, budget, enumeration window and filter stay `peer`'s,
-  // so a partner learns the same through the hub as directly and partners
-  // cannot pool what they learn. The rule is ours for `peer` when we have
-  // one, else ours for the hub (a member needs no rule per querier); a
-  // record "not for" the hub is not in a relayed filter either.
+  // directly; the caller verified `peer`'s signed authorization). Key,
+  // budget, enumeration window and filter stay `peer`'s, so a partner
+  // learns the same through the hub as directly and partners cannot pool
+  // what they learn. Relays widen nothing: the rule is the intersection of
+  // ours for `peer` and ours for the hub (no rule for `peer`: nothing), the
+  // hub's budget is charged too, and a record "not for" either is not in a
+  // relayed filter.
 
   // The partner's public key (pin it). PermissionDenied unless a rule in
   // force selects the oprf scheme for `peer`.
@@ -191,6 +193,14 @@ class OprfResponder {
   // Bounds of the per-partner change log (tests may lower them).
   size_t max_log_entries = 64;
   size_t max_log_outputs = 1 << 20;
+  // Filters kept for queriers asking through a hub (querier@hub); beyond
+  // it the least recently built is dropped (and rebuilt when asked again).
+  size_t max_relayed_views = 256;
+  // Views held now (tests).
+  size_t views() {
+    std::lock_guard<std::mutex> l(views_mu_);
+    return views_.size();
+  }
 
  private:
   struct Delta {
@@ -218,13 +228,17 @@ class OprfResponder {
   // The partner's server under the epoch in use now (or `epoch`).
   absl::StatusOr<const crypto::oprf::OprfServer*> ServerFor(const std::string& peer,
                                                             uint32_t epoch = 0);
-  // The rule in force for `peer` (relayed by `via`: see above) with scheme
-  // oprf; policy decision with purpose when given.
-  absl::StatusOr<const policy::EffectiveRule*> Check(const std::string& peer,
-                                                     const policy::Policy& policy,
-                                                     const ifed::v1::Purpose* purpose,
-                                                     size_t items,
-                                                     const std::string& via = "") const;
+  // The rule in force for `peer` with scheme oprf; policy decision with
+  // purpose when given. Relayed by the hub `via`: the intersection of the
+  // rules for `peer` and for the hub (policy::DecideRelayed; both must name
+  // the oprf scheme), and the hub's quota, charged as well.
+  struct Allowed {
+    policy::EffectiveRule rule;
+    std::optional<ifed::v1::Quota> hub_quota;
+  };
+  absl::StatusOr<Allowed> Check(const std::string& peer, const policy::Policy& policy,
+                                const ifed::v1::Purpose* purpose, size_t items,
+                                const std::string& via = "") const;
   absl::StatusOr<std::shared_ptr<const View>> ViewFor(const std::string& peer,
                                                       const policy::Policy& policy,
                                                       const policy::EffectiveRule& rule,
@@ -261,9 +275,14 @@ class OprfResponder {
   std::mutex keys_mu_;
   std::map<std::pair<std::string, uint32_t>, std::unique_ptr<crypto::oprf::OprfServer>>
       servers_;  // by keys_mu_, per (peer, epoch)
-  std::mutex views_mu_;  // also serialises builds
+  // Drops views (and their logs) not rebuilt for a while and, past
+  // max_relayed_views, the least recently built relayed ones; never `keep`.
+  // Under views_mu_.
+  void EvictViews(int64_t now, const std::string& keep);
+  std::mutex views_mu_;  // the maps; a build holds only its own builds_ entry
   std::map<std::string, std::shared_ptr<const View>> views_;  // by views_mu_
   std::map<std::string, ChangeLog> logs_;                     // by views_mu_
+  std::map<std::string, std::shared_ptr<std::mutex>> builds_;  // by views_mu_: one per view
 };
 
 // Querier side. `dir` holds the pinned keys and filters (created 0700).

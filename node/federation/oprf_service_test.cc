@@ -255,19 +255,23 @@ TEST_F(OprfServiceTest, KeyedPartnerAndStrangerGetNothing) {
 }
 
 // Issue 10: calls relayed by a hub (here "cz" plays the hub) on behalf of
-// a querier: the querier's key and budget, our rule for the querier when we
-// have one, else the hub's; a record "not for" the hub is left out.
+// a querier: the querier's key and budget, our rules for the querier and for
+// the hub (no rule for the querier: nothing); a record "not for" the hub is
+// left out.
 TEST_F(OprfServiceTest, RelayedCallsUseTheQueriersKeyBudgetAndRule) {
-  // xx has no rule: the hub's (oprf) applies, with xx's own key.
+  // xx has no rule: nothing, whatever the hub's rule (relays widen nothing).
   EXPECT_EQ(responder_->PublicKey("xx").status().code(), absl::StatusCode::kPermissionDenied);
-  auto xx = responder_->PublicKey("xx", "cz");
-  ASSERT_TRUE(xx.ok()) << xx.status();
-  EXPECT_NE(*xx, *responder_->PublicKey("cz"));
-  // at has a rule: at's, and the same key and filter as directly.
+  EXPECT_EQ(responder_->PublicKey("xx", "cz").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(responder_->Filter("xx", "cz").status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(responder_->views(), 0u) << "no filter for a name without a rule";
+  // at has a rule: the same key as directly; the filter holds what both
+  // rules allow (cz's: phone only, green), not at's url at amber.
   EXPECT_EQ(*responder_->PublicKey("at", "cz"), *responder_->PublicKey("at"));
   auto relayed = responder_->Filter("at", "cz");
   ASSERT_TRUE(relayed.ok()) << relayed.status();
-  EXPECT_EQ((*relayed)->digest, (*responder_->Filter("at"))->digest);
+  EXPECT_EQ((*responder_->Filter("at"))->items, 2u);
+  EXPECT_EQ((*relayed)->items, 1u);
   // hu's own rule is keyed: refused even through an oprf hub.
   EXPECT_EQ(responder_->PublicKey("hu", "cz").status().code(),
             absl::StatusCode::kPermissionDenied);
@@ -291,7 +295,23 @@ TEST_F(OprfServiceTest, RelayedCallsUseTheQueriersKeyBudgetAndRule) {
   item.record.add_not_for("cz");
   item.sealed_value = *sealer_->Seal("+4915112349999", "nothub");
   ASSERT_TRUE(store_->Ingest({item}).ok());
-  EXPECT_EQ((*responder_->Filter("at"))->items, (*responder_->Filter("at", "cz"))->items + 1);
+  EXPECT_EQ((*responder_->Filter("at"))->items, 3u);
+  EXPECT_EQ((*responder_->Filter("at", "cz"))->items, 1u);
+}
+
+// Filters kept for queriers through a hub are bounded: past
+// max_relayed_views the least recently built one goes.
+TEST_F(OprfServiceTest, RelayedFiltersAreBounded) {
+  responder_->max_relayed_views = 1;
+  ASSERT_TRUE(responder_->Filter("at", "cz").ok());
+  EXPECT_EQ(responder_->views(), 1u);
+  ASSERT_TRUE(responder_->Filter("pl", "cz").ok());
+  ASSERT_TRUE(responder_->Filter("sk", "cz").ok());
+  EXPECT_EQ(responder_->views(), 1u);
+  ASSERT_TRUE(responder_->Filter("at").ok());  // a direct partner's is not counted
+  EXPECT_EQ(responder_->views(), 2u);
+  ASSERT_TRUE(responder_->Filter("at", "cz").ok());  // rebuilt when asked again
+  EXPECT_EQ(responder_->views(), 2u);
 }
 
 // The hub's fan-out: one blinded batch, each member's answer verified under

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "node/common/status_macros.h"
 #include "node/crypto/keyed.h"
 #include "node/federation/oprf_key_statement.h"
 #include "node/federation/tls.h"
@@ -87,6 +88,37 @@ absl::StatusOr<std::string> FederationService::Admit(grpc::ServerContext* ctx,
   return peer;
 }
 
+absl::StatusOr<std::string> FederationService::RelayedFor(
+    const std::string& peer, const char* method, const char* rpc,
+    const google::protobuf::Message& request, ifed::v1::Purpose purpose,
+    const ifed::v1::SignedRelayAuthorization& auth) {
+  if (Relays()) return std::string();  // the hub passes it on unchanged.
+  const bool from_hub = is_hub_ && is_hub_(peer);
+  const bool signed_call = auth.ByteSizeLong() > 0;
+  if (!from_hub && !signed_call) return std::string();
+  absl::StatusOr<std::string> querier;
+  if (!from_hub) {
+    querier = absl::PermissionDeniedError(absl::StrCat(
+        "a relay authorization is accepted from a hub only; '", peer,
+        "' is not a hub in this node's config (peers[].role: hub)"));
+  } else if (relay_verifier_ == nullptr) {
+    querier = absl::UnauthenticatedError("this node verifies no relayed calls");
+  } else {
+    querier = relay_verifier_->Verify(peer, rpc, request, purpose, auth);
+  }
+  if (querier.ok()) return querier;
+  spdlog::warn("{} from {} refused (relay authorization): {}", method, peer,
+               std::string(querier.status().message()));
+  if (auditor_ != nullptr) {
+    if (absl::Status a = auditor_->RecordRefusal("relay.refused", peer, method, {{"rpc", rpc}},
+                                                 querier.status());
+        !a.ok()) {
+      spdlog::error("audit of a refused call failed: {}", std::string(a.message()));
+    }
+  }
+  return querier.status();
+}
+
 grpc::Status FederationService::Match(grpc::ServerContext* ctx,
                                       const ifed::v1::MatchRequest* request,
                                       ifed::v1::MatchResponse* response) {
@@ -99,9 +131,12 @@ grpc::Status FederationService::Match(grpc::ServerContext* ctx,
     }
     return ToPeerStatus(peer.status());
   }
+  auto querier = RelayedFor(*peer, "Match", kRpcMatch, *request, request->purpose(),
+                            request->relay_authorization());
+  if (!querier.ok()) return ToPeerStatus(querier.status());
   return AnswerMatch(*ctx, *peer, std::min(ctx->deadline(), std::chrono::system_clock::now() +
                                                                 limits_.deadline),
-                     *request, response);
+                     *request, response, *querier);
 }
 
 grpc::Status FederationService::MatchStream(
@@ -125,7 +160,10 @@ grpc::Status FederationService::MatchStream(
                                                         limits_.deadline);
     logging::RequestScope log_scope(request.request_id());
     response.Clear();
-    grpc::Status s = AnswerMatch(*ctx, *peer, deadline, request, &response,
+    auto querier = RelayedFor(*peer, "MatchStream", kRpcMatch, request, request.purpose(),
+                              request.relay_authorization());
+    if (!querier.ok()) return ToPeerStatus(querier.status());
+    grpc::Status s = AnswerMatch(*ctx, *peer, deadline, request, &response, *querier,
                                  policy::Call::kMatchStream);
     if (!s.ok()) return s;
     if (!stream->Write(response)) {
@@ -135,24 +173,12 @@ grpc::Status FederationService::MatchStream(
   return grpc::Status::OK;
 }
 
-absl::StatusOr<std::string> FederationService::ReferenceFor(const grpc::ServerContext& ctx,
-                                                            const std::string& peer) const {
-  auto [b, e] = ctx.client_metadata().equal_range(kOnBehalfOfHeader);
-  if (b == e) return std::string();
-  const std::string named(b->second.data(), b->second.size());
-  if (std::next(b) != e || !is_hub_ || !is_hub_(peer) || SafeNodeId(named) != named ||
-      named == peer) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "only the hub may relay a call on behalf of another node (", kOnBehalfOfHeader, ")"));
-  }
-  return named;
-}
-
 grpc::Status FederationService::AnswerMatch(const grpc::ServerContext& ctx,
                                             const std::string& peer,
                                             std::chrono::system_clock::time_point deadline,
                                             const ifed::v1::MatchRequest& request,
                                             ifed::v1::MatchResponse* response,
+                                            const std::string& on_behalf_of,
                                             policy::Call call) const {
   // Node-wide limits before any work (the policy may set lower ones).
   size_t items = 0;
@@ -164,28 +190,17 @@ grpc::Status FederationService::AnswerMatch(const grpc::ServerContext& ctx,
                         "request exceeds the node's limit of " +
                             std::to_string(limits_.max_items) + " items");
   }
-  // Relayed by the hub on behalf of a querier (x-ifed-on-behalf-of): the
-  // references are the querier's own tokens, so that its follow-up, sent
-  // directly, can name them. Only a hub may say so.
-  std::string reference_for;
-  if (!relay_) {
-    auto named = ReferenceFor(ctx, peer);
-    if (!named.ok()) {
-      spdlog::warn("match from {} refused: {}", peer, std::string(named.status().message()));
-      return ToPeerStatus(named.status());
-    }
-    reference_for = std::move(*named);
-  }
   absl::Status decision = CheckCanonVersion(request.canon_version());
   if (decision.ok()) {
     decision = relay_ ? relay_(peer, request, deadline, response)
-                      : matcher_->Match(peer, request, response, reference_for, call);
+                      : matcher_->Match(peer, request, response, on_behalf_of, call);
   } else {
     spdlog::warn("match from {} refused: {}", peer, std::string(decision.message()));
   }
   if (auditor_ != nullptr) {
     // Nothing leaves before its event is durable (issue 5).
-    if (absl::Status a = auditor_->Record(peer, request, decision, response); !a.ok()) {
+    if (absl::Status a = auditor_->Record(peer, request, decision, response, on_behalf_of);
+        !a.ok()) {
       response->Clear();
       spdlog::error("match from {} not answered: audit failed: {}", peer,
                     std::string(a.message()));
@@ -271,6 +286,28 @@ absl::StatusOr<FederationService::OprfCaller> FederationService::AdmitOprf(
     return ToPeerStatus(c.status());                                                     \
   }
 
+absl::Status FederationService::RelayedOprf(OprfCaller* c, const char* method, const char* rpc,
+                                            const google::protobuf::Message& request,
+                                            ifed::v1::Purpose purpose,
+                                            const ifed::v1::SignedRelayAuthorization& auth) {
+  if (!c->relay_to.empty()) return absl::OkStatus();  // this hub relays it on.
+  IFED_ASSIGN_OR_RETURN(std::string querier,
+                        RelayedFor(c->peer, method, rpc, request, purpose, auth));
+  if (!c->on_behalf_of.empty() && c->on_behalf_of != querier) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        kOnBehalfOfHeader, " names another node than the signed relay authorization"));
+  }
+  c->on_behalf_of = std::move(querier);
+  return absl::OkStatus();
+}
+
+#define IFED_OPRF_RELAYED_OR_RETURN(c, what, rpc, request, purpose)                     \
+  if (absl::Status relayed = RelayedOprf(&*c, what, rpc, request, purpose,               \
+                                         (request).relay_authorization());               \
+      !relayed.ok()) {                                                                   \
+    return ToPeerStatus(relayed);                                                        \
+  }
+
 #define IFED_OPRF_OFFERED_OR_RETURN()                                                    \
   if (oprf_ == nullptr) {                                                                \
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,                           \
@@ -278,11 +315,15 @@ absl::StatusOr<FederationService::OprfCaller> FederationService::AdmitOprf(
   }
 
 grpc::Status FederationService::OprfPublicKey(grpc::ServerContext* ctx,
-                                              const ifed::v1::OprfPublicKeyRequest*,
+                                              const ifed::v1::OprfPublicKeyRequest* request,
                                               ifed::v1::OprfPublicKeyResponse* response) {
   logging::RequestScope log_scope(logging::NewRequestId());
   IFED_OPRF_CALLER_OR_RETURN(c, "oprf public key");
-  if (!c->relay_to.empty()) return oprf_relay_->PublicKey(*ctx, c->peer, c->relay_to, response);
+  IFED_OPRF_RELAYED_OR_RETURN(c, "OprfPublicKey", kRpcOprfPublicKey, *request,
+                              ifed::v1::PURPOSE_UNSPECIFIED);
+  if (!c->relay_to.empty()) {
+    return oprf_relay_->PublicKey(*ctx, c->peer, c->relay_to, *request, response);
+  }
   IFED_OPRF_OFFERED_OR_RETURN();
   auto keys = oprf_->Keys(c->partner(), c->via());
   if (!keys.ok()) return ToPeerStatus(keys.status());
@@ -315,6 +356,7 @@ grpc::Status FederationService::OprfEvaluate(grpc::ServerContext* ctx,
                                              ifed::v1::OprfEvaluateResponse* response) {
   logging::RequestScope log_scope(request->request_id());
   IFED_OPRF_CALLER_OR_RETURN(c, "oprf evaluate");
+  IFED_OPRF_RELAYED_OR_RETURN(c, "OprfEvaluate", kRpcOprfEvaluate, *request, request->purpose());
   if (absl::Status v = CheckCanonVersion(request->canon_version()); !v.ok()) {
     spdlog::warn("oprf evaluate from {} refused: {}", c->peer, std::string(v.message()));
     if (auditor_ != nullptr) {
@@ -363,6 +405,8 @@ grpc::Status FederationService::FilterSync(grpc::ServerContext* ctx,
                                            grpc::ServerWriter<ifed::v1::FilterChunk>* writer) {
   logging::RequestScope log_scope(logging::NewRequestId());
   IFED_OPRF_CALLER_OR_RETURN(c, "filter sync");
+  IFED_OPRF_RELAYED_OR_RETURN(c, "FilterSync", kRpcFilterSync, *request,
+                              ifed::v1::PURPOSE_UNSPECIFIED);
   if (request->log_id().size() > 64) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "log_id longer than 64 characters");
   }
@@ -446,6 +490,7 @@ grpc::Status FederationService::Resolve(grpc::ServerContext* ctx,
                                         ifed::v1::ResolveResponse* response) {
   logging::RequestScope log_scope(request->request_id());
   IFED_OPRF_CALLER_OR_RETURN(c, "oprf resolve");
+  IFED_OPRF_RELAYED_OR_RETURN(c, "Resolve", kRpcResolve, *request, request->purpose());
   if (request->outputs().size() / crypto::oprf::kOutputSize > limits_.max_items) {
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                         "request exceeds the node's limit of " +
@@ -490,6 +535,7 @@ grpc::Status FederationService::HubMembers(grpc::ServerContext* ctx,
 }
 
 #undef IFED_OPRF_CALLER_OR_RETURN
+#undef IFED_OPRF_RELAYED_OR_RETURN
 #undef IFED_OPRF_OFFERED_OR_RETURN
 
 grpc::Status FederationService::FollowUp(grpc::ServerContext* ctx,
@@ -504,6 +550,17 @@ grpc::Status FederationService::FollowUp(grpc::ServerContext* ctx,
   if (!peer.ok()) {
     spdlog::warn("follow-up refused: {}", std::string(peer.status().message()));
     return ToPeerStatus(peer.status());
+  }
+  if (is_hub_ && is_hub_(*peer)) {
+    // A hub relays no follow-ups and files none of its own: the querier
+    // asks the owner of the reference directly.
+    const absl::Status why = absl::PermissionDeniedError(
+        "follow-ups go to the owner of the reference directly, never through a hub");
+    if (auditor_ != nullptr) {
+      (void)auditor_->RecordRefusal("relay.refused", *peer, "FollowUp", {{"rpc", "FollowUp"}},
+                                    why);
+    }
+    return ToPeerStatus(why);
   }
   const absl::Status s = followups_->Handle(*peer, *request, response);
   if (!s.ok()) {
@@ -527,6 +584,9 @@ grpc::Status FederationService::Deconflict(grpc::ServerContext* ctx,
     }
     return ToPeerStatus(peer.status());
   }
+  auto querier = RelayedFor(*peer, "Deconflict", kRpcDeconflict, *request,
+                            ifed::v1::TAKEDOWN_DECONFLICTION, request->relay_authorization());
+  if (!querier.ok()) return ToPeerStatus(querier.status());
   size_t items = 0;
   for (const auto& b : request->batches()) {
     items += (b.pseudonyms().size() + crypto::kPseudonymSize - 1) / crypto::kPseudonymSize;
@@ -545,10 +605,11 @@ grpc::Status FederationService::Deconflict(grpc::ServerContext* ctx,
                                        std::chrono::system_clock::now() + limits_.deadline),
                               response)
           : relay_ ? absl::FailedPreconditionError("this hub does not relay deconfliction")
-                   : matcher_->Deconflict(*peer, *request, response);
+                   : matcher_->Deconflict(*peer, *request, response, *querier);
   if (!decision.ok()) response->Clear();
   if (auditor_ != nullptr) {
-    if (absl::Status a = auditor_->RecordDeconflict(*peer, *request, decision, *response);
+    if (absl::Status a =
+            auditor_->RecordDeconflict(*peer, *request, decision, *response, *querier);
         !a.ok()) {
       response->Clear();
       spdlog::error("deconflict from {} not answered: audit failed: {}", *peer,
@@ -567,6 +628,15 @@ grpc::Status FederationService::Watch(grpc::ServerContext* ctx,
   }
   auto peer = Admit(ctx, "Watch");
   if (!peer.ok()) return ToPeerStatus(peer.status());
+  // A hub may always withdraw a watch it placed (that only narrows); it
+  // places one only for a querier that signed it.
+  std::string querier;
+  if (request->action() != ifed::v1::WATCH_REMOVE || request->has_relay_authorization()) {
+    auto relayed = RelayedFor(*peer, "Watch", kRpcWatch, *request, request->purpose(),
+                              request->relay_authorization());
+    if (!relayed.ok()) return ToPeerStatus(relayed.status());
+    querier = std::move(*relayed);
+  }
   if (request->action() == ifed::v1::WATCH_ADD) {
     if (absl::Status v = CheckCanonVersion(request->canon_version()); !v.ok()) {
       spdlog::warn("watch from {} refused: {}", *peer, std::string(v.message()));
@@ -587,18 +657,12 @@ grpc::Status FederationService::Watch(grpc::ServerContext* ctx,
   if (static_cast<size_t>(request->ByteSizeLong()) > limits_.max_items * 40 + 4096) {
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many items in one watch");
   }
-  std::string reference_for;  // a hub's querier: its notifications carry the querier's tokens.
-  if (!watch_relay_) {
-    auto named = ReferenceFor(*ctx, *peer);
-    if (!named.ok()) return ToPeerStatus(named.status());
-    reference_for = std::move(*named);
-  }
   const absl::Status s =
       watch_relay_ ? watch_relay_(*peer, *request,
                                   std::min(ctx->deadline(),
                                            std::chrono::system_clock::now() + limits_.deadline),
                                   response)
-                   : watches_->Handle(*peer, *request, response, reference_for);
+                   : watches_->Handle(*peer, *request, response, querier);
   if (!s.ok()) {
     response->Clear();
     if (s.code() == absl::StatusCode::kNotFound) {

@@ -13,6 +13,7 @@
 #include "node/federation/matcher.h"
 #include "node/federation/oprf_relay.h"
 #include "node/federation/oprf_service.h"
+#include "node/federation/relay_auth.h"
 #include "node/federation/watch_service.h"
 #include "proto/federation.grpc.pb.h"
 
@@ -82,6 +83,14 @@ class FederationService final : public ifed::v1::Federation::Service {
   void set_hub_check(std::function<bool(const std::string& peer)> is_hub) {
     is_hub_ = std::move(is_hub);
   }
+  // Relays widen nothing (relay_auth.h), set before serving on a member: a
+  // call from a hub (Match, MatchStream, Deconflict, Watch, the OPRF calls)
+  // is answered only for a querier whose signed authorization of that very
+  // call verifies, and then under this node's rules for both. Null: every
+  // call from a hub is refused.
+  void set_relay_verifier(std::unique_ptr<RelayVerifier> verifier) {
+    relay_verifier_ = std::move(verifier);
+  }
   grpc::Status HubMembers(grpc::ServerContext* ctx, const ifed::v1::HubMembersRequest* request,
                           ifed::v1::HubMembersResponse* response) override;
   // Follow-ups (issue 10), set before serving; not owned. Null: FollowUp
@@ -143,22 +152,35 @@ class FederationService final : public ifed::v1::Federation::Service {
     std::string via() const { return on_behalf_of.empty() ? std::string() : peer; }
     std::vector<std::pair<std::string, std::string>> audit_fields() const {
       if (on_behalf_of.empty()) return {};
-      return {{"on_behalf_of", on_behalf_of}};
+      return {{"on_behalf_of", "peer:" + on_behalf_of}};
     }
   };
   absl::StatusOr<OprfCaller> AdmitOprf(grpc::ServerContext* ctx, const char* method);
-  // Whose reference tokens a keyed answer (Match, Watch notifications)
-  // carries: the querier a hub names in x-ifed-on-behalf-of, "" when the
-  // header is absent (the peer's own). PermissionDenied when a non-hub
-  // sends it or it is malformed.
-  absl::StatusOr<std::string> ReferenceFor(const grpc::ServerContext& ctx,
-                                           const std::string& peer) const;
+  // The querier a call from `peer` is for: "" when `peer` asks for itself
+  // (or this node is the hub, which passes the authorization on). A call
+  // from a hub must carry the querier's authorization of exactly this call
+  // (`rpc`, `request`, `purpose`), verified here before anything else; an
+  // authorization from a peer that is not a hub is refused. Refusals are
+  // logged and audited ("relay.refused").
+  absl::StatusOr<std::string> RelayedFor(const std::string& peer, const char* method,
+                                         const char* rpc, const google::protobuf::Message& request,
+                                         ifed::v1::Purpose purpose,
+                                         const ifed::v1::SignedRelayAuthorization& auth);
+  // The same for an OPRF call admitted by AdmitOprf: sets c->on_behalf_of to
+  // the verified querier (which the hub's x-ifed-on-behalf-of must match).
+  absl::Status RelayedOprf(OprfCaller* c, const char* method, const char* rpc,
+                           const google::protobuf::Message& request, ifed::v1::Purpose purpose,
+                           const ifed::v1::SignedRelayAuthorization& auth);
+  bool Relays() const {
+    return relay_ || deconflict_relay_ || watch_relay_ || oprf_relay_ != nullptr;
+  }
   // One keyed request of a verified peer: node limits, matcher (or hub
   // relay), durable audit, deadline.
   grpc::Status AnswerMatch(const grpc::ServerContext& ctx, const std::string& peer,
                            std::chrono::system_clock::time_point deadline,
                            const ifed::v1::MatchRequest& request,
                            ifed::v1::MatchResponse* response,
+                           const std::string& on_behalf_of = "",
                            policy::Call call = policy::Call::kMatch) const;
 
   const std::string trust_domain_;
@@ -172,6 +194,7 @@ class FederationService final : public ifed::v1::Federation::Service {
   MatchHandler relay_;
   OprfRelay* oprf_relay_ = nullptr;
   std::function<bool(const std::string&)> is_hub_;
+  std::unique_ptr<RelayVerifier> relay_verifier_;
   const FollowUpDesk* followups_ = nullptr;
   const WatchDesk* watches_ = nullptr;
   Inbox* inbox_ = nullptr;

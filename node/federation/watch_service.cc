@@ -127,7 +127,7 @@ ifed::v1::OutboxEntry MakeOutboxEntry(const std::string& peer, ifed::v1::Deliver
 
 absl::Status WatchDesk::Handle(const std::string& peer, const ifed::v1::WatchRequest& request,
                                ifed::v1::WatchResponse* response,
-                               const std::string& reference_for) const {
+                               const std::string& on_behalf_of) const {
   if (!PrintableId(request.watch_id(), 64)) {
     return absl::InvalidArgumentError("watch_id must be 1-64 printable ASCII characters, no '/'");
   }
@@ -136,6 +136,7 @@ absl::Status WatchDesk::Handle(const std::string& peer, const ifed::v1::WatchReq
   audit::Event e;
   e.actor = "peer:" + peer;
   e.outcome = "ok";
+  if (!on_behalf_of.empty()) e.Set("on_behalf_of", "peer:" + on_behalf_of);
   e.Set("watch_id", request.watch_id());
   if (request.action() == ifed::v1::WATCH_REMOVE) {
     auto value = d_.store->GetMeta(key);
@@ -182,13 +183,21 @@ absl::Status WatchDesk::Handle(const std::string& peer, const ifed::v1::WatchReq
   }
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
   policy::Query q;
-  q.partner = peer;
+  q.partner = on_behalf_of.empty() ? peer : on_behalf_of;
   q.direction = policy::Direction::kInbound;
   q.purpose = request.purpose();
   for (int t : types) q.types.push_back(static_cast<ifed::v1::IndicatorType>(t));
   q.items = items;
   q.now = now;
-  const policy::Decision decision = policy.get()->Decide(q);
+  // Placed through the hub `peer`: under both rules (policy::DecideRelayed).
+  policy::Decision decision;
+  policy::RelayedDecision relayed;
+  if (on_behalf_of.empty()) {
+    decision = policy.get()->Decide(q);
+  } else {
+    relayed = policy::DecideRelayed(*policy, q, peer);
+    decision = {relayed.status, &relayed.rule, relayed.reason};
+  }
   e.action = "watch.in";
   e.Set("items", static_cast<int64_t>(items))
       .Set("purpose", ifed::v1::Purpose_Name(ifed::v1::Purpose_IsValid(request.purpose())
@@ -238,13 +247,15 @@ absl::Status WatchDesk::Handle(const std::string& peer, const ifed::v1::WatchReq
   const int64_t until = request.until() == 0 ? keep : std::min(request.until(), keep);
   ifed::v1::InboundWatch w;
   w.set_peer(peer);
+  w.set_on_behalf_of(on_behalf_of);
   w.set_watch_id(request.watch_id());
   w.set_purpose(request.purpose());
   w.set_epoch(request.epoch());
   *w.mutable_batches() = request.batches();
   w.set_created(now);
   w.set_until(until);
-  if (reference_for != peer) w.set_reference_for(reference_for);
+  // Notifications carry the querier's own reference tokens.
+  if (!on_behalf_of.empty()) w.set_reference_for(on_behalf_of);
   store::MetaWrites writes;
   writes.puts.emplace_back(key, w.SerializeAsString());
   ForEachItem(request, [&](ifed::v1::IndicatorType t, absl::string_view p) {
@@ -317,10 +328,21 @@ absl::StatusOr<store::MetaWrites> WatchDesk::OnIngest(
       if (w.until() <= now || w.suspended()) continue;
       if (!policy) policy = d_.policy->Get();
       const policy::EffectiveRule* rule = policy->Find(peer, policy::Direction::kInbound, now);
+      // Placed through the hub for a querier: both rules as they stand now.
+      policy::EffectiveRule relayed;
+      std::vector<std::string> partners = {peer};
+      if (rule != nullptr && !w.on_behalf_of().empty()) {
+        const policy::EffectiveRule* q =
+            policy->Find(w.on_behalf_of(), policy::Direction::kInbound, now);
+        if (q == nullptr) continue;
+        relayed = policy::IntersectRules(*q, *rule);
+        rule = &relayed;
+        partners.push_back(w.on_behalf_of());
+      }
       // Decided again under the rule as it stands now (a watch outlives no
       // permission): watches, purpose, type, scheme, then the record.
       if (!policy::HeldWatchAllowed(rule, w.purpose(), {r->type()}).ok() ||
-          !policy::Policy::RecordVisible(*rule, peer, *r, now)) {
+          !policy::RecordVisibleToAll(*rule, partners, *r, now)) {
         continue;
       }
       ifed::v1::Delivery d;
@@ -363,8 +385,21 @@ absl::StatusOr<uint64_t> WatchDesk::Review() const {
     if (!w.ParseFromString(v) || (w.until() != 0 && w.until() <= now)) return true;
     std::vector<ifed::v1::IndicatorType> types;
     for (const auto& b : w.batches()) types.push_back(b.type());
-    const absl::Status allowed = policy::HeldWatchAllowed(
-        policy->Find(w.peer(), policy::Direction::kInbound, now), w.purpose(), types);
+    // Placed through the hub for a querier: both rules (none for the
+    // querier, no watch).
+    const policy::EffectiveRule* rule = policy->Find(w.peer(), policy::Direction::kInbound, now);
+    policy::EffectiveRule relayed;
+    if (rule != nullptr && !w.on_behalf_of().empty()) {
+      const policy::EffectiveRule* q =
+          policy->Find(w.on_behalf_of(), policy::Direction::kInbound, now);
+      if (q == nullptr) {
+        rule = nullptr;
+      } else {
+        relayed = policy::IntersectRules(*q, *rule);
+        rule = &relayed;
+      }
+    }
+    const absl::Status allowed = policy::HeldWatchAllowed(rule, w.purpose(), types);
     if (allowed.ok() == !w.suspended()) return true;  // unchanged.
     w.set_suspended(!allowed.ok());
     w.set_suspended_reason(allowed.ok() ? "" : std::string(allowed.message()).substr(0, 256));

@@ -95,15 +95,18 @@ class WatchDesk {
   // max_active pseudonyms; InvalidArgument for a malformed request.
   // Idempotent on watch_id. WATCH_REMOVE: NotFound for an unknown watch.
   // Audited ("watch.in", "watch.remove") in the batch that stores it.
-  // `reference_for`: whose reference tokens its notifications carry (the
-  // querier a hub relays for; empty: `peer`'s).
+  // `on_behalf_of`: the querier the hub `peer` places the watch for (its
+  // signed authorization verified): decided, and each later hit too, under
+  // both the rule for the querier and the rule for the hub; notifications
+  // carry the querier's own reference tokens.
   absl::Status Handle(const std::string& peer, const ifed::v1::WatchRequest& request,
                       ifed::v1::WatchResponse* response,
-                      const std::string& reference_for = "") const;
+                      const std::string& on_behalf_of = "") const;
 
   // A purpose belongs to its call, and a watch is held only while the rule
   // in force allows it: decides every held watch again under the current
-  // policy (policy::HeldWatchAllowed). A watch the rule no longer allows is
+  // policy (policy::HeldWatchAllowed; for a watch placed through the hub,
+  // both rules). A watch the rule no longer allows is
   // suspended (kept, fires no more; audited "watch.suspend", the watcher
   // told with a WATCH_SUSPENDED notification through the outbox); a
   // suspended watch the rule allows again is resumed ("watch.resume",

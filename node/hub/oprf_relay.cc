@@ -122,12 +122,13 @@ grpc::Status OprfRelayer::Finish(const char* what, const std::string& querier,
 
 grpc::Status OprfRelayer::PublicKey(const grpc::ServerContext& ctx, const std::string& querier,
                                     const std::string& member,
+                                    const ifed::v1::OprfPublicKeyRequest& request,
                                     ifed::v1::OprfPublicKeyResponse* response) {
   if (grpc::Status s = Allow(querier, member, nullptr, 0); !s.ok()) return s;
   const auto start = std::chrono::steady_clock::now();
   grpc::ClientContext mctx;
   Prepare(ctx, querier, &mctx);
-  grpc::Status s = d_.members->StubOf(member)->OprfPublicKey(&mctx, {}, response);
+  grpc::Status s = d_.members->StubOf(member)->OprfPublicKey(&mctx, request, response);
   if (!s.ok()) response->Clear();
   return Finish("key", querier, member, logging::RequestScope::Current(),
                 ifed::v1::PURPOSE_UNSPECIFIED, 0, s, start);

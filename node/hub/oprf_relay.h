@@ -48,6 +48,7 @@ class OprfRelayer final : public federation::OprfRelay {
 
   grpc::Status PublicKey(const grpc::ServerContext& ctx, const std::string& querier,
                          const std::string& member,
+                                 const ifed::v1::OprfPublicKeyRequest& request,
                          ifed::v1::OprfPublicKeyResponse* response) override;
   grpc::Status Evaluate(const grpc::ServerContext& ctx, const std::string& querier,
                         const std::string& member, const ifed::v1::OprfEvaluateRequest& request,

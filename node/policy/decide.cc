@@ -132,7 +132,9 @@ Decision Policy::Decide(const Query& q) const {
                                " (", e->FieldSource("types").ToString(), ")"));
     }
   }
-  if (q.scheme != r.scheme()) {
+  const bool either = r.scheme() == ifed::v1::KEYED_OR_OPRF &&
+                     (q.scheme == ifed::v1::KEYED || q.scheme == ifed::v1::OPRF);
+  if (q.scheme != r.scheme() && !either) {
     return Deny(absl::PermissionDeniedError(absl::StrCat(
                     "pseudonym scheme ", SchemeName(q.scheme),
                     " is not allowed for this partner (", SchemeName(r.scheme()), " required)")),

@@ -113,6 +113,37 @@ class Policy {
   std::string version_;
 };
 
+// Relays widen nothing: what a member answers a call that a hub relays for a
+// querier is at most what it would answer the querier directly and what it
+// would answer the hub (relayed.cc).
+//
+// The rule of such a call: types, purposes and crime areas intersected (no
+// crime-area list = any; two lists with nothing in common = no record), the
+// lower TLP ceiling, disclosure, max_batch and query retention, watches and
+// follow-ups only when both allow them (the lower limits), the validity
+// both share, and a scheme only when both allow it (keyed_or_oprf allows
+// either; two different schemes leave unspecified, which no query asks). The quota stays the querier's: callers
+// charge each partner under its own rule. Source and fields: the querier's.
+EffectiveRule IntersectRules(const EffectiveRule& querier, const EffectiveRule& hub);
+
+// A relayed decision: `q` (partner = the querier) decided under this node's
+// rule for the querier and, with partner = `hub`, under its rule for the hub.
+// No rule for either (or either refusing) refuses. On OK `rule` is their
+// intersection and `querier_rule` / `hub_rule` point into `policy`.
+struct RelayedDecision {
+  absl::Status status;
+  EffectiveRule rule;
+  const EffectiveRule* querier_rule = nullptr;
+  const EffectiveRule* hub_rule = nullptr;
+  std::string reason;
+};
+RelayedDecision DecideRelayed(const Policy& policy, const Query& q, const std::string& hub);
+
+// Whether `record` may be a hit for every one of `partners` under `rule`
+// (each one's not_for counts).
+bool RecordVisibleToAll(const EffectiveRule& rule, const std::vector<std::string>& partners,
+                        const ifed::v1::Record& record, int64_t now);
+
 // Multi-line human explanation of the decision for `q` (plus, with `tlp`,
 // whether a record of that TLP would be visible). Starts with "allow" or
 // "deny".

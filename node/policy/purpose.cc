@@ -97,7 +97,7 @@ absl::Status HeldWatchAllowed(const EffectiveRule* rule, ifed::v1::Purpose purpo
                        " is no longer allowed (", rule->FieldSource("types").ToString(), ")"));
     }
   }
-  if (r.scheme() != ifed::v1::KEYED) {
+  if (r.scheme() != ifed::v1::KEYED && r.scheme() != ifed::v1::KEYED_OR_OPRF) {
     return absl::PermissionDeniedError(absl::StrCat(
         "the keyed scheme is no longer allowed (", rule->FieldSource("scheme").ToString(), ")"));
   }

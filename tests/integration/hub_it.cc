@@ -24,6 +24,8 @@ constexpr char kAtOnly[] = "+4915112345672";
 constexpr char kNowhere[] = "+4915112345673";
 constexpr char kFollowUps[] = "    follow_ups:\n      allowed: true\n";
 constexpr char kWatches[] = "    watches: {allowed: true, max_active: 10}\n";
+constexpr char kFollowUpsAndWatches[] =
+    "    follow_ups:\n      allowed: true\n    watches: {allowed: true, max_active: 10}\n";
 
 class HubTest : public ::testing::Test {
  protected:
@@ -37,10 +39,13 @@ class HubTest : public ::testing::Test {
                                 {.id = "hu"}});  // pl: no rule.
     // de reports the hits of its direct matches to the hub; at does not.
     fed_->AddNode("de", "DE", {{.id = "hub", .purposes = both, .extra = "    report_hits: true\n"},
-                               {.id = "at"}});
+                               {.id = "at"}, {.id = "hu"}});
+    // Relays widen nothing: a member answers de through the hub under its
+    // rule for de and its rule for the hub.
     fed_->AddNode("at", "AT", {{.id = "hub", .purposes = both, .extra = kWatches},
-                               {.id = "de", .extra = kFollowUps}});
-    fed_->AddNode("hu", "HU", {{.id = "hub"}});
+                               {.id = "de", .purposes = both, .extra = kFollowUpsAndWatches},
+                               {.id = "hu"}});
+    fed_->AddNode("hu", "HU", {{.id = "hub"}, {.id = "de"}});
     fed_->AddNode("pl", "PL", {{.id = "hub"}});
     fed_->node("hub").role = "hub";
     fed_->node("hub").extra_yaml = "peer_timeout_ms: 1500\nhub_k_threshold: 3\n";

@@ -1,10 +1,11 @@
 // Issue 10: the OPRF scheme through the hub, and `ifedctl match --hub`, with
 // real processes and certificates on 127.0.0.1.
 //   hub (EU, role hub): relays de's calls to at, hu and cz; no rule for pl.
-//   de (DE): the querier; no OPRF seed, no rule at at or hu.
-//   at (AT): OPRF member; its rule for the hub says oprf (no rule for de).
-//   cz (CZ): OPRF member with its own oprf rule for de (and keyed for the hub).
-//   hu (HU): keyed member (its rule for the hub is keyed).
+//   de (DE): the querier; no OPRF seed.
+//   at (AT): OPRF member; its rules for the hub, de and cz say oprf.
+//   cz (CZ): OPRF member with an oprf rule for de; the hub may relay either
+//            scheme (keyed_or_oprf), and cz asks keyed through it too.
+//   hu (HU): keyed member (its rules for the hub and de are keyed).
 //   pl (PL): member the hub's policy does not relay to.
 // at, hu and cz hold kPlanted; nobody holds kNowhere.
 #include <gtest/gtest.h>
@@ -26,6 +27,7 @@
 #include "node/audit/signer.h"
 #include "node/federation/oprf_key_statement.h"
 #include "node/federation/oprf_relay.h"
+#include "node/federation/relay_auth.h"
 #include "node/federation/tls.h"
 #include "proto/federation.grpc.pb.h"
 #include "tests/integration/federation.h"
@@ -37,6 +39,7 @@ constexpr char kPlanted[] = "+4915112345681";
 constexpr char kNowhere[] = "+4915112345683";
 constexpr char kLater[] = "+4915112345685";  // at ingests it in the last test.
 constexpr char kOprf[] = "    scheme: oprf\n";
+constexpr char kEither[] = "    scheme: keyed_or_oprf\n";  // a hub relays either scheme
 
 class HubOprfTest : public ::testing::Test {
  protected:
@@ -46,10 +49,13 @@ class HubOprfTest : public ::testing::Test {
                   {{.id = "de", .extra = "    watches: {allowed: true, max_active: 10}\n"},
                    {.id = "at"}, {.id = "hu"},
                    {.id = "cz", .disclosure = "hit_only"}});  // the hub's ceiling for cz
+    // Relays widen nothing: a member answers through the hub under its rule
+    // for the querier and its rule for the hub (both oprf for the OPRF calls).
     fed_->AddNode("de", "DE", {{.id = "hub"}, {.id = "cz", .extra = kOprf}});
-    fed_->AddNode("at", "AT", {{.id = "hub", .extra = kOprf}});
-    fed_->AddNode("cz", "CZ", {{.id = "hub"}, {.id = "de", .extra = kOprf}});
-    fed_->AddNode("hu", "HU", {{.id = "hub"}});
+    fed_->AddNode("at", "AT", {{.id = "hub", .extra = kOprf}, {.id = "de", .extra = kOprf},
+                               {.id = "cz", .extra = kOprf}});
+    fed_->AddNode("cz", "CZ", {{.id = "hub", .extra = kEither}, {.id = "de", .extra = kOprf}});
+    fed_->AddNode("hu", "HU", {{.id = "hub"}, {.id = "de"}});
     fed_->AddNode("pl", "PL", {{.id = "hub"}});
     fed_->node("hub").role = "hub";
     fed_->node("hub").extra_yaml = "peer_timeout_ms: 3000\n";
@@ -107,13 +113,27 @@ class HubOprfTest : public ::testing::Test {
         fed_->node(to).address, federation::MakeChannelCredentials(files, fed_->trust_domain(), to),
         federation::ClientChannelArguments()));
   }
+  // `request` signed by node `querier` (its own key and certificate) for
+  // the hub to relay to `audience` (relay_auth.h).
+  template <typename R>
+  static R SignedBy(const std::string& querier, R request, const char* rpc,
+                    std::vector<std::string> audience, ifed::v1::Purpose purpose) {
+    auto key = audit::Signer::Load(fed_->node(querier).key, fed_->node(querier).cert);
+    EXPECT_TRUE(key.ok()) << key.status();
+    federation::RelaySigner signer(querier, key->get());
+    auto a = signer.Sign("hub", std::move(audience), rpc, request, purpose);
+    EXPECT_TRUE(a.ok()) << a.status();
+    *request.mutable_relay_authorization() = *a;
+    return request;
+  }
   static grpc::Status KeyCall(ifed::v1::Federation::Stub& stub, const char* header,
-                              const std::string& value, std::string* key = nullptr) {
+                              const std::string& value, std::string* key = nullptr,
+                              const ifed::v1::OprfPublicKeyRequest& request = {}) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     if (header != nullptr) ctx.AddMetadata(header, value);
     ifed::v1::OprfPublicKeyResponse resp;
-    grpc::Status s = stub.OprfPublicKey(&ctx, {}, &resp);
+    grpc::Status s = stub.OprfPublicKey(&ctx, request, &resp);
     if (key != nullptr) *key = resp.public_key();
     return s;
   }
@@ -285,6 +305,10 @@ TEST_F(HubOprfTest, HubFansOneBlindedBatchOutToMembers) {
     req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
     req.set_canon_version(ifed::normalize::kCanonicalVersion);
     req.set_blinded(element + element);
+    // de signs the call for the members it names ("*": every member).
+    std::vector<std::string> audience = absl::StrSplit(targets, ',');
+    if (targets == "*") audience = {"at", "cz", "hu"};
+    req = SignedBy("de", req, federation::kRpcOprfEvaluate, audience, req.purpose());
     return stub->OprfEvaluate(&ctx, req, resp);
   };
   ifed::v1::OprfEvaluateResponse all;
@@ -319,13 +343,27 @@ TEST_F(HubOprfTest, OnlyTheHubMayRelayOnBehalfOfAnother) {
       << s.error_message();
   auto refused = fed_->Ctl("at", {"audit", "query", "--action", "relay.refused"});
   EXPECT_NE(refused.out.find("\"on_behalf_of\":\"de\""), std::string::npos) << refused.out;
-  // The hub's identity may: de's key then, the one de pinned through the
-  // hub, and another querier gets another key.
+  // The hub's identity alone gets nothing: the querier must have signed
+  // the call (relays widen nothing).
   ASSERT_EQ(SyncViaHub().exit_code, 1);
   auto from_hub = StubAs("hub", "at");
   std::string for_de, for_cz;
-  ASSERT_TRUE(KeyCall(*from_hub, federation::kOnBehalfOfHeader, "de", &for_de).ok());
-  ASSERT_TRUE(KeyCall(*from_hub, federation::kOnBehalfOfHeader, "cz", &for_cz).ok());
+  s = KeyCall(*from_hub, federation::kOnBehalfOfHeader, "de", &for_de);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  EXPECT_TRUE(for_de.empty());
+  // With de's signature: de's key, the one de pinned through the hub, and
+  // another querier (cz, signing) gets another key.
+  auto signed_key = [](const std::string& querier) {
+    return SignedBy(querier, ifed::v1::OprfPublicKeyRequest(), federation::kRpcOprfPublicKey,
+                    {"at"}, ifed::v1::PURPOSE_UNSPECIFIED);
+  };
+  ASSERT_TRUE(
+      KeyCall(*from_hub, federation::kOnBehalfOfHeader, "de", &for_de, signed_key("de")).ok());
+  ASSERT_TRUE(
+      KeyCall(*from_hub, federation::kOnBehalfOfHeader, "cz", &for_cz, signed_key("cz")).ok());
+  // A header naming another node than the signer is refused.
+  s = KeyCall(*from_hub, federation::kOnBehalfOfHeader, "cz", nullptr, signed_key("de"));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
   EXPECT_EQ(for_de, ReadFile(fed_->node("de").data_dir + "/oprf/hub~at.pub"));
   EXPECT_NE(for_de, for_cz);
   s = KeyCall(*from_hub, federation::kOnBehalfOfHeader, "Not An Id");
@@ -339,7 +377,7 @@ TEST_F(HubOprfTest, AuditOnBothEndsAndNothingKeptAtTheHub) {
   for (const char* action : {"oprf.evaluate", "oprf.resolve", "oprf.filter.sync"}) {
     auto q = fed_->Ctl("at", {"audit", "query", "--action", action});
     EXPECT_NE(q.out.find("\"peer\":\"hub\""), std::string::npos) << action << q.out;
-    EXPECT_NE(q.out.find("\"on_behalf_of\":\"de\""), std::string::npos) << action << q.out;
+    EXPECT_NE(q.out.find("\"on_behalf_of\":\"peer:de\""), std::string::npos) << action << q.out;
   }
   // The querier: peer hub/at via hub.
   auto out = fed_->Ctl("de", {"audit", "query", "--action", "oprf.evaluate.out"});

@@ -301,10 +301,11 @@ class HubWatchTest : public ::testing::Test {
     fed_->node("eu").role = "hub";
     fed_->node("eu").extra_yaml = "outbox_retry_ms: 200\noutbox_max_backoff_ms: 800\n";
     fed_->AddNode("de", "DE", {{.id = "eu"}});
-    // Members keep watches for the hub under their rule for partner eu.
-    fed_->AddNode("at", "AT", {{.id = "eu", .extra = kWatches}});
-    fed_->AddNode("hu", "HU", {{.id = "eu", .extra = kWatches}});
-    fed_->AddNode("pl", "PL", {{.id = "eu", .extra = kWatches}});
+    // Members keep watches for the hub under their rules for partner eu and
+    // for the querier de (relays widen nothing: both must allow them).
+    fed_->AddNode("at", "AT", {{.id = "eu", .extra = kWatches}, {.id = "de", .extra = kWatches}});
+    fed_->AddNode("hu", "HU", {{.id = "eu", .extra = kWatches}, {.id = "de", .extra = kWatches}});
+    fed_->AddNode("pl", "PL", {{.id = "eu", .extra = kWatches}, {.id = "de", .extra = kWatches}});
     fed_->node("at").extra_yaml = "outbox_retry_ms: 200\noutbox_max_backoff_ms: 800\n";
     fed_->Start();
   }
