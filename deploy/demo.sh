@@ -11,7 +11,7 @@
 # starts the nodes on free loopback ports, ingests synthetic indicators
 # (ifed-synth) with planted overlaps, matches every node's indicators against
 # all peers, prints the hits and checks them against the planted overlaps.
-# Then (issue 10) a query through the hub, the hub's cross-border report, a
+# Then a query through the hub, the hub's cross-border report, a
 # watch that fires on a later ingest, a wa.me link that hits a partner
 # holding only the phone (derived forms) and a follow-up approved end to end.
 # Exits non-zero when a planted overlap is missed or anything else hits.
@@ -591,7 +591,7 @@ explain "a TLP:RED record is never disclosed, even to a trusted partner" \
   --partner at --type phone --purpose migrant_smuggling --tlp red
 
 # ---------------------------------------------------------------------------
-# Hub, watches, follow-ups (issue 10)
+# Hub, watches, follow-ups
 
 ctl() { local id=$1; shift; "$BIN/ifedctl" --socket "$(socket_of "$id")" "$@"; }
 ingest_one() {  # ingest_one NODE CASE REGION VALUE: one green phone record.
@@ -693,7 +693,7 @@ wait_for 20 approved || die "the follow-up answer did not reach de"
 ctl de followups status --id "$fid" | sed 's/^/  de sees: /'
 
 log ""
-log "== monitored posts (issue 12): de ingests posts, at hits, de traces the hit to its post"
+log "== monitored posts: de ingests posts, at hits, de traces the hit to its post"
 POSTS=$dir/posts.jsonl
 cat >"$POSTS" <<'EOF'
 {"text":"رحلة إلى إيطاليا من زوارة، اتصل ٠٩١ ٣٣٤ ٥٦٢١ والقناة t.me/s/Zuwara_Demo_Rihla","url":"https://social.demo-platform.net/p/1001","author":"demo_author_1","posted_at":"2026-01-01T10:00:00Z"}

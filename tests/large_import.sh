@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # large_import.sh: imports a large synthetic CSV into one fresh node and
 # reports the import rate and the peak memory of the node and of ifedctl
-# (issue 11). A load run, not part of tests/run.sh.
+#. A load run, not part of tests/run.sh.
 #
 #   tests/large_import.sh [--rows N] [--dir D]
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 7 measurements, in one run on this machine (not part of CI; takes a
+# Oprf scheme measurements, in one run on this machine (not part of CI; takes a
 # few minutes and ~1 GB of memory for the 10^7-item filter). Prints each
 # figure with the load average at the time it was taken.
 #

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # rotation_load.sh: a federation key rotation at run time under match load
-# (issue 9). Two nodes on 127.0.0.1: de holds N records (default 1000000);
+#. Two nodes on 127.0.0.1: de holds N records (default 1000000);
 # at asks de about 1000 of them per call, in a loop. The script measures at's
 # match throughput before and during de's rotation to a new epoch (every
 # record re-pseudonymised from its sealed value), the rotation's duration,

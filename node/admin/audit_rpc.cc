@@ -1,4 +1,4 @@
-// Audit pieces of the admin service (issue 5): the local caller's identity,
+// Audit pieces of the admin service: the local caller's identity,
 // outbound-match events with the peer's verified receipt, and the export.
 #include <spdlog/spdlog.h>
 

@@ -1,4 +1,4 @@
-// Issue 10: follow-ups over the admin socket. The querier files a request
+// Follow-ups over the admin socket. The querier files a request
 // with the owner of a hit reference and polls its answer ("request",
 // "status"); the owner's staff list, approve and deny what partners asked
 // ("list", "approve", "deny"). Every step is stored (meta "followup/...")

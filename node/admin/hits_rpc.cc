@@ -1,4 +1,4 @@
-// The hits log (issue 11): every hit a partner gave this node's analysts is
+// The hits log: every hit a partner gave this node's analysts is
 // kept, its canonical value sealed with the local key, so that
 // `ifedctl hits export --format stix` can hand them to MISP or OpenCTI as
 // STIX sightings. Local only: nothing of it goes on the wire.

@@ -1,4 +1,4 @@
-// The hits log's retention (issue 11): entries before the cut go, the rest
+// The hits log's retention: entries before the cut go, the rest
 // stay, in batches.
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-// Issue 10, hub side and member side of the hub: the hub's statistics over
+// Hub side and member side of the hub: the hub's statistics over
 // the admin socket, and a member's expansion of a hub's answer into rows per
 // member (responder attribution).
 #include <spdlog/spdlog.h>

@@ -1,4 +1,4 @@
-// Data lifecycle on the admin API (issue 9): erasure of listed values or of
+// Data lifecycle on the admin API: erasure of listed values or of
 // a case, the expiry sweep, backup. A removal and its audit event are one
 // WriteBatch; events carry counts, never a value or a case reference.
 #include <spdlog/spdlog.h>

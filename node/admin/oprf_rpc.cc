@@ -1,4 +1,4 @@
-// AdminService, OPRF scheme (issue 7), querier side: `ifedctl filters sync`
+// AdminService, OPRF scheme, querier side: `ifedctl filters sync`
 // and the OPRF part of a local Match. The peer's answers are checked here
 // (pinned key, filter digest, VOPRF proof); nothing about an item leaves
 // except blinded elements, and for resolve the outputs of local hits.
@@ -259,7 +259,7 @@ absl::Status AdminService::SyncFilter(const std::string& actor, const std::strin
     st->set_digest(absl::BytesToHexString(
         absl::string_view(reinterpret_cast<const char*>(have->data()), 8)));
   }
-  // Issue 10: OPRF watches are checked against every filter that changed.
+  // OPRF watches are checked against every filter that changed.
   return st->changed() ? CheckOprfWatches(peer) : absl::OkStatus();
 }
 
@@ -286,7 +286,7 @@ std::vector<std::string> AdminService::OprfPeers() const {
   for (const auto& [id, addr] : d_.peers->peers()) {
     if (UsesOprf(id)) peers.push_back(id);
   }
-  // Issue 10: members asked through the hub once (`filters sync --hub`)
+  // Members asked through the hub once (`filters sync --hub`)
   // stay in the periodic sync.
   if (d_.oprf != nullptr) {
     for (const std::string& hub : d_.peers->Hubs()) {
@@ -310,7 +310,7 @@ grpc::Status AdminService::FiltersSync(grpc::ServerContext* ctx,
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "OPRF is not set up on this node");
   }
   std::vector<std::string> peers(request->peers().begin(), request->peers().end());
-  if (request->hub()) {  // issue 10: every member the hub relays to for us.
+  if (request->hub()) {  // Every member the hub relays to for us.
     auto hub = ConfiguredHub();
     if (!hub.ok()) {
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, std::string(hub.status().message()));
@@ -398,7 +398,7 @@ absl::Status AdminService::MatchOprf(grpc::ServerContext* ctx, const std::string
     auto policy = d_.policy->Get();
     // The rule's own scheme: oprf, or keyed while oprf_peers (config)
     // stands in for a policy that does not set one yet.
-    // Through the hub (issue 10): our rule for the member, else the hub's.
+    // Through the hub: our rule for the member, else the hub's.
     const std::string partner = OprfPolicyPartner(peer);
     const policy::EffectiveRule* rule =
         policy->Find(partner, policy::Direction::kOutbound, d_.now());
@@ -436,7 +436,7 @@ absl::Status AdminService::MatchOprf(grpc::ServerContext* ctx, const std::string
   req.set_request_id(request_id);
   req.set_purpose(purpose);
   req.set_canon_version(normalize::kCanonicalVersion);
-  // Issue 10: members asked through one hub share one blinded batch per
+  // Members asked through one hub share one blinded batch per
   // request, which the hub fans out (relay-to "at,cz"); each answer is
   // still verified under that member's key and checked in its filter.
   struct Prefetched {

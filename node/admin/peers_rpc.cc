@@ -1,4 +1,4 @@
-// Admin.Peers (issue 11): each configured peer's gRPC health, checked over
+// Admin.Peers: each configured peer's gRPC health, checked over
 // the same mutual TLS as a match, the last answered check, and the expiry
 // of the certificate the peer presented.
 #include <openssl/pem.h>

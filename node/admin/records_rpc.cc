@@ -1,4 +1,4 @@
-// Issue 12 on the admin API: a record's provenance (the posts it was
+// Extraction and deconfliction on the admin API: a record's provenance (the posts it was
 // extracted from, local only), the investigative hold, and takedown
 // deconfliction with peers. Audit events carry counts, never a value, a case
 // reference or a post address.
@@ -219,7 +219,7 @@ grpc::Status AdminService::Deconflict(grpc::ServerContext* ctx,
                         absl::StrCat("between 1 and ", kMaxValues, " values"));
   }
   std::vector<std::string> peers;
-  if (request->hub()) {  // issue 10: one call; the hub asks its members.
+  if (request->hub()) {  // One call; the hub asks its members.
     auto hub = ConfiguredHub();
     if (!hub.ok()) {
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, std::string(hub.status().message()));

@@ -20,7 +20,7 @@ namespace {
 
 // Rows of one ingest: far above any real file, but a bound. Memory does not
 // grow with it: past kStageChunkItems records an ingest is staged in the
-// store chunk by chunk (issue 11).
+// store chunk by chunk.
 constexpr size_t kMaxIngestRows = 200'000'000;
 constexpr size_t kStageChunkItems = 8192;
 constexpr size_t kMaxMatchItems = 100'000;
@@ -157,8 +157,8 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
   size_t failed = 0;
   size_t warned = 0;  // of `failed`: on the warning list.
   size_t dry_records = 0;
-  size_t held = 0, with_provenance = 0;  // rows with a hold / a post's provenance (issue 12).
-  // Options of the whole ingest, from the first chunk (issue 11).
+  size_t held = 0, with_provenance = 0;  // rows with a hold / a post's provenance.
+  // Options of the whole ingest, from the first chunk.
   bool first_chunk = true, dry_run = false, skip_invalid = false;
   int max_errors = kMaxReportedErrors;
   auto add_error = [&](uint32_t line, const char* field, absl::string_view reason) {
@@ -271,7 +271,7 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
                             ? row.expires()
                             : now + int64_t{RetentionDays(form->type, row.crime_area())} * 86400);
         rec.set_canon_version(normalize::kCanonicalVersion);
-        rec.set_hold(row.hold());  // issue 12
+        rec.set_hold(row.hold());
         if (row.has_provenance()) *rec.add_provenance() = row.provenance();
         items.push_back(std::move(item));
       }
@@ -396,7 +396,7 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
                                        "' is not an ISO 3166-1 alpha-2 code such as AT"));
     }
   }
-  // Issue 10: a hub links what one case asked through an opaque token; the
+  // A hub links what one case asked through an opaque token; the
   // case reference itself stays here.
   std::string case_token;
   if (!request->case_ref().empty()) {
@@ -411,7 +411,7 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
   std::vector<std::string> oprf_peers;
   std::vector<std::string> via_hub_oprf;  // members the hub is not to ask keyed
   if (request->hub()) {
-    // Issue 10: one query to the configured hub. Members whose filter we
+    // One query to the configured hub. Members whose filter we
     // hold through it are asked with OPRF through it, the others keyed.
     if (request->all() || request->peers_size() > 0) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -433,7 +433,7 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
     }
     peers = std::move(*selected);
   }
-  // Peers asked with the OPRF scheme (issue 7) go their own way (oprf_rpc.cc).
+  // Peers asked with the OPRF scheme go their own way (oprf_rpc.cc).
   for (const std::string& p : peers) {
     if (UsesOprf(p) && !d_.peers->IsHub(p)) oprf_peers.push_back(p);  // a hub relays keyed
   }
@@ -609,7 +609,7 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
         continue;
       }
       if (answer->members_size() > 0 || d_.peers->IsHub(peers[k]) ||
-          answer->empty_jurisdictions_size() > 0) {  // a hub's answer (issue 10): per member.
+          answer->empty_jurisdictions_size() > 0) {  // a hub's answer: per member.
         AddHubAnswer(peers[k], *answer, wire_order, response);
         continue;
       }

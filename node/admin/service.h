@@ -32,7 +32,7 @@ struct AdminDeps {
   std::string unit;
   std::string contact;  // config contact: `followup approve --contact` replies with it.
   uint32_t default_retention_days = 365;
-  // Issue 9: retention per type / crime area (config `retention`), most
+  // Retention per type / crime area (config `retention`), most
   // specific first; default_retention_days otherwise.
   std::vector<ifed::v1::RetentionRule> retention;
   store::Store* store = nullptr;
@@ -52,12 +52,12 @@ struct AdminDeps {
   const policy::PolicyHolder* policy = nullptr;
   // Re-reads the policy directory (Node::ReloadPolicy); a bad set keeps the old one.
   std::function<absl::Status()> reload_policy;
-  // Audit (issue 5): ingests and outbound matches are audited; receipts of
+  // Audit: ingests and outbound matches are audited; receipts of
   // peers' answers are verified against the federation CA. Null: no audit.
   audit::AuditLog* audit = nullptr;
   std::string federation;  // SPIFFE trust domain of the peers.
   std::string ca_cert;     // PEM bundle of the federation CA(s).
-  // OPRF scheme (issue 7): pinned keys and partners' filters (data_dir/oprf);
+  // OPRF scheme: pinned keys and partners' filters (data_dir/oprf);
   // null = no OPRF peers. `oprf_peers`: asked with OPRF when no outbound
   // policy rule selects the scheme (config oprf_peers).
   federation::OprfQuerier* oprf = nullptr;
@@ -65,27 +65,27 @@ struct AdminDeps {
   // Verifies a partner's signed OPRF key announcement as that node's before
   // anything is pinned (oprf_key_statement.h). Null: every key is refused.
   federation::PeerChainVerifier* node_verifier = nullptr;
-  // Peers (issue 11, peers_rpc.cc): the TLS files in force, for health checks.
+  // Peers (peers_rpc.cc): the TLS files in force, for health checks.
   std::function<federation::TlsFiles()> tls_files;
-  // Data lifecycle (issue 9, lifecycle_rpc.cc): after records are removed
+  // Data lifecycle (lifecycle_rpc.cc): after records are removed
   // (drops derived state such as OPRF filters); the expiry sweep.
   std::function<void()> on_records_removed;
   // After an ingest stored or updated records (drops cached OPRF filters).
   std::function<void()> on_records_changed;
   std::function<absl::StatusOr<uint64_t>()> sweep;
-  // Issue 10: the hub's statistics (role hub; null on a member).
+  // The hub's statistics (role hub; null on a member).
   const hub::HubStats* hub_stats = nullptr;
   uint32_t hub_k_threshold = 1;  // config hub_k_threshold: cells below it are withheld.
-  // Issue 10: wakes the outbox courier after a change that enqueued
+  // Wakes the outbox courier after a change that enqueued
   // deliveries (ingest hitting a watch, erasure, follow-up decision).
   std::function<void()> kick_outbox;
-  // Issue 9: key status / rotation / drop at run time (the daemon's Node).
+  // Key status / rotation / drop at run time (the daemon's Node).
   std::function<grpc::Status(const ifed::v1::KeysRequest&, const std::string& actor,
                              ifed::v1::KeysResponse*)>
       keys_admin;
 };
 
-// Issue 10: one member's part of a hub's answer (MemberAnswer,
+// One member's part of a hub's answer (MemberAnswer,
 // MemberDeconflict) that cannot be shown as rows (not answered, or not one
 // result per item sent) becomes a peer error "<hub>/<member>" on `response`
 // (LocalMatchResponse, LocalDeconflictResponse); true when it did.
@@ -101,12 +101,12 @@ bool AddMemberError(const std::string& who, const Member& m, size_t items, Respo
   return true;
 }
 
-// Issue 10 (hub_rpc.cc): a hub's answer expanded into per-member rows
+// (hub_rpc.cc) a hub's answer expanded into per-member rows
 // ("<hub>/<member>", via = hub) and per-member errors, items in wire order.
 void AddHubAnswer(const std::string& hub, const ifed::v1::MatchResponse& answer,
                   const std::vector<int>& wire_order, ifed::v1::LocalMatchResponse* response);
 
-// Issue 10 (oprf_rpc.cc): the stub for an OPRF partner named `peer`: a
+// (oprf_rpc.cc) the stub for an OPRF partner named `peer`: a
 // peer, or "HUB/MEMBER" for a member asked through a configured hub, in
 // which case the relay header goes on `ctx` (when given). InvalidArgument
 // for an unknown peer or a HUB that is not marked `role: hub`.
@@ -118,7 +118,7 @@ absl::StatusOr<ifed::v1::Federation::Stub*> OprfStub(federation::PeerClients* pe
 // the connection's kernel credentials (see local_listener.h).
 std::string LocalActor(grpc::ServerContext* ctx);
 
-// Data lifecycle helpers (issue 9, lifecycle_rpc.cc), shared with the daemon.
+// Data lifecycle helpers (lifecycle_rpc.cc), shared with the daemon.
 // The index keys of a record under every other epoch still indexed and held
 // in `keys` (key rotation overlap), derived from its sealed value.
 store::Store::AliasFn EpochAliases(const store::Store* store,
@@ -138,11 +138,11 @@ std::vector<std::string> AllowedOutbound(
     google::protobuf::RepeatedPtrField<ifed::v1::PeerError>* errors,
     std::vector<std::string>* refusals = nullptr);
 
-// Issue 11 (hits_rpc.cc): removes the hits log entries from before
+// (hits_rpc.cc) removes the hits log entries from before
 // `before_ms` (unix ms); the daemon's sweep keeps default_retention_days.
 absl::StatusOr<uint64_t> PruneHits(store::Store* store, int64_t before_ms);
 
-// Issue 11 (staged_ingest.cc): at start, completes every large ingest that
+// (staged_ingest.cc) at start, completes every large ingest that
 // was committed but not fully applied, and drops the uncommitted ones.
 absl::Status ResumeStagedIngests(store::Store* store, audit::AuditLog* audit);
 
@@ -150,7 +150,7 @@ class AdminService final : public ifed::v1::Admin::Service {
  public:
   explicit AdminService(AdminDeps deps) : d_(std::move(deps)) {}
 
-  // Issue 7: syncs the filter of every OPRF peer, as `ifedctl filters sync`
+  // Syncs the filter of every OPRF peer, as `ifedctl filters sync`
   // does (the node calls it every oprf_sync_seconds). Errors are logged.
   void SyncAllFilters();
 
@@ -177,29 +177,29 @@ class AdminService final : public ifed::v1::Admin::Service {
                            ifed::v1::FiltersSyncResponse* response) override;
   grpc::Status AuditExport(grpc::ServerContext* ctx, const ifed::v1::AuditExportRequest* request,
                            grpc::ServerWriter<ifed::v1::AuditLine>* writer) override;
-  // peers_rpc.cc (issue 11)
+  // peers_rpc.cc
   grpc::Status Peers(grpc::ServerContext* ctx, const ifed::v1::PeersRequest* request,
                      ifed::v1::PeersResponse* response) override;
-  // hub_rpc.cc, followup_rpc.cc (issue 10)
+  // hub_rpc.cc, followup_rpc.cc
   grpc::Status HubStats(grpc::ServerContext* ctx, const ifed::v1::HubStatsRequest* request,
                         ifed::v1::HubStatsResponse* response) override;
   grpc::Status FollowUps(grpc::ServerContext* ctx, const ifed::v1::FollowUpsRequest* request,
                          ifed::v1::FollowUpsResponse* response) override;
-  // lifecycle_rpc.cc (issue 9)
+  // lifecycle_rpc.cc
   grpc::Status Erase(grpc::ServerContext* ctx, const ifed::v1::EraseRequest* request,
                      ifed::v1::EraseResponse* response) override;
   grpc::Status Sweep(grpc::ServerContext* ctx, const ifed::v1::SweepRequest* request,
                      ifed::v1::SweepResponse* response) override;
   grpc::Status Backup(grpc::ServerContext* ctx, const ifed::v1::BackupRequest* request,
                       ifed::v1::BackupResponse* response) override;
-  // records_rpc.cc (issue 12): records and provenance, holds, deconfliction.
+  // records_rpc.cc: records and provenance, holds, deconfliction.
   grpc::Status RecordsShow(grpc::ServerContext* ctx, const ifed::v1::RecordsShowRequest* request,
                            ifed::v1::RecordsShowResponse* response) override;
   grpc::Status Hold(grpc::ServerContext* ctx, const ifed::v1::HoldRequest* request,
                     ifed::v1::HoldResponse* response) override;
   grpc::Status Deconflict(grpc::ServerContext* ctx, const ifed::v1::LocalDeconflictRequest* request,
                           ifed::v1::LocalDeconflictResponse* response) override;
-  // watch_rpc.cc (issue 10)
+  // watch_rpc.cc
   grpc::Status Watches(grpc::ServerContext* ctx, const ifed::v1::WatchesRequest* request,
                        ifed::v1::WatchesResponse* response) override;
 
@@ -210,7 +210,7 @@ class AdminService final : public ifed::v1::Admin::Service {
     }
     return d_.keys_admin(*request, LocalActor(ctx), response);
   }
-  // hits_rpc.cc (issue 11): the hits log, for STIX export.
+  // hits_rpc.cc: the hits log, for STIX export.
   grpc::Status HitsExport(grpc::ServerContext* ctx, const ifed::v1::HitsExportRequest* request,
                           ifed::v1::HitsExportResponse* response) override;
 
@@ -223,11 +223,11 @@ class AdminService final : public ifed::v1::Admin::Service {
   // configured hub(s) (FailedPrecondition when none); checks --jurisdiction.
   absl::StatusOr<std::vector<std::string>> WatchPeers(
       const ifed::v1::WatchesRequest& request) const;
-  // Issue 9: the retention of a record of `type` and `crime_area` (days).
+  // The retention of a record of `type` and `crime_area` (days).
   uint32_t RetentionDays(IndicatorType type, const std::string& crime_area) const;
   // Keeps every HIT of `response` in the hits log (sealed; never fails the
   // match: a log failure is logged).
-  // Issue 10 (hub_rpc.cc): the hits of direct peers in `response` to each
+  // (hub_rpc.cc) the hits of direct peers in `response` to each
   // hub whose outbound rule says report_hits (pseudonyms from `wire`,
   // grouped as `order`: type -> item indices). Best effort: a failure is
   // logged and audited (`hub.report.out`), never fails the match; an audit
@@ -264,7 +264,7 @@ class AdminService final : public ifed::v1::Admin::Service {
   void SyncPeers(const std::string& actor, const std::vector<std::string>& peers,
                  ifed::v1::FiltersSyncResponse* response);
   std::vector<std::string> OprfPeers() const;
-  // Issue 10: the configured hub (FailedPrecondition when none), the
+  // The configured hub (FailedPrecondition when none), the
   // members it relays to for this node, and the partner whose outbound
   // rule governs an OPRF partner ("hub/at": at's rule, else the hub's).
   absl::StatusOr<std::string> ConfiguredHub() const;
@@ -312,7 +312,7 @@ class AdminService final : public ifed::v1::Admin::Service {
                             const absl::Status& result, int64_t hits);
   // Record ids of the canonical value under every indexed epoch (records_rpc.cc).
   absl::StatusOr<std::vector<std::string>> RecordIdsOf(const normalize::Canonical& c) const;
-  // Issue 10 (watch_rpc.cc): compares the OPRF watches held for `peer` with
+  // (watch_rpc.cc) compares the OPRF watches held for `peer` with
   // its filter just stored, and records a HIT (WITHDRAWN) event for each
   // item that entered (left) it, with one audit event per watch.
   absl::Status CheckOprfWatches(const std::string& peer);

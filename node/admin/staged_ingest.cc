@@ -1,4 +1,4 @@
-// Large ingests in bounded memory (issue 11). The rows of an ingest arrive
+// Large ingests in bounded memory. The rows of an ingest arrive
 // as a stream; past one chunk of records the service stages them in the
 // store (Store::StageChunk) instead of holding them, so the node's memory
 // does not grow with the file. All-or-nothing is kept: a file with an
@@ -87,9 +87,9 @@ grpc::Status AdminService::CommitStagedIngest(
                         "ingest accepted but not fully applied; it completes when the node "
                         "restarts");
   }
-  if (applied->notices > 0 && d_.kick_outbox) d_.kick_outbox();  // watches (issue 10).
+  if (applied->notices > 0 && d_.kick_outbox) d_.kick_outbox();  // watches.
   if ((applied->stored > 0 || applied->updated > 0) && d_.on_records_changed) {
-    d_.on_records_changed();  // OPRF filter views (issue 7).
+    d_.on_records_changed();  // OPRF filter views.
   }
   response->set_rows(rows);
   response->set_refused_invalid(failed - warned);

@@ -1,4 +1,4 @@
-// Issue 10: standing queries over the admin socket. "add" normalises and
+// Standing queries over the admin socket. "add" normalises and
 // pseudonymises the values here and asks each partner to hold the
 // pseudonyms (keyed scheme); "remove" withdraws a watch; "list" shows the
 // watches this node asked for (or, with inbound, those partners hold here
@@ -105,7 +105,7 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
     }
     return s.ok() ? grpc::Status::OK : FromAbsl(s);
   }
-  // add / remove: the partners, or the configured hub (issue 10).
+  // add / remove: the partners, or the configured hub.
   auto selected = WatchPeers(*request);
   if (!selected.ok()) return FromAbsl(selected.status());
   std::vector<std::string> peers = std::move(*selected);

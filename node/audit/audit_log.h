@@ -52,7 +52,7 @@ class AuditLog {
   absl::StatusOr<store::IngestResult> Ingest(
       absl::Span<const store::IngestItem> items,
       const std::function<Event(const store::IngestResult&)>& make);
-  // A store change other than an ingest (issue 9: removal), with its event
+  // A store change other than an ingest (: removal), with its event
   // in the same WriteBatch: `write` is given `entries`, which turns the
   // event into the audit entries to write; the event is chained only if
   // `write` returns OK.

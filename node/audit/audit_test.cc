@@ -358,14 +358,6 @@ TEST_F(Fixture, ReceiptVerifiesAndTamperingIsRejected) {
 namespace ifed::audit {
 namespace {
 
-// The value of "key":"..." in a JSON line (no escaped quotes in hex fields).
-std::string Field(const std::string& line, const std::string& key) {
-  const std::string k = "\"" + key + "\":\"";
-  const size_t from = line.find(k);
-  if (from == std::string::npos) return "";
-  const size_t start = from + k.size();
-  return line.substr(start, line.find('"', start) - start);
-}
 std::string SetField(std::string line, const std::string& key, const std::string& value) {
   const std::string k = "\"" + key + "\":\"";
   const size_t start = line.find(k) + k.size();

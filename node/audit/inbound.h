@@ -40,7 +40,7 @@ class InboundAuditor {
   // An OPRF consultation ("oprf.evaluate", "oprf.resolve"): who, why, how
   // many items (the responder never sees them), how many references went
   // out, the decision. Non-OK when not durable: then nothing may be sent.
-  // A takedown deconfliction ("deconflict.in", issue 12): who asked, how
+  // A takedown deconfliction ("deconflict.in"): who asked, how
   // many items of which types, how many were held (so the holder sees that
   // a referral was checked against its hold), whether a contact went out,
   // the decision. Non-OK when not durable: then nothing may be sent.
@@ -50,14 +50,14 @@ class InboundAuditor {
                                 const ifed::v1::DeconflictResponse& response,
                                 const std::string& on_behalf_of = "") const;
 
-  // `fields`: more node ids to record (issue 10: "on_behalf_of" at a member
+  // `fields`: more node ids to record (: "on_behalf_of" at a member
   // answering through the hub, "member" at the hub).
   absl::Status RecordOprf(const std::string& action, const std::string& peer,
                           const std::string& request_id, ifed::v1::Purpose purpose,
                           int64_t items, int64_t disclosed, const absl::Status& decision,
                           const std::vector<std::pair<std::string, std::string>>& fields = {}) const;
 
-  // A call refused before its handler ran (issue 6: a claimed identity other
+  // A call refused before its handler ran (: a claimed identity other
   // than the certificate's, a replayed or stale request): `action` is
   // "identity.mismatch", "replay.refused" or "call.refused"; `peer` the
   // certificate identity; `fields` what the caller claimed (already safe to

@@ -1,4 +1,4 @@
-// ifed-bench (issue 8): shared options, result rows and load helpers.
+// ifed-bench: shared options, result rows and load helpers.
 #ifndef IFED_BENCH_BENCH_H_
 #define IFED_BENCH_BENCH_H_
 

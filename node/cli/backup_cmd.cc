@@ -1,4 +1,4 @@
-// ifedctl backup create DIR (issue 9): a verified RocksDB backup of the
+// ifedctl backup create DIR: a verified RocksDB backup of the
 // running node's store into DIR (on the node's host; incremental when DIR
 // already holds backups). Restore with `ifed-node --config F --restore DIR`.
 #include <filesystem>

@@ -58,21 +58,21 @@ int MatchCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int StatsCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int PolicyCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int AuditCommand(const Args& a, ifed::v1::Admin::Stub& stub);
-int PeersCommand(const Args& a, ifed::v1::Admin::Stub& stub);  // issue 11
+int PeersCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int FiltersCommand(const Args& a, ifed::v1::Admin::Stub& stub);  // filters_cmd.cc
-int EraseCommand(const Args& a, ifed::v1::Admin::Stub& stub);    // issue 9, erase_cmd.cc
-int BackupCommand(const Args& a, ifed::v1::Admin::Stub& stub);   // issue 9, backup_cmd.cc
-int HubCommand(const Args& a, ifed::v1::Admin::Stub& stub);        // issue 10, hub_cmd.cc
-int FollowUpsCommand(const Args& a, ifed::v1::Admin::Stub& stub);  // issue 10, followups_cmd.cc
-// Issue 12: extract_cmd.cc (local, no node), records_cmd.cc (records show,
+int EraseCommand(const Args& a, ifed::v1::Admin::Stub& stub);    // Erase_cmd.cc
+int BackupCommand(const Args& a, ifed::v1::Admin::Stub& stub);   // Backup_cmd.cc
+int HubCommand(const Args& a, ifed::v1::Admin::Stub& stub);        // Hub_cmd.cc
+int FollowUpsCommand(const Args& a, ifed::v1::Admin::Stub& stub);  // Followups_cmd.cc
+// Extract_cmd.cc (local, no node), records_cmd.cc (records show,
 // hold set|clear), deconflict_cmd.cc.
 int ExtractCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int RecordsCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int HoldCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int DeconflictCommand(const Args& a, ifed::v1::Admin::Stub& stub);
-int WatchCommand(const Args& a, ifed::v1::Admin::Stub& stub);  // issue 10, watch_cmd.cc
-int HitsCommand(const Args& a, ifed::v1::Admin::Stub& stub);   // issue 11, hits_cmd.cc
-int KeysCommand(const Args& a, ifed::v1::Admin::Stub& stub);   // issue 9, keys_cmd.cc
+int WatchCommand(const Args& a, ifed::v1::Admin::Stub& stub);  // Watch_cmd.cc
+int HitsCommand(const Args& a, ifed::v1::Admin::Stub& stub);   // Hits_cmd.cc
+int KeysCommand(const Args& a, ifed::v1::Admin::Stub& stub);   // Keys_cmd.cc
 // Whether `audit ...` runs on files alone (no node socket needed).
 bool AuditOffline(const Args& a);
 

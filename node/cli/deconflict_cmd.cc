@@ -1,5 +1,5 @@
 // ifedctl deconflict (--peer ID... | --all | --hub) --type url|handle [--json] VALUE...
-// (issue 12): before a referral asks a platform to take a page down, ask
+//: before a referral asks a platform to take a page down, ask
 // the peers whether any of them holds it under an investigative hold. One
 // line per value and peer: VALUE CANONICAL PEER clear|held CONTACT. A
 // summary line per value says HELD when any peer holds it. Exit 3 when a

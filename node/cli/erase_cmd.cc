@@ -1,4 +1,4 @@
-// ifedctl erase (issue 9):
+// ifedctl erase:
 //   erase --type T [--region CC] VALUE...     records of these values
 //   erase --type T [--region CC] --file F     one value per line of F
 //   erase --case CASE_REF                     every record of a case

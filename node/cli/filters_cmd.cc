@@ -1,7 +1,7 @@
 // ifedctl filters sync [--peer ID|HUB/MEMBER]... [--hub] [--json]
-// Fetches each OPRF peer's filter of its OPRF outputs (issue 7), pinning the
+// Fetches each OPRF peer's filter of its OPRF outputs, pinning the
 // peer's OPRF public key on first contact. A changed key is an error.
-// --hub (issue 10): every member the configured hub relays to, through it.
+// --hub: every member the configured hub relays to, through it.
 #include <iostream>
 
 #include "node/cli/cli.h"

@@ -1,4 +1,4 @@
-// ifedctl followups (issue 10): step 2 of the Prüm model.
+// ifedctl followups: step 2 of the Prüm model.
 #include <algorithm>
 #include <ctime>
 #include <iostream>

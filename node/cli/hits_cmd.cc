@@ -1,6 +1,6 @@
 // ifedctl hits export [--format stix|json] [--since T] [--until T] [--out FILE]
 //
-// The hits this node's queries received (issue 11), for the agency's own
+// The hits this node's queries received, for the agency's own
 // MISP or OpenCTI. STIX 2.1: a bundle with, per hit, a `sighting` of an
 // `indicator` (the pattern the STIX importer reads back, see
 // node/ingest/stix.h) sighted at the partner, which is an `identity`

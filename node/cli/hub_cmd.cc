@@ -1,4 +1,4 @@
-// ifedctl hub stats (issue 10): the hub's aggregate statistics. Pseudonyms
+// ifedctl hub stats: the hub's aggregate statistics. Pseudonyms
 // appear only as digests; no value, no case or record reference.
 #include <fstream>
 #include <iostream>

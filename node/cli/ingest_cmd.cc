@@ -1,6 +1,6 @@
 // ifedctl ingest [--format csv|stix|misp|posts] [--hold] FILE|-
 //
-// posts (issue 12): monitored posts (node/cli/posts.h), extracted here; each
+// posts: monitored posts (node/cli/posts.h), extracted here; each
 // indicator becomes a row carrying the post's provenance. Values on the
 // warning list are skipped (reported), not sent.
 //
@@ -429,7 +429,7 @@ int ReadJson(const std::string& format, std::istream& in, const Defaults& d, Upl
   return 0;
 }
 
-// Posts (issue 12): extracted locally, one row per indicator occurrence with
+// Posts: extracted locally, one row per indicator occurrence with
 // the post's provenance.
 int ReadPostsInput(std::istream& in, const Defaults& d, Uploader& up, Report& report,
                    Totals& totals, const std::function<void(uint64_t)>& tick) {

@@ -1,6 +1,6 @@
 // ifedctl keys status | rotate --epoch N --key-file F [--wait] | drop --epoch N
 //
-// Federation key epochs at run time (issue 9). `rotate` puts the new key
+// Federation key epochs at run time. `rotate` puts the new key
 // file in force (it must keep the current epoch), then the node
 // re-pseudonymises every record from its sealed value in the background
 // while both epochs are served; `--wait` follows the progress until done.

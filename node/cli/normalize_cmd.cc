@@ -24,7 +24,7 @@ namespace {
 
 using ifed::logging::JsonEscape;
 
-// The names of issue 3 on the CLI: "wallet" rather than the enum's
+// The type names on the CLI: "wallet" rather than the enum's
 // CRYPTO_WALLET (the pseudonym domain separator stays "crypto").
 std::string CliTypeName(int type) {
   if (type == ifed::v1::CRYPTO_WALLET) return "wallet";

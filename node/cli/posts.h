@@ -1,4 +1,4 @@
-// Posts for `ifedctl extract` and `ifedctl ingest --format posts` (issue 12).
+// Posts for `ifedctl extract` and `ifedctl ingest --format posts`.
 //
 // Input, auto-detected from the first non-blank character:
 //  - JSON lines ('{'): one object per line with `text` (required), `url`,

@@ -1,4 +1,4 @@
-// ifedctl records show (issue 12): a local record and its evidence trail.
+// ifedctl records show: a local record and its evidence trail.
 //   records show REF                          a record by id (a hit reference we gave out)
 //   records show --type T [--region CC] VALUE every record of a value
 // Prints case, TLP, hold and each post the value was extracted from (post

@@ -1,4 +1,4 @@
-// ifedctl watch (issue 10): standing queries.
+// ifedctl watch: standing queries.
 //   watch add (--peer ID... | --all | --hub [--jurisdiction CC]...) --type T
 //             [--region CC] [--purpose P] [--until YYYY-MM-DD] VALUE... | --file F
 //   watch list [--inbound]     watch remove (--peer ID | --hub) --id WATCH_ID

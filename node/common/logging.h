@@ -1,4 +1,4 @@
-// Logging (issue 11). Two formats:
+// Logging. Two formats:
 //   json: one object per line, for files, journald and log shippers
 //     {"ts":"2026-11-29T10:00:00.123Z","level":"info","node":"de",
 //      "request_id":"3f2a...","msg":"..."}

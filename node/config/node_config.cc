@@ -221,7 +221,7 @@ void CheckIssuers(Problems& p, const v1::NodeConfig& c) {
   }
 }
 
-// Federation listener limits (issue 6): 0 takes the documented default;
+// Federation listener limits: 0 takes the documented default;
 // values that would disable a defence are errors.
 void CheckLimits(Problems& p, v1::NodeConfig& c) {
   struct Limit {

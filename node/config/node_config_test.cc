@@ -344,7 +344,7 @@ TEST(NodeConfig, LoadFromFileResolvesAgainstItsDirectory) {
               Not(HasSubstr("\n")));
 }
 
-// Issue 6: limit defaults, and values that would disable a defence refused.
+// Limit defaults, and values that would disable a defence refused.
 TEST(NodeConfig, HardeningLimitsDefaultsAndMaxima) {
   absl::StatusOr<v1::NodeConfig> c = ParseNodeConfig(kValid, kPath);
   ASSERT_TRUE(c.ok()) << c.status();

@@ -26,7 +26,7 @@ using Pseudonym = std::array<uint8_t, kPseudonymSize>;
 
 // Thread-safe: each call works on a copy of a keyed template context, so the
 // key schedule is built once per epoch, not per call. The key set can be
-// replaced while calls run (a rotation at run time, issue 9): a call uses
+// replaced while calls run (a rotation at run time): a call uses
 // the set it started with.
 class KeyedPseudonymizer {
  public:

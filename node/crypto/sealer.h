@@ -23,7 +23,7 @@ class Sealer {
   // DataLoss if the sealed value was altered or belongs to other `aad`.
   absl::StatusOr<std::string> Open(std::string_view sealed,
                                    std::string_view aad) const;
-  // Issue 10: an opaque token for a local name (a case reference) that may
+  // An opaque token for a local name (a case reference) that may
   // leave the node: hex of HMAC-SHA256 under a key derived from this key and
   // `label`, truncated to 16 bytes. Equal names give equal tokens on this
   // node; nobody without the local key can link a token to its name, and

@@ -1,4 +1,4 @@
-// Data-dir binding (issue 6, item 10): a data dir belongs to one node of one
+// Data-dir binding (item 10): a data dir belongs to one node of one
 // federation and one key set. At the first start the node records, in the
 // store's meta column family, its node id, federation, a fingerprint of each
 // federation key epoch and a label sealed with the local key; at every later

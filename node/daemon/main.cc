@@ -37,7 +37,7 @@ int Usage() {
 
 }  // namespace
 
-// Issue 9: restores the latest backup of `dir` into the (fresh) data dir and
+// Restores the latest backup of `dir` into the (fresh) data dir and
 // verifies the restored audit chain, with its signed checkpoints, before the
 // node serves anything.
 absl::Status RestoreAndVerify(const std::string& dir, const ifed::v1::NodeConfig& c) {
@@ -77,8 +77,8 @@ int main(int argc, char** argv) {
   }
   std::string config_path;
   bool check_only = false;
-  std::string restore_dir;  // issue 9: restore a backup into a fresh data dir first.
-  std::string log_format;   // issue 11: overrides the config's log_format.
+  std::string restore_dir;  // Restore a backup into a fresh data dir first.
+  std::string log_format;   // Overrides the config's log_format.
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--config" && i + 1 < argc) {

@@ -36,7 +36,7 @@
 namespace ifed::daemon {
 namespace {
 
-// The clean-stop marker (issue 6): written after the store closed cleanly,
+// The clean-stop marker: written after the store closed cleanly,
 // with the audit head at that moment; removed once the next start checked it.
 std::string CleanStopPath(const std::string& data_dir) { return data_dir + "/clean-stop"; }
 
@@ -168,7 +168,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   std::error_code ec;
   std::filesystem::create_directories(c.data_dir(), ec);
   if (ec) return absl::UnavailableError(absl::StrCat(c.data_dir(), ": ", ec.message()));
-  // Issue 6 (damage): after a clean stop the WAL must be intact to the last
+  // (damage) after a clean stop the WAL must be intact to the last
   // byte; after a crash only a torn last record (never acknowledged) may be
   // dropped. Every SST block's checksum is verified before serving.
   const std::optional<uint64_t> clean_head = ReadCleanStop(c.data_dir());
@@ -186,7 +186,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   IFED_ASSIGN_OR_RETURN(auto policy, policy::Policy::LoadDir(c.policy_dir()));
   spdlog::info("policy {} loaded: {} partner rules", policy->version(), policy->size());
   n->policy_ = std::make_unique<policy::PolicyHolder>(std::move(policy));
-  // Audit log, signed with the node's TLS key (issue 5).
+  // Audit log, signed with the node's TLS key.
   IFED_ASSIGN_OR_RETURN(std::unique_ptr<audit::Signer> signer,
                         audit::Signer::Load(c.tls().key(), c.tls().cert()));
   audit::AuditOptions audit_options{.node_id = c.node_id()};
@@ -235,9 +235,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
     IFED_RETURN_IF_ERROR(n->audit_->Checkpoint());
   }
   // A large ingest interrupted after its commit completes before anything
-  // else (issue 11); then key rotation re-derives its records too.
+  // else; then key rotation re-derives its records too.
   IFED_RETURN_IF_ERROR(admin::ResumeStagedIngests(n->store_.get(), n->audit_.get()));
-  IFED_RETURN_IF_ERROR(n->RotateKeys());  // issue 9
+  IFED_RETURN_IF_ERROR(n->RotateKeys());
   IFED_RETURN_IF_ERROR(WriteBinding(*n->store_, binding));  // the epochs now in force.
   n->inbound_auditor_ = std::make_unique<audit::InboundAuditor>(
       n->audit_.get(), [p = n->policy_.get()] { return p->Get()->version(); },
@@ -277,7 +277,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
               .replay = {.window = std::chrono::seconds(c.limits().replay_window_seconds()),
                          .max_ids_per_peer = c.limits().replay_ids_per_peer()}});
   n->federation_service_->set_auditor(n->inbound_auditor_.get());
-  // OPRF scheme (issue 7): one key per partner from the seed file (0600).
+  // OPRF scheme: one key per partner from the seed file (0600).
   if (!c.oprf_seed_file().empty()) {
     // One hex line (epoch 1), or "<epoch> <hex>" lines for a rotation.
     std::map<uint32_t, crypto::SecretBytes> seeds;
@@ -340,7 +340,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
     }
     n->peers_->Describe(std::move(info));
   }
-  // Issue 10: only a peer marked `role: hub` may relay OPRF calls for others.
+  // Only a peer marked `role: hub` may relay OPRF calls for others.
   n->federation_service_->set_hub_check(
       [peers = n->peers_.get()](const std::string& peer) { return peers->IsHub(peer); });
   // Relays widen nothing: a hub's call is answered only for the querier that
@@ -355,7 +355,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
                      .max_ids_per_peer = c.limits().replay_ids_per_peer()}}));
   n->relay_signer_ =
       std::make_unique<federation::RelaySigner>(c.node_id(), n->audit_signer_.get());
-  // Issue 10: follow-ups asked of this node; the hub role relays Match.
+  // Follow-ups asked of this node; the hub role relays Match.
   n->followups_ = std::make_unique<federation::FollowUpDesk>(federation::FollowUpDeps{
       .store = n->store_.get(), .policy = n->policy_.get(), .audit = n->audit_.get(), .now = Now,
       .deadline_seconds = c.followup_deadline_seconds() > 0 ? int64_t{c.followup_deadline_seconds()}
@@ -539,7 +539,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
         return node->KeysAdmin(request, actor, response);
       }});
 
-  // Health checking and reflection on both listeners (issue 11): grpcurl and
+  // Health checking and reflection on both listeners: grpcurl and
   // load balancers work out of the box. Reflection lists services and
   // message types only; every call on the federation listener is still mTLS.
   grpc::EnableDefaultHealthCheckService(true);
@@ -642,7 +642,7 @@ absl::Status Node::StartMetrics() {
                           return out;
                         });
   AddStateMetrics();
-  // Issue 10: the outbox and overdue follow-ups.
+  // The outbox and overdue follow-ups.
   metrics_->AddCallback("ifed_outbox_pending", "Deliveries waiting in the outbox.", "gauge", {},
                         [this] {
                           return std::vector<metrics::Callback::Sample>{
@@ -672,7 +672,7 @@ absl::Status Node::StartMetrics() {
   return absl::OkStatus();
 }
 
-// Gauges read when scraped (issue 11): audit chain, RocksDB, daily quota
+// Gauges read when scraped: audit chain, RocksDB, daily quota
 // use per partner. Labels are node ids and fixed names only.
 void Node::AddStateMetrics() {
   using Samples = std::vector<metrics::Callback::Sample>;
@@ -777,7 +777,7 @@ absl::Status Node::ReloadPolicy() {
     e.outcome = s.ok() ? "ok" : "refused";
     e.Set("before", before).Set("policy", s.ok() ? (*loaded)->version() : before);
     if (!s.ok()) e.Set("reason", std::string(s.message()));
-    // A change whose audit event cannot be written is not made (issue 6).
+    // A change whose audit event cannot be written is not made.
     if (absl::Status a = audit_->Append(e); !a.ok()) {
       spdlog::error("policy reload not applied, keeping {}: its audit event cannot be written: {}",
                     before, std::string(a.message()));
@@ -805,7 +805,7 @@ absl::Status Node::ReloadPolicy() {
   return s;
 }
 
-// --- Key rotation at run time (issue 9) -------------------------------------
+// --- Key rotation at run time -------------------------------------
 
 namespace {
 
@@ -1054,7 +1054,7 @@ absl::StatusOr<uint64_t> Node::SweepExpired() {
     if (courier_) courier_->Kick();
     spdlog::info("expiry sweep: {} records removed", n);
   }
-  // The hits log (issue 11) is kept as long as records are by default.
+  // The hits log is kept as long as records are by default.
   auto pruned = admin::PruneHits(
       store_.get(), (Now() - int64_t{config_.default_retention_days()} * 86400) * 1000);
   if (!pruned.ok()) {
@@ -1062,7 +1062,7 @@ absl::StatusOr<uint64_t> Node::SweepExpired() {
   } else if (*pruned > 0) {
     spdlog::info("hits log: {} entries past retention removed", *pruned);
   }
-  // Standing queries past their `until` (issue 10): held for partners, our
+  // Standing queries past their `until`: held for partners, our
   // own, and a hub's relay mappings.
   auto watches = federation::PurgeExpiredWatches(store_.get(), audit_.get(), Now());
   if (!watches.ok()) {
@@ -1070,7 +1070,7 @@ absl::StatusOr<uint64_t> Node::SweepExpired() {
   } else if (*watches > 0) {
     spdlog::info("watches: {} past their end removed", *watches);
   }
-  // Delivery ids seen (issue 10): kept longer than any sender resends one.
+  // Delivery ids seen: kept longer than any sender resends one.
   auto ids = federation::PruneReceivedIds(
       store_.get(), Now() * 1000 - federation::kReceivedIdRetention.count());
   if (!ids.ok()) {

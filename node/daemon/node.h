@@ -42,7 +42,7 @@ class Node {
 
   // Re-reads the policy directory; a bad policy keeps the old one.
   absl::Status ReloadPolicy();
-  // Issue 9: removes expired records now (also every expiry_sweep_seconds).
+  // Removes expired records now (also every expiry_sweep_seconds).
   absl::StatusOr<uint64_t> SweepExpired();
   // Stops accepting calls, lets running ones finish (bounded), closes the store.
   void Shutdown();
@@ -52,18 +52,18 @@ class Node {
   // The metrics registry and, when metrics_listen is set, its HTTP server.
   absl::Status StartMetrics();
   void AddStateMetrics();
-  // Issue 9: re-indexes records under the current key epoch from their
+  // Re-indexes records under the current key epoch from their
   // sealed values (resumes an interrupted run) and drops the index of
   // epochs no longer in the key file. Before serving.
   absl::Status RotateKeys();
-  // Issue 9, `ifedctl keys`: status, rotation at run time (RotateKeys in a
+  //, `ifedctl keys`: status, rotation at run time (RotateKeys in a
   // background thread after the new key set is in force), dropping an epoch.
   grpc::Status KeysAdmin(const ifed::v1::KeysRequest& request, const std::string& actor,
                          ifed::v1::KeysResponse* response);
   void SweepLoop();
-  // Issue 7: every oprf_sync_seconds (default 300), the filters of OPRF peers.
+  // Every oprf_sync_seconds (default 300), the filters of OPRF peers.
   void FilterSyncLoop();
-  // Issue 7: a partner's OPRF volume looks like enumeration: audit + metric.
+  // A partner's OPRF volume looks like enumeration: audit + metric.
   void OnEnumeration(const federation::EnumerationAlert& alert);
 
   ifed::v1::NodeConfig config_;
@@ -73,7 +73,7 @@ class Node {
   std::unique_ptr<crypto::KeyedPseudonymizer> keys_;  // null on a hub (no federation key).
   std::unique_ptr<crypto::Sealer> sealer_;
   std::unique_ptr<store::Store> store_;
-  // Audit (issue 5): destroyed before the store; closed in Shutdown().
+  // Audit: destroyed before the store; closed in Shutdown().
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<audit::InboundAuditor> inbound_auditor_;
   bool audit_open_ = false;  // the store's audit head was checked: a stop may mark it clean.
@@ -84,7 +84,7 @@ class Node {
   std::unique_ptr<federation::OprfQuerier> oprf_querier_;
   std::unique_ptr<federation::FederationService> federation_service_;
   std::unique_ptr<federation::PeerClients> peers_;
-  // Issue 10: follow-ups (every node) and, with role hub, the relay and its
+  // Follow-ups (every node) and, with role hub, the relay and its
   // statistics.
   std::unique_ptr<federation::FollowUpDesk> followups_;
   // Watches (responder and querier side) and the durable outbox courier,
@@ -97,11 +97,11 @@ class Node {
   std::shared_ptr<federation::PeerChainVerifier> node_verifier_;  // OPRF key announcements.
   std::unique_ptr<hub::Relay> hub_relay_;
   std::unique_ptr<hub::WatchRelay> hub_watch_relay_;
-  std::unique_ptr<hub::OprfRelayer> hub_oprf_relay_;  // OPRF through the hub (issue 10).
+  std::unique_ptr<hub::OprfRelayer> hub_oprf_relay_;  // OPRF through the hub.
   // Signs this node's calls through a hub (relay_auth.h).
   std::unique_ptr<federation::RelaySigner> relay_signer_;
   std::unique_ptr<admin::AdminService> admin_service_;
-  // Metrics (issue 11): the registry outlives the servers that feed it; the
+  // Metrics: the registry outlives the servers that feed it; the
   // HTTP server stops first in Shutdown() (its callbacks read the store).
   std::unique_ptr<metrics::Registry> metrics_;
   std::unique_ptr<metrics::RpcMetrics> rpc_metrics_;
@@ -110,13 +110,13 @@ class Node {
   std::unique_ptr<grpc::Server> federation_server_;
   std::unique_ptr<grpc::Server> admin_server_;
   std::unique_ptr<admin::LocalListener> admin_listener_;  // stopped before admin_server_.
-  // Issue 9: the periodic expiry sweep, stopped first in Shutdown().
+  // The periodic expiry sweep, stopped first in Shutdown().
   std::mutex sweep_mu_;
   std::condition_variable sweep_cv_;
   bool sweep_stop_ = false;
   std::thread sweeper_;
   std::thread syncer_;
-  // Issue 9: key rotation at run time (KeysAdmin); keys_mu_ guards the rest.
+  // Key rotation at run time (KeysAdmin); keys_mu_ guards the rest.
   std::mutex keys_mu_;
   std::thread rotator_;
   bool rotating_ = false;

@@ -1,5 +1,5 @@
 // What every federation call carries and the listener checks before a
-// handler runs (issue 6, items 4 and 6), after mutual TLS:
+// handler runs (items 4 and 6), after mutual TLS:
 //
 //   x-ifed-request-id  16-128 characters [A-Za-z0-9._:-], new for every call;
 //   x-ifed-timestamp   the caller's clock, unix milliseconds (decimal);

@@ -1,4 +1,4 @@
-// Takedown deconfliction (issue 12): is any of these URLs or handles held by
+// Takedown deconfliction: is any of these URLs or handles held by
 // an investigation here? The answer per item is clear or held (plus the
 // contact point where the partner's rule discloses contacts), never which
 // record or case.

@@ -1,4 +1,4 @@
-// FollowUpDesk: the owner's side of a follow-up (issue 10, step 2 of the
+// FollowUpDesk: the owner's side of a follow-up (step 2 of the
 // Prüm model). A partner that had a hit asks for more about a reference; the
 // request is stored (meta "followup/in/<peer>/<id>") and audited, and waits
 // for a person at this node to approve or deny it (node/admin/followup_rpc.cc);

@@ -69,7 +69,7 @@ class Matcher {
                      const std::string& on_behalf_of = "",
                      policy::Call call = policy::Call::kMatch) const;
 
-  // Takedown deconfliction (issue 12, deconflict.cc): one result per
+  // Takedown deconfliction (deconflict.cc): one result per
   // pseudonym, HOLD_HELD when a record of it that `peer` may see carries the
   // investigative hold, else HOLD_CLEAR; the contact only when the rule's
   // disclosure is HIT_WITH_CONTACT. Never a reference or a case. The policy

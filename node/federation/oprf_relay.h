@@ -1,4 +1,4 @@
-// The OPRF scheme through the hub (issue 10).
+// The OPRF scheme through the hub.
 //
 // A querier Q asks a member M through the hub H by calling H's OPRF RPCs
 // (OprfPublicKey, OprfEvaluate, FilterSync, Resolve) with the header

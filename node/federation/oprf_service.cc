@@ -47,7 +47,7 @@ bool ValidNodeId(absl::string_view s) {
 }
 
 // A partner as the querier names it: a node id, or "HUB/MEMBER" for a member
-// asked through the hub (issue 10).
+// asked through the hub.
 bool ValidPeerId(const std::string& s) {
   const size_t slash = s.find('/');
   if (slash == std::string::npos) return ValidNodeId(s);

@@ -1,4 +1,4 @@
-// The OPRF scheme (issue 7), plain logic without gRPC, for both sides.
+// The OPRF scheme, plain logic without gRPC, for both sides.
 //
 // OprfResponder (the node answering a partner):
 //   * one RFC 9497 VOPRF key per partner, DeriveKeyPair(seed, info = the
@@ -87,7 +87,7 @@ struct OprfResponderDeps {
   OprfBudget default_budget;                  // when the partner's rule sets no quota.
   std::function<int64_t()> now;               // unix seconds.
   std::function<int64_t()> now_ms;            // unix milliseconds; default now()*1000.
-  uint32_t filter_bits = 32;                  // FPR 2^-32 (<= 2^-30, issue 7).
+  uint32_t filter_bits = 32;                  // FPR 2^-32 (<= 2^-30).
   int64_t filter_max_age_s = 300;
   // Called once per partner and window when its volume crosses the rule's
   // enumeration threshold (audit event + metric in the node); may be null.
@@ -150,7 +150,7 @@ class OprfResponder {
   static absl::StatusOr<std::unique_ptr<OprfResponder>> Create(
       std::map<uint32_t, crypto::SecretBytes> seeds, int64_t rotation_at, OprfResponderDeps deps);
 
-  // Issue 10, the OPRF scheme through the hub: every call below takes `via`,
+  // The OPRF scheme through the hub: every call below takes `via`,
   // the hub that relayed it on behalf of `peer` (empty: `peer` asks
   // directly; the caller verified `peer`'s signed authorization). Key,
   // budget, enumeration window and filter stay `peer`'s, so a partner
@@ -352,7 +352,7 @@ class OprfQuerier {
   absl::StatusOr<crypto::filter::Digest> FilterDigest(const std::string& peer);
   // Forgets the filter and deltas of `peer` (after an accepted key change).
   absl::Status DropFilter(const std::string& peer);
-  // Issue 10: the members asked through `hub` whose key is pinned here
+  // The members asked through `hub` whose key is pinned here
   // ("hub/at", ...). A member through the hub is its own partner here: its
   // key, filter and deltas are kept as data_dir/oprf/hub~at.*.
   std::vector<std::string> RelayedPeers(const std::string& hub) const;
@@ -374,7 +374,7 @@ class OprfQuerier {
   absl::StatusOr<Answer> Query(const std::string& peer, const std::vector<std::string>& inputs,
                                ifed::v1::OprfEvaluateRequest request, const EvaluateFn& evaluate,
                                size_t max_batch = kDefaultQueryBatch, size_t* batches = nullptr);
-  // Issue 10, the hub's fan-out: the same inputs asked of several members
+  // The hub's fan-out: the same inputs asked of several members
   // through one hub, one blinded batch per request for all of them
   // (`evaluate` sends it with relay-to "at,cz" and returns
   // OprfEvaluateResponse.members). `peers[i]` ("hub/at") names the partner
@@ -392,7 +392,7 @@ class OprfQuerier {
   // listener's default max_items_per_request.
   static constexpr size_t kDefaultQueryBatch = 10000;
   // Membership of each output (packed, 32 bytes each) in the filter of
-  // `peer` stored now (issue 10: the querier checks its OPRF watches
+  // `peer` stored now (: the querier checks its OPRF watches
   // itself). FailedPrecondition when no filter is stored.
   absl::StatusOr<std::vector<bool>> Contains(const std::string& peer, const std::string& packed);
 

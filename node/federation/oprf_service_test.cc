@@ -254,7 +254,7 @@ TEST_F(OprfServiceTest, KeyedPartnerAndStrangerGetNothing) {
   }
 }
 
-// Issue 10: calls relayed by a hub (here "cz" plays the hub) on behalf of
+// Calls relayed by a hub (here "cz" plays the hub) on behalf of
 // a querier: the querier's key and budget, our rules for the querier and for
 // the hub (no rule for the querier: nothing); a record "not for" the hub is
 // left out.
@@ -510,7 +510,7 @@ TEST_F(OprfServiceTest, QueryWithoutSyncIsFailedPrecondition) {
   EXPECT_EQ(a.status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
-// Enumeration (issue 7): 50 evaluations every 5 s is 600 a minute, the full
+// Enumeration: 50 evaluations every 5 s is 600 a minute, the full
 // per-second budget; the 7th call crosses 300 (50% of 600) in the window.
 TEST_F(OprfServiceTest, SustainedVolumeIsBlockedWhenThePolicySaysSo) {
   for (int i = 0; i < 6; ++i) {

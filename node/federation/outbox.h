@@ -1,4 +1,4 @@
-// Courier: delivers the durable outbox (issue 10). Entries (meta
+// Courier: delivers the durable outbox. Entries (meta
 // "outbox/<peer>/<delivery id>", store.proto OutboxEntry) are written by the
 // change that causes them (an ingest that hits a watch, a removal that
 // withdraws a notified record, a follow-up decision), in that change's

@@ -1,4 +1,4 @@
-// Delivery ids are not kept for ever (issue 10): the courier gives up on an
+// Delivery ids are not kept for ever: the courier gives up on an
 // entry past its lifetime, and a receiver's markers are pruned only once no
 // sender can repeat them.
 #include "node/federation/outbox.h"

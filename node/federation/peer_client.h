@@ -31,7 +31,7 @@ class PeerClients {
   }
   std::chrono::milliseconds timeout() const { return timeout_; }
 
-  // Issue 10: what the config says of each peer. Set once, before the node
+  // What the config says of each peer. Set once, before the node
   // serves (not synchronised).
   struct PeerInfo {
     bool hub = false;          // peers[].role: hub
@@ -58,7 +58,7 @@ class PeerClients {
   // them; UNAVAILABLE/DEADLINE_EXCEEDED when it cannot be reached).
   absl::StatusOr<ifed::v1::MatchResponse> Match(const std::string& peer,
                                                 const ifed::v1::MatchRequest& request);
-  // Takedown deconfliction (issue 12), as Match.
+  // Takedown deconfliction, as Match.
   absl::StatusOr<ifed::v1::DeconflictResponse> Deconflict(
       const std::string& peer, const ifed::v1::DeconflictRequest& request);
 

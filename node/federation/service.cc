@@ -198,7 +198,7 @@ grpc::Status FederationService::AnswerMatch(const grpc::ServerContext& ctx,
     spdlog::warn("match from {} refused: {}", peer, std::string(decision.message()));
   }
   if (auditor_ != nullptr) {
-    // Nothing leaves before its event is durable (issue 5).
+    // Nothing leaves before its event is durable.
     if (absl::Status a = auditor_->Record(peer, request, decision, response, on_behalf_of);
         !a.ok()) {
       response->Clear();
@@ -215,8 +215,8 @@ grpc::Status FederationService::AnswerMatch(const grpc::ServerContext& ctx,
   return s;
 }
 
-// --- OPRF scheme (issue 7): identity, then OprfResponder, then the status. ----
-// Issue 10: a call for the hub to relay (x-ifed-relay-to) goes to the
+// --- OPRF scheme: identity, then OprfResponder, then the status. ----
+// A call for the hub to relay (x-ifed-relay-to) goes to the
 // OprfRelay; a call the hub relays (x-ifed-on-behalf-of) is answered for the
 // node it names, under that node's key, budget and filter (oprf_relay.h).
 
@@ -421,7 +421,7 @@ grpc::Status FederationService::FilterSync(grpc::ServerContext* ctx,
   }
   if (auditor_ != nullptr && !c->on_behalf_of.empty()) {
     // Relayed syncs are audited (the hub and the node it asks for); a
-    // direct partner's periodic syncs are not (issue 7).
+    // direct partner's periodic syncs are not.
     const int64_t items = update.ok() ? static_cast<int64_t>(update->snapshot->items) : 0;
     if (absl::Status a = auditor_->RecordOprf(
             "oprf.filter.sync", c->peer, logging::RequestScope::Current(),

@@ -19,7 +19,7 @@
 
 namespace ifed::federation {
 
-// Per-call limits applied before and after the matcher (issue 6).
+// Per-call limits applied before and after the matcher.
 struct ServiceLimits {
   size_t max_items = 10000;                  // pseudonyms per request.
   std::chrono::milliseconds deadline{10000};  // longest a call may run.
@@ -38,16 +38,16 @@ class FederationService final : public ifed::v1::Federation::Service {
   grpc::Status Match(grpc::ServerContext* ctx, const ifed::v1::MatchRequest* request,
                      ifed::v1::MatchResponse* response) override;
   // The same as Match for each request of the stream, answered in order
-  // (issue 8); the first refusal ends the stream with its status.
+  //; the first refusal ends the stream with its status.
   grpc::Status MatchStream(
       grpc::ServerContext* ctx,
       grpc::ServerReaderWriter<ifed::v1::MatchResponse, ifed::v1::MatchRequest>* stream) override;
 
-  // Audit (issue 5), set before serving; not owned. Every answer and refusal
+  // Audit, set before serving; not owned. Every answer and refusal
   // is audited durably before the reply; answers carry a signed receipt.
   void set_auditor(const audit::InboundAuditor* auditor) { auditor_ = auditor; }
 
-  // OPRF scheme (issue 7), set before serving; not owned. Null: the OPRF
+  // OPRF scheme, set before serving; not owned. Null: the OPRF
   // calls answer FAILED_PRECONDITION (oprf_seed_file not configured).
   void set_oprf(OprfResponder* oprf) { oprf_ = oprf; }
   // The node key that signs OprfPublicKey answers (oprf_key_statement.h),
@@ -68,13 +68,13 @@ class FederationService final : public ifed::v1::Federation::Service {
   grpc::Status Resolve(grpc::ServerContext* ctx, const ifed::v1::ResolveRequest* request,
                        ifed::v1::ResolveResponse* response) override;
 
-  // Hub role (issue 10), set before serving: Match is relayed to members
+  // Hub role, set before serving: Match is relayed to members
   // instead of answered from the store (node/hub/relay.h). Empty: member.
   using MatchHandler = std::function<absl::Status(
       const std::string& peer, const ifed::v1::MatchRequest& request,
       std::chrono::system_clock::time_point deadline, ifed::v1::MatchResponse* response)>;
   void set_relay(MatchHandler relay) { relay_ = std::move(relay); }
-  // The OPRF scheme through the hub (issue 10, oprf_relay.h), set before
+  // The OPRF scheme through the hub (oprf_relay.h), set before
   // serving. On the hub (not owned): OPRF calls carrying x-ifed-relay-to are
   // relayed, and HubMembers answers. On a member: which peers are hubs
   // (config peers[].role), the only callers whose x-ifed-on-behalf-of is
@@ -93,16 +93,16 @@ class FederationService final : public ifed::v1::Federation::Service {
   }
   grpc::Status HubMembers(grpc::ServerContext* ctx, const ifed::v1::HubMembersRequest* request,
                           ifed::v1::HubMembersResponse* response) override;
-  // Follow-ups (issue 10), set before serving; not owned. Null: FollowUp
+  // Follow-ups, set before serving; not owned. Null: FollowUp
   // answers FAILED_PRECONDITION.
   void set_followups(const FollowUpDesk* desk) { followups_ = desk; }
   grpc::Status FollowUp(grpc::ServerContext* ctx, const ifed::v1::FollowUpRequest* request,
                         ifed::v1::FollowUpResponse* response) override;
-  // Takedown deconfliction (issue 12): identity, node limits, the matcher,
+  // Takedown deconfliction: identity, node limits, the matcher,
   // then the audit event (durable before the answer).
   grpc::Status Deconflict(grpc::ServerContext* ctx, const ifed::v1::DeconflictRequest* request,
                           ifed::v1::DeconflictResponse* response) override;
-  // Watches and outbox deliveries (issue 10), set before serving; not
+  // Watches and outbox deliveries, set before serving; not
   // owned. Null: the call answers FAILED_PRECONDITION.
   void set_watches(const WatchDesk* desk, Inbox* inbox) {
     watches_ = desk;
@@ -110,7 +110,7 @@ class FederationService final : public ifed::v1::Federation::Service {
   }
   grpc::Status Watch(grpc::ServerContext* ctx, const ifed::v1::WatchRequest* request,
                      ifed::v1::WatchResponse* response) override;
-  // Hub role (issue 10), set before serving: Watch is relayed to members and
+  // Hub role, set before serving: Watch is relayed to members and
   // Deliver takes the members' notifications for the queriers
   // (node/hub/watch_relay.h) instead of the desk and the inbox. Empty: member.
   using WatchHandler = std::function<absl::Status(
@@ -119,7 +119,7 @@ class FederationService final : public ifed::v1::Federation::Service {
   using DeliverHandler =
       std::function<absl::Status(const std::string& peer, const ifed::v1::DeliverRequest& request,
                                  ifed::v1::DeliverResponse* response)>;
-  // Hit reports from members (issue 10, hub role; node/hub/reports.h), set
+  // Hit reports from members (hub role; node/hub/reports.h), set
   // before serving. Empty: ReportHits answers FAILED_PRECONDITION.
   using ReportHandler = std::function<absl::Status(
       const std::string& peer, const ifed::v1::HitReport& report, ifed::v1::HitReportAck* ack)>;
@@ -143,7 +143,7 @@ class FederationService final : public ifed::v1::Federation::Service {
   // (call_guard.h: claimed identity, request id, timestamp). Refusals are
   // logged and audited; the status is the one to send.
   absl::StatusOr<std::string> Admit(grpc::ServerContext* ctx, const char* method);
-  // An OPRF call after Admit (issue 10): `relay_to` set when the caller asks
+  // An OPRF call after Admit: `relay_to` set when the caller asks
   // this hub to relay it; `on_behalf_of` set when this node's hub relays it
   // for another node (refused from any caller that is not a hub).
   struct OprfCaller {

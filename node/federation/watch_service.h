@@ -1,4 +1,4 @@
-// Standing queries (issue 10, keyed scheme) and the receiving end of the
+// Standing queries (keyed scheme) and the receiving end of the
 // durable outbox. Plain logic, no gRPC. Thread-safe.
 //
 // WatchDesk, at the node that holds records (the responder): a partner asks
@@ -75,7 +75,7 @@ struct WatchDeps {
   const policy::PolicyHolder* policy = nullptr;
   audit::AuditLog* audit = nullptr;  // may be null (tests).
   std::function<int64_t()> now;      // unix seconds.
-  // Key rotation (issue 9): the record's pseudonyms under the other epochs
+  // Key rotation: the record's pseudonyms under the other epochs
   // this node still holds keys for (admin::EpochAliases), so that a watch
   // made under the old epoch keeps firing until that epoch is dropped. May
   // be null: own epoch only.

@@ -1,4 +1,4 @@
-// The outcome of one member call of the hub, from its gRPC code (issue 10).
+// The outcome of one member call of the hub, from its gRPC code.
 #ifndef IFED_HUB_MEMBER_STATUS_H_
 #define IFED_HUB_MEMBER_STATUS_H_
 

@@ -1,4 +1,4 @@
-// OprfRelayer: the hub's side of the OPRF scheme through the hub (issue 10;
+// OprfRelayer: the hub's side of the OPRF scheme through the hub (
 // protocol in node/federation/oprf_relay.h).
 //
 // For each call: the member named by the querier must be a configured peer

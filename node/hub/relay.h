@@ -1,4 +1,4 @@
-// Relay: the hub role (issue 10). A member's Match arrives at the hub's
+// Relay: the hub role. A member's Match arrives at the hub's
 // federation listener; the hub checks its own policy (may this member ask,
 // and which members may it ask on its behalf), fans the pseudonyms out to
 // those members in parallel under one deadline, and returns one answer per
@@ -45,7 +45,7 @@ class Relay {
                      std::chrono::system_clock::time_point deadline,
                      ifed::v1::MatchResponse* response) const;
 
-  // Takedown deconfliction (issue 12) through the hub, as Match: the hub's
+  // Takedown deconfliction through the hub, as Match: the hub's
   // inbound rule for the querier and its outbound rule for each member must
   // allow purpose TAKEDOWN_DECONFLICTION; each member answers the hub under
   // its rule for the hub; one outcome per member in response->members()

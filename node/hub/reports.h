@@ -1,4 +1,4 @@
-// Hit reports (issue 10): a member tells the hub about the hits of a direct
+// Hit reports: a member tells the hub about the hits of a direct
 // (bilateral) match, when its own rule for the hub says `report_hits`. The
 // hub's policy decides whether it takes them (an inbound rule for the member
 // allowing the purpose and types, as for a relayed query); then they count

@@ -1,4 +1,4 @@
-// HubStats: the hub's aggregate picture of the federation (issue 10). Pure
+// HubStats: the hub's aggregate picture of the federation. Pure
 // core: no gRPC, no RocksDB. It sees pseudonyms (keyed scheme) and the
 // members' verdicts, and keeps only counts and a one-way digest of each
 // pseudonym that hit: never a raw value, never a case reference or a record

@@ -1,4 +1,4 @@
-// WatchRelay: standing queries through the hub (issue 10, keyed scheme).
+// WatchRelay: standing queries through the hub (keyed scheme).
 //
 // A querier Q asks the hub to watch pseudonyms (federation Watch). The hub's
 // policy decides as for a relayed Match: its inbound rule for Q must allow

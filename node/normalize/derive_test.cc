@@ -62,7 +62,7 @@ TEST(DeriveTest, LinksGivenAsHandlesOrPhonesYieldTheUrl) {
 }
 
 TEST(DeriveTest, UrlAndHandleSpellingsMeet) {
-  // Issue 3 "done when": both print the same handle.
+  // both print the same handle.
   auto url = TheNormalizer().Normalize(
       IndicatorType::kUrl, "https://m.facebook.com/Some.Page/?ref=share#x", {});
   auto handle = TheNormalizer().Normalize(IndicatorType::kHandle, "@some.page",

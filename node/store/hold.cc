@@ -1,4 +1,4 @@
-// Investigative hold (issue 12): a flag on records, set at ingest or by an
+// Investigative hold: a flag on records, set at ingest or by an
 // administrator, that Deconflict reports to partners as "held".
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>

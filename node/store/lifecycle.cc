@@ -1,4 +1,4 @@
-// Data lifecycle of the store (issue 9): removal (expiry sweep, erasure),
+// Data lifecycle of the store: removal (expiry sweep, erasure),
 // re-indexing under a new key epoch, dropping an epoch, and backup/restore
 // with RocksDB's BackupEngine. Declared in store.h.
 #include <rocksdb/db.h>
@@ -82,7 +82,7 @@ absl::StatusOr<Store::RemoveResult> Store::Remove(absl::Span<const std::string> 
   rocksdb::WriteBatch batch;
   IndexOverlay index(db_.get(), index_);
   std::unordered_map<std::string, bool> seen;
-  std::vector<ifed::v1::Record> removed;  // for the observer (issue 10).
+  std::vector<ifed::v1::Record> removed;  // for the observer.
   for (const std::string& id : ids) {
     if (!seen.emplace(id, true).second) continue;
     std::string value, sealed;

@@ -1,4 +1,4 @@
-// Store lifecycle (issue 9): removal, re-indexing under a new epoch,
+// Store lifecycle: removal, re-indexing under a new epoch,
 // dropping an epoch, backup and restore.
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// Store meta entries of issue 10 (follow-ups, hub statistics) and single
+// Store meta entries of the hub and follow-ups (follow-ups, hub statistics) and single
 // record reads, kept apart from store.cc.
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>

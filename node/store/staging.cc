@@ -1,4 +1,4 @@
-// Staged ingests (issue 11): a large ingest is kept in RocksDB, not in
+// Staged ingests: a large ingest is kept in RocksDB, not in
 // memory, between reading its rows and applying them. See store.h.
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>

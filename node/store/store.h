@@ -38,7 +38,7 @@ using Pseudonym = std::array<uint8_t, 32>;
 struct StoreOptions {
   std::string path;             // directory; created if missing.
   size_t block_cache_mb = 64;   // shared LRU block cache.
-  // Issue 6 (damage): the WAL recovery mode. True after a clean stop: any
+  // (damage) the WAL recovery mode. True after a clean stop: any
   // damaged or missing byte of the WAL fails the open (kAbsoluteConsistency).
   // False after a crash: a torn last record (a write that was never
   // acknowledged) is dropped, damage anywhere before it fails the open
@@ -61,16 +61,16 @@ struct IngestItem {
   std::string sealed_value;
 };
 
-// Post provenance entries kept per record (issue 12).
+// Post provenance entries kept per record.
 inline constexpr int kMaxProvenance = 32;
 
 struct IngestResult {
   uint64_t stored = 0;   // new records.
   uint64_t updated = 0;  // same type, pseudonym and case: last_seen moved.
-  uint64_t notices = 0;  // entries the ingest observer enqueued (issue 10).
+  uint64_t notices = 0;  // entries the ingest observer enqueued.
 };
 
-// Meta-column-family writes that ride along with another change (issue 10:
+// Meta-column-family writes that ride along with another change (
 // watch notifications in the outbox), or a change of their own (CommitMeta).
 struct MetaWrites {
   std::vector<std::pair<std::string, std::string>> puts;
@@ -100,7 +100,7 @@ class Store {
   absl::StatusOr<IngestResult> Ingest(absl::Span<const IngestItem> items,
                                       const AuditFn& audit = nullptr);
 
-  // --- Staged ingests (issue 11), defined in staging.cc --------------------
+  // --- Staged ingests, defined in staging.cc --------------------
   //
   // An ingest too large to hold in memory is written in chunks under meta
   // "stage/<id>/" while it streams in, then either dropped (invalid rows,
@@ -160,7 +160,7 @@ class Store {
       const std::function<bool(const ifed::v1::Record& record, const std::string& sealed)>& fn)
       const;
 
-  // --- Meta entries of issue 10 (follow-ups, hub statistics), meta_store.cc --
+  // --- Meta entries of the hub and follow-ups (follow-ups, hub statistics), meta_store.cc --
   // Keys must start with "followup/", "hub/", "node/", "hits/", "watch/", "outbox/"
   // or "oprf/" (enumeration blocks)
   // (InvalidArgument otherwise).
@@ -171,12 +171,12 @@ class Store {
   absl::Status ScanMeta(const std::string& prefix,
                         const std::function<bool(const std::string& key,
                                                  const std::string& value)>& fn) const;
-  // `writes` and `audit` entries in one WriteBatch (issue 10), fsynced
+  // `writes` and `audit` entries in one WriteBatch, fsynced
   // unless `sync` is false (then WAL only: survives a kill -9 of the
   // process, not a power loss).
   absl::Status CommitMeta(const MetaWrites& writes, const AuditEntries& audit = {},
                           bool sync = true);
-  // Observers (issue 10), set once before serving; each runs inside the
+  // Observers, set once before serving; each runs inside the
   // write of an ingest (on the records it stored new) or of a removal (on
   // the records it deleted), reads what it needs, and returns meta writes
   // that join that same WriteBatch. An error aborts the whole change.
@@ -192,7 +192,7 @@ class Store {
   // The record `record_id`, or NotFound.
   absl::StatusOr<ifed::v1::Record> GetRecord(const std::string& record_id) const;
 
-  // --- Investigative hold (issue 12), defined in hold.cc -------------------
+  // --- Investigative hold, defined in hold.cc -------------------
   struct HoldResult {
     uint64_t changed = 0;    // records whose hold flag changed.
     uint64_t unchanged = 0;  // records that already had the asked state.
@@ -204,7 +204,7 @@ class Store {
   absl::StatusOr<HoldResult> SetHold(absl::Span<const std::string> ids, bool hold,
                                      const HoldAuditFn& audit);
 
-  // --- Data lifecycle (issue 9), defined in lifecycle.cc -------------------
+  // --- Data lifecycle, defined in lifecycle.cc -------------------
   //
   // Index keys a record holds besides its own (epoch, pseudonym): during a
   // key rotation overlap a record is indexed under several epochs. Given the

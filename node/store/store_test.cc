@@ -108,7 +108,7 @@ TEST(StoreOpen, UnwritablePathIsAnError) {
 }
 
 
-// Staged ingests (issue 11): nothing is visible before the commit, a dropped
+// Staged ingests: nothing is visible before the commit, a dropped
 // ingest leaves nothing, and a committed one survives a restart and is
 // applied exactly once.
 TEST_F(StoreTest, StagedIngestIsInvisibleUntilAppliedAndDropLeavesNothing) {
@@ -167,7 +167,7 @@ TEST_F(StoreTest, StagedIngestRefusesBadIds) {
   EXPECT_EQ(store_->DropStaged("ZZ").code(), absl::StatusCode::kInvalidArgument);
 }
 
-// Issue 12: a later ingest of the same record adds its hold and post
+// A later ingest of the same record adds its hold and post
 // provenance (deduplicated, newest kMaxProvenance kept); SetHold flips the
 // flag with its audit entries, all or nothing.
 TEST_F(StoreTest, IngestMergesHoldAndProvenance) {

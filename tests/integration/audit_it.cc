@@ -1,4 +1,4 @@
-// Issue 5 end to end: the audit chain of real nodes (de, at), offline
+// Audit end to end: the audit chain of real nodes (de, at), offline
 // verification with only the node's certificate, refusals, receipts and the
 // partner-held checkpoints they carry, reconcile, and SIGKILL crashes during
 // ingest and matching. No audit export may contain a raw value.

@@ -1,4 +1,4 @@
-// Issue 6, item 11 (secrets): a canary run. Unique raw values, case
+// Item 11 (secrets): a canary run. Unique raw values, case
 // references and key bytes are seeded into three real nodes; every feature
 // that can run here runs (CSV ingest, keyed and OPRF match, resolve,
 // follow-up, erasure, backup, audit export, metrics scrape, normalisation

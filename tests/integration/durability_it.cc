@@ -1,4 +1,4 @@
-// Issue 6, faults and durability (items 9 and 10) against real ifed-node
+// Faults and durability (items 9 and 10) against real ifed-node
 // processes: a full disk (a small tmpfs as the data dir), damaged SST and
 // WAL files, a truncated WAL, and a data dir that belongs to another node or
 // key set. Each test fails if its defence is removed: the node would accept

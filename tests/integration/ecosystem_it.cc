@@ -1,4 +1,4 @@
-// Issue 11 against real nodes: STIX and MISP import through ifedctl, the
+// Ecosystem against real nodes: STIX and MISP import through ifedctl, the
 // refusal report, dry run, gRPC health over mTLS, reflection, the
 // /metrics page (counters move, no test value in it) and `ifedctl peers`.
 #include <arpa/inet.h>
@@ -128,7 +128,7 @@ TEST_F(EcosystemTest, MispImportAndAllOrNothing) {
   EXPECT_EQ(stats.out.find("\"records\":0"), std::string::npos) << stats.out;
 }
 
-// A file larger than one staging chunk (issue 11): stored in bounded memory,
+// A file larger than one staging chunk: stored in bounded memory,
 // still all or nothing, and every row matches afterwards.
 TEST_F(EcosystemTest, LargeIngestIsStagedAndStaysAllOrNothing) {
   constexpr int kRows = 20000;  // > 2 staging chunks of 8192 records.
@@ -168,7 +168,7 @@ TEST_F(EcosystemTest, LargeIngestIsStagedAndStaysAllOrNothing) {
   EXPECT_EQ(audit.find("1000007"), std::string::npos);
 }
 
-// Issue 11: JSON log lines (the nodes log to files); the querier's and the
+// JSON log lines (the nodes log to files); the querier's and the
 // responder's lines of one match carry the same request id, the one the
 // CLI shows; no value of the query is in either log.
 TEST_F(EcosystemTest, LogLinesOfOneMatchShareItsRequestIdOnBothNodes) {
@@ -197,7 +197,7 @@ TEST_F(EcosystemTest, LogLinesOfOneMatchShareItsRequestIdOnBothNodes) {
   }
 }
 
-// Issue 11: the hits de's analysts received come out as a STIX 2.1 bundle
+// The hits de's analysts received come out as a STIX 2.1 bundle
 // of sightings with every required property, which the STIX importer reads
 // back; plain JSON too; bad options are refused.
 TEST_F(EcosystemTest, HitsExportAsStixSightings) {

@@ -1,4 +1,4 @@
-// Issue 12 end to end with real nodes: monitored posts are extracted and
+// Extraction and deconfliction end to end with real nodes: monitored posts are extracted and
 // ingested on "de" with their provenance; a partner's hit is traced back to
 // the post on "de"; the provenance never reaches the partner. Takedown
 // deconfliction: held (with contact), clear, contact hidden by the holder's

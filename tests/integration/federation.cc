@@ -113,7 +113,7 @@ void LocalFederation::WriteConfig(Node& n) {
   for (const auto& [id, other] : nodes_) {
     if (id == n.id) continue;
     peers += "  - id: " + id + "\n    address: " + other.address + "\n";
-    // Issue 10: members know the hub and every peer's jurisdiction.
+    // Members know the hub and every peer's jurisdiction.
     if (other.role == "hub") peers += "    role: hub\n";
     if (!other.jurisdiction.empty()) peers += "    jurisdiction: " + other.jurisdiction + "\n";
   }

@@ -31,7 +31,7 @@ class LocalFederation {
     std::vector<PartnerSpec> partners;
     std::string tls_extra;   // extra YAML lines inside `tls:` ("  crl_dir: ...\n").
     std::string extra_yaml;  // extra top-level YAML ("limits:\n  ...\n").
-    std::string role = "member";  // "hub" for the hub role (issue 10).
+    std::string role = "member";  // "hub" for the hub role.
     std::vector<std::string> env;  // extra environment ("K=V") of the node process.
     Process process;
   };

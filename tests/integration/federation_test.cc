@@ -230,7 +230,7 @@ TEST_F(FederationTest, NormalizeCommand) {
   EXPECT_EQ(bad.out.rfind("error: ", 0), 0u) << bad.out;
 }
 
-// MatchStream (issue 8): several requests in flight on one stream, answered
+// MatchStream: several requests in flight on one stream, answered
 // in order exactly like unary Match; refusals and bad input end the stream.
 using MatchStreamRw = grpc::ClientReaderWriter<ifed::v1::MatchRequest, ifed::v1::MatchResponse>;
 

@@ -1,4 +1,4 @@
-// Issue 6, hardening: every defence of the federation listener proven against
+// Hardening: every defence of the federation listener proven against
 // real ifed-node processes and real certificates on 127.0.0.1. Each test
 // fails if its defence is removed (the expected refusal would succeed).
 //

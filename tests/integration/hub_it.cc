@@ -1,4 +1,4 @@
-// Issue 10 end to end: a hub (role hub) and four members as real processes.
+// Hub and follow-ups end to end: a hub (role hub) and four members as real processes.
 // A member's query goes through the hub to the members the hub's policy
 // allows, answers come back per member with a status each, a stopped and a
 // frozen member cost no more than the deadline, the hub's statistics hold
@@ -234,7 +234,7 @@ TEST_F(HubTest, FollowUpApprovedAndDeniedEndToEnd) {
   }
 }
 
-// Issue 10: values one case asked for together are linked in the hub's
+// Values one case asked for together are linked in the hub's
 // report through an opaque case token; the case reference stays at home.
 TEST_F(HubTest, CaseTokensLinkPseudonymsIntoANetwork) {
   auto bad = fed_->Ctl("de", {"match", "--peer", "hub", "--case", "", "--type", "phone", kShared});
@@ -266,7 +266,7 @@ TEST_F(HubTest, CaseTokensLinkPseudonymsIntoANetwork) {
   EXPECT_EQ(everything.find("OP-NETWORK-41"), std::string::npos);
 }
 
-// Issue 10: "members may report hits to the hub (policy decides)". de's
+// "members may report hits to the hub (policy decides)". de's
 // rule for the hub says report_hits: its direct match with at is counted at
 // the hub; at's rule does not: its direct match with de is not.
 TEST_F(HubTest, MembersReportDirectHitsWhenTheirPolicySaysSo) {

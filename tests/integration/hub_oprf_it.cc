@@ -1,4 +1,4 @@
-// Issue 10: the OPRF scheme through the hub, and `ifedctl match --hub`, with
+// The OPRF scheme through the hub, and `ifedctl match --hub`, with
 // real processes and certificates on 127.0.0.1.
 //   hub (EU, role hub): relays de's calls to at, hu and cz; no rule for pl.
 //   de (DE): the querier; no OPRF seed.
@@ -431,7 +431,7 @@ TEST_F(HubOprfTest, PeriodicSyncIncludesMembersThroughTheHub) {
 // Latency of `ifedctl match --hub` (process start included) with 100 and
 // 1000 items: at and cz by OPRF through the hub (one fanned-out batch),
 // hu by the keyed relay, pl denied. IFED_HUB_OPRF_LATENCY=1 to run.
-// Issue 10: "Oprf scheme: the querier keeps its watched OPRF outputs and
+// "Oprf scheme: the querier keeps its watched OPRF outputs and
 // checks each filter delta itself; the responder learns nothing" — also for
 // members reached through the hub. de holds at's and cz's filters through
 // the hub (first test): `watch add --hub` watches them by OPRF; the hub

@@ -1,4 +1,4 @@
-// Data lifecycle end to end (issue 9) against real nodes: an erasure on one
+// Data lifecycle end to end against real nodes: an erasure on one
 // node makes a partner's previous hit (and its reference) disappear and is
 // audited with counts only; a case is erased as a whole; key rotation by a
 // new epoch in the key file re-pseudonymises without re-ingest; a backup
@@ -28,7 +28,7 @@ class LifecycleIt : public ::testing::Test {
     // at may keep watches at de (a watch made before de rotates its keys).
     fed_->AddNode("de", "DE", {{.id = "at", .extra = "    watches: {allowed: true, max_active: 10}\n"}});
     fed_->AddNode("at", "AT", {{.id = "de"}});
-    // Retention per type and crime area (issue 9): most specific rule wins.
+    // Retention per type and crime area: most specific rule wins.
     fed_->node("de").extra_yaml =
         "retention:\n"
         "  - {type: email, days: 30}\n"
@@ -164,7 +164,7 @@ TEST_F(LifecycleIt, BackupRestoresOnFreshDataDirWithVerifiedAudit) {
   EXPECT_EQ(fed_->Ctl("de", {"audit", "verify"}).exit_code, 0);
 }
 
-// Issue 9: erasing a URL erases what it named (the channel handle stored
+// Erasing a URL erases what it named (the channel handle stored
 // with it, same case); the same handle held in another case stays.
 TEST_F(LifecycleIt, ErasureTakesTheDerivedRecordsOfTheSameCase) {
   const std::string path = fed_->dir() + "/derived.csv";
@@ -190,7 +190,7 @@ TEST_F(LifecycleIt, ErasureTakesTheDerivedRecordsOfTheSameCase) {
   EXPECT_EQ(audit.find("erase_demo_chan"), std::string::npos);
 }
 
-// Issue 9: retention by type and crime area; the row's own expiry wins.
+// Retention by type and crime area; the row's own expiry wins.
 TEST_F(LifecycleIt, RetentionFollowsTypeAndCrimeAreaRules) {
   const std::string path = fed_->dir() + "/retention.csv";
   WriteFile(path,
@@ -215,7 +215,7 @@ TEST_F(LifecycleIt, RetentionFollowsTypeAndCrimeAreaRules) {
   EXPECT_EQ(days("phone", "0176 5555 7777"), 365);  // default_retention_days.
 }
 
-// Issue 9: rotation while the node serves. de takes the new key file at run
+// Rotation while the node serves. de takes the new key file at run
 // time and re-pseudonymises in the background while at, still on the old
 // epoch, keeps matching (no gap); after `keys drop` the old epoch's
 // pseudonyms miss; at rotates too and matches under the new epoch. Bad

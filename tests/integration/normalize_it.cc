@@ -1,4 +1,4 @@
-// Normalisation end to end (issue 3): two nodes hold the same identifiers in
+// Normalisation end to end: two nodes hold the same identifiers in
 // different spellings; ingest on one node, match from the other, and every
 // pair must HIT, including URL <-> handle and wa.me link <-> phone, which
 // meet through the derived indicators stored at ingest. Values on the

@@ -1,4 +1,4 @@
-// Issue 7 end to end: node de answers partner at with the keyed scheme and
+// Oprf scheme end to end: node de answers partner at with the keyed scheme and
 // partner cz with the OPRF scheme (per-partner key, filter, budget), on the
 // same data and the same visibility rules.
 //  - cz gets exactly the hits at gets, and says which scheme answered;
@@ -243,7 +243,7 @@ TEST_F(OprfTest, SameValueTwiceSendsDifferentBlindedElements) {
 }
 
 
-// Issue 7, querier side: each evaluation and each resolve sent is audited
+// Querier side: each evaluation and each resolve sent is audited
 // (peer, purpose, scheme, item count, batches, hits), never an item.
 TEST_F(OprfTest, QuerierAuditsOprfCallsAndResolvesWithoutValues) {
   ASSERT_EQ(fed_->Ctl("cz", {"filters", "sync"}).exit_code, 0);

@@ -1,4 +1,4 @@
-// Sharing policy end to end over mTLS (issue 4): three real nodes; each
+// Sharing policy end to end over mTLS: three real nodes; each
 // refusal path (no hit above the TLP ceiling or for RED, type, purpose,
 // outbound, quota with a counter that survives a restart), reload keeping the
 // old policy on a bad set, and the check / explain / diff commands.

@@ -1,4 +1,4 @@
-// Issue 10 end to end with real processes: standing queries (watches) of the
+// Hub and follow-ups end to end with real processes: standing queries (watches) of the
 // keyed scheme and the durable outbox. de asks at to watch pseudonyms; a
 // later ingest at at notifies de exactly once, also when at is killed
 // between the ingest and the delivery and when de is killed after storing a
@@ -288,7 +288,7 @@ TEST_F(WatchTest, OprfWatchIsKeptByTheQuerierAndCheckedAtEachFilterSync) {
   EXPECT_EQ(fed_->Ctl("de", {"watch", "list"}).out.find(id), std::string::npos);
 }
 
-// --- Watches through the hub (issue 10) ---------------------------------------
+// --- Watches through the hub ---------------------------------------
 
 constexpr char kWatches[] = "    watches: {allowed: true, max_active: 10}\n";
 

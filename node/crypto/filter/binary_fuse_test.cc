@@ -78,7 +78,7 @@ TEST(BinaryFuse, SpaceWithinBoundForLargeSets) {
   auto f = BinaryFuseFilter::Build(keys, {.fingerprint_bits = 32});
   ASSERT_TRUE(f.ok());
   const double bits_per_item = 8.0 * f->serialized_size() / keys.size();
-  EXPECT_LE(bits_per_item, 1.25 * 32);  // issue 7: within 1.25 x log2(1/FPR)
+  EXPECT_LE(bits_per_item, 1.25 * 32);  // Within 1.25 x log2(1/FPR)
 }
 
 TEST(BinaryFuse, RoundTrip) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# The synthetic post corpus of the extractor tests (issue 12), written by hand
+# The synthetic post corpus of the extractor tests, written by hand
 # for the tests: every number, handle, domain and address is made up. Run it
 # to regenerate corpus.tsv. KC/EA/FA/FW write digits as keycaps, Eastern
 # Arabic, Persian and full-width digits (the evasions under test).
@@ -267,7 +267,7 @@ if __name__ == "__main__":
     import os
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus.tsv")
     with open(out, "w") as f:
-        f.write("# Synthetic posts written for the extractor tests (issue 12). Every number,\n"
+        f.write("# Synthetic posts written for the extractor tests. Every number,\n"
                 "# handle, domain and address is made up; numbers are in valid ranges and not\n"
                 "# on policy/normalize-warnings.yaml. Columns: id lang region expected text\n"
                 "# (see node/extract/corpus_test.cc). lang: ar arabizi prs ps ti ku tr fr en.\n"
