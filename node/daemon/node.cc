@@ -325,7 +325,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
                                               node->OnEnumeration(a);
                                             }}));
     n->federation_service_->set_oprf(n->oprf_.get());
-    n->federation_service_->set_key_signer(n->audit_signer_.get(), c.node_id());
+    n->federation_service_->set_key_signer(
+        [audit = n->audit_.get()] {
+          return audit != nullptr ? audit->signer() : nullptr;
+        }, c.node_id());
   }
   IFED_ASSIGN_OR_RETURN(n->oprf_querier_, federation::OprfQuerier::Create(c.data_dir() + "/oprf"));
 
@@ -354,7 +357,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
           .replay = {.window = std::chrono::seconds(c.limits().replay_window_seconds()),
                      .max_ids_per_peer = c.limits().replay_ids_per_peer()}}));
   n->relay_signer_ =
-      std::make_unique<federation::RelaySigner>(c.node_id(), n->audit_signer_.get());
+      std::make_unique<federation::RelaySigner>(
+          c.node_id(), [audit = n->audit_.get()] {
+          return audit != nullptr ? audit->signer() : nullptr;
+        });
   // Follow-ups asked of this node; the hub role relays Match.
   n->followups_ = std::make_unique<federation::FollowUpDesk>(federation::FollowUpDeps{
       .store = n->store_.get(), .policy = n->policy_.get(), .audit = n->audit_.get(), .now = Now,

@@ -56,7 +56,7 @@ absl::Status VerifyOprfKey(PeerChainVerifier& verifier, const std::string& feder
       response.cert_chain_pem().empty()) {
     return Refuse(responder, "it is not signed");
   }
-  if (absl::Status s = verifier.CheckNode(response.cert_chain_pem(), federation, responder);
+  if (absl::Status s = verifier.CheckNodeInDomain(response.cert_chain_pem(), federation, responder);
       !s.ok()) {
     return Refuse(responder, absl::StrCat("the signer's certificate is not ", responder, "'s (",
                                           s.message(), ")"));

@@ -467,7 +467,7 @@ absl::Status VerifyNodeChain(const std::string& node_id, absl::string_view chain
   return trust->CheckNodeChain(node_id, chain);
 }
 
-absl::Status PeerChainVerifier::CheckNode(absl::string_view chain_pem,
+absl::Status PeerChainVerifier::CheckNodeInDomain(absl::string_view chain_pem,
                                           absl::string_view trust_domain,
                                           absl::string_view node_id) {
   if (absl::Status s = CheckNodeChain(std::string(node_id), chain_pem); !s.ok()) return s;

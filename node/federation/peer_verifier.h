@@ -90,7 +90,7 @@ class PeerChainVerifier {
   // "is this node X's certificate" outside a handshake (e.g. the signer of
   // an OPRF key announcement relayed by a hub). OK, Unauthenticated (chain
   // refused) or PermissionDenied (a valid chain of another node).
-  absl::Status CheckNode(absl::string_view chain_pem, absl::string_view trust_domain,
+  absl::Status CheckNodeInDomain(absl::string_view chain_pem, absl::string_view trust_domain,
                          absl::string_view node_id);
 
   // Loads the CA bundle and CRLs now; the status the next Check() would see

@@ -86,6 +86,7 @@ std::string RelayRequestDigest(const google::protobuf::Message& request) {
 absl::StatusOr<ifed::v1::SignedRelayAuthorization> RelaySigner::Sign(
     const std::string& hub, std::vector<std::string> audience, const std::string& rpc,
     const google::protobuf::Message& request, ifed::v1::Purpose purpose) const {
+  const std::shared_ptr<const audit::Signer> signer_ = current_ ? current_() : nullptr;
   if (signer_ == nullptr) return absl::FailedPreconditionError("no node key to sign with");
   std::sort(audience.begin(), audience.end());
   audience.erase(std::unique(audience.begin(), audience.end()), audience.end());
@@ -107,7 +108,7 @@ absl::StatusOr<ifed::v1::SignedRelayAuthorization> RelaySigner::Sign(
       absl::string_view(reinterpret_cast<const char*>(nonce), sizeof(nonce))));
   ifed::v1::SignedRelayAuthorization out;
   out.set_authorization(a.SerializeAsString());
-  out.set_cert_chain_pem(signer_->cert_pem());
+  out.set_cert_chain_pem(signer_->chain_pem());  // leaf, then intermediates.
   IFED_ASSIGN_OR_RETURN(std::string sig, signer_->Sign(SignedBytes(out.authorization())));
   out.set_signature(std::move(sig));
   return out;

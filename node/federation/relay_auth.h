@@ -55,7 +55,14 @@ class RelaySigner {
   // `signer`: the node's key and certificate (audit/signer.h); not owned.
   RelaySigner(std::string node_id, const audit::Signer* signer,
               std::function<int64_t()> now_ms = nullptr)
-      : node_id_(std::move(node_id)), signer_(signer), now_ms_(std::move(now_ms)) {}
+      : node_id_(std::move(node_id)),
+        current_([signer] { return std::shared_ptr<const audit::Signer>(signer, [](auto*) {}); }),
+        now_ms_(std::move(now_ms)) {}
+  // `current`: the signer in force (it changes when the certificate is
+  // renewed, AuditLog::signer()).
+  RelaySigner(std::string node_id, std::function<std::shared_ptr<const audit::Signer>()> current,
+              std::function<int64_t()> now_ms = nullptr)
+      : node_id_(std::move(node_id)), current_(std::move(current)), now_ms_(std::move(now_ms)) {}
 
   // The authorization for asking `audience` (sorted and de-duplicated here)
   // through `hub` with `rpc` and `request` (as it will be sent, without its
@@ -68,7 +75,7 @@ class RelaySigner {
 
  private:
   const std::string node_id_;
-  const audit::Signer* signer_;
+  const std::function<std::shared_ptr<const audit::Signer>()> current_;
   const std::function<int64_t()> now_ms_;
 };
 

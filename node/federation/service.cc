@@ -336,11 +336,12 @@ grpc::Status FederationService::OprfPublicKey(grpc::ServerContext* ctx,
     response->set_next_activation(keys->next_activation);
     response->set_next_key_epoch(keys->next_epoch);
   }
-  if (key_signer_ != nullptr) {
+  if (const std::shared_ptr<const audit::Signer> signer = key_signer_ ? key_signer_() : nullptr;
+      signer != nullptr) {
     const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-    if (absl::Status s = SignOprfKey(*key_signer_, trust_domain_, node_id_, c->partner(), now,
+    if (absl::Status s = SignOprfKey(*signer, trust_domain_, node_id_, c->partner(), now,
                                      response);
         !s.ok()) {
       spdlog::error("OPRF key announcement not signed: {}", std::string(s.message()));

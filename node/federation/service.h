@@ -53,8 +53,10 @@ class FederationService final : public ifed::v1::Federation::Service {
   // The node key that signs OprfPublicKey answers (oprf_key_statement.h),
   // with this node's id; not owned. Null: answers go unsigned, and queriers
   // refuse them.
-  void set_key_signer(const audit::Signer* signer, std::string node_id) {
-    key_signer_ = signer;
+  // `signer`: the node key in force (changes when the certificate is renewed).
+  void set_key_signer(std::function<std::shared_ptr<const audit::Signer>()> signer,
+                      std::string node_id) {
+    key_signer_ = std::move(signer);
     node_id_ = std::move(node_id);
   }
   grpc::Status OprfPublicKey(grpc::ServerContext* ctx,
@@ -189,7 +191,7 @@ class FederationService final : public ifed::v1::Federation::Service {
   ReplayGuard replay_;
   const audit::InboundAuditor* auditor_ = nullptr;
   OprfResponder* oprf_ = nullptr;
-  const audit::Signer* key_signer_ = nullptr;
+  std::function<std::shared_ptr<const audit::Signer>()> key_signer_;
   std::string node_id_;
   MatchHandler relay_;
   OprfRelay* oprf_relay_ = nullptr;

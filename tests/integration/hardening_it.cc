@@ -764,6 +764,7 @@ TEST_F(HardeningTest, EmptyRequestIdIsInvalidArgumentOnEveryCall) {
     ifed::v1::OprfEvaluateRequest oreq;
     oreq.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
     oreq.set_blinded(std::string(1, '\2') + std::string(32, '\1'));
+    oreq.set_canon_version(ifed::normalize::kCanonicalVersion);
     ifed::v1::OprfEvaluateResponse oresp;
     expect_refused(stub->OprfEvaluate(&ctx, oreq, &oresp), "OprfEvaluate");
   }

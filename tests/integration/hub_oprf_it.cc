@@ -542,7 +542,10 @@ TEST_F(HubOprfTest, AKeySubstitutedByTheHubIsRefusedAndNothingPinnedChanges) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     ctx.AddMetadata(federation::kRelayToHeader, "at");
-    ASSERT_TRUE(de_stub->OprfPublicKey(&ctx, {}, &genuine).ok());
+    const ifed::v1::OprfPublicKeyRequest key_req = SignedBy(
+        "de", ifed::v1::OprfPublicKeyRequest(), federation::kRpcOprfPublicKey, {"at"},
+        ifed::v1::PURPOSE_UNSPECIFIED);
+    ASSERT_TRUE(de_stub->OprfPublicKey(&ctx, key_req, &genuine).ok());
   }
   EXPECT_FALSE(genuine.signature().empty());
   EXPECT_NE(genuine.cert_chain_pem().find("BEGIN CERTIFICATE"), std::string::npos);

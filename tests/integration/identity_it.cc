@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_split.h"
 #include "node/federation/tls.h"
+#include "node/normalize/normalizer.h"
 #include "proto/federation.grpc.pb.h"
 #include "tests/integration/federation.h"
 
@@ -50,6 +51,7 @@ grpc::Status CallAs(LocalFederation& fed, const std::string& to, const std::stri
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
   ifed::v1::MatchRequest req;
   req.set_request_id(request_id);
+  req.set_canon_version(ifed::normalize::kCanonicalVersion);
   req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
   req.set_epoch(1);
   auto* b = req.add_batches();

@@ -371,7 +371,7 @@ TEST_F(OprfTest, EnumerationIsDetectedAuditedAndBlocked) {
                         "\"window_seconds\":600,\"budget\":1000,\"share_percent\":50")))
       << audit;
   const std::string page = HttpGet(metrics_port_, "/metrics");
-  EXPECT_NE(page.find("ifed_oprf_enumeration_alerts_total{peer=\"pl\",action=\"block\"} 1"),
+  EXPECT_NE(page.find("ifed_oprf_enumeration_alerts_total{action=\"block\",peer=\"pl\"} 1"),
             std::string::npos)
       << page;
   // cz (no block, a large budget) is still served.

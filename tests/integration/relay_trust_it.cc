@@ -21,6 +21,7 @@
 #include "node/federation/oprf_relay.h"
 #include "node/federation/relay_auth.h"
 #include "node/federation/tls.h"
+#include "node/normalize/normalizer.h"
 #include "proto/federation.grpc.pb.h"
 #include "tests/integration/federation.h"
 
@@ -109,6 +110,7 @@ class RelayTrustTest : public ::testing::Test {
   static ifed::v1::MatchRequest UrlMatch(const std::string& request_id) {
     ifed::v1::MatchRequest m;
     m.set_request_id(request_id);
+    m.set_canon_version(ifed::normalize::kCanonicalVersion);
     m.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
     m.set_epoch(1);
     auto* b = m.add_batches();
@@ -219,6 +221,7 @@ TEST_F(RelayTrustTest, HubCannotActForAnyoneWithoutTheirSignature) {
     ctx.AddMetadata(federation::kOnBehalfOfHeader, "at");
     ifed::v1::OprfEvaluateRequest req;
     req.set_request_id("forged-eval-1");
+    req.set_canon_version(ifed::normalize::kCanonicalVersion);
     req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
     req.set_blinded(std::string(33, '\x02'));
     ifed::v1::OprfEvaluateResponse resp;
