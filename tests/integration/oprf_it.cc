@@ -59,9 +59,12 @@ class OprfTest : public ::testing::Test {
     seed_ = fed_->dir() + "/de/oprf.seed";
     WriteFile(seed_, std::string(64, '7') + "\n", 0600);
     metrics_port_ = FreePort();
+    // Generous deadlines: a 10000-element OPRF batch under ASan on a busy
+    // 2-core machine takes several seconds (never a test of speed).
     fed_->node("de").extra_yaml =
         "oprf_seed_file: " + seed_ + "\nmetrics_listen: 127.0.0.1:" + std::to_string(metrics_port_) +
-        "\n";
+        "\nlimits: {server_deadline_ms: 120000}\n";
+    fed_->node("cz").extra_yaml = "peer_timeout_ms: 120000\n";
     // pl syncs on its own every second (cz only by hand, so that its
     // tests see exactly what `ifedctl filters sync` did).
     fed_->node("pl").extra_yaml = "oprf_sync_seconds: 1\n";
