@@ -78,17 +78,6 @@ absl::StatusOr<std::vector<Scalar>> CompositeWeights(
   return weights;
 }
 
-// sum_i w[i] * p[i] (public values).
-absl::StatusOr<Point> Combine(absl::Span<const Scalar> w,
-                              absl::Span<const EC_POINT* const> p) {
-  IFED_ASSIGN_OR_RETURN(Point acc, NewIdentity());
-  for (size_t i = 0; i < w.size(); ++i) {
-    IFED_ASSIGN_OR_RETURN(Point term, Mul(w[i], p[i]));
-    IFED_ASSIGN_OR_RETURN(acc, AddPoints(acc.get(), term.get()));
-  }
-  return acc;
-}
-
 // c = HashToScalar(B, M, Z, t2, t3, "Challenge").
 absl::StatusOr<Scalar> Challenge(const EC_POINT* b, const EC_POINT* m,
                                  const EC_POINT* z, const EC_POINT* t2,
@@ -113,7 +102,7 @@ absl::StatusOr<ProofBytes> GenerateProof(const Scalar& k, const EC_POINT* a,
   IFED_RETURN_IF_ERROR(CheckBatch(batch));
   IFED_ASSIGN_OR_RETURN(std::vector<Scalar> w,
                         CompositeWeights(b, batch, context));
-  IFED_ASSIGN_OR_RETURN(Point m, Combine(w, batch.c));
+  IFED_ASSIGN_OR_RETURN(Point m, CombinePublic(w, batch.c));
   IFED_ASSIGN_OR_RETURN(Point z, Mul(k, m.get()));  // ComputeCompositesFast
   IFED_ASSIGN_OR_RETURN(Point t2, Mul(r, a));
   IFED_ASSIGN_OR_RETURN(Point t3, Mul(r, m.get()));
@@ -139,8 +128,8 @@ absl::Status VerifyProof(const EC_POINT* a, const EC_POINT* b,
   IFED_ASSIGN_OR_RETURN(Scalar s, DeserializeScalar(proof.subspan(kNs, kNs)));
   IFED_ASSIGN_OR_RETURN(std::vector<Scalar> w,
                         CompositeWeights(b, batch, context));
-  IFED_ASSIGN_OR_RETURN(Point m, Combine(w, batch.c));
-  IFED_ASSIGN_OR_RETURN(Point z, Combine(w, batch.d));
+  IFED_ASSIGN_OR_RETURN(Point m, CombinePublic(w, batch.c));
+  IFED_ASSIGN_OR_RETURN(Point z, CombinePublic(w, batch.d));
   // t2 = s*A + c*B with A = G for VOPRF; t3 = s*M + c*Z.
   IFED_ASSIGN_OR_RETURN(Point sa, Mul(s, a));
   IFED_ASSIGN_OR_RETURN(Point cb, Mul(c, b));

@@ -1,3 +1,9 @@
+// EC_POINTs_mul and EC_POINTs_make_affine are deprecated in OpenSSL 3.0 for
+// applications at large, which should use EVP; they remain the library's
+// only multi-scalar multiplication and batched affine conversion, and an
+// OPRF evaluator needs the group operations themselves.
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include "node/crypto/oprf/group.h"
 
 #include <openssl/bn.h>
@@ -6,6 +12,7 @@
 #include <openssl/rand.h>
 
 #include "absl/status/status.h"
+#include "node/common/status_macros.h"
 #include "node/crypto/oprf/mont256.h"
 
 namespace ifed::crypto::oprf::internal {
@@ -187,6 +194,77 @@ absl::StatusOr<Point> MulGenAddPublic(const Scalar& a, const Scalar& b,
     return OpenSslError("EC_POINT_mul failed");
   }
   return r;
+}
+
+absl::StatusOr<std::vector<Point>> MulEach(
+    const Scalar& k, absl::Span<const EC_POINT* const> p) {
+  Bn bk = ScalarToBn(k);
+  BnCtx ctx(BN_CTX_secure_new());
+  if (bk == nullptr || ctx == nullptr) return OpenSslError("allocation failed");
+  std::vector<Point> out;
+  out.reserve(p.size());
+  for (const EC_POINT* pi : p) {
+    IFED_ASSIGN_OR_RETURN(Point r, NewPoint());
+    if (EC_POINT_mul(Group(), r.get(), nullptr, pi, bk.get(), ctx.get()) !=
+        1) {
+      return OpenSslError("EC_POINT_mul failed");
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+absl::StatusOr<Point> CombinePublic(absl::Span<const Scalar> w,
+                                    absl::Span<const EC_POINT* const> p) {
+  if (w.empty() || w.size() != p.size()) {
+    return Invalid("combine: weights and points differ in number");
+  }
+  BnCtx ctx(BN_CTX_new());
+  if (ctx == nullptr) return OpenSslError("allocation failed");
+  // The BIGNUMs live in the context's pool for the duration of the call.
+  BN_CTX_start(ctx.get());
+  std::vector<const BIGNUM*> scalars;
+  scalars.reserve(w.size());
+  for (const Scalar& wi : w) {
+    BIGNUM* b = BN_CTX_get(ctx.get());
+    if (b == nullptr ||
+        BN_bin2bn(wi.data(), static_cast<int>(wi.size()), b) == nullptr) {
+      BN_CTX_end(ctx.get());
+      return OpenSslError("allocation failed");
+    }
+    scalars.push_back(b);
+  }
+  absl::StatusOr<Point> r = NewPoint();
+  const bool ok =
+      r.ok() && EC_POINTs_mul(Group(), r->get(), nullptr, p.size(),
+                              const_cast<const EC_POINT**>(p.data()),
+                              scalars.data(), ctx.get()) == 1;
+  BN_CTX_end(ctx.get());
+  if (!ok) return OpenSslError("EC_POINTs_mul failed");
+  return r;
+}
+
+absl::StatusOr<std::vector<ElementBytes>> SerializeEach(
+    absl::Span<EC_POINT* const> p) {
+  for (const EC_POINT* pi : p) {
+    if (IsIdentity(pi)) return Invalid("cannot serialize the identity");
+  }
+  BnCtx ctx(BN_CTX_new());
+  if (ctx == nullptr) return OpenSslError("allocation failed");
+  if (!p.empty() &&
+      EC_POINTs_make_affine(Group(), p.size(), const_cast<EC_POINT**>(p.data()),
+                            ctx.get()) != 1) {
+    return OpenSslError("EC_POINTs_make_affine failed");
+  }
+  std::vector<ElementBytes> out(p.size());
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (EC_POINT_point2oct(Group(), p[i], POINT_CONVERSION_COMPRESSED,
+                           out[i].data(), out[i].size(),
+                           ctx.get()) != out[i].size()) {
+      return OpenSslError("EC_POINT_point2oct failed");
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<Point> AddPoints(const EC_POINT* a, const EC_POINT* b) {

@@ -18,6 +18,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -60,6 +61,25 @@ absl::StatusOr<Point> MulGen(const Scalar& k);
 absl::StatusOr<Point> MulGenAddPublic(const Scalar& a, const Scalar& b,
                                       const EC_POINT* p);
 absl::StatusOr<Point> AddPoints(const EC_POINT* a, const EC_POINT* b);
+
+// Batched forms for the evaluation of a whole request, with one BN_CTX and
+// one scalar conversion for the batch instead of one per element.
+//
+// k * p[i] for every i, constant time in k like Mul.
+absl::StatusOr<std::vector<Point>> MulEach(const Scalar& k,
+                                           absl::Span<const EC_POINT* const> p);
+// sum_i w[i] * p[i] as one multi-scalar multiplication (OpenSSL's
+// interleaved windowed method shares the doublings across the terms).
+// Variable time: public weights and points only. InvalidArgument if the
+// spans differ in length or are empty.
+absl::StatusOr<Point> CombinePublic(absl::Span<const Scalar> w,
+                                    absl::Span<const EC_POINT* const> p);
+// The compressed encodings of p[i]. The points are first brought to affine
+// form together (one field inversion for the batch, Montgomery's trick), so
+// each encoding needs no inversion of its own. InvalidArgument if any is
+// the identity.
+absl::StatusOr<std::vector<ElementBytes>> SerializeEach(
+    absl::Span<EC_POINT* const> p);
 absl::StatusOr<Point> NewIdentity();
 bool IsIdentity(const EC_POINT* p);
 

@@ -198,21 +198,17 @@ absl::StatusOr<Evaluation> OprfServer::BlindEvaluateImpl(
   IFED_ASSIGN_OR_RETURN(std::vector<Point> c,
                         DeserializeAll(blinded, "blinded element"));
   if (admit) IFED_RETURN_IF_ERROR(admit());
-  std::vector<Point> d;
-  d.reserve(c.size());
+  std::vector<const EC_POINT*> c_raw = Raw(c);
+  IFED_ASSIGN_OR_RETURN(std::vector<Point> d,
+                        internal::MulEach(key_.RevealBytes(), c_raw));
+  std::vector<EC_POINT*> d_mut;
+  d_mut.reserve(d.size());
+  for (Point& di : d) d_mut.push_back(di.get());
   Evaluation eval;
-  eval.elements.reserve(c.size());
-  for (const Point& ci : c) {
-    IFED_ASSIGN_OR_RETURN(Point di,
-                          internal::Mul(key_.RevealBytes(), ci.get()));
-    IFED_ASSIGN_OR_RETURN(ElementBytes enc,
-                          internal::SerializeElement(di.get()));
-    eval.elements.push_back(enc);
-    d.push_back(std::move(di));
-  }
+  IFED_ASSIGN_OR_RETURN(eval.elements, internal::SerializeEach(d_mut));
   if (r == nullptr) return eval;
   IFED_ASSIGN_OR_RETURN(Point pk, internal::DeserializeElement(public_key_));
-  std::vector<const EC_POINT*> c_raw = Raw(c), d_raw = Raw(d);
+  std::vector<const EC_POINT*> d_raw = Raw(d);
   internal::DleqBatch batch{c_raw, d_raw, blinded, eval.elements};
   IFED_ASSIGN_OR_RETURN(
       eval.proof,

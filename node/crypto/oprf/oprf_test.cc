@@ -487,3 +487,79 @@ TEST(Oprf, MisuseIsRejected) {
 
 }  // namespace
 }  // namespace ifed::crypto::oprf
+
+namespace ifed::crypto::oprf {
+namespace {
+
+// The batched group operations agree with their one-element forms.
+class BatchedGroup : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 0; i < 5; ++i) {
+      absl::StatusOr<internal::Scalar> s = internal::RandomScalar();
+      ASSERT_TRUE(s.ok());
+      absl::StatusOr<internal::Point> p = internal::MulGen(*s);
+      ASSERT_TRUE(p.ok());
+      weights_.push_back(*internal::RandomScalar());
+      points_.push_back(*std::move(p));
+      raw_.push_back(points_.back().get());
+    }
+  }
+  std::vector<internal::Scalar> weights_;
+  std::vector<internal::Point> points_;
+  std::vector<const EC_POINT*> raw_;
+};
+
+TEST_F(BatchedGroup, CombineMatchesSumOfProducts) {
+  absl::StatusOr<internal::Point> acc = internal::NewIdentity();
+  ASSERT_TRUE(acc.ok());
+  for (size_t i = 0; i < raw_.size(); ++i) {
+    absl::StatusOr<internal::Point> term = internal::Mul(weights_[i], raw_[i]);
+    ASSERT_TRUE(term.ok());
+    acc = internal::AddPoints(acc->get(), term->get());
+    ASSERT_TRUE(acc.ok());
+  }
+  absl::StatusOr<internal::Point> msm =
+      internal::CombinePublic(weights_, raw_);
+  ASSERT_TRUE(msm.ok()) << msm.status();
+  EXPECT_EQ(*internal::SerializeElement(msm->get()),
+            *internal::SerializeElement(acc->get()));
+}
+
+TEST_F(BatchedGroup, CombineRefusesMismatchedOrEmptyInput) {
+  EXPECT_EQ(internal::CombinePublic(
+                absl::MakeConstSpan(weights_).subspan(1), raw_)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(internal::CombinePublic({}, {}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(BatchedGroup, MulEachAndSerializeEachMatchOneByOne) {
+  absl::StatusOr<std::vector<internal::Point>> each =
+      internal::MulEach(weights_[0], raw_);
+  ASSERT_TRUE(each.ok()) << each.status();
+  ASSERT_EQ(each->size(), raw_.size());
+  std::vector<EC_POINT*> mut;
+  for (internal::Point& p : *each) mut.push_back(p.get());
+  absl::StatusOr<std::vector<internal::ElementBytes>> enc =
+      internal::SerializeEach(mut);
+  ASSERT_TRUE(enc.ok()) << enc.status();
+  for (size_t i = 0; i < raw_.size(); ++i) {
+    absl::StatusOr<internal::Point> one = internal::Mul(weights_[0], raw_[i]);
+    ASSERT_TRUE(one.ok());
+    EXPECT_EQ((*enc)[i], *internal::SerializeElement(one->get())) << i;
+  }
+}
+
+TEST_F(BatchedGroup, SerializeEachRefusesTheIdentity) {
+  absl::StatusOr<internal::Point> id = internal::NewIdentity();
+  ASSERT_TRUE(id.ok());
+  std::vector<EC_POINT*> mut = {points_[0].get(), id->get()};
+  EXPECT_EQ(internal::SerializeEach(mut).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace ifed::crypto::oprf
