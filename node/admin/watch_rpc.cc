@@ -472,7 +472,8 @@ absl::Status AdminService::AddOprfWatch(grpc::ServerContext* ctx, const std::str
   for (size_t i = 0; i < inputs.size(); ++i) {
     const std::string output(answer->outputs[i].begin(), answer->outputs[i].end());
     // The alert names the item by its OPRF output: this node keeps the value
-    // sealed under that name, for hits export (as a keyed watch does).
+    // sealed under that name (OutboundWatch.sealed_items, keyed by the hex
+    // name an alert carries: pseudonym or OPRF output), for hits export.
     const std::string hex = absl::BytesToHexString(output);
     auto sealed = d_.sealer->Seal(federation::OprfCanonical(inputs[i]),
                                   absl::StrCat("watch-item/", wire.watch_id(), "/", hex));
