@@ -42,9 +42,12 @@ class FormsTest : public ::testing::Test {
   static void SetUpTestSuite() {
     fed_ = new LocalFederation();
     fed_->AddNode("hub", "EU", {Rule("de"), Rule("at")});
-    fed_->AddNode("de", "DE", {Rule("at"), Rule("hub"), Rule("pl", kOprf)});
+    PartnerSpec urls_only = Rule("cz");  // de may send cz urls, not phones
+    urls_only.types = "[url]";
+    fed_->AddNode("de", "DE", {Rule("at"), Rule("hub"), Rule("pl", kOprf), urls_only});
     fed_->AddNode("at", "AT", {Rule("de", kWatches), Rule("hub")});
     fed_->AddNode("pl", "PL", {Rule("de", kOprf)});
+    fed_->AddNode("cz", "CZ", {Rule("de")});
     fed_->node("hub").role = "hub";
     const std::string seed = fed_->dir() + "/pl/oprf.seed";
     WriteFile(seed, std::string(64, '7') + "\n", 0600);
@@ -248,6 +251,36 @@ TEST_F(FormsTest, WatchOnAUrlFiresOnThePhoneAndIsExportedAsASighting) {
   // The watch list does not carry the sealed values.
   auto list = fed_->Ctl("de", {"watch", "list", "--json"});
   EXPECT_EQ(list.out.find("sealed"), std::string::npos) << list.out;
+}
+
+// Our outbound rule for cz allows urls, not phones: a wa.me link is asked
+// of cz without its derived phone form (the answer says so), instead of
+// the whole query to cz being refused.
+TEST_F(FormsTest, ADerivedFormOurRuleDoesNotAllowIsSkippedNotTheQuery) {
+  auto in = Ingest("cz", "type,value,case_ref,tlp,crime_area",
+                   "url,https://wa.me/4917640006001,C-F,green,migrant_smuggling\n");
+  ASSERT_EQ(in.exit_code, 0) << in.err << in.out;
+  auto r = fed_->Ctl("de", {"match", "--peer", "cz", "--type", "url", "wa.me/4917640006001"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Verdict(r.out, "cz"), "HIT") << r.out << r.err;
+  EXPECT_NE(r.err.find("note: peer cz: 1 derived phone form(s) not asked: our policy"),
+            std::string::npos)
+      << r.err;
+  auto j = fed_->Ctl("de", {"match", "--peer", "cz", "--json", "--type", "url",
+                            "wa.me/4917640006002"});
+  EXPECT_NE(j.out.find("\"skipped_forms\":[{\"peer\":\"cz\",\"type\":\"phone\",\"forms\":1"),
+            std::string::npos)
+      << j.out;
+  EXPECT_NE(j.out.find("\"verdict\":\"NO_HIT\""), std::string::npos) << j.out;
+  // A value whose own type the rule does not allow is still refused.
+  auto phone = fed_->Ctl("de", {"match", "--peer", "cz", "--type", "phone", "+4917640006001"});
+  EXPECT_NE(phone.exit_code, 0);
+  EXPECT_NE(phone.err.find("refused by our own policy"), std::string::npos) << phone.err;
+  // Asked of every peer at once: at gets both forms, cz the url only.
+  auto both = fed_->Ctl("de", {"match", "--peer", "at", "--peer", "cz", "--type", "url",
+                               "wa.me/4917640006001"});
+  EXPECT_EQ(Verdict(both.out, "cz"), "HIT") << both.out << both.err;
+  EXPECT_EQ(Verdict(both.out, "at"), "NO_HIT") << both.out;
 }
 
 // An OPRF watch fires on this node (the partner holds nothing) when a
