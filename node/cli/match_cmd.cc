@@ -155,7 +155,19 @@ int MatchCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
       std::cout << (i ? "," : "") << "{\"peer\":\"" << e.peer() << "\",\"code\":" << e.code()
                 << ",\"message\":\"" << JsonEscape(e.message()) << "\"}";
     }
+    std::cout << "],\"skipped_forms\":[";
+    for (int i = 0; i < resp.skipped_forms_size(); ++i) {
+      const auto& f = resp.skipped_forms(i);
+      std::cout << (i ? "," : "") << "{\"peer\":\"" << f.peer() << "\",\"type\":\""
+                << TypeStr(f.type()) << "\",\"forms\":" << f.forms() << ",\"reason\":\""
+                << JsonEscape(f.reason()) << "\"}";
+    }
     std::cout << "]}\n";
+  }
+  // Derived forms left out for a peer: the values were asked, those forms not.
+  for (const auto& f : resp.skipped_forms()) {
+    std::cerr << "note: peer " << f.peer() << ": " << f.forms() << " derived "
+              << TypeStr(f.type()) << " form(s) not asked: " << f.reason() << "\n";
   }
   for (const auto& e : resp.peer_errors()) {
     std::cerr << "peer " << e.peer() << ": "

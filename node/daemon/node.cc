@@ -323,6 +323,14 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
                                         .on_enumeration =
                                             [node = n.get()](const federation::EnumerationAlert& a) {
                                               node->OnEnumeration(a);
+                                            },
+                                        .previous_key_overlap_s =
+                                            c.has_oprf_previous_key_overlap_seconds()
+                                                ? c.oprf_previous_key_overlap_seconds()
+                                                : 86400,
+                                        .on_key_retired =
+                                            [node = n.get()](uint32_t epoch) {
+                                              node->OnOprfKeyRetired(epoch);
                                             }}));
     n->federation_service_->set_oprf(n->oprf_.get());
     n->federation_service_->set_key_signer(
@@ -570,12 +578,17 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
       b.experimental().SetInterceptorCreators(std::move(ic));
     }
     federation::ApplyServerLimits(b, limits);
+    // Nothing is answered from a store that met damaged data.
+    n->federation_service_->set_serving_check(
+        [store = n->store_.get()] { return store->health().Check(); });
     b.RegisterService(n->federation_service_.get());
     n->federation_server_ = b.BuildAndStart();
     if (!n->federation_server_ || port == 0) {
       return absl::UnavailableError(
           absl::StrCat("cannot listen on ", c.listen(), " (address in use or invalid)"));
     }
+    n->store_->health().OnDamage(
+        [node = n.get()](const store::StoreDamage& d) { node->OnStoreDamage(d); });
   }
   {
     // No listening port: admin::LocalListener accepts on the unix socket,
@@ -685,6 +698,11 @@ void Node::AddStateMetrics() {
   metrics_->AddCallback("ifed_audit_chain_length", "Events in the audit hash chain.", "gauge", {},
                         [audit = audit_.get()] {
                           return Samples{{{}, static_cast<double>(audit->head_seq())}};
+                        });
+  metrics_->AddCallback("ifed_store_damaged",
+                        "1 once the store met damaged data while serving (answers stopped).",
+                        "gauge", {}, [store = store_.get()] {
+                          return Samples{{{}, store->health().damaged() ? 1.0 : 0.0}};
                         });
   metrics_->AddCallback(
       "ifed_audit_checkpoint_age_seconds", "Seconds since the newest signed audit checkpoint.",
@@ -1107,6 +1125,42 @@ void Node::OnEnumeration(const federation::EnumerationAlert& a) {
   }
 }
 
+void Node::OnOprfKeyRetired(uint32_t epoch) {
+  if (!audit_) return;
+  audit::Event e;
+  e.action = "oprf.key.retired";
+  e.actor = "node";
+  e.outcome = "ok";
+  e.Set("epoch", static_cast<int64_t>(epoch));
+  if (absl::Status s = audit_->Append(e); !s.ok()) {
+    spdlog::error("audit of an OPRF key retirement failed: {}", std::string(s.message()));
+  }
+}
+
+void Node::OnStoreDamage(const store::StoreDamage& d) {
+  spdlog::critical("STORE DAMAGED ({}: {}): federation answers stopped (health NOT_SERVING). "
+                   "To do: {}",
+                   d.where, d.detail, std::string(store::kStoreDamageAdvice));
+  if (federation_server_ != nullptr) {
+    if (grpc::HealthCheckServiceInterface* h = federation_server_->GetHealthCheckService()) {
+      h->SetServingStatus(ifed::v1::Federation::service_full_name(), false);
+      h->SetServingStatus("", false);
+    }
+  }
+  if (!audit_) return;
+  damage_thread_ = std::thread([this, d] {
+    audit::Event e;
+    e.action = "store.damaged";
+    e.actor = "node";
+    e.outcome = "degraded";
+    e.Set("where", d.where).Set("detail", d.detail).Set("advice",
+                                                        std::string(store::kStoreDamageAdvice));
+    if (absl::Status s = audit_->Append(e); !s.ok()) {
+      spdlog::error("audit of the store damage failed: {}", std::string(s.message()));
+    }
+  });
+}
+
 void Node::SweepLoop() {
   const auto period = std::chrono::seconds(
       config_.expiry_sweep_seconds() > 0 ? config_.expiry_sweep_seconds() : 3600);
@@ -1126,6 +1180,7 @@ void Node::FilterSyncLoop() {
   std::unique_lock<std::mutex> l(sweep_mu_);
   while (!sweep_cv_.wait_for(l, period, [this] { return sweep_stop_; })) {
     l.unlock();
+    if (oprf_) oprf_->RetireKeys();  // the previous key, once its overlap is over
     admin_service_->SyncAllFilters();
     l.lock();
   }
@@ -1141,6 +1196,7 @@ void Node::Shutdown() {
   if (syncer_.joinable()) syncer_.join();
   stopping_ = true;  // a running rotation stops after its batch and resumes at the next start.
   if (rotator_.joinable()) rotator_.join();
+  if (damage_thread_.joinable()) damage_thread_.join();
   if (courier_) courier_->Stop();  // before the store and the audit log close.
   metrics_server_.reset();  // its callbacks read the store.
   const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);

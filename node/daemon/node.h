@@ -65,6 +65,12 @@ class Node {
   void FilterSyncLoop();
   // A partner's OPRF volume looks like enumeration: audit + metric.
   void OnEnumeration(const federation::EnumerationAlert& alert);
+  // Audit of an OPRF key epoch destroyed after its overlap.
+  void OnOprfKeyRetired(uint32_t epoch);
+  // The store met damaged data while serving: federation health
+  // NOT_SERVING, the log says what to do, audit event (from damage_thread_:
+  // the damage may be met under the store's write lock).
+  void OnStoreDamage(const store::StoreDamage& damage);
 
   ifed::v1::NodeConfig config_;
   std::unique_ptr<federation::TlsReloader> tls_;  // before the servers that use its files.
@@ -119,6 +125,7 @@ class Node {
   // Key rotation at run time (KeysAdmin); keys_mu_ guards the rest.
   std::mutex keys_mu_;
   std::thread rotator_;
+  std::thread damage_thread_;  // audits a store damage (at most once).
   bool rotating_ = false;
   uint32_t rotation_epoch_ = 0;
   std::string rotation_error_;

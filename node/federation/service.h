@@ -50,6 +50,11 @@ class FederationService final : public ifed::v1::Federation::Service {
   // OPRF scheme, set before serving; not owned. Null: the OPRF
   // calls answer FAILED_PRECONDITION (oprf_seed_file not configured).
   void set_oprf(OprfResponder* oprf) { oprf_ = oprf; }
+  // Checked for every call once its caller is known: a non-OK status (the
+  // store met damaged data) refuses the call (UNAVAILABLE to the peer).
+  void set_serving_check(std::function<absl::Status()> check) {
+    serving_check_ = std::move(check);
+  }
   // The node key that signs OprfPublicKey answers (oprf_key_statement.h),
   // with this node's id; not owned. Null: answers go unsigned, and queriers
   // refuse them.
@@ -189,6 +194,7 @@ class FederationService final : public ifed::v1::Federation::Service {
   const Matcher* matcher_;
   const ServiceLimits limits_;
   ReplayGuard replay_;
+  std::function<absl::Status()> serving_check_;
   const audit::InboundAuditor* auditor_ = nullptr;
   OprfResponder* oprf_ = nullptr;
   std::function<std::shared_ptr<const audit::Signer>()> key_signer_;
