@@ -6,15 +6,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "node/common/clock.h"
 
 namespace ifed::federation {
 namespace {
-
-int64_t SystemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool ValidRequestId(absl::string_view id) {
   if (id.size() < 16 || id.size() > 128) return false;
@@ -90,7 +85,7 @@ std::vector<std::pair<std::string, std::string>> NewStampHeaders(const std::stri
     id.push_back(hex[b & 15]);
   }
   std::vector<std::pair<std::string, std::string>> out = {
-      {kRequestIdHeader, std::move(id)}, {kTimestampHeader, std::to_string(SystemNowMs())}};
+      {kRequestIdHeader, std::move(id)}, {kTimestampHeader, std::to_string(UnixMillisNow())}};
   if (!node_id.empty()) out.emplace_back(kNodeIdHeader, node_id);
   return out;
 }
@@ -98,7 +93,7 @@ std::vector<std::pair<std::string, std::string>> NewStampHeaders(const std::stri
 ReplayGuard::ReplayGuard(ReplayOptions options)
     : o_(std::move(options)), started_ms_(Now()) {}
 
-int64_t ReplayGuard::Now() const { return o_.now_ms ? o_.now_ms() : SystemNowMs(); }
+int64_t ReplayGuard::Now() const { return o_.now_ms ? o_.now_ms() : UnixMillisNow(); }
 
 absl::Status ReplayGuard::Admit(const std::string& peer, const CallStamp& stamp) {
   const int64_t now = Now();

@@ -5,9 +5,11 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "node/common/ids.h"
 #include "node/common/status_macros.h"
 #include "node/federation/watch_service.h"
 #include "node/policy/purpose.h"
+#include "node/store/tables.h"
 
 namespace ifed::federation {
 namespace {
@@ -15,10 +17,6 @@ namespace {
 constexpr size_t kMaxJustification = 4096;
 
 }  // namespace
-
-std::string FollowUpKey(bool inbound, const std::string& peer, const std::string& id) {
-  return absl::StrCat("followup/", inbound ? "in/" : "out/", peer, "/", id);
-}
 
 absl::StatusOr<ifed::v1::FollowUpRecord> LoadFollowUp(const store::Store& store,
                                                       const std::string& key) {
@@ -32,7 +30,8 @@ absl::Status SaveFollowUp(store::Store* store, audit::AuditLog* audit,
                           const ifed::v1::FollowUpRecord& r, const std::string& action,
                           const std::string& actor, const store::MetaWrites& extra) {
   store::MetaWrites w = extra;
-  w.puts.emplace_back(FollowUpKey(r.inbound(), r.peer(), r.followup_id()), r.SerializeAsString());
+  w.puts.emplace_back(store::FollowUpTable::Key(r.inbound(), r.peer(), r.followup_id()),
+                      r.SerializeAsString());
   if (audit == nullptr) return store->CommitMeta(w);
   // Ids and states only: never the justification or reply text.
   audit::Event e;
@@ -61,13 +60,31 @@ void ToResponse(const ifed::v1::FollowUpRecord& r, ifed::v1::FollowUpResponse* o
   out->set_decided(r.decided());
 }
 
+absl::Status FollowUpDesk::CountToday(const std::string& peer, const std::string& followup_id,
+                                      int64_t now, uint32_t max) const {
+  auto n = d_.store->AddToCounter(absl::StrCat("quota/followup/", peer, "/", now / 86400), 1, max);
+  if (n.ok()) return absl::OkStatus();
+  if (d_.audit != nullptr) {
+    audit::Event e;
+    e.action = "followup.in";
+    e.actor = "peer:" + peer;
+    e.outcome = "refused";
+    e.Set("followup_id", followup_id).Set("reason", "follow_ups.max_per_day");
+    IFED_RETURN_IF_ERROR(d_.audit->Append(e));
+  }
+  return absl::IsResourceExhausted(n.status())
+             ? absl::ResourceExhaustedError(
+                   absl::StrCat("follow-up limit of ", max, " per day reached for this partner"))
+             : n.status();
+}
+
 absl::Status FollowUpDesk::Handle(const std::string& peer,
                                   const ifed::v1::FollowUpRequest& request,
                                   ifed::v1::FollowUpResponse* response) const {
-  if (!PrintableId(request.followup_id(), 64)) {
+  if (!PrintableId(request.followup_id(), 64, IdSlash::kRefused)) {
     return absl::InvalidArgumentError("followup_id must be 1-64 printable ASCII characters");
   }
-  const std::string key = FollowUpKey(true, peer, request.followup_id());
+  const std::string key = store::FollowUpTable::Key(true, peer, request.followup_id());
   if (request.action() == ifed::v1::FOLLOW_UP_STATUS) {
     auto r = LoadFollowUp(*d_.store, key);
     if (!r.ok()) {
@@ -136,7 +153,7 @@ absl::Status FollowUpDesk::Handle(const std::string& peer,
   }
   // The reference is the caller's own token: another partner's token, or a
   // record id, is unknown here.
-  if (!PrintableId(request.reference(), 64) || d_.sealer == nullptr) {
+  if (!PrintableId(request.reference(), 64, IdSlash::kRefused) || d_.sealer == nullptr) {
     return refuse(absl::NotFoundError("unknown reference"), "reference");
   }
   auto record_id = d_.sealer->ResolveReference(peer, request.reference());
@@ -155,21 +172,7 @@ absl::Status FollowUpDesk::Handle(const std::string& peer,
   // follow_ups.max_per_day new requests per partner and UTC day (the
   // counter survives a restart).
   if (const uint32_t max = rule->rule.follow_ups().max_per_day(); max > 0) {
-    auto n = d_.store->AddToCounter(absl::StrCat("quota/followup/", peer, "/", now / 86400), 1, max);
-    if (!n.ok()) {
-      if (d_.audit != nullptr) {
-        audit::Event e;
-        e.action = "followup.in";
-        e.actor = "peer:" + peer;
-        e.outcome = "refused";
-        e.Set("followup_id", request.followup_id()).Set("reason", "follow_ups.max_per_day");
-        IFED_RETURN_IF_ERROR(d_.audit->Append(e));
-      }
-      return absl::IsResourceExhausted(n.status())
-                 ? absl::ResourceExhaustedError(absl::StrCat(
-                       "follow-up limit of ", max, " per day reached for this partner"))
-                 : n.status();
-    }
+    IFED_RETURN_IF_ERROR(CountToday(peer, request.followup_id(), now, max));
   }
   ifed::v1::FollowUpRecord r;
   r.set_followup_id(request.followup_id());
@@ -192,8 +195,8 @@ absl::Status FollowUpDesk::Handle(const std::string& peer,
 absl::StatusOr<uint64_t> FlagOverdue(store::Store* store, audit::AuditLog* audit, int64_t now) {
   uint64_t overdue = 0;
   std::vector<ifed::v1::FollowUpRecord> fresh;
-  IFED_RETURN_IF_ERROR(store->ScanMeta("followup/in/", [&](const std::string&,
-                                                            const std::string& v) {
+  IFED_RETURN_IF_ERROR(store->ScanMeta(store::FollowUpTable::kInbound, [&](const std::string&,
+                                                                           const std::string& v) {
     ifed::v1::FollowUpRecord r;
     if (!r.ParseFromString(v) || r.state() != ifed::v1::FOLLOW_UP_PENDING || now <= r.deadline()) {
       return true;

@@ -23,8 +23,6 @@ namespace ifed::federation {
 // Prüm II: core data within 48 hours of a confirmed match.
 inline constexpr int64_t kFollowUpDeadlineSeconds = 48 * 3600;
 
-// Meta keys of follow-ups: inbound (asked of us) and outbound (asked by us).
-std::string FollowUpKey(bool inbound, const std::string& peer, const std::string& id);
 absl::StatusOr<ifed::v1::FollowUpRecord> LoadFollowUp(const store::Store& store,
                                                       const std::string& key);
 // Stores `r` with its audit event (`action`, `actor`) and `extra` (an
@@ -61,6 +59,11 @@ class FollowUpDesk {
                       ifed::v1::FollowUpResponse* response) const;
 
  private:
+  // follow_ups.max_per_day new requests per partner and UTC day (the
+  // counter survives a restart); a refusal is audited.
+  absl::Status CountToday(const std::string& peer, const std::string& followup_id, int64_t now,
+                          uint32_t max) const;
+
   FollowUpDeps d_;
 };
 

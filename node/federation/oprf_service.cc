@@ -19,24 +19,15 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "node/common/atomic_file.h"
+#include "node/common/ids.h"
 #include "node/common/status_macros.h"
 #include "node/policy/purpose.h"
+#include "node/store/tables.h"
 
 namespace ifed::federation {
 namespace oprf = crypto::oprf;
 namespace filter = crypto::filter;
 namespace {
-
-constexpr size_t kMaxRequestId = 128;
-
-// 1-128 printable ASCII characters, as the messages say.
-bool PrintableId(const std::string& s) {
-  if (s.empty() || s.size() > kMaxRequestId) return false;
-  for (unsigned char c : s) {
-    if (c < 0x21 || c > 0x7e) return false;
-  }
-  return true;
-}
 
 bool ValidNodeId(absl::string_view s) {
   if (s.empty() || s.size() > 63) return false;
@@ -69,8 +60,6 @@ std::string ViewKey(const std::string& peer, const std::string& via) {
 }
 
 // Where an enumeration block is kept (OprfResponder::SaveBlock).
-std::string BlockKey(const std::string& peer) { return absl::StrCat("oprf/block/", peer); }
-
 // A scoped canonical value: wiped when it goes away.
 struct Wiped {
   std::string s;
@@ -328,9 +317,9 @@ absl::Status OprfResponder::Evaluate(const std::string& peer,
 absl::Status OprfResponder::SaveBlock(const std::string& peer, const std::string& policy_version) {
   store::MetaWrites w;
   if (policy_version.empty()) {
-    w.deletes.push_back(BlockKey(peer));
+    w.deletes.push_back(store::OprfStateTable::BlockKey(peer));
   } else {
-    w.puts.emplace_back(BlockKey(peer), policy_version);
+    w.puts.emplace_back(store::OprfStateTable::BlockKey(peer), policy_version);
   }
   return d_.store->CommitMeta(w);
 }
@@ -359,7 +348,7 @@ absl::Status OprfResponder::WatchVolume(const std::string& peer,
     std::lock_guard<std::mutex> l(volume_mu_);
     Volume& v = volume_[peer];
     if (!v.loaded) {
-      auto kept = d_.store->GetMeta(BlockKey(peer));
+      auto kept = d_.store->GetMeta(store::OprfStateTable::BlockKey(peer));
       if (kept.ok()) {
         v.blocked_under = *kept;
       } else if (!absl::IsNotFound(kept.status())) {

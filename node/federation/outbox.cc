@@ -8,17 +8,13 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "node/common/clock.h"
 #include "node/common/status_macros.h"
 #include "node/federation/watch_service.h"
+#include "node/store/tables.h"
 
 namespace ifed::federation {
 namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The audit event of one entry that left the outbox.
 audit::Event DeliveredEvent(const ifed::v1::OutboxEntry& e, int code) {
@@ -47,7 +43,7 @@ audit::Event DeliveredEvent(const ifed::v1::OutboxEntry& e, int code) {
         .Set("state", ifed::v1::FollowUpState_Name(d.followup_answer().state()));
   }
   ev.Set("attempts", static_cast<int64_t>(e.attempts() + 1))
-      .Set("queued_ms", NowMs() - e.created_ms());
+      .Set("queued_ms", UnixMillisNow() - e.created_ms());
   if (code != 0) ev.Set("code", static_cast<int64_t>(code));
   return ev;
 }
@@ -61,18 +57,19 @@ absl::StatusOr<uint64_t> PruneReceivedIds(store::Store* store, int64_t before_ms
     store::MetaWrites writes;
     std::string last;
     bool more = false;
-    IFED_RETURN_IF_ERROR(store->ScanMeta("watch/rx/", [&](const std::string& k,
-                                                          const std::string& v) {
-      if (k <= after) return true;
-      last = k;
-      int64_t at = 0;
-      if (!absl::SimpleAtoi(v, &at) || at < before_ms) writes.deletes.push_back(k);
-      if (writes.deletes.size() >= 10000) {
-        more = true;
-        return false;
-      }
-      return true;
-    }));
+    IFED_RETURN_IF_ERROR(store->ScanMeta(store::WatchTable::kReceived,
+                                         [&](const std::string& k, const std::string& v) {
+                                           if (k <= after) return true;
+                                           last = k;
+                                           int64_t at = 0;
+                                           if (!absl::SimpleAtoi(v, &at) || at < before_ms)
+                                             writes.deletes.push_back(k);
+                                           if (writes.deletes.size() >= 10000) {
+                                             more = true;
+                                             return false;
+                                           }
+                                           return true;
+                                         }));
     if (!writes.deletes.empty()) {
       IFED_RETURN_IF_ERROR(store->CommitMeta(writes));
       total += writes.deletes.size();
@@ -111,32 +108,34 @@ void Courier::Loop() {
     if (auto n = RunOnce(); !n.ok()) {
       spdlog::error("outbox pass failed: {}", std::string(n.status().message()));
     }
-    if (on_pass_) on_pass_();
+    if (o_.on_pass) o_.on_pass();
     l.lock();
     cv_.wait_for(l, o_.poll, [this] { return stop_ || kicked_; });
   }
 }
 
 absl::StatusOr<size_t> Courier::RunOnce() {
-  const int64_t now = NowMs();
+  const int64_t now = UnixMillisNow();
   std::map<std::string, std::vector<std::pair<std::string, ifed::v1::OutboxEntry>>> due;
   std::vector<std::pair<std::string, ifed::v1::OutboxEntry>> expired;
   uint64_t waiting = 0;
-  IFED_RETURN_IF_ERROR(store_->ScanMeta("outbox/", [&](const std::string& k, const std::string& v) {
-    ifed::v1::OutboxEntry e;
-    if (!e.ParseFromString(v)) {
-      spdlog::error("outbox entry {} does not parse; left in place", k);
-      return true;
-    }
-    if (e.created_ms() > 0 && now - e.created_ms() > o_.lifetime.count()) {
-      expired.emplace_back(k, std::move(e));
-      return true;
-    }
-    ++waiting;
-    auto& list = due[e.peer()];
-    if (e.next_attempt_ms() <= now && list.size() < o_.max_per_call) list.emplace_back(k, std::move(e));
-    return true;
-  }));
+  IFED_RETURN_IF_ERROR(store_->ScanMeta(
+      store::OutboxTable::kPrefix, [&](const std::string& k, const std::string& v) {
+        ifed::v1::OutboxEntry e;
+        if (!e.ParseFromString(v)) {
+          spdlog::error("outbox entry {} does not parse; left in place", k);
+          return true;
+        }
+        if (e.created_ms() > 0 && now - e.created_ms() > o_.lifetime.count()) {
+          expired.emplace_back(k, std::move(e));
+          return true;
+        }
+        ++waiting;
+        auto& list = due[e.peer()];
+        if (e.next_attempt_ms() <= now && list.size() < o_.max_per_call)
+          list.emplace_back(k, std::move(e));
+        return true;
+      }));
   pending_.store(waiting);
   for (const auto& [k, e] : expired) {  // given up: deleted with its audit event.
     store::MetaWrites w;

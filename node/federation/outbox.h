@@ -48,6 +48,8 @@ struct CourierOptions {
   std::chrono::milliseconds poll{1000};          // rescan when not woken.
   size_t max_per_call = 200;                     // deliveries per Deliver call.
   std::chrono::milliseconds lifetime = kDeliveryLifetime;  // then expired, see above.
+  // Called after each pass (e.g. the follow-up overdue check); may be empty.
+  std::function<void()> on_pass;
 };
 
 class Courier {
@@ -62,8 +64,6 @@ class Courier {
   void Kick();
   // One pass over the due entries; returns how many were acknowledged.
   absl::StatusOr<size_t> RunOnce();
-  // Called after each pass (e.g. the follow-up overdue check); may be empty.
-  void set_on_pass(std::function<void()> fn) { on_pass_ = std::move(fn); }
   // Entries waiting (for metrics).
   uint64_t pending() const { return pending_.load(); }
   uint64_t delivered() const { return delivered_.load(); }
@@ -75,7 +75,6 @@ class Courier {
   PeerClients* const peers_;
   audit::AuditLog* const audit_;
   const CourierOptions o_;
-  std::function<void()> on_pass_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false, kicked_ = false;

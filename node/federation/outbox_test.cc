@@ -1,6 +1,7 @@
 // Delivery ids are not kept for ever: the courier gives up on an
 // entry past its lifetime, and a receiver's markers are pruned only once no
 // sender can repeat them.
+#include "node/common/clock.h"
 #include "node/federation/outbox.h"
 #include "node/federation/watch_service.h"
 
@@ -14,12 +15,6 @@
 
 namespace ifed::federation {
 namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 class OutboxTest : public ::testing::Test {
  protected:
@@ -62,7 +57,7 @@ TEST_F(OutboxTest, EntriesPastTheirLifetimeExpireTheRestWait) {
   CourierOptions o;
   o.lifetime = std::chrono::milliseconds(60000);
   Courier courier(store_.get(), &peers, /*audit=*/nullptr, o);
-  const int64_t now = NowMs();
+  const int64_t now = UnixMillisNow();
   Queue("old", now - 120000);
   Queue("young", now - 1000);
   Queue("legacy", 0);  // no creation time: never expires.
@@ -121,21 +116,21 @@ TEST_F(OutboxTest, WatchesPastTheirEndArePurgedWithTheirIndex) {
   relayed.set_hub_watch_id("hw-1");
   relayed.set_until(1999);
   store::MetaWrites w;
-  w.puts.emplace_back(InboundWatchKey("at", "w-old"), old_in.SerializeAsString());
-  w.puts.emplace_back(InboundWatchKey("at", "w-live"), live_in.SerializeAsString());
+  w.puts.emplace_back(store::WatchTable::InboundKey("at", "w-old"), old_in.SerializeAsString());
+  w.puts.emplace_back(store::WatchTable::InboundKey("at", "w-live"), live_in.SerializeAsString());
   std::string hex;  // the index entry of old_in's pseudonym ('o' = 0x6f), epoch 1
   for (int i = 0; i < 32; ++i) hex += "6f";
   w.puts.emplace_back("watch/in/p/00000001" + hex + "/at/w-old", "1");
-  w.puts.emplace_back(OutboundWatchKey("hu", "w-mine"), old_out.SerializeAsString());
-  w.puts.emplace_back(OutboundWatchKey("hu", "w-forever"), forever.SerializeAsString());
+  w.puts.emplace_back(store::WatchTable::OutboundKey("hu", "w-mine"), old_out.SerializeAsString());
+  w.puts.emplace_back(store::WatchTable::OutboundKey("hu", "w-forever"), forever.SerializeAsString());
   w.puts.emplace_back("watch/hub/hw-1", relayed.SerializeAsString());
   ASSERT_TRUE(store_->CommitMeta(w).ok());
   auto n = PurgeExpiredWatches(store_.get(), nullptr, 2000);
   ASSERT_TRUE(n.ok()) << n.status();
   EXPECT_EQ(*n, 3u);
   std::vector<std::string> left = Keys("watch/");
-  EXPECT_EQ(left, (std::vector<std::string>{InboundWatchKey("at", "w-live"),
-                                            OutboundWatchKey("hu", "w-forever")}))
+  EXPECT_EQ(left, (std::vector<std::string>{store::WatchTable::InboundKey("at", "w-live"),
+                                            store::WatchTable::OutboundKey("hu", "w-forever")}))
       << ::testing::PrintToString(left);
 }
 

@@ -11,6 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "node/common/clock.h"
 #include "node/common/status_macros.h"
 #include "node/config/node_config.h"
 #include "node/federation/peer_verifier.h"
@@ -25,12 +26,6 @@ constexpr size_t kMaxChainPem = 32 << 10;
 constexpr size_t kMaxAuthorization = 8 << 10;
 constexpr size_t kMaxAudience = 64;
 constexpr char kEndCert[] = "-----END CERTIFICATE-----";
-
-int64_t SystemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string SignedBytes(const std::string& authorization) {
   return absl::StrCat(kSignLabel, authorization);
@@ -103,7 +98,7 @@ absl::StatusOr<ifed::v1::SignedRelayAuthorization> RelaySigner::Sign(
   a.set_rpc(rpc);
   a.set_request_digest(RelayRequestDigest(request));
   a.set_purpose(purpose);
-  a.set_issued_at_ms(now_ms_ ? now_ms_() : SystemNowMs());
+  a.set_issued_at_ms(now_ms_ ? now_ms_() : UnixMillisNow());
   a.set_nonce(absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(nonce), sizeof(nonce))));
   ifed::v1::SignedRelayAuthorization out;

@@ -12,6 +12,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "node/common/clock.h"
+#include "node/common/ids.h"
 #include "node/common/status_macros.h"
 #include "node/federation/followup_service.h"
 #include "node/policy/purpose.h"
@@ -20,33 +22,9 @@ namespace ifed::federation {
 namespace {
 
 constexpr size_t kPseudonymSize = 32;
-constexpr char kInW[] = "watch/in/w/";
-constexpr char kInP[] = "watch/in/p/";
-constexpr char kSent[] = "watch/sent/";
+using store::WatchTable;
 
 std::string Hex(absl::string_view bytes) { return absl::BytesToHexString(bytes); }
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string EpochPseudonymHex(uint32_t epoch, absl::string_view pseudonym) {
-  char e[9];
-  std::snprintf(e, sizeof e, "%08x", epoch);
-  return absl::StrCat(e, Hex(pseudonym));
-}
-
-std::string IndexKey(uint32_t epoch, absl::string_view pseudonym, const std::string& peer,
-                     const std::string& watch_id) {
-  return absl::StrCat(kInP, EpochPseudonymHex(epoch, pseudonym), "/", peer, "/", watch_id);
-}
-
-std::string SentKey(const std::string& record_id, const std::string& peer,
-                    const std::string& watch_id) {
-  return absl::StrCat(kSent, record_id, "/", peer, "/", watch_id);
-}
 
 template <typename F>
 void ForEachItem(const ifed::v1::WatchRequest& r, F f) {
@@ -84,31 +62,6 @@ absl::Status CommitAudited(store::Store* store, audit::AuditLog* audit,
   });
 }
 
-bool PrintableId(const std::string& s, size_t max) {
-  if (s.empty() || s.size() > max) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](unsigned char c) { return c >= 0x21 && c <= 0x7e && c != '/'; });
-}
-
-std::string InboundWatchKey(const std::string& peer, const std::string& watch_id) {
-  return absl::StrCat(kInW, peer, "/", watch_id);
-}
-
-std::string OutboundWatchKey(const std::string& peer, const std::string& watch_id) {
-  return absl::StrCat("watch/out/", peer, "/", watch_id);
-}
-
-std::string OutboxKey(const std::string& peer, const std::string& delivery_id) {
-  return absl::StrCat("outbox/", peer, "/", delivery_id);
-}
-
-std::string WatchEventKey(int64_t received_ms, const std::string& sender,
-                          const std::string& delivery_id) {
-  char ts[24];
-  std::snprintf(ts, sizeof ts, "%016lld", static_cast<long long>(received_ms));
-  return absl::StrCat("watch/ev/", ts, "/", sender, "/", delivery_id);
-}
-
 std::string NewDeliveryId(const std::string& node_id) {
   unsigned char b[16];
   if (RAND_bytes(b, sizeof b) != 1) return {};
@@ -125,47 +78,9 @@ ifed::v1::OutboxEntry MakeOutboxEntry(const std::string& peer, ifed::v1::Deliver
   return e;
 }
 
-absl::Status WatchDesk::Handle(const std::string& peer, const ifed::v1::WatchRequest& request,
-                               ifed::v1::WatchResponse* response,
-                               const std::string& on_behalf_of) const {
-  if (!PrintableId(request.watch_id(), 64)) {
-    return absl::InvalidArgumentError("watch_id must be 1-64 printable ASCII characters, no '/'");
-  }
-  const int64_t now = d_.now();
-  const std::string key = InboundWatchKey(peer, request.watch_id());
-  audit::Event e;
-  e.actor = "peer:" + peer;
-  e.outcome = "ok";
-  if (!on_behalf_of.empty()) e.Set("on_behalf_of", "peer:" + on_behalf_of);
-  e.Set("watch_id", request.watch_id());
-  if (request.action() == ifed::v1::WATCH_REMOVE) {
-    auto value = d_.store->GetMeta(key);
-    if (!value.ok()) {
-      return absl::IsNotFound(value.status()) ? absl::NotFoundError("no such watch")
-                                              : value.status();
-    }
-    ifed::v1::InboundWatch w;
-    if (!w.ParseFromString(*value)) return absl::DataLossError("watch entry does not parse");
-    store::MetaWrites writes;
-    writes.deletes.push_back(key);
-    ifed::v1::WatchRequest as_request;
-    *as_request.mutable_batches() = w.batches();
-    ForEachItem(as_request, [&](ifed::v1::IndicatorType, absl::string_view p) {
-      writes.deletes.push_back(IndexKey(w.epoch(), p, peer, w.watch_id()));
-    });
-    e.action = "watch.remove";
-    e.Set("items", static_cast<int64_t>(ItemsOf(w)));
-    IFED_RETURN_IF_ERROR(CommitAudited(d_.store, d_.audit, writes, e));
-    response->set_watch_id(w.watch_id());
-    spdlog::info("watch {} of {} removed", w.watch_id(), peer);
-    return absl::OkStatus();
-  }
-  if (request.action() != ifed::v1::WATCH_ADD) {
-    return absl::InvalidArgumentError("unknown watch action");
-  }
-  // Shape first: packed 32-byte pseudonyms of known types.
+absl::StatusOr<uint32_t> CheckWatchShape(const ifed::v1::WatchRequest& request, int64_t now,
+                                         std::vector<ifed::v1::IndicatorType>* types) {
   uint32_t items = 0;
-  std::set<int> types;
   for (const auto& b : request.batches()) {
     if (b.pseudonyms().empty() || b.pseudonyms().size() % kPseudonymSize != 0) {
       return absl::InvalidArgumentError("pseudonyms are packed 32-byte values");
@@ -174,19 +89,68 @@ absl::Status WatchDesk::Handle(const std::string& peer, const ifed::v1::WatchReq
         b.type() == ifed::v1::INDICATOR_TYPE_UNSPECIFIED) {
       return absl::InvalidArgumentError("unknown indicator type");
     }
+    if (std::find(types->begin(), types->end(), b.type()) == types->end()) {
+      types->push_back(b.type());
+    }
     items += b.pseudonyms().size() / kPseudonymSize;
-    types.insert(b.type());
   }
   if (items == 0) return absl::InvalidArgumentError("empty watch");
   if (request.until() != 0 && request.until() <= now) {
     return absl::InvalidArgumentError("until is not in the future");
   }
+  return items;
+}
+
+absl::Status WatchDesk::Remove(const std::string& peer, const std::string& key,
+                               ifed::v1::WatchResponse* response, audit::Event* e) const {
+  auto value = d_.store->GetMeta(key);
+  if (!value.ok()) {
+    return absl::IsNotFound(value.status()) ? absl::NotFoundError("no such watch") : value.status();
+  }
+  ifed::v1::InboundWatch w;
+  if (!w.ParseFromString(*value)) return absl::DataLossError("watch entry does not parse");
+  store::MetaWrites writes;
+  writes.deletes.push_back(key);
+  ifed::v1::WatchRequest as_request;
+  *as_request.mutable_batches() = w.batches();
+  ForEachItem(as_request, [&](ifed::v1::IndicatorType, absl::string_view p) {
+    writes.deletes.push_back(WatchTable::IndexKey(w.epoch(), p, peer, w.watch_id()));
+  });
+  e->action = "watch.remove";
+  e->Set("items", static_cast<int64_t>(ItemsOf(w)));
+  IFED_RETURN_IF_ERROR(CommitAudited(d_.store, d_.audit, writes, *e));
+  response->set_watch_id(w.watch_id());
+  spdlog::info("watch {} of {} removed", w.watch_id(), peer);
+  return absl::OkStatus();
+}
+
+absl::Status WatchDesk::Handle(const std::string& peer, const ifed::v1::WatchRequest& request,
+                               ifed::v1::WatchResponse* response,
+                               const std::string& on_behalf_of) const {
+  if (!PrintableId(request.watch_id(), 64, IdSlash::kRefused)) {
+    return absl::InvalidArgumentError("watch_id must be 1-64 printable ASCII characters, no '/'");
+  }
+  const int64_t now = d_.now();
+  const std::string key = WatchTable::InboundKey(peer, request.watch_id());
+  audit::Event e;
+  e.actor = "peer:" + peer;
+  e.outcome = "ok";
+  if (!on_behalf_of.empty()) e.Set("on_behalf_of", "peer:" + on_behalf_of);
+  e.Set("watch_id", request.watch_id());
+  if (request.action() == ifed::v1::WATCH_REMOVE) return Remove(peer, key, response, &e);
+  if (request.action() != ifed::v1::WATCH_ADD) {
+    return absl::InvalidArgumentError("unknown watch action");
+  }
+  // Shape first: packed 32-byte pseudonyms of known types.
+  std::vector<ifed::v1::IndicatorType> types;
+  IFED_ASSIGN_OR_RETURN(const uint32_t items, CheckWatchShape(request, now, &types));
+  std::sort(types.begin(), types.end());
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
   policy::Query q;
   q.partner = on_behalf_of.empty() ? peer : on_behalf_of;
   q.direction = policy::Direction::kInbound;
   q.purpose = request.purpose();
-  for (int t : types) q.types.push_back(static_cast<ifed::v1::IndicatorType>(t));
+  q.types = std::move(types);
   q.items = items;
   q.now = now;
   // Placed through the hub `peer`: under both rules (policy::DecideRelayed).
@@ -221,14 +185,15 @@ absl::Status WatchDesk::Handle(const std::string& peer, const ifed::v1::WatchReq
   // Idempotent: the same watch again answers what is held.
   uint32_t active = 0;
   bool exists = false;
-  IFED_RETURN_IF_ERROR(d_.store->ScanMeta(
-      absl::StrCat(kInW, peer, "/"), [&](const std::string& k, const std::string& v) {
-        ifed::v1::InboundWatch w;
-        if (!w.ParseFromString(v) || w.until() <= now) return true;
-        if (k == key) exists = true;
-        active += ItemsOf(w);
-        return true;
-      }));
+  IFED_RETURN_IF_ERROR(d_.store->ScanMeta(absl::StrCat(WatchTable::kInbound, peer, "/"),
+                                          [&](const std::string& k, const std::string& v) {
+                                            ifed::v1::InboundWatch w;
+                                            if (!w.ParseFromString(v) || w.until() <= now)
+                                              return true;
+                                            if (k == key) exists = true;
+                                            active += ItemsOf(w);
+                                            return true;
+                                          }));
   const uint32_t max_active = rule.watches().max_active();
   response->set_watch_id(request.watch_id());
   response->set_max_active(max_active);
@@ -259,7 +224,7 @@ absl::Status WatchDesk::Handle(const std::string& peer, const ifed::v1::WatchReq
   store::MetaWrites writes;
   writes.puts.emplace_back(key, w.SerializeAsString());
   ForEachItem(request, [&](ifed::v1::IndicatorType t, absl::string_view p) {
-    writes.puts.emplace_back(IndexKey(request.epoch(), p, peer, request.watch_id()),
+    writes.puts.emplace_back(WatchTable::IndexKey(request.epoch(), p, peer, request.watch_id()),
                              std::to_string(static_cast<int>(t)));
   });
   e.Set("until", until);
@@ -280,10 +245,11 @@ absl::StatusOr<store::MetaWrites> WatchDesk::OnIngest(
   std::shared_ptr<const policy::Policy> policy;
   std::map<std::string, ifed::v1::InboundWatch> watches;  // touched, by key.
   bool any_watch = false;  // most nodes hold none: skip the alias work then.
-  IFED_RETURN_IF_ERROR(d_.store->ScanMeta(kInP, [&](const std::string&, const std::string&) {
-    any_watch = true;
-    return false;
-  }));
+  IFED_RETURN_IF_ERROR(
+      d_.store->ScanMeta(WatchTable::kIndex, [&](const std::string&, const std::string&) {
+        any_watch = true;
+        return false;
+      }));
   if (!any_watch) return out;
   for (size_t i = 0; i < fresh.size(); ++i) {
     const ifed::v1::Record* r = fresh[i];
@@ -299,8 +265,7 @@ absl::StatusOr<store::MetaWrites> WatchDesk::OnIngest(
     // (peer, watch id) -> the form it was watched under.
     std::map<std::pair<std::string, std::string>, std::pair<uint32_t, std::string>> hits;
     for (const auto& form : forms) {  // (not a structured binding: the lambda captures it)
-      const std::string prefix =
-          absl::StrCat(kInP, EpochPseudonymHex(form.first, form.second), "/");
+      const std::string prefix = WatchTable::IndexPrefix(form.first, form.second);
       IFED_RETURN_IF_ERROR(d_.store->ScanMeta(prefix, [&](const std::string& k,
                                                          const std::string& v) {
         if (v != std::to_string(static_cast<int>(r->type()))) return true;
@@ -314,7 +279,7 @@ absl::StatusOr<store::MetaWrites> WatchDesk::OnIngest(
     }
     for (const auto& [who, form] : hits) {
       const auto& [peer, watch_id] = who;
-      const std::string wkey = InboundWatchKey(peer, watch_id);
+      const std::string wkey = WatchTable::InboundKey(peer, watch_id);
       auto it = watches.find(wkey);
       if (it == watches.end()) {
         auto v = d_.store->GetMeta(wkey);
@@ -364,10 +329,10 @@ absl::StatusOr<store::MetaWrites> WatchDesk::OnIngest(
         n->set_reference(std::move(ref));  // the watcher's own token.
       }
       if (disclosure >= ifed::v1::HIT_WITH_CONTACT) n->set_contact(d_.contact);
-      out.puts.emplace_back(OutboxKey(peer, d.delivery_id()),
-                            MakeOutboxEntry(peer, d, NowMs()).SerializeAsString());
+      out.puts.emplace_back(store::OutboxTable::Key(peer, d.delivery_id()),
+                            MakeOutboxEntry(peer, d, UnixMillisNow()).SerializeAsString());
       // What was told, for a withdrawal when the record goes.
-      out.puts.emplace_back(SentKey(r->record_id(), peer, watch_id), n->reference());
+      out.puts.emplace_back(WatchTable::SentKey(r->record_id(), peer, watch_id), n->reference());
       w.set_notified(w.notified() + 1);
       ++out.notices;
     }
@@ -380,7 +345,8 @@ absl::StatusOr<uint64_t> WatchDesk::Review() const {
   const int64_t now = d_.now();
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
   std::vector<ifed::v1::InboundWatch> changed;
-  IFED_RETURN_IF_ERROR(d_.store->ScanMeta(kInW, [&](const std::string&, const std::string& v) {
+  IFED_RETURN_IF_ERROR(d_.store->ScanMeta(WatchTable::kInbound, [&](const std::string&,
+                                                                    const std::string& v) {
     ifed::v1::InboundWatch w;
     if (!w.ParseFromString(v) || (w.until() != 0 && w.until() <= now)) return true;
     std::vector<ifed::v1::IndicatorType> types;
@@ -417,9 +383,9 @@ absl::StatusOr<uint64_t> WatchDesk::Review() const {
     n->set_observed(now);
     n->set_reason(w.suspended_reason());
     store::MetaWrites writes;
-    writes.puts.emplace_back(InboundWatchKey(w.peer(), w.watch_id()), w.SerializeAsString());
-    writes.puts.emplace_back(OutboxKey(w.peer(), d.delivery_id()),
-                             MakeOutboxEntry(w.peer(), d, NowMs()).SerializeAsString());
+    writes.puts.emplace_back(WatchTable::InboundKey(w.peer(), w.watch_id()), w.SerializeAsString());
+    writes.puts.emplace_back(store::OutboxTable::Key(w.peer(), d.delivery_id()),
+                             MakeOutboxEntry(w.peer(), d, UnixMillisNow()).SerializeAsString());
     writes.notices = 1;
     audit::Event e;
     e.action = w.suspended() ? "watch.suspend" : "watch.resume";
@@ -447,15 +413,16 @@ absl::StatusOr<uint64_t> PurgeExpiredWatches(store::Store* store, audit::AuditLo
     const char* prefix;
     const char* name;
   };
-  for (const Kind kind : {Kind{kInW, "inbound"}, Kind{"watch/out/", "outbound"},
-                          Kind{"watch/hub/", "relayed"}}) {
+  for (const Kind kind :
+       {Kind{WatchTable::kInbound, "inbound"}, Kind{WatchTable::kOutbound, "outbound"},
+        Kind{WatchTable::kRelayed, "relayed"}}) {
     for (;;) {
       store::MetaWrites writes;
       size_t n = 0;
       IFED_RETURN_IF_ERROR(store->ScanMeta(kind.prefix, [&](const std::string& k,
                                                             const std::string& v) {
         int64_t until = 0;
-        if (std::string(kind.prefix) == kInW) {
+        if (std::string(kind.prefix) == WatchTable::kInbound) {
           ifed::v1::InboundWatch w;
           if (!w.ParseFromString(v)) return true;
           until = w.until();
@@ -463,9 +430,9 @@ absl::StatusOr<uint64_t> PurgeExpiredWatches(store::Store* store, audit::AuditLo
           ifed::v1::WatchRequest as_request;
           *as_request.mutable_batches() = w.batches();
           ForEachItem(as_request, [&](ifed::v1::IndicatorType, absl::string_view p) {
-            writes.deletes.push_back(IndexKey(w.epoch(), p, w.peer(), w.watch_id()));
+            writes.deletes.push_back(WatchTable::IndexKey(w.epoch(), p, w.peer(), w.watch_id()));
           });
-        } else if (std::string(kind.prefix) == "watch/out/") {
+        } else if (std::string(kind.prefix) == WatchTable::kOutbound) {
           ifed::v1::OutboundWatch w;
           if (!w.ParseFromString(v)) return true;
           until = w.until();
@@ -497,7 +464,7 @@ absl::StatusOr<store::MetaWrites> WatchDesk::OnRemove(
   store::MetaWrites out;
   const int64_t now = d_.now();
   for (const ifed::v1::Record& r : removed) {
-    const std::string prefix = absl::StrCat(kSent, r.record_id(), "/");
+    const std::string prefix = WatchTable::SentPrefix(r.record_id());
     IFED_RETURN_IF_ERROR(d_.store->ScanMeta(prefix, [&](const std::string& k,
                                                        const std::string& reference) {
       const std::string rest = k.substr(prefix.size());
@@ -514,8 +481,8 @@ absl::StatusOr<store::MetaWrites> WatchDesk::OnRemove(
       n->set_epoch(r.epoch());
       n->set_reference(reference);  // exactly what the hit disclosed.
       n->set_observed(now);
-      out.puts.emplace_back(OutboxKey(peer, d.delivery_id()),
-                            MakeOutboxEntry(peer, d, NowMs()).SerializeAsString());
+      out.puts.emplace_back(store::OutboxTable::Key(peer, d.delivery_id()),
+                            MakeOutboxEntry(peer, d, UnixMillisNow()).SerializeAsString());
       out.deletes.push_back(k);
       ++out.notices;
       return true;
@@ -539,11 +506,12 @@ absl::Status Inbox::Handle(const std::string& sender, const ifed::v1::DeliverReq
 
 absl::StatusOr<absl::StatusCode> Inbox::One(const std::string& sender,
                                             const ifed::v1::Delivery& d) {
-  if (!PrintableId(d.delivery_id(), 128)) return absl::StatusCode::kInvalidArgument;
+  if (!PrintableId(d.delivery_id(), 128, IdSlash::kRefused))
+    return absl::StatusCode::kInvalidArgument;
   std::lock_guard<std::mutex> l(mu_);
-  const std::string rx = absl::StrCat("watch/rx/", sender, "/", d.delivery_id());
+  const std::string rx = WatchTable::ReceivedKey(sender, d.delivery_id());
   if (d_.store->GetMeta(rx).ok()) return absl::StatusCode::kOk;  // seen: acknowledge again.
-  const int64_t now_ms = NowMs();
+  const int64_t now_ms = UnixMillisNow();
   store::MetaWrites writes;
   writes.puts.emplace_back(rx, std::to_string(now_ms));
   audit::Event e;
@@ -554,16 +522,16 @@ absl::StatusOr<absl::StatusCode> Inbox::One(const std::string& sender,
     const ifed::v1::WatchNotification& n = d.watch();
     const bool state_change =
         n.kind() == ifed::v1::WATCH_SUSPENDED || n.kind() == ifed::v1::WATCH_RESUMED;
-    if (!PrintableId(n.watch_id(), 64) ||
+    if (!PrintableId(n.watch_id(), 64, IdSlash::kRefused) ||
         (state_change ? !n.pseudonym().empty() || !n.reference().empty()
                       : n.pseudonym().size() != kPseudonymSize) ||
         (n.kind() != ifed::v1::WATCH_HIT && n.kind() != ifed::v1::WATCH_WITHDRAWN &&
          !state_change) ||
         n.reference().size() > 64 || n.contact().size() > 256 || n.reason().size() > 256 ||
-        (!n.member().empty() && !PrintableId(n.member(), 64))) {
+        (!n.member().empty() && !PrintableId(n.member(), 64, IdSlash::kRefused))) {
       return absl::StatusCode::kInvalidArgument;
     }
-    auto watch = d_.store->GetMeta(OutboundWatchKey(sender, n.watch_id()));
+    auto watch = d_.store->GetMeta(WatchTable::OutboundKey(sender, n.watch_id()));
     if (absl::IsNotFound(watch.status())) return absl::StatusCode::kNotFound;
     IFED_RETURN_IF_ERROR(watch.status());
     // Suspended or resumed by the responder: `watch list` shows it.
@@ -574,7 +542,8 @@ absl::StatusOr<absl::StatusCode> Inbox::One(const std::string& sender,
       if (suspend || mine.state() == "suspended") {
         mine.set_state(suspend ? "suspended" : "active");
         mine.set_suspended_reason(suspend ? n.reason() : "");
-        writes.puts.emplace_back(OutboundWatchKey(sender, n.watch_id()), mine.SerializeAsString());
+        writes.puts.emplace_back(WatchTable::OutboundKey(sender, n.watch_id()),
+                                 mine.SerializeAsString());
       }
     }
     ifed::v1::WatchEventRecord ev;
@@ -582,7 +551,8 @@ absl::StatusOr<absl::StatusCode> Inbox::One(const std::string& sender,
     ev.set_delivery_id(d.delivery_id());
     *ev.mutable_notification() = n;
     ev.set_received_ms(now_ms);
-    writes.puts.emplace_back(WatchEventKey(now_ms, sender, d.delivery_id()), ev.SerializeAsString());
+    writes.puts.emplace_back(WatchTable::EventKey(now_ms, sender, d.delivery_id()),
+                             ev.SerializeAsString());
     e.action = "watch.event";
     e.Set("watch_id", n.watch_id())
         .Set("kind", ifed::v1::WatchEventKind_Name(n.kind()))
@@ -598,12 +568,12 @@ absl::StatusOr<absl::StatusCode> Inbox::One(const std::string& sender,
   }
   if (d.has_followup_answer()) {
     const ifed::v1::FollowUpResponse& a = d.followup_answer();
-    if (!PrintableId(a.followup_id(), 64) ||
+    if (!PrintableId(a.followup_id(), 64, IdSlash::kRefused) ||
         (a.state() != ifed::v1::FOLLOW_UP_APPROVED && a.state() != ifed::v1::FOLLOW_UP_DENIED) ||
         a.reply().size() > 4096 || a.reason().size() > 4096) {
       return absl::StatusCode::kInvalidArgument;
     }
-    const std::string key = FollowUpKey(false, sender, a.followup_id());
+    const std::string key = store::FollowUpTable::Key(false, sender, a.followup_id());
     auto r = LoadFollowUp(*d_.store, key);
     if (absl::IsNotFound(r.status())) return absl::StatusCode::kNotFound;
     IFED_RETURN_IF_ERROR(r.status());

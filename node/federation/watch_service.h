@@ -29,22 +29,14 @@
 #include "node/crypto/sealer.h"
 #include "node/policy/policy.h"
 #include "node/store/store.h"
+#include "node/store/tables.h"
 #include "proto/federation.pb.h"
 #include "proto/store.pb.h"
 
 namespace ifed::federation {
 
-// Meta keys (store.proto documents the values).
-std::string InboundWatchKey(const std::string& peer, const std::string& watch_id);
-std::string OutboundWatchKey(const std::string& peer, const std::string& watch_id);
-std::string OutboxKey(const std::string& peer, const std::string& delivery_id);
-// Where a received watch event is kept: "watch/ev/<ms, 16 digits>/<sender>/<delivery id>".
-std::string WatchEventKey(int64_t received_ms, const std::string& sender,
-                          const std::string& delivery_id);
 // A fresh delivery id: "<node id>-<32 hex>".
 std::string NewDeliveryId(const std::string& node_id);
-// Ids chosen by a peer: 1-`max` printable ASCII characters, no '/'.
-bool PrintableId(const std::string& s, size_t max);
 // `w` and the audit event `e` in one WriteBatch (without an event when
 // `audit` is null).
 // Retention of standing queries: deletes every watch whose `until` has
@@ -64,6 +56,11 @@ absl::Status AuditRefusal(audit::AuditLog* audit, const audit::Event& e, absl::S
 
 absl::Status CommitAudited(store::Store* store, audit::AuditLog* audit,
                            const store::MetaWrites& w, const audit::Event& e);
+// The shape of a watch: packed 32-byte pseudonyms of known types, at least
+// one, and an end in the future (or none). Adds each type once to `types`,
+// in the order met; returns the number of pseudonyms.
+absl::StatusOr<uint32_t> CheckWatchShape(const ifed::v1::WatchRequest& request, int64_t now,
+                                         std::vector<ifed::v1::IndicatorType>* types);
 // An outbox entry for `peer`, due now.
 ifed::v1::OutboxEntry MakeOutboxEntry(const std::string& peer, ifed::v1::Delivery delivery,
                                       int64_t now_ms);
@@ -124,6 +121,10 @@ class WatchDesk {
   absl::StatusOr<store::MetaWrites> OnRemove(const std::vector<ifed::v1::Record>& removed) const;
 
  private:
+  // WATCH_REMOVE of the watch held under `key`; `e` is its audit event.
+  absl::Status Remove(const std::string& peer, const std::string& key,
+                      ifed::v1::WatchResponse* response, audit::Event* e) const;
+
   WatchDeps d_;
 };
 

@@ -83,7 +83,7 @@ class WatchServiceTest : public ::testing::Test {
   }
   ifed::v1::InboundWatch Held() {
     ifed::v1::InboundWatch w;
-    EXPECT_TRUE(w.ParseFromString(*store_->GetMeta(InboundWatchKey("at", "w1"))));
+    EXPECT_TRUE(w.ParseFromString(*store_->GetMeta(store::WatchTable::InboundKey("at", "w1"))));
     return w;
   }
   std::string dir_;
@@ -100,7 +100,7 @@ TEST_F(WatchServiceTest, TakedownDeconflictionIsNoWatchPurpose) {
   absl::Status s = desk.Handle("at", Add(ifed::v1::TAKEDOWN_DECONFLICTION), &resp);
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_NE(s.message().find("not accepted by Watch"), std::string::npos) << s;
-  EXPECT_TRUE(absl::IsNotFound(store_->GetMeta(InboundWatchKey("at", "w1")).status()));
+  EXPECT_TRUE(absl::IsNotFound(store_->GetMeta(store::WatchTable::InboundKey("at", "w1")).status()));
 }
 
 TEST_F(WatchServiceTest, NarrowingSuspendsWideningResumes) {
@@ -162,7 +162,7 @@ TEST_F(WatchServiceTest, InboxShowsTheWatchSuspendedThenActive) {
   mine.set_watch_id("w1");
   mine.set_state("active");
   store::MetaWrites w;
-  w.puts.emplace_back(OutboundWatchKey("de", "w1"), mine.SerializeAsString());
+  w.puts.emplace_back(store::WatchTable::OutboundKey("de", "w1"), mine.SerializeAsString());
   ASSERT_TRUE(store_->CommitMeta(w).ok());
   Inbox inbox(deps_);
   auto deliver = [&](const std::string& id, ifed::v1::WatchEventKind kind,
@@ -180,7 +180,7 @@ TEST_F(WatchServiceTest, InboxShowsTheWatchSuspendedThenActive) {
   };
   auto state = [&] {
     ifed::v1::OutboundWatch o;
-    EXPECT_TRUE(o.ParseFromString(*store_->GetMeta(OutboundWatchKey("de", "w1"))));
+    EXPECT_TRUE(o.ParseFromString(*store_->GetMeta(store::WatchTable::OutboundKey("de", "w1"))));
     return o;
   };
   EXPECT_EQ(deliver("d1", ifed::v1::WATCH_SUSPENDED), 0);
