@@ -14,8 +14,8 @@
 #include "absl/strings/str_join.h"
 #include "node/admin/service.h"
 #include "node/common/logging.h"
-#include "node/federation/followup_service.h"
-#include "node/federation/watch_service.h"
+#include "node/federation/desk/followup_service.h"
+#include "node/federation/desk/watch_service.h"
 #include "node/store/tables.h"
 
 namespace ifed::admin {

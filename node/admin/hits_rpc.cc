@@ -13,7 +13,7 @@
 #include "node/admin/service.h"
 #include "node/common/logging.h"
 #include "node/common/status_macros.h"
-#include "node/federation/watch_service.h"
+#include "node/federation/desk/watch_service.h"
 #include "node/store/tables.h"
 
 namespace ifed::admin {

@@ -19,8 +19,8 @@
 #include "node/common/clock.h"
 #include "node/common/ids.h"
 #include "node/common/status_macros.h"
-#include "node/federation/oprf_service.h"
-#include "node/federation/watch_service.h"
+#include "node/federation/oprf/oprf_service.h"
+#include "node/federation/desk/watch_service.h"
 #include "node/store/tables.h"
 
 namespace ifed::admin {

@@ -29,8 +29,8 @@
 #include "node/crypto/key_file.h"
 #include "node/daemon/binding.h"
 #include "node/daemon/version_header.h"
-#include "node/federation/peer_verifier.h"
-#include "node/federation/tls.h"
+#include "node/federation/transport/peer_verifier.h"
+#include "node/federation/transport/tls.h"
 #include "node/store/tables.h"
 
 namespace ifed::daemon {

@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "node/common/status_macros.h"
 #include "node/crypto/keyed.h"
-#include "node/federation/oprf_key_statement.h"
-#include "node/federation/tls.h"
+#include "node/federation/oprf/oprf_key_statement.h"
+#include "node/federation/transport/tls.h"
 #include "node/normalize/normalizer.h"
 
 namespace ifed::federation {

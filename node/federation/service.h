@@ -8,13 +8,13 @@
 
 #include "node/audit/inbound.h"
 #include "node/audit/signer.h"
-#include "node/federation/call_guard.h"
-#include "node/federation/followup_service.h"
+#include "node/federation/transport/call_guard.h"
+#include "node/federation/desk/followup_service.h"
 #include "node/federation/matcher.h"
-#include "node/federation/oprf_relay.h"
-#include "node/federation/oprf_service.h"
-#include "node/federation/relay_auth.h"
-#include "node/federation/watch_service.h"
+#include "node/federation/oprf/oprf_relay.h"
+#include "node/federation/oprf/oprf_service.h"
+#include "node/federation/transport/relay_auth.h"
+#include "node/federation/desk/watch_service.h"
 #include "proto/federation.grpc.pb.h"
 
 namespace ifed::federation {

@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "node/common/ids.h"
 #include "node/common/logging.h"
-#include "node/federation/oprf_relay.h"
+#include "node/federation/oprf/oprf_relay.h"
 
 namespace ifed::hub {
 namespace {

@@ -16,7 +16,7 @@
 #include "node/common/ids.h"
 #include "node/common/logging.h"
 #include "node/common/status_macros.h"
-#include "node/federation/oprf_relay.h"
+#include "node/federation/oprf/oprf_relay.h"
 #include "node/hub/member_status.h"
 #include "node/store/tables.h"
 

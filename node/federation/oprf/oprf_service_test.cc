@@ -1,4 +1,4 @@
-#include "node/federation/oprf_service.h"
+#include "node/federation/oprf/oprf_service.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

@@ -28,7 +28,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
-#include "node/federation/tls.h"
+#include "node/federation/transport/tls.h"
 
 namespace ifed::federation {
 

@@ -21,7 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "node/audit/audit_log.h"
-#include "node/federation/peer_client.h"
+#include "node/federation/transport/peer_client.h"
 #include "node/store/store.h"
 
 namespace ifed::federation {

@@ -1,4 +1,4 @@
-#include "node/federation/watch_service.h"
+#include "node/federation/desk/watch_service.h"
 
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
@@ -15,7 +15,7 @@
 #include "node/common/clock.h"
 #include "node/common/ids.h"
 #include "node/common/status_macros.h"
-#include "node/federation/followup_service.h"
+#include "node/federation/desk/followup_service.h"
 #include "node/policy/purpose.h"
 
 namespace ifed::federation {

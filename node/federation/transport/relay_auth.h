@@ -26,7 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "node/audit/signer.h"
-#include "node/federation/call_guard.h"
+#include "node/federation/transport/call_guard.h"
 #include "proto/federation.pb.h"
 
 namespace ifed::federation {

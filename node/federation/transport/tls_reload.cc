@@ -1,4 +1,4 @@
-#include "node/federation/tls_reload.h"
+#include "node/federation/transport/tls_reload.h"
 
 #include <fcntl.h>
 #include <openssl/crypto.h>

@@ -1,4 +1,4 @@
-#include "node/federation/oprf_key_statement.h"
+#include "node/federation/oprf/oprf_key_statement.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "node/federation/outbox.h"
+#include "node/federation/desk/outbox.h"
 
 #include <spdlog/spdlog.h>
 
@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "node/common/clock.h"
 #include "node/common/status_macros.h"
-#include "node/federation/watch_service.h"
+#include "node/federation/desk/watch_service.h"
 #include "node/store/tables.h"
 
 namespace ifed::federation {

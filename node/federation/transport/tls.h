@@ -23,7 +23,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "node/federation/peer_verifier.h"
+#include "node/federation/transport/peer_verifier.h"
 
 namespace ifed::federation {
 

@@ -1,4 +1,4 @@
-#include "node/federation/tls.h"
+#include "node/federation/transport/tls.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "node/federation/relay_auth.h"
+#include "node/federation/transport/relay_auth.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
@@ -14,8 +14,8 @@
 #include "node/common/clock.h"
 #include "node/common/status_macros.h"
 #include "node/config/node_config.h"
-#include "node/federation/peer_verifier.h"
-#include "node/federation/tls.h"
+#include "node/federation/transport/peer_verifier.h"
+#include "node/federation/transport/tls.h"
 
 namespace ifed::federation {
 namespace {

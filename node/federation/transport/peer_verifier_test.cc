@@ -1,7 +1,7 @@
 // Per-node issuer pins of PeerChainVerifier (an identity belongs to its
 // issuer): certificates made with certs/make-certs.sh, a federation root
 // with two agency intermediates (AT, HU).
-#include "node/federation/peer_verifier.h"
+#include "node/federation/transport/peer_verifier.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "node/federation/peer_client.h"
+#include "node/federation/transport/peer_client.h"
 
 #include "absl/strings/str_cat.h"
 

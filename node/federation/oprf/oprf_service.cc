@@ -1,4 +1,4 @@
-#include "node/federation/oprf_service.h"
+#include "node/federation/oprf/oprf_service.h"
 
 #include <fcntl.h>
 #include <openssl/crypto.h>

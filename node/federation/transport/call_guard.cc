@@ -1,4 +1,4 @@
-#include "node/federation/call_guard.h"
+#include "node/federation/transport/call_guard.h"
 
 #include <openssl/rand.h>
 

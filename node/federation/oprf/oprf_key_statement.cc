@@ -1,4 +1,4 @@
-#include "node/federation/oprf_key_statement.h"
+#include "node/federation/oprf/oprf_key_statement.h"
 
 #include <memory>
 #include "absl/strings/string_view.h"

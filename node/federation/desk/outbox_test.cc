@@ -2,8 +2,8 @@
 // entry past its lifetime, and a receiver's markers are pruned only once no
 // sender can repeat them.
 #include "node/common/clock.h"
-#include "node/federation/outbox.h"
-#include "node/federation/watch_service.h"
+#include "node/federation/desk/outbox.h"
+#include "node/federation/desk/watch_service.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

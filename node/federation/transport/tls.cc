@@ -1,4 +1,4 @@
-#include "node/federation/tls.h"
+#include "node/federation/transport/tls.h"
 
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/tls_certificate_provider.h>
@@ -20,8 +20,8 @@
 #include "absl/strings/str_cat.h"
 #include "node/common/status_macros.h"
 #include "node/crypto/key_file.h"
-#include "node/federation/call_guard.h"
-#include "node/federation/peer_verifier.h"
+#include "node/federation/transport/call_guard.h"
+#include "node/federation/transport/peer_verifier.h"
 
 namespace ifed::federation {
 namespace {

@@ -17,7 +17,7 @@
 
 #include "absl/status/status.h"
 #include "node/audit/signer.h"
-#include "node/federation/peer_verifier.h"
+#include "node/federation/transport/peer_verifier.h"
 #include "proto/federation.pb.h"
 
 namespace ifed::federation {

@@ -1,4 +1,4 @@
-#include "node/federation/followup_service.h"
+#include "node/federation/desk/followup_service.h"
 
 #include <spdlog/spdlog.h>
 
@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "node/common/ids.h"
 #include "node/common/status_macros.h"
-#include "node/federation/watch_service.h"
+#include "node/federation/desk/watch_service.h"
 #include "node/policy/purpose.h"
 #include "node/store/tables.h"
 

@@ -3,7 +3,7 @@
 // suspended watch fires nothing, a widening policy resumes it; the
 // watcher's inbox records the state. Notifications carry the watcher's own
 // reference token.
-#include "node/federation/watch_service.h"
+#include "node/federation/desk/watch_service.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "node/federation/tls.h"
+#include "node/federation/transport/tls.h"
 #include "proto/federation.grpc.pb.h"
 
 namespace ifed::federation {

@@ -1,7 +1,7 @@
 // The querier's signed authorization of a relayed call: signed by one node,
 // verified by the member; every field changed, a foreign certificate, a bad
 // signature, a replay or an expired one is refused.
-#include "node/federation/relay_auth.h"
+#include "node/federation/transport/relay_auth.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "node/federation/peer_verifier.h"
+#include "node/federation/transport/peer_verifier.h"
 
 namespace ifed::federation {
 namespace {

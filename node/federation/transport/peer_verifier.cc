@@ -1,4 +1,4 @@
-#include "node/federation/peer_verifier.h"
+#include "node/federation/transport/peer_verifier.h"
 
 #include <dirent.h>
 #include <openssl/err.h>
