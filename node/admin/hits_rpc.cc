@@ -24,9 +24,10 @@ constexpr int kMaxExport = 100000;
 }  // namespace
 
 // Watch alerts (WATCH_HIT events received, "watch/ev/...") in the window:
-// each one's value comes from the watch's own sealed items (keyed scheme);
-// an alert whose value this node does not keep (an OPRF watch, or a watch
-// made before values were kept) is counted in `without_value`, not shown.
+// each one's value comes from the watch's own sealed items, named by the
+// item's keyed pseudonym or, for an OPRF watch, its OPRF output (the name
+// the alert carries); an alert whose value this node does not keep (a
+// watch made before values were kept) is counted in `without_value`.
 absl::Status AdminService::ExportWatchAlerts(const ifed::v1::HitsExportRequest& request,
                                              ifed::v1::HitsExportResponse* response,
                                              uint64_t* without_value) {

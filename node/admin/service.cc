@@ -1,4 +1,5 @@
 #include "node/admin/service.h"
+#include "node/policy/outbound_plan.h"
 #include "node/common/logging.h"
 
 #include <openssl/rand.h>
@@ -63,6 +64,7 @@ void AddError(ifed::v1::IngestResponse* r, uint32_t line, const char* field,
 void FoldForms(const ifed::v1::LocalMatchResponse& forms, const std::vector<int>& item_of,
                ifed::v1::LocalMatchResponse* response) {
   for (const auto& e : forms.peer_errors()) *response->add_peer_errors() = e;
+  for (const auto& f : forms.skipped_forms()) *response->add_skipped_forms() = f;
   for (int k = 0; k < forms.items_size(); ++k) {
     const auto& f = forms.items(k);
     auto* item = response->mutable_items(item_of[static_cast<size_t>(k)]);
@@ -83,6 +85,39 @@ void FoldForms(const ifed::v1::LocalMatchResponse& forms, const std::vector<int>
         row->set_form(f.canonical());
       }
     }
+  }
+}
+
+// `wire` without the batches of `types` (derived forms a peer's rule does
+// not allow) into `out` (the request, and `order` without those forms), and
+// one SkippedForms entry per type in `forms`.
+void TrimForms(const ifed::v1::MatchRequest& wire, const std::vector<int>& order,
+               const std::map<ifed::v1::IndicatorType, std::string>& types,
+               const std::string& policy_version, const std::string& peer,
+               ifed::v1::LocalMatchResponse* forms,
+               std::pair<ifed::v1::MatchRequest, std::vector<int>>* out) {
+  out->first = wire;
+  out->first.clear_batches();
+  for (const auto& b : wire.batches()) {
+    if (!types.count(b.type())) *out->first.add_batches() = b;
+  }
+  std::map<ifed::v1::IndicatorType, uint32_t> left_out;
+  for (int k : order) {
+    const ifed::v1::IndicatorType t = forms->items(k).type();
+    if (types.count(t)) {
+      ++left_out[t];
+    } else {
+      out->second.push_back(k);
+    }
+  }
+  for (const auto& [type, why] : types) {
+    ifed::v1::SkippedForms* s = forms->add_skipped_forms();
+    s->set_peer(peer);
+    s->set_type(type);
+    s->set_forms(left_out[type]);
+    s->set_reason(absl::StrCat("our policy ", policy_version, ": ", why));
+    spdlog::info("match to {}: {} derived {} form(s) not sent: our policy {}: {}", peer,
+                 left_out[type], ifed::v1::IndicatorType_Name(type), policy_version, why);
   }
 }
 
@@ -508,6 +543,10 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
     }
   }
   if (wire.batches_size() == 0) return grpc::Status::OK;  // every item failed.
+  std::set<ifed::v1::IndicatorType> value_types;  // the values' own (not derived) types
+  for (const auto& item : response->items()) {
+    if (item.ok()) value_types.insert(item.type());
+  }
   // Asks the peers for the forms; rows and peer errors go to `response`
   // (the per-form response).
   auto ask = [&](ifed::v1::LocalMatchResponse* response) -> grpc::Status {
@@ -535,26 +574,40 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
     }
     // Outbound policy: nothing leaves for a peer our own policy does not allow
     // (purpose, types) in the outbound direction; one snapshot for all peers.
+    // A derived form of a type a peer's rule does not allow is left out of
+    // that peer's request (`trimmed`: its request and the forms it answers).
+    std::map<std::string, std::pair<ifed::v1::MatchRequest, std::vector<int>>> trimmed;
     if (d_.policy != nullptr) {
       auto policy = d_.policy->Get();
       policy::Query q{.direction = policy::Direction::kOutbound,
                       .purpose = wire.purpose(),
                       .now = d_.now()};
       for (const auto& b : wire.batches()) q.types.push_back(b.type());
+      policy::OutboundPlan plan = policy::PlanOutbound(*policy, q, peers, value_types);
       std::vector<std::string> refusals;
-      std::vector<std::string> allowed =
-          AllowedOutbound(*policy, q, peers, response->mutable_peer_errors(), &refusals);
-      for (const std::string& why : refusals) {
-        spdlog::warn("match {} refused by outbound policy {}: {}", request_id, policy->version(),
-                     why);
+      for (const auto& [peer, why] : plan.refused) {
+        ifed::v1::PeerError* e = response->add_peer_errors();
+        e->set_peer(peer);
+        e->set_code(static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
+        e->set_message(absl::StrCat("not sent: our policy ", policy->version(), ": ", why));
+        refusals.push_back(absl::StrCat(peer, ": ", why));
+        spdlog::warn("match {} refused by outbound policy {}: {}: {}", request_id,
+                     policy->version(), peer, why);
       }
-      if (allowed.empty()) {
+      if (plan.peers.empty()) {
         return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                             absl::StrCat("refused by our own policy ", policy->version(),
                                          ", nothing was sent: ", absl::StrJoin(refusals, "; ")));
       }
-      peers = std::move(allowed);
+      for (const auto& [peer, types] : plan.skipped) {
+        TrimForms(wire, wire_order, types, policy->version(), peer, response, &trimmed[peer]);
+      }
+      peers = std::move(plan.peers);
     }
+    auto order_of = [&](const std::string& peer) -> const std::vector<int>& {
+      auto it = trimmed.find(peer);
+      return it != trimmed.end() ? it->second.second : wire_order;
+    };
     // Only a hub gets the case token; its receipt covers what it was sent.
     // Relays widen nothing: what a hub relays carries our signed
     // authorization for the members it asks (relay_auth.h).
@@ -562,7 +615,7 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
     for (const std::string& peer : peers) {
       if (!d_.peers->IsHub(peer)) continue;
       ifed::v1::MatchRequest& hw = hub_wires[peer];
-      hw = wire;
+      hw = trimmed.count(peer) ? trimmed[peer].first : wire;
       hw.set_case_token(case_token);
       auto audience = RelayAudience(peer, wire.jurisdictions(), wire.skip_members());
       absl::Status signed_ok = audience.status();
@@ -577,7 +630,9 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
     }
     auto sent_to = [&](const std::string& peer) -> const ifed::v1::MatchRequest& {
       auto it = hub_wires.find(peer);
-      return it != hub_wires.end() ? it->second : wire;
+      if (it != hub_wires.end()) return it->second;
+      auto t = trimmed.find(peer);
+      return t != trimmed.end() ? t->second.first : wire;
     };
     std::vector<std::future<absl::StatusOr<ifed::v1::MatchResponse>>> calls;
     for (const std::string& peer : peers) {
@@ -590,7 +645,8 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
     d_.counters->outbound_queries++;
     for (size_t k = 0; k < peers.size(); ++k) {
       auto answer = calls[k].get();
-      if (answer.ok() && answer->results_size() != static_cast<int>(wire_order.size())) {
+      const std::vector<int>& asked_order = order_of(peers[k]);
+      if (answer.ok() && answer->results_size() != static_cast<int>(asked_order.size())) {
         answer = absl::DataLossError("peer answered a different number of items");
       }
       if (d_.audit != nullptr) {  // verify the receipt, keep it; durable before we show anything.
@@ -610,13 +666,13 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
       }
       if (answer->members_size() > 0 || d_.peers->IsHub(peers[k]) ||
           answer->empty_jurisdictions_size() > 0) {  // a hub's answer: per member.
-        AddHubAnswer(peers[k], *answer, wire_order, response);
+        AddHubAnswer(peers[k], *answer, asked_order, response);
         continue;
       }
       uint64_t hits = 0;
-      for (size_t j = 0; j < wire_order.size(); ++j) {
+      for (size_t j = 0; j < asked_order.size(); ++j) {
         const auto& r = answer->results(static_cast<int>(j));
-        auto* pr = response->mutable_items(wire_order[j])->add_peers();
+        auto* pr = response->mutable_items(asked_order[j])->add_peers();
         pr->set_peer(peers[k]);
         pr->set_scheme("keyed");
         pr->set_verdict(r.verdict());
@@ -624,7 +680,7 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
         pr->set_contact(r.contact());
         hits += r.verdict() == ifed::v1::HIT;
       }
-      spdlog::info("match {} to {}: {} items, {} hits", request_id, peers[k], wire_order.size(),
+      spdlog::info("match {} to {}: {} items, {} hits", request_id, peers[k], asked_order.size(),
                    hits);
     }
     if (absl::Status a = ReportHitsToHubs(ctx, wire, order, case_token, *response); !a.ok()) {

@@ -473,7 +473,16 @@ absl::Status AdminService::AddOprfWatch(grpc::ServerContext* ctx, const std::str
   mine.set_scheme("oprf");
   std::set<int> distinct;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    mine.mutable_oprf_outputs()->append(answer->outputs[i].begin(), answer->outputs[i].end());
+    const std::string output(answer->outputs[i].begin(), answer->outputs[i].end());
+    // The alert names the item by its OPRF output: this node keeps the value
+    // sealed under that name (OutboundWatch.sealed_items, keyed by the hex
+    // name an alert carries: pseudonym or OPRF output), for hits export.
+    const std::string hex = absl::BytesToHexString(output);
+    auto sealed = d_.sealer->Seal(federation::OprfCanonical(inputs[i]),
+                                  absl::StrCat("watch-item/", wire.watch_id(), "/", hex));
+    if (!sealed.ok()) return absl::InternalError("sealing failed");
+    (*mine.mutable_sealed_items())[hex] = std::move(*sealed);
+    mine.mutable_oprf_outputs()->append(output);
     mine.add_item_types(types[i]);
     mine.add_present(answer->hit[i]);  // already held: a standing query tells what comes later.
     if (distinct.insert(types[i]).second) mine.add_types(types[i]);
@@ -489,6 +498,7 @@ absl::Status AdminService::AddOprfWatch(grpc::ServerContext* ctx, const std::str
   pr->mutable_answer()->set_items(mine.items());
   pr->mutable_answer()->set_until(mine.until());
   mine.clear_oprf_outputs();
+  mine.clear_sealed_items();  // for hits export only; not listed.
   *response->add_watches() = std::move(mine);
   return absl::OkStatus();
 }

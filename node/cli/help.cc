@@ -305,7 +305,7 @@ std::string Indent(absl::string_view text, absl::string_view pad) {
 }
 
 const NodeHelp kNode = {
-    .synopsis = "ifed-node --config FILE [--check-config] [--restore BACKUP_DIR]\n"
+    .synopsis = "ifed-node --config FILE [--check-config] [--verify-store] [--restore BACKUP_DIR]\n"
                 "          [--log-format auto|json|text]\n"
                 "ifed-node --version",
     .text = R"(The federation node daemon: answers its peers over mutual TLS (match,
@@ -322,7 +322,9 @@ its user. Files and the admin socket are created owner and group only.)",
 --check-config), 1 when the configuration, the store, the certificates
 or a restore fail, 2 on a usage error.)",
     .options = "--config FILE\tThe node configuration (YAML, schema proto/config.proto).\n"
-               "--check-config\tRead and check the configuration, print the node id, exit.\n"
+               "--check-config\tRead and check the configuration, print the node id, exit.\n"               "--verify-store\tWith the node stopped: read every block of the store and check "
+               "its checksum (RocksDB VerifyChecksum), name the damage if any, exit (0: intact, "
+               "1: damaged: restore the latest backup).\n"
                "--restore BACKUP_DIR\tRestore the latest backup of BACKUP_DIR (made by ifedctl "
                "backup create) into the configured, fresh data dir, verify the restored audit "
                "chain, then start.\n"

@@ -27,8 +27,8 @@ int PrintMatch(const ifed::v1::LocalMatchResponse& resp, const std::vector<std::
     if (!item.ok()) {
       rc = 1;
       if (json) {
-        std::cout << (first ? "" : ",") << "{\"value\":\"" << JsonEscape(value) << "\",\"error\":\""
-                  << JsonEscape(item.error()) << "\"}";
+        std::cout << (first ? "" : ",") << "{\"value\":\"" << JsonEscape(value)
+                  << "\",\"error\":\"" << JsonEscape(item.error()) << "\"}";
         first = false;
       } else {
         std::cerr << "error: item " << item.index() + 1 << ": " << item.error() << "\n";
@@ -40,24 +40,23 @@ int PrintMatch(const ifed::v1::LocalMatchResponse& resp, const std::vector<std::
       if (hits_only && !hit) continue;
       // A hit on a form derived from the value (a wa.me link's phone):
       // "HIT (derived phone)".
-      const std::string verdict = !hit ? "NO_HIT"
-                                  : p.derived()
-                                      ? absl::StrCat("HIT (derived ", TypeStr(p.form_type()), ")")
-                                      : "HIT";
+      const std::string verdict =
+          !hit ? "NO_HIT"
+               : p.derived() ? absl::StrCat("HIT (derived ", TypeStr(p.form_type()), ")") : "HIT";
       if (json) {
         std::cout << (first ? "" : ",") << "{\"value\":\"" << JsonEscape(value)
                   << "\",\"canonical\":\"" << JsonEscape(item.canonical()) << "\",\"type\":\""
-                  << TypeStr(item.type()) << "\",\"peer\":\"" << p.peer() << "\",\"verdict\":\""
-                  << (hit ? "HIT" : "NO_HIT")
-                  << "\",\"derived\":" << (p.derived() ? "true" : "false") << ",\"form_type\":\""
+                  << TypeStr(item.type()) << "\",\"peer\":\"" << p.peer()
+                  << "\",\"verdict\":\"" << (hit ? "HIT" : "NO_HIT") << "\",\"derived\":"
+                  << (p.derived() ? "true" : "false") << ",\"form_type\":\""
                   << (p.derived() ? TypeStr(p.form_type()) : "") << "\",\"reference\":\""
                   << JsonEscape(p.reference()) << "\",\"contact\":\"" << JsonEscape(p.contact())
                   << "\",\"scheme\":\"" << p.scheme() << "\"}";
         first = false;
       } else {
         std::cout << value << "\t" << item.canonical() << "\t" << TypeStr(item.type()) << "\t"
-                  << p.peer() << "\t" << verdict << "\t" << p.reference() << "\t" << p.contact()
-                  << "\t" << p.scheme() << "\n";
+                  << p.peer() << "\t" << verdict << "\t" << p.reference()
+                  << "\t" << p.contact() << "\t" << p.scheme() << "\n";
       }
     }
   }
@@ -68,11 +67,23 @@ int PrintMatch(const ifed::v1::LocalMatchResponse& resp, const std::vector<std::
       std::cout << (i ? "," : "") << "{\"peer\":\"" << e.peer() << "\",\"code\":" << e.code()
                 << ",\"message\":\"" << JsonEscape(e.message()) << "\"}";
     }
+    std::cout << "],\"skipped_forms\":[";
+    for (int i = 0; i < resp.skipped_forms_size(); ++i) {
+      const auto& f = resp.skipped_forms(i);
+      std::cout << (i ? "," : "") << "{\"peer\":\"" << f.peer() << "\",\"type\":\""
+                << TypeStr(f.type()) << "\",\"forms\":" << f.forms() << ",\"reason\":\""
+                << JsonEscape(f.reason()) << "\"}";
+    }
     std::cout << "]}\n";
   }
+  // Derived forms left out for a peer: the values were asked, those forms not.
+  for (const auto& f : resp.skipped_forms()) {
+    std::cerr << "note: peer " << f.peer() << ": " << f.forms() << " derived "
+              << TypeStr(f.type()) << " form(s) not asked: " << f.reason() << "\n";
+  }
   for (const auto& e : resp.peer_errors()) {
-    std::cerr << "peer " << e.peer() << ": " << grpc::StatusCode(e.code()) << " " << e.message()
-              << "\n";
+    std::cerr << "peer " << e.peer() << ": "
+              << grpc::StatusCode(e.code()) << " " << e.message() << "\n";
   }
   return rc;
 }

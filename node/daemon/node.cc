@@ -368,7 +368,11 @@ absl::Status Node::BuildOprf() {
            .quotas = quotas_.get(),
            .default_budget = budget,
            .now = UnixSecondsNow,
-           .on_enumeration = [this](const federation::EnumerationAlert& a) { OnEnumeration(a); }}));
+           .on_enumeration = [this](const federation::EnumerationAlert& a) { OnEnumeration(a); },
+           .previous_key_overlap_s = c.has_oprf_previous_key_overlap_seconds()
+                                         ? c.oprf_previous_key_overlap_seconds()
+                                         : 86400,
+           .on_key_retired = [this](uint32_t epoch) { OnOprfKeyRetired(epoch); }}));
   return absl::OkStatus();
 }
 
@@ -501,6 +505,8 @@ void Node::BuildFederationService() {
       .limits = {.max_items = c.limits().max_items_per_request(),
                  .deadline = std::chrono::milliseconds(c.limits().server_deadline_ms()),
                  .replay = ReplayOf(c)},
+      // Nothing is answered from a store that met damaged data.
+      .serving_check = [store = store_.get()] { return store->health().Check(); },
       .auditor = inbound_auditor_.get(),
       .oprf = oprf_.get(),
       .node_id = c.node_id(),
@@ -641,6 +647,7 @@ absl::Status Node::StartServers() {
       return absl::UnavailableError(
           absl::StrCat("cannot listen on ", c.listen(), " (address in use or invalid)"));
     }
+    store_->health().OnDamage([this](const store::StoreDamage& d) { OnStoreDamage(d); });
   }
   // No listening port: admin::LocalListener accepts on the unix socket,
   // learns each caller's uid (SO_PEERCRED) and hands the connection over.
@@ -746,6 +753,11 @@ void Node::AddStateMetrics() {
   metrics_->AddCallback("ifed_audit_chain_length", "Events in the audit hash chain.", "gauge", {},
                         [audit = audit_.get()] {
                           return Samples{{{}, static_cast<double>(audit->head_seq())}};
+                        });
+  metrics_->AddCallback("ifed_store_damaged",
+                        "1 once the store met damaged data while serving (answers stopped).",
+                        "gauge", {}, [store = store_.get()] {
+                          return Samples{{{}, store->health().damaged() ? 1.0 : 0.0}};
                         });
   metrics_->AddCallback(
       "ifed_audit_checkpoint_age_seconds", "Seconds since the newest signed audit checkpoint.",
@@ -929,6 +941,42 @@ void Node::OnEnumeration(const federation::EnumerationAlert& a) {
   }
 }
 
+void Node::OnOprfKeyRetired(uint32_t epoch) {
+  if (!audit_) return;
+  audit::Event e;
+  e.action = "oprf.key.retired";
+  e.actor = "node";
+  e.outcome = "ok";
+  e.Set("epoch", static_cast<int64_t>(epoch));
+  if (absl::Status s = audit_->Append(e); !s.ok()) {
+    spdlog::error("audit of an OPRF key retirement failed: {}", std::string(s.message()));
+  }
+}
+
+void Node::OnStoreDamage(const store::StoreDamage& d) {
+  spdlog::critical("STORE DAMAGED ({}: {}): federation answers stopped (health NOT_SERVING). "
+                   "To do: {}",
+                   d.where, d.detail, std::string(store::kStoreDamageAdvice));
+  if (federation_server_ != nullptr) {
+    if (grpc::HealthCheckServiceInterface* h = federation_server_->GetHealthCheckService()) {
+      h->SetServingStatus(ifed::v1::Federation::service_full_name(), false);
+      h->SetServingStatus("", false);
+    }
+  }
+  if (!audit_) return;
+  damage_thread_ = std::thread([this, d] {
+    audit::Event e;
+    e.action = "store.damaged";
+    e.actor = "node";
+    e.outcome = "degraded";
+    e.Set("where", d.where).Set("detail", d.detail).Set("advice",
+                                                        std::string(store::kStoreDamageAdvice));
+    if (absl::Status s = audit_->Append(e); !s.ok()) {
+      spdlog::error("audit of the store damage failed: {}", std::string(s.message()));
+    }
+  });
+}
+
 void Node::SweepLoop() {
   const auto period = std::chrono::seconds(
       config_.expiry_sweep_seconds() > 0 ? config_.expiry_sweep_seconds() : 3600);
@@ -948,6 +996,7 @@ void Node::FilterSyncLoop() {
   std::unique_lock<std::mutex> l(sweep_mu_);
   while (!sweep_cv_.wait_for(l, period, [this] { return sweep_stop_; })) {
     l.unlock();
+    if (oprf_) oprf_->RetireKeys();  // the previous key, once its overlap is over
     admin_service_->SyncAllFilters();
     l.lock();
   }
@@ -962,6 +1011,7 @@ void Node::Shutdown() {
   if (sweeper_.joinable()) sweeper_.join();
   if (syncer_.joinable()) syncer_.join();
   if (rotation_) rotation_->Stop();  // a running re-index resumes at the next start.
+  if (damage_thread_.joinable()) damage_thread_.join();
   if (courier_) courier_->Stop();  // before the store and the audit log close.
   metrics_server_.reset();  // its callbacks read the store.
   const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);

@@ -80,6 +80,12 @@ class Node {
   void FilterSyncLoop();
   // A partner's OPRF volume looks like enumeration: audit + metric.
   void OnEnumeration(const federation::EnumerationAlert& alert);
+  // Audit of an OPRF key epoch destroyed after its overlap.
+  void OnOprfKeyRetired(uint32_t epoch);
+  // The store met damaged data while serving: federation health
+  // NOT_SERVING, the log says what to do, audit event (from damage_thread_:
+  // the damage may be met under the store's write lock).
+  void OnStoreDamage(const store::StoreDamage& damage);
 
   ifed::v1::NodeConfig config_;
   std::unique_ptr<federation::TlsReloader> tls_;  // before the servers that use its files.
@@ -133,6 +139,7 @@ class Node {
   std::thread syncer_;
   // Federation key epochs: re-index at start, `ifedctl keys` at run time.
   std::unique_ptr<KeyRotation> rotation_;
+  std::thread damage_thread_;  // audits a store damage (at most once).
 };
 
 }  // namespace ifed::daemon

@@ -256,17 +256,26 @@ void Extractor::Impl::Payments(const ShadowText& shadow, const ExtractOptions& o
   });
   ForEachMatch(*imei, s, [&](const std::vector<Range>& g) {
     const bool sv = g[1].end > g[1].begin;
-    const Range r = g[2];
+    Range r = g[2];
     if (Overlaps(*taken, r.begin, r.end)) return true;
-    const std::string raw = s.substr(r.begin, r.end - r.begin);
-    size_t digits = 0;
-    for (char c : raw) digits += c >= '0' && c <= '9';
     // 15 digits (IMEI with its check digit) or, after "IMEISV", 16; a
-    // 14-digit number could be an IMEI with a lost digit: not completed.
-    if (digits != (sv ? 16u : 15u)) {
+    // 14-digit number could be an IMEI with a lost digit: not completed. A
+    // number run on into other digits ("IMEI 35 209900 176148 1 1 250 000
+    // EUR") ends at the group boundary after its last digit, if there is one.
+    const size_t want = sv ? 16 : 15;
+    size_t digits = 0, end = r.begin;
+    for (size_t i = r.begin; i < r.end && digits < want; ++i) {
+      if (s[i] >= '0' && s[i] <= '9') {
+        ++digits;
+        end = i + 1;
+      }
+    }
+    if (digits != want || (end < r.end && s[end] >= '0' && s[end] <= '9')) {
       ++out->rejected;
       return true;
     }
+    r.end = end;
+    const std::string raw = s.substr(r.begin, r.end - r.begin);
     if (Add(IndicatorType::kImei, raw, shadow, r, SeparatedFlag(raw), o, out)) {
       taken->push_back(r);
     }

@@ -16,8 +16,11 @@
 //     IBANs (a country code and check digits, then as many characters as
 //     the country's registered length, groups split by spaces, dashes or
 //     dots; mod 97); IMEIs only after an "IMEI"/"IMEISV" label (15 digits,
-//     Luhn; 16 after IMEISV), since a bare Luhn-valid number is as likely
-//     an order number. Digits of any script (the shadow maps them).
+//     Luhn; 16 after IMEISV; a number run on into a price ends at the group
+//     after its last digit), since a bare Luhn-valid number is as likely
+//     an order number. Digits of any script (the shadow maps them); a label
+//     glued to the number ("IBANDE89...", "IMEI3520...") is split off by
+//     the shadow as a glued contact word is.
 //  4. handles: a platform word in one of several languages and scripts
 //     ("telegram", "تلگرام", "تيليجرام", "insta", "snap", "ቴሌግራም", ...;
 //     table in extractor.cc) followed by ':' or '@' and a name, or a

@@ -306,6 +306,57 @@ TEST(Extractor, ImeiNeedsItsLabelAndLuhn) {
   EXPECT_EQ(Values("IMEI 35209900176148"), V{});
 }
 
+TEST(Extractor, IbanAndImeiGluedToTheirLabelAreSplitLikeAContactWord) {
+  // The shadow splits a label glued to the number as it splits
+  // "whatsapp0532...": a space before the identifier, flagged "glued".
+  EXPECT_EQ(Found("IBANDE89370400440532013000 sofort"),
+            V{"iban DE89370400440532013000 [4,26) glued"});
+  EXPECT_EQ(Values("ibanTR330006100519786457841326"), V{"iban TR330006100519786457841326"});
+  EXPECT_EQ(Values("IBANIQ٩٨NBIQ٨٥٠١٢٣٤٥٦٧٨٩٠١٢"), V{"iban IQ98NBIQ850123456789012"});
+  EXPECT_EQ(Found("IMEI352099001761481"), V{"imei 352099001761481 [4,19) glued"});
+  EXPECT_EQ(Values("imeisv3520990017614807"), V{"imei 352099001761481"});
+  // Near misses stay refused when glued: a check digit off by one, a
+  // country code that is not one, a word that only starts like the label.
+  EXPECT_EQ(Values("IBANDE89370400440532013001"), V{});
+  EXPECT_EQ(Values("IMEI352099001761482"), V{});
+  EXPECT_EQ(Values("IBANZZ89370400440532013000"), V{});
+  EXPECT_EQ(Values("ibanez1234 guitar"), V{});
+}
+
+TEST(Extractor, IbanGroupedInFoursAndImeiInGroupsInEveryDigitScript) {
+  EXPECT_EQ(Found("IBAN DE89 3704 0044 0532 0130 00"),
+            V{"iban DE89370400440532013000 [5,32) "});
+  EXPECT_EQ(Values("IBAN DE89 ۳۷۰۴ ۰۰۴۴ ۰۵۳۲ ۰۱۳۰ ۰۰"), V{"iban DE89370400440532013000"});
+  EXPECT_EQ(Values("IBAN DE٨٩ ٣٧٠٤ ٠٠٤٤ ٠٥٣٢ ٠١٣٠ ٠٠"), V{"iban DE89370400440532013000"});
+  EXPECT_EQ(Values("IMEI 35-209900-176148-1"), V{"imei 352099001761481"});
+  EXPECT_EQ(Values("IMEI 35 209900 176148 1"), V{"imei 352099001761481"});
+  EXPECT_EQ(Values("IMEI ۳۵ ۲۰۹۹۰۰ ۱۷۶۱۴۸ ۱"), V{"imei 352099001761481"});
+  EXPECT_EQ(Values("IMEI ٣٥-٢٠٩٩٠٠-١٧٦١٤٨-١"), V{"imei 352099001761481"});
+  // Run on into a price: the IMEI ends at the group after its 15th digit.
+  EXPECT_EQ(Values("IMEI 35 209900 176148 1 1 250 000 EUR"), V{"imei 352099001761481"});
+  EXPECT_EQ(Values("IMEISV 35 209900 176148 07 2500"), V{"imei 352099001761481"});
+  EXPECT_EQ(Values("IMEI 3520990017614811 250"), V{});  // 16 digits in one group
+  // Grouped, one digit off: refused.
+  EXPECT_EQ(Values("IBAN DE89 3704 0044 0532 0130 01"), V{});
+  EXPECT_EQ(Values("IMEI 35-209900-176148-2"), V{});
+}
+
+TEST(Extractor, PricesDatesAndLongNumbersWithoutContextAreNoIdentifiers) {
+  for (const char* post : {"1 250 000 EUR", "Preis: 1 250 000 EUR, Abfahrt 12.03.2026",
+                           "السعر ١ ٢٥٠ ٠٠٠ يورو", "سفارش ۳۵۲۰۹۹۰۰۱۷۶۱۴۸۱ ارسال شد",
+                           "tracking 352099001761481", "ref 35-209900-176148-1",
+                           "2026-03-12 14:30, order 100045872231"}) {
+    SCOPED_TRACE(post);
+    ExtractOptions o;
+    o.region = "DE";
+    auto r = TheExtractor().Extract(post, o);
+    ASSERT_TRUE(r.ok());
+    for (const Indicator& i : r->indicators) {
+      ADD_FAILURE() << TypeName(i.type) << " " << i.canonical;
+    }
+  }
+}
+
 TEST(Extractor, PricesDatesAndOrderNumbersYieldNoPaymentIdentifier) {
   EXPECT_EQ(Values("price 2500 EUR, 12.03.2026, order #100045872231, ref 1A2B3C4D5E6F"), V{});
   EXPECT_EQ(Values("Preis 1.500,00 € / Bestellung 3000000000000000000000000 / Tel 1500"), V{});

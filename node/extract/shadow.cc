@@ -18,13 +18,27 @@ namespace {
 constexpr UChar32 kVariationSelector16 = 0xFE0F;
 constexpr UChar32 kCombiningKeycap = 0x20E3;
 
-// Contact words that smugglers glue to a number ("whatsapp0532...").
-constexpr std::array<std::string_view, 14> kContactWords = {
-    "whatsapp", "whatsap", "watsapp", "watsap", "vatsap", "wtsp", "wa",
-    "viber",    "tel",     "tlf",     "phone",  "call",   "telefon", "numara"};
+// Contact words that smugglers glue to a number ("whatsapp0532..."), and
+// the labels of the identifiers written after them ("IMEI352099...").
+constexpr std::array<std::string_view, 16> kContactWords = {
+    "whatsapp", "whatsap", "watsapp", "watsap", "vatsap",  "wtsp", "wa",   "viber",
+    "tel",      "tlf",     "phone",   "call",   "telefon", "numara", "imei", "imeisv"};
 
 bool IsDigit(UChar32 c) { return u_charType(c) == U_DECIMAL_DIGIT_NUMBER; }
 bool IsSubstitute(UChar32 c) { return c == 'O' || c == 'o' || c == 'l' || c == 'I'; }
+
+// "IBANDE89 3704...": the label glued to an IBAN's country code and check
+// digits (the rest of the word may hold letters: "IBANIQ98NBIQ...").
+bool IbanLabelGlued(const std::vector<UChar32>& cps, size_t b, size_t e) {
+  if (e - b < 8) return false;
+  for (size_t i = 0; i < 4; ++i) {
+    if (cps[b + i] > 0x7f || absl::ascii_tolower(static_cast<char>(cps[b + i])) != "iban"[i]) {
+      return false;
+    }
+  }
+  auto upper = [](UChar32 c) { return c >= 'A' && c <= 'Z'; };
+  return upper(cps[b + 4]) && upper(cps[b + 5]) && IsDigit(cps[b + 6]) && IsDigit(cps[b + 7]);
+}
 
 // Per code point: 0 = as is, '0'/'1' = letter read as that digit; and the
 // code point before which a space goes (glued contact word).
@@ -75,6 +89,10 @@ WordMarks AnalyseWords(const std::vector<UChar32>& cps) {
       for (size_t i = b; i < e; ++i) {
         if (IsSubstitute(cps[i])) marks.digit_for[i] = (cps[i] == 'O' || cps[i] == 'o') ? '0' : '1';
       }
+      continue;
+    }
+    if (IbanLabelGlued(cps, b, e)) {
+      marks.space_before[b + 4] = true;
       continue;
     }
     // "whatsapp0532...": a contact word, then digits only.

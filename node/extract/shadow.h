@@ -17,8 +17,10 @@
 //    letters become digits ("17O 12З4" -> "170 ..."); any other word keeps
 //    its letters, so Arabizi words (7abibi, 3arab, 2ool) never turn into
 //    digit runs;
-//  - a known contact word glued to digits ("whatsapp0532...") gets a space
-//    before the digits;
+//  - a known contact word or identifier label glued to digits
+//    ("whatsapp0532...", "IMEI3520...") gets a space before the digits, and
+//    an "IBAN" label glued to an IBAN's country code ("IBANDE89...") one
+//    before the country code;
 //  - "[at]", "(at)", "{at}", "[@]" become '@' and "[dot]", "(dot)", "(.)",
 //    "[.]" become '.', with the spaces around them ("name [at] host [dot]
 //    net", "t(.)me/x"); bare " at " / " dot " are left alone (ordinary

@@ -26,6 +26,10 @@ grpc::Status ToPeerStatus(const absl::Status& s) {
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kAlreadyExists:
       return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+    case absl::StatusCode::kDataLoss:  // the store met damaged data: nothing from it
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "the responder's store is damaged: it answers no queries until its "
+                          "operator has restored it");
     default:
       spdlog::error("internal error answering a peer: {}", std::string(s.message()));
       return grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
@@ -85,6 +89,12 @@ absl::StatusOr<std::string> FederationService::Admit(grpc::ServerContext* ctx,
                   {{"request_id", stamp->request_id},
                    {"timestamp_ms", std::to_string(stamp->timestamp_ms)}},
                   s);
+  }
+  if (serving_check_) {
+    if (absl::Status s = serving_check_(); !s.ok()) {
+      spdlog::error("{} from {} refused: {}", method, *peer, std::string(s.message()));
+      return s;
+    }
   }
   return peer;
 }
@@ -388,9 +398,11 @@ grpc::Status FederationService::OprfEvaluate(grpc::ServerContext* ctx,
   if (auditor_ != nullptr) {
     const int64_t items =
         static_cast<int64_t>(request->blinded().size() / crypto::oprf::kElementSize);
+    // Which key epoch answered (the previous one during a rotation's overlap).
+    auto fields = c->audit_fields();
+    if (s.ok()) fields.emplace_back("key_epoch", std::to_string(response->key_epoch()));
     if (absl::Status a = auditor_->RecordOprf("oprf.evaluate", c->peer, request->request_id(),
-                                              request->purpose(), items, 0, s,
-                                              c->audit_fields());
+                                              request->purpose(), items, 0, s, fields);
         !a.ok()) {
       response->Clear();
       spdlog::error("audit write failed, answer withheld: {}", std::string(a.message()));

@@ -50,6 +50,9 @@ struct FederationDeps {
   std::string trust_domain;
   const Matcher* matcher = nullptr;  // required.
   ServiceLimits limits;
+  // Checked for every call once its caller is known: a non-OK status (the
+  // store met damaged data) refuses the call (UNAVAILABLE to the peer).
+  std::function<absl::Status()> serving_check;
   // Every answer and refusal is audited durably before the reply; answers
   // carry a signed receipt.
   const audit::InboundAuditor* auditor = nullptr;
@@ -98,6 +101,7 @@ class FederationService final : public ifed::v1::Federation::Service {
         matcher_(d.matcher),
         limits_(d.limits),
         replay_(d.limits.replay),
+        serving_check_(std::move(d.serving_check)),
         auditor_(d.auditor),
         oprf_(d.oprf),
         key_signer_(std::move(d.key_signer)),
@@ -197,6 +201,7 @@ class FederationService final : public ifed::v1::Federation::Service {
   const Matcher* matcher_;
   const ServiceLimits limits_;
   ReplayGuard replay_;
+  std::function<absl::Status()> serving_check_;
   const audit::InboundAuditor* auditor_;
   OprfResponder* oprf_;
   std::function<std::shared_ptr<const audit::Signer>()> key_signer_;

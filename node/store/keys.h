@@ -34,9 +34,7 @@ inline absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) 
               "writes resume without a restart"));
   }
   if (s.IsCorruption()) {
-    return absl::DataLossError(absl::StrCat(
-        msg, ". The store is damaged: stop the node and restore the latest backup into an "
-             "empty data dir (ifed-node --config FILE --restore BACKUP_DIR)"));
+    return absl::DataLossError(absl::StrCat(msg, ". The store is damaged: ", kStoreDamageAdvice));
   }
   if (s.IsIOError()) return absl::UnavailableError(msg);
   if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);

@@ -135,6 +135,7 @@ absl::StatusOr<Store::RemoveResult> Store::Remove(absl::Span<const std::string> 
 
 absl::StatusOr<std::vector<std::string>> Store::FindRecords(
     const std::function<bool(const ifed::v1::Record&)>& pred, size_t limit) const {
+  IFED_RETURN_IF_ERROR(health_->Check());
   std::vector<std::string> ids;
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
@@ -142,11 +143,11 @@ absl::StatusOr<std::vector<std::string>> Store::FindRecords(
   ifed::v1::Record r;
   for (it->SeekToFirst(); it->Valid() && ids.size() < limit; it->Next()) {
     if (!r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return absl::DataLossError("a record does not parse");
+      return Damaged("a record");
     }
     if (pred(r)) ids.push_back(it->key().ToString());
   }
-  IFED_RETURN_IF_ERROR(FromRocks(it->status(), "scan records"));
+  IFED_RETURN_IF_ERROR(Rocks(it->status(), "scan records"));
   return ids;
 }
 
@@ -248,17 +249,18 @@ absl::StatusOr<uint64_t> Store::DropEpoch(uint32_t epoch) {
 }
 
 absl::StatusOr<std::vector<uint32_t>> Store::IndexedEpochs() const {
+  IFED_RETURN_IF_ERROR(health_->Check());
   std::vector<uint32_t> epochs;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, index_));
   for (it->SeekToFirst(); it->Valid();) {
-    if (it->key().size() < 4) return absl::DataLossError("short index key");
+    if (it->key().size() < 4) return Damaged("a short index key");
     const auto* k = reinterpret_cast<const uint8_t*>(it->key().data());
     const uint32_t e = uint32_t{k[0]} << 24 | uint32_t{k[1]} << 16 | uint32_t{k[2]} << 8 | k[3];
     epochs.push_back(e);
     if (e == UINT32_MAX) break;
     it->Seek(EpochPrefix(e + 1));
   }
-  IFED_RETURN_IF_ERROR(FromRocks(it->status(), "scan index"));
+  IFED_RETURN_IF_ERROR(Rocks(it->status(), "scan index"));
   return epochs;
 }
 

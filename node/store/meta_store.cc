@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "node/common/status_macros.h"
 #include "node/store/keys.h"
 #include "node/store/store.h"
 #include "node/store/tables.h"
@@ -46,10 +47,11 @@ absl::Status Store::PutMeta(const std::string& key, const std::string& value) {
 
 absl::StatusOr<std::string> Store::GetMeta(const std::string& key) const {
   if (!AllowedKey(key)) return absl::InvalidArgumentError(Outside());
+  IFED_RETURN_IF_ERROR(health_->Check());
   std::string value;
   rocksdb::Status s = db_->Get({}, meta_, key, &value);
   if (s.IsNotFound()) return absl::NotFoundError("no such entry");
-  if (!s.ok()) return absl::UnavailableError(absl::StrCat("read meta: ", s.ToString()));
+  IFED_RETURN_IF_ERROR(Rocks(s, "read meta"));
   return value;
 }
 
@@ -57,23 +59,22 @@ absl::Status Store::ScanMeta(
     const std::string& prefix,
     const std::function<bool(const std::string& key, const std::string& value)>& fn) const {
   if (!AllowedKey(prefix)) return absl::InvalidArgumentError(Outside());
+  IFED_RETURN_IF_ERROR(health_->Check());
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, meta_));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     if (!fn(it->key().ToString(), it->value().ToString())) break;
   }
-  if (!it->status().ok()) {
-    return absl::UnavailableError(absl::StrCat("scan meta: ", it->status().ToString()));
-  }
-  return absl::OkStatus();
+  return Rocks(it->status(), "scan meta");
 }
 
 absl::StatusOr<ifed::v1::Record> Store::GetRecord(const std::string& record_id) const {
+  IFED_RETURN_IF_ERROR(health_->Check());
   std::string value;
   rocksdb::Status s = db_->Get({}, records_, record_id, &value);
   if (s.IsNotFound()) return absl::NotFoundError("no such record");
-  if (!s.ok()) return absl::UnavailableError(absl::StrCat("read record: ", s.ToString()));
+  IFED_RETURN_IF_ERROR(Rocks(s, "read record"));
   ifed::v1::Record r;
-  if (!r.ParseFromString(value)) return absl::DataLossError("record does not parse");
+  if (!r.ParseFromString(value)) return Damaged("record");
   return r;
 }
 

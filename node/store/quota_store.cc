@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "node/common/status_macros.h"
 #include "node/store/keys.h"
 #include "node/store/store.h"
 
@@ -18,9 +19,7 @@ absl::StatusOr<uint64_t> Store::AddToCounter(const std::string& key, uint64_t n,
   std::lock_guard<std::mutex> l(write_mu_);
   std::string value;
   rocksdb::Status s = db_->Get({}, meta_, key, &value);
-  if (!s.ok() && !s.IsNotFound()) {
-    return absl::UnavailableError(absl::StrCat("read counter: ", s.ToString()));
-  }
+  if (!s.ok() && !s.IsNotFound()) return Rocks(s, "read counter");
   const uint64_t current = s.IsNotFound() ? 0 : std::strtoull(value.c_str(), nullptr, 10);
   if (current + n > limit) return absl::ResourceExhaustedError("counter limit reached");
   // WAL on, no fsync: survives a crash or kill -9 of the process (not a
@@ -38,10 +37,11 @@ absl::StatusOr<uint64_t> Store::Counter(const std::string& key) const {
   if (key.rfind("quota/", 0) != 0) {
     return absl::InvalidArgumentError("counter keys start with quota/");
   }
+  IFED_RETURN_IF_ERROR(health_->Check());
   std::string value;
   rocksdb::Status s = db_->Get({}, meta_, key, &value);
   if (s.IsNotFound()) return 0;
-  if (!s.ok()) return absl::UnavailableError(absl::StrCat("read counter: ", s.ToString()));
+  IFED_RETURN_IF_ERROR(Rocks(s, "read counter"));
   return std::strtoull(value.c_str(), nullptr, 10);
 }
 

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "node/common/status_macros.h"
 #include "node/store/store.h"
 
 namespace ifed::store {
@@ -13,6 +14,7 @@ namespace ifed::store {
 absl::Status Store::ScanRecordsWithSealed(
     const std::function<bool(const ifed::v1::Record& record, const std::string& sealed)>& fn)
     const {
+  IFED_RETURN_IF_ERROR(health_->Check());
   // One snapshot for both column families: a concurrent ingest is either
   // wholly in the scan or not at all.
   const rocksdb::Snapshot* snap = db_->GetSnapshot();
@@ -29,7 +31,7 @@ absl::Status Store::ScanRecordsWithSealed(
   std::string sealed;
   for (rec->SeekToFirst(); rec->Valid(); rec->Next()) {
     if (!record.ParseFromArray(rec->value().data(), static_cast<int>(rec->value().size()))) {
-      return absl::DataLossError("scan: a record does not parse");
+      return Damaged("scan: a record");
     }
     while (sea->Valid() && sea->key().compare(rec->key()) < 0) sea->Next();
     if (sea->Valid() && sea->key() == rec->key()) {
@@ -39,9 +41,8 @@ absl::Status Store::ScanRecordsWithSealed(
     }
     if (!fn(record, sealed)) return absl::OkStatus();
   }
-  if (!rec->status().ok()) return absl::UnavailableError(absl::StrCat("scan records: ", rec->status().ToString()));
-  if (!sea->status().ok()) return absl::UnavailableError(absl::StrCat("scan sealed: ", sea->status().ToString()));
-  return absl::OkStatus();
+  IFED_RETURN_IF_ERROR(Rocks(rec->status(), "scan records"));
+  return Rocks(sea->status(), "scan sealed");
 }
 
 }  // namespace ifed::store

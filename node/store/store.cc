@@ -3,6 +3,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/sst_file_manager.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -28,6 +29,25 @@ using internal::IndexKey;
 const char* const kColumnFamilies[] = {rocksdb::kDefaultColumnFamilyName.c_str(),
                                        "records", "index", "sealed", "audit",
                                        "meta"};
+
+// A Corruption RocksDB meets in a background flush or compaction (a
+// damaged input file) marks the store damaged like one met by a read.
+class DamageListener : public rocksdb::EventListener {
+ public:
+  explicit DamageListener(std::shared_ptr<StoreHealth> health) : health_(std::move(health)) {}
+  void OnBackgroundError(rocksdb::BackgroundErrorReason reason, rocksdb::Status* error) override {
+    if (error == nullptr || !error->IsCorruption()) return;
+    static constexpr const char* kReasons[] = {"flush", "compaction", "write callback",
+                                               "memtable", "manifest write", "flush (no WAL)",
+                                               "manifest write (no WAL)"};
+    const auto i = static_cast<size_t>(reason);
+    health_->MarkDamaged(absl::StrCat("background ", i < std::size(kReasons) ? kReasons[i] : "job"),
+                         error->ToString());
+  }
+
+ private:
+  std::shared_ptr<StoreHealth> health_;
+};
 
 
 }  // namespace
@@ -88,6 +108,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
     cfs.emplace_back(name, CfOptions(cache));
   }
   std::unique_ptr<Store> store(new Store());
+  db_options.listeners.push_back(std::make_shared<DamageListener>(store->health_));
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
       rocksdb::DB::Open(db_options, options.path, cfs, &store->handles_, &raw);
@@ -104,6 +125,14 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
     IFED_RETURN_IF_ERROR(FromRocks(store->db_->VerifyChecksum(), "verify store checksums"));
   }
   return store;
+}
+
+absl::Status Store::Rocks(const rocksdb::Status& s, absl::string_view what) const {
+  return health_->Observe(FromRocks(s, what), what);
+}
+
+absl::Status Store::Damaged(absl::string_view what) const {
+  return health_->Observe(absl::DataLossError(absl::StrCat(what, " does not parse")), what);
 }
 
 rocksdb::Status Store::Commit(rocksdb::WriteBatch* batch, bool sync) {
@@ -140,6 +169,7 @@ absl::StatusOr<IngestResult> Store::Ingest(absl::Span<const IngestItem> items,
 absl::StatusOr<IngestResult> Store::IngestBatch(absl::Span<const IngestItem> items,
                                                const AuditFn& audit,
                                                absl::Span<const std::string> meta_deletes) {
+  IFED_RETURN_IF_ERROR(health_->Check());
   std::lock_guard<std::mutex> lock(write_mu_);
   IngestResult result;
   rocksdb::WriteBatch batch;
@@ -153,9 +183,9 @@ absl::StatusOr<IngestResult> Store::IngestBatch(absl::Span<const IngestItem> ite
     auto it = records.find(id);
     if (it != records.end()) return &it->second;
     std::string value;
-    IFED_RETURN_IF_ERROR(FromRocks(db_->Get({}, records_, id, &value), "read record"));
+    IFED_RETURN_IF_ERROR(Rocks(db_->Get({}, records_, id, &value), "read record"));
     ifed::v1::Record r;
-    if (!r.ParseFromString(value)) return absl::DataLossError("corrupt record");
+    if (!r.ParseFromString(value)) return Damaged("record");
     return &(records[id] = std::move(r));
   };
 
@@ -172,9 +202,9 @@ absl::StatusOr<IngestResult> Store::IngestBatch(absl::Span<const IngestItem> ite
       std::string value;
       rocksdb::Status s = db_->Get({}, index_, key, &value);
       if (s.ok()) {
-        if (!it->second.ParseFromString(value)) return absl::DataLossError("corrupt index entry");
+        if (!it->second.ParseFromString(value)) return Damaged("index entry");
       } else if (!s.IsNotFound()) {
-        return FromRocks(s, "read index");
+        return Rocks(s, "read index");
       }
     }
     ifed::v1::Record* existing = nullptr;
@@ -206,7 +236,7 @@ absl::StatusOr<IngestResult> Store::IngestBatch(absl::Span<const IngestItem> ite
   for (const auto& [type, delta] : count_delta) {
     std::string value;
     rocksdb::Status s = db_->Get({}, meta_, CountKey(type), &value);
-    if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "read counter");
+    if (!s.ok() && !s.IsNotFound()) return Rocks(s, "read counter");
     batch.Put(meta_, CountKey(type), EncodeCount(DecodeCount(value) + delta));
   }
   for (const std::string& key : meta_deletes) batch.Delete(meta_, key);
@@ -261,6 +291,7 @@ absl::StatusOr<std::pair<std::string, std::string>> Store::LastAudit() const {
 
 absl::StatusOr<std::vector<std::vector<ifed::v1::Record>>> Store::Lookup(
     uint32_t epoch, absl::Span<const Pseudonym> pseudonyms) const {
+  IFED_RETURN_IF_ERROR(health_->Check());
   // Both MultiGets take their keys sorted (sorted_input): RocksDB then
   // visits the SST blocks in order without sorting the batch itself.
   // `order` maps a sorted position back to the caller's slot.
@@ -283,10 +314,10 @@ absl::StatusOr<std::vector<std::vector<ifed::v1::Record>>> Store::Lookup(
   std::vector<std::pair<uint32_t, std::string>> wanted;  // slot, record id
   for (size_t j = 0; j < keys.size(); ++j) {
     if (statuses[j].IsNotFound()) continue;
-    IFED_RETURN_IF_ERROR(FromRocks(statuses[j], "lookup"));
+    IFED_RETURN_IF_ERROR(Rocks(statuses[j], "lookup"));
     ifed::v1::IndexEntry entry;
     if (!entry.ParseFromArray(values[j].data(), static_cast<int>(values[j].size()))) {
-      return absl::DataLossError("corrupt index entry");
+      return Damaged("index entry");
     }
     for (const std::string& id : entry.record_ids()) wanted.emplace_back(order[j], id);
   }
@@ -308,7 +339,7 @@ absl::StatusOr<std::vector<std::vector<ifed::v1::Record>>> Store::Lookup(
   std::vector<int> fetched(wanted.size(), -1);  // wanted index -> position in recs
   for (size_t j = 0; j < by_id.size(); ++j) {
     if (rs[j].IsNotFound()) continue;  // erased between the two reads.
-    IFED_RETURN_IF_ERROR(FromRocks(rs[j], "lookup record"));
+    IFED_RETURN_IF_ERROR(Rocks(rs[j], "lookup record"));
     fetched[by_id[j]] = static_cast<int>(j);
   }
   for (size_t w = 0; w < wanted.size(); ++w) {
@@ -316,7 +347,7 @@ absl::StatusOr<std::vector<std::vector<ifed::v1::Record>>> Store::Lookup(
     const rocksdb::PinnableSlice& v = recs[fetched[w]];
     ifed::v1::Record r;
     if (!r.ParseFromArray(v.data(), static_cast<int>(v.size()))) {
-      return absl::DataLossError("corrupt record");
+      return Damaged("record");
     }
     out[wanted[w].first].push_back(std::move(r));
   }
@@ -332,13 +363,14 @@ absl::Status Store::Compact() {
 }
 
 absl::StatusOr<std::map<int, uint64_t>> Store::CountByType() const {
+  IFED_RETURN_IF_ERROR(health_->Check());
   std::map<int, uint64_t> counts;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, meta_));
   for (it->Seek("count/"); it->Valid() && it->key().starts_with("count/"); it->Next()) {
     const int type = std::atoi(it->key().ToString().substr(6).c_str());
     counts[type] = DecodeCount(it->value().ToString());
   }
-  IFED_RETURN_IF_ERROR(FromRocks(it->status(), "count"));
+  IFED_RETURN_IF_ERROR(Rocks(it->status(), "count"));
   return counts;
 }
 

@@ -22,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "node/store/health.h"
 #include "proto/store.pb.h"
 
 namespace rocksdb {
@@ -260,6 +261,15 @@ class Store {
   // the WAL may end in a torn record, so a stop now is not a clean stop.
   bool write_failing() const { return write_failing_.load(); }
 
+  // Damage met while serving (health.h): the first Corruption from RocksDB
+  // (a read's block checksum, or a background flush or compaction) or a
+  // value that does not parse marks it, and from then on the reads below
+  // (Lookup, CountByType, GetRecord, GetMeta, ScanMeta, Counter,
+  // ScanRecordsWithSealed, FindRecords, FindByPseudonym, IndexedEpochs) and
+  // ingests are refused with DataLoss saying what to do. The audit column
+  // family and meta writes stay usable, so the event is recorded.
+  StoreHealth& health() const { return *health_; }
+
  private:
   Store() = default;
   // Writes `batch` (synced unless `sync` is false). After a failed write
@@ -267,6 +277,12 @@ class Store {
   // cause is gone DB::Resume() clears it, so a failed write tries Resume()
   // and, if that succeeds, writes once more.
   rocksdb::Status Commit(rocksdb::WriteBatch* batch, bool sync = true);
+  // FromRocks, and a DataLoss (Corruption) marks the store damaged.
+  absl::Status Rocks(const rocksdb::Status& s, absl::string_view what) const;
+  // DataLoss for a value that does not parse at `what`; marks the damage.
+  absl::Status Damaged(absl::string_view what) const;
+  // Shared with the RocksDB listener of background errors.
+  std::shared_ptr<StoreHealth> health_ = std::make_shared<StoreHealth>();
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; freed before db_.
   rocksdb::ColumnFamilyHandle* records_ = nullptr;

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <regex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -276,6 +277,62 @@ TEST_F(DamageTest, FlippedByteInAnSstFileIsRefused) {
   EXPECT_NE(said, "") << "the node served a damaged SST file";
   EXPECT_NE(said.find("restore"), std::string::npos) << said;
   EXPECT_NE(said.find("orrupt"), std::string::npos) << said;
+  RestoreDe();
+}
+
+// A block damaged on disk while the node serves: the first read of it
+// (a partner's match) marks the store damaged; from then on nothing is
+// answered from it (not even values in intact blocks), the federation
+// health is NOT_SERVING, and the log and the audit say what to do.
+TEST_F(DamageTest, SstBlockDamagedWhileServingStopsAnswersAndSaysWhatToDo) {
+  auto& de = fed_->node("de");
+  auto sst_names = [&] {
+    std::set<std::string> names;
+    for (const std::string& f : DbFiles(de.data_dir, R"([0-9]+\.sst)")) names.insert(f);
+    return names;
+  };
+  const std::set<std::string> before = sst_names();
+  WriteFile(fed_->dir() + "/serving.csv", Csv("7", 40));
+  auto r = fed_->Ctl("de", {"ingest", fed_->dir() + "/serving.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // A backup flushes the memtables: the new rows are in new SST files,
+  // none of whose data blocks has been read since.
+  r = fed_->Ctl("de", {"backup", "create", fed_->dir() + "/serving-backup"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(Hit(*fed_, Phone("5", 1)));  // intact data answers (older files)
+  int flipped = 0;
+  for (const std::string& f : sst_names()) {
+    // The audit column family's files (JSON lines) stay intact, so the
+    // audit log can be read back.
+    if (before.count(f) || ReadFile(f).find("\"action\"") != std::string::npos) continue;
+    FlipByte(f, 10);  // inside the first data block
+    ++flipped;
+  }
+  ASSERT_GT(flipped, 0);
+  RunResult out;
+  EXPECT_FALSE(Hit(*fed_, Phone("7", 3), &out)) << "answered from a damaged block";
+  EXPECT_NE((out.out + out.err).find("store is damaged"), std::string::npos)
+      << out.out << out.err;
+  // Nothing more from this store, even from intact blocks.
+  EXPECT_FALSE(Hit(*fed_, Phone("5", 1), &out));
+  EXPECT_NE((out.out + out.err).find("store is damaged"), std::string::npos)
+      << out.out << out.err;
+  auto peers = fed_->Ctl("at", {"peers", "--json"});
+  EXPECT_NE(peers.out.find("\"peer\":\"de\",\"address\":\"" + de.address +
+                           "\",\"health\":\"NOT_SERVING\""),
+            std::string::npos)
+      << peers.out;
+  auto audit = fed_->Ctl("de", {"audit", "export", "--format", "jsonl"});
+  EXPECT_NE(audit.out.find("\"action\":\"store.damaged\""), std::string::npos) << audit.out;
+  EXPECT_NE(audit.out.find("--verify-store"), std::string::npos);
+  const std::string log = ReadFile(de.log);
+  EXPECT_NE(log.find("STORE DAMAGED"), std::string::npos) << log;
+  EXPECT_NE(log.find("--restore BACKUP_DIR"), std::string::npos);
+  // What the log says to do: stop, verify (names the damage), restore.
+  fed_->StopNode("de");
+  const RunResult v = ifed::testing::Run({fed_->bin("ifed-node"), "--config", de.config, "--verify-store"});
+  EXPECT_EQ(v.exit_code, 1) << v.out << v.err;
+  EXPECT_NE(v.err.find("orrupt"), std::string::npos) << v.err;
   RestoreDe();
 }
 

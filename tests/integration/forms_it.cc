@@ -42,9 +42,12 @@ class FormsTest : public ::testing::Test {
   static void SetUpTestSuite() {
     fed_ = new LocalFederation();
     fed_->AddNode("hub", "EU", {Rule("de"), Rule("at")});
-    fed_->AddNode("de", "DE", {Rule("at"), Rule("hub"), Rule("pl", kOprf)});
+    PartnerSpec urls_only = Rule("cz");  // de may send cz urls, not phones
+    urls_only.types = "[url]";
+    fed_->AddNode("de", "DE", {Rule("at"), Rule("hub"), Rule("pl", kOprf), urls_only});
     fed_->AddNode("at", "AT", {Rule("de", kWatches), Rule("hub")});
     fed_->AddNode("pl", "PL", {Rule("de", kOprf)});
+    fed_->AddNode("cz", "CZ", {Rule("de")});
     fed_->node("hub").role = "hub";
     const std::string seed = fed_->dir() + "/pl/oprf.seed";
     WriteFile(seed, std::string(64, '7') + "\n", 0600);
@@ -248,6 +251,127 @@ TEST_F(FormsTest, WatchOnAUrlFiresOnThePhoneAndIsExportedAsASighting) {
   // The watch list does not carry the sealed values.
   auto list = fed_->Ctl("de", {"watch", "list", "--json"});
   EXPECT_EQ(list.out.find("sealed"), std::string::npos) << list.out;
+}
+
+// Our outbound rule for cz allows urls, not phones: a wa.me link is asked
+// of cz without its derived phone form (the answer says so), instead of
+// the whole query to cz being refused.
+TEST_F(FormsTest, ADerivedFormOurRuleDoesNotAllowIsSkippedNotTheQuery) {
+  auto in = Ingest("cz", "type,value,case_ref,tlp,crime_area",
+                   "url,https://wa.me/4917640006001,C-F,green,migrant_smuggling\n");
+  ASSERT_EQ(in.exit_code, 0) << in.err << in.out;
+  auto r = fed_->Ctl("de", {"match", "--peer", "cz", "--type", "url", "wa.me/4917640006001"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Verdict(r.out, "cz"), "HIT") << r.out << r.err;
+  EXPECT_NE(r.err.find("note: peer cz: 1 derived phone form(s) not asked: our policy"),
+            std::string::npos)
+      << r.err;
+  auto j = fed_->Ctl("de", {"match", "--peer", "cz", "--json", "--type", "url",
+                            "wa.me/4917640006002"});
+  EXPECT_NE(j.out.find("\"skipped_forms\":[{\"peer\":\"cz\",\"type\":\"phone\",\"forms\":1"),
+            std::string::npos)
+      << j.out;
+  EXPECT_NE(j.out.find("\"verdict\":\"NO_HIT\""), std::string::npos) << j.out;
+  // A value whose own type the rule does not allow is still refused.
+  auto phone = fed_->Ctl("de", {"match", "--peer", "cz", "--type", "phone", "+4917640006001"});
+  EXPECT_NE(phone.exit_code, 0);
+  EXPECT_NE(phone.err.find("refused by our own policy"), std::string::npos) << phone.err;
+  // Asked of every peer at once: at gets both forms, cz the url only.
+  auto both = fed_->Ctl("de", {"match", "--peer", "at", "--peer", "cz", "--type", "url",
+                               "wa.me/4917640006001"});
+  EXPECT_EQ(Verdict(both.out, "cz"), "HIT") << both.out << both.err;
+  EXPECT_EQ(Verdict(both.out, "at"), "NO_HIT") << both.out;
+}
+
+// An OPRF watch fires on this node (the partner holds nothing) when a
+// synced filter holds an item; `hits export` gives the alert as a STIX
+// sighting of the value, which this node kept sealed under the OPRF output
+// the alert names. Nothing of it went on the wire.
+TEST_F(FormsTest, OprfWatchAlertIsExportedAsASighting) {
+  ASSERT_EQ(fed_->Ctl("de", {"filters", "sync", "--peer", "pl"}).exit_code, 0);
+  auto add = fed_->Ctl("de", {"watch", "add", "--peer", "pl", "--type", "url",
+                              "wa.me/4917640005001"});
+  ASSERT_EQ(add.exit_code, 0) << add.out << add.err;
+  const std::string id = add.out.substr(0, add.out.find('\t'));
+  IngestPhone("pl", "+49 176 40005001");
+  ASSERT_EQ(fed_->Ctl("de", {"filters", "sync", "--peer", "pl"}).exit_code, 0);
+  auto events = fed_->Ctl("de", {"watch", "events"});
+  ASSERT_NE(events.out.find(id + "\tHIT"), std::string::npos) << events.out;
+  auto ex = fed_->Ctl("de", {"hits", "export", "--format", "stix"});
+  ASSERT_EQ(ex.exit_code, 0) << ex.err;
+  EXPECT_NE(ex.out.find("\"x_ifed_watch_id\": \"" + id + "\""), std::string::npos) << ex.out;
+  EXPECT_NE(ex.out.find("[phone-number:value = '+4917640005001']"), std::string::npos) << ex.out;
+  EXPECT_NE(ex.out.find("Watch alert from partner pl"), std::string::npos) << ex.out;
+  // Only the derived form the partner holds fired: the wa.me URL did not.
+  EXPECT_EQ(ex.out.find("wa.me/4917640005001"), std::string::npos) << ex.out;
+  auto plain = fed_->Ctl("de", {"hits", "export", "--format", "json"});
+  EXPECT_NE(plain.out.find("\"scheme\": \"oprf\""), std::string::npos) << plain.out;
+  // Neither the list nor the partner's audit carries a value.
+  auto list = fed_->Ctl("de", {"watch", "list", "--json"});
+  EXPECT_EQ(list.out.find("sealed"), std::string::npos) << list.out;
+  EXPECT_EQ(list.out.find("4917640005001"), std::string::npos) << list.out;
+  auto pl_audit = fed_->Ctl("pl", {"audit", "export", "--format", "jsonl"});
+  EXPECT_EQ(pl_audit.out.find("4917640005001"), std::string::npos);
+}
+
+// Key rotation at an OPRF responder: the previous key keeps answering a
+// querier that has not synced again for oprf_previous_key_overlap_seconds
+// (the audit names the epoch that answered); after the overlap it is
+// refused with what to do, and a sync takes the new key. Last: it
+// restarts pl.
+TEST_F(FormsTest, ZzPreviousOprfKeyAnswersForTheOverlapThenIsRefused) {
+  IngestPhone("pl", "+49 176 40009001");
+  const std::string config = fed_->node("pl").config;
+  const std::string base = ReadFile(config);
+  const std::string seed = fed_->dir() + "/pl/oprf.seed";
+  auto now = [] {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  auto restart_pl = [&](int64_t rotation_at, int overlap) {
+    fed_->StopNode("pl");
+    WriteFile(seed, "1 " + std::string(64, '7') + "\n2 " + std::string(64, '8') + "\n", 0600);
+    WriteFile(config, base + "oprf_rotation_at: " + std::to_string(rotation_at) +
+                          "\noprf_previous_key_overlap_seconds: " + std::to_string(overlap) +
+                          "\n");
+    fed_->StartNode("pl");
+  };
+  auto ask = [&] {
+    return fed_->Ctl("de", {"match", "--peer", "pl", "--type", "phone", "+4917640009001"});
+  };
+  auto pl_audit = [&] { return fed_->Ctl("pl", {"audit", "export", "--format", "jsonl"}).out; };
+  // de pins epoch 1 and learns of a rotation announced for an hour from now.
+  restart_pl(now() + 3600, 30);
+  auto sync = fed_->Ctl("de", {"filters", "sync", "--peer", "pl"});
+  ASSERT_EQ(sync.exit_code, 0) << sync.err;
+  ASSERT_NE(sync.out.find("key rotation announced"), std::string::npos) << sync.out;
+  // pl's rotation takes over now instead (its clock ahead of de's, or the
+  // time moved): de has not synced again and asks under epoch 1.
+  const int64_t at = now();
+  restart_pl(at, 30);
+  auto r = ask();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Verdict(r.out, "pl"), "HIT") << r.out << r.err;
+  ASSERT_LT(now(), at + 30) << "too slow to test the overlap";
+  std::string audit = pl_audit();
+  EXPECT_NE(audit.find("\"key_epoch\":\"1\""), std::string::npos) << audit;
+  EXPECT_EQ(audit.find("\"action\":\"oprf.key.retired\""), std::string::npos);
+  // After the overlap: refused, saying what to do; the seed destroyed.
+  while (now() < at + 31) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto refused = ask();
+  EXPECT_NE(Verdict(refused.out, "pl"), "HIT") << refused.out;
+  EXPECT_NE((refused.out + refused.err).find("ifedctl filters sync"), std::string::npos)
+      << refused.out << refused.err;
+  audit = pl_audit();
+  EXPECT_NE(audit.find("\"action\":\"oprf.key.retired\""), std::string::npos) << audit;
+  // Syncing again takes the announced key; the query hits under epoch 2.
+  sync = fed_->Ctl("de", {"filters", "sync", "--peer", "pl"});
+  ASSERT_EQ(sync.exit_code, 0) << sync.err;
+  r = ask();
+  EXPECT_EQ(Verdict(r.out, "pl"), "HIT") << r.out << r.err;
+  EXPECT_NE(pl_audit().find("\"key_epoch\":\"2\""), std::string::npos);
+  EXPECT_EQ(fed_->Ctl("pl", {"audit", "verify"}).exit_code, 0);
 }
 
 }  // namespace

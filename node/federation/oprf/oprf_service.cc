@@ -106,6 +106,11 @@ std::string OprfInput(IndicatorType type, const std::string& canonical) {
   return absl::StrCat(TypeName(type), std::string(1, '\0'), canonical);
 }
 
+std::string OprfCanonical(const std::string& input) {
+  const size_t zero = input.find('\0');
+  return zero == std::string::npos ? std::string() : input.substr(zero + 1);
+}
+
 // --- Responder ---------------------------------------------------------------
 
 absl::StatusOr<std::unique_ptr<OprfResponder>> OprfResponder::Create(crypto::SecretBytes seed,
@@ -131,34 +136,130 @@ absl::StatusOr<std::unique_ptr<OprfResponder>> OprfResponder::Create(
       new OprfResponder(std::move(seeds), rotation_at, std::move(deps)));
 }
 
-std::pair<uint32_t, uint32_t> OprfResponder::Epochs() const {
-  const uint32_t highest = seeds_.rbegin()->first;
-  if (seeds_.size() < 2 || rotation_at_ <= 0 || d_.now() >= rotation_at_) return {highest, 0};
-  return {std::next(seeds_.rbegin())->first, highest};
+namespace {
+std::vector<uint32_t> EpochsOf(const std::map<uint32_t, crypto::SecretBytes>& seeds) {
+  std::vector<uint32_t> out;
+  for (const auto& [epoch, seed] : seeds) out.push_back(epoch);
+  return out;
+}
+}  // namespace
+
+OprfResponder::OprfResponder(std::map<uint32_t, crypto::SecretBytes> seeds, int64_t rotation_at,
+                             OprfResponderDeps deps)
+    : epochs_(EpochsOf(seeds)),
+      rotation_at_(rotation_at),
+      d_(std::move(deps)),
+      seeds_(std::move(seeds)) {
+  // Seeds no call can use any more (older than the previous epoch, or the
+  // previous one past its overlap) go at once.
+  for (uint32_t e : DropSeeds()) {
+    spdlog::info("oprf key epoch {} is past its use: its seed is destroyed", e);
+  }
 }
 
-absl::StatusOr<const oprf::OprfServer*> OprfResponder::ServerFor(const std::string& peer,
-                                                                 uint32_t epoch) {
+std::pair<uint32_t, uint32_t> OprfResponder::Epochs() const {
+  const uint32_t highest = epochs_.back();
+  if (epochs_.size() < 2 || rotation_at_ <= 0 || d_.now() >= rotation_at_) return {highest, 0};
+  return {epochs_[epochs_.size() - 2], highest};
+}
+
+std::pair<uint32_t, int64_t> OprfResponder::PreviousKey() const {
+  if (epochs_.size() < 2 || rotation_at_ <= 0) return {0, 0};
+  const int64_t until = rotation_at_ + std::max<int64_t>(d_.previous_key_overlap_s, 0);
+  const int64_t now = d_.now();
+  if (now < rotation_at_ || now >= until) return {0, 0};
+  return {epochs_[epochs_.size() - 2], until};
+}
+
+std::vector<uint32_t> OprfResponder::DropSeeds() {
+  const uint32_t current = Epochs().first;
+  const uint32_t previous = PreviousKey().first;
+  std::vector<uint32_t> dropped;
+  std::lock_guard<std::mutex> l(keys_mu_);
+  for (auto it = seeds_.begin(); it != seeds_.end() && it->first < current;) {
+    if (it->first == previous) {
+      ++it;
+      continue;
+    }
+    dropped.push_back(it->first);
+    it = seeds_.erase(it);  // SecretBytes wipes itself
+  }
+  for (auto it = servers_.begin(); it != servers_.end();) {
+    it = seeds_.count(it->first.second) ? std::next(it) : servers_.erase(it);
+  }
+  return dropped;
+}
+
+std::vector<uint32_t> OprfResponder::RetireKeys() {
+  std::vector<uint32_t> dropped = DropSeeds();
+  if (dropped.empty()) return dropped;
+  {
+    std::lock_guard<std::mutex> l(views_mu_);  // views under the destroyed keys
+    for (auto it = views_.begin(); it != views_.end();) {
+      const size_t hash = it->first.rfind('#');
+      if (hash == std::string::npos) {
+        ++it;
+        continue;
+      }
+      logs_.erase(it->first);
+      builds_.erase(it->first);
+      it = views_.erase(it);
+    }
+  }
+  for (uint32_t e : dropped) {
+    spdlog::warn("oprf key epoch {}: its overlap after the rotation is over; seed and keys "
+                 "destroyed, queriers still naming it must sync again",
+                 e);
+    if (d_.on_key_retired) d_.on_key_retired(e);
+  }
+  return dropped;
+}
+
+absl::StatusOr<OprfResponder::Server> OprfResponder::ServerFor(const std::string& peer,
+                                                               uint32_t epoch) {
   if (epoch == 0) epoch = Epochs().first;
   std::lock_guard<std::mutex> l(keys_mu_);
   const auto id = std::make_pair(peer, epoch);
-  auto& server = servers_[id];
-  if (!server) {
-    const auto* info = reinterpret_cast<const uint8_t*>(peer.data());
-    auto key = oprf::DeriveKeyPair(oprf::Mode::kVoprf, seeds_.at(epoch).span(),
-                                   absl::MakeConstSpan(info, peer.size()));
-    if (!key.ok()) {
-      servers_.erase(id);
-      return key.status();
-    }
-    auto created = oprf::OprfServer::Create(oprf::Mode::kVoprf, std::move(*key));
-    if (!created.ok()) {
-      servers_.erase(id);
-      return created.status();
-    }
-    server = std::move(*created);
+  if (auto it = servers_.find(id); it != servers_.end()) return it->second;
+  auto seed = seeds_.find(epoch);
+  if (seed == seeds_.end()) {
+    return absl::FailedPreconditionError(absl::StrCat("OPRF key epoch ", epoch, " is retired"));
   }
-  return server.get();
+  const auto* info = reinterpret_cast<const uint8_t*>(peer.data());
+  IFED_ASSIGN_OR_RETURN(auto key, oprf::DeriveKeyPair(oprf::Mode::kVoprf, seed->second.span(),
+                                                      absl::MakeConstSpan(info, peer.size())));
+  IFED_ASSIGN_OR_RETURN(std::unique_ptr<oprf::OprfServer> created,
+                        oprf::OprfServer::Create(oprf::Mode::kVoprf, std::move(key)));
+  Server server(std::move(created));
+  servers_[id] = server;
+  return server;
+}
+
+absl::StatusOr<OprfResponder::Server> OprfResponder::ServerForKey(const std::string& peer,
+                                                                  const std::string& key,
+                                                                  uint32_t* epoch) {
+  RetireKeys();
+  *epoch = Epochs().first;
+  IFED_ASSIGN_OR_RETURN(Server current, ServerFor(peer, *epoch));
+  if (key.empty()) return current;
+  if (key.size() != oprf::kElementSize) {
+    return absl::InvalidArgumentError("public_key must be a 33-byte compressed point");
+  }
+  auto same = [&](const Server& s) {
+    return std::memcmp(s->public_key().data(), key.data(), oprf::kElementSize) == 0;
+  };
+  if (same(current)) return current;
+  if (const uint32_t previous = PreviousKey().first; previous != 0) {
+    auto old = ServerFor(peer, previous);
+    if (old.ok() && same(*old)) {
+      *epoch = previous;
+      return old;
+    }
+  }
+  return absl::FailedPreconditionError(
+      "the OPRF key this request names is not the responder's key for you now (replaced by a "
+      "key rotation and past its overlap, or never issued): fetch the key and sync the filter "
+      "again (ifedctl filters sync)");
 }
 
 absl::StatusOr<OprfResponder::Allowed> OprfResponder::Check(
@@ -238,13 +339,14 @@ absl::StatusOr<oprf::Element> OprfResponder::PublicKey(const std::string& peer,
 absl::StatusOr<OprfKeyInfo> OprfResponder::Keys(const std::string& peer, const std::string& via) {
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
   IFED_RETURN_IF_ERROR(Check(peer, *policy, nullptr, 0, via).status());
+  RetireKeys();
   const auto [epoch, next] = Epochs();
   OprfKeyInfo k;
-  IFED_ASSIGN_OR_RETURN(const oprf::OprfServer* server, ServerFor(peer, epoch));
+  IFED_ASSIGN_OR_RETURN(Server server, ServerFor(peer, epoch));
   k.current = server->public_key();
   k.epoch = epoch;
   if (next != 0) {
-    IFED_ASSIGN_OR_RETURN(const oprf::OprfServer* n, ServerFor(peer, next));
+    IFED_ASSIGN_OR_RETURN(Server n, ServerFor(peer, next));
     k.next = n->public_key();
     k.next_epoch = next;
     k.next_activation = rotation_at_;
@@ -301,16 +403,20 @@ absl::Status OprfResponder::Evaluate(const std::string& peer,
   for (size_t i = 0; i < n; ++i) {
     std::memcpy(blinded[i].data(), packed.data() + i * oprf::kElementSize, oprf::kElementSize);
   }
-  IFED_ASSIGN_OR_RETURN(const oprf::OprfServer* server, ServerFor(peer));
+  uint32_t epoch = 0;
+  IFED_ASSIGN_OR_RETURN(Server server, ServerForKey(peer, request.public_key(), &epoch));
   IFED_ASSIGN_OR_RETURN(oprf::Evaluation eval, server->BlindEvaluate(blinded, charge));
   response->set_request_id(request.request_id());
+  response->set_key_epoch(epoch);
   std::string* out = response->mutable_evaluated();
   out->reserve(n * oprf::kElementSize);
   for (const auto& e : eval.elements) out->append(e.begin(), e.end());
   if (eval.proof) response->set_proof(std::string(eval.proof->begin(), eval.proof->end()));
-  spdlog::info("oprf evaluate from {}{} request {} purpose {}: {} elements, policy {} ({})", peer,
-               via.empty() ? "" : absl::StrCat(" via ", via), request.request_id(),
-               ifed::v1::Purpose_Name(purpose), n, rule->source.ToString(), policy->version());
+  spdlog::info("oprf evaluate from {}{} request {} purpose {}: {} elements, key epoch {}, "
+               "policy {} ({})",
+               peer, via.empty() ? "" : absl::StrCat(" via ", via), request.request_id(),
+               ifed::v1::Purpose_Name(purpose), n, epoch, rule->source.ToString(),
+               policy->version());
   return absl::OkStatus();
 }
 
@@ -464,12 +570,13 @@ absl::StatusOr<std::shared_ptr<OprfResponder::View>> OprfResponder::Build(
 
 absl::StatusOr<std::shared_ptr<const OprfResponder::View>> OprfResponder::ViewFor(
     const std::string& peer, const policy::Policy& policy, const policy::EffectiveRule& rule,
-    const std::string& via) {
+    const std::string& via, uint32_t epoch) {
   IFED_ASSIGN_OR_RETURN(auto counts, d_.store->CountByType());
   const uint64_t generation = generation_.load();
   const int64_t now = d_.now();
-  const std::string key = ViewKey(peer, via);
-  IFED_ASSIGN_OR_RETURN(const oprf::OprfServer* server, ServerFor(peer));
+  const std::string key =
+      epoch == 0 ? ViewKey(peer, via) : absl::StrCat(ViewKey(peer, via), "#", epoch);
+  IFED_ASSIGN_OR_RETURN(Server server, ServerFor(peer, epoch));
   auto current = [&](const View& v) {
     return v.policy_version == policy.version() && v.counts == counts &&
            v.generation == generation && now - v.built_at < d_.filter_max_age_s &&
@@ -661,7 +768,23 @@ absl::Status OprfResponder::Resolve(const std::string& peer,
   IFED_RETURN_IF_ERROR(policy::CheckPurpose(policy::Call::kOprfResolve, purpose));
   IFED_ASSIGN_OR_RETURN(const Allowed allowed, Check(peer, *policy, &purpose, n, via));
   const policy::EffectiveRule* rule = &allowed.rule;
+  RetireKeys();
   IFED_ASSIGN_OR_RETURN(auto view, ViewFor(peer, *policy, *rule, via));
+  // During the overlap after a rotation, outputs a querier made under the
+  // previous key (it has not synced again) resolve in that key's view.
+  std::shared_ptr<const View> previous;
+  auto find = [&](const std::string& out) -> const std::vector<std::string>* {
+    if (auto it = view->records.find(out); it != view->records.end()) return &it->second;
+    const uint32_t epoch = PreviousKey().first;
+    if (epoch == 0) return nullptr;
+    if (previous == nullptr) {
+      auto v = ViewFor(peer, *policy, *rule, via, epoch);
+      if (!v.ok()) return nullptr;
+      previous = *v;
+    }
+    auto it = previous->records.find(out);
+    return it == previous->records.end() ? nullptr : &it->second;
+  };
   const ifed::v1::Disclosure disclosure = rule->rule.disclosure();
   response->set_request_id(request.request_id());
   response->set_responder(d_.node_id);
@@ -670,14 +793,15 @@ absl::Status OprfResponder::Resolve(const std::string& peer,
   for (size_t i = 0; i < n; ++i) {
     auto* r = response->add_results();
     r->set_verdict(ifed::v1::NO_HIT);
-    auto it = view->records.find(packed.substr(i * oprf::kOutputSize, oprf::kOutputSize));
-    if (it == view->records.end()) continue;
+    const std::vector<std::string>* ids =
+        find(packed.substr(i * oprf::kOutputSize, oprf::kOutputSize));
+    if (ids == nullptr) continue;
     r->set_verdict(ifed::v1::HIT);
     ++hits;
     if (disclosure >= ifed::v1::HIT_WITH_REFERENCE) {
       // The querier's own token for the record, never the record id.
       if (d_.sealer == nullptr) return absl::InternalError("no sealer for references");
-      IFED_ASSIGN_OR_RETURN(std::string ref, d_.sealer->Reference(peer, it->second.front()));
+      IFED_ASSIGN_OR_RETURN(std::string ref, d_.sealer->Reference(peer, ids->front()));
       r->set_reference(std::move(ref));
     }
     if (disclosure >= ifed::v1::HIT_WITH_CONTACT) r->set_contact(d_.contact);
@@ -975,6 +1099,9 @@ absl::StatusOr<std::vector<oprf::Output>> OprfQuerier::QueryBatch(
   packed->clear();
   packed->reserve(data.size() * oprf::kElementSize);
   for (const auto& e : data.blinded_elements()) packed->append(e.begin(), e.end());
+  // The key pinned here: after a rotation the responder answers under it
+  // for its overlap, until this node syncs again (and pins the new one).
+  request.set_public_key(std::string(key.begin(), key.end()));
   IFED_ASSIGN_OR_RETURN(ifed::v1::OprfEvaluateResponse resp, evaluate(request));
   IFED_ASSIGN_OR_RETURN(oprf::Evaluation eval,
                         ParseEvaluation(resp.evaluated(), resp.proof(), data.size()));

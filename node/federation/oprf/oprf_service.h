@@ -58,6 +58,8 @@ namespace ifed::federation {
 
 // The OPRF input of a canonical value (see above).
 std::string OprfInput(IndicatorType type, const std::string& canonical);
+// The canonical value an OPRF input was made of (what follows the type).
+std::string OprfCanonical(const std::string& input);
 
 struct OprfBudget {
   uint32_t per_second = 1000;   // evaluations per second (burst: one second's worth).
@@ -92,6 +94,14 @@ struct OprfResponderDeps {
   // Called once per partner and window when its volume crosses the rule's
   // enumeration threshold (audit event + metric in the node); may be null.
   std::function<void(const EnumerationAlert&)> on_enumeration;
+  // After a rotation takes over, the previous epoch's keys still answer
+  // calls that name them for this long (seconds from the rotation time), so
+  // a querier that has not synced again keeps matching; then the previous
+  // seed and every key derived from it are destroyed. 0: retired at once.
+  int64_t previous_key_overlap_s = 86400;
+  // Called once per epoch whose key material is destroyed at run time
+  // (audit event in the node); may be null.
+  std::function<void(uint32_t epoch)> on_key_retired;
 };
 
 // A partner's filter as published: serialised with its digest.
@@ -147,6 +157,9 @@ class OprfResponder {
   // as the next key; from then on (or at once when rotation_at is 0, or with
   // one epoch) the highest is in use. Keys: DeriveKeyPair(seed of the epoch,
   // partner id), so epoch 1 keeps the keys partners pinned before rotation existed.
+  // The epoch below the one in use is the previous key: served to calls
+  // that name it until rotation_at + deps.previous_key_overlap_s, then
+  // destroyed (RetireKeys). Seeds of older epochs are destroyed here.
   static absl::StatusOr<std::unique_ptr<OprfResponder>> Create(
       std::map<uint32_t, crypto::SecretBytes> seeds, int64_t rotation_at, OprfResponderDeps deps);
 
@@ -168,7 +181,11 @@ class OprfResponder {
   absl::StatusOr<OprfKeyInfo> Keys(const std::string& peer, const std::string& via = "");
 
   // InvalidArgument: malformed request or batch; PermissionDenied: policy;
-  // ResourceExhausted: over the evaluation budget (retry hint).
+  // ResourceExhausted: over the evaluation budget (retry hint);
+  // FailedPrecondition: the request names a key (public_key) that is neither
+  // the partner's key in use nor, during the overlap after a rotation, the
+  // previous one (the querier must fetch the key and sync again). Under the
+  // key named (none: the one in use); response->key_epoch says which.
   absl::Status Evaluate(const std::string& peer, const ifed::v1::OprfEvaluateRequest& request,
                         ifed::v1::OprfEvaluateResponse* response, const std::string& via = "");
 
@@ -183,12 +200,20 @@ class OprfResponder {
                                     const std::string& log_id, const std::string& via = "");
 
   // One result per output: HIT (with reference / contact per disclosure) for
-  // an output of a record the partner may see now, else NO_HIT.
+  // an output of a record the partner may see now, else NO_HIT. During the
+  // overlap after a rotation an output under the previous key resolves too.
   absl::Status Resolve(const std::string& peer, const ifed::v1::ResolveRequest& request,
                        ifed::v1::ResolveResponse* response, const std::string& via = "");
 
   // The records changed: every cached filter is rebuilt on next use.
   void Invalidate() { generation_.fetch_add(1); }
+
+  // Destroys the previous epoch's seed and keys once its overlap is over
+  // (every call checks; the node also calls it periodically). Returns the
+  // epochs destroyed now (on_key_retired is called for each).
+  std::vector<uint32_t> RetireKeys();
+  // The previous epoch served now (0: none) and until when (unix seconds).
+  std::pair<uint32_t, int64_t> PreviousKey() const;
 
   // Bounds of the per-partner change log (tests may lower them).
   size_t max_log_entries = 64;
@@ -221,13 +246,20 @@ class OprfResponder {
     int64_t built_at = 0;
   };
   OprfResponder(std::map<uint32_t, crypto::SecretBytes> seeds, int64_t rotation_at,
-                OprfResponderDeps deps)
-      : seeds_(std::move(seeds)), rotation_at_(rotation_at), d_(std::move(deps)) {}
+                OprfResponderDeps deps);
   // The epoch in use now and the announced one (0: none).
   std::pair<uint32_t, uint32_t> Epochs() const;
-  // The partner's server under the epoch in use now (or `epoch`).
-  absl::StatusOr<const crypto::oprf::OprfServer*> ServerFor(const std::string& peer,
-                                                            uint32_t epoch = 0);
+  using Server = std::shared_ptr<const crypto::oprf::OprfServer>;
+  // The partner's server under the epoch in use now (or `epoch`);
+  // FailedPrecondition when that epoch's seed was destroyed.
+  absl::StatusOr<Server> ServerFor(const std::string& peer, uint32_t epoch = 0);
+  // The server of the key a request names (33 bytes; empty: the one in
+  // use): the key in use, or the previous one during its overlap.
+  absl::StatusOr<Server> ServerForKey(const std::string& peer, const std::string& key,
+                                      uint32_t* epoch);
+  // Destroys the seeds (and servers) of epochs below the one in use other
+  // than the previous one during its overlap; returns their epochs.
+  std::vector<uint32_t> DropSeeds();
   // The rule in force for `peer` with scheme oprf; policy decision with
   // purpose when given. Relayed by the hub `via`: the intersection of the
   // rules for `peer` and for the hub (policy::DecideRelayed; both must name
@@ -239,10 +271,13 @@ class OprfResponder {
   absl::StatusOr<Allowed> Check(const std::string& peer, const policy::Policy& policy,
                                 const ifed::v1::Purpose* purpose, size_t items,
                                 const std::string& via = "") const;
+  // The partner's view under the epoch in use (or `epoch`, the previous
+  // one: cached apart, as "peer#epoch").
   absl::StatusOr<std::shared_ptr<const View>> ViewFor(const std::string& peer,
                                                       const policy::Policy& policy,
                                                       const policy::EffectiveRule& rule,
-                                                      const std::string& via = "");
+                                                      const std::string& via = "",
+                                                      uint32_t epoch = 0);
   absl::StatusOr<std::shared_ptr<View>> Build(const std::string& peer,
                                               const policy::EffectiveRule& rule,
                                               const crypto::oprf::OprfServer& server,
@@ -268,13 +303,13 @@ class OprfResponder {
   std::mutex volume_mu_;
   std::map<std::string, Volume> volume_;  // by volume_mu_
 
-  const std::map<uint32_t, crypto::SecretBytes> seeds_;
+  const std::vector<uint32_t> epochs_;  // every epoch given, ascending
   const int64_t rotation_at_;
   const OprfResponderDeps d_;
   std::atomic<uint64_t> generation_{1};
-  std::mutex keys_mu_;
-  std::map<std::pair<std::string, uint32_t>, std::unique_ptr<crypto::oprf::OprfServer>>
-      servers_;  // by keys_mu_, per (peer, epoch)
+  mutable std::mutex keys_mu_;
+  std::map<uint32_t, crypto::SecretBytes> seeds_;  // by keys_mu_; destroyed when retired
+  std::map<std::pair<std::string, uint32_t>, Server> servers_;  // by keys_mu_, per (peer, epoch)
   // Drops views (and their logs) not rebuilt for a while and, past
   // max_relayed_views, the least recently built relayed ones; never `keep`.
   // Under views_mu_.

@@ -5,12 +5,16 @@
 
 #include <filesystem>
 
+#include "node/common/status_matchers.h"
 #include "node/policy/quota.h"
 
 namespace ifed::federation {
 namespace {
 
 namespace oprf = crypto::oprf;
+using ::ifed::testing::IsOk;
+using ::ifed::testing::StatusIs;
+using ::testing::HasSubstr;
 constexpr int64_t kNow = 1700000000;
 
 class OprfServiceTest : public ::testing::Test {
@@ -766,21 +770,37 @@ TEST_F(OprfServiceTest, GrownDeltasAskForASnapshot) {
 
 class OprfRotationTest : public OprfServiceTest {
  protected:
-  std::unique_ptr<OprfResponder> Rotating(int64_t at) {
+  std::unique_ptr<OprfResponder> Rotating(int64_t at, int64_t overlap = 0) {
     const uint8_t s1[32] = {1, 2, 3, 4};
     const uint8_t s2[32] = {5, 6, 7, 8};
     std::map<uint32_t, crypto::SecretBytes> seeds;
     seeds.emplace(1, crypto::SecretBytes(absl::MakeConstSpan(s1, 32)));
     seeds.emplace(2, crypto::SecretBytes(absl::MakeConstSpan(s2, 32)));
-    auto r = OprfResponder::Create(std::move(seeds), at,
-                                   {.node_id = "de",
-                                    .store = store_.get(),
-                                    .sealer = sealer_.get(),
-                                    .policy = policy_.get(),
-                                    .now = [this] { return now_; }});
+    auto r = OprfResponder::Create(
+        std::move(seeds), at,
+        {.node_id = "de",
+         .store = store_.get(),
+         .sealer = sealer_.get(),
+         .policy = policy_.get(),
+         .now = [this] { return now_; },
+         .previous_key_overlap_s = overlap,
+         .on_key_retired = [this](uint32_t e) { retired_.push_back(e); }});
     EXPECT_TRUE(r.ok()) << r.status();
     return std::move(*r);
   }
+  // Resolves `outputs` at the responder: the verdicts.
+  std::vector<ifed::v1::Verdict> ResolveAll(const std::vector<oprf::Output>& outputs) {
+    ifed::v1::ResolveRequest rr;
+    rr.set_request_id("r2");
+    rr.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+    for (const auto& o : outputs) rr.mutable_outputs()->append(o.begin(), o.end());
+    ifed::v1::ResolveResponse resp;
+    std::vector<ifed::v1::Verdict> out;
+    if (!responder_->Resolve("at", rr, &resp).ok()) return out;
+    for (const auto& r : resp.results()) out.push_back(r.verdict());
+    return out;
+  }
+  std::vector<uint32_t> retired_;
 };
 
 TEST_F(OprfRotationTest, AnnouncedKeyChangeIsAcceptedAndFiltersReDerived) {
@@ -804,8 +824,11 @@ TEST_F(OprfRotationTest, AnnouncedKeyChangeIsAcceptedAndFiltersReDerived) {
   EXPECT_FALSE(querier_->RotationDue("at", now_));
   now_ += 100;  // activation
   EXPECT_TRUE(querier_->RotationDue("at", now_));
-  // The old pin no longer verifies the responder's answers.
-  EXPECT_EQ(Ask("at", in).status().code(), absl::StatusCode::kInvalidArgument);
+  // No overlap: the old key is refused at once, with what to do.
+  auto refused = Ask("at", in);
+  EXPECT_THAT(refused.status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("sync the filter")));
+  EXPECT_EQ(retired_, std::vector<uint32_t>{1});
   auto k2 = responder_->Keys("at");
   ASSERT_TRUE(k2.ok());
   EXPECT_EQ(k2->current, *k->next);
@@ -845,6 +868,91 @@ TEST_F(OprfRotationTest, UnannouncedKeyChangeIsRefusedAndThePinKept) {
   // only the exact announced key is accepted.
   ASSERT_TRUE(querier_->CheckKey("at", k1->current, k1->current, kNow).ok());
   EXPECT_FALSE(querier_->CheckKey("at", k2->current, std::nullopt, 0).ok());
+}
+
+TEST_F(OprfRotationTest, PreviousKeyAnswersForTheOverlapThenIsRetired) {
+  constexpr int64_t kOverlap = 3600;
+  responder_ = Rotating(kNow + 100, kOverlap);
+  auto k = responder_->Keys("at");
+  ASSERT_THAT(k.status(), IsOk());
+  ASSERT_THAT(querier_->CheckKey("at", k->current, k->next, k->next_activation).status(), IsOk());
+  auto u = responder_->Sync("at", 0, "");
+  ASSERT_THAT(u.status(), IsOk());
+  ASSERT_THAT(ApplyUpdate(*querier_, "at", *u), IsOk());
+  const std::vector<std::string> in = {OprfInput(IndicatorType::kPhone, "+4915112345678"),
+                                       OprfInput(IndicatorType::kPhone, "+4915199999999")};
+  EXPECT_EQ(responder_->PreviousKey().first, 0u) << "no previous key before the rotation";
+  now_ = kNow + 100;  // the rotation takes over; this querier does not sync again
+  EXPECT_EQ(responder_->PreviousKey(), std::make_pair(1u, kNow + 100 + kOverlap));
+  std::vector<std::string> sent;
+  auto a = Ask("at", in, &sent);
+  ASSERT_THAT(a.status(), IsOk()) << "the previous key still answers in the overlap";
+  EXPECT_EQ(a->hit, (std::vector<bool>{true, false}));
+  EXPECT_EQ(ResolveAll({a->outputs[0], a->outputs[1]}),
+            (std::vector<ifed::v1::Verdict>{ifed::v1::HIT, ifed::v1::NO_HIT}))
+      << "outputs under the previous key resolve in the overlap";
+  // The response names the epoch that answered; the key in use answers
+  // a request that names it (or none).
+  ifed::v1::OprfEvaluateRequest req;
+  req.set_request_id("e");
+  req.set_purpose(ifed::v1::MIGRANT_SMUGGLING);
+  req.set_blinded(sent[0]);
+  req.set_public_key(std::string(k->current.begin(), k->current.end()));
+  ifed::v1::OprfEvaluateResponse resp;
+  ASSERT_THAT(responder_->Evaluate("at", req, &resp), IsOk());
+  EXPECT_EQ(resp.key_epoch(), 1u);
+  req.set_public_key(std::string(k->next->begin(), k->next->end()));
+  ASSERT_THAT(responder_->Evaluate("at", req, &resp), IsOk());
+  EXPECT_EQ(resp.key_epoch(), 2u);
+  req.clear_public_key();
+  ASSERT_THAT(responder_->Evaluate("at", req, &resp), IsOk());
+  EXPECT_EQ(resp.key_epoch(), 2u);
+  // A key of another partner, and a malformed one, are refused.
+  auto cz = responder_->PublicKey("cz");
+  req.set_public_key(std::string(cz->begin(), cz->end()));
+  EXPECT_THAT(responder_->Evaluate("at", req, &resp),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  req.set_public_key("short");
+  EXPECT_THAT(responder_->Evaluate("at", req, &resp),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  // Not destroyed before the end of the overlap.
+  now_ = kNow + 100 + kOverlap - 1;
+  EXPECT_THAT(Ask("at", in).status(), IsOk());
+  EXPECT_TRUE(responder_->RetireKeys().empty());
+  EXPECT_TRUE(retired_.empty());
+  // After it: refused with what to do, the seed destroyed (once), and the
+  // old outputs no longer resolve.
+  now_ = kNow + 100 + kOverlap;
+  EXPECT_EQ(responder_->RetireKeys(), std::vector<uint32_t>{1});
+  EXPECT_EQ(retired_, std::vector<uint32_t>{1});
+  EXPECT_TRUE(responder_->RetireKeys().empty());
+  EXPECT_THAT(Ask("at", in).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("ifedctl filters sync")));
+  EXPECT_EQ(ResolveAll({a->outputs[0]}), std::vector<ifed::v1::Verdict>{ifed::v1::NO_HIT});
+  // Syncing again (the new key) matches.
+  auto k2 = responder_->Keys("at");
+  ASSERT_THAT(querier_->CheckKey("at", k2->current, k2->next, 0).status(), IsOk());
+  auto u2 = responder_->Sync("at", 0, "");
+  ASSERT_THAT(ApplyUpdate(*querier_, "at", *u2), IsOk());
+  auto b = Ask("at", in);
+  ASSERT_THAT(b.status(), IsOk());
+  EXPECT_EQ(b->hit, (std::vector<bool>{true, false}));
+  EXPECT_EQ(ResolveAll({b->outputs[0]}), std::vector<ifed::v1::Verdict>{ifed::v1::HIT});
+}
+
+TEST_F(OprfRotationTest, ARestartAfterTheOverlapDestroysThePreviousSeed) {
+  now_ = kNow + 7200;
+  responder_ = Rotating(kNow, 3600);  // started after the overlap of a past rotation
+  EXPECT_EQ(responder_->PreviousKey().first, 0u);
+  auto k = responder_->Keys("at");
+  ASSERT_THAT(k.status(), IsOk());
+  EXPECT_EQ(k->epoch, 2u);
+  EXPECT_TRUE(retired_.empty()) << "destroyed at start, not reported as a run-time retirement";
+  // Started inside the overlap: the previous key is kept until its end.
+  now_ = kNow + 10;
+  responder_ = Rotating(kNow, 3600);
+  EXPECT_EQ(responder_->PreviousKey().first, 1u);
+  EXPECT_TRUE(responder_->RetireKeys().empty());
 }
 
 }  // namespace

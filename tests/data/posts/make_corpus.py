@@ -262,6 +262,25 @@ add("ku19","ku","-",["imei="+IMEI_B],"IMEI: " + EA(IMEI_B[:2] + " " + IMEI_B[2:8
 add("ps18","ps","-",["crypto=btc:"+BC1P],"د پیسو لپاره " + BC1P)
 add("ti18","ti","-",["crypto=trx:"+TRX],"ክፍሊት ብ USDT: " + TRX)
 add("ti19","ti","-",[],"IMEI " + IMEI_B[:-1] + str((int(IMEI_B[-1]) + 1) % 10) + " ተሰሪቑ")
+# Grouped in fours, in other digit scripts, glued to the label (split as a
+# glued contact word is), and the near misses next to them: a check digit
+# off by one, prices, dates, a Luhn-valid 15-digit order number.
+IBAN_DE2 = iban("DE", "370400440532013000")
+off = lambda s: s[:-1] + str((int(s[-1]) + 1) % 10)
+add("en26","en","-",["iban="+IBAN_DE2],"send it to IBAN " + grp(IBAN_DE2) + " before friday")
+add("en27","en","-",["iban="+IBAN_DE2],"transfer to IBAN" + IBAN_DE2 + " today")
+add("en28","en","-",[],"price 1 250 000 EUR for the group, leaving 12.03.2026, order " + IMEI_A)
+add("prs20","prs","-",["iban="+IBAN_DE2],"حساب بانکی IBAN " + FA(grp(IBAN_DE2)) + " به نام برادرم")
+add("prs21","prs","-",[],"قیمت ۱ ۲۵۰ ۰۰۰ یورو، شماره سفارش " + FA(IMEI_B) + " فردا")
+add("ar22","ar","-",["imei="+IMEI_A],"رقم IMEI للهاتف " + EA(IMEI_A[:2] + "-" + IMEI_A[2:8] + "-" + IMEI_A[8:14] + "-" + IMEI_A[14]))
+add("ar23","ar","-",[],"IMEI " + EA(off(IMEI_A)) + " السعر ١ ٢٥٠ ٠٠٠ دينار")
+add("tr21","tr","-",["imei="+IMEI_B],"telefon satılık, IMEI" + IMEI_B + " kayıtlı")
+add("tr22","tr","-",[],"IBAN" + off(IBAN_TR) + " (yanlış), fiyat 1 250 000 TL")
+add("fr21","fr","-",["imei="+IMEI_B],"IMEI du téléphone : " + IMEI_B[:2] + " " + IMEI_B[2:8] + " " + IMEI_B[8:14] + " " + IMEI_B[14])
+add("fr22","fr","-",[],"commande n° " + IMEI_B + " expédiée le 12/03/2026, 1 250 000 €")
+add("ku20","ku","-",["iban="+IBAN_TR],"ژمارەی حساب IBAN" + IBAN_TR[:4] + " " + EA(grp(IBAN_TR[4:])))
+add("ps19","ps","-",[],"IMEI " + FA(off(IMEI_B)[:2] + " " + off(IMEI_B)[2:8] + " " + off(IMEI_B)[8:14] + " " + off(IMEI_B)[14]) + " بیه ۲۵۰۰")
+add("ti20","ti","-",["iban="+IBAN_DE2],"ባንክ IBAN " + grp(IBAN_DE2) + " ክፍሊት")
 
 if __name__ == "__main__":
     import os
