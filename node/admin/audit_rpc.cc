@@ -9,8 +9,8 @@
 #include "node/audit/chain.h"
 #include "node/audit/inbound.h"
 #include "node/audit/receipt.h"
-#include "node/federation/peer_verifier.h"
-#include "node/federation/tls.h"
+#include "node/federation/transport/peer_verifier.h"
+#include "node/federation/transport/tls.h"
 
 namespace ifed::admin {
 

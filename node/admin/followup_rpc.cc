@@ -14,8 +14,9 @@
 #include "absl/strings/str_join.h"
 #include "node/admin/service.h"
 #include "node/common/logging.h"
-#include "node/federation/followup_service.h"
-#include "node/federation/watch_service.h"
+#include "node/federation/desk/followup_service.h"
+#include "node/federation/desk/watch_service.h"
+#include "node/store/tables.h"
 
 namespace ifed::admin {
 namespace {
@@ -117,7 +118,7 @@ grpc::Status AdminService::FollowUps(grpc::ServerContext* ctx,
   }
   if (action == "status") {  // poll the owners of our pending requests.
     absl::Status scan;
-    for (auto& r : Scan(*d_.store, "followup/out/", request->followup_id(), &scan)) {
+    for (auto& r : Scan(*d_.store, store::FollowUpTable::kOutbound, request->followup_id(), &scan)) {
       if (r.state() == ifed::v1::FOLLOW_UP_PENDING && d_.peers->Has(r.peer())) {
         ifed::v1::FollowUpRequest wire;
         wire.set_followup_id(r.followup_id());
@@ -147,7 +148,7 @@ grpc::Status AdminService::FollowUps(grpc::ServerContext* ctx,
   }
   if (action == "list") {
     absl::Status scan;
-    for (auto& r : Scan(*d_.store, "followup/in/", request->followup_id(), &scan)) {
+    for (auto& r : Scan(*d_.store, store::FollowUpTable::kInbound, request->followup_id(), &scan)) {
       finish(std::move(r));
     }
     return scan.ok() ? grpc::Status::OK : FromAbsl(scan);
@@ -169,7 +170,7 @@ grpc::Status AdminService::FollowUps(grpc::ServerContext* ctx,
                          : "deny needs --id ID or --ref REF, and --reason TEXT");
     }
     absl::Status scan;
-    auto found = Scan(*d_.store, "followup/in/", request->followup_id(), &scan);
+    auto found = Scan(*d_.store, store::FollowUpTable::kInbound, request->followup_id(), &scan);
     if (!scan.ok()) return FromAbsl(scan);
     if (request->followup_id().empty()) {
       // By reference: the one pending request for it (of --peer, if given).
@@ -217,7 +218,7 @@ grpc::Status AdminService::FollowUps(grpc::ServerContext* ctx,
     federation::ToResponse(r, delivery.mutable_followup_answer());
     store::MetaWrites outbox;
     outbox.puts.emplace_back(
-        federation::OutboxKey(r.peer(), delivery.delivery_id()),
+        store::OutboxTable::Key(r.peer(), delivery.delivery_id()),
         federation::MakeOutboxEntry(r.peer(), delivery, now * 1000).SerializeAsString());
     if (absl::Status a = federation::SaveFollowUp(d_.store, d_.audit, r,
                                                   approve ? "followup.approve" : "followup.deny",

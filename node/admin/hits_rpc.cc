@@ -13,16 +13,13 @@
 #include "node/admin/service.h"
 #include "node/common/logging.h"
 #include "node/common/status_macros.h"
-#include "node/federation/watch_service.h"
+#include "node/federation/desk/watch_service.h"
+#include "node/store/tables.h"
 
 namespace ifed::admin {
 namespace {
 
 constexpr int kMaxExport = 100000;
-
-std::string HitKey(int64_t ts_ms, const std::string& id) {
-  return absl::StrCat("hits/", absl::StrFormat("%016d", ts_ms), "/", id);
-}
 
 }  // namespace
 
@@ -38,7 +35,7 @@ absl::Status AdminService::ExportWatchAlerts(const ifed::v1::HitsExportRequest& 
   const int64_t to_ms = request.until() > 0 ? request.until() * 1000 : INT64_MAX;
   std::map<std::string, std::optional<ifed::v1::OutboundWatch>> watches;
   absl::Status failed;
-  absl::Status scan = d_.store->ScanMeta("watch/ev/", [&](const std::string&,
+  absl::Status scan = d_.store->ScanMeta(store::WatchTable::kEvents, [&](const std::string&,
                                                           const std::string& value) {
     ifed::v1::WatchEventRecord ev;
     if (!ev.ParseFromString(value)) {
@@ -52,7 +49,7 @@ absl::Status AdminService::ExportWatchAlerts(const ifed::v1::HitsExportRequest& 
       response->set_truncated(true);
       return false;
     }
-    const std::string key = federation::OutboundWatchKey(ev.sender(), n.watch_id());
+    const std::string key = store::WatchTable::OutboundKey(ev.sender(), n.watch_id());
     auto [it, fresh] = watches.try_emplace(key);
     if (fresh) {
       auto raw = d_.store->GetMeta(key);
@@ -90,11 +87,11 @@ absl::Status AdminService::ExportWatchAlerts(const ifed::v1::HitsExportRequest& 
 }
 
 absl::StatusOr<uint64_t> PruneHits(store::Store* store, int64_t before_ms) {
-  const std::string end = HitKey(before_ms, "");
+  const std::string end = store::HitsTable::Key(before_ms, "");
   uint64_t total = 0;
   for (;;) {  // in batches, so that a long log never makes one huge write.
     store::MetaWrites writes;
-    IFED_RETURN_IF_ERROR(store->ScanMeta("hits/", [&](const std::string& key, const std::string&) {
+    IFED_RETURN_IF_ERROR(store->ScanMeta(store::HitsTable::kPrefix, [&](const std::string& key, const std::string&) {
       if (key >= end) return false;
       writes.deletes.push_back(key);
       return writes.deletes.size() < 10000;
@@ -113,7 +110,7 @@ void AdminService::LogHits(const std::string& request_id, ifed::v1::Purpose purp
   for (const ifed::v1::LocalItemResult& item : response.items()) {
     for (const ifed::v1::PeerItemResult& p : item.peers()) {
       if (p.verdict() != ifed::v1::HIT) continue;
-      const std::string key = HitKey(ts_ms, absl::StrCat(request_id, "-", n++));
+      const std::string key = store::HitsTable::Key(ts_ms, absl::StrCat(request_id, "-", n++));
       auto sealed = d_.sealer->Seal(item.canonical(), key);
       if (!sealed.ok()) {
         spdlog::error("hits log: sealing failed; hits of this match are not logged");
@@ -147,10 +144,10 @@ grpc::Status AdminService::HitsExport(grpc::ServerContext* ctx,
       (request->until() > 0 && request->until() <= request->since())) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "until must be after since");
   }
-  const std::string from = HitKey(request->since() * 1000, "");
-  const std::string to = request->until() > 0 ? HitKey(request->until() * 1000, "") : "hits0";
+  const std::string from = store::HitsTable::Key(request->since() * 1000, "");
+  const std::string to = request->until() > 0 ? store::HitsTable::Key(request->until() * 1000, "") : store::HitsTable::End();
   absl::Status failed;
-  absl::Status scan = d_.store->ScanMeta("hits/", [&](const std::string& key,
+  absl::Status scan = d_.store->ScanMeta(store::HitsTable::kPrefix, [&](const std::string& key,
                                                       const std::string& value) {
     if (key < from) return true;
     if (key >= to) return false;

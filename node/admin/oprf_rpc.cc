@@ -16,9 +16,9 @@
 #include "node/admin/service.h"
 #include "node/common/logging.h"
 #include "node/common/status_macros.h"
-#include "node/federation/oprf_key_statement.h"
-#include "node/federation/oprf_relay.h"
-#include "node/federation/oprf_service.h"
+#include "node/federation/oprf/oprf_key_statement.h"
+#include "node/federation/oprf/oprf_relay.h"
+#include "node/federation/oprf/oprf_service.h"
 
 namespace ifed::admin {
 namespace {

@@ -16,7 +16,7 @@
 #include "node/admin/service.h"
 #include "node/common/version.h"
 #include "node/normalize/normalizer.h"
-#include "node/federation/tls.h"
+#include "node/federation/transport/tls.h"
 
 namespace ifed::admin {
 namespace {

@@ -13,10 +13,10 @@
 #include "node/common/counters.h"
 #include "node/crypto/keyed.h"
 #include "node/crypto/sealer.h"
-#include "node/federation/oprf_service.h"
-#include "node/federation/peer_client.h"
-#include "node/federation/peer_verifier.h"
-#include "node/federation/relay_auth.h"
+#include "node/federation/oprf/oprf_service.h"
+#include "node/federation/transport/peer_client.h"
+#include "node/federation/transport/peer_verifier.h"
+#include "node/federation/transport/relay_auth.h"
 #include "node/hub/stats.h"
 #include "node/normalize/normalizer.h"
 #include "node/policy/policy.h"
@@ -42,7 +42,7 @@ struct AdminDeps {
   const crypto::KeyedPseudonymizer* keys = nullptr;
   const crypto::Sealer* sealer = nullptr;
   federation::PeerClients* peers = nullptr;
-  // Signs this node's calls through a hub (federation/relay_auth.h); null:
+  // Signs this node's calls through a hub (federation/transport/relay_auth.h); null:
   // calls through a hub go unsigned (and members refuse them).
   const federation::RelaySigner* relay_signer = nullptr;
   Counters* counters = nullptr;

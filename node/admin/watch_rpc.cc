@@ -16,9 +16,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "node/admin/service.h"
+#include "node/common/clock.h"
+#include "node/common/ids.h"
 #include "node/common/status_macros.h"
-#include "node/federation/oprf_service.h"
-#include "node/federation/watch_service.h"
+#include "node/federation/oprf/oprf_service.h"
+#include "node/federation/desk/watch_service.h"
+#include "node/store/tables.h"
 
 namespace ifed::admin {
 namespace {
@@ -53,7 +56,7 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
   const std::string& action = request->action();
   const int64_t now = d_.now();
   if (action == "events") {
-    absl::Status s = d_.store->ScanMeta("watch/ev/", [&](const std::string&, const std::string& v) {
+    absl::Status s = d_.store->ScanMeta(store::WatchTable::kEvents, [&](const std::string&, const std::string& v) {
       ifed::v1::WatchEventRecord ev;
       if (ev.ParseFromString(v) && ev.received_ms() >= request->since_ms()) {
         *response->add_events() = std::move(ev);
@@ -65,7 +68,7 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
   if (action == "list") {
     absl::Status s;
     if (request->inbound()) {
-      s = d_.store->ScanMeta("watch/in/w/", [&](const std::string&, const std::string& v) {
+      s = d_.store->ScanMeta(store::WatchTable::kInbound, [&](const std::string&, const std::string& v) {
         ifed::v1::InboundWatch w;
         if (!w.ParseFromString(v)) return true;
         for (auto& b : *w.mutable_batches()) {  // counts only, as 32 zero bytes each.
@@ -75,14 +78,14 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
         return true;
       });
       if (s.ok()) {
-        s = d_.store->ScanMeta("watch/hub/", [&](const std::string&, const std::string& v) {
+        s = d_.store->ScanMeta(store::WatchTable::kRelayed, [&](const std::string&, const std::string& v) {
           ifed::v1::HubWatch w;  // a hub's relayed watches (no pseudonym kept).
           if (w.ParseFromString(v)) *response->add_relayed() = std::move(w);
           return true;
         });
       }
       if (s.ok()) {
-        s = d_.store->ScanMeta("outbox/", [&](const std::string&, const std::string& v) {
+        s = d_.store->ScanMeta(store::OutboxTable::kPrefix, [&](const std::string&, const std::string& v) {
           ifed::v1::OutboxEntry e;
           if (e.ParseFromString(v)) {
             if (e.delivery().has_watch()) e.mutable_delivery()->mutable_watch()->clear_pseudonym();
@@ -95,7 +98,7 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
         });
       }
     } else {
-      s = d_.store->ScanMeta("watch/out/", [&](const std::string&, const std::string& v) {
+      s = d_.store->ScanMeta(store::WatchTable::kOutbound, [&](const std::string&, const std::string& v) {
         ifed::v1::OutboundWatch w;
         if (!w.ParseFromString(v)) return true;
         w.clear_sealed_items();  // for hits export only; not listed.
@@ -111,7 +114,7 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
   std::vector<std::string> peers = std::move(*selected);
 
   if (action == "remove") {
-    if (!federation::PrintableId(request->watch_id(), 64)) {
+    if (!PrintableId(request->watch_id(), 64, IdSlash::kRefused)) {
       return Err(grpc::StatusCode::INVALID_ARGUMENT, "remove needs --id WATCH_ID");
     }
     // Through a hub, members watched by OPRF ("HUB/MEMBER", held here only)
@@ -123,7 +126,7 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
         continue;
       }
       std::vector<std::string> members;
-      const std::string prefix = absl::StrCat("watch/out/", peer, "/");
+      const std::string prefix = store::WatchTable::OutboundPrefix(peer);
       const std::string suffix = absl::StrCat("/", request->watch_id());
       absl::Status scan = d_.store->ScanMeta(prefix, [&](const std::string& k, const std::string&) {
         const std::string rest = k.substr(prefix.size());  // MEMBER/ID or ID
@@ -135,13 +138,13 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
       });
       if (!scan.ok()) return FromAbsl(scan);
       if (members.empty() ||
-          d_.store->GetMeta(federation::OutboundWatchKey(peer, request->watch_id())).ok()) {
+          d_.store->GetMeta(store::WatchTable::OutboundKey(peer, request->watch_id())).ok()) {
         targets.push_back(peer);
       }
       for (const std::string& m : members) targets.push_back(absl::StrCat(peer, "/", m));
     }
     for (const std::string& peer : targets) {
-      const std::string key = federation::OutboundWatchKey(peer, request->watch_id());
+      const std::string key = store::WatchTable::OutboundKey(peer, request->watch_id());
       auto* pr = response->add_peers();
       pr->set_peer(peer);
       auto held = d_.store->GetMeta(key);
@@ -296,7 +299,7 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
     mine.set_until(wire.until());
     mine.set_state("pending");
     for (const auto& [hex, sealed] : sealed_items) (*mine.mutable_sealed_items())[hex] = sealed;
-    const std::string key = federation::OutboundWatchKey(peer, wire.watch_id());
+    const std::string key = store::WatchTable::OutboundKey(peer, wire.watch_id());
     store::MetaWrites held;
     held.puts.emplace_back(key, mine.SerializeAsString());
     if (absl::Status a = d_.store->CommitMeta(held); !a.ok()) return FromAbsl(a);
@@ -488,7 +491,7 @@ absl::Status AdminService::AddOprfWatch(grpc::ServerContext* ctx, const std::str
   mine.set_created(now);
   mine.set_until(wire.until());
   mine.set_state("active");
-  w.puts.emplace_back(federation::OutboundWatchKey(peer, wire.watch_id()), mine.SerializeAsString());
+  w.puts.emplace_back(store::WatchTable::OutboundKey(peer, wire.watch_id()), mine.SerializeAsString());
   IFED_RETURN_IF_ERROR(SaveAudited(d_.store, d_.audit, w, &e));
   pr->set_code(grpc::StatusCode::OK);
   pr->mutable_answer()->set_watch_id(wire.watch_id());
@@ -503,7 +506,7 @@ absl::Status AdminService::AddOprfWatch(grpc::ServerContext* ctx, const std::str
 absl::Status AdminService::CheckOprfWatches(const std::string& peer) {
   std::vector<std::pair<std::string, ifed::v1::OutboundWatch>> watches;
   IFED_RETURN_IF_ERROR(d_.store->ScanMeta(
-      absl::StrCat("watch/out/", peer, "/"), [&](const std::string& k, const std::string& v) {
+      store::WatchTable::OutboundPrefix(peer), [&](const std::string& k, const std::string& v) {
         ifed::v1::OutboundWatch w;
         if (w.ParseFromString(v) && w.scheme() == "oprf" && w.state() == "active" &&
             (w.until() == 0 || w.until() > d_.now())) {
@@ -511,9 +514,7 @@ absl::Status AdminService::CheckOprfWatches(const std::string& peer) {
         }
         return true;
       }));
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+  const int64_t now_ms = UnixMillisNow();
   for (auto& [key, w] : watches) {
     IFED_ASSIGN_OR_RETURN(std::vector<bool> in, d_.oprf->Contains(peer, w.oprf_outputs()));
     if (in.size() != static_cast<size_t>(w.present_size()) ||
@@ -536,7 +537,7 @@ absl::Status AdminService::CheckOprfWatches(const std::string& peer) {
       n->set_type(w.item_types(idx));
       n->set_pseudonym(w.oprf_outputs().substr(i * 32, 32));
       n->set_observed(now_ms / 1000);
-      writes.puts.emplace_back(federation::WatchEventKey(now_ms, peer, ev.delivery_id()),
+      writes.puts.emplace_back(store::WatchTable::EventKey(now_ms, peer, ev.delivery_id()),
                                ev.SerializeAsString());
       ++(in[i] ? hits : gone);
     }

@@ -4,18 +4,10 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "node/common/clock.h"
 #include "node/common/status_macros.h"
 
 namespace ifed::audit {
-namespace {
-
-int64_t SystemMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 std::string SeqKey(uint64_t seq) {
   std::string k(8, '\0');
@@ -33,7 +25,7 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(store::Store* store,
 absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(store::Store* store,
                                                          std::shared_ptr<const Signer> signer,
                                                          AuditOptions options) {
-  if (!options.now_ms) options.now_ms = SystemMs;
+  if (!options.now_ms) options.now_ms = UnixMillisNow;
   std::unique_ptr<AuditLog> log(new AuditLog(store, signer, std::move(options)));
   {
     std::lock_guard<std::mutex> l(log->mu_);

@@ -23,7 +23,7 @@
 #include "node/bench/bench.h"
 #include "node/crypto/key_file.h"
 #include "node/crypto/sealer.h"
-#include "node/federation/tls.h"
+#include "node/federation/transport/tls.h"
 #include "node/store/keys.h"
 #include "node/normalize/normalizer.h"
 #include "node/store/store.h"

@@ -33,6 +33,7 @@
 #include "node/cli/csv.h"
 #include "node/cli/posts.h"
 #include "node/cli/rows.h"
+#include "node/common/clock.h"
 #include "node/common/indicator_type.h"
 #include "node/ingest/misp.h"
 #include "node/ingest/stix.h"
@@ -418,8 +419,7 @@ int ReadJson(const std::string& format, std::istream& in, const Defaults& d, Upl
     up.ClientRefusal(r.ordinal, r.source, r.reason);
   };
   ingest::ReadOptions options;
-  options.now = std::chrono::duration_cast<std::chrono::seconds>(
-                    std::chrono::system_clock::now().time_since_epoch()).count();
+  options.now = UnixSecondsNow();
   absl::Status s = format == "stix" ? ingest::ReadStixBundle(in, options, sinks)
                                     : ingest::ReadMispEvents(in, options, sinks);
   if (!s.ok()) {
@@ -435,8 +435,7 @@ int ReadPostsInput(std::istream& in, const Defaults& d, Uploader& up, Report& re
                    Totals& totals, const std::function<void(uint64_t)>& tick) {
   PostTools tools;
   if (!MakePostTools("", &tools)) return 1;
-  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t now = UnixSecondsNow();
   ReadPosts(in, [&](Post&& p) {
     if (up.failed()) return false;
     if (!p.error.empty()) {

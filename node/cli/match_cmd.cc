@@ -11,6 +11,85 @@ namespace ifed::cli {
 
 using ifed::logging::JsonEscape;
 
+namespace {
+
+// The answer, one line (or JSON object) per item and peer; 1 when an item
+// or a peer failed.
+int PrintMatch(const ifed::v1::LocalMatchResponse& resp, const std::vector<std::string>& values,
+               bool json, bool hits_only) {
+  int rc = resp.peer_errors_size() > 0 ? 1 : 0;
+  if (json) {
+    std::cout << "{\"request_id\":\"" << resp.request_id() << "\",\"results\":[";
+  }
+  bool first = true;
+  for (const auto& item : resp.items()) {
+    const std::string& value = values[item.index()];
+    if (!item.ok()) {
+      rc = 1;
+      if (json) {
+        std::cout << (first ? "" : ",") << "{\"value\":\"" << JsonEscape(value)
+                  << "\",\"error\":\"" << JsonEscape(item.error()) << "\"}";
+        first = false;
+      } else {
+        std::cerr << "error: item " << item.index() + 1 << ": " << item.error() << "\n";
+      }
+      continue;
+    }
+    for (const auto& p : item.peers()) {
+      const bool hit = p.verdict() == ifed::v1::HIT;
+      if (hits_only && !hit) continue;
+      // A hit on a form derived from the value (a wa.me link's phone):
+      // "HIT (derived phone)".
+      const std::string verdict =
+          !hit ? "NO_HIT"
+               : p.derived() ? absl::StrCat("HIT (derived ", TypeStr(p.form_type()), ")") : "HIT";
+      if (json) {
+        std::cout << (first ? "" : ",") << "{\"value\":\"" << JsonEscape(value)
+                  << "\",\"canonical\":\"" << JsonEscape(item.canonical()) << "\",\"type\":\""
+                  << TypeStr(item.type()) << "\",\"peer\":\"" << p.peer()
+                  << "\",\"verdict\":\"" << (hit ? "HIT" : "NO_HIT") << "\",\"derived\":"
+                  << (p.derived() ? "true" : "false") << ",\"form_type\":\""
+                  << (p.derived() ? TypeStr(p.form_type()) : "") << "\",\"reference\":\""
+                  << JsonEscape(p.reference()) << "\",\"contact\":\"" << JsonEscape(p.contact())
+                  << "\",\"scheme\":\"" << p.scheme() << "\"}";
+        first = false;
+      } else {
+        std::cout << value << "\t" << item.canonical() << "\t" << TypeStr(item.type()) << "\t"
+                  << p.peer() << "\t" << verdict << "\t" << p.reference()
+                  << "\t" << p.contact() << "\t" << p.scheme() << "\n";
+      }
+    }
+  }
+  if (json) {
+    std::cout << "],\"peer_errors\":[";
+    for (int i = 0; i < resp.peer_errors_size(); ++i) {
+      const auto& e = resp.peer_errors(i);
+      std::cout << (i ? "," : "") << "{\"peer\":\"" << e.peer() << "\",\"code\":" << e.code()
+                << ",\"message\":\"" << JsonEscape(e.message()) << "\"}";
+    }
+    std::cout << "],\"skipped_forms\":[";
+    for (int i = 0; i < resp.skipped_forms_size(); ++i) {
+      const auto& f = resp.skipped_forms(i);
+      std::cout << (i ? "," : "") << "{\"peer\":\"" << f.peer() << "\",\"type\":\""
+                << TypeStr(f.type()) << "\",\"forms\":" << f.forms() << ",\"reason\":\""
+                << JsonEscape(f.reason()) << "\"}";
+    }
+    std::cout << "]}\n";
+  }
+  // Derived forms left out for a peer: the values were asked, those forms not.
+  for (const auto& f : resp.skipped_forms()) {
+    std::cerr << "note: peer " << f.peer() << ": " << f.forms() << " derived "
+              << TypeStr(f.type()) << " form(s) not asked: " << f.reason() << "\n";
+  }
+  for (const auto& e : resp.peer_errors()) {
+    std::cerr << "peer " << e.peer() << ": "
+              << grpc::StatusCode(e.code()) << " " << e.message() << "\n";
+  }
+  return rc;
+}
+
+}  // namespace
+
 int MatchCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
   ifed::v1::LocalMatchRequest req;
   req.set_all(a.Flag("--all"));
@@ -104,76 +183,7 @@ int MatchCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
   ifed::v1::LocalMatchResponse resp;
   grpc::Status s = stub.Match(&ctx, req, &resp);
   if (!s.ok()) return RpcFailed(s, a.socket);
-  const bool json = a.Flag("--json"), hits_only = a.Flag("--hits-only");
-  int rc = resp.peer_errors_size() > 0 ? 1 : 0;
-  if (json) {
-    std::cout << "{\"request_id\":\"" << resp.request_id() << "\",\"results\":[";
-  }
-  bool first = true;
-  for (const auto& item : resp.items()) {
-    const std::string& value = values[item.index()];
-    if (!item.ok()) {
-      rc = 1;
-      if (json) {
-        std::cout << (first ? "" : ",") << "{\"value\":\"" << JsonEscape(value)
-                  << "\",\"error\":\"" << JsonEscape(item.error()) << "\"}";
-        first = false;
-      } else {
-        std::cerr << "error: item " << item.index() + 1 << ": " << item.error() << "\n";
-      }
-      continue;
-    }
-    for (const auto& p : item.peers()) {
-      const bool hit = p.verdict() == ifed::v1::HIT;
-      if (hits_only && !hit) continue;
-      // A hit on a form derived from the value (a wa.me link's phone):
-      // "HIT (derived phone)".
-      const std::string verdict =
-          !hit ? "NO_HIT"
-               : p.derived() ? absl::StrCat("HIT (derived ", TypeStr(p.form_type()), ")") : "HIT";
-      if (json) {
-        std::cout << (first ? "" : ",") << "{\"value\":\"" << JsonEscape(value)
-                  << "\",\"canonical\":\"" << JsonEscape(item.canonical()) << "\",\"type\":\""
-                  << TypeStr(item.type()) << "\",\"peer\":\"" << p.peer()
-                  << "\",\"verdict\":\"" << (hit ? "HIT" : "NO_HIT") << "\",\"derived\":"
-                  << (p.derived() ? "true" : "false") << ",\"form_type\":\""
-                  << (p.derived() ? TypeStr(p.form_type()) : "") << "\",\"reference\":\""
-                  << JsonEscape(p.reference()) << "\",\"contact\":\"" << JsonEscape(p.contact())
-                  << "\",\"scheme\":\"" << p.scheme() << "\"}";
-        first = false;
-      } else {
-        std::cout << value << "\t" << item.canonical() << "\t" << TypeStr(item.type()) << "\t"
-                  << p.peer() << "\t" << verdict << "\t" << p.reference()
-                  << "\t" << p.contact() << "\t" << p.scheme() << "\n";
-      }
-    }
-  }
-  if (json) {
-    std::cout << "],\"peer_errors\":[";
-    for (int i = 0; i < resp.peer_errors_size(); ++i) {
-      const auto& e = resp.peer_errors(i);
-      std::cout << (i ? "," : "") << "{\"peer\":\"" << e.peer() << "\",\"code\":" << e.code()
-                << ",\"message\":\"" << JsonEscape(e.message()) << "\"}";
-    }
-    std::cout << "],\"skipped_forms\":[";
-    for (int i = 0; i < resp.skipped_forms_size(); ++i) {
-      const auto& f = resp.skipped_forms(i);
-      std::cout << (i ? "," : "") << "{\"peer\":\"" << f.peer() << "\",\"type\":\""
-                << TypeStr(f.type()) << "\",\"forms\":" << f.forms() << ",\"reason\":\""
-                << JsonEscape(f.reason()) << "\"}";
-    }
-    std::cout << "]}\n";
-  }
-  // Derived forms left out for a peer: the values were asked, those forms not.
-  for (const auto& f : resp.skipped_forms()) {
-    std::cerr << "note: peer " << f.peer() << ": " << f.forms() << " derived "
-              << TypeStr(f.type()) << " form(s) not asked: " << f.reason() << "\n";
-  }
-  for (const auto& e : resp.peer_errors()) {
-    std::cerr << "peer " << e.peer() << ": "
-              << grpc::StatusCode(e.code()) << " " << e.message() << "\n";
-  }
-  return rc;
+  return PrintMatch(resp, values, a.Flag("--json"), a.Flag("--hits-only"));
 }
 
 }  // namespace ifed::cli

@@ -83,6 +83,67 @@ int PeerResults(const ifed::v1::WatchesResponse& r) {
   return rc;
 }
 
+// Alerts received: one line (or JSON object) per event.
+void PrintEvents(const ifed::v1::WatchesResponse& r, bool json) {
+  if (json) std::cout << "[";
+  for (int i = 0; i < r.events_size(); ++i) {
+    const auto& e = r.events(i);
+    const auto& n = e.notification();
+    const std::string digest = absl::BytesToHexString(n.pseudonym().substr(0, 8));
+    if (json) {
+      std::cout << (i ? "," : "") << "{\"received_ms\":" << e.received_ms() << ",\"peer\":\""
+                << Via(e.sender(), n.member()) << "\",\"watch_id\":\"" << n.watch_id()
+                << "\",\"kind\":\"" << Kind(n.kind()) << "\",\"type\":\"" << TypeStr(n.type())
+                << "\",\"pseudonym\":\"" << digest << "\",\"reference\":\"" << n.reference()
+                << "\",\"delivery_id\":\"" << e.delivery_id() << "\"}";
+    } else {
+      std::cout << Iso(e.received_ms() / 1000) << "\t" << Via(e.sender(), n.member()) << "\t"
+                << n.watch_id() << "\t" << Kind(n.kind()) << "\t" << TypeStr(n.type()) << "\t"
+                << digest << "\t" << (n.reference().empty() ? "-" : n.reference()) << "\t"
+                << (n.contact().empty() ? "-" : n.contact()) << "\t" << e.delivery_id() << "\n";
+    }
+  }
+  if (json) std::cout << "]\n";
+}
+
+// Watches this node placed, relays (on a hub), watches held for partners
+// and the outbox.
+void PrintList(const ifed::v1::WatchesResponse& r) {
+  for (const auto& w : r.watches()) {
+    std::vector<std::string> types;
+    for (int t : w.types()) types.push_back(TypeStr(t));
+    std::cout << w.watch_id() << "\t" << w.peer() << "\t" << w.state() << "\titems " << w.items()
+              << "\t" << absl::StrJoin(types, ",") << "\tuntil " << Iso(w.until());
+    if (!w.suspended_reason().empty()) std::cout << "\t" << w.suspended_reason();
+    std::cout << "\n";
+    for (const auto& m : w.members()) {  // through a hub: per member.
+      std::cout << "member\t" << w.watch_id() << "\t" << Via(w.peer(), m.member()) << "\t"
+                << ifed::v1::MemberStatus_Name(m.status()) << "\titems " << m.items();
+      if (!m.message().empty()) std::cout << "\t" << m.message();
+      std::cout << "\n";
+    }
+  }
+  for (const auto& w : r.relayed()) {  // on a hub.
+    std::cout << "relayed\t" << w.hub_watch_id() << "\t" << w.querier() << "\t"
+              << w.querier_watch_id() << "\tmembers " << absl::StrJoin(w.members(), ",")
+              << "\titems " << w.items() << "\trelayed " << w.relayed() << "\tuntil "
+              << Iso(w.until()) << (w.removing() ? "\tremoving" : "") << "\n";
+  }
+  for (const auto& w : r.inbound()) {
+    uint64_t items = 0;
+    for (const auto& b : w.batches()) items += b.pseudonyms().size() / 32;
+    std::cout << "inbound\t" << w.watch_id() << "\t" << w.peer() << "\titems " << items
+              << "\tnotified " << w.notified() << "\tuntil " << Iso(w.until());
+    if (w.suspended()) std::cout << "\tsuspended\t" << w.suspended_reason();
+    std::cout << "\n";
+  }
+  for (const auto& e : r.outbox()) {
+    std::cout << "outbox\t" << e.peer() << "\t" << e.delivery().delivery_id() << "\t"
+              << (e.delivery().has_watch() ? "watch" : "followup") << "\tattempts " << e.attempts()
+              << "\t" << e.last_error() << "\n";
+  }
+}
+
 }  // namespace
 
 int WatchCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
@@ -156,63 +217,9 @@ int WatchCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
   if (!s.ok()) return RpcFailed(s, a.socket);
   if (req.action() == "add" || req.action() == "remove") return PeerResults(r);
   if (req.action() == "events") {
-    const bool json = a.Flag("--json");
-    if (json) std::cout << "[";
-    for (int i = 0; i < r.events_size(); ++i) {
-      const auto& e = r.events(i);
-      const auto& n = e.notification();
-      const std::string digest = absl::BytesToHexString(n.pseudonym().substr(0, 8));
-      if (json) {
-        std::cout << (i ? "," : "") << "{\"received_ms\":" << e.received_ms() << ",\"peer\":\""
-                  << Via(e.sender(), n.member()) << "\",\"watch_id\":\"" << n.watch_id() << "\",\"kind\":\""
-                  << Kind(n.kind()) << "\",\"type\":\"" << TypeStr(n.type())
-                  << "\",\"pseudonym\":\"" << digest << "\",\"reference\":\"" << n.reference()
-                  << "\",\"delivery_id\":\"" << e.delivery_id() << "\"}";
-      } else {
-        std::cout << Iso(e.received_ms() / 1000) << "\t" << Via(e.sender(), n.member()) << "\t"
-                  << n.watch_id()
-                  << "\t" << Kind(n.kind()) << "\t" << TypeStr(n.type()) << "\t" << digest
-                  << "\t" << (n.reference().empty() ? "-" : n.reference()) << "\t"
-                  << (n.contact().empty() ? "-" : n.contact()) << "\t" << e.delivery_id()
-                  << "\n";
-      }
-    }
-    if (json) std::cout << "]\n";
-    return 0;
-  }
-  // list
-  for (const auto& w : r.watches()) {
-    std::vector<std::string> types;
-    for (int t : w.types()) types.push_back(TypeStr(t));
-    std::cout << w.watch_id() << "\t" << w.peer() << "\t" << w.state() << "\titems " << w.items()
-              << "\t" << absl::StrJoin(types, ",") << "\tuntil " << Iso(w.until());
-    if (!w.suspended_reason().empty()) std::cout << "\t" << w.suspended_reason();
-    std::cout << "\n";
-    for (const auto& m : w.members()) {  // through a hub: per member.
-      std::cout << "member\t" << w.watch_id() << "\t" << Via(w.peer(), m.member()) << "\t"
-                << ifed::v1::MemberStatus_Name(m.status()) << "\titems " << m.items();
-      if (!m.message().empty()) std::cout << "\t" << m.message();
-      std::cout << "\n";
-    }
-  }
-  for (const auto& w : r.relayed()) {  // on a hub.
-    std::cout << "relayed\t" << w.hub_watch_id() << "\t" << w.querier() << "\t"
-              << w.querier_watch_id() << "\tmembers " << absl::StrJoin(w.members(), ",")
-              << "\titems " << w.items() << "\trelayed " << w.relayed() << "\tuntil "
-              << Iso(w.until()) << (w.removing() ? "\tremoving" : "") << "\n";
-  }
-  for (const auto& w : r.inbound()) {
-    uint64_t items = 0;
-    for (const auto& b : w.batches()) items += b.pseudonyms().size() / 32;
-    std::cout << "inbound\t" << w.watch_id() << "\t" << w.peer() << "\titems " << items
-              << "\tnotified " << w.notified() << "\tuntil " << Iso(w.until());
-    if (w.suspended()) std::cout << "\tsuspended\t" << w.suspended_reason();
-    std::cout << "\n";
-  }
-  for (const auto& e : r.outbox()) {
-    std::cout << "outbox\t" << e.peer() << "\t" << e.delivery().delivery_id() << "\t"
-              << (e.delivery().has_watch() ? "watch" : "followup") << "\tattempts "
-              << e.attempts() << "\t" << e.last_error() << "\n";
+    PrintEvents(r, a.Flag("--json"));
+  } else {
+    PrintList(r);
   }
   return 0;
 }

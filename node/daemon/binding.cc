@@ -5,12 +5,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/common/status_macros.h"
+#include "node/store/tables.h"
 #include "proto/store.pb.h"
 
 namespace ifed::daemon {
 namespace {
 
-constexpr char kKey[] = "node/binding";
+constexpr const char* kKey = store::BindingTable::kKey;
 constexpr char kLabel[] = "ifed/data-dir-binding/v1";
 
 absl::StatusOr<std::string> Fingerprint(const crypto::KeyedPseudonymizer& keys, uint32_t epoch) {

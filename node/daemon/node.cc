@@ -1,12 +1,13 @@
 #include "node/daemon/node.h"
 
+#include <fcntl.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <fcntl.h>
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -17,21 +18,20 @@
 #include <set>
 #include <sstream>
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "node/common/atomic_file.h"
+#include "node/common/clock.h"
 #include "node/common/status_macros.h"
 #include "node/crypto/key_file.h"
-#include "node/daemon/version_header.h"
 #include "node/daemon/binding.h"
-#include "node/federation/peer_verifier.h"
-#include "node/federation/tls.h"
+#include "node/daemon/version_header.h"
+#include "node/federation/transport/peer_verifier.h"
+#include "node/federation/transport/tls.h"
+#include "node/store/tables.h"
 
 namespace ifed::daemon {
 namespace {
@@ -58,12 +58,6 @@ absl::Status RemoveCleanStop(const std::string& data_dir) {
     return absl::UnavailableError(absl::StrCat(CleanStopPath(data_dir), ": cannot remove"));
   }
   return SyncDirectory(data_dir);
-}
-
-int64_t Now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // The hub-local key of the statistics' digests: the configured file, or
@@ -119,11 +113,78 @@ federation::RefusalFn AuditRefusals(audit::AuditLog* audit) {
   };
 }
 
+// The OPRF seeds of oprf_seed_file: one hex line (epoch 1), or
+// "<epoch> <hex>" lines for a rotation.
+absl::StatusOr<std::map<uint32_t, crypto::SecretBytes>> LoadOprfSeeds(const std::string& path) {
+  std::map<uint32_t, crypto::SecretBytes> seeds;
+  if (auto one = crypto::LoadLocalKey(path); one.ok()) {
+    seeds.emplace(1, std::move(*one));
+    return seeds;
+  } else {
+    auto epochs = crypto::LoadFederationKeys(path);
+    if (!epochs.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("oprf_seed_file: neither one 64-hex line (", one.status().message(),
+                       ") nor \"<epoch> <64 hex>\" lines (", epochs.status().message(), ")"));
+    }
+    return std::move(*epochs);
+  }
+}
+
+// oprf_rotation_at (RFC 3339 or unix seconds) in unix seconds; 0 when unset.
+absl::StatusOr<int64_t> OprfRotationAt(const ifed::v1::NodeConfig& c, size_t epochs) {
+  if (c.oprf_rotation_at().empty()) return 0;
+  int64_t rotation_at = 0;
+  absl::Time t;
+  std::string err;
+  if (!absl::SimpleAtoi(c.oprf_rotation_at(), &rotation_at) &&
+      !absl::ParseTime(absl::RFC3339_full, c.oprf_rotation_at(), &t, &err)) {
+    return absl::InvalidArgumentError(
+        "field 'oprf_rotation_at': expected an RFC 3339 time or unix seconds");
+  }
+  if (rotation_at == 0) rotation_at = absl::ToUnixSeconds(t);
+  if (epochs < 2) {
+    return absl::InvalidArgumentError(
+        "field 'oprf_rotation_at': oprf_seed_file holds one epoch; add the next one");
+  }
+  return rotation_at;
+}
+
+// Deliveries acknowledged late, for the exactly-once tests only.
+int FaultAckDelayMs() {
+  const char* v = std::getenv("IFED_FAULT_DELIVER_ACK_DELAY_MS");
+  return v != nullptr ? std::atoi(v) : 0;
+}
+
+federation::ReplayOptions ReplayOf(const ifed::v1::NodeConfig& c) {
+  return {.window = std::chrono::seconds(c.limits().replay_window_seconds()),
+          .max_ids_per_peer = c.limits().replay_ids_per_peer()};
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& config) {
   std::unique_ptr<Node> n(new Node(config));
-  const auto& c = n->config_;
+  IFED_RETURN_IF_ERROR(n->StartTls());
+  IFED_RETURN_IF_ERROR(n->OpenKeys());
+  IFED_ASSIGN_OR_RETURN(const std::optional<uint64_t> clean_head, n->OpenStore());
+  IFED_RETURN_IF_ERROR(n->OpenPolicyAndAudit(clean_head));
+  IFED_RETURN_IF_ERROR(n->Recover());
+  n->BuildMatcher();
+  IFED_RETURN_IF_ERROR(n->BuildOprf());
+  n->BuildPeers();
+  n->BuildDesks();
+  if (config.role() == ifed::v1::HUB) IFED_RETURN_IF_ERROR(n->BuildHub());
+  n->BuildFederationService();
+  n->BuildAdmin();
+  IFED_RETURN_IF_ERROR(n->StartMetrics());
+  IFED_RETURN_IF_ERROR(n->StartServers());
+  n->StartBackground();
+  return n;
+}
+
+absl::Status Node::StartTls() {
+  const auto& c = config_;
   // gRPC watches a validated copy of the TLS files (tls_reload.h); a broken
   // CRL directory refuses the start rather than every peer later.
   federation::TlsFiles source{c.tls().ca_cert(), c.tls().cert(), c.tls().key(), c.tls().crl_dir(),
@@ -132,39 +193,46 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
     source.issuers.push_back(
         {issuer.name(), issuer.ca_file(), {issuer.nodes().begin(), issuer.nodes().end()}});
   }
-  IFED_ASSIGN_OR_RETURN(
-      n->tls_, federation::TlsReloader::Start(
-                   {.source = source,
-                    .trust_domain = c.federation(),
-                    .node_id = c.node_id(),
-                    .active_dir = c.data_dir() + "/tls-active",
-                    .interval = std::chrono::seconds(c.tls().reload_seconds())}));
-  const federation::TlsFiles tls = n->tls_->active();
+  IFED_ASSIGN_OR_RETURN(tls_, federation::TlsReloader::Start(
+                                  {.source = source,
+                                   .trust_domain = c.federation(),
+                                   .node_id = c.node_id(),
+                                   .active_dir = c.data_dir() + "/tls-active",
+                                   .interval = std::chrono::seconds(c.tls().reload_seconds())}));
+  const federation::TlsFiles tls = tls_->active();
   IFED_RETURN_IF_ERROR(federation::CheckRevocationConfig(tls));
   // Every certificate accepted as a node outside the handshake (receipts,
   // signed relay authorizations) goes through the same trust; this node's
   // own certificate must pass it too (its issuer pin, if any).
-  {
-    auto trust = federation::MakePeerChainVerifier(tls, c.federation());
-    IFED_RETURN_IF_ERROR(trust->CheckNodeFile(c.node_id(), tls.cert));
-    federation::InstallNodeTrust(std::move(trust));
-  }
-  const federation::Limits limits{
-      .max_message_bytes = static_cast<int>(c.limits().max_message_bytes()),
-      .max_metadata_bytes = static_cast<int>(c.limits().max_metadata_bytes()),
-      .handshake_timeout_ms = static_cast<int>(c.limits().handshake_timeout_ms()),
-      .max_concurrent_streams = static_cast<int>(c.limits().max_concurrent_streams())};
+  auto trust = federation::MakePeerChainVerifier(tls, c.federation());
+  IFED_RETURN_IF_ERROR(trust->CheckNodeFile(c.node_id(), tls.cert));
+  federation::InstallNodeTrust(std::move(trust));
+  return absl::OkStatus();
+}
 
+absl::Status Node::OpenKeys() {
+  const auto& c = config_;
   // A hub holds no federation key: it relays pseudonyms it must not be able
   // to reverse (the config refuses one for role hub).
   if (c.role() != ifed::v1::HUB) {
     IFED_ASSIGN_OR_RETURN(auto fed_keys, crypto::LoadFederationKeys(c.federation_key_file()));
-    IFED_ASSIGN_OR_RETURN(n->keys_, crypto::KeyedPseudonymizer::Create(fed_keys));
+    IFED_ASSIGN_OR_RETURN(keys_, crypto::KeyedPseudonymizer::Create(fed_keys));
   }
   IFED_ASSIGN_OR_RETURN(auto local_key, crypto::LoadLocalKey(c.local_key_file()));
-  IFED_ASSIGN_OR_RETURN(n->sealer_, crypto::Sealer::Create(std::move(local_key)));
-  IFED_ASSIGN_OR_RETURN(n->normalizer_, normalize::Normalizer::Create());
+  IFED_ASSIGN_OR_RETURN(sealer_, crypto::Sealer::Create(std::move(local_key)));
+  IFED_ASSIGN_OR_RETURN(normalizer_, normalize::Normalizer::Create());
+  return absl::OkStatus();
+}
 
+BindingInputs Node::Binding() const {
+  return {.node_id = config_.node_id(),
+          .federation = config_.federation(),
+          .keys = keys_.get(),
+          .sealer = sealer_.get()};
+}
+
+absl::StatusOr<std::optional<uint64_t>> Node::OpenStore() {
+  const auto& c = config_;
   std::error_code ec;
   std::filesystem::create_directories(c.data_dir(), ec);
   if (ec) return absl::UnavailableError(absl::StrCat(c.data_dir(), ": ", ec.message()));
@@ -172,20 +240,20 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   // byte; after a crash only a torn last record (never acknowledged) may be
   // dropped. Every SST block's checksum is verified before serving.
   const std::optional<uint64_t> clean_head = ReadCleanStop(c.data_dir());
-  IFED_ASSIGN_OR_RETURN(n->store_, store::Store::Open({.path = c.data_dir() + "/db",
-                                                       .expect_clean_wal = clean_head.has_value(),
-                                                       .verify_on_open = true,
-                                                       .min_free_bytes = uint64_t{c.min_free_disk_mb()}
-                                                                         << 20}));
-  const BindingInputs binding{.node_id = c.node_id(),
-                              .federation = c.federation(),
-                              .keys = n->keys_.get(),
-                              .sealer = n->sealer_.get()};
-  IFED_RETURN_IF_ERROR(CheckBinding(*n->store_, binding));
+  IFED_ASSIGN_OR_RETURN(
+      store_, store::Store::Open({.path = c.data_dir() + "/db",
+                                  .expect_clean_wal = clean_head.has_value(),
+                                  .verify_on_open = true,
+                                  .min_free_bytes = uint64_t{c.min_free_disk_mb()} << 20}));
+  IFED_RETURN_IF_ERROR(CheckBinding(*store_, Binding()));
+  return clean_head;
+}
 
+absl::Status Node::OpenPolicyAndAudit(std::optional<uint64_t> clean_head) {
+  const auto& c = config_;
   IFED_ASSIGN_OR_RETURN(auto policy, policy::Policy::LoadDir(c.policy_dir()));
   spdlog::info("policy {} loaded: {} partner rules", policy->version(), policy->size());
-  n->policy_ = std::make_unique<policy::PolicyHolder>(std::move(policy));
+  policy_ = std::make_unique<policy::PolicyHolder>(std::move(policy));
   // Audit log, signed with the node's TLS key.
   IFED_ASSIGN_OR_RETURN(std::unique_ptr<audit::Signer> signer,
                         audit::Signer::Load(c.tls().key(), c.tls().cert()));
@@ -194,13 +262,13 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   if (c.audit().has_checkpoint_seconds()) {
     audit_options.checkpoint_seconds = c.audit().checkpoint_seconds();
   }
-  IFED_ASSIGN_OR_RETURN(n->audit_, audit::AuditLog::Open(n->store_.get(),
-                                                         std::shared_ptr<const audit::Signer>(
-                                                             std::move(signer)),
-                                                         std::move(audit_options)));
+  IFED_ASSIGN_OR_RETURN(
+      audit_,
+      audit::AuditLog::Open(store_.get(), std::shared_ptr<const audit::Signer>(std::move(signer)),
+                            std::move(audit_options)));
   // A renewed certificate/key (tls_reload.h) signs the audit log from then
   // on; the change itself is an event the previous key signs.
-  n->tls_->OnPublish([audit = n->audit_.get()](const federation::TlsFiles& published) {
+  tls_->OnPublish([audit = audit_.get()](const federation::TlsFiles& published) {
     auto next = audit::Signer::Load(published.key, published.cert);
     absl::Status s = next.ok() ? audit->RotateSigner(std::move(*next)) : next.status();
     if (s.ok()) {
@@ -213,418 +281,405 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
   if (clean_head.has_value()) {
     // Acknowledged writes lost since the clean stop (e.g. a WAL cut at a
     // record boundary, which RocksDB cannot see): refuse, do not serve.
-    if (n->audit_->head_seq() < *clean_head) {
+    if (audit_->head_seq() < *clean_head) {
       return absl::DataLossError(absl::StrCat(
-          "the store lost acknowledged writes: its audit log ends at event ",
-          n->audit_->head_seq(), " but held ", *clean_head,
+          "the store lost acknowledged writes: its audit log ends at event ", audit_->head_seq(),
+          " but held ", *clean_head,
           " at the last clean stop (damaged or truncated WAL). Stop and restore the latest "
           "backup into an empty data dir (ifed-node --config FILE --restore BACKUP_DIR)"));
     }
     IFED_RETURN_IF_ERROR(RemoveCleanStop(c.data_dir()));
   }
-  n->audit_open_ = true;
-  {
-    audit::Event e;
-    e.action = "start";
-    e.actor = "node";
-    e.outcome = "ok";
-    e.Set("pid", static_cast<int64_t>(::getpid()))
-        .Set("policy", n->policy_->Get()->version())
-        .Set("key_epoch", static_cast<int64_t>(n->keys_ ? n->keys_->current_epoch() : 0));
-    IFED_RETURN_IF_ERROR(n->audit_->Append(e));
-    IFED_RETURN_IF_ERROR(n->audit_->Checkpoint());
-  }
+  audit_open_ = true;
+  audit::Event e;
+  e.action = "start";
+  e.actor = "node";
+  e.outcome = "ok";
+  e.Set("pid", static_cast<int64_t>(::getpid()))
+      .Set("policy", policy_->Get()->version())
+      .Set("key_epoch", static_cast<int64_t>(keys_ ? keys_->current_epoch() : 0));
+  IFED_RETURN_IF_ERROR(audit_->Append(e));
+  return audit_->Checkpoint();
+}
+
+absl::Status Node::Recover() {
+  rotation_ =
+      std::make_unique<KeyRotation>(KeyRotationDeps{.node_id = config_.node_id(),
+                                                    .federation = config_.federation(),
+                                                    .key_file = config_.federation_key_file(),
+                                                    .keys = keys_.get(),
+                                                    .sealer = sealer_.get(),
+                                                    .store = store_.get(),
+                                                    .audit = audit_.get()});
   // A large ingest interrupted after its commit completes before anything
   // else; then key rotation re-derives its records too.
-  IFED_RETURN_IF_ERROR(admin::ResumeStagedIngests(n->store_.get(), n->audit_.get()));
-  IFED_RETURN_IF_ERROR(n->RotateKeys());
-  IFED_RETURN_IF_ERROR(WriteBinding(*n->store_, binding));  // the epochs now in force.
-  n->inbound_auditor_ = std::make_unique<audit::InboundAuditor>(
-      n->audit_.get(), [p = n->policy_.get()] { return p->Get()->version(); },
-      [p = n->policy_.get()](const std::string& peer) -> std::string {
+  IFED_RETURN_IF_ERROR(admin::ResumeStagedIngests(store_.get(), audit_.get()));
+  IFED_RETURN_IF_ERROR(rotation_->Reindex());
+  return WriteBinding(*store_, Binding());  // the epochs now in force.
+}
+
+void Node::BuildMatcher() {
+  const auto& c = config_;
+  inbound_auditor_ = std::make_unique<audit::InboundAuditor>(
+      audit_.get(), [p = policy_.get()] { return p->Get()->version(); },
+      [p = policy_.get()](const std::string& peer) -> std::string {
         const std::shared_ptr<const policy::Policy> policy = p->Get();
-        const auto* rule = policy->Find(peer, policy::Direction::kInbound, Now());
+        const auto* rule = policy->Find(peer, policy::Direction::kInbound, UnixSecondsNow());
         return rule != nullptr ? rule->rule.legal_basis() : "";
       });
   // Daily quota counters live in the store's meta column family: they survive
   // a restart.
-  n->quotas_ = std::make_unique<policy::QuotaKeeper>(
-      [store = n->store_.get()](const std::string& key, uint64_t items, uint64_t limit) {
+  quotas_ = std::make_unique<policy::QuotaKeeper>(
+      [store = store_.get()](const std::string& key, uint64_t items, uint64_t limit) {
         return store->AddToCounter(key, items, limit);
       });
+  matcher_ =
+      std::make_unique<federation::Matcher>(federation::MatcherDeps{.node_id = c.node_id(),
+                                                                    .contact = c.contact(),
+                                                                    .store = store_.get(),
+                                                                    .policy = policy_.get(),
+                                                                    .keys = keys_.get(),
+                                                                    .counters = &counters_,
+                                                                    .now = UnixSecondsNow,
+                                                                    .quotas = quotas_.get(),
+                                                                    .now_ms = UnixMillisNow,
+                                                                    .sealer = sealer_.get()});
+}
 
-  n->matcher_ = std::make_unique<federation::Matcher>(federation::MatcherDeps{
-      .node_id = c.node_id(),
-      .contact = c.contact(),
-      .store = n->store_.get(),
-      .policy = n->policy_.get(),
-      .keys = n->keys_.get(),
-      .counters = &n->counters_,
-      .now = Now,
-      .quotas = n->quotas_.get(),
-      .now_ms = [] {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-            .count();
-      },
-      .sealer = n->sealer_.get()});
-  n->federation_service_ =
-      std::make_unique<federation::FederationService>(
-          c.federation(), n->matcher_.get(),
-          federation::ServiceLimits{
-              .max_items = c.limits().max_items_per_request(),
-              .deadline = std::chrono::milliseconds(c.limits().server_deadline_ms()),
-              .replay = {.window = std::chrono::seconds(c.limits().replay_window_seconds()),
-                         .max_ids_per_peer = c.limits().replay_ids_per_peer()}});
-  n->federation_service_->set_auditor(n->inbound_auditor_.get());
+absl::Status Node::BuildOprf() {
+  const auto& c = config_;
+  IFED_ASSIGN_OR_RETURN(oprf_querier_, federation::OprfQuerier::Create(c.data_dir() + "/oprf"));
   // OPRF scheme: one key per partner from the seed file (0600).
-  if (!c.oprf_seed_file().empty()) {
-    // One hex line (epoch 1), or "<epoch> <hex>" lines for a rotation.
-    std::map<uint32_t, crypto::SecretBytes> seeds;
-    if (auto one = crypto::LoadLocalKey(c.oprf_seed_file()); one.ok()) {
-      seeds.emplace(1, std::move(*one));
-    } else {
-      auto epochs = crypto::LoadFederationKeys(c.oprf_seed_file());
-      if (!epochs.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "oprf_seed_file: neither one 64-hex line (", one.status().message(),
-            ") nor \"<epoch> <64 hex>\" lines (", epochs.status().message(), ")"));
-      }
-      seeds = std::move(*epochs);
-    }
-    int64_t rotation_at = 0;
-    if (!c.oprf_rotation_at().empty()) {
-      absl::Time t;
-      std::string err;
-      if (!absl::SimpleAtoi(c.oprf_rotation_at(), &rotation_at) &&
-          !absl::ParseTime(absl::RFC3339_full, c.oprf_rotation_at(), &t, &err)) {
-        return absl::InvalidArgumentError(
-            "field 'oprf_rotation_at': expected an RFC 3339 time or unix seconds");
-      }
-      if (rotation_at == 0) rotation_at = absl::ToUnixSeconds(t);
-      if (seeds.size() < 2) {
-        return absl::InvalidArgumentError(
-            "field 'oprf_rotation_at': oprf_seed_file holds one epoch; add the next one");
-      }
-    }
-    federation::OprfBudget budget;
-    if (c.oprf_evals_per_second() > 0) budget.per_second = c.oprf_evals_per_second();
-    if (c.oprf_evals_per_day() > 0) budget.per_day = c.oprf_evals_per_day();
-    IFED_ASSIGN_OR_RETURN(
-        n->oprf_, federation::OprfResponder::Create(
-                      std::move(seeds), rotation_at, {.node_id = c.node_id(),
-                                        .contact = c.contact(),
-                                        .store = n->store_.get(),
-                                        .sealer = n->sealer_.get(),
-                                        .policy = n->policy_.get(),
-                                        .quotas = n->quotas_.get(),
-                                        .default_budget = budget,
-                                        .now = Now,
-                                        .on_enumeration =
-                                            [node = n.get()](const federation::EnumerationAlert& a) {
-                                              node->OnEnumeration(a);
-                                            },
-                                        .previous_key_overlap_s =
-                                            c.has_oprf_previous_key_overlap_seconds()
-                                                ? c.oprf_previous_key_overlap_seconds()
-                                                : 86400,
-                                        .on_key_retired =
-                                            [node = n.get()](uint32_t epoch) {
-                                              node->OnOprfKeyRetired(epoch);
-                                            }}));
-    n->federation_service_->set_oprf(n->oprf_.get());
-    n->federation_service_->set_key_signer(
-        [audit = n->audit_.get()] {
-          return audit != nullptr ? audit->signer() : nullptr;
-        }, c.node_id());
-  }
-  IFED_ASSIGN_OR_RETURN(n->oprf_querier_, federation::OprfQuerier::Create(c.data_dir() + "/oprf"));
+  if (c.oprf_seed_file().empty()) return absl::OkStatus();
+  IFED_ASSIGN_OR_RETURN(auto seeds, LoadOprfSeeds(c.oprf_seed_file()));
+  IFED_ASSIGN_OR_RETURN(const int64_t rotation_at, OprfRotationAt(c, seeds.size()));
+  federation::OprfBudget budget;
+  if (c.oprf_evals_per_second() > 0) budget.per_second = c.oprf_evals_per_second();
+  if (c.oprf_evals_per_day() > 0) budget.per_day = c.oprf_evals_per_day();
+  IFED_ASSIGN_OR_RETURN(
+      oprf_,
+      federation::OprfResponder::Create(
+          std::move(seeds), rotation_at,
+          {.node_id = c.node_id(),
+           .contact = c.contact(),
+           .store = store_.get(),
+           .sealer = sealer_.get(),
+           .policy = policy_.get(),
+           .quotas = quotas_.get(),
+           .default_budget = budget,
+           .now = UnixSecondsNow,
+           .on_enumeration = [this](const federation::EnumerationAlert& a) { OnEnumeration(a); },
+           .previous_key_overlap_s = c.has_oprf_previous_key_overlap_seconds()
+                                         ? c.oprf_previous_key_overlap_seconds()
+                                         : 86400,
+           .on_key_retired = [this](uint32_t epoch) { OnOprfKeyRetired(epoch); }}));
+  return absl::OkStatus();
+}
 
+void Node::BuildPeers() {
+  const auto& c = config_;
   std::map<std::string, std::string> peers;
-  for (const auto& p : c.peers()) peers[p.id()] = p.address();
-  n->peers_ = std::make_unique<federation::PeerClients>(
-      tls, c.federation(), std::move(peers), std::chrono::milliseconds(c.peer_timeout_ms()));
-  {
-    std::map<std::string, federation::PeerClients::PeerInfo> info;
-    for (const auto& p : c.peers()) {
-      info[p.id()] = {.hub = p.role() == ifed::v1::HUB, .jurisdiction = p.jurisdiction()};
-    }
-    n->peers_->Describe(std::move(info));
+  std::map<std::string, federation::PeerClients::PeerInfo> info;
+  for (const auto& p : c.peers()) {
+    peers[p.id()] = p.address();
+    info[p.id()] = {.hub = p.role() == ifed::v1::HUB, .jurisdiction = p.jurisdiction()};
   }
-  // Only a peer marked `role: hub` may relay OPRF calls for others.
-  n->federation_service_->set_hub_check(
-      [peers = n->peers_.get()](const std::string& peer) { return peers->IsHub(peer); });
-  // Relays widen nothing: a hub's call is answered only for the querier that
-  // signed it (its certificate checked as a TLS peer's), under both rules.
-  n->federation_service_->set_relay_verifier(
-      std::make_unique<federation::RelayVerifier>(federation::RelayVerifier::Options{
-          .node_id = c.node_id(),
-          .trust_domain = c.federation(),
-          .check_chain = federation::ChainCheckWith(
-              federation::MakePeerChainVerifier(tls, c.federation()), c.federation()),
-          .replay = {.window = std::chrono::seconds(c.limits().replay_window_seconds()),
-                     .max_ids_per_peer = c.limits().replay_ids_per_peer()}}));
-  n->relay_signer_ =
-      std::make_unique<federation::RelaySigner>(
-          c.node_id(), [audit = n->audit_.get()] {
-          return audit != nullptr ? audit->signer() : nullptr;
-        });
-  // Follow-ups asked of this node; the hub role relays Match.
-  n->followups_ = std::make_unique<federation::FollowUpDesk>(federation::FollowUpDeps{
-      .store = n->store_.get(), .policy = n->policy_.get(), .audit = n->audit_.get(), .now = Now,
+  peers_ =
+      std::make_unique<federation::PeerClients>(tls_->active(), c.federation(), std::move(peers),
+                                                std::chrono::milliseconds(c.peer_timeout_ms()));
+  peers_->Describe(std::move(info));
+  relay_signer_ = std::make_unique<federation::RelaySigner>(
+      c.node_id(), [audit = audit_.get()] { return audit != nullptr ? audit->signer() : nullptr; });
+}
+
+void Node::BuildDesks() {
+  const auto& c = config_;
+  // Follow-ups asked of this node.
+  followups_ = std::make_unique<federation::FollowUpDesk>(federation::FollowUpDeps{
+      .store = store_.get(),
+      .policy = policy_.get(),
+      .audit = audit_.get(),
+      .now = UnixSecondsNow,
       .deadline_seconds = c.followup_deadline_seconds() > 0 ? int64_t{c.followup_deadline_seconds()}
                                                             : federation::kFollowUpDeadlineSeconds,
-      .sealer = n->sealer_.get()});
-  n->federation_service_->set_followups(n->followups_.get());
+      .sealer = sealer_.get()});
   // Watches: the responder checks each ingest in its own batch and queues
   // notifications; the courier delivers them (and follow-up answers).
-  {
-    federation::WatchDeps wd{.node_id = c.node_id(),
-                             .contact = c.contact(),
-                             .store = n->store_.get(),
-                             .policy = n->policy_.get(),
-                             .audit = n->audit_.get(),
-                             .now = Now,
-                             .aliases = admin::EpochAliases(n->store_.get(), n->keys_.get(),
-                                                            n->sealer_.get()),
-                             .sealer = n->sealer_.get()};
-    n->watches_ = std::make_unique<federation::WatchDesk>(wd);
-    int ack_delay_ms = 0;  // fault injection for the exactly-once tests only.
-    if (const char* v = std::getenv("IFED_FAULT_DELIVER_ACK_DELAY_MS")) ack_delay_ms = std::atoi(v);
-    if (ack_delay_ms > 0) spdlog::warn("fault injection: deliveries acknowledged after {} ms", ack_delay_ms);
-    n->inbox_ = std::make_unique<federation::Inbox>(wd, ack_delay_ms);
-    n->federation_service_->set_watches(n->watches_.get(), n->inbox_.get());
-    n->store_->SetIngestObserver(
-        [w = n->watches_.get()](const std::vector<const ifed::v1::Record*>& fresh,
-                                const std::vector<const std::string*>& sealed) {
-          return w->OnIngest(fresh, sealed);
-        });
-    n->store_->SetRemoveObserver(
-        [w = n->watches_.get()](const std::vector<ifed::v1::Record>& removed) {
-          return w->OnRemove(removed);
-        });
-    federation::CourierOptions co;
-    if (c.outbox_retry_ms() > 0) co.retry = std::chrono::milliseconds(c.outbox_retry_ms());
-    if (c.outbox_max_backoff_ms() > 0) {
-      co.max_backoff = std::chrono::milliseconds(c.outbox_max_backoff_ms());
-    }
-    n->courier_ = std::make_unique<federation::Courier>(n->store_.get(), n->peers_.get(),
-                                                        n->audit_.get(), co);
-    n->courier_->set_on_pass([node = n.get()] {
-      auto overdue = federation::FlagOverdue(node->store_.get(), node->audit_.get(), Now());
-      if (overdue.ok()) {
-        node->followups_overdue_.store(*overdue);
-      } else {
-        spdlog::error("follow-up overdue check failed: {}", std::string(overdue.status().message()));
-      }
-    });
+  federation::WatchDeps wd{.node_id = c.node_id(),
+                           .contact = c.contact(),
+                           .store = store_.get(),
+                           .policy = policy_.get(),
+                           .audit = audit_.get(),
+                           .now = UnixSecondsNow,
+                           .aliases = admin::EpochAliases(store_.get(), keys_.get(), sealer_.get()),
+                           .sealer = sealer_.get()};
+  watches_ = std::make_unique<federation::WatchDesk>(wd);
+  const int ack_delay_ms = FaultAckDelayMs();
+  if (ack_delay_ms > 0)
+    spdlog::warn("fault injection: deliveries acknowledged after {} ms", ack_delay_ms);
+  inbox_ = std::make_unique<federation::Inbox>(wd, ack_delay_ms);
+  store_->SetIngestObserver([w = watches_.get()](const std::vector<const ifed::v1::Record*>& fresh,
+                                                 const std::vector<const std::string*>& sealed) {
+    return w->OnIngest(fresh, sealed);
+  });
+  store_->SetRemoveObserver([w = watches_.get()](const std::vector<ifed::v1::Record>& removed) {
+    return w->OnRemove(removed);
+  });
+  federation::CourierOptions co;
+  if (c.outbox_retry_ms() > 0) co.retry = std::chrono::milliseconds(c.outbox_retry_ms());
+  if (c.outbox_max_backoff_ms() > 0) {
+    co.max_backoff = std::chrono::milliseconds(c.outbox_max_backoff_ms());
   }
-  if (c.role() == ifed::v1::HUB) {
-    // Statistics survive a restart: each query's changed cells go to the
-    // store's meta "hub/..." entries (WAL, like the quota counters).
-    IFED_ASSIGN_OR_RETURN(crypto::SecretBytes stats_key, HubStatsKey(c));
-    n->hub_stats_ = std::make_unique<hub::HubStats>(
-        std::move(stats_key), [store = n->store_.get()](const hub::HubStats::Entries& changed) {
-          store::MetaWrites w;
-          w.puts = changed;
-          if (absl::Status s = store->CommitMeta(w, {}, /*sync=*/false); !s.ok()) {
-            spdlog::error("hub statistics not persisted: {}", std::string(s.message()));
-          }
-        });
-    uint64_t loaded = 0;
-    IFED_RETURN_IF_ERROR(n->store_->ScanMeta("hub/", [&](const std::string& k, const std::string& v) {
-      if (absl::Status s = n->hub_stats_->Load(k, v); !s.ok()) {
-        spdlog::warn("{}", std::string(s.message()));
-      } else {
-        ++loaded;
-      }
-      return true;
-    }));
-    spdlog::info("hub statistics: {} cells restored", loaded);
-    n->hub_relay_ = std::make_unique<hub::Relay>(hub::RelayDeps{
-        .node_id = c.node_id(),
-        .policy = n->policy_.get(),
-        .members = n->peers_.get(),
-        .stats = n->hub_stats_.get(),
-        .now = Now,
-        .member_timeout = n->peers_->timeout()});
-    n->federation_service_->set_relay(
-        [r = n->hub_relay_.get()](const std::string& peer, const ifed::v1::MatchRequest& req,
-                                  std::chrono::system_clock::time_point deadline,
-                                  ifed::v1::MatchResponse* resp) {
-          return r->Match(peer, req, deadline, resp);
-        });
-    n->federation_service_->set_deconflict_relay(
-        [r = n->hub_relay_.get()](const std::string& peer, const ifed::v1::DeconflictRequest& req,
-                                  std::chrono::system_clock::time_point deadline,
-                                  ifed::v1::DeconflictResponse* resp) {
-          return r->Deconflict(peer, req, deadline, resp);
-        });
+  // After each pass the courier flags overdue follow-ups.
+  co.on_pass = [this] {
+    auto overdue = federation::FlagOverdue(store_.get(), audit_.get(), UnixSecondsNow());
+    if (overdue.ok()) {
+      followups_overdue_.store(*overdue);
+    } else {
+      spdlog::error("follow-up overdue check failed: {}", std::string(overdue.status().message()));
+    }
+  };
+  courier_ = std::make_unique<federation::Courier>(store_.get(), peers_.get(), audit_.get(), co);
+}
+
+absl::Status Node::BuildHub() {
+  const auto& c = config_;
+  // Statistics survive a restart: each query's changed cells go to the
+  // store's HubStatsTable (WAL, like the quota counters).
+  IFED_ASSIGN_OR_RETURN(crypto::SecretBytes stats_key, HubStatsKey(c));
+  hub_stats_ = std::make_unique<hub::HubStats>(
+      std::move(stats_key), [store = store_.get()](const hub::HubStats::Entries& changed) {
+        store::MetaWrites w;
+        w.puts = changed;
+        if (absl::Status s = store->CommitMeta(w, {}, /*sync=*/false); !s.ok()) {
+          spdlog::error("hub statistics not persisted: {}", std::string(s.message()));
+        }
+      });
+  uint64_t loaded = 0;
+  IFED_RETURN_IF_ERROR(
+      store::HubStatsTable(store_.get()).ScanAll([&](const std::string& k, const std::string& v) {
+        if (absl::Status s = hub_stats_->Load(k, v); !s.ok()) {
+          spdlog::warn("{}", std::string(s.message()));
+        } else {
+          ++loaded;
+        }
+        return true;
+      }));
+  spdlog::info("hub statistics: {} cells restored", loaded);
+  hub_relay_ = std::make_unique<hub::Relay>(hub::RelayDeps{.node_id = c.node_id(),
+                                                           .policy = policy_.get(),
+                                                           .members = peers_.get(),
+                                                           .stats = hub_stats_.get(),
+                                                           .now = UnixSecondsNow,
+                                                           .member_timeout = peers_->timeout()});
+  // Watches through the hub: relayed to members, notifications passed on
+  // through this node's outbox (node/hub/watch_relay.h).
+  hub_watch_relay_ = std::make_unique<hub::WatchRelay>(
+      hub::WatchRelayDeps{.node_id = c.node_id(),
+                          .store = store_.get(),
+                          .policy = policy_.get(),
+                          .audit = audit_.get(),
+                          .members = peers_.get(),
+                          .inbox = inbox_.get(),
+                          .now = UnixSecondsNow,
+                          .kick_outbox = [courier = courier_.get()] { courier->Kick(); },
+                          .member_timeout = peers_->timeout(),
+                          .ack_delay_ms = FaultAckDelayMs()});
+  hub_oprf_relay_ =
+      std::make_unique<hub::OprfRelayer>(hub::OprfRelayDeps{.node_id = c.node_id(),
+                                                            .policy = policy_.get(),
+                                                            .members = peers_.get(),
+                                                            .auditor = inbound_auditor_.get(),
+                                                            .now = UnixSecondsNow,
+                                                            .member_timeout = peers_->timeout()});
+  spdlog::info("role hub: relaying Match, Watch and the OPRF calls to {} members",
+               peers_->peers().size());
+  return absl::OkStatus();
+}
+
+void Node::BuildFederationService() {
+  const auto& c = config_;
+  federation::FederationDeps d{
+      .trust_domain = c.federation(),
+      .matcher = matcher_.get(),
+      .limits = {.max_items = c.limits().max_items_per_request(),
+                 .deadline = std::chrono::milliseconds(c.limits().server_deadline_ms()),
+                 .replay = ReplayOf(c)},
+      // Nothing is answered from a store that met damaged data.
+      .serving_check = [store = store_.get()] { return store->health().Check(); },
+      .auditor = inbound_auditor_.get(),
+      .oprf = oprf_.get(),
+      .node_id = c.node_id(),
+      // Only a peer marked `role: hub` may relay OPRF calls for others.
+      .is_hub = [peers = peers_.get()](const std::string& peer) { return peers->IsHub(peer); },
+      // Relays widen nothing: a hub's call is answered only for the querier
+      // that signed it (its certificate checked as a TLS peer's), under both
+      // rules.
+      .relay_verifier =
+          std::make_unique<federation::RelayVerifier>(federation::RelayVerifier::Options{
+              .node_id = c.node_id(),
+              .trust_domain = c.federation(),
+              .check_chain = federation::ChainCheckWith(
+                  federation::MakePeerChainVerifier(tls_->active(), c.federation()),
+                  c.federation()),
+              .replay = ReplayOf(c)}),
+      .followups = followups_.get(),
+      .watches = watches_.get(),
+      .inbox = inbox_.get()};
+  if (oprf_ != nullptr) {
+    d.key_signer = [audit = audit_.get()] { return audit != nullptr ? audit->signer() : nullptr; };
+  }
+  if (hub_relay_ != nullptr) {
+    hub::Relay* r = hub_relay_.get();
+    d.relay = [r](const std::string& peer, const ifed::v1::MatchRequest& req,
+                  std::chrono::system_clock::time_point deadline,
+                  ifed::v1::MatchResponse* resp) { return r->Match(peer, req, deadline, resp); };
+    d.deconflict_relay = [r](const std::string& peer, const ifed::v1::DeconflictRequest& req,
+                             std::chrono::system_clock::time_point deadline,
+                             ifed::v1::DeconflictResponse* resp) {
+      return r->Deconflict(peer, req, deadline, resp);
+    };
     // Members' reports of their direct hits (node/hub/reports.h).
-    n->federation_service_->set_hit_reports(
-        [deps = hub::ReportDeps{.policy = n->policy_.get(),
-                                .members = n->peers_.get(),
-                                .stats = n->hub_stats_.get(),
-                                .audit = n->audit_.get(),
-                                .now = Now}](const std::string& peer,
-                                             const ifed::v1::HitReport& report,
-                                             ifed::v1::HitReportAck* ack) {
-          return hub::AcceptHitReport(deps, peer, report, ack);
-        });
-    // Watches through the hub: relayed to members, notifications passed on
-    // through this node's outbox (node/hub/watch_relay.h).
-    int relay_ack_delay_ms = 0;  // fault injection for the exactly-once tests only.
-    if (const char* v = std::getenv("IFED_FAULT_DELIVER_ACK_DELAY_MS")) {
-      relay_ack_delay_ms = std::atoi(v);
-    }
-    n->hub_watch_relay_ = std::make_unique<hub::WatchRelay>(hub::WatchRelayDeps{
-        .node_id = c.node_id(),
-        .store = n->store_.get(),
-        .policy = n->policy_.get(),
-        .audit = n->audit_.get(),
-        .members = n->peers_.get(),
-        .inbox = n->inbox_.get(),
-        .now = Now,
-        .kick_outbox = [courier = n->courier_.get()] { courier->Kick(); },
-        .member_timeout = n->peers_->timeout(),
-        .ack_delay_ms = relay_ack_delay_ms});
-    n->federation_service_->set_watch_relay(
-        [r = n->hub_watch_relay_.get()](const std::string& peer, const ifed::v1::WatchRequest& req,
-                                        std::chrono::system_clock::time_point deadline,
-                                        ifed::v1::WatchResponse* resp) {
-          return r->Watch(peer, req, deadline, resp);
-        },
-        [r = n->hub_watch_relay_.get()](const std::string& peer,
-                                        const ifed::v1::DeliverRequest& req,
-                                        ifed::v1::DeliverResponse* resp) {
-          return r->Deliver(peer, req, resp);
-        });
-    n->hub_oprf_relay_ = std::make_unique<hub::OprfRelayer>(hub::OprfRelayDeps{
-        .node_id = c.node_id(),
-        .policy = n->policy_.get(),
-        .members = n->peers_.get(),
-        .auditor = n->inbound_auditor_.get(),
-        .now = Now,
-        .member_timeout = n->peers_->timeout()});
-    n->federation_service_->set_oprf_relay(n->hub_oprf_relay_.get());
-    spdlog::info("role hub: relaying Match, Watch and the OPRF calls to {} members",
-                 n->peers_->peers().size());
+    d.reports = [deps = hub::ReportDeps{.policy = policy_.get(),
+                                        .members = peers_.get(),
+                                        .stats = hub_stats_.get(),
+                                        .audit = audit_.get(),
+                                        .now = UnixSecondsNow}](const std::string& peer,
+                                                                const ifed::v1::HitReport& report,
+                                                                ifed::v1::HitReportAck* ack) {
+      return hub::AcceptHitReport(deps, peer, report, ack);
+    };
+    hub::WatchRelay* w = hub_watch_relay_.get();
+    d.watch_relay = [w](const std::string& peer, const ifed::v1::WatchRequest& req,
+                        std::chrono::system_clock::time_point deadline,
+                        ifed::v1::WatchResponse* resp) {
+      return w->Watch(peer, req, deadline, resp);
+    };
+    d.deliver_relay = [w](const std::string& peer, const ifed::v1::DeliverRequest& req,
+                          ifed::v1::DeliverResponse* resp) { return w->Deliver(peer, req, resp); };
+    d.oprf_relay = hub_oprf_relay_.get();
   }
+  federation_service_ = std::make_unique<federation::FederationService>(std::move(d));
+}
+
+void Node::BuildAdmin() {
+  const auto& c = config_;
   // Partners' signed OPRF key announcements are checked against the same
   // trust as their TLS handshakes (CA bundle and CRLs, re-read on change).
-  n->node_verifier_ = federation::MakePeerChainVerifier(n->tls_->active(), c.federation());
-  n->admin_service_ = std::make_unique<admin::AdminService>(admin::AdminDeps{
+  node_verifier_ = federation::MakePeerChainVerifier(tls_->active(), c.federation());
+  admin_service_ = std::make_unique<admin::AdminService>(admin::AdminDeps{
       .node_id = c.node_id(),
       .jurisdiction = c.jurisdiction(),
       .unit = c.unit().empty() ? c.node_id() : c.unit(),
       .contact = c.contact(),
       .default_retention_days = c.default_retention_days(),
       .retention = {c.retention().begin(), c.retention().end()},
-      .store = n->store_.get(),
-      .normalizer = n->normalizer_.get(),
-      .keys = n->keys_.get(),
-      .sealer = n->sealer_.get(),
-      .peers = n->peers_.get(),
-      .relay_signer = n->relay_signer_.get(),
-      .counters = &n->counters_,
-      .now = Now,
-      .started = Now(),
-      .policy = n->policy_.get(),
-      .reload_policy = [node = n.get()] { return node->ReloadPolicy(); },
-      .audit = n->audit_.get(),
+      .store = store_.get(),
+      .normalizer = normalizer_.get(),
+      .keys = keys_.get(),
+      .sealer = sealer_.get(),
+      .peers = peers_.get(),
+      .relay_signer = relay_signer_.get(),
+      .counters = &counters_,
+      .now = UnixSecondsNow,
+      .started = UnixSecondsNow(),
+      .policy = policy_.get(),
+      .reload_policy = [this] { return ReloadPolicy(); },
+      .audit = audit_.get(),
       .federation = c.federation(),
       .ca_cert = c.tls().ca_cert(),
-      .oprf = n->oprf_querier_.get(),
+      .oprf = oprf_querier_.get(),
       .oprf_peers = {c.oprf_peers().begin(), c.oprf_peers().end()},
-      .node_verifier = n->node_verifier_.get(),
-      .tls_files = [t = n->tls_.get()] { return t->active(); },
+      .node_verifier = node_verifier_.get(),
+      .tls_files = [t = tls_.get()] { return t->active(); },
       .on_records_removed =
-          [o = n->oprf_.get(), courier = n->courier_.get()] {
+          [o = oprf_.get(), courier = courier_.get()] {
             if (o != nullptr) o->Invalidate();
             courier->Kick();  // withdrawals of notified records.
           },
-      .on_records_changed = [o = n->oprf_.get()] { if (o != nullptr) o->Invalidate(); },
-      .sweep = [node = n.get()] { return node->SweepExpired(); },
-      .hub_stats = n->hub_stats_.get(),
+      .on_records_changed =
+          [o = oprf_.get()] {
+            if (o != nullptr) o->Invalidate();
+          },
+      .sweep = [this] { return SweepExpired(); },
+      .hub_stats = hub_stats_.get(),
       .hub_k_threshold = std::max(1u, c.hub_k_threshold()),
-      .kick_outbox = [courier = n->courier_.get()] { courier->Kick(); },
-      .keys_admin = [node = n.get()](const ifed::v1::KeysRequest& request,
-                                     const std::string& actor, ifed::v1::KeysResponse* response) {
-        return node->KeysAdmin(request, actor, response);
-      }});
+      .kick_outbox = [courier = courier_.get()] { courier->Kick(); },
+      .keys_admin =
+          [r = rotation_.get()](const ifed::v1::KeysRequest& request, const std::string& actor,
+                                ifed::v1::KeysResponse* response) {
+            absl::Status s = r->Handle(request, actor, response);
+            return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+          }});
+}
 
+absl::Status Node::StartServers() {
+  const auto& c = config_;
   // Health checking and reflection on both listeners: grpcurl and
   // load balancers work out of the box. Reflection lists services and
   // message types only; every call on the federation listener is still mTLS.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  IFED_RETURN_IF_ERROR(n->StartMetrics());
   {
     grpc::ServerBuilder b;
     int port = 0;
-    b.AddListeningPort(
-        c.listen(),
-        federation::MakeServerCredentials(tls, c.federation(), AuditRefusals(n->audit_.get())),
-        &port);
-    {
-      std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> ic;
-      ic.push_back(n->rpc_metrics_->Factory(
-          "federation", [fed = c.federation(), node = n.get()](const grpc::ServerContextBase& ctx) {
-            auto auth = ctx.auth_context();
-            auto id = auth ? federation::PeerNodeId(*auth, fed) : absl::NotFoundError("");
-            return id.ok() && node->peers_->Has(*id) ? *id : std::string("unknown");
-          }));
-      ic.push_back(daemon::VersionHeaderFactory());
-      b.experimental().SetInterceptorCreators(std::move(ic));
-    }
-    federation::ApplyServerLimits(b, limits);
-    // Nothing is answered from a store that met damaged data.
-    n->federation_service_->set_serving_check(
-        [store = n->store_.get()] { return store->health().Check(); });
-    b.RegisterService(n->federation_service_.get());
-    n->federation_server_ = b.BuildAndStart();
-    if (!n->federation_server_ || port == 0) {
+    b.AddListeningPort(c.listen(),
+                       federation::MakeServerCredentials(tls_->active(), c.federation(),
+                                                         AuditRefusals(audit_.get())),
+                       &port);
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> ic;
+    ic.push_back(rpc_metrics_->Factory(
+        "federation", [fed = c.federation(), this](const grpc::ServerContextBase& ctx) {
+          auto auth = ctx.auth_context();
+          auto id = auth ? federation::PeerNodeId(*auth, fed) : absl::NotFoundError("");
+          return id.ok() && peers_->Has(*id) ? *id : std::string("unknown");
+        }));
+    ic.push_back(daemon::VersionHeaderFactory());
+    b.experimental().SetInterceptorCreators(std::move(ic));
+    federation::ApplyServerLimits(
+        b, {.max_message_bytes = static_cast<int>(c.limits().max_message_bytes()),
+            .max_metadata_bytes = static_cast<int>(c.limits().max_metadata_bytes()),
+            .handshake_timeout_ms = static_cast<int>(c.limits().handshake_timeout_ms()),
+            .max_concurrent_streams = static_cast<int>(c.limits().max_concurrent_streams())});
+    b.RegisterService(federation_service_.get());
+    federation_server_ = b.BuildAndStart();
+    if (!federation_server_ || port == 0) {
       return absl::UnavailableError(
           absl::StrCat("cannot listen on ", c.listen(), " (address in use or invalid)"));
     }
-    n->store_->health().OnDamage(
-        [node = n.get()](const store::StoreDamage& d) { node->OnStoreDamage(d); });
+    store_->health().OnDamage([this](const store::StoreDamage& d) { OnStoreDamage(d); });
   }
-  {
-    // No listening port: admin::LocalListener accepts on the unix socket,
-    // learns each caller's uid (SO_PEERCRED) and hands the connection over.
-    grpc::ServerBuilder b;
-    b.SetMaxReceiveMessageSize(federation::kMaxMessageBytes);
-    {
-      std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> ic;
-      ic.push_back(n->rpc_metrics_->Factory(
-          "admin", [](const grpc::ServerContextBase&) { return std::string("local"); }));
-      b.experimental().SetInterceptorCreators(std::move(ic));
-    }
-    b.RegisterService(n->admin_service_.get());
-    n->admin_server_ = b.BuildAndStart();
-    if (!n->admin_server_) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot serve the admin socket ", c.admin_socket()));
-    }
-    IFED_ASSIGN_OR_RETURN(n->admin_listener_,
-                          admin::LocalListener::Start(c.admin_socket(), n->admin_server_.get()));
+  // No listening port: admin::LocalListener accepts on the unix socket,
+  // learns each caller's uid (SO_PEERCRED) and hands the connection over.
+  grpc::ServerBuilder b;
+  b.SetMaxReceiveMessageSize(federation::kMaxMessageBytes);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> ic;
+  ic.push_back(rpc_metrics_->Factory(
+      "admin", [](const grpc::ServerContextBase&) { return std::string("local"); }));
+  b.experimental().SetInterceptorCreators(std::move(ic));
+  b.RegisterService(admin_service_.get());
+  admin_server_ = b.BuildAndStart();
+  if (!admin_server_) {
+    return absl::UnavailableError(absl::StrCat("cannot serve the admin socket ", c.admin_socket()));
   }
-  n->sweeper_ = std::thread([node = n.get()] { node->SweepLoop(); });
-  n->syncer_ = std::thread([node = n.get()] { node->FilterSyncLoop(); });
+  IFED_ASSIGN_OR_RETURN(admin_listener_,
+                        admin::LocalListener::Start(c.admin_socket(), admin_server_.get()));
+  return absl::OkStatus();
+}
+
+void Node::StartBackground() {
+  sweeper_ = std::thread([this] { SweepLoop(); });
+  syncer_ = std::thread([this] { FilterSyncLoop(); });
   // The policy may have changed while the node was down: held watches are
   // decided again before anything is delivered.
-  if (n->watches_) {
-    if (auto changed = n->watches_->Review(); !changed.ok()) {
-      spdlog::error("held watches not reviewed at start: {}",
-                    std::string(changed.status().message()));
-    }
+  if (auto changed = watches_->Review(); !changed.ok()) {
+    spdlog::error("held watches not reviewed at start: {}",
+                  std::string(changed.status().message()));
   }
-  n->courier_->Start();  // delivers what a previous run left in the outbox.
+  courier_->Start();  // delivers what a previous run left in the outbox.
   spdlog::info("node {} ({}) serving federation on {} and admin on {}; key epoch {}",
-               c.node_id(), c.jurisdiction(), c.listen(), c.admin_socket(),
-               n->keys_ ? std::to_string(n->keys_->current_epoch()) : "none (hub)");
-  return n;
+               config_.node_id(), config_.jurisdiction(), config_.listen(), config_.admin_socket(),
+               keys_ ? std::to_string(keys_->current_epoch()) : "none (hub)");
 }
 
 absl::Status Node::StartMetrics() {
@@ -760,7 +815,7 @@ void Node::AddStateMetrics() {
       "ifed_quota_used_items", "Items partners asked today (UTC), against their daily quota.",
       "gauge", {"partner"}, [store = store_.get(), policy = policy_.get()] {
         Samples out;
-        const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+        const int64_t now_ms = UnixMillisNow();
         std::set<std::string> partners;
         for (const policy::EffectiveRule& r : policy->Get()->rules()) {
           if (r.Covers(ifed::v1::INBOUND) && r.rule.has_quota() &&
@@ -829,250 +884,11 @@ absl::Status Node::ReloadPolicy() {
   return s;
 }
 
-// --- Key rotation at run time -------------------------------------
-
-namespace {
-
-// Replaces a key file durably (node/common/atomic_file.h), 0600.
-absl::Status ReplaceFile(const std::string& path, const std::string& text) {
-  if (absl::Status s = WriteFileAtomic(path, text, {.mode = 0600}); !s.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat(path, ": cannot replace the key file (", s.message(), ")"));
-  }
-  return absl::OkStatus();
-}
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-}  // namespace
-
-grpc::Status Node::KeysAdmin(const ifed::v1::KeysRequest& request, const std::string& actor,
-                             ifed::v1::KeysResponse* response) {
-  std::lock_guard<std::mutex> l(keys_mu_);
-  auto fail = [](grpc::StatusCode code, const std::string& why) {
-    return grpc::Status(code, why);
-  };
-  if (!keys_) {
-    return fail(grpc::StatusCode::FAILED_PRECONDITION,
-                "this node is a hub: it holds no federation key");
-  }
-  const std::string& action = request.action();
-  if (action == "rotate") {
-    if (rotator_.joinable()) {
-      if (rotating_) return fail(grpc::StatusCode::FAILED_PRECONDITION, "a rotation is running");
-      rotator_.join();
-    }
-    const uint32_t current = keys_->current_epoch();
-    if (request.epoch() <= current) {
-      return fail(grpc::StatusCode::INVALID_ARGUMENT,
-                  absl::StrCat("epoch ", request.epoch(), " is not above the current epoch ",
-                               current));
-    }
-    auto keys = crypto::LoadFederationKeys(request.key_file());
-    if (!keys.ok()) {
-      return fail(grpc::StatusCode::INVALID_ARGUMENT, std::string(keys.status().message()));
-    }
-    if (keys->rbegin()->first != request.epoch()) {
-      return fail(grpc::StatusCode::INVALID_ARGUMENT,
-                  absl::StrCat(request.key_file(), ": its highest epoch is ",
-                               keys->rbegin()->first, ", not ", request.epoch()));
-    }
-    if (keys->count(current) == 0) {
-      return fail(grpc::StatusCode::INVALID_ARGUMENT,
-                  absl::StrCat(request.key_file(), ": must keep the current epoch ", current,
-                               " for the overlap (drop it later with `keys drop`)"));
-    }
-    // The same key for an epoch both files hold: a different one would
-    // silently break every pseudonym of that epoch.
-    auto probe = crypto::KeyedPseudonymizer::Create(*keys);
-    if (!probe.ok()) {
-      return fail(grpc::StatusCode::INVALID_ARGUMENT, std::string(probe.status().message()));
-    }
-    for (uint32_t e : keys_->epochs()) {
-      if (!(*probe)->HasEpoch(e)) continue;
-      if (keys_->Pseudonymize(e, IndicatorType::kUrl, "ifed:key-check").value() !=
-          (*probe)->Pseudonymize(e, IndicatorType::kUrl, "ifed:key-check").value()) {
-        return fail(grpc::StatusCode::INVALID_ARGUMENT,
-                    absl::StrCat(request.key_file(), ": epoch ", e,
-                                 " is another key than the one in force"));
-      }
-    }
-    // Durable first: a restart must come back with the new key set.
-    if (request.key_file() != config_.federation_key_file()) {
-      if (absl::Status s = ReplaceFile(config_.federation_key_file(), ReadText(request.key_file()));
-          !s.ok()) {
-        return fail(grpc::StatusCode::UNAVAILABLE, std::string(s.message()));
-      }
-    }
-    if (absl::Status s = keys_->Replace(*keys); !s.ok()) {
-      return fail(grpc::StatusCode::INTERNAL, std::string(s.message()));
-    }
-    (void)WriteBinding(*store_, BindingInputs{.node_id = config_.node_id(),
-                                              .federation = config_.federation(),
-                                              .keys = keys_.get(),
-                                              .sealer = sealer_.get()});
-    audit::Event e;
-    e.action = "keys.rotate.start";
-    e.actor = actor;
-    e.outcome = "ok";
-    e.Set("from_epoch", static_cast<int64_t>(current))
-        .Set("epoch", static_cast<int64_t>(request.epoch()));
-    if (absl::Status a = audit_->Append(e); !a.ok()) {
-      spdlog::error("audit of a key rotation failed: {}", std::string(a.message()));
-    }
-    spdlog::info("key rotation to epoch {} started by {}", request.epoch(), actor);
-    rotating_ = true;
-    rotation_epoch_ = request.epoch();
-    rotated_ = 0;
-    rotation_error_.clear();
-    rotator_ = std::thread([this] {
-      absl::Status s = RotateKeys();  // re-pseudonymise; both epochs served meanwhile.
-      std::lock_guard<std::mutex> l(keys_mu_);
-      if (absl::IsCancelled(s)) {
-        spdlog::info("key rotation paused for shutdown after {} records; it resumes at the next "
-                     "start", rotated_.load());
-      } else if (!s.ok()) {
-        rotation_error_ = std::string(s.message());
-        spdlog::error("key rotation failed (resumes at the next start): {}", rotation_error_);
-      }
-      rotating_ = false;
-    });
-  } else if (action == "drop") {
-    const uint32_t current = keys_->current_epoch();
-    if (request.epoch() == current) {
-      return fail(grpc::StatusCode::INVALID_ARGUMENT, "the current epoch cannot be dropped");
-    }
-    if (!keys_->HasEpoch(request.epoch())) {
-      return fail(grpc::StatusCode::NOT_FOUND,
-                  absl::StrCat("epoch ", request.epoch(), " is not in the key set"));
-    }
-    if (rotating_) {
-      return fail(grpc::StatusCode::FAILED_PRECONDITION,
-                  "a rotation is running: drop the old epoch when it has finished");
-    }
-    // The key file without the epoch's line, checked before it replaces the old one.
-    std::string kept;
-    std::istringstream lines(ReadText(config_.federation_key_file()));
-    for (std::string line; std::getline(lines, line);) {
-      std::istringstream fields(line);
-      std::string first;
-      fields >> first;
-      if (first == std::to_string(request.epoch())) continue;
-      kept += line + "\n";
-    }
-    const std::string tmp_check = config_.federation_key_file() + ".check";
-    if (absl::Status s = ReplaceFile(tmp_check, kept); !s.ok()) {
-      return fail(grpc::StatusCode::UNAVAILABLE, std::string(s.message()));
-    }
-    auto keys = crypto::LoadFederationKeys(tmp_check);
-    ::unlink(tmp_check.c_str());
-    if (!keys.ok() || keys->count(request.epoch()) > 0 || keys->count(current) == 0) {
-      return fail(grpc::StatusCode::FAILED_PRECONDITION,
-                  "the key file does not have one line per epoch; edit it by hand");
-    }
-    if (absl::Status s = ReplaceFile(config_.federation_key_file(), kept); !s.ok()) {
-      return fail(grpc::StatusCode::UNAVAILABLE, std::string(s.message()));
-    }
-    if (absl::Status s = keys_->Replace(*keys); !s.ok()) {
-      return fail(grpc::StatusCode::INTERNAL, std::string(s.message()));
-    }
-    auto dropped = store_->DropEpoch(request.epoch());
-    (void)WriteBinding(*store_, BindingInputs{.node_id = config_.node_id(),
-                                              .federation = config_.federation(),
-                                              .keys = keys_.get(),
-                                              .sealer = sealer_.get()});
-    audit::Event e;
-    e.action = "keys.drop_epoch";
-    e.actor = actor;
-    e.outcome = dropped.ok() ? "ok" : "error";
-    e.Set("epoch", static_cast<int64_t>(request.epoch()))
-        .Set("index_entries", static_cast<int64_t>(dropped.ok() ? *dropped : 0));
-    if (absl::Status a = audit_->Append(e); !a.ok()) {
-      spdlog::error("audit of an epoch drop failed: {}", std::string(a.message()));
-    }
-    if (!dropped.ok()) {
-      return fail(grpc::StatusCode::UNAVAILABLE, std::string(dropped.status().message()));
-    }
-    spdlog::info("key epoch {} dropped by {}: {} index entries", request.epoch(), actor,
-                 *dropped);
-  } else if (action != "status" && !action.empty()) {
-    return fail(grpc::StatusCode::INVALID_ARGUMENT,
-                absl::StrCat("unknown keys action '", action, "': status, rotate or drop"));
-  }
-  response->set_current_epoch(keys_->current_epoch());
-  for (uint32_t e : keys_->epochs()) response->add_epochs(e);
-  if (auto indexed = store_->IndexedEpochs(); indexed.ok()) {
-    for (uint32_t e : *indexed) response->add_indexed_epochs(e);
-  }
-  response->set_rotating(rotating_);
-  response->set_rotation_epoch(rotation_epoch_);
-  response->set_rotated(rotated_.load());
-  response->set_last_error(rotation_error_);
-  response->set_rotation_ms(rotation_ms_.load());
-  if (auto counts = store_->CountByType(); counts.ok()) {
-    uint64_t total = 0;
-    for (const auto& [type, n] : *counts) total += n;
-    response->set_records(total);
-  }
-  return grpc::Status::OK;
-}
-
-absl::Status Node::RotateKeys() {
-  if (!keys_) return absl::OkStatus();  // a hub: no keyed records.
-  const uint32_t current = keys_->current_epoch();
-  const auto start = std::chrono::steady_clock::now();
-  auto derive = [this, current](const ifed::v1::Record& r, const std::string& sealed)
-      -> absl::StatusOr<store::Pseudonym> {
-    IFED_ASSIGN_OR_RETURN(std::string canonical, sealer_->Open(sealed, r.record_id()));
-    return keys_->Pseudonymize(current, static_cast<IndicatorType>(r.type()), canonical);
-  };
-  IFED_ASSIGN_OR_RETURN(uint64_t done, store_->Reindex(current, derive, 10000, [this](uint64_t n) {
-                          rotated_ = n;
-                          if (n % 100000 == 0) {
-                            spdlog::info("key rotation: {} records re-pseudonymised", n);
-                          }
-                          return !stopping_.load();  // a shutdown does not wait for the rest
-                        }));
-  const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::steady_clock::now() - start).count();
-  if (done > 0) {
-    rotation_ms_ = ms;
-    spdlog::info("key rotation to epoch {}: {} records in {} ms", current, done, ms);
-    audit::Event e;
-    e.action = "keys.rotate";
-    e.actor = "node";
-    e.outcome = "ok";
-    e.Set("epoch", static_cast<int64_t>(current)).Set("records", static_cast<int64_t>(done))
-        .Set("ms", ms);
-    IFED_RETURN_IF_ERROR(audit_->Append(e));
-  }
-  IFED_ASSIGN_OR_RETURN(std::vector<uint32_t> epochs, store_->IndexedEpochs());
-  for (uint32_t epoch : epochs) {
-    if (keys_->HasEpoch(epoch)) continue;
-    IFED_ASSIGN_OR_RETURN(uint64_t dropped, store_->DropEpoch(epoch));
-    spdlog::info("key epoch {} no longer in the key file: {} index entries dropped", epoch,
-                 dropped);
-    audit::Event e;
-    e.action = "keys.drop_epoch";
-    e.actor = "node";
-    e.outcome = "ok";
-    e.Set("epoch", static_cast<int64_t>(epoch)).Set("entries", static_cast<int64_t>(dropped));
-    IFED_RETURN_IF_ERROR(audit_->Append(e));
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<uint64_t> Node::SweepExpired() {
-  IFED_ASSIGN_OR_RETURN(uint64_t n,
-                        admin::SweepExpired(store_.get(), audit_.get(),
-                                            admin::EpochAliases(store_.get(), keys_.get(),
-                                                                sealer_.get()),
-                                            Now()));
+  IFED_ASSIGN_OR_RETURN(
+      uint64_t n, admin::SweepExpired(store_.get(), audit_.get(),
+                                      admin::EpochAliases(store_.get(), keys_.get(), sealer_.get()),
+                                      UnixSecondsNow()));
   if (n > 0) {
     if (oprf_) oprf_->Invalidate();
     if (courier_) courier_->Kick();
@@ -1080,7 +896,7 @@ absl::StatusOr<uint64_t> Node::SweepExpired() {
   }
   // The hits log is kept as long as records are by default.
   auto pruned = admin::PruneHits(
-      store_.get(), (Now() - int64_t{config_.default_retention_days()} * 86400) * 1000);
+      store_.get(), (UnixSecondsNow() - int64_t{config_.default_retention_days()} * 86400) * 1000);
   if (!pruned.ok()) {
     spdlog::error("hits log pruning failed: {}", std::string(pruned.status().message()));
   } else if (*pruned > 0) {
@@ -1088,7 +904,7 @@ absl::StatusOr<uint64_t> Node::SweepExpired() {
   }
   // Standing queries past their `until`: held for partners, our
   // own, and a hub's relay mappings.
-  auto watches = federation::PurgeExpiredWatches(store_.get(), audit_.get(), Now());
+  auto watches = federation::PurgeExpiredWatches(store_.get(), audit_.get(), UnixSecondsNow());
   if (!watches.ok()) {
     spdlog::error("watch expiry failed: {}", std::string(watches.status().message()));
   } else if (*watches > 0) {
@@ -1096,7 +912,7 @@ absl::StatusOr<uint64_t> Node::SweepExpired() {
   }
   // Delivery ids seen: kept longer than any sender resends one.
   auto ids = federation::PruneReceivedIds(
-      store_.get(), Now() * 1000 - federation::kReceivedIdRetention.count());
+      store_.get(), UnixSecondsNow() * 1000 - federation::kReceivedIdRetention.count());
   if (!ids.ok()) {
     spdlog::error("delivery id pruning failed: {}", std::string(ids.status().message()));
   } else if (*ids > 0) {
@@ -1194,8 +1010,7 @@ void Node::Shutdown() {
   sweep_cv_.notify_all();
   if (sweeper_.joinable()) sweeper_.join();
   if (syncer_.joinable()) syncer_.join();
-  stopping_ = true;  // a running rotation stops after its batch and resumes at the next start.
-  if (rotator_.joinable()) rotator_.join();
+  if (rotation_) rotation_->Stop();  // a running re-index resumes at the next start.
   if (damage_thread_.joinable()) damage_thread_.join();
   if (courier_) courier_->Stop();  // before the store and the audit log close.
   metrics_server_.reset();  // its callbacks read the store.

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "absl/status/statusor.h"
@@ -16,11 +17,13 @@
 #include "node/admin/service.h"
 #include "node/audit/audit_log.h"
 #include "node/audit/inbound.h"
+#include "node/daemon/binding.h"
+#include "node/daemon/key_rotation.h"
 #include "node/federation/matcher.h"
-#include "node/federation/outbox.h"
-#include "node/federation/watch_service.h"
+#include "node/federation/desk/outbox.h"
 #include "node/federation/service.h"
-#include "node/federation/tls_reload.h"
+#include "node/federation/transport/tls_reload.h"
+#include "node/federation/desk/watch_service.h"
 #include "node/hub/oprf_relay.h"
 #include "node/hub/relay.h"
 #include "node/hub/reports.h"
@@ -49,17 +52,29 @@ class Node {
 
  private:
   explicit Node(ifed::v1::NodeConfig config) : config_(std::move(config)) {}
+  // Node::Start, one step per component, in order. Each step builds what
+  // it names from the config and the components built before it.
+  absl::Status StartTls();  // tls_, the node trust.
+  absl::Status OpenKeys();  // keys_, sealer_, normalizer_.
+  // store_, checked against the data-dir binding; the audit head of the
+  // last clean stop, if there was one.
+  absl::StatusOr<std::optional<uint64_t>> OpenStore();
+  absl::Status OpenPolicyAndAudit(std::optional<uint64_t> clean_head);
+  // rotation_; staged ingests finished, keys re-indexed, binding written.
+  absl::Status Recover();
+  void BuildMatcher();       // inbound_auditor_, quotas_, matcher_.
+  absl::Status BuildOprf();  // oprf_ (if configured), oprf_querier_.
+  void BuildPeers();         // peers_, relay_signer_.
+  void BuildDesks();         // followups_, watches_, inbox_, courier_.
+  absl::Status BuildHub();   // role hub: statistics and relays.
+  void BuildFederationService();
+  void BuildAdmin();  // node_verifier_, admin_service_.
   // The metrics registry and, when metrics_listen is set, its HTTP server.
   absl::Status StartMetrics();
   void AddStateMetrics();
-  // Re-indexes records under the current key epoch from their
-  // sealed values (resumes an interrupted run) and drops the index of
-  // epochs no longer in the key file. Before serving.
-  absl::Status RotateKeys();
-  //, `ifedctl keys`: status, rotation at run time (RotateKeys in a
-  // background thread after the new key set is in force), dropping an epoch.
-  grpc::Status KeysAdmin(const ifed::v1::KeysRequest& request, const std::string& actor,
-                         ifed::v1::KeysResponse* response);
+  absl::Status StartServers();  // federation listener, admin socket.
+  void StartBackground();       // sweeps, filter sync, the courier.
+  BindingInputs Binding() const;
   void SweepLoop();
   // Every oprf_sync_seconds (default 300), the filters of OPRF peers.
   void FilterSyncLoop();
@@ -122,16 +137,9 @@ class Node {
   bool sweep_stop_ = false;
   std::thread sweeper_;
   std::thread syncer_;
-  // Key rotation at run time (KeysAdmin); keys_mu_ guards the rest.
-  std::mutex keys_mu_;
-  std::thread rotator_;
+  // Federation key epochs: re-index at start, `ifedctl keys` at run time.
+  std::unique_ptr<KeyRotation> rotation_;
   std::thread damage_thread_;  // audits a store damage (at most once).
-  bool rotating_ = false;
-  uint32_t rotation_epoch_ = 0;
-  std::string rotation_error_;
-  std::atomic<uint64_t> rotated_{0};
-  std::atomic<int64_t> rotation_ms_{0};
-  std::atomic<bool> stopping_{false};  // Shutdown: a rotation stops after its batch.
 };
 
 }  // namespace ifed::daemon

@@ -186,6 +186,12 @@ struct Extractor::Impl {
   // Wallets, IBANs and IMEIs (pass 3); each found range goes to `taken`.
   void Payments(const ShadowText& shadow, const ExtractOptions& o, std::vector<Range>* taken,
                 Extraction* out) const;
+  // A number run on into other digits ("+90 532 614 27 83 2500 euro") is
+  // one over-long candidate for the matcher, which then finds nothing (pass
+  // 6): the runs it left are tried group by group (space-separated),
+  // longest first; each found range goes to `taken`.
+  void PhoneRuns(const ShadowText& shadow, const ExtractOptions& options, std::vector<Range>* taken,
+                 Extraction* out) const;
 };
 
 namespace {
@@ -315,6 +321,46 @@ absl::StatusOr<std::unique_ptr<Extractor>> Extractor::Create(
   return std::unique_ptr<Extractor>(new Extractor(std::move(impl)));
 }
 
+void Extractor::Impl::PhoneRuns(const ShadowText& shadow, const ExtractOptions& options,
+                                std::vector<Range>* taken, Extraction* out) const {
+  const std::string& s = shadow.text();
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  ForEachMatch(*digit_run, s, [&](const std::vector<Range>& g) {
+    const Range run = g[0];
+    if (Overlaps(*taken, run.begin, run.end)) return true;
+    std::vector<Range> groups;  // space-separated pieces of the run.
+    for (size_t b = run.begin; b < run.end;) {
+      size_t e = b;
+      while (e < run.end && s[e] != ' ') ++e;
+      groups.push_back({b, e});
+      b = e;
+      while (b < run.end && s[b] == ' ') ++b;
+    }
+    if (groups.size() < 2 || groups.size() > 24) return true;
+    for (size_t i = 0; i < groups.size(); ++i) {
+      bool found = false;
+      for (size_t j = groups.size(); j-- > i && !found;) {
+        if (i == 0 && j == groups.size() - 1) continue;  // the whole run: the matcher's.
+        const std::string sub = s.substr(groups[i].begin, groups[j].end - groups[i].begin);
+        PhoneNumberMatcher inner(util, sub, options.region.empty() ? "ZZ" : options.region,
+                                 PhoneNumberMatcher::VALID, 10);
+        PhoneNumberMatch im_match;
+        if (!inner.HasNext() || !inner.Next(&im_match) || im_match.start() != 0 ||
+            static_cast<size_t>(im_match.end()) != sub.size()) {
+          continue;
+        }
+        const Range r{groups[i].begin, groups[j].end};
+        if (Add(IndicatorType::kPhone, sub, shadow, r, SeparatedFlag(sub), options, out)) {
+          taken->push_back(r);
+          found = true;
+          i = j;
+        }
+      }
+    }
+    return true;
+  });
+}
+
 absl::StatusOr<Extraction> Extractor::Extract(std::string_view text,
                                               const ExtractOptions& options) const {
   if (text.size() > kMaxPostBytes) {
@@ -407,43 +453,8 @@ absl::StatusOr<Extraction> Extractor::Extract(std::string_view text,
       taken.push_back(r);
     }
   }
-  // 6. A number run on into other digits ("+90 532 614 27 83 2500 euro") is
-  // one over-long candidate for the matcher, which then finds nothing: try
-  // the runs it left, group by group (space-separated), longest first.
-  ForEachMatch(*im.digit_run, s, [&](const std::vector<Range>& g) {
-    const Range run = g[0];
-    if (Overlaps(taken, run.begin, run.end)) return true;
-    std::vector<Range> groups;  // space-separated pieces of the run.
-    for (size_t b = run.begin; b < run.end;) {
-      size_t e = b;
-      while (e < run.end && s[e] != ' ') ++e;
-      groups.push_back({b, e});
-      b = e;
-      while (b < run.end && s[b] == ' ') ++b;
-    }
-    if (groups.size() < 2 || groups.size() > 24) return true;
-    for (size_t i = 0; i < groups.size(); ++i) {
-      bool found = false;
-      for (size_t j = groups.size(); j-- > i && !found;) {
-        if (i == 0 && j == groups.size() - 1) continue;  // the whole run: the matcher's.
-        const std::string sub = s.substr(groups[i].begin, groups[j].end - groups[i].begin);
-        PhoneNumberMatcher inner(util, sub, options.region.empty() ? "ZZ" : options.region,
-                                 PhoneNumberMatcher::VALID, 10);
-        PhoneNumberMatch im_match;
-        if (!inner.HasNext() || !inner.Next(&im_match) || im_match.start() != 0 ||
-            static_cast<size_t>(im_match.end()) != sub.size()) {
-          continue;
-        }
-        const Range r{groups[i].begin, groups[j].end};
-        if (im.Add(IndicatorType::kPhone, sub, shadow, r, SeparatedFlag(sub), options, &out)) {
-          taken.push_back(r);
-          found = true;
-          i = j;
-        }
-      }
-    }
-    return true;
-  });
+  // 6. Number runs the matcher passed over as one.
+  im.PhoneRuns(shadow, options, &taken, &out);
   std::stable_sort(out.indicators.begin(), out.indicators.end(),
                    [](const Indicator& a, const Indicator& b) { return a.span.begin < b.span.begin; });
   return out;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "node/common/ids.h"
 #include "node/common/indicator_type.h"
 #include "node/common/status_macros.h"
 
@@ -18,21 +19,6 @@ std::vector<store::Pseudonym> UnpackPseudonyms(const std::string& packed) {
   }
   return ps;
 }
-
-namespace {
-
-constexpr size_t kMaxRequestId = 128;
-
-// 1-128 printable ASCII characters, as the message says.
-bool PrintableId(const std::string& s) {
-  if (s.empty() || s.size() > kMaxRequestId) return false;
-  for (unsigned char c : s) {
-    if (c < 0x21 || c > 0x7e) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 absl::StatusOr<std::string> PartnerReference(const crypto::Sealer* sealer,
                                              const std::string& partner,

@@ -1,3 +1,4 @@
+#include "node/common/clock.h"
 #include "node/federation/service.h"
 #include "node/common/logging.h"
 
@@ -9,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "node/common/status_macros.h"
 #include "node/crypto/keyed.h"
-#include "node/federation/oprf_key_statement.h"
-#include "node/federation/tls.h"
+#include "node/federation/oprf/oprf_key_statement.h"
+#include "node/federation/transport/tls.h"
 #include "node/normalize/normalizer.h"
 
 namespace ifed::federation {
@@ -348,9 +349,7 @@ grpc::Status FederationService::OprfPublicKey(grpc::ServerContext* ctx,
   }
   if (const std::shared_ptr<const audit::Signer> signer = key_signer_ ? key_signer_() : nullptr;
       signer != nullptr) {
-    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+    const int64_t now = UnixSecondsNow();
     if (absl::Status s = SignOprfKey(*signer, trust_domain_, node_id_, c->partner(), now,
                                      response);
         !s.ok()) {

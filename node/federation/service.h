@@ -8,13 +8,13 @@
 
 #include "node/audit/inbound.h"
 #include "node/audit/signer.h"
-#include "node/federation/call_guard.h"
-#include "node/federation/followup_service.h"
+#include "node/federation/transport/call_guard.h"
+#include "node/federation/desk/followup_service.h"
 #include "node/federation/matcher.h"
-#include "node/federation/oprf_relay.h"
-#include "node/federation/oprf_service.h"
-#include "node/federation/relay_auth.h"
-#include "node/federation/watch_service.h"
+#include "node/federation/oprf/oprf_relay.h"
+#include "node/federation/oprf/oprf_service.h"
+#include "node/federation/transport/relay_auth.h"
+#include "node/federation/desk/watch_service.h"
 #include "proto/federation.grpc.pb.h"
 
 namespace ifed::federation {
@@ -26,14 +26,97 @@ struct ServiceLimits {
   ReplayOptions replay;                       // request id and timestamp window.
 };
 
+// Handlers of the hub role (node/hub/): the call is relayed to members
+// instead of answered here.
+using MatchHandler = std::function<absl::Status(
+    const std::string& peer, const ifed::v1::MatchRequest& request,
+    std::chrono::system_clock::time_point deadline, ifed::v1::MatchResponse* response)>;
+using WatchHandler = std::function<absl::Status(
+    const std::string& peer, const ifed::v1::WatchRequest& request,
+    std::chrono::system_clock::time_point deadline, ifed::v1::WatchResponse* response)>;
+using DeliverHandler =
+    std::function<absl::Status(const std::string& peer, const ifed::v1::DeliverRequest& request,
+                               ifed::v1::DeliverResponse* response)>;
+using ReportHandler = std::function<absl::Status(
+    const std::string& peer, const ifed::v1::HitReport& report, ifed::v1::HitReportAck* ack)>;
+using DeconflictHandler = std::function<absl::Status(
+    const std::string& peer, const ifed::v1::DeconflictRequest& request,
+    std::chrono::system_clock::time_point deadline, ifed::v1::DeconflictResponse* response)>;
+
+// Everything the service calls, given at construction; pointers are not
+// owned and must outlive the service. An unset (null or empty) collaborator
+// turns its calls into FAILED_PRECONDITION, as noted.
+struct FederationDeps {
+  std::string trust_domain;
+  const Matcher* matcher = nullptr;  // required.
+  ServiceLimits limits;
+  // Checked for every call once its caller is known: a non-OK status (the
+  // store met damaged data) refuses the call (UNAVAILABLE to the peer).
+  std::function<absl::Status()> serving_check;
+  // Every answer and refusal is audited durably before the reply; answers
+  // carry a signed receipt.
+  const audit::InboundAuditor* auditor = nullptr;
+  // OPRF scheme. Null: the OPRF calls answer FAILED_PRECONDITION
+  // (oprf_seed_file not configured).
+  OprfResponder* oprf = nullptr;
+  // The node key that signs OprfPublicKey answers (oprf_key_statement.h),
+  // the one in force (it changes when the certificate is renewed), and this
+  // node's id. Empty: answers go unsigned, and queriers refuse them.
+  std::function<std::shared_ptr<const audit::Signer>()> key_signer;
+  std::string node_id;
+  // Hub role: Match relayed to members (node/hub/relay.h). Empty: member.
+  MatchHandler relay;
+  // The OPRF scheme through the hub (oprf_relay.h). On the hub: OPRF calls
+  // carrying x-ifed-relay-to are relayed, and HubMembers answers.
+  OprfRelay* oprf_relay = nullptr;
+  // On a member: which peers are hubs (config peers[].role), the only
+  // callers whose x-ifed-on-behalf-of is accepted.
+  std::function<bool(const std::string& peer)> is_hub;
+  // Relays widen nothing (relay_auth.h): a call from a hub (Match,
+  // MatchStream, Deconflict, Watch, the OPRF calls) is answered only for a
+  // querier whose signed authorization of that very call verifies, and then
+  // under this node's rules for both. Null: every call from a hub is refused.
+  std::unique_ptr<RelayVerifier> relay_verifier;
+  // Follow-ups. Null: FollowUp answers FAILED_PRECONDITION.
+  const FollowUpDesk* followups = nullptr;
+  // Watches and outbox deliveries. Null: the call answers FAILED_PRECONDITION.
+  const WatchDesk* watches = nullptr;
+  Inbox* inbox = nullptr;
+  // Hub role: Watch relayed to members and Deliver taking the members'
+  // notifications for the queriers (node/hub/watch_relay.h) instead of the
+  // desk and the inbox. Empty: member.
+  WatchHandler watch_relay;
+  DeliverHandler deliver_relay;
+  // Hit reports from members (hub role; node/hub/reports.h). Empty:
+  // ReportHits answers FAILED_PRECONDITION.
+  ReportHandler reports;
+  // Deconfliction through the hub (node/hub/relay.h).
+  DeconflictHandler deconflict_relay;
+};
+
 class FederationService final : public ifed::v1::Federation::Service {
  public:
-  FederationService(std::string trust_domain, const Matcher* matcher,
-                    ServiceLimits limits = {})
-      : trust_domain_(std::move(trust_domain)),
-        matcher_(matcher),
-        limits_(limits),
-        replay_(limits.replay) {}
+  explicit FederationService(FederationDeps d)
+      : trust_domain_(std::move(d.trust_domain)),
+        matcher_(d.matcher),
+        limits_(d.limits),
+        replay_(d.limits.replay),
+        serving_check_(std::move(d.serving_check)),
+        auditor_(d.auditor),
+        oprf_(d.oprf),
+        key_signer_(std::move(d.key_signer)),
+        node_id_(std::move(d.node_id)),
+        relay_(std::move(d.relay)),
+        oprf_relay_(d.oprf_relay),
+        is_hub_(std::move(d.is_hub)),
+        relay_verifier_(std::move(d.relay_verifier)),
+        followups_(d.followups),
+        watches_(d.watches),
+        inbox_(d.inbox),
+        watch_relay_(std::move(d.watch_relay)),
+        deliver_relay_(std::move(d.deliver_relay)),
+        reports_(std::move(d.reports)),
+        deconflict_relay_(std::move(d.deconflict_relay)) {}
 
   grpc::Status Match(grpc::ServerContext* ctx, const ifed::v1::MatchRequest* request,
                      ifed::v1::MatchResponse* response) override;
@@ -43,27 +126,6 @@ class FederationService final : public ifed::v1::Federation::Service {
       grpc::ServerContext* ctx,
       grpc::ServerReaderWriter<ifed::v1::MatchResponse, ifed::v1::MatchRequest>* stream) override;
 
-  // Audit, set before serving; not owned. Every answer and refusal
-  // is audited durably before the reply; answers carry a signed receipt.
-  void set_auditor(const audit::InboundAuditor* auditor) { auditor_ = auditor; }
-
-  // OPRF scheme, set before serving; not owned. Null: the OPRF
-  // calls answer FAILED_PRECONDITION (oprf_seed_file not configured).
-  void set_oprf(OprfResponder* oprf) { oprf_ = oprf; }
-  // Checked for every call once its caller is known: a non-OK status (the
-  // store met damaged data) refuses the call (UNAVAILABLE to the peer).
-  void set_serving_check(std::function<absl::Status()> check) {
-    serving_check_ = std::move(check);
-  }
-  // The node key that signs OprfPublicKey answers (oprf_key_statement.h),
-  // with this node's id; not owned. Null: answers go unsigned, and queriers
-  // refuse them.
-  // `signer`: the node key in force (changes when the certificate is renewed).
-  void set_key_signer(std::function<std::shared_ptr<const audit::Signer>()> signer,
-                      std::string node_id) {
-    key_signer_ = std::move(signer);
-    node_id_ = std::move(node_id);
-  }
   grpc::Status OprfPublicKey(grpc::ServerContext* ctx,
                              const ifed::v1::OprfPublicKeyRequest* request,
                              ifed::v1::OprfPublicKeyResponse* response) override;
@@ -75,73 +137,18 @@ class FederationService final : public ifed::v1::Federation::Service {
   grpc::Status Resolve(grpc::ServerContext* ctx, const ifed::v1::ResolveRequest* request,
                        ifed::v1::ResolveResponse* response) override;
 
-  // Hub role, set before serving: Match is relayed to members
-  // instead of answered from the store (node/hub/relay.h). Empty: member.
-  using MatchHandler = std::function<absl::Status(
-      const std::string& peer, const ifed::v1::MatchRequest& request,
-      std::chrono::system_clock::time_point deadline, ifed::v1::MatchResponse* response)>;
-  void set_relay(MatchHandler relay) { relay_ = std::move(relay); }
-  // The OPRF scheme through the hub (oprf_relay.h), set before
-  // serving. On the hub (not owned): OPRF calls carrying x-ifed-relay-to are
-  // relayed, and HubMembers answers. On a member: which peers are hubs
-  // (config peers[].role), the only callers whose x-ifed-on-behalf-of is
-  // accepted.
-  void set_oprf_relay(OprfRelay* relay) { oprf_relay_ = relay; }
-  void set_hub_check(std::function<bool(const std::string& peer)> is_hub) {
-    is_hub_ = std::move(is_hub);
-  }
-  // Relays widen nothing (relay_auth.h), set before serving on a member: a
-  // call from a hub (Match, MatchStream, Deconflict, Watch, the OPRF calls)
-  // is answered only for a querier whose signed authorization of that very
-  // call verifies, and then under this node's rules for both. Null: every
-  // call from a hub is refused.
-  void set_relay_verifier(std::unique_ptr<RelayVerifier> verifier) {
-    relay_verifier_ = std::move(verifier);
-  }
   grpc::Status HubMembers(grpc::ServerContext* ctx, const ifed::v1::HubMembersRequest* request,
                           ifed::v1::HubMembersResponse* response) override;
-  // Follow-ups, set before serving; not owned. Null: FollowUp
-  // answers FAILED_PRECONDITION.
-  void set_followups(const FollowUpDesk* desk) { followups_ = desk; }
   grpc::Status FollowUp(grpc::ServerContext* ctx, const ifed::v1::FollowUpRequest* request,
                         ifed::v1::FollowUpResponse* response) override;
   // Takedown deconfliction: identity, node limits, the matcher,
   // then the audit event (durable before the answer).
   grpc::Status Deconflict(grpc::ServerContext* ctx, const ifed::v1::DeconflictRequest* request,
                           ifed::v1::DeconflictResponse* response) override;
-  // Watches and outbox deliveries, set before serving; not
-  // owned. Null: the call answers FAILED_PRECONDITION.
-  void set_watches(const WatchDesk* desk, Inbox* inbox) {
-    watches_ = desk;
-    inbox_ = inbox;
-  }
   grpc::Status Watch(grpc::ServerContext* ctx, const ifed::v1::WatchRequest* request,
                      ifed::v1::WatchResponse* response) override;
-  // Hub role, set before serving: Watch is relayed to members and
-  // Deliver takes the members' notifications for the queriers
-  // (node/hub/watch_relay.h) instead of the desk and the inbox. Empty: member.
-  using WatchHandler = std::function<absl::Status(
-      const std::string& peer, const ifed::v1::WatchRequest& request,
-      std::chrono::system_clock::time_point deadline, ifed::v1::WatchResponse* response)>;
-  using DeliverHandler =
-      std::function<absl::Status(const std::string& peer, const ifed::v1::DeliverRequest& request,
-                                 ifed::v1::DeliverResponse* response)>;
-  // Hit reports from members (hub role; node/hub/reports.h), set
-  // before serving. Empty: ReportHits answers FAILED_PRECONDITION.
-  using ReportHandler = std::function<absl::Status(
-      const std::string& peer, const ifed::v1::HitReport& report, ifed::v1::HitReportAck* ack)>;
-  void set_hit_reports(ReportHandler handler) { reports_ = std::move(handler); }
-  // Deconfliction through the hub (node/hub/relay.h), set before serving.
-  using DeconflictHandler = std::function<absl::Status(
-      const std::string& peer, const ifed::v1::DeconflictRequest& request,
-      std::chrono::system_clock::time_point deadline, ifed::v1::DeconflictResponse* response)>;
-  void set_deconflict_relay(DeconflictHandler handler) { deconflict_relay_ = std::move(handler); }
   grpc::Status ReportHits(grpc::ServerContext* ctx, const ifed::v1::HitReport* request,
                           ifed::v1::HitReportAck* response) override;
-  void set_watch_relay(WatchHandler watch, DeliverHandler deliver) {
-    watch_relay_ = std::move(watch);
-    deliver_relay_ = std::move(deliver);
-  }
   grpc::Status Deliver(grpc::ServerContext* ctx, const ifed::v1::DeliverRequest* request,
                        ifed::v1::DeliverResponse* response) override;
 
@@ -195,17 +202,17 @@ class FederationService final : public ifed::v1::Federation::Service {
   const ServiceLimits limits_;
   ReplayGuard replay_;
   std::function<absl::Status()> serving_check_;
-  const audit::InboundAuditor* auditor_ = nullptr;
-  OprfResponder* oprf_ = nullptr;
+  const audit::InboundAuditor* auditor_;
+  OprfResponder* oprf_;
   std::function<std::shared_ptr<const audit::Signer>()> key_signer_;
   std::string node_id_;
   MatchHandler relay_;
-  OprfRelay* oprf_relay_ = nullptr;
+  OprfRelay* oprf_relay_;
   std::function<bool(const std::string&)> is_hub_;
   std::unique_ptr<RelayVerifier> relay_verifier_;
-  const FollowUpDesk* followups_ = nullptr;
-  const WatchDesk* watches_ = nullptr;
-  Inbox* inbox_ = nullptr;
+  const FollowUpDesk* followups_;
+  const WatchDesk* watches_;
+  Inbox* inbox_;
   WatchHandler watch_relay_;
   DeliverHandler deliver_relay_;
   ReportHandler reports_;

@@ -1,5 +1,5 @@
 // OprfRelayer: the hub's side of the OPRF scheme through the hub (
-// protocol in node/federation/oprf_relay.h).
+// protocol in node/federation/oprf/oprf_relay.h).
 //
 // For each call: the member named by the querier must be a configured peer
 // other than the querier and the hub; the hub's policy must allow the
@@ -27,8 +27,8 @@
 #include <string>
 
 #include "node/audit/inbound.h"
-#include "node/federation/oprf_relay.h"
-#include "node/federation/peer_client.h"
+#include "node/federation/oprf/oprf_relay.h"
+#include "node/federation/transport/peer_client.h"
 #include "node/policy/policy.h"
 
 namespace ifed::hub {

@@ -1,6 +1,4 @@
 #include "node/hub/relay.h"
-#include "node/common/logging.h"
-#include "node/federation/oprf_relay.h"
 
 #include <spdlog/spdlog.h>
 
@@ -12,18 +10,15 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "node/common/ids.h"
+#include "node/common/logging.h"
+#include "node/federation/oprf/oprf_relay.h"
 
 namespace ifed::hub {
 namespace {
 
 constexpr size_t kPseudonymSize = 32;
 constexpr auto kReplyMargin = std::chrono::milliseconds(250);
-
-bool PrintableId(const std::string& s) {
-  if (s.empty() || s.size() > 128) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](unsigned char c) { return c >= 0x21 && c <= 0x7e; });
-}
 
 }  // namespace
 

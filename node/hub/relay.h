@@ -14,7 +14,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "node/federation/peer_client.h"
+#include "node/federation/transport/peer_client.h"
 #include "node/hub/member_status.h"
 #include "node/hub/stats.h"
 #include "node/policy/policy.h"

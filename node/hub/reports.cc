@@ -6,6 +6,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "node/common/ids.h"
 
 namespace ifed::hub {
 namespace {
@@ -13,12 +14,6 @@ namespace {
 constexpr size_t kPseudonymSize = 32;
 constexpr size_t kMaxItems = 10000;
 constexpr int kMaxHolders = 1000;
-
-bool PrintableId(const std::string& s, size_t max) {
-  return !s.empty() && s.size() <= max && std::all_of(s.begin(), s.end(), [](unsigned char c) {
-    return c >= 0x21 && c <= 0x7e;
-  });
-}
 
 }  // namespace
 

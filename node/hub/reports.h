@@ -12,7 +12,7 @@
 
 #include "absl/status/status.h"
 #include "node/audit/audit_log.h"
-#include "node/federation/peer_client.h"
+#include "node/federation/transport/peer_client.h"
 #include "node/hub/stats.h"
 #include "node/policy/policy.h"
 #include "proto/federation.pb.h"

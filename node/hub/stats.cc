@@ -5,13 +5,14 @@
 #include <algorithm>
 #include <ctime>
 #include <functional>
-#include <tuple>
 #include <set>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "node/store/tables.h"
 
 namespace ifed::hub {
 namespace {
@@ -26,10 +27,6 @@ std::string DayOf(int64_t now) {
   char buf[16];
   std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
   return buf;
-}
-
-std::string PairKey(const std::string& q, const std::string& m) {
-  return absl::StrCat("hub/pair/", q, "/", m);
 }
 
 bool StartsWith(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
@@ -76,25 +73,25 @@ std::string HubStats::CaseId(const std::string& case_token) {
 absl::Status HubStats::Load(const std::string& key, const std::string& value) {
   std::lock_guard<std::mutex> l(mu_);
   bool ok = false;
-  if (key == "hub/total") {
+  if (key == store::HubStatsTable::kTotal) {
     ok = totals_.ParseFromString(value);
-  } else if (StartsWith(key, "hub/type/")) {
+  } else if (StartsWith(key, store::HubStatsTable::kType)) {
     ifed::v1::TypeCount t;
     ok = t.ParseFromString(value);
     if (ok) types_[t.type()] = t;
-  } else if (StartsWith(key, "hub/pair/")) {
+  } else if (StartsWith(key, store::HubStatsTable::kPair)) {
     ifed::v1::HubPairCount p;
     ok = p.ParseFromString(value);
     if (ok) pairs_[{p.querier(), p.member()}] = p;
-  } else if (StartsWith(key, "hub/day/")) {
+  } else if (StartsWith(key, store::HubStatsTable::kDay)) {
     ifed::v1::HubDayCount d;
     ok = d.ParseFromString(value);
     if (ok) days_[d.day()] = d;
-  } else if (StartsWith(key, "hub/cluster/")) {
+  } else if (StartsWith(key, store::HubStatsTable::kCluster)) {
     ifed::v1::HubCluster c;
     ok = c.ParseFromString(value);
     if (ok) clusters_[c.digest()] = c;
-  } else if (StartsWith(key, "hub/case/")) {
+  } else if (StartsWith(key, store::HubStatsTable::kCase)) {
     ifed::v1::HubCaseLinks c;
     ok = c.ParseFromString(value) && !c.case_id().empty();
     if (ok) cases_[c.case_id()] = c;
@@ -142,7 +139,8 @@ void HubStats::Record(const std::string& querier, const ifed::v1::MatchRequest& 
         seen[i].insert(m.member());
       }
     }
-    changed.emplace_back(PairKey(querier, m.member()), pair.SerializeAsString());
+    changed.emplace_back(store::HubStatsTable::PairKey(querier, m.member()),
+                         pair.SerializeAsString());
   }
   std::set<std::string> case_digests;  // what hit for this query's case
   for (size_t i = 0; i < items.size(); ++i) {
@@ -160,7 +158,7 @@ void HubStats::Record(const std::string& querier, const ifed::v1::MatchRequest& 
     all.insert(seen[i].begin(), seen[i].end());
     c.clear_jurisdictions();
     for (const std::string& j : all) c.add_jurisdictions(j);
-    changed.emplace_back(absl::StrCat("hub/cluster/", digest), c.SerializeAsString());
+    changed.emplace_back(store::HubStatsTable::ClusterKey(digest), c.SerializeAsString());
   }
   if (!request.case_token().empty() && !case_digests.empty()) {
     const std::string id = CaseId(request.case_token());
@@ -175,13 +173,13 @@ void HubStats::Record(const std::string& querier, const ifed::v1::MatchRequest& 
     }
     c.clear_digests();
     for (const std::string& d : all) c.add_digests(d);
-    changed.emplace_back(absl::StrCat("hub/case/", id), c.SerializeAsString());
+    changed.emplace_back(store::HubStatsTable::CaseKey(id), c.SerializeAsString());
   }
   for (int t : types_touched) {
-    changed.emplace_back(absl::StrCat("hub/type/", t), types_[t].SerializeAsString());
+    changed.emplace_back(store::HubStatsTable::TypeKey(t), types_[t].SerializeAsString());
   }
-  changed.emplace_back(absl::StrCat("hub/day/", day_name), day.SerializeAsString());
-  changed.emplace_back("hub/total", totals_.SerializeAsString());
+  changed.emplace_back(store::HubStatsTable::DayKey(day_name), day.SerializeAsString());
+  changed.emplace_back(store::HubStatsTable::kTotal, totals_.SerializeAsString());
   if (persist_) persist_(changed);
 }
 

@@ -12,10 +12,13 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "node/common/clock.h"
+#include "node/common/ids.h"
 #include "node/common/logging.h"
 #include "node/common/status_macros.h"
-#include "node/federation/oprf_relay.h"
+#include "node/federation/oprf/oprf_relay.h"
 #include "node/hub/member_status.h"
+#include "node/store/tables.h"
 
 namespace ifed::hub {
 namespace {
@@ -23,12 +26,6 @@ namespace {
 constexpr size_t kPseudonymSize = 32;
 constexpr auto kReplyMargin = std::chrono::milliseconds(250);
 constexpr char kHubWatchPrefix[] = "hw-";
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // 40 hex digits of SHA-256(a || 0x00 || b).
 std::string PairDigest(const std::string& a, const std::string& b) {
@@ -66,7 +63,7 @@ std::string WatchRelay::RelayedDeliveryId(const std::string& hub, const std::str
 }
 
 std::string WatchRelay::MappingKey(const std::string& hub_watch_id) {
-  return absl::StrCat("watch/hub/", hub_watch_id);
+  return store::WatchTable::RelayedKey(hub_watch_id);
 }
 
 absl::StatusOr<ifed::v1::HubWatch> WatchRelay::Load(const std::string& hub_watch_id) const {
@@ -79,7 +76,7 @@ absl::StatusOr<ifed::v1::HubWatch> WatchRelay::Load(const std::string& hub_watch
 absl::Status WatchRelay::Watch(const std::string& querier, const ifed::v1::WatchRequest& request,
                                std::chrono::system_clock::time_point deadline,
                                ifed::v1::WatchResponse* response) {
-  if (!federation::PrintableId(request.watch_id(), 64)) {
+  if (!PrintableId(request.watch_id(), 64, IdSlash::kRefused)) {
     return absl::InvalidArgumentError("watch_id must be 1-64 printable ASCII characters, no '/'");
   }
   if (request.action() == ifed::v1::WATCH_REMOVE) {
@@ -148,39 +145,138 @@ std::vector<ifed::v1::HubWatchMember> WatchRelay::Relay(
   return out;
 }
 
-absl::Status WatchRelay::Add(const std::string& querier, const ifed::v1::WatchRequest& request,
-                             std::chrono::system_clock::time_point deadline,
-                             ifed::v1::WatchResponse* response) {
-  // Shape: packed 32-byte pseudonyms of known types, a future end.
-  const int64_t now = d_.now();
-  uint32_t items = 0;
-  policy::Query q{.partner = querier,
-                  .direction = policy::Direction::kInbound,
-                  .purpose = request.purpose(),
-                  .scheme = ifed::v1::KEYED,
-                  .now = now};
-  for (const auto& b : request.batches()) {
-    if (b.pseudonyms().empty() || b.pseudonyms().size() % kPseudonymSize != 0) {
-      return absl::InvalidArgumentError("pseudonyms are packed 32-byte values");
-    }
-    if (!ifed::v1::IndicatorType_IsValid(b.type()) ||
-        b.type() == ifed::v1::INDICATOR_TYPE_UNSPECIFIED) {
-      return absl::InvalidArgumentError("unknown indicator type");
-    }
-    if (std::find(q.types.begin(), q.types.end(), b.type()) == q.types.end()) {
-      q.types.push_back(b.type());
-    }
-    items += b.pseudonyms().size() / kPseudonymSize;
-  }
-  if (items == 0) return absl::InvalidArgumentError("empty watch");
-  if (request.until() != 0 && request.until() <= now) {
-    return absl::InvalidArgumentError("until is not in the future");
-  }
+namespace {
+
+// The shape of a watch (federation::CheckWatchShape) and jurisdiction codes.
+// Fills q->types; returns the number of pseudonyms.
+absl::StatusOr<uint32_t> CheckShape(const ifed::v1::WatchRequest& request, int64_t now,
+                                    policy::Query* q) {
+  IFED_ASSIGN_OR_RETURN(const uint32_t items, federation::CheckWatchShape(request, now, &q->types));
   for (const std::string& j : request.jurisdictions()) {
     if (!Jurisdiction(j)) {
       return absl::InvalidArgumentError("jurisdictions are ISO 3166-1 alpha-2 codes, e.g. AT");
     }
   }
+  return items;
+}
+
+}  // namespace
+
+absl::StatusOr<uint32_t> WatchRelay::ActiveItems(const std::string& querier,
+                                                 const std::string& hub_id, int64_t now) const {
+  uint32_t active = 0;
+  IFED_RETURN_IF_ERROR(store::WatchTable(d_.store).Scan(
+      store::WatchTable::kRelayed, [&](const std::string&, const std::string& v) {
+        ifed::v1::HubWatch w;
+        if (w.ParseFromString(v) && w.querier() == querier && w.hub_watch_id() != hub_id &&
+            !w.removing() && w.until() > now) {
+          active += w.items();
+        }
+        return true;
+      }));
+  return active;
+}
+
+std::vector<std::string> WatchRelay::Targets(const std::string& querier,
+                                             const ifed::v1::WatchRequest& request,
+                                             const policy::Policy& policy, policy::Query q,
+                                             ifed::v1::WatchResponse* response,
+                                             std::vector<std::string>* refused) const {
+  const std::set<std::string> wanted(request.jurisdictions().begin(),
+                                     request.jurisdictions().end());
+  std::vector<std::string> targets;
+  q.direction = policy::Direction::kOutbound;
+  for (const auto& [member, address] : d_.members->peers()) {
+    if (member == querier || member == d_.node_id || d_.members->IsHub(member)) continue;
+    if (!wanted.empty() && wanted.count(d_.members->JurisdictionOf(member)) == 0) continue;
+    if (std::find(request.skip_members().begin(), request.skip_members().end(), member) !=
+        request.skip_members().end()) {
+      continue;  // the querier watches it by OPRF through this hub.
+    }
+    q.partner = member;
+    const policy::Decision out = policy.Decide(q);
+    if (out.status.ok()) {
+      targets.push_back(member);
+      continue;
+    }
+    refused->push_back(member);
+    auto* m = response->add_members();
+    m->set_member(member);
+    m->set_status(ifed::v1::MEMBER_DENIED);
+    m->set_code(static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
+    m->set_message(absl::StrCat("not relayed: hub policy: ", out.status.message()));
+  }
+  return targets;
+}
+
+absl::StatusOr<ifed::v1::HubWatch> WatchRelay::KeepPending(
+    const std::string& querier, const std::string& hub_id, const ifed::v1::WatchRequest& request,
+    const std::vector<ifed::v1::IndicatorType>& types, uint32_t items, int64_t now, int64_t until,
+    const std::vector<std::string>& targets) {
+  std::lock_guard<std::mutex> l(mu_);
+  ifed::v1::HubWatch w;
+  auto held = Load(hub_id);
+  if (held.ok()) {
+    w = std::move(*held);
+  } else if (!absl::IsNotFound(held.status())) {
+    return held.status();
+  }
+  w.set_hub_watch_id(hub_id);
+  w.set_querier(querier);
+  w.set_querier_watch_id(request.watch_id());
+  w.set_purpose(request.purpose());
+  w.clear_types();
+  for (ifed::v1::IndicatorType t : types) w.add_types(t);
+  w.set_items(items);
+  if (w.created() == 0) w.set_created(now);
+  w.set_until(until);
+  w.set_removing(false);
+  std::set<std::string> all(w.members().begin(), w.members().end());
+  all.insert(targets.begin(), targets.end());
+  w.clear_members();
+  for (const std::string& m : all) w.add_members(m);
+  store::MetaWrites pending;
+  pending.puts.emplace_back(MappingKey(hub_id), w.SerializeAsString());
+  IFED_RETURN_IF_ERROR(d_.store->CommitMeta(pending));
+  return w;
+}
+
+absl::Status WatchRelay::Settle(const std::string& hub_id, const ifed::v1::HubWatch& pending,
+                                const std::vector<std::string>& targets,
+                                const std::vector<std::string>& holding, bool oprf_only,
+                                audit::Event* e) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto held = Load(hub_id);
+  if (!held.ok() && !absl::IsNotFound(held.status())) return held.status();
+  ifed::v1::HubWatch now_w = held.ok() ? std::move(*held) : pending;
+  std::set<std::string> keep_members(holding.begin(), holding.end());
+  for (const std::string& m : now_w.members()) {
+    // Held from an earlier add and not asked (or not reached) this time.
+    if (std::find(targets.begin(), targets.end(), m) == targets.end()) keep_members.insert(m);
+  }
+  now_w.clear_members();
+  for (const std::string& m : keep_members) now_w.add_members(m);
+  store::MetaWrites writes;
+  if (keep_members.empty()) {
+    writes.deletes.push_back(MappingKey(hub_id));
+    // Nothing asked at all: every member is watched by OPRF by the querier.
+    e->outcome = oprf_only ? "ok" : "refused";
+  } else {
+    writes.puts.emplace_back(MappingKey(hub_id), now_w.SerializeAsString());
+  }
+  return federation::CommitAudited(d_.store, d_.audit, writes, *e);
+}
+
+absl::Status WatchRelay::Add(const std::string& querier, const ifed::v1::WatchRequest& request,
+                             std::chrono::system_clock::time_point deadline,
+                             ifed::v1::WatchResponse* response) {
+  const int64_t now = d_.now();
+  policy::Query q{.partner = querier,
+                  .direction = policy::Direction::kInbound,
+                  .purpose = request.purpose(),
+                  .scheme = ifed::v1::KEYED,
+                  .now = now};
+  IFED_ASSIGN_OR_RETURN(const uint32_t items, CheckShape(request, now, &q));
   q.items = items;
   const std::string hub_id = HubWatchId(querier, request.watch_id());
   std::shared_ptr<const policy::Policy> policy = d_.policy->Get();
@@ -202,16 +298,7 @@ absl::Status WatchRelay::Add(const std::string& querier, const ifed::v1::WatchRe
                   "watches.allowed is false");
   }
   // Q's items over its watches relayed by this hub (this one excluded).
-  uint32_t active = 0;
-  IFED_RETURN_IF_ERROR(d_.store->ScanMeta("watch/hub/", [&](const std::string&,
-                                                           const std::string& v) {
-    ifed::v1::HubWatch w;
-    if (w.ParseFromString(v) && w.querier() == querier && w.hub_watch_id() != hub_id &&
-        !w.removing() && w.until() > now) {
-      active += w.items();
-    }
-    return true;
-  }));
+  IFED_ASSIGN_OR_RETURN(const uint32_t active, ActiveItems(querier, hub_id, now));
   const uint32_t max_active = rule.watches().max_active();
   if (active + items > max_active) {
     return refuse(absl::ResourceExhaustedError(absl::StrCat(
@@ -224,60 +311,13 @@ absl::Status WatchRelay::Add(const std::string& querier, const ifed::v1::WatchRe
 
   // The members: the hub's outbound rule for each (default deny), within
   // the asked jurisdictions. The querier, the hub and other hubs are never asked.
-  const std::set<std::string> wanted(request.jurisdictions().begin(),
-                                     request.jurisdictions().end());
-  std::vector<std::string> targets, holding, refused;
-  q.direction = policy::Direction::kOutbound;
-  for (const auto& [member, address] : d_.members->peers()) {
-    if (member == querier || member == d_.node_id || d_.members->IsHub(member)) continue;
-    if (!wanted.empty() && wanted.count(d_.members->JurisdictionOf(member)) == 0) continue;
-    if (std::find(request.skip_members().begin(), request.skip_members().end(), member) !=
-        request.skip_members().end()) {
-      continue;  // the querier watches it by OPRF through this hub.
-    }
-    q.partner = member;
-    const policy::Decision out = policy->Decide(q);
-    if (out.status.ok()) {
-      targets.push_back(member);
-      continue;
-    }
-    refused.push_back(member);
-    auto* m = response->add_members();
-    m->set_member(member);
-    m->set_status(ifed::v1::MEMBER_DENIED);
-    m->set_code(static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
-    m->set_message(absl::StrCat("not relayed: hub policy: ", out.status.message()));
-  }
-
+  std::vector<std::string> holding, refused;
+  const std::vector<std::string> targets =
+      Targets(querier, request, *policy, q, response, &refused);
   // Kept before the members are asked, so that a notification arriving at
   // once finds it (while pending: every member asked may notify).
-  ifed::v1::HubWatch w;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    auto held = Load(hub_id);
-    if (held.ok()) {
-      w = std::move(*held);
-    } else if (!absl::IsNotFound(held.status())) {
-      return held.status();
-    }
-    w.set_hub_watch_id(hub_id);
-    w.set_querier(querier);
-    w.set_querier_watch_id(request.watch_id());
-    w.set_purpose(request.purpose());
-    w.clear_types();
-    for (ifed::v1::IndicatorType t : q.types) w.add_types(t);
-    w.set_items(items);
-    if (w.created() == 0) w.set_created(now);
-    w.set_until(until);
-    w.set_removing(false);
-    std::set<std::string> all(w.members().begin(), w.members().end());
-    all.insert(targets.begin(), targets.end());
-    w.clear_members();
-    for (const std::string& m : all) w.add_members(m);
-    store::MetaWrites pending;
-    pending.puts.emplace_back(MappingKey(hub_id), w.SerializeAsString());
-    IFED_RETURN_IF_ERROR(d_.store->CommitMeta(pending));
-  }
+  IFED_ASSIGN_OR_RETURN(const ifed::v1::HubWatch pending,
+                        KeepPending(querier, hub_id, request, q.types, items, now, until, targets));
 
   ifed::v1::WatchRequest wire = request;
   wire.set_watch_id(hub_id);
@@ -294,30 +334,8 @@ absl::Status WatchRelay::Add(const std::string& querier, const ifed::v1::WatchRe
       .Set("refused", absl::StrJoin(refused, ","))
       .Set("until", until)
       .Set("oprf_members", static_cast<int64_t>(request.skip_members_size()));
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    auto held = Load(hub_id);
-    if (!held.ok() && !absl::IsNotFound(held.status())) return held.status();
-    ifed::v1::HubWatch now_w = held.ok() ? std::move(*held) : w;
-    std::set<std::string> keep_members(holding.begin(), holding.end());
-    for (const std::string& m : now_w.members()) {
-      // Held from an earlier add and not asked (or not reached) this time.
-      if (std::find(targets.begin(), targets.end(), m) == targets.end()) keep_members.insert(m);
-    }
-    now_w.clear_members();
-    for (const std::string& m : keep_members) now_w.add_members(m);
-    store::MetaWrites writes;
-    if (keep_members.empty()) {
-      writes.deletes.push_back(MappingKey(hub_id));
-      // Nothing asked at all: every member is watched by OPRF by the querier.
-      e.outcome = targets.empty() && refused.empty() && request.skip_members_size() > 0
-                      ? "ok"
-                      : "refused";
-    } else {
-      writes.puts.emplace_back(MappingKey(hub_id), now_w.SerializeAsString());
-    }
-    IFED_RETURN_IF_ERROR(federation::CommitAudited(d_.store, d_.audit, writes, e));
-  }
+  const bool oprf_only = targets.empty() && refused.empty() && request.skip_members_size() > 0;
+  IFED_RETURN_IF_ERROR(Settle(hub_id, pending, targets, holding, oprf_only, &e));
   response->set_watch_id(request.watch_id());
   uint32_t held_items = 0;
   for (const auto& m : response->members()) held_items += m.items();
@@ -430,18 +448,17 @@ absl::StatusOr<absl::StatusCode> WatchRelay::One(const std::string& sender,
   // widened) carries no pseudonym and is passed on like a withdrawal.
   const bool state_change =
       n.kind() == ifed::v1::WATCH_SUSPENDED || n.kind() == ifed::v1::WATCH_RESUMED;
-  if (!federation::PrintableId(d.delivery_id(), 128) ||
-      !federation::PrintableId(n.watch_id(), 64) ||
+  if (!PrintableId(d.delivery_id(), 128, IdSlash::kRefused) ||
+      !PrintableId(n.watch_id(), 64, IdSlash::kRefused) ||
       (state_change ? !n.pseudonym().empty() || !n.reference().empty()
                     : n.pseudonym().size() != kPseudonymSize) ||
-      (n.kind() != ifed::v1::WATCH_HIT && n.kind() != ifed::v1::WATCH_WITHDRAWN &&
-       !state_change) ||
+      (n.kind() != ifed::v1::WATCH_HIT && n.kind() != ifed::v1::WATCH_WITHDRAWN && !state_change) ||
       n.reference().size() > 64 || n.contact().size() > 256 || n.reason().size() > 256 ||
       !n.member().empty()) {
     return absl::StatusCode::kInvalidArgument;
   }
   std::lock_guard<std::mutex> l(mu_);
-  const std::string rx = absl::StrCat("watch/rx/", sender, "/", d.delivery_id());
+  const std::string rx = store::WatchTable::ReceivedKey(sender, d.delivery_id());
   if (d_.store->GetMeta(rx).ok()) return absl::StatusCode::kOk;  // taken before: acknowledge again.
   const int64_t now = d_.now();
   audit::Event e = PeerEvent("hub.watch.relay", sender);
@@ -505,12 +522,12 @@ absl::StatusOr<absl::StatusCode> WatchRelay::One(const std::string& sender,
   if (ceiling < ifed::v1::HIT_WITH_REFERENCE) rn->clear_reference();
   if (ceiling < ifed::v1::HIT_WITH_CONTACT) rn->clear_contact();
   w.set_relayed(w.relayed() + 1);
-  const int64_t now_ms = NowMs();
+  const int64_t now_ms = UnixMillisNow();
   store::MetaWrites writes;
   writes.puts.emplace_back(rx, std::to_string(now_ms));
-  writes.puts.emplace_back(federation::OutboxKey(w.querier(), relay.delivery_id()),
-                           federation::MakeOutboxEntry(w.querier(), relay, now_ms)
-                               .SerializeAsString());
+  writes.puts.emplace_back(
+      store::OutboxTable::Key(w.querier(), relay.delivery_id()),
+      federation::MakeOutboxEntry(w.querier(), relay, now_ms).SerializeAsString());
   writes.puts.emplace_back(MappingKey(w.hub_watch_id()), w.SerializeAsString());
   writes.notices = 1;
   e.Set("relayed_delivery_id", relay.delivery_id());

@@ -38,8 +38,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "node/audit/audit_log.h"
-#include "node/federation/peer_client.h"
-#include "node/federation/watch_service.h"
+#include "node/federation/transport/peer_client.h"
+#include "node/federation/desk/watch_service.h"
 #include "node/policy/policy.h"
 #include "node/store/store.h"
 #include "proto/federation.pb.h"
@@ -94,6 +94,26 @@ class WatchRelay {
   absl::Status Add(const std::string& querier, const ifed::v1::WatchRequest& request,
                    std::chrono::system_clock::time_point deadline,
                    ifed::v1::WatchResponse* response);
+  // Steps of Add: the querier's items over its other relayed watches; the
+  // members the hub's outbound rules allow (the others added to `response`
+  // and `refused`); the mapping kept before the members are asked; the
+  // mapping settled to the members that hold it, with the audit event.
+  absl::StatusOr<uint32_t> ActiveItems(const std::string& querier, const std::string& hub_id,
+                                       int64_t now) const;
+  std::vector<std::string> Targets(const std::string& querier,
+                                   const ifed::v1::WatchRequest& request,
+                                   const policy::Policy& policy, policy::Query q,
+                                   ifed::v1::WatchResponse* response,
+                                   std::vector<std::string>* refused) const;
+  absl::StatusOr<ifed::v1::HubWatch> KeepPending(const std::string& querier,
+                                                 const std::string& hub_id,
+                                                 const ifed::v1::WatchRequest& request,
+                                                 const std::vector<ifed::v1::IndicatorType>& types,
+                                                 uint32_t items, int64_t now, int64_t until,
+                                                 const std::vector<std::string>& targets);
+  absl::Status Settle(const std::string& hub_id, const ifed::v1::HubWatch& pending,
+                      const std::vector<std::string>& targets,
+                      const std::vector<std::string>& holding, bool oprf_only, audit::Event* e);
   absl::Status Remove(const std::string& querier, const ifed::v1::WatchRequest& request,
                       std::chrono::system_clock::time_point deadline,
                       ifed::v1::WatchResponse* response);

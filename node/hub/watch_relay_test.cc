@@ -7,6 +7,8 @@
 
 #include <filesystem>
 
+#include "node/common/ids.h"
+
 namespace ifed::hub {
 namespace {
 
@@ -139,11 +141,11 @@ TEST_F(WatchRelayTest, HubWatchIdsArePrintableAndNeverShared) {
   EXPECT_NE(WatchRelay::HubWatchId("d", "ew-1"), WatchRelay::HubWatchId("de", "w-1"));
   EXPECT_EQ(a.size(), 43u);
   EXPECT_EQ(a.rfind("hw-", 0), 0u);
-  EXPECT_TRUE(federation::PrintableId(a, 64));
+  EXPECT_TRUE(PrintableId(a, 64, IdSlash::kRefused));
   const std::string d = WatchRelay::RelayedDeliveryId("eu", "at", "at-1");
   EXPECT_EQ(d, WatchRelay::RelayedDeliveryId("eu", "at", "at-1"));
   EXPECT_NE(d, WatchRelay::RelayedDeliveryId("eu", "hu", "at-1"));
-  EXPECT_TRUE(federation::PrintableId(d, 128));
+  EXPECT_TRUE(PrintableId(d, 128, IdSlash::kRefused));
 }
 
 TEST_F(WatchRelayTest, ANotificationIsQueuedForTheQuerierOnceUnderItsOwnWatchId) {

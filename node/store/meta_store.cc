@@ -1,4 +1,4 @@
-// Store meta entries of the hub and follow-ups (follow-ups, hub statistics) and single
+// Meta entries of the typed tables (tables.h owns their key layouts) and single
 // record reads, kept apart from store.cc.
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
@@ -9,28 +9,23 @@
 #include "node/common/status_macros.h"
 #include "node/store/keys.h"
 #include "node/store/store.h"
+#include "node/store/tables.h"
 
 namespace ifed::store {
 namespace {
 
-bool AllowedKey(const std::string& key) {
-  return key.rfind("followup/", 0) == 0 || key.rfind("hub/", 0) == 0 ||
-         key.rfind("node/", 0) == 0 || key.rfind("hits/", 0) == 0 ||
-         key.rfind("watch/", 0) == 0 || key.rfind("outbox/", 0) == 0 ||
-         key.rfind("oprf/", 0) == 0;
-}
+bool AllowedKey(const std::string& key) { return IsTableKey(key); }
 
-constexpr char kOutside[] =
-    "meta key outside followup/, hub/, node/, hits/, watch/, outbox/ and oprf/";
+std::string Outside() { return absl::StrCat("meta key outside ", TablePrefixList()); }
 
 }  // namespace
 
 absl::Status Store::CommitMeta(const MetaWrites& writes, const AuditEntries& audit, bool sync) {
   for (const auto& [key, value] : writes.puts) {
-    if (!AllowedKey(key)) return absl::InvalidArgumentError(kOutside);
+    if (!AllowedKey(key)) return absl::InvalidArgumentError(Outside());
   }
   for (const auto& key : writes.deletes) {
-    if (!AllowedKey(key)) return absl::InvalidArgumentError(kOutside);
+    if (!AllowedKey(key)) return absl::InvalidArgumentError(Outside());
   }
   std::lock_guard<std::mutex> l(write_mu_);
   rocksdb::WriteBatch batch;
@@ -43,7 +38,7 @@ absl::Status Store::CommitMeta(const MetaWrites& writes, const AuditEntries& aud
 }
 
 absl::Status Store::PutMeta(const std::string& key, const std::string& value) {
-  if (!AllowedKey(key)) return absl::InvalidArgumentError(kOutside);
+  if (!AllowedKey(key)) return absl::InvalidArgumentError(Outside());
   std::lock_guard<std::mutex> l(write_mu_);
   rocksdb::WriteBatch batch;
   batch.Put(meta_, key, value);
@@ -51,7 +46,7 @@ absl::Status Store::PutMeta(const std::string& key, const std::string& value) {
 }
 
 absl::StatusOr<std::string> Store::GetMeta(const std::string& key) const {
-  if (!AllowedKey(key)) return absl::InvalidArgumentError(kOutside);
+  if (!AllowedKey(key)) return absl::InvalidArgumentError(Outside());
   IFED_RETURN_IF_ERROR(health_->Check());
   std::string value;
   rocksdb::Status s = db_->Get({}, meta_, key, &value);
@@ -63,7 +58,7 @@ absl::StatusOr<std::string> Store::GetMeta(const std::string& key) const {
 absl::Status Store::ScanMeta(
     const std::string& prefix,
     const std::function<bool(const std::string& key, const std::string& value)>& fn) const {
-  if (!AllowedKey(prefix)) return absl::InvalidArgumentError(kOutside);
+  if (!AllowedKey(prefix)) return absl::InvalidArgumentError(Outside());
   IFED_RETURN_IF_ERROR(health_->Check());
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, meta_));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {

@@ -17,7 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/common/version.h"
-#include "node/federation/tls.h"
+#include "node/federation/transport/tls.h"
 #include "node/normalize/normalizer.h"
 #include "tests/integration/federation.h"
 

@@ -15,7 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "node/crypto/key_file.h"
 #include "node/crypto/keyed.h"
-#include "node/federation/tls.h"
+#include "node/federation/transport/tls.h"
 #include "proto/federation.grpc.pb.h"
 #include "tests/integration/federation.h"
 

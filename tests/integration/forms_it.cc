@@ -16,7 +16,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
-#include "node/federation/tls.h"
+#include "node/federation/transport/tls.h"
 #include "node/normalize/normalizer.h"
 #include "proto/federation.grpc.pb.h"
 #include "tests/integration/federation.h"

@@ -24,9 +24,9 @@
 #include <thread>
 
 #include "node/normalize/normalizer.h"
-#include "node/federation/call_guard.h"
-#include "node/federation/tls.h"
-#include "node/federation/tls_reload.h"
+#include "node/federation/transport/call_guard.h"
+#include "node/federation/transport/tls.h"
+#include "node/federation/transport/tls_reload.h"
 #include "proto/federation.grpc.pb.h"
 #include "tests/integration/federation.h"
 

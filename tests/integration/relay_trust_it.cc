@@ -18,9 +18,9 @@
 
 #include "absl/strings/str_split.h"
 #include "node/audit/signer.h"
-#include "node/federation/oprf_relay.h"
-#include "node/federation/relay_auth.h"
-#include "node/federation/tls.h"
+#include "node/federation/oprf/oprf_relay.h"
+#include "node/federation/transport/relay_auth.h"
+#include "node/federation/transport/tls.h"
 #include "node/normalize/normalizer.h"
 #include "proto/federation.grpc.pb.h"
 #include "tests/integration/federation.h"

@@ -131,6 +131,19 @@ void BinaryFuseFilter::SetFingerprint(uint32_t i, uint64_t v) {
   for (uint32_t b = 0; b < slot_bytes_; ++b) p[b] = static_cast<uint8_t>(v >> (8 * b));
 }
 
+namespace {
+
+// Sorted distinct 64-bit key words: the result depends on the set only.
+std::vector<uint64_t> DistinctWords(absl::Span<const Key> keys) {
+  std::vector<uint64_t> words(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) words[i] = KeyWord(keys[i]);
+  std::sort(words.begin(), words.end());
+  words.erase(std::unique(words.begin(), words.end()), words.end());
+  return words;
+}
+
+}  // namespace
+
 absl::StatusOr<BinaryFuseFilter> BinaryFuseFilter::Build(absl::Span<const Key> keys,
                                                          const FilterOptions& options) {
   if (options.fingerprint_bits < 1 || options.fingerprint_bits > 32) {
@@ -139,11 +152,7 @@ absl::StatusOr<BinaryFuseFilter> BinaryFuseFilter::Build(absl::Span<const Key> k
   if (keys.size() > (size_t{1} << 31)) {
     return absl::InvalidArgumentError("more than 2^31 keys");
   }
-  // Sorted distinct 64-bit key words: the result depends on the set only.
-  std::vector<uint64_t> words(keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) words[i] = KeyWord(keys[i]);
-  std::sort(words.begin(), words.end());
-  words.erase(std::unique(words.begin(), words.end()), words.end());
+  const std::vector<uint64_t> words = DistinctWords(keys);
   const uint32_t size = static_cast<uint32_t>(words.size());
 
   BinaryFuseFilter f;
