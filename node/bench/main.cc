@@ -36,7 +36,7 @@ std::vector<std::string> Split(const std::string& s) {
 int Usage() {
   std::cerr << "usage: ifed-bench [--smoke] [--n N | --scale N1,N2,...] [--clients C] [--depth D]\n"
                "                  [--batches 1,100,1000] [--seconds S] [--runs R] [--pg-depth D]\n"
-               "                  [--ingest-rows M]\n"
+               "                  [--ingest-rows M] [--hit-rate 0.01,0.5] [--full-answer]\n"
                "                  [--only keyed,oprf,ingest,postgres] [--no-postgres] [--out DIR]\n"
                "                  [--charts]   (PNG charts with gnuplot)\n"
                "       ifed-bench --version\n";
@@ -107,6 +107,13 @@ int main(int argc, char** argv) {
         o.pg_depth = std::stoi(val());
       } else if (a == "--ingest-rows") {
         o.ingest_rows = std::stoull(val());
+      } else if (a == "--hit-rate") {
+        o.hit_rates.clear();
+        for (const auto& s : Split(val())) {
+          const double h = std::stod(s);
+          if (!(h >= 0 && h <= 1)) throw std::runtime_error("--hit-rate takes shares in [0, 1]");
+          o.hit_rates.push_back(h);
+        }
       } else if (a == "--batches") {
         o.batches.clear();
         for (const auto& s : Split(val())) o.batches.push_back(std::stoi(s));
@@ -122,6 +129,8 @@ int main(int argc, char** argv) {
         }
       } else if (a == "--charts") {
         o.charts = true;
+      } else if (a == "--full-answer") {
+        o.full_answer = true;
       } else if (a == "--no-postgres") {
         o.postgres = false;
       } else if (a == "--out") {
@@ -135,7 +144,7 @@ int main(int argc, char** argv) {
     }
   }
   if (o.ns.empty() || o.clients < 1 || o.runs < 1 || o.seconds <= 0 || o.depth < 1 ||
-      o.batches.empty()) {
+      o.batches.empty() || o.hit_rates.empty()) {
     return Usage();
   }
   SetEnvDefaults();

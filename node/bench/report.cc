@@ -42,15 +42,24 @@ Key KeyOf(uint64_t i) {
 }
 
 void QueryKeys(uint64_t n, size_t batch, uint64_t& rng, std::vector<Key>* out,
-               std::vector<bool>* stored) {
+               std::vector<bool>* stored, double hit_rate) {
   out->clear();
   if (stored != nullptr) stored->clear();
+  const uint64_t threshold = static_cast<uint64_t>(hit_rate * 1048576.0);
   for (size_t j = 0; j < batch; ++j) {
     const uint64_t r = SplitMix(rng);
-    const uint64_t i = (r >> 1) % n + ((r & 1) ? n : 0);  // half hits, half misses
+    const bool hit = (r & 0xfffff) < threshold;  // low 20 bits decide, the rest pick
+    const uint64_t i = (r >> 20) % n + (hit ? 0 : n);
     out->push_back(KeyOf(i));
     if (stored != nullptr) stored->push_back(i < n);
   }
+}
+
+std::string HitTag(double hit_rate) {
+  if (hit_rate == 0.5) return "";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "@%g%%", hit_rate * 100);
+  return buf;
 }
 
 uint64_t RssKb(pid_t pid, const char* field) {
