@@ -31,7 +31,7 @@ struct Options {
   // keyed and PostgreSQL point runs once per share.
   std::vector<double> hit_rates = {0.5};
   bool full_answer = false;                // --full-answer: one ItemResult per item.
-  bool keyed = true, oprf = true, ingest = true, postgres = true;
+  bool keyed = true, oprf = true, ingest = true, postgres = true, redis = true;
   std::string out = "bench-results";
   bool charts = false;                     // PNGs via gnuplot (only when asked).
 };
@@ -110,6 +110,8 @@ void RunOprf(const Options& o, Report& report);
 void RunIngest(const Options& o, Report& report);
 // False (and a note) when PostgreSQL is not available.
 bool RunPostgres(const Options& o, uint64_t n, Report& report);
+// The same for Redis (SMISMEMBER over TLS, pipelined).
+bool RunRedis(const Options& o, uint64_t n, Report& report);
 
 }  // namespace ifed::bench
 

@@ -259,6 +259,8 @@ std::vector<std::string> Report::Charts(const std::string& dir) const {
   series("ifed-unary.dat", "keyed", "ifed-unary", cmax);
   series("raw.dat", "keyed", "raw-multiget", 1);
   series("pg.dat", "postgres", "pg-pipe1", cmax);
+  series("redis.dat", "redis", "redis-smismember", cmax);
+  series("ifed-stream-1pct.dat", "keyed", "ifed-stream@1%", cmax);
   for (const char* var : {"ifed-stream", "ifed-unary"}) {
     std::ofstream f(dir + "/latency-" + var + ".dat");
     for (const Row& r : rows_) {
@@ -276,7 +278,9 @@ std::vector<std::string> Report::Charts(const std::string& dir) const {
      << "plot '" << dir << "/ifed-stream.dat' w lp t 'ifed MatchStream over mTLS (" << c
      << " clients)', '" << dir << "/ifed-unary.dat' w lp t 'ifed unary Match (" << c
      << " clients)', '" << dir << "/raw.dat' w lp t 'raw RocksDB MultiGet (1 thread)', '" << dir
-     << "/pg.dat' w lp t 'PostgreSQL 15 = ANY (" << c << " clients)'\n"
+     << "/pg.dat' w lp t 'PostgreSQL 15 = ANY (" << c << " clients)', '" << dir
+     << "/redis.dat' w lp t 'Redis 7 SMISMEMBER over TLS (" << c << " clients)', '" << dir
+     << "/ifed-stream-1pct.dat' w lp t 'ifed MatchStream, 1 % hits (" << c << " clients)'\n"
      << "set output '" << dir << "/latency.png'\nset logscale xy\nset yrange [*:*]\n"
      << "set xlabel 'batch size (items)'\nset ylabel 'microseconds per batch'\n"
      << "set title 'ifed keyed match latency per batch, N=" << nmax << ", " << c << " clients'\n"
