@@ -99,6 +99,13 @@ absl::Status AuditLog::Append(const Event& event) {
       status = store_->AppendAudit(entries);
       if (!status.ok()) {
         (void)ReloadHead();  // the write may or may not have landed.
+      } else if (timer_.joinable()) {
+        // Durable. A checkpoint now due is signed and written by the timer
+        // thread, not inside this group's commit.
+        if (o_.checkpoint_every != 0 && head_seq_ >= latest_.seq + 1 + o_.checkpoint_every) {
+          checkpoint_wanted_ = true;
+          cv_.notify_all();
+        }
       } else {
         (void)MaybeCheckpointLocked();  // durable; a failed checkpoint retries later.
       }
@@ -250,8 +257,10 @@ absl::Status AuditLog::Checkpoint() {
 void AuditLog::TimerLoop() {
   std::unique_lock<std::mutex> l(mu_);
   while (!closed_) {
-    cv_.wait_for(l, std::chrono::seconds(o_.checkpoint_seconds));
+    cv_.wait_for(l, std::chrono::seconds(o_.checkpoint_seconds),
+                 [this] { return closed_ || checkpoint_wanted_; });
     if (closed_) break;
+    checkpoint_wanted_ = false;
     (void)CheckpointLocked();  // a failed write is retried on the next tick.
   }
 }

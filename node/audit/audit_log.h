@@ -4,7 +4,8 @@
 // ahead of its event. Ingest writes the records and their event in one
 // WriteBatch. Every `checkpoint_every` events, every `checkpoint_seconds`
 // (background thread) and at Close(), the head is signed with the node's key
-// as a "checkpoint" event. When the node's certificate is renewed,
+// as a "checkpoint" event; with the background thread, a count-due
+// checkpoint of Append is signed there, off the appenders' commit. When the node's certificate is renewed,
 // RotateSigner() records the change as a "signing_cert" event signed by the
 // previous key (chain.h) and signs on with the new one. Thread-safe: appends
 // are serialised.
@@ -116,6 +117,9 @@ class AuditLog {
   std::string head_hash_ = kZeroHash;
   HeldCheckpoint latest_;
   bool closed_ = false;
+  // A count-due checkpoint handed by the commit leader to the timer thread
+  // (signing and its synced write stay off the callers' path); guarded by mu_.
+  bool checkpoint_wanted_ = false;
   std::condition_variable cv_;
   std::thread timer_;
 };

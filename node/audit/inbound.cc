@@ -1,5 +1,6 @@
 #include "node/audit/inbound.h"
 
+#include <bit>
 #include <map>
 
 #include "absl/strings/escaping.h"
@@ -61,6 +62,8 @@ absl::Status InboundAuditor::Record(const std::string& peer,
   int64_t hits = 0;
   if (decision.ok()) {
     for (const auto& r : response->results()) hits += r.verdict() == ifed::v1::HIT;
+    // The compact form: one bit per item (federation/compact_answer.h).
+    for (char c : response->hit_bitmap()) hits += std::popcount(static_cast<uint8_t>(c));
   }
   Event e = PeerEvent("match.in", peer, decision);
   if (!on_behalf_of.empty()) e.Set("on_behalf_of", absl::StrCat("peer:", on_behalf_of));
@@ -80,14 +83,15 @@ absl::Status InboundAuditor::Record(const std::string& peer,
     e.Set("code", absl::StatusCodeToString(decision.code()))
         .Set("reason", std::string(decision.message()));
   }
-  e.Set("request_digest", absl::BytesToHexString(RequestDigest(request)));
+  const std::string request_digest = RequestDigest(request);  // once: event and receipt
+  e.Set("request_digest", absl::BytesToHexString(request_digest));
   IFED_RETURN_IF_ERROR(log_->Append(e));
   if (!decision.ok()) return absl::OkStatus();
   // The signer and its checkpoint as one pair: a renewal between the two
   // would give a receipt whose checkpoint the other key signed.
   const auto [signer, latest] = log_->SigningState();
   return SignReceipt(*signer, log_->node_id(), request, latest, policy_version, log_->now_ms(),
-                     response);
+                     response, &request_digest);
 }
 
 absl::Status InboundAuditor::RecordDeconflict(const std::string& peer,

@@ -38,6 +38,9 @@ std::string RequestDigest(const ifed::v1::MatchRequest& request) {
 }
 
 std::string ResponseDigest(const ifed::v1::MatchResponse& response) {
+  // Before it is signed a response has no receipt: digest it as it is (no
+  // deep copy of its results).
+  if (!response.has_receipt()) return Sha256(Deterministic(response));
   ifed::v1::MatchResponse copy = response;
   copy.clear_receipt();
   return Sha256(Deterministic(copy));
@@ -54,11 +57,11 @@ std::string ReceiptMessage(const ifed::v1::Receipt& r) {
 absl::Status SignReceipt(const Signer& signer, const std::string& node_id,
                          const ifed::v1::MatchRequest& request, const HeldCheckpoint& latest,
                          const std::string& policy_version, int64_t ts_ms,
-                         ifed::v1::MatchResponse* response) {
+                         ifed::v1::MatchResponse* response, const std::string* request_digest) {
   ifed::v1::Receipt r;
   r.set_responder(node_id);
   r.set_request_id(request.request_id());
-  r.set_request_digest(RequestDigest(request));
+  r.set_request_digest(request_digest != nullptr ? *request_digest : RequestDigest(request));
   r.set_response_digest(ResponseDigest(*response));
   r.set_ts_ms(ts_ms);
   r.set_policy_version(policy_version);

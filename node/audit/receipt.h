@@ -26,11 +26,13 @@ std::string ResponseDigest(const ifed::v1::MatchResponse& response);
 std::string ReceiptMessage(const ifed::v1::Receipt& receipt);
 
 // Fills response->receipt. `latest` may be empty (seq 0) before the first
-// checkpoint.
+// checkpoint. `request_digest`: RequestDigest(request) when the caller has
+// it already (computed once per request).
 absl::Status SignReceipt(const Signer& signer, const std::string& node_id,
                          const ifed::v1::MatchRequest& request, const HeldCheckpoint& latest,
                          const std::string& policy_version, int64_t ts_ms,
-                         ifed::v1::MatchResponse* response);
+                         ifed::v1::MatchResponse* response,
+                         const std::string* request_digest = nullptr);
 
 // Whether `der_chain` (DER certificates back to back, leaf first) is a
 // certificate of node `node_id` (federation::VerifyNodeChain on a node:

@@ -27,7 +27,11 @@ struct Options {
   int pg_depth = 4;                        // pipeline depth of the pipelined PostgreSQL run.
   uint64_t ingest_rows = 200000;
   int depth = 4;                           // requests in flight per MatchStream.
-  bool keyed = true, oprf = true, ingest = true, postgres = true;
+  // Shares of queried keys that are stored (--hit-rate 0.01,0.5); every
+  // keyed and PostgreSQL point runs once per share.
+  std::vector<double> hit_rates = {0.5};
+  bool full_answer = false;                // --full-answer: one ItemResult per item.
+  bool keyed = true, oprf = true, ingest = true, postgres = true, redis = true;
   std::string out = "bench-results";
   bool charts = false;                     // PNGs via gnuplot (only when asked).
 };
@@ -82,10 +86,13 @@ using Key = std::array<uint8_t, 32>;
 // Pseudonym number i of the benchmark store: i < n are stored, i >= n never.
 Key KeyOf(uint64_t i);
 uint64_t SplitMix(uint64_t& state);
-// `batch` keys, about half of them stored (i < n), from `rng`; `stored`
-// (when given) says which ones are.
+// `batch` keys, each stored (i < n) with probability `hit_rate`, from
+// `rng`; `stored` (when given) says which ones are.
 void QueryKeys(uint64_t n, size_t batch, uint64_t& rng, std::vector<Key>* out,
-               std::vector<bool>* stored = nullptr);
+               std::vector<bool>* stored = nullptr, double hit_rate = 0.5);
+// Variant name suffix of a hit rate: "" for 0.5 (the historical rows),
+// else "@1%" and the like.
+std::string HitTag(double hit_rate);
 
 double NowSeconds();
 uint64_t RssKb(pid_t pid, const char* field);  // "VmRSS:" or "VmHWM:"; 0 if unknown.
@@ -103,6 +110,8 @@ void RunOprf(const Options& o, Report& report);
 void RunIngest(const Options& o, Report& report);
 // False (and a note) when PostgreSQL is not available.
 bool RunPostgres(const Options& o, uint64_t n, Report& report);
+// The same for Redis (SMISMEMBER over TLS, pipelined).
+bool RunRedis(const Options& o, uint64_t n, Report& report);
 
 }  // namespace ifed::bench
 

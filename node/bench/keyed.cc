@@ -23,6 +23,7 @@
 #include "node/bench/bench.h"
 #include "node/crypto/key_file.h"
 #include "node/crypto/sealer.h"
+#include "node/federation/compact_answer.h"
 #include "node/federation/transport/tls.h"
 #include "node/store/keys.h"
 #include "node/normalize/normalizer.h"
@@ -91,7 +92,8 @@ void LoadStore(const std::string& dir, const std::string& local_key_file, uint64
 
 // The index column family opened like the node opens it (same cache size,
 // bloom filter, block index), single-threaded MultiGet of the same keys.
-void RawMultiGet(const Options& o, const std::string& dir, uint64_t n, Report& report) {
+void RawMultiGet(const Options& o, const std::string& dir, uint64_t n, double hit_rate,
+                 Report& report) {
   std::vector<std::string> names;
   rocksdb::DBOptions dbo;
   if (!rocksdb::DB::ListColumnFamilies(dbo, dir, &names).ok()) throw std::runtime_error("list cf");
@@ -119,7 +121,7 @@ void RawMultiGet(const Options& o, const std::string& dir, uint64_t n, Report& r
           auto keys = std::make_shared<std::vector<Key>>();
           auto stored = std::make_shared<std::vector<bool>>();
           return [=, &db](double*) -> std::string {
-            QueryKeys(n, batch, *rng, keys.get(), stored.get());
+            QueryKeys(n, batch, *rng, keys.get(), stored.get(), hit_rate);
             std::vector<std::string> ks;
             ks.reserve(batch);
             for (const Key& k : *keys) ks.push_back(store::internal::IndexKey(1, k));
@@ -140,7 +142,8 @@ void RawMultiGet(const Options& o, const std::string& dir, uint64_t n, Report& r
           };
         });
       });
-      report.Add({"keyed", sorted ? "raw-multiget" : "raw-multiget-unsorted", n, batch, 1,
+      report.Add({"keyed", (sorted ? "raw-multiget" : "raw-multiget-unsorted") + HitTag(hit_rate),
+                  n, batch, 1,
                   s.items_per_s, s.p50_us, s.p99_us, 0, "",
                   std::string("in-process, index CF, 1 thread") +
                       (sorted ? ", keys sorted first" : "") +
@@ -151,8 +154,10 @@ void RawMultiGet(const Options& o, const std::string& dir, uint64_t n, Report& r
 }
 
 
-void MakeRequest(const std::vector<Key>& keys, const std::string& id, ifed::v1::MatchRequest* req) {
+void MakeRequest(const std::vector<Key>& keys, const std::string& id, bool compact,
+                 ifed::v1::MatchRequest* req) {
   req->set_request_id(id);
+  req->set_compact_answer(compact);
   req->set_purpose(ifed::v1::MIGRANT_SMUGGLING);
   req->set_canon_version(normalize::kCanonicalVersion);
   req->set_epoch(1);
@@ -163,14 +168,16 @@ void MakeRequest(const std::vector<Key>& keys, const std::string& id, ifed::v1::
   for (const Key& k : keys) packed->append(reinterpret_cast<const char*>(k.data()), 32);
 }
 
-// Every item's verdict against what the store holds (HIT iff stored).
+// Every item's verdict against what the store holds (HIT iff stored), in
+// either answer form.
 std::string CheckAnswer(const ifed::v1::MatchResponse& resp, const std::vector<bool>& stored) {
-  if (resp.results_size() != static_cast<int>(stored.size())) {
-    return "answer has " + std::to_string(resp.results_size()) + " results for " +
+  if (absl::Status s = federation::CheckCompact(resp); !s.ok()) return std::string(s.message());
+  if (federation::AnsweredItems(resp) != stored.size()) {
+    return "answer has " + std::to_string(federation::AnsweredItems(resp)) + " results for " +
            std::to_string(stored.size()) + " items";
   }
   for (size_t i = 0; i < stored.size(); ++i) {
-    const bool hit = resp.results(static_cast<int>(i)).verdict() == ifed::v1::HIT;
+    const bool hit = federation::VerdictAt(resp, i) == ifed::v1::HIT;
     if (hit != stored[i]) {
       return "wrong verdict for item " + std::to_string(i) + (hit ? " (HIT, not stored)" : " (NO_HIT, stored)");
     }
@@ -265,6 +272,132 @@ bool PinProcess(pid_t pid, int cpu) {
   return ok && !ec;
 }
 
+// Closed-loop workers against the node: unary (one Match in flight) and
+// streamed (`depth` requests in flight on one MatchStream per client); each
+// answer is checked item by item.
+class KeyedLoad {
+ public:
+  KeyedLoad(const Options& o, uint64_t n, federation::TlsFiles files, std::string address,
+            std::string trust_domain)
+      : o_(o), n_(n), files_(std::move(files)), address_(std::move(address)),
+        trust_domain_(std::move(trust_domain)) {}
+
+  std::shared_ptr<ifed::v1::Federation::Stub> NewStub() const {
+    grpc::ChannelArguments args = federation::ClientChannelArguments();
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // one connection per client
+    auto channel = grpc::CreateCustomChannel(
+        address_, federation::MakeChannelCredentials(files_, trust_domain_, "srv"), args);
+    return std::shared_ptr<ifed::v1::Federation::Stub>(ifed::v1::Federation::NewStub(channel));
+  }
+
+  std::function<Worker(int)> Unary(uint64_t seed, int batch, double hit_rate) const {
+    return [this, seed, batch, hit_rate](int c) -> Worker {
+      auto stub = NewStub();
+      auto rng = std::make_shared<uint64_t>(seed * 1000 + c);
+      auto keys = std::make_shared<std::vector<Key>>();
+      auto stored = std::make_shared<std::vector<bool>>();
+      auto seq = std::make_shared<uint64_t>(0);
+      const uint64_t n = n_;
+      const bool compact = !o_.full_answer;
+      return [=](double*) -> std::string {
+        QueryKeys(n, batch, *rng, keys.get(), stored.get(), hit_rate);
+        ifed::v1::MatchRequest req;
+        MakeRequest(*keys, "u" + std::to_string(c) + "-" + std::to_string((*seq)++), compact, &req);
+        ifed::v1::MatchResponse resp;
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+        grpc::Status s = stub->Match(&ctx, req, &resp);
+        if (!s.ok()) return s.error_message();
+        return CheckAnswer(resp, *stored);
+      };
+    };
+  }
+
+  // The latency of a batch is from its Write to its answer.
+  std::function<Worker(int)> Streamed(uint64_t seed, int batch, int depth,
+                                      double hit_rate) const {
+    return [this, seed, batch, depth, hit_rate](int c) -> Worker {
+      auto stub = NewStub();
+      auto st = std::make_shared<StreamClient>(stub, std::max(10.0, o_.seconds * 4));
+      auto rng = std::make_shared<uint64_t>(seed * 1000 + c);
+      auto seq = std::make_shared<uint64_t>(0);
+      const uint64_t n = n_;
+      const bool compact = !o_.full_answer;
+      return [=](double* latency_us) -> std::string {
+        while (st->in_flight() < static_cast<size_t>(depth)) {
+          StreamClient::Sent sent;
+          std::vector<Key> keys;
+          QueryKeys(n, batch, *rng, &keys, &sent.stored, hit_rate);
+          ifed::v1::MatchRequest req;
+          MakeRequest(keys, "s" + std::to_string(c) + "-" + std::to_string((*seq)++), compact, &req);
+          if (std::string e = st->Send(req, std::move(sent)); !e.empty()) return e;
+        }
+        ifed::v1::MatchResponse resp;
+        StreamClient::Sent sent;
+        if (std::string e = st->Next(&resp, &sent); !e.empty()) return e;
+        *latency_us = (NowSeconds() - sent.t0) * 1e6;
+        return CheckAnswer(resp, sent.stored);
+      };
+    };
+  }
+
+ private:
+  const Options& o_;
+  const uint64_t n_;
+  const federation::TlsFiles files_;
+  const std::string address_, trust_domain_;
+};
+
+// Every measured point of one hit rate: batches x {1, C} clients, unary and
+// streamed; then the node on one core.
+void MeasureKeyed(const Options& o, uint64_t n, double h, const KeyedLoad& load, pid_t pid,
+                  Report& report) {
+  const std::string tag = HitTag(h);
+  std::vector<int> conc = {1};
+  if (o.clients > 1) conc.push_back(o.clients);
+  auto add = [&](const std::string& variant, int batch, int c, const LoadStats& s,
+                 const std::string& note) {
+    Row row{"keyed", variant + tag, n, batch, c, s.items_per_s, s.p50_us, s.p99_us, 0, "", note};
+    const double raw = report.Rate("keyed", "raw-multiget" + tag, n, batch, 1);
+    if (raw > 0) row.ratio = s.items_per_s / raw, row.ratio_of = "raw-multiget" + tag + " c=1";
+    if (s.errors > 0) row.note += " " + std::to_string(s.errors) + " errors: " + s.first_error;
+    report.Add(row);
+  };
+  for (int batch : o.batches) {
+    for (int c : conc) {
+      add("ifed-unary", batch, c,
+          MedianOf(o.runs, [&] { return RunClosedLoop(c, o.seconds, batch, load.Unary(2, batch, h)); }),
+          "one Match in flight per client");
+      add("ifed-stream", batch, c, MedianOf(o.runs, [&] {
+            return RunClosedLoop(c, o.seconds, batch, load.Streamed(3, batch, o.depth, h));
+          }),
+          std::to_string(o.depth) + " requests in flight per MatchStream");
+    }
+  }
+  // One server core: the node's threads on CPU 0, the bench's on CPU 1.
+  if (o.smoke || std::thread::hardware_concurrency() < 2) return;
+  const int big = o.batches.back();
+  if (PinProcess(pid, 0) && PinProcess(::getpid(), 1)) {
+    for (int c : conc) {
+      add("ifed-stream-1core", big, c, MedianOf(o.runs, [&] {
+            return RunClosedLoop(c, o.seconds, big, load.Streamed(4, big, o.depth, h));
+          }),
+          "node pinned to CPU 0, bench to CPU 1");
+    }
+    add("ifed-unary-1core", big, 1,
+        MedianOf(o.runs, [&] { return RunClosedLoop(1, o.seconds, big, load.Unary(4, big, h)); }),
+        "node pinned to CPU 0, bench to CPU 1");
+  }
+  PinProcess(pid, -1);
+  PinProcess(::getpid(), -1);
+  const double one = report.Rate("keyed", "ifed-stream-1core" + tag, n, big, o.clients);
+  const double both = report.Rate("keyed", "ifed-stream" + tag, n, big, o.clients);
+  if (one > 0 && both > 0) {
+    report.Add({"keyed", "scaling-2core/1core" + tag, n, big, o.clients, both, 0, 0, both / one,
+                "ifed-stream-1core" + tag, "node on both cores (shared with the bench) vs one"});
+  }
+}
+
 }  // namespace
 
 void RunKeyed(const Options& o, uint64_t n, Report& report) {
@@ -281,119 +414,24 @@ void RunKeyed(const Options& o, uint64_t n, Report& report) {
   UseLogLevel(fed, "srv", "info");
   const std::string db = fed.node("srv").data_dir + "/db";  // where ifed-node opens its store
   LoadStore(db, fed.dir() + "/srv/local.key", n, report);
-  RawMultiGet(o, db, n, report);
+  for (double h : o.hit_rates) RawMultiGet(o, db, n, h, report);
+  const double s0 = NowSeconds();
   fed.StartNode("srv");
+  report.Add({"keyed", "node-start-s", n, 0, 0, NowSeconds() - s0, 0, 0, 0, "",
+              "seconds (items/s column) from node start to serving (memory index built)"});
   const pid_t pid = fed.node("srv").process.pid();
-  const federation::TlsFiles files{fed.ca_cert(), cert, key, ""};
-  const std::string address = fed.node("srv").address;
-  const std::string trust_domain = fed.trust_domain();
-  auto new_stub = [&]() {
-    grpc::ChannelArguments args = federation::ClientChannelArguments();
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // one connection per client
-    auto channel = grpc::CreateCustomChannel(
-        address, federation::MakeChannelCredentials(files, trust_domain, "srv"), args);
-    return std::shared_ptr<ifed::v1::Federation::Stub>(ifed::v1::Federation::NewStub(channel));
-  };
-  // Unary: one Match per call, its answer checked item by item.
-  auto unary = [&](uint64_t seed, int batch) {
-    return [&, seed, batch](int c) -> Worker {
-      auto stub = new_stub();
-      auto rng = std::make_shared<uint64_t>(seed * 1000 + c);
-      auto keys = std::make_shared<std::vector<Key>>();
-      auto stored = std::make_shared<std::vector<bool>>();
-      auto seq = std::make_shared<uint64_t>(0);
-      return [=](double*) -> std::string {
-        QueryKeys(n, batch, *rng, keys.get(), stored.get());
-        ifed::v1::MatchRequest req;
-        MakeRequest(*keys, "u" + std::to_string(c) + "-" + std::to_string((*seq)++), &req);
-        ifed::v1::MatchResponse resp;
-        grpc::ClientContext ctx;
-        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-        grpc::Status s = stub->Match(&ctx, req, &resp);
-        if (!s.ok()) return s.error_message();
-        return CheckAnswer(resp, *stored);
-      };
-    };
-  };
-  // Streamed: `depth` requests in flight on one MatchStream per client; the
-  // latency of a batch is from its Write to its answer.
-  auto streamed = [&](uint64_t seed, int batch, int depth) {
-    return [&, seed, batch, depth](int c) -> Worker {
-      auto stub = new_stub();
-      auto st = std::make_shared<StreamClient>(stub, std::max(10.0, o.seconds * 4));
-      auto rng = std::make_shared<uint64_t>(seed * 1000 + c);
-      auto seq = std::make_shared<uint64_t>(0);
-      return [=](double* latency_us) -> std::string {
-        while (st->in_flight() < static_cast<size_t>(depth)) {
-          StreamClient::Sent sent;
-          std::vector<Key> keys;
-          QueryKeys(n, batch, *rng, &keys, &sent.stored);
-          ifed::v1::MatchRequest req;
-          MakeRequest(keys, "s" + std::to_string(c) + "-" + std::to_string((*seq)++), &req);
-          if (std::string e = st->Send(req, std::move(sent)); !e.empty()) return e;
-        }
-        ifed::v1::MatchResponse resp;
-        StreamClient::Sent sent;
-        if (std::string e = st->Next(&resp, &sent); !e.empty()) return e;
-        *latency_us = (NowSeconds() - sent.t0) * 1e6;
-        return CheckAnswer(resp, sent.stored);
-      };
-    };
-  };
+  const KeyedLoad load(o, n, federation::TlsFiles{fed.ca_cert(), cert, key, ""},
+                       fed.node("srv").address, fed.trust_domain());
   // Warm-up: connections, caches; also proves both calls answer correctly.
-  LoadStats warm = RunClosedLoop(o.clients, o.smoke ? 0.3 : 1.0, 1000, unary(1, 1000));
+  LoadStats warm = RunClosedLoop(o.clients, o.smoke ? 0.3 : 1.0, 1000, load.Unary(1, 1000, 0.5));
   if (warm.calls == 0 || warm.errors > 0) {
     throw std::runtime_error("keyed warm-up (unary) failed: " + warm.first_error);
   }
-  warm = RunClosedLoop(o.clients, o.smoke ? 0.3 : 1.0, 1000, streamed(1, 1000, o.depth));
+  warm = RunClosedLoop(o.clients, o.smoke ? 0.3 : 1.0, 1000, load.Streamed(1, 1000, o.depth, 0.5));
   if (warm.calls == 0 || warm.errors > 0) {
     throw std::runtime_error("keyed warm-up (stream) failed: " + warm.first_error);
   }
-
-  std::vector<int> conc = {1};
-  if (o.clients > 1) conc.push_back(o.clients);
-  auto add = [&](const std::string& variant, int batch, int c, const LoadStats& s,
-                 const std::string& note) {
-    Row row{"keyed", variant, n, batch, c, s.items_per_s, s.p50_us, s.p99_us, 0, "", note};
-    const double raw = report.Rate("keyed", "raw-multiget", n, batch, 1);
-    if (raw > 0) row.ratio = s.items_per_s / raw, row.ratio_of = "raw-multiget c=1";
-    if (s.errors > 0) row.note += " " + std::to_string(s.errors) + " errors: " + s.first_error;
-    report.Add(row);
-  };
-  for (int batch : o.batches) {
-    for (int c : conc) {
-      add("ifed-unary", batch, c,
-          MedianOf(o.runs, [&] { return RunClosedLoop(c, o.seconds, batch, unary(2, batch)); }),
-          "one Match in flight per client");
-      add("ifed-stream", batch, c,
-          MedianOf(o.runs,
-                   [&] { return RunClosedLoop(c, o.seconds, batch, streamed(3, batch, o.depth)); }),
-          std::to_string(o.depth) + " requests in flight per MatchStream");
-    }
-  }
-  // One server core: the node's threads on CPU 0, the bench's on CPU 1.
-  if (!o.smoke && std::thread::hardware_concurrency() >= 2) {
-    const int big = o.batches.back();
-    if (PinProcess(pid, 0) && PinProcess(::getpid(), 1)) {
-      for (int c : conc) {
-        add("ifed-stream-1core", big, c,
-            MedianOf(o.runs,
-                     [&] { return RunClosedLoop(c, o.seconds, big, streamed(4, big, o.depth)); }),
-            "node pinned to CPU 0, bench to CPU 1");
-      }
-      add("ifed-unary-1core", big, 1,
-          MedianOf(o.runs, [&] { return RunClosedLoop(1, o.seconds, big, unary(4, big)); }),
-          "node pinned to CPU 0, bench to CPU 1");
-    }
-    PinProcess(pid, -1);
-    PinProcess(::getpid(), -1);
-    const double one = report.Rate("keyed", "ifed-stream-1core", n, big, o.clients);
-    const double both = report.Rate("keyed", "ifed-stream", n, big, o.clients);
-    if (one > 0 && both > 0) {
-      report.Add({"keyed", "scaling-2core/1core", n, big, o.clients, both, 0, 0, both / one,
-                  "ifed-stream-1core", "node on both cores (shared with the bench) vs one"});
-    }
-  }
+  for (double h : o.hit_rates) MeasureKeyed(o, n, h, load, pid, report);
   report.Add({"keyed", "node-rss-MiB", n, 0, 0, RssKb(pid, "VmRSS:") / 1024.0, 0, 0, 0, "",
               "VmRSS of ifed-node after the keyed load (items/s column = MiB)"});
   report.Add({"keyed", "node-peak-rss-MiB", n, 0, 0, RssKb(pid, "VmHWM:") / 1024.0, 0, 0, 0, "",

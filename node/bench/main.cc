@@ -36,8 +36,9 @@ std::vector<std::string> Split(const std::string& s) {
 int Usage() {
   std::cerr << "usage: ifed-bench [--smoke] [--n N | --scale N1,N2,...] [--clients C] [--depth D]\n"
                "                  [--batches 1,100,1000] [--seconds S] [--runs R] [--pg-depth D]\n"
-               "                  [--ingest-rows M]\n"
-               "                  [--only keyed,oprf,ingest,postgres] [--no-postgres] [--out DIR]\n"
+               "                  [--ingest-rows M] [--hit-rate 0.01,0.5] [--full-answer]\n"
+               "                  [--only keyed,oprf,ingest,postgres,redis] [--no-postgres]\n"
+               "                  [--no-redis] [--out DIR]\n"
                "                  [--charts]   (PNG charts with gnuplot)\n"
                "       ifed-bench --version\n";
   return 2;
@@ -89,7 +90,7 @@ int main(int argc, char** argv) {
         o.clients = 2;
         o.ingest_rows = 2000;
         // PostgreSQL is not a build or test dependency: `--smoke --only postgres`.
-        if (!only_given) o.postgres = false;
+        if (!only_given) o.postgres = o.redis = false;
       } else if (a == "--n") {
         o.ns = {std::stoull(val())};
       } else if (a == "--scale") {
@@ -107,23 +108,35 @@ int main(int argc, char** argv) {
         o.pg_depth = std::stoi(val());
       } else if (a == "--ingest-rows") {
         o.ingest_rows = std::stoull(val());
+      } else if (a == "--hit-rate") {
+        o.hit_rates.clear();
+        for (const auto& s : Split(val())) {
+          const double h = std::stod(s);
+          if (!(h >= 0 && h <= 1)) throw std::runtime_error("--hit-rate takes shares in [0, 1]");
+          o.hit_rates.push_back(h);
+        }
       } else if (a == "--batches") {
         o.batches.clear();
         for (const auto& s : Split(val())) o.batches.push_back(std::stoi(s));
       } else if (a == "--only") {
         only_given = true;
-        o.keyed = o.oprf = o.ingest = o.postgres = false;
+        o.keyed = o.oprf = o.ingest = o.postgres = o.redis = false;
         for (const auto& s : Split(val())) {
           if (s == "keyed") o.keyed = true;
           else if (s == "oprf") o.oprf = true;
           else if (s == "ingest") o.ingest = true;
           else if (s == "postgres") o.postgres = true;
+          else if (s == "redis") o.redis = true;
           else return Usage();
         }
       } else if (a == "--charts") {
         o.charts = true;
+      } else if (a == "--full-answer") {
+        o.full_answer = true;
       } else if (a == "--no-postgres") {
         o.postgres = false;
+      } else if (a == "--no-redis") {
+        o.redis = false;
       } else if (a == "--out") {
         o.out = val();
       } else {
@@ -135,7 +148,7 @@ int main(int argc, char** argv) {
     }
   }
   if (o.ns.empty() || o.clients < 1 || o.runs < 1 || o.seconds <= 0 || o.depth < 1 ||
-      o.batches.empty()) {
+      o.batches.empty() || o.hit_rates.empty()) {
     return Usage();
   }
   SetEnvDefaults();
@@ -148,6 +161,7 @@ int main(int argc, char** argv) {
     for (uint64_t n : o.ns) {
       if (o.keyed) RunKeyed(o, n, report);
       if (o.postgres) RunPostgres(o, n, report);
+      if (o.redis) RunRedis(o, n, report);
     }
     if (o.oprf) RunOprf(o, report);
     if (o.ingest) RunIngest(o, report);

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <deque>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <stdexcept>
 
 #include "node/bench/bench.h"
@@ -115,6 +117,63 @@ std::string ArrayLiteral(const std::vector<Key>& keys) {
 
 constexpr const char* kQuery = "SELECT k FROM p WHERE k = ANY($1::bytea[])";
 
+// One client: `depth` = 1 one query at a time, else libpq pipeline mode
+// with `depth` queries in flight. Each answer is checked: exactly the
+// distinct stored keys of its batch come back.
+Worker PgWorker(const std::string& info, uint64_t n, int batch, int depth, double hit_rate,
+                int cl) {
+  auto conn = std::make_shared<Conn>(info);
+  PGresult* pr = PQprepare(conn->c, "q", kQuery, 1, nullptr);
+  if (PQresultStatus(pr) != PGRES_COMMAND_OK) throw std::runtime_error(PQerrorMessage(conn->c));
+  PQclear(pr);
+  if (depth > 1 && PQenterPipelineMode(conn->c) != 1) throw std::runtime_error("pipeline mode");
+  auto rng = std::make_shared<uint64_t>(555 + cl);
+  auto expected = std::make_shared<std::deque<int>>();  // rows each query in flight must return
+  return [=](double*) -> std::string {
+    auto check = [&](PGresult* r) -> std::string {
+      const bool ok = r != nullptr && PQresultStatus(r) == PGRES_TUPLES_OK;
+      const int rows = ok ? PQntuples(r) : -1;
+      PQclear(r);
+      if (!ok) return std::string("query: ") + PQerrorMessage(conn->c);
+      const int want = expected->front();
+      expected->pop_front();
+      if (rows != want) {
+        return "PostgreSQL returned " + std::to_string(rows) + " rows, expected " +
+               std::to_string(want);
+      }
+      return "";
+    };
+    auto send = [&]() -> std::string {
+      std::vector<Key> keys;
+      std::vector<bool> stored;
+      QueryKeys(n, batch, *rng, &keys, &stored, hit_rate);
+      std::set<Key> distinct;
+      for (size_t i = 0; i < keys.size(); ++i) {
+        if (stored[i]) distinct.insert(keys[i]);
+      }
+      expected->push_back(static_cast<int>(distinct.size()));
+      const std::string lit = ArrayLiteral(keys);
+      const char* vals[1] = {lit.c_str()};
+      if (depth == 1) return check(PQexecPrepared(conn->c, "q", 1, vals, nullptr, nullptr, 0));
+      if (PQsendQueryPrepared(conn->c, "q", 1, vals, nullptr, nullptr, 0) != 1 ||
+          PQsendFlushRequest(conn->c) != 1 || PQflush(conn->c) != 0) {
+        return PQerrorMessage(conn->c);
+      }
+      return "";
+    };
+    if (depth == 1) return send();
+    while (expected->size() < static_cast<size_t>(depth)) {
+      if (std::string e = send(); !e.empty()) return e;
+    }
+    std::string e = check(PQgetResult(conn->c));
+    if (e.empty()) {
+      PGresult* r;
+      while ((r = PQgetResult(conn->c)) != nullptr) PQclear(r);  // end of this query
+    }
+    return e;
+  };
+}
+
 }  // namespace
 
 bool RunPostgres(const Options& o, uint64_t n, Report& report) {
@@ -155,64 +214,29 @@ bool RunPostgres(const Options& o, uint64_t n, Report& report) {
   const std::string info = cluster.conninfo();
   std::vector<int> conc = {1};
   if (o.clients > 1) conc.push_back(o.clients);
-  for (int batch : o.batches) {
-    for (int c : conc) {
-      std::vector<int> depths = {1};
-      if (o.pg_depth > 1) depths.push_back(o.pg_depth);
-      for (int depth : depths) {
-        LoadStats s = MedianOf(o.runs, [&] {
-          return RunClosedLoop(c, o.seconds, batch, [&, depth, batch](int cl) -> Worker {
-            auto conn = std::make_shared<Conn>(info);
-            PGresult* pr = PQprepare(conn->c, "q", kQuery, 1, nullptr);
-            if (PQresultStatus(pr) != PGRES_COMMAND_OK) throw std::runtime_error(PQerrorMessage(conn->c));
-            PQclear(pr);
-            if (depth > 1 && PQenterPipelineMode(conn->c) != 1) throw std::runtime_error("pipeline mode");
-            auto rng = std::make_shared<uint64_t>(555 + cl);
-            auto keys = std::make_shared<std::vector<Key>>();
-            auto outstanding = std::make_shared<int>(0);
-            return [=](double*) -> std::string {
-              auto send = [&]() -> std::string {
-                QueryKeys(n, batch, *rng, keys.get());
-                const std::string lit = ArrayLiteral(*keys);
-                const char* vals[1] = {lit.c_str()};
-                if (depth == 1) {
-                  PGresult* r = PQexecPrepared(conn->c, "q", 1, vals, nullptr, nullptr, 0);
-                  const bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
-                  PQclear(r);
-                  return ok ? "" : PQerrorMessage(conn->c);
-                }
-                if (PQsendQueryPrepared(conn->c, "q", 1, vals, nullptr, nullptr, 0) != 1 ||
-                    PQsendFlushRequest(conn->c) != 1 || PQflush(conn->c) != 0) {
-                  return PQerrorMessage(conn->c);
-                }
-                ++*outstanding;
-                return "";
-              };
-              if (depth == 1) return send();
-              while (*outstanding < depth) {
-                if (std::string e = send(); !e.empty()) return e;
-              }
-              PGresult* r = PQgetResult(conn->c);
-              const bool ok = r != nullptr && PQresultStatus(r) == PGRES_TUPLES_OK;
-              PQclear(r);
-              if (ok) {
-                while ((r = PQgetResult(conn->c)) != nullptr) PQclear(r);  // end of this query
-              }
-              --*outstanding;
-              return ok ? "" : std::string("pipeline: ") + PQerrorMessage(conn->c);
-            };
+  for (double h : o.hit_rates) {
+    const std::string tag = HitTag(h);
+    for (int batch : o.batches) {
+      for (int c : conc) {
+        std::vector<int> depths = {1};
+        if (o.pg_depth > 1) depths.push_back(o.pg_depth);
+        for (int depth : depths) {
+          LoadStats s = MedianOf(o.runs, [&] {
+            return RunClosedLoop(c, o.seconds, batch, [&, depth, batch](int cl) {
+              return PgWorker(info, n, batch, depth, h, cl);
+            });
           });
-        });
-        Row row{"postgres", "pg-pipe" + std::to_string(depth), n, batch, c, s.items_per_s,
-                s.p50_us, s.p99_us, 0, "", ""};
-        const double ifed = report.Rate("keyed", "ifed-unary", n, batch, c);
-        if (ifed > 0 && s.items_per_s > 0) {
-          row.ratio = ifed / s.items_per_s;
-          row.ratio_of = "ifed-unary / this";
+          Row row{"postgres", "pg-pipe" + std::to_string(depth) + tag, n, batch, c,
+                  s.items_per_s, s.p50_us, s.p99_us, 0, "", ""};
+          const double ifed = report.Rate("keyed", "ifed-unary" + tag, n, batch, c);
+          if (ifed > 0 && s.items_per_s > 0) {
+            row.ratio = ifed / s.items_per_s;
+            row.ratio_of = "ifed-unary" + tag + " / this";
+          }
+          if (depth > 1) row.note = "latency = wait per result with " + std::to_string(depth) + " in flight";
+          if (s.errors > 0) row.note += " " + std::to_string(s.errors) + " errors: " + s.first_error;
+          report.Add(row);
         }
-        if (depth > 1) row.note = "latency = wait per result with " + std::to_string(depth) + " in flight";
-        if (s.errors > 0) row.note += " " + std::to_string(s.errors) + " errors: " + s.first_error;
-        report.Add(row);
       }
     }
   }

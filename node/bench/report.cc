@@ -42,15 +42,24 @@ Key KeyOf(uint64_t i) {
 }
 
 void QueryKeys(uint64_t n, size_t batch, uint64_t& rng, std::vector<Key>* out,
-               std::vector<bool>* stored) {
+               std::vector<bool>* stored, double hit_rate) {
   out->clear();
   if (stored != nullptr) stored->clear();
+  const uint64_t threshold = static_cast<uint64_t>(hit_rate * 1048576.0);
   for (size_t j = 0; j < batch; ++j) {
     const uint64_t r = SplitMix(rng);
-    const uint64_t i = (r >> 1) % n + ((r & 1) ? n : 0);  // half hits, half misses
+    const bool hit = (r & 0xfffff) < threshold;  // low 20 bits decide, the rest pick
+    const uint64_t i = (r >> 20) % n + (hit ? 0 : n);
     out->push_back(KeyOf(i));
     if (stored != nullptr) stored->push_back(i < n);
   }
+}
+
+std::string HitTag(double hit_rate) {
+  if (hit_rate == 0.5) return "";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "@%g%%", hit_rate * 100);
+  return buf;
 }
 
 uint64_t RssKb(pid_t pid, const char* field) {
@@ -250,6 +259,8 @@ std::vector<std::string> Report::Charts(const std::string& dir) const {
   series("ifed-unary.dat", "keyed", "ifed-unary", cmax);
   series("raw.dat", "keyed", "raw-multiget", 1);
   series("pg.dat", "postgres", "pg-pipe1", cmax);
+  series("redis.dat", "redis", "redis-smismember", cmax);
+  series("ifed-stream-1pct.dat", "keyed", "ifed-stream@1%", cmax);
   for (const char* var : {"ifed-stream", "ifed-unary"}) {
     std::ofstream f(dir + "/latency-" + var + ".dat");
     for (const Row& r : rows_) {
@@ -267,7 +278,9 @@ std::vector<std::string> Report::Charts(const std::string& dir) const {
      << "plot '" << dir << "/ifed-stream.dat' w lp t 'ifed MatchStream over mTLS (" << c
      << " clients)', '" << dir << "/ifed-unary.dat' w lp t 'ifed unary Match (" << c
      << " clients)', '" << dir << "/raw.dat' w lp t 'raw RocksDB MultiGet (1 thread)', '" << dir
-     << "/pg.dat' w lp t 'PostgreSQL 15 = ANY (" << c << " clients)'\n"
+     << "/pg.dat' w lp t 'PostgreSQL 15 = ANY (" << c << " clients)', '" << dir
+     << "/redis.dat' w lp t 'Redis 7 SMISMEMBER over TLS (" << c << " clients)', '" << dir
+     << "/ifed-stream-1pct.dat' w lp t 'ifed MatchStream, 1 % hits (" << c << " clients)'\n"
      << "set output '" << dir << "/latency.png'\nset logscale xy\nset yrange [*:*]\n"
      << "set xlabel 'batch size (items)'\nset ylabel 'microseconds per batch'\n"
      << "set title 'ifed keyed match latency per batch, N=" << nmax << ", " << c << " clients'\n"

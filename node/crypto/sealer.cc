@@ -20,6 +20,10 @@ struct CtxFree {
 };
 using CtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CtxFree>;
 
+struct CipherFree {
+  void operator()(EVP_CIPHER* c) const { EVP_CIPHER_free(c); }
+};
+
 const uint8_t* U8(std::string_view s) {
   return reinterpret_cast<const uint8_t*>(s.data());
 }
@@ -41,7 +45,16 @@ absl::StatusOr<std::unique_ptr<Sealer>> Sealer::Create(SecretBytes key) {
   }
   SecretBytes reference_key(absl::Span<const uint8_t>(derived, sizeof derived));
   OPENSSL_cleanse(derived, sizeof derived);
-  return std::unique_ptr<Sealer>(new Sealer(std::move(key), std::move(reference_key)));
+  std::unique_ptr<Sealer> sealer(new Sealer(std::move(key), std::move(reference_key)));
+  // Cipher fetch and key schedule once, not per reference.
+  std::unique_ptr<EVP_CIPHER, CipherFree> siv(EVP_CIPHER_fetch(nullptr, "AES-256-SIV", nullptr));
+  sealer->reference_template_.reset(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  if (!siv || !sealer->reference_template_ ||
+      EVP_EncryptInit_ex2(sealer->reference_template_.get(), siv.get(),
+                          sealer->reference_key_.span().data(), nullptr, nullptr) != 1) {
+    return absl::InternalError("reference cipher setup failed");
+  }
+  return sealer;
 }
 
 absl::StatusOr<std::string> Sealer::Seal(std::string_view plaintext,
@@ -115,10 +128,6 @@ namespace {
 constexpr size_t kSivTag = 16;
 constexpr size_t kMaxReference = 128;  // characters of a token we try to open.
 
-struct CipherFree {
-  void operator()(EVP_CIPHER* c) const { EVP_CIPHER_free(c); }
-};
-
 // Record ids of this node are 32 lower-case hex digits: packed to 16 bytes
 // behind a 0x01 marker; any other id is kept as is behind 0x00.
 std::string PackId(std::string_view id) {
@@ -142,15 +151,12 @@ absl::StatusOr<std::string> UnpackId(std::string_view packed) {
 
 absl::StatusOr<std::string> Sealer::Reference(std::string_view partner,
                                               std::string_view record_id) const {
-  std::unique_ptr<EVP_CIPHER, CipherFree> siv(EVP_CIPHER_fetch(nullptr, "AES-256-SIV", nullptr));
   CtxPtr ctx(EVP_CIPHER_CTX_new());
   const std::string pt = PackId(record_id);
   std::string out(kSivTag + pt.size(), '\0');
   uint8_t* tag = reinterpret_cast<uint8_t*>(out.data());
   int len = 0;
-  if (!siv || !ctx ||
-      EVP_EncryptInit_ex2(ctx.get(), siv.get(), reference_key_.span().data(), nullptr,
-                          nullptr) != 1 ||
+  if (!ctx || EVP_CIPHER_CTX_copy(ctx.get(), reference_template_.get()) != 1 ||
       EVP_EncryptUpdate(ctx.get(), nullptr, &len, U8(partner), partner.size()) != 1 ||
       EVP_EncryptUpdate(ctx.get(), tag + kSivTag, &len, U8(pt), pt.size()) != 1 ||
       EVP_EncryptFinal_ex(ctx.get(), tag + kSivTag + len, &len) != 1 ||

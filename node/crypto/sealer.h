@@ -11,6 +11,8 @@
 #include "absl/status/statusor.h"
 #include "node/crypto/secret.h"
 
+typedef struct evp_cipher_ctx_st EVP_CIPHER_CTX;
+
 namespace ifed::crypto {
 
 // Thread-safe (no shared mutable state).
@@ -52,6 +54,9 @@ class Sealer {
       : key_(std::move(key)), reference_key_(std::move(reference_key)) {}
   SecretBytes key_;
   SecretBytes reference_key_;  // 64 bytes: AES-256-SIV.
+  // AES-256-SIV keyed with reference_key_ once; each Reference() works on a
+  // copy (read-only here, so thread-safe).
+  std::shared_ptr<EVP_CIPHER_CTX> reference_template_;
 };
 
 }  // namespace ifed::crypto

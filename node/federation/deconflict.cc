@@ -47,21 +47,20 @@ absl::Status Matcher::Deconflict(const std::string& peer,
   uint64_t held = 0;
   for (const auto& batch : request.batches()) {
     const std::vector<store::Pseudonym> ps = UnpackPseudonyms(batch.pseudonyms());
-    IFED_ASSIGN_OR_RETURN(auto found, d_.store->Lookup(request.epoch(), ps));
-    for (const auto& records : found) {
-      ifed::v1::DeconflictResult* out = response->add_results();
-      out->set_status(ifed::v1::HOLD_CLEAR);
-      for (const ifed::v1::Record& rec : records) {
-        if (rec.type() != batch.type() || !rec.hold() ||
-            !policy::RecordVisibleToAll(*rule, partners, rec, now)) {
-          continue;
-        }
-        out->set_status(ifed::v1::HOLD_HELD);
-        if (contact) out->set_contact(d_.contact);
-        ++held;
-        break;
-      }
-    }
+    const int base = response->results_size();
+    for (size_t i = 0; i < ps.size(); ++i) response->add_results()->set_status(ifed::v1::HOLD_CLEAR);
+    IFED_RETURN_IF_ERROR(d_.store->VisitMatches(
+        request.epoch(), ps, [&](size_t i, const ifed::v1::Record& rec) {
+          if (rec.type() != batch.type() || !rec.hold() ||
+              !policy::RecordVisibleToAll(*rule, partners, rec, now)) {
+            return true;
+          }
+          ifed::v1::DeconflictResult* out = response->mutable_results(base + static_cast<int>(i));
+          out->set_status(ifed::v1::HOLD_HELD);
+          if (contact) out->set_contact(d_.contact);
+          ++held;
+          return false;
+        }));
   }
   spdlog::info("deconflict from {} request {}: {} items, {} held, policy {} ({})", peer,
                request.request_id(), items, held, rule->source.ToString(), policy->version());

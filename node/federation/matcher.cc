@@ -8,6 +8,7 @@
 #include "node/common/ids.h"
 #include "node/common/indicator_type.h"
 #include "node/common/status_macros.h"
+#include "node/federation/compact_answer.h"
 
 namespace ifed::federation {
 
@@ -121,28 +122,54 @@ absl::Status Matcher::Match(const std::string& peer, const ifed::v1::MatchReques
   response->set_disclosure(r.disclosure());
   const int64_t now = d_.now();
   uint64_t hits = 0;
+  // Every item starts as NO_HIT; the store visits only the items that hold
+  // records (from memory: a miss touches no RocksDB block). The compact
+  // form marks a bit per HIT instead of a message per item.
+  const bool compact = request.compact_answer();
+  if (compact) StartCompact(items, response);
+  size_t base = 0;  // first item of the batch among the request's items.
   for (const auto& batch : request.batches()) {
     const std::vector<store::Pseudonym> ps = UnpackPseudonyms(batch.pseudonyms());
-    IFED_ASSIGN_OR_RETURN(auto found, d_.store->Lookup(request.epoch(), ps));
-    for (const auto& records : found) {
-      ifed::v1::ItemResult* out = response->add_results();
-      out->set_verdict(ifed::v1::NO_HIT);
-      for (const ifed::v1::Record& rec : records) {
-        if (rec.type() != batch.type() ||
-            !policy::RecordVisibleToAll(*rule, partners, rec, now)) {
-          continue;
-        }
-        out->set_verdict(ifed::v1::HIT);
-        if (r.disclosure() >= ifed::v1::HIT_WITH_REFERENCE) {
-          IFED_ASSIGN_OR_RETURN(std::string ref,
-                                PartnerReference(d_.sealer, token_partner, rec.record_id()));
-          out->set_reference(std::move(ref));
-        }
-        if (r.disclosure() >= ifed::v1::HIT_WITH_CONTACT) out->set_contact(d_.contact);
-        ++hits;
-        break;
-      }
+    if (!compact) {
+      for (size_t i = 0; i < ps.size(); ++i) response->add_results()->set_verdict(ifed::v1::NO_HIT);
     }
+    absl::Status failed;
+    IFED_RETURN_IF_ERROR(d_.store->VisitMatches(
+        request.epoch(), ps, [&](size_t i, const ifed::v1::Record& rec) {
+          if (rec.type() != batch.type() ||
+              !policy::RecordVisibleToAll(*rule, partners, rec, now)) {
+            return true;  // the item's next record, if any.
+          }
+          std::string ref;
+          if (r.disclosure() >= ifed::v1::HIT_WITH_REFERENCE) {
+            absl::StatusOr<std::string> made =
+                PartnerReference(d_.sealer, token_partner, rec.record_id());
+            if (!made.ok()) {
+              failed.Update(made.status());
+              return false;
+            }
+            ref = std::move(*made);
+          }
+          const bool contact = r.disclosure() >= ifed::v1::HIT_WITH_CONTACT;
+          if (compact) {
+            SetCompactHit(base + i, response);
+            if (!ref.empty() || contact) {
+              ifed::v1::CompactHit* h = response->add_hits();
+              h->set_index(static_cast<uint32_t>(base + i));
+              h->set_reference(std::move(ref));
+              if (contact) h->set_contact(d_.contact);
+            }
+          } else {
+            ifed::v1::ItemResult* out = response->mutable_results(static_cast<int>(base + i));
+            out->set_verdict(ifed::v1::HIT);
+            if (!ref.empty()) out->set_reference(std::move(ref));
+            if (contact) out->set_contact(d_.contact);
+          }
+          ++hits;
+          return false;  // one visible record makes the hit.
+        }));
+    IFED_RETURN_IF_ERROR(failed);
+    base += ps.size();
   }
   d_.counters->inbound_queries++;
   d_.counters->inbound_items += items;

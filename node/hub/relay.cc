@@ -191,6 +191,7 @@ absl::Status Relay::Match(const std::string& querier, const ifed::v1::MatchReque
   forward.clear_case_token();
   forward.clear_jurisdictions();
   forward.clear_skip_members();
+  forward.clear_compact_answer();  // the merge below reads the full form.
   const auto member_deadline =
       std::min(std::chrono::system_clock::now() + d_.member_timeout, deadline - kReplyMargin);
   auto calls = FanOut<ifed::v1::MatchResponse>(

@@ -1,5 +1,6 @@
 #include "node/store/keys.h"
 #include "node/store/store.h"
+#include "node/store/memory_index.h"
 
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -124,6 +125,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   if (options.verify_on_open) {
     IFED_RETURN_IF_ERROR(FromRocks(store->db_->VerifyChecksum(), "verify store checksums"));
   }
+  if (options.memory_index) {
+    store->memory_ =
+        std::make_unique<MemoryIndex>(store->index_->GetID(), store->records_->GetID());
+    IFED_RETURN_IF_ERROR(store->BuildMemoryIndex());
+  }
   return store;
 }
 
@@ -133,6 +139,44 @@ absl::Status Store::Rocks(const rocksdb::Status& s, absl::string_view what) cons
 
 absl::Status Store::Damaged(absl::string_view what) const {
   return health_->Observe(absl::DataLossError(absl::StrCat(what, " does not parse")), what);
+}
+
+absl::Status Store::BuildMemoryIndex() {
+  auto feed = [this](rocksdb::ColumnFamilyHandle* cf) -> MemoryIndex::Feed {
+    return [this, cf](const std::function<void(const std::string&, const std::string&)>& fn) {
+      rocksdb::ReadOptions ro;
+      ro.fill_cache = false;  // one pass over everything: keep the cache for serving.
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        fn(it->key().ToString(), it->value().ToString());
+      }
+      return Rocks(it->status(), "load memory index");
+    };
+  };
+  // A value that does not parse leaves the index unusable (matches then
+  // read RocksDB and report the damage there); a read error fails the open.
+  return memory_->Build(feed(records_), feed(index_));
+}
+
+bool Store::memory_index_usable() const { return memory_ != nullptr && memory_->usable(); }
+
+size_t Store::memory_index_bytes() const {
+  return memory_ != nullptr ? memory_->MemoryBytes() : 0;
+}
+
+absl::Status Store::VisitMatches(uint32_t epoch, absl::Span<const Pseudonym> pseudonyms,
+                                 const MatchVisitor& fn) const {
+  if (memory_ != nullptr && memory_->usable()) {
+    absl::Status s = memory_->Visit(epoch, pseudonyms, fn);
+    if (!absl::IsFailedPrecondition(s)) return s;  // else it became unusable meanwhile.
+  }
+  IFED_ASSIGN_OR_RETURN(auto found, Lookup(epoch, pseudonyms));
+  for (size_t i = 0; i < found.size(); ++i) {
+    for (const ifed::v1::Record& r : found[i]) {
+      if (!fn(i, r)) break;
+    }
+  }
+  return absl::OkStatus();
 }
 
 rocksdb::Status Store::Commit(rocksdb::WriteBatch* batch, bool sync) {
@@ -150,6 +194,7 @@ rocksdb::Status Store::Commit(rocksdb::WriteBatch* batch, bool sync) {
     s = db_->Write(wo, batch);
   }
   write_failing_ = !s.ok();
+  if (s.ok() && memory_ != nullptr) memory_->Apply(*batch);
   return s;
 }
 

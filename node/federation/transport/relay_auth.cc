@@ -56,7 +56,8 @@ void ClearByName(google::protobuf::Message* m, const char* name) {
 std::string RelayRequestDigest(const google::protobuf::Message& request) {
   std::unique_ptr<google::protobuf::Message> copy(request.New());
   copy->CopyFrom(request);
-  for (const char* name : {"relay_authorization", "case_token", "jurisdictions", "skip_members"}) {
+  for (const char* name : {"relay_authorization", "case_token", "jurisdictions", "skip_members",
+                           "compact_answer"}) {
     ClearByName(copy.get(), name);
   }
   if (request.GetDescriptor() == ifed::v1::WatchRequest::descriptor()) {

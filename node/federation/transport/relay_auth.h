@@ -45,7 +45,8 @@ inline constexpr char kRpcResolve[] = "Resolve";
 // SHA-256 (32 bytes) over a label, the message's full name and the
 // deterministic serialisation of `request` without the fields a hub
 // legitimately changes: relay_authorization always; case_token,
-// jurisdictions and skip_members (MatchRequest, WatchRequest); watch_id and
+// jurisdictions and skip_members (MatchRequest, WatchRequest);
+// compact_answer (MatchRequest: a hub asks its members in the full form); watch_id and
 // until (WatchRequest: the hub names the watch and caps its lifetime).
 std::string RelayRequestDigest(const google::protobuf::Message& request);
 
