@@ -662,6 +662,7 @@ absl::Status Node::StartServers() {
   if (!admin_server_) {
     return absl::UnavailableError(absl::StrCat("cannot serve the admin socket ", c.admin_socket()));
   }
+  admin::SetConsoleUids({c.console_uids().begin(), c.console_uids().end()});
   IFED_ASSIGN_OR_RETURN(admin_listener_,
                         admin::LocalListener::Start(c.admin_socket(), admin_server_.get()));
   return absl::OkStatus();
