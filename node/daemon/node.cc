@@ -545,6 +545,15 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
         return node->KeysAdmin(request, actor, response);
       }});
 
+  n->ops_service_ = std::make_unique<admin::ConsoleOpsService>(admin::OpsDeps{
+      .node_id = c.node_id(),
+      .store = n->store_.get(),
+      .audit = n->audit_.get(),
+      .policy = n->policy_.get(),
+      .crl_dir = [t = n->tls_.get()] { return t->active().crl_dir; },
+      .now_ms = nullptr,
+      .caller = nullptr});
+
   // Health checking and reflection on both listeners: grpcurl and
   // load balancers work out of the box. Reflection lists services and
   // message types only; every call on the federation listener is still mTLS.
@@ -589,6 +598,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
       b.experimental().SetInterceptorCreators(std::move(ic));
     }
     b.RegisterService(n->admin_service_.get());
+    b.RegisterService(n->ops_service_.get());
     n->admin_server_ = b.BuildAndStart();
     if (!n->admin_server_) {
       return absl::UnavailableError(
@@ -1149,6 +1159,7 @@ void Node::Shutdown() {
   if (federation_server_) federation_server_->Shutdown(deadline);
   admin_server_.reset();
   federation_server_.reset();
+  ops_service_.reset();  // stops a running chain verification before the log closes.
   if (!config_.admin_socket().empty()) ::unlink(config_.admin_socket().c_str());
   if (tls_) tls_->OnPublish(nullptr);  // no renewal into a closing audit log.
   if (audit_ && audit_open_) {  // never write into a store found damaged at start.
