@@ -64,6 +64,10 @@ grpc::Status ConsoleOpsService::AuditSearch(grpc::ServerContext* ctx,
                 .outcome = request->outcome(),
                 .peer = request->peer()};
   if (absl::Status s = ValidateFilter(f); !s.ok()) return ToGrpc(s);
+  const uint32_t limit = request->limit() == 0 ? 100 : request->limit();
+  if (limit > 1000) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "limit: 1 to 1000 events per page");
+  }
   // Who looked at the audit log, and for what: the filters name no value.
   audit::Event e;
   e.action = "audit.search";
@@ -71,8 +75,7 @@ grpc::Status ConsoleOpsService::AuditSearch(grpc::ServerContext* ctx,
   e.Set("since_ms", f.since_ms).Set("until_ms", f.until_ms).Set("filter_actor", f.actor)
       .Set("filter_action", f.action).Set("filter_outcome", f.outcome).Set("filter_peer", f.peer);
   if (absl::Status s = Audit(*caller, std::move(e)); !s.ok()) return ToGrpc(s);
-  auto page = SearchAudit(*d_.store, f, request->after_seq(),
-                          request->limit() == 0 ? 100 : request->limit());
+  auto page = SearchAudit(*d_.store, f, request->after_seq(), limit);
   if (!page.ok()) return ToGrpc(page.status());
   for (auto& l : page->events) response->add_events(std::move(l));
   response->set_next_after_seq(page->next_after_seq);

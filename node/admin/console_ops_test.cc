@@ -425,6 +425,9 @@ TEST_F(ServiceTest, SearchIsAuditedWithTheStaffMember) {
   auto s = svc.AuditSearch(&ctx, &req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("outcome"));
+  req.clear_outcome();
+  req.set_limit(5000);
+  EXPECT_EQ(svc.AuditSearch(&ctx, &req, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(log_->head_seq(), head);
 }
 
