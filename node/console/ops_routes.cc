@@ -4,8 +4,6 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "proto/admin.grpc.pb.h"
 
 namespace ifed::console {
@@ -82,22 +80,6 @@ Response ExportAudit(AdminClient* admin, const Call& call) {
   if (!s.ok()) return Response::Error(s);
   r.headers["content-disposition"] = "attachment; filename=\"audit-export.jsonl\"";
   return r;
-}
-
-// A partner's export (the body, JSONL) against ours.
-Response Reconcile(AdminClient* admin, ifed::v1::ConsoleOps::StubInterface* ops,
-                   const Call& call) {
-  if (call.request.body.size() > kMaxReconcileBody) {
-    return Response::Error(413, "export too large (at most 256 MiB)");
-  }
-  ifed::v1::ReconcileRequest request;
-  for (absl::string_view l : absl::StrSplit(call.request.body, '\n', absl::SkipWhitespace())) {
-    request.add_their_lines(std::string(absl::StripSuffix(l, "\r")));
-  }
-  if (request.their_lines_size() == 0) {
-    return Response::Error(400, "upload the partner's audit export (JSONL)");
-  }
-  return Forward(admin, call, ops, &ifed::v1::ConsoleOps::StubInterface::Reconcile, request);
 }
 
 // Backups: the configured directory, never one the browser names.
@@ -205,14 +187,19 @@ std::string ToJson(const google::protobuf::Message& message) {
   return out;
 }
 
-void AddOpsRoutes(Router* router, AdminClient* admin, ifed::v1::ConsoleOps::StubInterface* ops,
-                  OpsOptions options) {
+void RegisterOpsRoutes(Router& router, const ConsoleDeps& deps) {
   using A = ifed::v1::Admin::StubInterface;
   using O = ifed::v1::ConsoleOps::StubInterface;
+  AdminClient* admin = deps.admin;
   A* stub = &admin->stub();
+  O* ops = &admin->ops();
+  const std::string backup_dir = deps.config != nullptr ? deps.config->backup_dir() : "";
+  router.Add(PageRoute("/admin", "admin.html", {kAdmin}, deps));
+  router.Add(PageRoute("/dpo", "dpo.html", {kDpo}, deps));
+  router.Add(PageRoute("/hub", "hub.html", {kHub}, deps));
   auto api = [&](std::string method, std::string pattern, std::set<std::string> roles,
                  Handler h) {
-    router->Add(Route{.method = std::move(method),
+    router.Add(Route{.method = std::move(method),
                       .pattern = std::move(pattern),
                       .access = Access::kSignedIn,
                       .roles = std::move(roles),
@@ -228,8 +215,8 @@ void AddOpsRoutes(Router* router, AdminClient* admin, ifed::v1::ConsoleOps::Stub
   api("POST", "/api/ops/policy/reload", {kAdmin},
       FromBody(admin, stub, &A::PolicyReload, 1024));
   api("GET", "/api/ops/keys", {kAdmin}, [admin](const Call& c) { return KeyStatus(admin, c); });
-  api("GET", "/api/ops/backups", {kAdmin}, Backups(admin, ops, options.backup_dir, false));
-  api("POST", "/api/ops/backups", {kAdmin}, Backups(admin, ops, options.backup_dir, true));
+  api("GET", "/api/ops/backups", {kAdmin}, Backups(admin, ops, backup_dir, false));
+  api("POST", "/api/ops/backups", {kAdmin}, Backups(admin, ops, backup_dir, true));
   api("GET", "/api/ops/activity", {kAdmin, kDpo}, FromQuery(admin, ops, &O::Activity));
   // Data protection officer.
   api("GET", "/api/ops/audit", {kDpo, kAdmin}, FromQuery(admin, ops, &O::AuditSearch));
@@ -239,7 +226,7 @@ void AddOpsRoutes(Router* router, AdminClient* admin, ifed::v1::ConsoleOps::Stub
   api("GET", "/api/ops/audit/export", {kDpo},
       [admin](const Call& c) { return ExportAudit(admin, c); });
   api("POST", "/api/ops/audit/reconcile", {kDpo},
-      [admin, ops](const Call& c) { return Reconcile(admin, ops, c); });
+      FromBody(admin, ops, &O::Reconcile, kMaxReconcileBody));
   // Hub operator.
   api("GET", "/api/ops/hub", {kHub}, FromQuery(admin, stub, &A::HubStats));
 }

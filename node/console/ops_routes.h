@@ -18,21 +18,16 @@
 #include "google/protobuf/message.h"
 #include "node/console/admin_client.h"
 #include "node/console/router.h"
+#include "node/console/routes.h"
 #include "proto/console_ops.grpc.pb.h"
 
 namespace ifed::console {
 
-struct OpsOptions {
-  // Where "create backup" writes on the node's host (absolute; empty: the
-  // backup buttons say that none is configured).
-  std::string backup_dir;
-};
-
-// Registers the pages (/ops/admin, /ops/dpo, /ops/hub) and the API
-// (/api/ops/...) on `router`. `admin` and `ops` (stubs of the node's Admin
-// and ConsoleOps services on the same socket) must outlive the router.
-void AddOpsRoutes(Router* router, AdminClient* admin, ifed::v1::ConsoleOps::StubInterface* ops,
-                  OpsOptions options);
+// Registers the pages (/admin, /dpo, /hub) and the API (/api/ops/...).
+// The node's ConsoleOps calls go through deps.admin->ops(); "create backup"
+// writes to the console's configured backup_dir (never a path the browser
+// names).
+void RegisterOpsRoutes(Router& router, const ConsoleDeps& deps);
 
 // Fills `message` from query parameters named like its fields (strings,
 // integers, booleans "true"/"false"/"1"/"0", enums by name); InvalidArgument

@@ -1,7 +1,8 @@
 // Administrator page: peers (health, latency, certificate expiry, quota),
 // CRLs, activity plots, effective rules with file:line, explain, candidate
 // policy diff and reload, key epochs, backups.
-import {api, el, table, say, num, fmtTime, fmtSecs, days, onSubmit, palette, clear} from './ops_common.js';
+import {setupHeader} from '../common.js';
+import {api, el, table, say, num, fmtTime, fmtSecs, days, onSubmit, guard, palette, clear} from './ops_common.js';
 
 const $ = id => document.getElementById(id);
 const charts = {};
@@ -181,11 +182,8 @@ async function createBackup() {
   await loadBackups();
 }
 
-function guard(fn, out) {
-  return () => fn().catch(e => say(out, e.message, 'error'));
-}
-
-document.addEventListener('DOMContentLoaded', () => {
+document.addEventListener('DOMContentLoaded', async () => {
+  await setupHeader();
   $('peers-refresh').addEventListener('click', guard(loadPeers, $('peers-status')));
   onSubmit($('activity-form'), $('activity-status'), loadActivity);
   onSubmit($('rules-form'), $('rules-status'), loadRules);

@@ -1,6 +1,7 @@
 // Hub operator page: the cross-border report (HubStats) with the cluster /
 // network graph (d3 force layout), k-suppression shown, a filter on the
 // number of jurisdictions, and per-day plot (Chart.js).
+import {setupHeader} from '../common.js';
 import {api, el, table, say, num, fmtSecs, onSubmit, palette, clear} from './ops_common.js';
 
 const $ = id => document.getElementById(id);
@@ -104,7 +105,8 @@ async function load() {
   say($('hub-status'), `${(r.clusters || []).length} cluster(s), ${(r.networks || []).length} network(s)`);
 }
 
-document.addEventListener('DOMContentLoaded', () => {
+document.addEventListener('DOMContentLoaded', async () => {
+  await setupHeader();
   onSubmit($('hub-form'), $('hub-status'), load);
   load().catch(e => say($('hub-status'), e.message, 'error'));
 });

@@ -1,7 +1,8 @@
 // DPO page: chain verification with progress, audit search (time, actor,
 // action, outcome, peer) with paging, retention/erasure preset, JSONL
 // export, reconciliation against a partner's export.
-import {api, el, table, say, num, fmtTime, inputMs, onSubmit, clear} from './ops_common.js';
+import {setupHeader} from '../common.js';
+import {api, download, el, table, say, num, fmtTime, inputMs, onSubmit, guard, clear} from './ops_common.js';
 
 const $ = id => document.getElementById(id);
 let cursor = 0;
@@ -70,12 +71,8 @@ async function exportJsonl() {
   const since = inputMs($('s-since')), until = inputMs($('s-until'));
   if (since) q.set('since_ms', since);
   if (until) q.set('until_ms', until);
-  const r = await api(`/api/ops/audit/export?${q}`, {raw: true});
-  const blob = await r.blob();
-  const a = el('a', {href: URL.createObjectURL(blob), download: 'audit-export.jsonl'});
-  document.body.append(a);
-  a.click();
-  a.remove();
+  const blob = await api(`/api/ops/audit/export?${q}`);
+  download(blob, 'audit-export.jsonl');
   say($('search-status'), `export downloaded (${blob.size} bytes)`, 'ok');
 }
 
@@ -108,7 +105,8 @@ async function verify() {
 async function reconcile() {
   const file = $('rec-file').files[0];
   clear($('rec-out'));
-  const r = await api('/api/ops/audit/reconcile', {method: 'POST', body: await file.text(), text: true});
+  const lines = (await file.text()).split('\n').map(l => l.replace(/\r$/, '')).filter(l => l);
+  const r = await api('/api/ops/audit/reconcile', {method: 'POST', body: {their_lines: lines}});
   const diffs = r.differences || [];
   for (const d of diffs) $('rec-out').append(el('li', {}, d));
   say($('rec-status'), diffs.length
@@ -117,8 +115,8 @@ async function reconcile() {
       diffs.length ? 'error' : 'ok');
 }
 
-document.addEventListener('DOMContentLoaded', () => {
-  const guard = (fn, out) => () => fn().catch(e => say(out, e.message, 'error'));
+document.addEventListener('DOMContentLoaded', async () => {
+  await setupHeader();
   $('verify').addEventListener('click', guard(verify, $('verify-result')));
   onSubmit($('search-form'), $('search-status'), () => search(false));
   $('more').addEventListener('click', guard(() => search(true), $('search-status')));
