@@ -191,9 +191,8 @@ document.addEventListener('DOMContentLoaded', async () => {
   onSubmit($('diff-form'), $('diff-status'), diff);
   $('reload').addEventListener('click', guard(reload, $('reload-status')));
   $('backup-create').addEventListener('click', guard(createBackup, $('backup-status')));
-  guard(loadPeers, $('peers-status'))();
-  guard(loadActivity, $('activity-status'))();
-  guard(loadRules, $('rules-status'))();
-  guard(loadKeys, $('keys-out'))();
-  loadBackups();
+  await Promise.all([guard(loadPeers, $('peers-status'))(), guard(loadActivity, $('activity-status'))(),
+                     guard(loadRules, $('rules-status'))(), guard(loadKeys, $('keys-out'))(),
+                     loadBackups()]);
+  document.body.dataset.ready = 'true';
 });

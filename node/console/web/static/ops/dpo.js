@@ -123,5 +123,6 @@ document.addEventListener('DOMContentLoaded', async () => {
   $('preset-retention').addEventListener('click', guard(retention, $('search-status')));
   $('export').addEventListener('click', guard(exportJsonl, $('search-status')));
   onSubmit($('rec-form'), $('rec-status'), reconcile);
-  guard(() => search(false), $('search-status'))();
+  await guard(() => search(false), $('search-status'))();
+  document.body.dataset.ready = 'true';
 });

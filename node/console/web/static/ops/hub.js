@@ -108,5 +108,6 @@ async function load() {
 document.addEventListener('DOMContentLoaded', async () => {
   await setupHeader();
   onSubmit($('hub-form'), $('hub-status'), load);
-  load().catch(e => say($('hub-status'), e.message, 'error'));
+  await load().catch(e => say($('hub-status'), e.message, 'error'));
+  document.body.dataset.ready = 'true';
 });
