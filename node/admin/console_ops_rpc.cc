@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "node/admin/console_ops_service.h"
 #include "node/admin/service.h"
+#include "node/admin/staff.h"
 #include "node/audit/reconcile.h"
 #include "node/store/backups.h"
 
@@ -27,8 +28,12 @@ ConsoleOpsService::ConsoleOpsService(OpsDeps deps) : d_(std::move(deps)) {
     };
   }
   if (!d_.caller) {
+    // The staff identity the console names, believed only from console
+    // uids (staff.h); without one, the operator.
     d_.caller = [](grpc::ServerContext* ctx) -> absl::StatusOr<OpsCaller> {
-      return OpsCaller{.actor = LocalActor(ctx)};
+      absl::StatusOr<Caller> c = CallerOf(ctx);
+      if (!c.ok()) return c.status();
+      return OpsCaller{.actor = c->actor, .roles = c->roles, .staff = c->staff()};
     };
   }
   verify_ = std::make_unique<VerifyJobs>(d_.audit, d_.now_ms);

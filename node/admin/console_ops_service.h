@@ -22,7 +22,7 @@ struct OpsDeps {
   std::function<int64_t()> now_ms;
   // Who is calling (staff through the console, or the operator); an error
   // refuses the call (staff metadata from a uid that is not a console).
-  // Null: the operator (LocalActor).
+  // Null: staff.h's CallerOf (console uids only).
   std::function<absl::StatusOr<OpsCaller>(grpc::ServerContext*)> caller;
 };
 

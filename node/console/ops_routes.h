@@ -23,11 +23,7 @@
 
 namespace ifed::console {
 
-// Registers the pages (/admin, /dpo, /hub) and the API (/api/ops/...).
-// The node's ConsoleOps calls go through deps.admin->ops(); "create backup"
-// writes to the console's configured backup_dir (never a path the browser
-// names).
-void RegisterOpsRoutes(Router& router, const ConsoleDeps& deps);
+// RegisterOpsRoutes (routes.h) registers the pages and the API.
 
 // Fills `message` from query parameters named like its fields (strings,
 // integers, booleans "true"/"false"/"1"/"0", enums by name); InvalidArgument
