@@ -7,6 +7,8 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <thread>
 
@@ -25,6 +27,8 @@ class ConsoleOpsIt : public ::testing::Test {
     fed_ = new LocalFederation();
     fed_->AddNode("de", "DE", {{.id = "at"}});
     fed_->AddNode("at", "AT", {{.id = "de", .extra = "    quota: {items_per_day: 1000}\n"}});
+    // de believes staff identities from this uid (as from a console).
+    fed_->node("de").extra_yaml = absl::StrCat("console_uids: [", ::getuid(), "]\n");
     fed_->Start();
     const std::string f = fed_->dir() + "/at.csv";
     WriteFile(f, "type,value,case_ref,tlp,crime_area,region\n"
@@ -86,6 +90,38 @@ TEST_F(ConsoleOpsIt, SearchFindsTheMatchAndPagesThroughTheLog) {
   req.set_since_ms(2);
   s = ops->AuditSearch(Ctx().get(), req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// Defence in depth: a staff member the console names is checked on the
+// node too, and audited by name.
+TEST_F(ConsoleOpsIt, StaffRolesAreCheckedOnTheNode) {
+  auto ops = Ops("de");
+  auto as = [](const char* id, const char* roles) {
+    auto ctx = Ctx();
+    ctx->AddMetadata("x-ifed-staff", id);
+    ctx->AddMetadata("x-ifed-staff-roles", roles);
+    return ctx;
+  };
+  ifed::v1::AuditSearchRequest req;
+  req.set_action("match");
+  ifed::v1::AuditSearchResponse resp;
+  EXPECT_EQ(ops->AuditSearch(as("ana", "analyst").get(), req, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ifed::v1::ReconcileRequest rec;
+  rec.add_their_lines("{}");
+  ifed::v1::ReconcileResponse rr;
+  EXPECT_EQ(ops->Reconcile(as("adm", "admin").get(), rec, &rr).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  auto s = ops->AuditSearch(as("dora", "dpo").get(), req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ifed::v1::AuditSearchRequest mine;
+  mine.set_action("audit.search");
+  mine.set_actor("staff:dora");
+  ASSERT_TRUE(ops->AuditSearch(Ctx().get(), mine, &resp).ok());
+  EXPECT_EQ(resp.events_size(), 1);
+  // A uid that is not a console cannot name anyone: at has no console uid.
+  EXPECT_EQ(Ops("at")->AuditSearch(as("dora", "dpo").get(), req, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(ConsoleOpsIt, ActivityCountsTheQueryOnBothSides) {
