@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "node/audit/chain.h"
 #include "node/audit/event.h"
+#include "node/audit/reconcile.h"
 #include "node/audit/signer.h"
 #include "node/cli/cli.h"
 
@@ -209,85 +210,20 @@ int Query(const Args& a, ifed::v1::Admin::Stub& stub) {
   return 0;
 }
 
-// One consultation as both sides record it.
-struct Side {
-  std::string node;
-  std::map<std::string, Parsed> out;  // request_id|peer -> match.out event
-  std::map<std::string, Parsed> in;   // request_id|peer -> match.in event
-};
-
-bool LoadSide(const std::string& path, Side* s) {
-  std::vector<std::string> lines;
-  if (!ReadLines(path, &lines)) return false;
-  for (const auto& l : lines) {
-    auto p = Parsed::Parse(l);
-    if (!p.ok() || !p->Has("seq")) continue;
-    if (s->node.empty()) s->node = p->Str("node").value_or("");
-    const std::string action = p->Str("action").value_or("");
-    const std::string rid = p->Str("request_id").value_or("");
-    const std::string peer = p->Str("peer").value_or("");
-    if (action == "match.out") s->out.emplace(rid + "|" + peer, *p);
-    if (action == "match.in") s->in.emplace(rid + "|" + peer, *p);
-  }
-  return true;
-}
-
-std::string Describe(const Parsed& p) {
-  return absl::StrCat(p.Str("action").value_or(""), " seq ", p.Int("seq").value_or(0),
-                      " request ", p.Str("request_id").value_or(""), " peer ",
-                      p.Str("peer").value_or(""), " outcome ", p.Str("outcome").value_or(""));
-}
-
-// Events of `a` addressed to `b` that `b` does not have, or has differently.
-size_t Compare(const std::string& a_name, const Side& a, const std::map<std::string, Parsed>& a_ev,
-               const std::string& b_name, const Side& b, const std::map<std::string, Parsed>& b_ev) {
-  size_t diffs = 0;
-  for (const auto& [key, ev] : a_ev) {
-    if (ev.Str("peer") != b.node) continue;
-    const std::string rid = ev.Str("request_id").value_or("");
-    const std::string code = ev.Str("code").value_or("");
-    if (code == "UNAVAILABLE" || code == "DEADLINE_EXCEEDED") continue;  // never delivered.
-    auto it = b_ev.find(rid + "|" + a.node);
-    if (it == b_ev.end()) {
-      std::cout << "only in " << a_name << ": " << Describe(ev) << "\n";
-      ++diffs;
-      continue;
-    }
-    for (const char* f : {"request_digest", "items"}) {
-      if (ev.values().count(f) && it->second.values().count(f) &&
-          ev.values().at(f) != it->second.values().at(f)) {
-        std::cout << "differs (" << f << "): " << a_name << " " << Describe(ev) << " / " << b_name
-                  << " " << Describe(it->second) << "\n";
-        ++diffs;
-      }
-    }
-    if (ev.Str("outcome") == "ok" && it->second.Str("outcome") == "ok" &&
-        ev.Int("hits") != it->second.Int("hits")) {
-      std::cout << "differs (hits): " << a_name << " " << Describe(ev) << " / " << b_name << " "
-                << Describe(it->second) << "\n";
-      ++diffs;
-    }
-  }
-  return diffs;
-}
-
 int Reconcile(const Args& a) {
   if (a.positional.size() != 3) {
     std::cerr << "ifedctl: usage: audit reconcile MINE.jsonl THEIRS.jsonl\n";
     return 2;
   }
-  Side mine, theirs;
-  if (!LoadSide(a.positional[1], &mine) || !LoadSide(a.positional[2], &theirs)) return 1;
-  size_t diffs = 0;
-  diffs += Compare("MINE", mine, mine.out, "THEIRS", theirs, theirs.in);
-  diffs += Compare("MINE", mine, mine.in, "THEIRS", theirs, theirs.out);
-  diffs += Compare("THEIRS", theirs, theirs.out, "MINE", mine, mine.in);
-  diffs += Compare("THEIRS", theirs, theirs.in, "MINE", mine, mine.out);
-  if (diffs == 0) {
-    std::cout << "consistent: " << mine.node << " and " << theirs.node << " agree\n";
+  std::vector<std::string> mine, theirs;
+  if (!ReadLines(a.positional[1], &mine) || !ReadLines(a.positional[2], &theirs)) return 1;
+  const audit::ReconcileReport r = audit::Reconcile(mine, theirs);
+  for (const auto& d : r.differences) std::cout << d << "\n";
+  if (r.differences.empty()) {
+    std::cout << "consistent: " << r.mine << " and " << r.theirs << " agree\n";
     return 0;
   }
-  std::cout << diffs << " difference(s)\n";
+  std::cout << r.differences.size() << " difference(s)\n";
   return 1;
 }
 

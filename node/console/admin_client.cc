@@ -20,6 +20,7 @@ std::unique_ptr<AdminClient> AdminClient::ForSocket(const std::string& socket_pa
 AdminClient::AdminClient(std::shared_ptr<grpc::Channel> channel, int timeout_ms)
     : channel_(std::move(channel)),
       stub_(ifed::v1::Admin::NewStub(channel_)),
+      ops_(ifed::v1::ConsoleOps::NewStub(channel_)),
       timeout_ms_(timeout_ms) {}
 
 std::unique_ptr<grpc::ClientContext> AdminClient::Context(const Staff& staff) const {

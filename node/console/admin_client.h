@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "node/console/sessions.h"
 #include "proto/admin.grpc.pb.h"
+#include "proto/console_ops.grpc.pb.h"
 
 namespace ifed::console {
 
@@ -30,6 +31,8 @@ class AdminClient {
   std::unique_ptr<grpc::ClientContext> Context(const Staff& staff) const;
 
   ifed::v1::Admin::StubInterface& stub() { return *stub_; }
+  // The node's operations calls (proto/console_ops.proto) on the same socket.
+  ifed::v1::ConsoleOps::StubInterface& ops() { return *ops_; }
 
   // Calls `method` of the stub for `staff` and converts the status:
   //   absl::Status s = client.Call(staff, &Stub::FollowUps, request, &response);
@@ -48,6 +51,7 @@ class AdminClient {
  private:
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<ifed::v1::Admin::StubInterface> stub_;
+  std::unique_ptr<ifed::v1::ConsoleOps::StubInterface> ops_;
   const int timeout_ms_;
 };
 

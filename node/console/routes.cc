@@ -141,6 +141,7 @@ void RegisterAll(Router& router, const ConsoleDeps& deps) {
   RegisterStaticRoutes(router, deps);
   RegisterAnalystRoutes(router, deps);
   RegisterApproverRoutes(router, deps);
+  RegisterOpsRoutes(router, deps);
 }
 
 }  // namespace ifed::console

@@ -36,6 +36,9 @@ void RegisterAnalystRoutes(Router& router, const ConsoleDeps& deps);
 // (approver.h) the approver page and API.
 void RegisterApproverRoutes(Router& router, const ConsoleDeps& deps);
 
+// (ops_routes.h) the administrator, DPO and hub operator pages and API.
+void RegisterOpsRoutes(Router& router, const ConsoleDeps& deps);
+
 // All of the above.
 void RegisterAll(Router& router, const ConsoleDeps& deps);
 

@@ -611,6 +611,14 @@ void Node::BuildAdmin() {
             absl::Status s = r->Handle(request, actor, response);
             return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
           }});
+  ops_service_ = std::make_unique<admin::ConsoleOpsService>(admin::OpsDeps{
+      .node_id = c.node_id(),
+      .store = store_.get(),
+      .audit = audit_.get(),
+      .policy = policy_.get(),
+      .crl_dir = [t = tls_.get()] { return t->active().crl_dir; },
+      .now_ms = nullptr,
+      .caller = nullptr});
 }
 
 absl::Status Node::StartServers() {
@@ -658,6 +666,7 @@ absl::Status Node::StartServers() {
       "admin", [](const grpc::ServerContextBase&) { return std::string("local"); }));
   b.experimental().SetInterceptorCreators(std::move(ic));
   b.RegisterService(admin_service_.get());
+  b.RegisterService(ops_service_.get());
   admin_server_ = b.BuildAndStart();
   if (!admin_server_) {
     return absl::UnavailableError(absl::StrCat("cannot serve the admin socket ", c.admin_socket()));
@@ -1021,6 +1030,7 @@ void Node::Shutdown() {
   if (federation_server_) federation_server_->Shutdown(deadline);
   admin_server_.reset();
   federation_server_.reset();
+  ops_service_.reset();  // stops a running chain verification before the log closes.
   if (!config_.admin_socket().empty()) ::unlink(config_.admin_socket().c_str());
   if (tls_) tls_->OnPublish(nullptr);  // no renewal into a closing audit log.
   if (audit_ && audit_open_) {  // never write into a store found damaged at start.

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "node/admin/console_ops_service.h"
 #include "node/admin/local_listener.h"
 #include "node/admin/service.h"
 #include "node/audit/audit_log.h"
@@ -122,6 +123,7 @@ class Node {
   // Signs this node's calls through a hub (relay_auth.h).
   std::unique_ptr<federation::RelaySigner> relay_signer_;
   std::unique_ptr<admin::AdminService> admin_service_;
+  std::unique_ptr<admin::ConsoleOpsService> ops_service_;  // operations calls of the console.
   // Metrics: the registry outlives the servers that feed it; the
   // HTTP server stops first in Shutdown() (its callbacks read the store).
   std::unique_ptr<metrics::Registry> metrics_;

@@ -220,22 +220,27 @@ std::string Explain(const Policy& policy, const Query& q, ifed::v1::Tlp tlp) {
       absl::StrAppend(&out, "  record at TLP:", absl::AsciiStrToUpper(TlpName(tlp)), ": ",
                       ok ? "may hit: " : "invisible: ", why, "\n");
     }
-    auto lists = Lists(e.rule);
-    for (const char* f : {"types", "purposes", "crime_areas"}) {
-      std::string key = std::string(f) == "types"      ? "type"
-                        : std::string(f) == "purposes" ? "purpose"
-                                                       : "crime_area";
-      const auto& s = lists[key];
-      absl::StrAppend(&out, "  ", f, ": ",
-                      s.empty() ? "any" : absl::StrCat("[", absl::StrJoin(s, ", "), "]"), "  (",
-                      e.FieldSource(f).ToString(), ")\n");
-    }
-    for (const auto& [name, value] : Scalars(e.rule)) {
-      if (name == "jurisdiction") continue;
-      absl::StrAppend(&out, "  ", name, ": ", value, "  (", e.FieldSource(name).ToString(), ")\n");
+    for (const FieldView& f : Fields(e)) {
+      absl::StrAppend(&out, "  ", f.name, ": ", f.value, "  (", f.source.ToString(), ")\n");
     }
   }
   absl::StrAppend(&out, "  policy version: ", policy.version(), "\n");
+  return out;
+}
+
+std::vector<FieldView> Fields(const EffectiveRule& e) {
+  std::vector<FieldView> out;
+  auto lists = Lists(e.rule);
+  for (const char* f : {"types", "purposes", "crime_areas"}) {
+    const std::string name = f;
+    const auto& s = lists[name == "types" ? "type" : name == "purposes" ? "purpose" : "crime_area"];
+    out.push_back({name, s.empty() ? "any" : absl::StrCat("[", absl::StrJoin(s, ", "), "]"),
+                   e.FieldSource(name)});
+  }
+  for (const auto& [name, value] : Scalars(e.rule)) {
+    if (name == "jurisdiction") continue;
+    out.push_back({name, value, e.FieldSource(name)});
+  }
   return out;
 }
 

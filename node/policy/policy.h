@@ -149,6 +149,17 @@ bool RecordVisibleToAll(const EffectiveRule& rule, const std::vector<std::string
 // "deny".
 std::string Explain(const Policy& policy, const Query& q, ifed::v1::Tlp tlp);
 
+// Each field of `e`'s rule after inheritance, as the explanation shows it,
+// with where it was set: the lists (types, purposes, crime_areas; "any"
+// when empty) first, then every scalar ("max_tlp", "quota.items_per_day",
+// ...) except partner and jurisdiction, by name.
+struct FieldView {
+  std::string name;
+  std::string value;
+  Source source;
+};
+std::vector<FieldView> Fields(const EffectiveRule& e);
+
 // What each partner gains ("+") and loses ("-") if `next` replaced `current`,
 // one line per change, e.g. "at inbound: + type url", "hu both: rule removed".
 // Empty when nothing changes.

@@ -132,6 +132,10 @@ peers:
     watches: {{allowed: true, max_active: 20}}
 """)
 
+    def console_extra_yaml(self, nid):
+        """More top-level YAML for node `nid`'s console (subclasses)."""
+        return ""
+
     def _start_console(self, nid):
         n = self.nodes[nid]
         web = f"{n['base']}/web"
@@ -152,7 +156,7 @@ log_file: {web}/console.log
 tls:
   cert: console.pem
   key: console.key
-""")
+{self.console_extra_yaml(nid)}""")
         err = open(f"{web}/console.stderr", "w")
         self.procs.append(subprocess.Popen(
             [f"{self.bin}/ifed-console", "--config", f"{web}/console.yaml"], stdout=err,
