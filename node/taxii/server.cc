@@ -236,9 +236,9 @@ HttpResponse TaxiiServer::Handle(const HttpRequest& req, const Client& client) c
   if (WriteMethodOf(route.kind, req.method)) {
     return Error(403, "this collection is read-only");
   }
-  if (req.method != "GET") {
+  if (req.method != "GET" && req.method != "HEAD") {  // HEAD: the edge drops the body.
     HttpResponse r = Error(405, "only GET is served here");
-    r.headers.emplace_back("Allow", "GET");
+    r.headers.emplace_back("Allow", "GET, HEAD");
     return r;
   }
   if (!AcceptsTaxii(req.accept)) {

@@ -19,7 +19,8 @@
 // spec_version]; pagination (3.5): limit, next, `more`, and the headers
 // X-TAXII-Date-Added-First / -Last (3.2). Errors are error messages (3.6.1).
 // Status codes: 401 without a client identity, 404 for anything unknown or
-// a collection the client is not granted, 405 for another method, 406
+// a collection the client is not granted, 405 for a method but GET or
+// HEAD, 406
 // unless Accept names application/taxii+json (version 2.1 or none), 400 for
 // a bad filter, limit or next token. Thread-safe.
 #ifndef IFED_TAXII_SERVER_H_

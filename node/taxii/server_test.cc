@@ -267,7 +267,7 @@ TEST_F(TaxiiServerTest, UnknownThingsAre404AndWritesAre403) {
   EXPECT_EQ(del.status, 403);
   HttpResponse put = server_->Handle({"PUT", "/taxii2/ifed/", {}, kAccept}, {"opencti", {}});
   EXPECT_EQ(put.status, 405);
-  EXPECT_EQ(Header(put, "Allow"), "GET");
+  EXPECT_EQ(Header(put, "Allow"), "GET, HEAD");
   EXPECT_TRUE(source_.queries.empty());
 }
 
