@@ -139,10 +139,12 @@ TEST_F(TaxiiServerTest, ObjectsPageWithNextUntilMoreIsFalse) {
 TEST_F(TaxiiServerTest, AddedAfterFromTheLastHeaderContinues) {
   HttpResponse first = Get(Objects(), {{"limit", "5"}});
   ASSERT_EQ(first.status, 200);
-  HttpResponse rest = Get(Objects(), {{"added_after", Header(first, "X-TAXII-Date-Added-Last")}});
+  HttpResponse second = Get(Objects(), {{"limit", "5"}, {"next", Body(first)["next"]}});
+  HttpResponse rest = Get(Objects(), {{"limit", "5"},
+                                      {"added_after", Header(first, "X-TAXII-Date-Added-Last")}});
   ASSERT_EQ(rest.status, 200);
-  EXPECT_EQ(Body(first)["objects"].size() + Body(rest)["objects"].size(), 21u);
-  EXPECT_NE(Body(first)["objects"].back()["id"], Body(rest)["objects"][0]["id"]);
+  EXPECT_EQ(Body(rest)["objects"], Body(second)["objects"]);
+  EXPECT_EQ(Header(rest, "X-TAXII-Date-Added-First"), Header(second, "X-TAXII-Date-Added-First"));
 }
 
 TEST_F(TaxiiServerTest, LimitAboveTheMaximumIsLowered) {
