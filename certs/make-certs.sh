@@ -9,6 +9,7 @@
 #                      [--not-before DATE] [--not-after DATE]
 #   make-certs.sh crl  OUTDIR [--days N] [--revoke CERT.pem ...]
 #                      [--last-update DATE] [--next-update DATE]
+#   make-certs.sh web  OUTDIR NAME --ca-dir DIR [--client] [--days N] [--force]
 #
 # Keys are EC P-256, written 0600 (umask 077) and never overwritten without
 # --force. Node certificates carry exactly one URI SAN,
@@ -49,6 +50,15 @@ usage:
       OUTDIR/crl/ca.crl.pem (index db in OUTDIR/ca-db/). Default 30 days.
       --last-update/--next-update DATE (YYYYMMDDHHMMSSZ, UTC) set the CRL's
       validity window explicitly, e.g. to test a CRL past its nextUpdate.
+
+  $PROG web  OUTDIR NAME --ca-dir DIR [--client] [--days N] [--force]
+      The agency's own web certificates, from an agency CA that is NOT the
+      federation CA (make one with '$PROG ca DIR AGENCY.local --name ...'):
+      OUTDIR/NAME.pem and .key (spaces in NAME become _), CN=NAME. Default:
+      a server certificate for ifed-console (serverAuth, DNS:localhost,
+      IP:127.0.0.1). --client: a staff member's client certificate
+      (clientAuth; CN = the staff file's cert_cn), or the sign-in proxy's.
+      Default 365 days.
 
 NODE_ID: [a-z0-9][a-z0-9-]{0,62}. TRUST_DOMAIN: lower-case DNS-like name
 ([a-z0-9._-], starts and ends with a letter or digit, at most 255 chars).
@@ -456,6 +466,69 @@ EOF
   echo "CRL: $crl ($(grep -c '^R' "$db/index.txt" || true) revoked, valid $days days)"
 }
 
+cmd_web() {
+  (($# >= 2)) || usage_error "web needs OUTDIR NAME --ca-dir DIR"
+  local outdir=$1 name=$2 days=365 cadir="" force=0 client=0
+  shift 2
+  while (($#)); do
+    case $1 in
+      --days) (($# >= 2)) || usage_error "--days needs a value"; days=$2; shift 2 ;;
+      --ca-dir) (($# >= 2)) || usage_error "--ca-dir needs a value"; cadir=$2; shift 2 ;;
+      --client) client=1; shift ;;
+      --force) force=1; shift ;;
+      *) usage_error "unknown argument for web: $1" ;;
+    esac
+  done
+  [[ -n $cadir ]] || usage_error "web needs --ca-dir DIR (the agency CA)"
+  [[ $name =~ ^[A-Za-z0-9][A-Za-z0-9._\ -]{0,63}$ ]] || die "invalid name '$name' (letters, digits, . _ - and spaces)"
+  valid_days "$days" || die "invalid --days '$days'"
+  [[ -d $cadir ]] || die "CA directory $cadir does not exist"
+  cadir=$(cd -- "$cadir" && pwd -P)
+  local cacert=$cadir/ca.pem cakey=$cadir/ca.key
+  [[ -r $cacert && -r $cakey ]] || die "no CA in $cadir"
+  outdir=$(make_outdir "$outdir")
+  local file=${name// /_}
+  local key=$outdir/$file.key cert=$outdir/$file.pem
+  refuse_existing "$force" "$key" "$cert"
+  local work
+  work=$(mktemp -d)
+  CLEANUP+=("$work")
+  local usage_line="extendedKeyUsage = serverAuth" san="subjectAltName = DNS:localhost, IP:127.0.0.1"
+  local purpose=sslserver
+  if ((client)); then
+    usage_line="extendedKeyUsage = clientAuth"
+    san=""
+    purpose=sslclient
+  fi
+  cat >"$work/ext.cnf" <<EOF
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = $name
+[leaf]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+$usage_line
+$san
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+EOF
+  new_key "$key"
+  openssl req -new -config "$work/ext.cnf" -key "$key" -sha256 -out "$work/req.csr" 2>/dev/null \
+    || die "openssl req (CSR) failed"
+  openssl x509 -req -in "$work/req.csr" -CA "$cacert" -CAkey "$cakey" \
+    -set_serial "$(random_serial)" -days "$days" -sha256 \
+    -extfile "$work/ext.cnf" -extensions leaf -out "$work/cert.pem" 2>"$work/err" \
+    || die "openssl x509 (sign) failed: $(cat "$work/err")"
+  openssl verify -CAfile "$cacert" -purpose "$purpose" "$work/cert.pem" >/dev/null 2>&1 \
+    || die "the new certificate does not verify against $cacert"
+  chmod 644 "$work/cert.pem"
+  mv -f "$work/cert.pem" "$cert"
+  echo "web certificate: $cert (CN=$name, $( ((client)) && echo client || echo server))"
+  echo "web key:         $key (mode 0600)"
+}
+
 (($# >= 1)) || { usage >&2; exit 2; }
 case $1 in
   ca) shift; cmd_ca "$@" ;;
@@ -463,6 +536,7 @@ case $1 in
   agency) shift; cmd_agency "$@" ;;
   node) shift; cmd_node "$@" ;;
   crl) shift; cmd_crl "$@" ;;
+  web) shift; cmd_web "$@" ;;
   -h | --help | help) usage ;;
   *) usage_error "unknown command '$1'" ;;
 esac

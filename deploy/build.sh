@@ -18,6 +18,9 @@ PROG=deploy/build.sh
 # libpq-dev: ifed-bench's PostgreSQL comparison (the server itself, package
 # postgresql, is only needed for `ifed-bench --only postgres`, never by the tests).
 # man-db and groff-base: the cli_it test renders the manual pages (man -l).
+# The web console (ifed-console): libcpp-httplib-dev (HTTPS), libjs-chart.js
+# and node-d3 (its plots, copied into the build at configure time); its
+# browser tests: chromium, chromium-driver, python3-selenium.
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
@@ -26,6 +29,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libpq-dev
   prometheus-cpp-dev
   openssl iproute2 man-db groff-base
+  libcpp-httplib-dev libjs-chart.js node-d3 chromium chromium-driver python3-selenium
 )
 
 usage() {

@@ -95,7 +95,7 @@ is_our_node() {
   local pid=$1 cmdline
   kill -0 "$pid" 2>/dev/null || return 1
   cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ $cmdline == *ifed-node* ]]
+  [[ $cmdline == *ifed-node* || $cmdline == *ifed-console* ]]
 }
 
 # stop_pids PID...: SIGTERM, wait up to STOP_TIMEOUT s, then SIGKILL. The
@@ -204,7 +204,7 @@ if [[ ${IFED_SKIP_BUILD:-0} != 1 ]]; then
   log "== build ($build_dir)"
   "$ROOT/deploy/build.sh"
 fi
-for b in ifed-node ifedctl ifed-synth; do
+for b in ifed-node ifedctl ifed-synth ifed-console; do
   [[ -x $BIN/$b ]] || die "$BIN/$b not found: build first (deploy/build.sh) or set IFED_BUILD_DIR"
 done
 
@@ -300,12 +300,14 @@ pick_port() {
   die "no free port found in 20000-31999"
 }
 
-declare -A PORT=() METRICS_PORT=()
+declare -A PORT=() METRICS_PORT=() CONSOLE_PORT=()
 for id in "${NODE_IDS[@]}"; do
   PORT[$id]=$(pick_port)
   USED_PORTS[${PORT[$id]}]=1
   METRICS_PORT[$id]=$(pick_port)  # Prometheus /metrics (plain HTTP, loopback).
   USED_PORTS[${METRICS_PORT[$id]}]=1
+  CONSOLE_PORT[$id]=$(pick_port)  # the web console (HTTPS, loopback).
+  USED_PORTS[${CONSOLE_PORT[$id]}]=1
 done
 
 # ---------------------------------------------------------------------------
@@ -371,6 +373,8 @@ for id in "${NODE_IDS[@]}"; do
     echo "log_file: \"$(log_of "$id")\""
     echo "log_level: info"
     echo "metrics_listen: \"127.0.0.1:${METRICS_PORT[$id]}\""
+    # The web console runs as this user: it may name the person it acts for.
+    echo "console_uids: [$(id -u)]"
     # The hub withholds statistics cells below k = 2 (k-anonymity).
     [[ $id == "$HUB_ID" ]] && echo "hub_k_threshold: 2"
   } >"$(config_of "$id")"
@@ -473,6 +477,54 @@ for k in "${!NODE_IDS[@]}"; do
   done
 done
 log "  all nodes answer"
+
+# Web consoles (ifed-console), one per node: an agency web CA each (not the
+# federation CA), the console's certificate, demo staff with one password.
+DEMO_PASSWORD=ifed-demo
+DEMO_STAFF=("ana:Ana Analyst:analyst" "appr:Paul Approver:approver" "adm:Ada Admin:admin"
+            "dpo:Dora DPO:dpo" "hubop:Hugo Hub:hub_operator")
+console_dir() { echo "$dir/consoles/$1"; }
+log "== starting web consoles"
+demo_hash=$(printf '%s\n' "$DEMO_PASSWORD" | "$BIN/ifed-console" hash-password --log2-n 14)
+for id in "${NODE_IDS[@]}"; do
+  cd_=$(console_dir "$id")
+  mkdir -p "$cd_"
+  "$ROOT/certs/make-certs.sh" ca "$cd_/ca" "$id.local" --name "${JURISDICTION[$id]} staff CA" >/dev/null
+  "$ROOT/certs/make-certs.sh" web "$cd_" console --ca-dir "$cd_/ca" >/dev/null
+  {
+    echo "# demo staff of the $id console (written by $PROG); password: $DEMO_PASSWORD"
+    echo "staff:"
+    for entry in "${DEMO_STAFF[@]}"; do
+      IFS=: read -r sid sname srole <<<"$entry"
+      [[ $srole == hub_operator && $id != "$HUB_ID" ]] && continue
+      [[ $srole != hub_operator && $srole != admin && $srole != dpo && $id == "$HUB_ID" ]] && continue
+      echo "  - {id: $sid, name: \"$sname\", roles: [$srole], password_hash: '$demo_hash'}"
+    done
+  } >"$cd_/staff.yaml"
+  cat >"$cd_/console.yaml" <<EOF
+# ifed demo console of node $id (written by $PROG)
+listen: "127.0.0.1:${CONSOLE_PORT[$id]}"
+admin_socket: "$(socket_of "$id")"
+staff_file: staff.yaml
+title: "${JURISDICTION[$id]} demo unit"
+log_file: console.log
+tls:
+  cert: console.pem
+  key: console.key
+EOF
+  setsid "$BIN/ifed-console" --config "$cd_/console.yaml" </dev/null >"$cd_/stderr.log" 2>&1 &
+  pid=$!
+  STARTED+=("$pid")
+  echo "$pid" >"$RUN/console-$id.pid"
+done
+for id in "${NODE_IDS[@]}"; do
+  deadline=$((SECONDS + STARTUP_TIMEOUT))
+  until grep -q "serving https" "$(console_dir "$id")/stderr.log" 2>/dev/null; do
+    ((SECONDS < deadline)) || { cat "$(console_dir "$id")/stderr.log" >&2; die "console $id did not start"; }
+    sleep 0.2
+  done
+  log "  $id  https://127.0.0.1:${CONSOLE_PORT[$id]}/  (CA $(console_dir "$id")/ca/ca.pem)"
+done
 # From here on, --keep leaves the nodes running even when a later step fails
 # (an interrupt still stops them).
 ((keep)) && LEAVE_RUNNING=1
@@ -754,5 +806,14 @@ if ((keep)); then
   log "Examples:"
   log "  $BIN/ifedctl --socket $(socket_of "$first") normalize --type phone --region DE \"0151 23456789\""
   log "  $BIN/ifedctl --socket $(socket_of "$first") match --all --type phone --region DE \"0151 23456789\""
-  log "Logs: $dir/nodes/<id>/node.log. Stop them with: $PROG --stop --dir $dir"
+  log "Web consoles (accept the console's certificate, or import its agency CA"
+  log "$dir/consoles/<id>/ca/ca.pem into the browser), password $DEMO_PASSWORD:"
+  for id in "${NODE_IDS[@]}"; do
+    if [[ $id == "$HUB_ID" ]]; then
+      log "  $id: https://127.0.0.1:${CONSOLE_PORT[$id]}/  sign in as hubop, adm or dpo"
+    else
+      log "  $id: https://127.0.0.1:${CONSOLE_PORT[$id]}/  sign in as ana (analyst), appr (approver), adm or dpo"
+    fi
+  done
+  log "Logs: $dir/nodes/<id>/node.log, $dir/consoles/<id>/console.log. Stop them with: $PROG --stop --dir $dir"
 fi

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "node/admin/local_listener.h"
 #include "node/admin/service.h"
+#include "node/admin/staff.h"
 #include "node/audit/chain.h"
 #include "node/audit/inbound.h"
 #include "node/audit/receipt.h"
@@ -16,8 +17,12 @@ namespace ifed::admin {
 
 std::string LocalActor(grpc::ServerContext* ctx) {
   // The kernel's credentials of the connection (SO_PEERCRED, read by
-  // LocalListener when it accepted it); never an identity from request
-  // metadata, which the caller writes.
+  // LocalListener when it accepted it); a staff identity only from a
+  // console's uid (staff.h): never an identity the caller merely writes.
+  absl::StatusOr<Caller> caller = CallerOf(ctx);
+  if (caller.ok()) return caller->actor;
+  // A refused staff identity never reaches a handler (Authorize); should
+  // one, the process is the actor.
   if (ctx == nullptr) return "local:(unknown)";
   std::string actor = LocalListener::ActorForPeer(ctx->peer());
   if (!actor.empty()) return actor;
@@ -85,6 +90,7 @@ absl::Status AdminService::AuditOutbound(grpc::ServerContext* ctx, const std::st
 grpc::Status AdminService::AuditExport(grpc::ServerContext* ctx,
                                        const ifed::v1::AuditExportRequest* request,
                                        grpc::ServerWriter<ifed::v1::AuditLine>* writer) {
+  if (grpc::Status denied = Authorize(ctx, "AuditExport"); !denied.ok()) return denied;
   if (d_.audit == nullptr) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "audit is not enabled");
   }

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "node/admin/service.h"
+#include "node/admin/staff.h"
 #include "node/common/logging.h"
 #include "node/federation/followup_service.h"
 #include "node/federation/watch_service.h"
@@ -51,6 +52,7 @@ std::vector<ifed::v1::FollowUpRecord> Scan(const store::Store& store, const std:
 grpc::Status AdminService::FollowUps(grpc::ServerContext* ctx,
                                      const ifed::v1::FollowUpsRequest* request,
                                      ifed::v1::FollowUpsResponse* response) {
+  if (grpc::Status denied = Authorize(ctx, "FollowUps", request->action()); !denied.ok()) return denied;
   logging::RequestScope log_scope(logging::NewRequestId());
   const std::string& action = request->action();
   const int64_t now = d_.now();

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "node/admin/service.h"
+#include "node/admin/staff.h"
 #include "node/common/logging.h"
 #include "node/common/status_macros.h"
 #include "node/federation/watch_service.h"
@@ -183,6 +184,7 @@ absl::Status AdminService::CollectHits(const ifed::v1::HitsExportRequest& reques
 grpc::Status AdminService::HitsExport(grpc::ServerContext* ctx,
                                       const ifed::v1::HitsExportRequest* request,
                                       ifed::v1::HitsExportResponse* response) {
+  if (grpc::Status denied = Authorize(ctx, "HitsExport"); !denied.ok()) return denied;
   logging::RequestScope log_scope(logging::NewRequestId());
   if (request->since() < 0 || request->until() < 0 ||
       (request->until() > 0 && request->until() <= request->since())) {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "node/common/status_macros.h"
 #include "node/admin/service.h"
+#include "node/admin/staff.h"
 
 namespace ifed::admin {
 
@@ -194,8 +195,9 @@ absl::Status AdminService::ReportHitsToHubs(grpc::ServerContext* ctx,
   return absl::OkStatus();
 }
 
-grpc::Status AdminService::HubStats(grpc::ServerContext*, const ifed::v1::HubStatsRequest* request,
+grpc::Status AdminService::HubStats(grpc::ServerContext* ctx, const ifed::v1::HubStatsRequest* request,
                                     ifed::v1::HubStatsResponse* response) {
+  if (grpc::Status denied = Authorize(ctx, "HubStats"); !denied.ok()) return denied;
   if (d_.hub_stats == nullptr) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         "this node is not a hub (config role: hub)");

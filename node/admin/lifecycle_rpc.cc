@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/admin/service.h"
+#include "node/admin/staff.h"
 #include "node/common/logging.h"
 #include "node/common/status_macros.h"
 
@@ -101,6 +102,7 @@ absl::StatusOr<uint64_t> SweepExpired(store::Store* store, audit::AuditLog* audi
 
 grpc::Status AdminService::Erase(grpc::ServerContext* ctx, const ifed::v1::EraseRequest* request,
                                  ifed::v1::EraseResponse* response) {
+  if (grpc::Status denied = Authorize(ctx, "Erase"); !denied.ok()) return denied;
   logging::RequestScope log_scope(logging::NewRequestId());
   if (d_.keys == nullptr) return NoFederationKey();
   const bool by_case = !request->case_ref().empty();
@@ -199,8 +201,9 @@ grpc::Status AdminService::Erase(grpc::ServerContext* ctx, const ifed::v1::Erase
   return grpc::Status::OK;
 }
 
-grpc::Status AdminService::Sweep(grpc::ServerContext*, const ifed::v1::SweepRequest*,
+grpc::Status AdminService::Sweep(grpc::ServerContext* ctx, const ifed::v1::SweepRequest*,
                                  ifed::v1::SweepResponse* response) {
+  if (grpc::Status denied = Authorize(ctx, "Sweep"); !denied.ok()) return denied;
   logging::RequestScope log_scope(logging::NewRequestId());
   if (!d_.sweep) return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "this node runs no expiry sweep");
   auto n = d_.sweep();
@@ -211,6 +214,7 @@ grpc::Status AdminService::Sweep(grpc::ServerContext*, const ifed::v1::SweepRequ
 
 grpc::Status AdminService::Backup(grpc::ServerContext* ctx, const ifed::v1::BackupRequest* request,
                                   ifed::v1::BackupResponse* response) {
+  if (grpc::Status denied = Authorize(ctx, "Backup"); !denied.ok()) return denied;
   logging::RequestScope log_scope(logging::NewRequestId());
   if (request->dir().empty() || request->dir()[0] != '/') {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,

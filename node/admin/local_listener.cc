@@ -21,13 +21,24 @@
 namespace ifed::admin {
 namespace {
 
-// fd -> actor of the connection gRPC now owns under that fd. An entry is
-// replaced when the kernel reuses the fd for a new connection, which it only
-// does after gRPC closed the old one.
+// fd -> actor and uid of the connection gRPC now owns under that fd. An
+// entry is replaced when the kernel reuses the fd for a new connection,
+// which it only does after gRPC closed the old one.
+struct Peer {
+  std::string actor;
+  long uid = -1;
+};
 std::mutex g_mu;
-std::map<int, std::string>& Actors() {
-  static auto* m = new std::map<int, std::string>();
+std::map<int, Peer>& Actors() {
+  static auto* m = new std::map<int, Peer>();
   return *m;
+}
+
+// The fd of a gRPC peer string "fd:<n>" (a channel made from a
+// descriptor), or -1.
+int PeerFd(const std::string& grpc_peer) {
+  if (grpc_peer.rfind("fd:", 0) != 0) return -1;
+  return std::atoi(grpc_peer.c_str() + 3);
 }
 
 std::string UserName(uid_t uid) {
@@ -112,19 +123,25 @@ void LocalListener::Loop() {
     }
     {
       std::lock_guard<std::mutex> lock(g_mu);
-      Actors()[conn] = absl::StrCat("local:uid=", cred.uid, "(", UserName(cred.uid), ")");
+      Actors()[conn] = Peer{absl::StrCat("local:uid=", cred.uid, "(", UserName(cred.uid), ")"),
+                            static_cast<long>(cred.uid)};
     }
     grpc::AddInsecureChannelFromFd(server_, conn);
   }
 }
 
 std::string LocalListener::ActorForPeer(const std::string& grpc_peer) {
-  // gRPC names a channel made from a descriptor "fd:<n>".
-  if (grpc_peer.rfind("fd:", 0) != 0) return "";
-  const int fd = std::atoi(grpc_peer.c_str() + 3);
+  const int fd = PeerFd(grpc_peer);
   std::lock_guard<std::mutex> lock(g_mu);
   auto it = Actors().find(fd);
-  return it == Actors().end() ? "" : it->second;
+  return it == Actors().end() ? "" : it->second.actor;
+}
+
+long LocalListener::UidForPeer(const std::string& grpc_peer) {
+  const int fd = PeerFd(grpc_peer);
+  std::lock_guard<std::mutex> lock(g_mu);
+  auto it = Actors().find(fd);
+  return it == Actors().end() ? -1 : it->second.uid;
 }
 
 }  // namespace ifed::admin

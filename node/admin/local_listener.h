@@ -35,6 +35,8 @@ class LocalListener {
   // "local:uid=<uid>(<user>)" for the gRPC peer string of a connection this
   // listener accepted ("fd:<n>"); empty when unknown.
   static std::string ActorForPeer(const std::string& grpc_peer);
+  // The uid of that connection's process, or -1 when unknown.
+  static long UidForPeer(const std::string& grpc_peer);
 
  private:
   LocalListener(std::string path, int listen_fd, int wake_fd, grpc::Server* server);

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "node/admin/service.h"
+#include "node/admin/staff.h"
 #include "node/common/logging.h"
 #include "node/common/status_macros.h"
 #include "node/federation/oprf_key_statement.h"
@@ -305,6 +306,7 @@ void AdminService::SyncAllFilters() {
 grpc::Status AdminService::FiltersSync(grpc::ServerContext* ctx,
                                        const ifed::v1::FiltersSyncRequest* request,
                                        ifed::v1::FiltersSyncResponse* response) {
+  if (grpc::Status denied = Authorize(ctx, "FiltersSync"); !denied.ok()) return denied;
   logging::RequestScope log_scope(logging::NewRequestId());
   if (d_.oprf == nullptr) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "OPRF is not set up on this node");

@@ -14,6 +14,7 @@
 #include <grpcpp/support/byte_buffer.h>
 
 #include "node/admin/service.h"
+#include "node/admin/staff.h"
 #include "node/common/version.h"
 #include "node/normalize/normalizer.h"
 #include "node/federation/tls.h"
@@ -103,8 +104,9 @@ ifed::v1::PeerStatus Check(const std::string& id, const std::string& address,
 
 }  // namespace
 
-grpc::Status AdminService::Peers(grpc::ServerContext*, const ifed::v1::PeersRequest* request,
+grpc::Status AdminService::Peers(grpc::ServerContext* ctx, const ifed::v1::PeersRequest* request,
                                  ifed::v1::PeersResponse* response) {
+  if (grpc::Status denied = Authorize(ctx, "Peers"); !denied.ok()) return denied;
   response->set_canon_version(normalize::kCanonicalVersion);
   if (request->list_only()) {
     for (const auto& [id, address] : d_.peers->peers()) {

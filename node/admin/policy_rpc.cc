@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/admin/service.h"
+#include "node/admin/staff.h"
 #include "node/common/logging.h"
 
 namespace ifed::admin {
@@ -19,9 +20,10 @@ grpc::Status ToGrpc(const absl::Status& s) {
 
 }  // namespace
 
-grpc::Status AdminService::PolicyReload(grpc::ServerContext*,
+grpc::Status AdminService::PolicyReload(grpc::ServerContext* ctx,
                                         const ifed::v1::PolicyReloadRequest*,
                                         ifed::v1::PolicyReloadResponse* response) {
+  if (grpc::Status denied = Authorize(ctx, "PolicyReload"); !denied.ok()) return denied;
   logging::RequestScope log_scope(logging::NewRequestId());
   if (d_.policy == nullptr || !d_.reload_policy) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "this node cannot reload its policy");
@@ -40,9 +42,10 @@ grpc::Status AdminService::PolicyReload(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AdminService::PolicyExplain(grpc::ServerContext*,
+grpc::Status AdminService::PolicyExplain(grpc::ServerContext* ctx,
                                          const ifed::v1::PolicyExplainRequest* request,
                                          ifed::v1::PolicyExplainResponse* response) {
+  if (grpc::Status denied = Authorize(ctx, "PolicyExplain"); !denied.ok()) return denied;
   if (d_.policy == nullptr) return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "this node has no policy loaded");
   if (request->partner().empty() || request->partner().size() > 63) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "partner is required");
@@ -61,9 +64,10 @@ grpc::Status AdminService::PolicyExplain(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AdminService::PolicyDiff(grpc::ServerContext*,
+grpc::Status AdminService::PolicyDiff(grpc::ServerContext* ctx,
                                       const ifed::v1::PolicyDiffRequest* request,
                                       ifed::v1::PolicyDiffResponse* response) {
+  if (grpc::Status denied = Authorize(ctx, "PolicyDiff"); !denied.ok()) return denied;
   if (d_.policy == nullptr) return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "this node has no policy loaded");
   if (request->files_size() > static_cast<int>(kMaxDiffFiles)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "too many policy files");

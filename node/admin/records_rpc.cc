@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "node/admin/service.h"
+#include "node/admin/staff.h"
 #include "node/audit/inbound.h"
 
 namespace ifed::admin {
@@ -72,6 +73,7 @@ absl::StatusOr<std::vector<std::string>> AdminService::RecordIdsOf(
 grpc::Status AdminService::RecordsShow(grpc::ServerContext* ctx,
                                        const ifed::v1::RecordsShowRequest* request,
                                        ifed::v1::RecordsShowResponse* response) {
+  if (grpc::Status denied = Authorize(ctx, "RecordsShow"); !denied.ok()) return denied;
   const bool by_ref = !request->reference().empty();
   if (by_ref == !request->value().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -132,6 +134,7 @@ grpc::Status AdminService::RecordsShow(grpc::ServerContext* ctx,
 
 grpc::Status AdminService::Hold(grpc::ServerContext* ctx, const ifed::v1::HoldRequest* request,
                                 ifed::v1::HoldResponse* response) {
+  if (grpc::Status denied = Authorize(ctx, "Hold"); !denied.ok()) return denied;
   if (request->values_size() == 0 || request->values_size() > static_cast<int>(kMaxValues)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         absl::StrCat("between 1 and ", kMaxValues, " values"));
@@ -210,6 +213,7 @@ grpc::Status AdminService::Hold(grpc::ServerContext* ctx, const ifed::v1::HoldRe
 grpc::Status AdminService::Deconflict(grpc::ServerContext* ctx,
                                       const ifed::v1::LocalDeconflictRequest* request,
                                       ifed::v1::LocalDeconflictResponse* response) {
+  if (grpc::Status denied = Authorize(ctx, "Deconflict"); !denied.ok()) return denied;
   if (d_.keys == nullptr) return NoFederationKey();
   if (request->type() != ifed::v1::URL && request->type() != ifed::v1::HANDLE) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "--type must be url or handle");

@@ -1,4 +1,5 @@
 #include "node/admin/service.h"
+#include "node/admin/staff.h"
 #include "node/common/logging.h"
 
 #include <openssl/rand.h>
@@ -148,6 +149,7 @@ uint32_t AdminService::RetentionDays(IndicatorType type, const std::string& crim
 grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
                                   grpc::ServerReader<ifed::v1::IngestChunk>* reader,
                                   ifed::v1::IngestResponse* response) {
+  if (grpc::Status denied = Authorize(ctx, "Ingest"); !denied.ok()) return denied;
   logging::RequestScope log_scope(logging::NewRequestId());
   if (d_.keys == nullptr) return NoFederationKey();
   const int64_t now = d_.now();
@@ -352,9 +354,10 @@ grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
-grpc::Status AdminService::Normalize(grpc::ServerContext*,
+grpc::Status AdminService::Normalize(grpc::ServerContext* ctx,
                                      const ifed::v1::NormalizeRequest* request,
                                      ifed::v1::NormalizeResponse* response) {
+  if (grpc::Status denied = Authorize(ctx, "Normalize"); !denied.ok()) return denied;
   if (request->values_size() > static_cast<int>(kMaxMatchItems)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "too many values");
   }
@@ -384,6 +387,7 @@ grpc::Status AdminService::Normalize(grpc::ServerContext*,
 
 grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::LocalMatchRequest* request,
                                  ifed::v1::LocalMatchResponse* response) {
+  if (grpc::Status denied = Authorize(ctx, "Match"); !denied.ok()) return denied;
   if (request->items_size() == 0 || request->items_size() > static_cast<int>(kMaxMatchItems)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         absl::StrCat("between 1 and ", kMaxMatchItems, " items per match"));
@@ -639,8 +643,9 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
   return asked;
 }
 
-grpc::Status AdminService::Stats(grpc::ServerContext*, const ifed::v1::StatsRequest*,
+grpc::Status AdminService::Stats(grpc::ServerContext* ctx, const ifed::v1::StatsRequest*,
                                  ifed::v1::StatsResponse* response) {
+  if (grpc::Status denied = Authorize(ctx, "Stats"); !denied.ok()) return denied;
   auto counts = d_.store->CountByType();
   if (!counts.ok()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "store unavailable");
   uint64_t total = 0;

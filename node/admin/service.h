@@ -20,6 +20,7 @@
 #include "node/hub/stats.h"
 #include "node/normalize/normalizer.h"
 #include "node/policy/policy.h"
+#include "node/admin/staff.h"
 #include "node/store/store.h"
 #include "proto/admin.grpc.pb.h"
 #include "proto/config.pb.h"
@@ -205,6 +206,7 @@ class AdminService final : public ifed::v1::Admin::Service {
 
   grpc::Status Keys(grpc::ServerContext* ctx, const ifed::v1::KeysRequest* request,
                     ifed::v1::KeysResponse* response) override {
+    if (grpc::Status denied = Authorize(ctx, "Keys"); !denied.ok()) return denied;
     if (!d_.keys_admin) {
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "key rotation not available");
     }

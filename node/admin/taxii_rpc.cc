@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "node/admin/service.h"
+#include "node/admin/staff.h"
 #include "node/common/logging.h"
 #include "node/taxii/feed.h"
 #include "node/taxii/wire.h"
@@ -15,6 +16,8 @@ namespace ifed::admin {
 grpc::Status AdminService::TaxiiObjects(grpc::ServerContext* ctx,
                                         const ifed::v1::TaxiiObjectsRequest* request,
                                         ifed::v1::TaxiiObjectsResponse* response) {
+  // The console calls for a TAXII client, not for a person: no staff role opens it.
+  if (grpc::Status denied = Authorize(ctx, "TaxiiObjects"); !denied.ok()) return denied;
   logging::RequestScope log_scope(logging::NewRequestId());
   auto query = taxii::FromWire(*request);
   if (!query.ok()) {

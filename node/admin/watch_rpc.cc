@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "node/admin/service.h"
+#include "node/admin/staff.h"
 #include "node/common/status_macros.h"
 #include "node/federation/oprf_service.h"
 #include "node/federation/watch_service.h"
@@ -50,6 +51,7 @@ absl::Status SaveAudited(store::Store* store, audit::AuditLog* audit,
 grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
                                    const ifed::v1::WatchesRequest* request,
                                    ifed::v1::WatchesResponse* response) {
+  if (grpc::Status denied = Authorize(ctx, "Watches", request->action()); !denied.ok()) return denied;
   const std::string& action = request->action();
   const int64_t now = d_.now();
   if (action == "events") {

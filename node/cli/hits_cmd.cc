@@ -1,8 +1,15 @@
 // ifedctl hits export [--format stix|json] [--since T] [--until T] [--out FILE]
 //
 // The hits this node's queries received, for the agency's own
-// MISP or OpenCTI. STIX 2.1: a bundle of sightings built by
-// node/taxii/stix_sightings.h, the same objects the TAXII collections serve.
+// MISP or OpenCTI. STIX 2.1: a bundle with, per hit, a `sighting` of an
+// `indicator` (the pattern the STIX importer reads back, see
+// node/ingest/stix.h) sighted at the partner, which is an `identity`
+// (organization). Ids are UUIDv5 of the content, so exporting the same hit
+// twice gives the same objects and the importer deduplicates them. Partner
+// references and contacts travel as the custom properties
+// x_ifed_reference / x_ifed_contact, the scheme as x_ifed_scheme.
+#include <openssl/sha.h>
+
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -11,15 +18,16 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "node/cli/cli.h"
-#include "node/taxii/stix_sightings.h"
+#include "node/ingest/stix_export.h"
 
 namespace ifed::cli {
 namespace {
 
 nlohmann::json PlainJson(const ifed::v1::HitsExportResponse& r) {
+  using ingest::Timestamp;
   nlohmann::json hits = nlohmann::json::array();
   for (const ifed::v1::HitRecord& h : r.hits()) {
-    hits.push_back({{"time", taxii::StixTimestamp(h.ts_ms())},
+    hits.push_back({{"time", Timestamp(h.ts_ms())},
                     {"peer", h.peer()},
                     {"scheme", h.scheme()},
                     {"type", TypeStr(h.type())},
@@ -62,7 +70,7 @@ int HitsCommand(const Args& a, ifed::v1::Admin::Stub& stub) {
   ifed::v1::HitsExportResponse r;
   grpc::Status s = stub.HitsExport(&ctx, req, &r);
   if (!s.ok()) return RpcFailed(s, a.socket);
-  const std::string text = (format == "stix" ? taxii::SightingsBundle(r) : PlainJson(r)).dump(2) + "\n";
+  const std::string text = (format == "stix" ? ingest::StixBundle(r) : PlainJson(r)).dump(2) + "\n";
   if (const std::string out = a.Get("--out"); !out.empty()) {
     std::ofstream f(out, std::ios::trunc);
     f << text;

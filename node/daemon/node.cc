@@ -594,6 +594,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ifed::v1::NodeConfig& co
       return absl::UnavailableError(
           absl::StrCat("cannot serve the admin socket ", c.admin_socket()));
     }
+    admin::SetConsoleUids({c.console_uids().begin(), c.console_uids().end()});
     IFED_ASSIGN_OR_RETURN(n->admin_listener_,
                           admin::LocalListener::Start(c.admin_socket(), n->admin_server_.get()));
   }

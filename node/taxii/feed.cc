@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 
 namespace ifed::taxii {
 namespace {
@@ -17,13 +18,17 @@ bool After(const ObjectRef& ref, const Cursor& c) {
 
 }  // namespace
 
+std::string TaxiiTimestamp(int64_t us) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::FromUnixMicros(us), absl::UTCTimeZone());
+}
+
 const std::vector<Collection>& Collections() {
   static const auto* const kCollections = new std::vector<Collection>{
-      {"hits", Uuid5("taxii-collection:hits"), "ifed hits",
+      {"hits", ingest::Uuid5("taxii-collection:hits"), "ifed hits",
        "Hits partners gave this node's matches, as STIX sightings of indicators at the "
        "partner (the objects of `ifedctl hits export --format stix`).",
        "match"},
-      {"watch-alerts", Uuid5("taxii-collection:watch-alerts"), "ifed watch alerts",
+      {"watch-alerts", ingest::Uuid5("taxii-collection:watch-alerts"), "ifed watch alerts",
        "Watch alerts: a partner ingested a value this node watches, as STIX sightings.",
        "watch"},
   };
@@ -59,8 +64,8 @@ absl::StatusOr<FetchResult> ServeFromHits(const Hits& all, const FetchQuery& q) 
   }
   std::stable_sort(hits.begin(), hits.end(),
                    [](const auto& a, const auto& b) { return a.ts_ms() < b.ts_ms(); });
-  std::vector<ObjectRef> refs = IndexObjects(hits);
-  SortByAdded(refs);
+  std::vector<ObjectRef> refs = ingest::IndexObjects(hits);
+  ingest::SortByAdded(refs);
   FetchResult out;
   for (const ObjectRef& ref : refs) {
     if (q.after && !After(ref, *q.after)) continue;
@@ -70,7 +75,7 @@ absl::StatusOr<FetchResult> ServeFromHits(const Hits& all, const FetchQuery& q) 
       break;
     }
     FetchedObject o{ref.id, ref.type, ref.modified_ms, ref.added_us, ""};
-    if (!q.manifest) o.json = RenderObject(ref, hits[static_cast<int>(ref.hit)]).dump();
+    if (!q.manifest) o.json = ingest::RenderObject(ref, hits[static_cast<int>(ref.hit)]).dump();
     out.objects.push_back(std::move(o));
   }
   return out;

@@ -13,9 +13,17 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "node/taxii/stix_sightings.h"
+#include "node/ingest/stix_export.h"
 
 namespace ifed::taxii {
+
+inline constexpr char kStixMediaType[] = "application/stix+json;version=2.1";
+
+using ingest::Hits;
+using ingest::ObjectRef;
+
+// TAXII timestamp (microseconds, UTC): 2026-12-07T18:00:00.123456Z.
+std::string TaxiiTimestamp(int64_t us);
 
 // A read-only collection. `alias` is its short name (in config, in the
 // audit, and accepted in URLs in place of the id).

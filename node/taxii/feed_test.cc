@@ -6,12 +6,12 @@
 #include <nlohmann/json.hpp>
 
 #include "node/common/status_matchers.h"
-#include "node/taxii/test_hits.h"
+#include "node/ingest/test_hits.h"
 
 namespace ifed::taxii {
 namespace {
 
-using ::ifed::taxii::testing::PhoneHit;
+using ::ifed::ingest::testing::PhoneHit;
 using ::ifed::testing::IsOk;
 using ::ifed::testing::StatusIs;
 
@@ -36,7 +36,7 @@ TEST(Feed, CollectionsHaveStableIdsAndAliases) {
   EXPECT_EQ(FindCollection("hits"), &Collections()[0]);
   EXPECT_EQ(FindCollection(Collections()[1].id), &Collections()[1]);
   EXPECT_EQ(FindCollection("records"), nullptr);
-  EXPECT_EQ(Collections()[0].id, Uuid5("taxii-collection:hits"));
+  EXPECT_EQ(Collections()[0].id, ingest::Uuid5("taxii-collection:hits"));
 }
 
 TEST(Feed, EachCollectionHoldsItsOwnSource) {

@@ -356,10 +356,10 @@ HttpResponse TaxiiServer::Paged(const Route& route, const HttpRequest& req,
     nlohmann::json list = nlohmann::json::array();
     for (const FetchedObject& o : objs) {
       if (route.kind == Kind::kVersions) {
-        list.push_back(StixTimestamp(o.modified_ms));
+        list.push_back(ingest::Timestamp(o.modified_ms));
       } else if (route.kind == Kind::kManifest) {
         list.push_back({{"id", o.id}, {"date_added", TaxiiTimestamp(o.added_us)},
-                        {"version", StixTimestamp(o.modified_ms)}, {"media_type", kStixMediaType}});
+                        {"version", ingest::Timestamp(o.modified_ms)}, {"media_type", kStixMediaType}});
       } else {
         auto obj = nlohmann::json::parse(o.json, nullptr, /*allow_exceptions=*/false);
         if (obj.is_discarded()) return Error(500, "the node sent an object that is not JSON");

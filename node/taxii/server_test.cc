@@ -8,12 +8,12 @@
 #include <nlohmann/json.hpp>
 
 #include "node/common/status_matchers.h"
-#include "node/taxii/test_hits.h"
+#include "node/ingest/test_hits.h"
 
 namespace ifed::taxii {
 namespace {
 
-using ::ifed::taxii::testing::PhoneHit;
+using ::ifed::ingest::testing::PhoneHit;
 using ::ifed::testing::IsOk;
 using ::testing::HasSubstr;
 

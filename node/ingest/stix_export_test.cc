@@ -1,16 +1,16 @@
-#include "node/taxii/stix_sightings.h"
+#include "node/ingest/stix_export.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <set>
 
-#include "node/taxii/test_hits.h"
+#include "node/ingest/test_hits.h"
 
-namespace ifed::taxii {
+namespace ifed::ingest {
 namespace {
 
-using ::ifed::taxii::testing::PhoneHit;
+using ::ifed::ingest::testing::PhoneHit;
 using ::testing::ElementsAre;
 
 constexpr int64_t kT0 = 1796601600000;  // 2026-12-07T00:00:00Z
@@ -62,7 +62,7 @@ TEST(StixSightings, RenderedObjectsCarryTheRequiredProperties) {
     EXPECT_EQ(o["id"], r.id);
     EXPECT_EQ(o["type"], r.type);
     EXPECT_EQ(o["spec_version"], "2.1");
-    EXPECT_EQ(o["modified"], StixTimestamp(r.modified_ms));
+    EXPECT_EQ(o["modified"], Timestamp(r.modified_ms));
     if (r.type == "indicator") {
       EXPECT_EQ(o["pattern"],
                 "[phone-number:value = '" + hits[static_cast<int>(r.hit)].canonical() + "']");
@@ -77,12 +77,12 @@ TEST(StixSightings, RenderedObjectsCarryTheRequiredProperties) {
 TEST(StixSightings, BundleIsDeterministic) {
   ifed::v1::HitsExportResponse r;
   *r.mutable_hits() = TwoPartnersOneValue();
-  const nlohmann::json a = SightingsBundle(r);
-  EXPECT_EQ(a.dump(), SightingsBundle(r).dump());
+  const nlohmann::json a = StixBundle(r);
+  EXPECT_EQ(a.dump(), StixBundle(r).dump());
   EXPECT_EQ(a["type"], "bundle");
   EXPECT_EQ(a["objects"].size(), 7u);
   *r.add_hits() = PhoneHit(kT0 + 7, "at", 3);
-  EXPECT_NE(SightingsBundle(r)["id"], a["id"]);
+  EXPECT_NE(StixBundle(r)["id"], a["id"]);
 }
 
 TEST(StixSightings, QuotesInValuesAreEscapedInPatterns) {
@@ -97,11 +97,10 @@ TEST(StixSightings, QuotesInValuesAreEscapedInPatterns) {
 }
 
 TEST(StixSightings, Timestamps) {
-  EXPECT_EQ(StixTimestamp(kT0 + 123), "2026-12-07T00:00:00.123Z");
-  EXPECT_EQ(TaxiiTimestamp(kT0 * 1000 + 123456), "2026-12-07T00:00:00.123456Z");
+  EXPECT_EQ(Timestamp(kT0 + 123), "2026-12-07T00:00:00.123Z");
   EXPECT_EQ(Uuid5("x").size(), 36u);
   EXPECT_EQ(Uuid5("x")[14], '5');  // version 5.
 }
 
 }  // namespace
-}  // namespace ifed::taxii
+}  // namespace ifed::ingest

@@ -1,13 +1,13 @@
-// Hits for the TAXII tests: synthetic, no real values.
-#ifndef IFED_TAXII_TEST_HITS_H_
-#define IFED_TAXII_TEST_HITS_H_
+// Hits for the STIX export and TAXII tests: synthetic, no real values.
+#ifndef IFED_INGEST_TEST_HITS_H_
+#define IFED_INGEST_TEST_HITS_H_
 
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "node/taxii/stix_sightings.h"
+#include "node/ingest/stix_export.h"
 
-namespace ifed::taxii::testing {
+namespace ifed::ingest::testing {
 
 // A hit at `ts_ms` from `peer` on phone number +4917000000<n>.
 inline ifed::v1::HitRecord PhoneHit(int64_t ts_ms, const std::string& peer, int n,
@@ -25,6 +25,6 @@ inline ifed::v1::HitRecord PhoneHit(int64_t ts_ms, const std::string& peer, int 
   return h;
 }
 
-}  // namespace ifed::taxii::testing
+}  // namespace ifed::ingest::testing
 
-#endif  // IFED_TAXII_TEST_HITS_H_
+#endif  // IFED_INGEST_TEST_HITS_H_

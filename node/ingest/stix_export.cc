@@ -1,4 +1,4 @@
-#include "node/taxii/stix_sightings.h"
+#include "node/ingest/stix_export.h"
 
 #include <openssl/sha.h>
 
@@ -11,7 +11,7 @@
 #include "absl/time/time.h"
 #include "node/common/indicator_type.h"
 
-namespace ifed::taxii {
+namespace ifed::ingest {
 namespace {
 
 // The namespace of ifed's UUIDv5 ids (random, fixed once).
@@ -32,7 +32,8 @@ std::string Literal(const std::string& v) {
   return out + "'";
 }
 
-// The pattern for a canonical value, in the vocabulary the importer reads.
+}  // namespace
+
 std::string Pattern(ifed::v1::IndicatorType type, const std::string& canonical) {
   switch (type) {
     case ifed::v1::URL: return absl::StrCat("[url:value = ", Literal(canonical), "]");
@@ -54,6 +55,8 @@ std::string Pattern(ifed::v1::IndicatorType type, const std::string& canonical) 
       return absl::StrCat("[x-ifed-", TypeStr(type), ":value = ", Literal(canonical), "]");
   }
 }
+
+namespace {
 
 std::string IdentityId(const ifed::v1::HitRecord& h) {
   return "identity--" + Uuid5("partner:" + h.peer());
@@ -77,7 +80,7 @@ std::string SchemeOf(const ifed::v1::HitRecord& h) {
 }
 
 nlohmann::json Sighting(const ifed::v1::HitRecord& h) {
-  const std::string when = StixTimestamp(h.ts_ms());
+  const std::string when = Timestamp(h.ts_ms());
   nlohmann::json sighting = {
       {"type", "sighting"},
       {"spec_version", "2.1"},
@@ -107,7 +110,7 @@ nlohmann::json Sighting(const ifed::v1::HitRecord& h) {
 
 }  // namespace
 
-std::string Uuid5(std::string_view name) {
+std::string Uuid5(const std::string& name) {
   std::string input(reinterpret_cast<const char*>(kNamespace), sizeof kNamespace);
   input += name;
   unsigned char d[SHA_DIGEST_LENGTH];
@@ -122,12 +125,8 @@ std::string Uuid5(std::string_view name) {
   return out;
 }
 
-std::string StixTimestamp(int64_t ms) {
+std::string Timestamp(int64_t ms) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone());
-}
-
-std::string TaxiiTimestamp(int64_t us) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::FromUnixMicros(us), absl::UTCTimeZone());
 }
 
 std::vector<ObjectRef> IndexObjects(const Hits& hits) {
@@ -161,13 +160,13 @@ nlohmann::json RenderObject(const ObjectRef& ref, const ifed::v1::HitRecord& h) 
     return {{"type", "identity"},
             {"spec_version", "2.1"},
             {"id", ref.id},
-            {"created", StixTimestamp(0)},
-            {"modified", StixTimestamp(0)},
+            {"created", Timestamp(0)},
+            {"modified", Timestamp(0)},
             {"name", absl::StrCat("ifed partner ", h.peer())},
             {"identity_class", "organization"}};
   }
   if (ref.type == "indicator") {
-    const std::string when = StixTimestamp(h.ts_ms());
+    const std::string when = Timestamp(h.ts_ms());
     return {{"type", "indicator"},
             {"spec_version", "2.1"},
             {"id", ref.id},
@@ -181,7 +180,7 @@ nlohmann::json RenderObject(const ObjectRef& ref, const ifed::v1::HitRecord& h) 
   return Sighting(h);
 }
 
-nlohmann::json SightingsBundle(const ifed::v1::HitsExportResponse& r) {
+nlohmann::json StixBundle(const ifed::v1::HitsExportResponse& r) {
   nlohmann::json objects = nlohmann::json::array();
   for (const ObjectRef& ref : IndexObjects(r.hits())) {
     objects.push_back(RenderObject(ref, r.hits(static_cast<int>(ref.hit))));
@@ -191,4 +190,4 @@ nlohmann::json SightingsBundle(const ifed::v1::HitsExportResponse& r) {
           {"objects", std::move(objects)}};
 }
 
-}  // namespace ifed::taxii
+}  // namespace ifed::ingest
