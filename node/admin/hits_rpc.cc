@@ -137,17 +137,12 @@ void AdminService::LogHits(const std::string& request_id, ifed::v1::Purpose purp
   }
 }
 
-grpc::Status AdminService::HitsExport(grpc::ServerContext* ctx,
-                                      const ifed::v1::HitsExportRequest* request,
-                                      ifed::v1::HitsExportResponse* response) {
-  if (grpc::Status denied = Authorize(ctx, "HitsExport"); !denied.ok()) return denied;
-  logging::RequestScope log_scope(logging::NewRequestId());
-  if (request->since() < 0 || request->until() < 0 ||
-      (request->until() > 0 && request->until() <= request->since())) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "until must be after since");
-  }
-  const std::string from = store::HitsTable::Key(request->since() * 1000, "");
-  const std::string to = request->until() > 0 ? store::HitsTable::Key(request->until() * 1000, "") : store::HitsTable::End();
+absl::Status AdminService::CollectHits(const ifed::v1::HitsExportRequest& request,
+                                       ifed::v1::HitsExportResponse* response,
+                                       uint64_t* alerts_without_value) {
+  const std::string from = store::HitsTable::Key(request.since() * 1000, "");
+  const std::string to = request.until() > 0 ? store::HitsTable::Key(request.until() * 1000, "")
+                                            : store::HitsTable::End();
   absl::Status failed;
   absl::Status scan = d_.store->ScanMeta(store::HitsTable::kPrefix, [&](const std::string& key,
                                                       const std::string& value) {
@@ -180,11 +175,24 @@ grpc::Status AdminService::HitsExport(grpc::ServerContext* ctx,
     h->set_source("match");
     return true;
   });
-  if (!scan.ok()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "store unavailable");
-  if (!failed.ok()) return grpc::Status(grpc::StatusCode::DATA_LOSS, std::string(failed.message()));
+  if (!scan.ok()) return absl::UnavailableError("store unavailable");
+  if (!failed.ok()) return failed;
+  return ExportWatchAlerts(request, response, alerts_without_value);
+}
+
+grpc::Status AdminService::HitsExport(grpc::ServerContext* ctx,
+                                      const ifed::v1::HitsExportRequest* request,
+                                      ifed::v1::HitsExportResponse* response) {
+  if (grpc::Status denied = Authorize(ctx, "HitsExport"); !denied.ok()) return denied;
+  logging::RequestScope log_scope(logging::NewRequestId());
+  if (request->since() < 0 || request->until() < 0 ||
+      (request->until() > 0 && request->until() <= request->since())) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "until must be after since");
+  }
   uint64_t alerts_without_value = 0;
-  if (absl::Status w = ExportWatchAlerts(*request, response, &alerts_without_value); !w.ok()) {
-    return grpc::Status(static_cast<grpc::StatusCode>(w.code()), std::string(w.message()));
+  if (absl::Status s = CollectHits(*request, response, &alerts_without_value); !s.ok()) {
+    response->Clear();
+    return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
   }
   if (d_.audit != nullptr) {  // who took the values out, and how many.
     audit::Event e;

@@ -215,6 +215,9 @@ class AdminService final : public ifed::v1::Admin::Service {
   // hits_rpc.cc: the hits log, for STIX export.
   grpc::Status HitsExport(grpc::ServerContext* ctx, const ifed::v1::HitsExportRequest* request,
                           ifed::v1::HitsExportResponse* response) override;
+  // taxii_rpc.cc: a page of a TAXII collection for ifed-console.
+  grpc::Status TaxiiObjects(grpc::ServerContext* ctx, const ifed::v1::TaxiiObjectsRequest* request,
+                            ifed::v1::TaxiiObjectsResponse* response) override;
 
  private:
   // The peers a local request names: every configured peer with `all`, or
@@ -245,6 +248,10 @@ class AdminService final : public ifed::v1::Admin::Service {
   // counted in `without_value`.
   absl::Status ExportWatchAlerts(const ifed::v1::HitsExportRequest& request,
                                  ifed::v1::HitsExportResponse* response, uint64_t* without_value);
+  // The hits log and the watch alerts in the request's window (hits
+  // first, then alerts), values opened; `truncated` past the export limit.
+  absl::Status CollectHits(const ifed::v1::HitsExportRequest& request,
+                           ifed::v1::HitsExportResponse* response, uint64_t* alerts_without_value);
   // The end of a large ingest (staged_ingest.cc): stages `rest`, commits
   // with the "ingest" event, applies and finishes with "ingest.applied".
   grpc::Status CommitStagedIngest(grpc::ServerContext* ctx, const std::string& stage_id,

@@ -23,6 +23,7 @@
 #include "node/console/password.h"
 #include "node/console/routes.h"
 #include "node/console/server.h"
+#include "node/console/taxii_routes.h"
 #include "node/normalize/normalizer.h"
 
 namespace {
@@ -94,6 +95,10 @@ int Serve(const ifed::v1::ConsoleConfig& config, const char* argv0) {
                    .auth = &auth, .now_ms = NowMs, .web_dir = WebDir(config, argv0)};
   Router router(&auth);
   RegisterAll(router, deps);
+  if (absl::Status taxii = RegisterTaxiiRoutes(router, deps); !taxii.ok()) {
+    std::cerr << "ifed-console: taxii: " << taxii.message() << "\n";
+    return 1;
+  }
   absl::StatusOr<std::unique_ptr<HttpsServer>> server = HttpsServer::Start(config, &router);
   if (!server.ok()) {
     std::cerr << "ifed-console: " << server.status().message() << "\n";

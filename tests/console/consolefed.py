@@ -45,6 +45,8 @@ class Federation:
         self.nodes = {}
         self.consoles = {}
         self.procs = []
+        # Extra top-level YAML of a node's console config, by node id (TAXII).
+        self.console_yaml_extra = {}
         self._certs("ca", f"{self.dir}/ca", TRUST_DOMAIN)
         with open(f"{self.dir}/federation.key", "w") as f:
             f.write("1 " + os.urandom(32).hex() + "\n")
@@ -156,7 +158,7 @@ log_file: {web}/console.log
 tls:
   cert: console.pem
   key: console.key
-{self.console_extra_yaml(nid)}""")
+{self.console_extra_yaml(nid)}""" + self.console_yaml_extra.get(nid, ""))
         err = open(f"{web}/console.stderr", "w")
         self.procs.append(subprocess.Popen(
             [f"{self.bin}/ifed-console", "--config", f"{web}/console.yaml"], stdout=err,
