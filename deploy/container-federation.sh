@@ -278,7 +278,11 @@ log "== starting de, at, hu and the hub eu ($mode)"
 started=1
 if [[ $mode == compose ]]; then start_compose; else start_kube; fi
 wait_healthy
-log "  all four answer SERVING (gRPC health over the admin socket)"
+for id in "${NODES[@]}"; do  # the engine's own health check (HEALTHCHECK / probes)
+  "${PODMAN[@]}" healthcheck run "$(container_of "$id")" >/dev/null \
+    || die "podman healthcheck run $(container_of "$id") is not healthy"
+done
+log "  all four answer SERVING (gRPC health over the admin socket; podman healthcheck run: healthy)"
 
 # Checks of the running containers: non-root, read-only root, no compiler.
 for id in "${NODES[@]}"; do

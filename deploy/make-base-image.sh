@@ -91,7 +91,12 @@ EOF
 echo "$PROG: security updates"
 mount -t proc proc "$root/proc"
 chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive sh -c \
-  'apt-get update -q && apt-get -y -q upgrade && apt-get clean' >/dev/null
+  'apt-get update -q && apt-get -y -q upgrade && apt-get clean' >"$root.log" 2>&1 || {
+  tail -n 30 "$root.log" >&2
+  rm -f "$root.log"
+  die "apt-get upgrade in the new tree failed"
+}
+rm -f "$root.log"
 umount "$root/proc"
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/log/*.log
 : >"$root/etc/resolv.conf"
@@ -99,7 +104,7 @@ rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/log/*
 
 echo "$PROG: podman import as $name"
 tar --numeric-owner -C "$root" -c . \
-  | podman import --change 'CMD ["/bin/bash"]' --change 'ENV LANG=C.UTF-8' \
+  | podman import --quiet --change 'CMD ["/bin/bash"]' --change 'ENV LANG=C.UTF-8' \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$name" >/dev/null
 podman image inspect --format '{{.Id}} {{.Size}}' "$name" \
   | awk -v n="$name" '{printf "%s: image %s, %.0f MB\n", n, substr($1, 1, 12), $2 / 1e6}'
