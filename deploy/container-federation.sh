@@ -209,9 +209,18 @@ stop_all() {
     done
     "${PODMAN[@]}" network rm -f "${PROJECT}_federation" >/dev/null 2>&1 || true
   else
-    "${PODMAN[@]}" kube down "$dir/federation.yaml" >"$dir/kube-down.log" 2>&1 || true
+    # Containers with their anonymous volumes (the image's VOLUME in the
+    # init container), then the pods; kube down would leave the volumes of
+    # the ConfigMaps, Secrets and emptyDirs behind (and a next play would
+    # reuse their old content).
     for id in "${NODES[@]}"; do
-      "${PODMAN[@]}" volume rm -f "ifed-$id-data" >/dev/null 2>&1 || true
+      for c in $("${PODMAN[@]}" ps -a -q --filter "pod=ifed-$id" 2>/dev/null); do
+        "${PODMAN[@]}" rm -f -v "$c" >/dev/null 2>&1 || true
+      done
+      "${PODMAN[@]}" pod rm -f "ifed-$id" >/dev/null 2>&1 || true
+      for v in data run keyfiles secret keys config crl issuers policy; do
+        "${PODMAN[@]}" volume rm -f "ifed-$id-$v" >/dev/null 2>&1 || true
+      done
       "${PODMAN[@]}" secret rm "ifed-$id-keys" >/dev/null 2>&1 || true
     done
     "${PODMAN[@]}" network rm -f "$KUBE_NET" >/dev/null 2>&1 || true
@@ -248,7 +257,25 @@ start_kube() {
       || { cat "$dir/validate.log" >&2; die "the rendered manifests do not validate"; }
     log "  rendered manifests: $(tail -n 1 "$dir/validate.log") (Kubernetes API schemas)"
   fi
-  "${PODMAN[@]}" kube play --network "$KUBE_NET" "$dir/federation.yaml" >"$dir/kube-play.log" 2>&1 \
+  # podman 4.3 mounts a kube Secret's data still base64-encoded: the same
+  # manifests without the Secrets, and the secrets made with podman.
+  "$ROOT/deploy/k8s/render.sh" --without-secrets --image "$image" --nodes-dir "$dir/nodes" \
+    "${NODES[@]}" >"$dir/play.yaml"
+  local id k nd
+  for id in "${NODES[@]}"; do
+    nd=$dir/nodes/$id
+    args=()
+    for k in node.key federation.key local.key oprf.seed; do
+      [[ -e $nd/$k ]] && args+=(--rawfile "$k" "$nd/$k")
+    done
+    (umask 077
+     jq -n "${args[@]}" --arg name "ifed-$id-keys" \
+       '{apiVersion: "v1", kind: "Secret", metadata: {name: $name}, type: "Opaque",
+         data: ($ARGS.named | del(.name))}' >"$dir/secret-$id.json")
+    "${PODMAN[@]}" secret create "ifed-$id-keys" "$dir/secret-$id.json" >/dev/null
+    rm -f "$dir/secret-$id.json"
+  done
+  "${PODMAN[@]}" kube play --network "$KUBE_NET" "$dir/play.yaml" >"$dir/kube-play.log" 2>&1 \
     || { tail -n 30 "$dir/kube-play.log" >&2; die "podman kube play failed"; }
 }
 
@@ -341,6 +368,7 @@ if ((keep)); then
   if [[ $mode == compose ]]; then
     log "  IFED_COMPOSE_DIR=$dir/nodes podman-compose -p $PROJECT -f $ROOT/deploy/compose.yaml down"
   else
-    log "  podman kube down $dir/federation.yaml"
+    log "  podman kube down $dir/play.yaml; podman secret rm ifed-{de,at,hu,eu}-keys; podman network rm $KUBE_NET"
+    log "  and the volumes ifed-{de,at,hu,eu}-{data,run,keyfiles,keys,config,crl,issuers,policy}"
   fi
 fi

@@ -6,7 +6,7 @@
 # `podman kube play` runs the result (tests/deploy.sh); in a cluster,
 # apply it with deploy/k8s/cluster.yaml (Services, NetworkPolicies).
 #
-#   deploy/k8s/render.sh --image IMAGE --nodes-dir DIR NODE... > federation.yaml
+#   deploy/k8s/render.sh [--without-secrets] --image IMAGE --nodes-dir DIR NODE... > federation.yaml
 #
 # DIR/NODE/ holds node.yaml (paths under /etc/ifed/config, keys, crl,
 # issuers, policy as below), ca.pem, node.pem, crl/*.pem, issuers/*.pem,
@@ -17,6 +17,12 @@
 # user, and a Secret volume cannot be owned by the pod's user; an init
 # container (same image, same user) copies the Secret into a memory-backed
 # emptyDir with mode 0600. Resource requests are sized in docs/operations.md.
+#
+# --without-secrets leaves the Secret documents out: podman 4.3's kube play
+# writes a Secret's `data` values still base64-encoded into the volume and
+# ignores `stringData`, so deploy/container-federation.sh creates the
+# secrets itself (`podman secret create` with the values in clear, which
+# kube play's secret volumes then mount as they are).
 set -euo pipefail
 
 PROG=deploy/k8s/render.sh
@@ -27,11 +33,13 @@ die() {
 
 image=""
 nodes_dir=""
+secrets=1
 nodes=()
 while (($#)); do
   case $1 in
     --image) (($# >= 2)) || die "--image needs a value"; image=$2; shift 2 ;;
     --nodes-dir) (($# >= 2)) || die "--nodes-dir needs a value"; nodes_dir=$2; shift 2 ;;
+    --without-secrets) secrets=0; shift ;;
     -*) die "unknown option $1" ;;
     *) nodes+=("$1"); shift ;;
   esac
@@ -59,10 +67,12 @@ for id in "${nodes[@]}"; do
   [[ $id =~ ^[a-z0-9][a-z0-9-]{0,40}$ ]] || die "bad node id '$id'"
   d=$nodes_dir/$id
   [[ -r $d/node.yaml && -r $d/node.key ]] || die "$d: no node.yaml or node.key"
-  printf -- '---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: ifed-%s-keys\n  labels: {app: ifed, node: %s}\ntype: Opaque\ndata:\n' "$id" "$id"
-  for k in node.key federation.key local.key oprf.seed; do
-    [[ -e $d/$k ]] && secret_entry "$k" "$d/$k"
-  done
+  if ((secrets)); then
+    printf -- '---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: ifed-%s-keys\n  labels: {app: ifed, node: %s}\ntype: Opaque\ndata:\n' "$id" "$id"
+    for k in node.key federation.key local.key oprf.seed; do
+      [[ -e $d/$k ]] && secret_entry "$k" "$d/$k"
+    done
+  fi
   configmap "ifed-$id-config" "$d/node.yaml" "$d/ca.pem" "$d/node.pem"
   configmap "ifed-$id-crl" "$d"/crl/*.pem
   configmap "ifed-$id-issuers" "$d"/issuers/*.pem
@@ -109,15 +119,14 @@ spec:
         readOnlyRootFilesystem: true
         capabilities: {drop: [ALL]}
       volumeMounts:
-        - {name: secret, mountPath: /etc/ifed/secret, readOnly: true}
-        - {name: keys, mountPath: /etc/ifed/keys}
+        - {name: ifed-@ID@-secret, mountPath: /etc/ifed/secret, readOnly: true}
+        - {name: ifed-@ID@-keyfiles, mountPath: /etc/ifed/keys}
   containers:
     - name: node
       image: @IMAGE@
       args: ["--config", "/etc/ifed/config/node.yaml"]
-      ports:
-        - {name: federation, containerPort: 7443, protocol: TCP}
-        - {name: metrics, containerPort: 9464, protocol: TCP}
+      # Federation 7443 (mTLS), metrics 9464. No `ports:` list: podman's
+      # kube play would publish each containerPort on the host.
       env:
         - {name: IFED_SOCKET, value: /run/ifed/admin.sock}
       # gRPC health over the admin socket: the federation port wants a
@@ -142,22 +151,24 @@ spec:
         readOnlyRootFilesystem: true
         capabilities: {drop: [ALL]}
       volumeMounts:
-        - {name: data, mountPath: /var/lib/ifed}
-        - {name: run, mountPath: /run/ifed}
-        - {name: keys, mountPath: /etc/ifed/keys, readOnly: true}
-        - {name: config, mountPath: /etc/ifed/config, readOnly: true}
-        - {name: crl, mountPath: /etc/ifed/crl, readOnly: true}
-        - {name: issuers, mountPath: /etc/ifed/issuers, readOnly: true}
-        - {name: policy, mountPath: /etc/ifed/policy, readOnly: true}
+        - {name: ifed-@ID@-data, mountPath: /var/lib/ifed}
+        - {name: ifed-@ID@-run, mountPath: /run/ifed}
+        - {name: ifed-@ID@-keyfiles, mountPath: /etc/ifed/keys, readOnly: true}
+        - {name: ifed-@ID@-config, mountPath: /etc/ifed/config, readOnly: true}
+        - {name: ifed-@ID@-crl, mountPath: /etc/ifed/crl, readOnly: true}
+        - {name: ifed-@ID@-issuers, mountPath: /etc/ifed/issuers, readOnly: true}
+        - {name: ifed-@ID@-policy, mountPath: /etc/ifed/policy, readOnly: true}
+  # Volume names carry the node id: podman's kube play makes a named volume
+  # of each emptyDir and ConfigMap, shared by every pod that uses the name.
   volumes:
-    - {name: data, persistentVolumeClaim: {claimName: ifed-@ID@-data}}
-    - {name: run, emptyDir: {}}
-    - {name: keys, emptyDir: {medium: Memory}}
+    - {name: ifed-@ID@-data, persistentVolumeClaim: {claimName: ifed-@ID@-data}}
+    - {name: ifed-@ID@-run, emptyDir: {}}
+    - {name: ifed-@ID@-keyfiles, emptyDir: {medium: Memory}}
     # optional: false is spelled out: podman 4.3 crashes on a Secret volume without it.
-    - {name: secret, secret: {secretName: ifed-@ID@-keys, defaultMode: 0400, optional: false}}
-    - {name: config, configMap: {name: ifed-@ID@-config}}
-    - {name: crl, configMap: {name: ifed-@ID@-crl}}
-    - {name: issuers, configMap: {name: ifed-@ID@-issuers}}
-    - {name: policy, configMap: {name: ifed-@ID@-policy}}
+    - {name: ifed-@ID@-secret, secret: {secretName: ifed-@ID@-keys, defaultMode: 0400, optional: false}}
+    - {name: ifed-@ID@-config, configMap: {name: ifed-@ID@-config}}
+    - {name: ifed-@ID@-crl, configMap: {name: ifed-@ID@-crl}}
+    - {name: ifed-@ID@-issuers, configMap: {name: ifed-@ID@-issuers}}
+    - {name: ifed-@ID@-policy, configMap: {name: ifed-@ID@-policy}}
 EOF
 done
