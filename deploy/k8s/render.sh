@@ -102,7 +102,11 @@ metadata:
     io.podman.annotations.init.container.type: always
 spec:
   hostname: ifed-@ID@
-  restartPolicy: Always
+  # OnFailure, not Always: podman 4.3 gives the init container the pod's
+  # restart policy and would re-run it (rewriting the keys) every few
+  # seconds. The node is restarted when it fails; a clean stop stays
+  # stopped. (cluster.yaml's StatefulSet restarts always.)
+  restartPolicy: OnFailure
   securityContext:
     runAsNonRoot: true
     runAsUser: 10001
