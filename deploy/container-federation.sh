@@ -362,6 +362,12 @@ for id in "${NODES[@]}"; do
   out=$(ctl "$id" audit verify 2>&1) || die "audit verify on $id failed: $out"
   log "  $id: $(printf '%s\n' "$out" | head -n 1)"
 done
+# The credentials must have stayed put (a re-run init container, or a
+# shared volume, shows up as republished or refused TLS generations).
+for id in "${NODES[@]}"; do
+  gens=$("${PODMAN[@]}" logs "$(container_of "$id")" 2>&1 | grep -c 'TLS credentials generation' || true)
+  [[ $gens == 1 ]] || die "$id published $gens TLS credential generations, want 1"
+done
 log "OK: the $mode federation found every planted hit and nothing else"
 if ((keep)); then
   log "Left running (--keep). Configuration: $dir. Stop with:"
