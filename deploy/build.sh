@@ -3,6 +3,8 @@
 # configure and build with CMake + Ninja.
 #
 #   deploy/build.sh [--target T]... [--jobs N] [--no-install] [CMAKE_ARG...]
+#   deploy/build.sh --deps-only     (install the packages, build nothing:
+#                                    the container image's builder stage)
 #
 # The build directory is $IFED_BUILD_DIR (default: build, relative to the
 # repository root). Arguments that are not options of this script go to the
@@ -43,6 +45,7 @@ Installs missing Debian packages (apt-get, when run as root), then runs
   --target T    build only target T (repeatable; default: all)
   --jobs N      parallel jobs (default: \$IFED_JOBS or the number of CPUs)
   --no-install  only check the packages, never call apt-get
+  --deps-only   install the missing packages, then stop (no build)
 EOF
 }
 
@@ -54,6 +57,7 @@ die() {
 targets=()
 jobs=${IFED_JOBS:-$(nproc 2>/dev/null || echo 2)}
 install=1
+deps_only=0
 cmake_args=()
 while (($#)); do
   case $1 in
@@ -61,6 +65,7 @@ while (($#)); do
     --target) (($# >= 2)) || die "--target needs a value"; targets+=("$2"); shift 2 ;;
     --jobs) (($# >= 2)) || die "--jobs needs a value"; jobs=$2; shift 2 ;;
     --no-install) install=0; shift ;;
+    --deps-only) deps_only=1; shift ;;
     --) shift; cmake_args+=("$@"); break ;;
     *) cmake_args+=("$1"); shift ;;
   esac
@@ -93,6 +98,8 @@ if ((${#missing[@]})); then
     exit 1
   fi
 fi
+
+((deps_only)) && exit 0
 
 build_dir=${IFED_BUILD_DIR:-build}
 [[ $build_dir == /* ]] || build_dir=$ROOT/$build_dir

@@ -105,3 +105,11 @@ wait "$sampler" 2>/dev/null || true
 awk -v r="$rows" -v s="$start" -v e="$end" -v n="$node_kb" -v c="$(cat "$dir/ctl.rss")" \
   'BEGIN { printf "rows %d  seconds %.1f  rows/s %.0f  node peak RSS %.0f MiB  ifedctl peak RSS %.1f MiB  load %s\n",
            r, e - s, r / (e - s), n / 1024, c / 1024, "'"$(cut -d' ' -f1-3 /proc/loadavg)"'" }'
+# Sizing (docs/operations.md): the node's CPU time so far, its RSS now, and
+# the data directory on disk (RocksDB files, audit log included).
+cpu_s=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$node_pid/stat")
+rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$node_pid/status")
+disk_kb=$(du -sk "$dir/data" | cut -f1)
+awk -v r="$rows" -v c="$cpu_s" -v m="$rss_kb" -v d="$disk_kb" \
+  'BEGIN { printf "sizing: node CPU %.1f s (%.1f us/row)  node RSS now %.0f MiB  data dir %.0f MiB (%.0f bytes/row)\n",
+           c, c * 1e6 / r, m / 1024, d / 1024, d * 1024 / r }'

@@ -56,6 +56,7 @@ int IngestCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int NormalizeCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int MatchCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int StatsCommand(const Args& a, ifed::v1::Admin::Stub& stub);
+int HealthCommand(const Args& a, ifed::v1::Admin::Stub& stub);  // health_cmd.cc
 int PolicyCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int AuditCommand(const Args& a, ifed::v1::Admin::Stub& stub);
 int PeersCommand(const Args& a, ifed::v1::Admin::Stub& stub);

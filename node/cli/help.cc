@@ -166,6 +166,16 @@ version and wire protocol the peer announced with its health answer
 version differs from this node's is flagged: the same value would be
 keyed differently there. --quiet prints only the peer ids (for
 completion). Exit 1 if one is not SERVING.)"},
+    {.verb = "health",
+     .summary = "the node's own gRPC health, for health checks",
+     .synopsis = "health [--service NAME] [--timeout SECONDS]",
+     .text = R"(The node's gRPC health (grpc.health.v1.Health/Check) over the admin
+socket; the federation listener serves the same health to peers over
+mTLS. Prints SERVING, NOT_SERVING, SERVICE_UNKNOWN or UNKNOWN. For
+container and orchestrator health checks: exit 0 when SERVING, 1 when
+the node answers anything else, 4 when the socket does not answer.
+--service: a service name (default: the whole server); --timeout:
+seconds to wait (default 5).)"},
     {.verb = "erase",
      .summary = "remove records of values, of a case, or expired ones",
      .synopsis = "erase --type T [--region CC] (VALUE... | --file FILE)\n"

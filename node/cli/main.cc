@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
       {"normalize", NormalizeCommand},
       {"match", MatchCommand},
       {"stats", StatsCommand},
+      {"health", HealthCommand},
       {"policy", PolicyCommand},
       {"audit", AuditCommand},
       {"peers", PeersCommand},

@@ -72,6 +72,8 @@ expect 2 "deconflict of a phone" -- "$CTL" --socket "$TMP/none.sock" deconflict 
 # --- exit 4: the socket does not answer ---
 expect 4 "stats, no node at the socket" -- "$CTL" --socket "$TMP/none.sock" stats
 contains "$err" "cannot reach the node at $TMP/none.sock" "unreachable"
+expect 4 "health, no node at the socket" -- "$CTL" --socket "$TMP/none.sock" health
+expect 2 "health with a bad --timeout" -- "$CTL" --socket "$TMP/none.sock" health --timeout x
 : >"$TMP/plain-file"
 expect 4 "normalize --socket, not a socket" -- "$CTL" --socket "$TMP/plain-file" normalize --type phone +4930123456
 IFED_SOCKET=$TMP/none.sock expect 4 "normalize with IFED_SOCKET asks the node" -- \

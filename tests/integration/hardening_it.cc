@@ -162,6 +162,18 @@ TEST_F(HardeningTest, ValidMemberIsAnswered) {
   EXPECT_TRUE(s.ok()) << s.error_message();
 }
 
+// The container and orchestrator health check: gRPC health over the admin
+// socket, no certificate needed there (the socket is the node's own).
+TEST_F(HardeningTest, HealthOverTheAdminSocket) {
+  auto ok = fed_->Ctl("de", {"health"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.out, "SERVING\n");
+  auto unknown = fed_->Ctl("de", {"health", "--service", "no.such.Service"});
+  EXPECT_EQ(unknown.exit_code, 1) << unknown.out;
+  auto bad = fed_->Ctl("de", {"health", "--timeout", "0"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+}
+
 TEST_F(HardeningTest, NoClientCertificateIsRefused) {
   grpc::SslCredentialsOptions opts;
   opts.pem_root_certs = ReadFile(fed_->ca_cert());  // trusts de, presents nothing.
