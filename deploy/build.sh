@@ -22,7 +22,8 @@ PROG=deploy/build.sh
 # man-db and groff-base: the cli_it test renders the manual pages (man -l).
 # The web console (ifed-console): libcpp-httplib-dev (HTTPS), libjs-chart.js
 # and node-d3 (its plots, copied into the build at configure time); its
-# browser tests: chromium, chromium-driver, python3-selenium.
+# browser tests: chromium, chromium-driver, python3-selenium; the TAXII client
+# test and the console API tests: python3-requests.
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
@@ -32,6 +33,7 @@ PACKAGES=(
   prometheus-cpp-dev
   openssl iproute2 man-db groff-base
   libcpp-httplib-dev libjs-chart.js node-d3 chromium chromium-driver python3-selenium
+  python3-requests
 )
 
 usage() {
