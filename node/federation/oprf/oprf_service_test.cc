@@ -484,8 +484,12 @@ TEST_F(OprfServiceTest, WrongProofIsRejected) {
   auto a = querier_->Query("at", {OprfInput(IndicatorType::kPhone, "+4915112345678")}, req,
                            [&](const ifed::v1::OprfEvaluateRequest& r)
                                -> absl::StatusOr<ifed::v1::OprfEvaluateResponse> {
+                             // A responder that ignores the key named and
+                             // answers under another one.
+                             ifed::v1::OprfEvaluateRequest other = r;
+                             other.clear_public_key();
                              ifed::v1::OprfEvaluateResponse resp;
-                             absl::Status s = responder_->Evaluate("cz", r, &resp);
+                             absl::Status s = responder_->Evaluate("cz", other, &resp);
                              if (!s.ok()) return s;
                              return resp;
                            });

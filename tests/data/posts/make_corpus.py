@@ -265,7 +265,7 @@ add("ti19","ti","-",[],"IMEI " + IMEI_B[:-1] + str((int(IMEI_B[-1]) + 1) % 10) +
 # Grouped in fours, in other digit scripts, glued to the label (split as a
 # glued contact word is), and the near misses next to them: a check digit
 # off by one, prices, dates, a Luhn-valid 15-digit order number.
-IBAN_DE2 = iban("DE", "370400440532013000")
+IBAN_DE2 = iban("DE", "370400449876543210")
 off = lambda s: s[:-1] + str((int(s[-1]) + 1) % 10)
 add("en26","en","-",["iban="+IBAN_DE2],"send it to IBAN " + grp(IBAN_DE2) + " before friday")
 add("en27","en","-",["iban="+IBAN_DE2],"transfer to IBAN" + IBAN_DE2 + " today")
