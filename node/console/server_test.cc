@@ -29,7 +29,7 @@ using ::ifed::testing::IsOk;
 using ::testing::HasSubstr;
 using nlohmann::json;
 
-void Run(const std::string& cmd) {
+void Shell(const std::string& cmd) {
   ASSERT_EQ(std::system((cmd + " >/dev/null 2>&1").c_str()), 0) << cmd;
 }
 
@@ -50,11 +50,11 @@ class ServerTest : public ::testing::Test {
     const std::string certs = std::string(src) + "/certs/make-certs.sh";
     // The agency's web CA issues the console's certificate and staff
     // certificates; an unrelated CA issues one with the same CN.
-    Run(certs + " ca " + d + "/ca ifed-test.local --name 'staff CA'");
-    Run(certs + " web " + d + " console --ca-dir " + d + "/ca");
-    Run(certs + " web " + d + " 'Bob B' --client --ca-dir " + d + "/ca");
-    Run(certs + " ca " + d + "/evil ifed-test.local --name 'staff CA'");
-    Run(certs + " web " + d + "/evil-out 'Bob B' --client --ca-dir " + d + "/evil");
+    Shell(certs + " ca " + d + "/ca ifed-test.local --name 'staff CA'");
+    Shell(certs + " web " + d + " console --ca-dir " + d + "/ca");
+    Shell(certs + " web " + d + " 'Bob B' --client --ca-dir " + d + "/ca");
+    Shell(certs + " ca " + d + "/evil ifed-test.local --name 'staff CA'");
+    Shell(certs + " web " + d + "/evil-out 'Bob B' --client --ca-dir " + d + "/evil");
     Write(*dir_ / "web/signin.html", "<!doctype html><title>sign in</title>");
     Write(*dir_ / "web/analyst.html", "<!doctype html><title>analyst</title>");
     Write(*dir_ / "web/static/console.css", "body{}");
