@@ -191,6 +191,7 @@ void RegisterOpsRoutes(Router& router, const ConsoleDeps& deps) {
   using A = ifed::v1::Admin::StubInterface;
   using O = ifed::v1::ConsoleOps::StubInterface;
   AdminClient* admin = deps.admin;
+  if (admin == nullptr) return;  // no node to ask: nothing to serve.
   A* stub = &admin->stub();
   O* ops = &admin->ops();
   const std::string backup_dir = deps.config != nullptr ? deps.config->backup_dir() : "";
