@@ -339,22 +339,25 @@ ingest hu "phone,+43 664 123 4567,CASE-HU-1,green,migrant_smuggling,HU
 phone,06 30 111 2222,CASE-HU-2,green,migrant_smuggling,HU
 phone,06 30 999 9003,CASE-HU-3,green,migrant_smuggling,HU"
 
+# expect_hits WHAT WANT: prints the match answer in $out and compares its
+# hits ("canonical@holder ", sorted) with WANT.
+expect_hits() {
+  local hits
+  printf '%s\n' "$out" | sed 's/^/  /'
+  hits=$(printf '%s\n' "$out" | awk -F'\t' '$5 == "HIT" {print $2 "@" $4}' | sort | tr '\n' ' ')
+  [[ $hits == "$2" ]] || die "$1: '$hits', want '$2'"
+}
+
 log "== cross-border match: de asks at and hu"
 out=$(ctl de match --peer at --peer hu --purpose migrant_smuggling --type phone --region DE \
   "0043 664 1234567" "+36 30 111 2222" "0151 99999001" 2>&1) || die "match from de failed: $out"
-printf '%s\n' "$out" | sed 's/^/  /'
-hits=$(printf '%s\n' "$out" | awk -F'\t' '$5 == "HIT" {print $2 "@" $4}' | sort | tr '\n' ' ')
-want="+36301112222@hu +436641234567@at +436641234567@hu "
-[[ $hits == "$want" ]] || die "de's hits: '$hits', want '$want'"
+expect_hits "de's hits" "+36301112222@hu +436641234567@at +436641234567@hu "
 log "  OK: +43 664 1234567 held by at and hu, +36 30 111 2222 by hu, nothing else"
 
 log "== hub query: at asks through the hub eu"
 out=$(ctl at match --hub --case CASE-AT-1 --type phone --region AT "0664 1234567" "0660 99999002" 2>&1) \
   || die "match --hub from at failed: $out"
-printf '%s\n' "$out" | sed 's/^/  /'
-hits=$(printf '%s\n' "$out" | awk -F'\t' '$5 == "HIT" {print $2 "@" $4}' | sort | tr '\n' ' ')
-want="+436641234567@$HUB/de +436641234567@$HUB/hu "
-[[ $hits == "$want" ]] || die "at's hits through the hub: '$hits', want '$want'"
+expect_hits "at's hits through the hub" "+436641234567@$HUB/de +436641234567@$HUB/hu "
 log "  OK: the hub relayed to de and hu; both hold +43 664 1234567, nobody else holds 0660 99999002"
 
 log "== audit chains"
