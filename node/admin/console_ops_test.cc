@@ -454,8 +454,8 @@ TEST_F(ServiceTest, ReconcileComparesAPartnersExportWithOurs) {
   ifed::v1::ReconcileResponse resp;
   ASSERT_TRUE(svc.Reconcile(&ctx, &req, &resp).ok());
   EXPECT_EQ(resp.theirs(), "at");
-  EXPECT_EQ(resp.compared(), 2u);
-  ASSERT_THAT(resp.differences(), SizeIs(2));
+  EXPECT_EQ(resp.compared(), 3u);  // our match.out, their match.in and match.out.
+  ASSERT_THAT(resp.differences(), SizeIs(2));  // the pair that differs, once.
   EXPECT_THAT(resp.differences(0), HasSubstr("differs (hits)"));
   EXPECT_THAT(resp.differences(1), HasSubstr("only in THEIRS"));
   // Not an export at all: refused, nothing audited.

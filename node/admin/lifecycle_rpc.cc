@@ -54,6 +54,11 @@ absl::StatusOr<store::Store::RemoveResult> RemoveAudited(
 
 grpc::Status Internal(const char* what, const absl::Status& s) {
   spdlog::error("{}: {}", what, std::string(s.message()));
+  // A damaged store says what to do (and names no value): the operator needs it.
+  if (absl::IsDataLoss(s)) {
+    return grpc::Status(grpc::StatusCode::DATA_LOSS,
+                        absl::StrCat(what, " failed; nothing removed: ", s.message()));
+  }
   return grpc::Status(grpc::StatusCode::UNAVAILABLE, absl::StrCat(what, " failed; nothing removed"));
 }
 

@@ -25,6 +25,11 @@ constexpr size_t kMaxShown = 1'000;
 
 grpc::Status Unavailable(const char* what, const absl::Status& s) {
   spdlog::error("{}: {}", what, std::string(s.message()));
+  // A damaged store says what to do (and names no value): the operator needs it.
+  if (absl::IsDataLoss(s)) {
+    return grpc::Status(grpc::StatusCode::DATA_LOSS,
+                        absl::StrCat(what, " failed; nothing changed: ", s.message()));
+  }
   return grpc::Status(grpc::StatusCode::UNAVAILABLE, absl::StrCat(what, " failed; nothing changed"));
 }
 

@@ -36,10 +36,12 @@ std::string Describe(const Parsed& p) {
                       p.Str("peer").value_or(""), " outcome ", p.Str("outcome").value_or(""));
 }
 
-// Events of `a` addressed to `b` that `b` does not have, or has differently.
+// Events of `a` addressed to `b` that `b` does not have, or (with
+// `differences`) has differently. Every event is counted as compared; a pair
+// that differs is reported once, from our side.
 void Compare(const std::string& a_name, const Side& a, const std::map<std::string, Parsed>& a_ev,
              const std::string& b_name, const Side& b, const std::map<std::string, Parsed>& b_ev,
-             ReconcileReport* r) {
+             bool differences, ReconcileReport* r) {
   for (const auto& [key, ev] : a_ev) {
     if (ev.Str("peer") != b.node) continue;
     const std::string code = ev.Str("code").value_or("");
@@ -50,6 +52,7 @@ void Compare(const std::string& a_name, const Side& a, const std::map<std::strin
       r->differences.push_back(absl::StrCat("only in ", a_name, ": ", Describe(ev)));
       continue;
     }
+    if (!differences) continue;
     for (const char* f : {"request_digest", "items"}) {
       if (ev.values().count(f) && it->second.values().count(f) &&
           ev.values().at(f) != it->second.values().at(f)) {
@@ -74,10 +77,10 @@ ReconcileReport Reconcile(const std::vector<std::string>& mine_lines,
   ReconcileReport r;
   r.mine = mine.node;
   r.theirs = theirs.node;
-  Compare("MINE", mine, mine.out, "THEIRS", theirs, theirs.in, &r);
-  Compare("MINE", mine, mine.in, "THEIRS", theirs, theirs.out, &r);
-  Compare("THEIRS", theirs, theirs.out, "MINE", mine, mine.in, &r);
-  Compare("THEIRS", theirs, theirs.in, "MINE", mine, mine.out, &r);
+  Compare("MINE", mine, mine.out, "THEIRS", theirs, theirs.in, true, &r);
+  Compare("MINE", mine, mine.in, "THEIRS", theirs, theirs.out, true, &r);
+  Compare("THEIRS", theirs, theirs.out, "MINE", mine, mine.in, false, &r);
+  Compare("THEIRS", theirs, theirs.in, "MINE", mine, mine.out, false, &r);
   return r;
 }
 

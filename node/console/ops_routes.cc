@@ -87,6 +87,8 @@ Handler Backups(AdminClient* admin, ifed::v1::ConsoleOps::StubInterface* ops,
                 const std::string& dir, bool create) {
   return [=](const Call& call) {
     if (dir.empty()) {
+      // Listing: an empty answer that says why; taking one: refused.
+      if (!create) return Response::Json(R"({"configured":false,"backups":[]})");
       return Response::Error(409, "no backup directory is configured for the console (backup_dir)");
     }
     if (create) {

@@ -101,6 +101,9 @@ class Client:
         c = FED.consoles[node]
         self.url = c["url"]
         self.s = requests.Session()
+        # REQUESTS_CA_BUNDLE in the environment would override the session's
+        # CA (requests prefers it): trust only the console's CA.
+        self.s.trust_env = False
         self.s.verify = c["ca"]
         r = self.s.post(f"{self.url}/api/signin", json={"id": staff_id, "password": PASSWORD})
         assert r.status_code == 200, r.text
@@ -116,8 +119,10 @@ class Client:
 
 
 def audit_head(node):
-    """The number of audit events of `node` (to check that nothing moved)."""
-    return sum(1 for l in FED.audit(node).splitlines() if '"seq":' in l)
+    """The number of audit events of `node` (to check that nothing moved),
+    less the events of reading the log itself (each export is audited)."""
+    return sum(1 for l in FED.audit(node).splitlines()
+               if '"seq":' in l and '"action":"audit.export"' not in l)
 
 
 class OpsApiTest(unittest.TestCase):

@@ -166,6 +166,9 @@ async function loadKeys() {
 async function loadBackups() {
   try {
     const r = await api('/api/ops/backups');
+    if (r.configured === false) {
+      say($('backup-status'), 'no backup directory is configured for the console (backup_dir)', 'error');
+    }
     table($('backups-table'), 'Backups on the node', [
       {label: 'Id', key: 'backup_id'}, {label: 'Taken', render: b => fmtSecs(b.timestamp)},
       {label: 'Size (bytes)', key: 'size'}, {label: 'Files', key: 'files'},
