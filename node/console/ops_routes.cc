@@ -231,7 +231,14 @@ void RegisterOpsRoutes(Router& router, const ConsoleDeps& deps) {
   api("POST", "/api/ops/audit/reconcile", {kDpo},
       FromBody(admin, ops, &O::Reconcile, kMaxReconcileBody));
   // Hub operator.
-  api("GET", "/api/ops/hub", {kHub}, FromQuery(admin, stub, &A::HubStats));
+  // On a node that is not a hub the report does not exist: the page says so
+  // (an answer, not an error for the browser to log).
+  api("GET", "/api/ops/hub", {kHub},
+      [report = FromQuery(admin, stub, &A::HubStats)](const Call& call) {
+        Response r = report(call);
+        if (r.status != 409) return r;
+        return Response::Json(absl::StrCat(R"({"hub":false,"refused":)", r.body, "}"));
+      });
 }
 
 }  // namespace ifed::console

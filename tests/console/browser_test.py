@@ -23,6 +23,7 @@ import unittest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -102,7 +103,8 @@ class ConsoleBrowserTest(unittest.TestCase):
 
     def wait(self, driver, cond, what):
         try:
-            return WebDriverWait(driver, WAIT).until(cond)
+            return WebDriverWait(driver, WAIT, ignored_exceptions=(
+                NoSuchElementException, StaleElementReferenceException)).until(cond)
         except Exception as e:
             self.shot(driver, f"FAILED-{what}")
             raise AssertionError(f"timed out waiting for {what}: {e}\n"

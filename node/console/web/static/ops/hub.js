@@ -81,6 +81,10 @@ function drawDays(days) {
 async function load() {
   const minJ = Number($('min-j').value || 2);
   const r = await api(`/api/ops/hub?min_jurisdictions=${minJ}`);
+  if (r.hub === false) {
+    say($('hub-status'), (r.refused && r.refused.error) || 'this node is not a hub', 'error');
+    return;
+  }
   const totals = clear($('totals'));
   totals.append(el('p', {}, `${num(r.queries)} queries, ${num(r.items)} items, ${num(r.hits)} hits relayed. `,
     el('strong', {class: num(r.suppressed) ? 'bad' : null},
