@@ -15,7 +15,7 @@ std::string Ms16(int64_t ms) {
   return ts;
 }
 
-constexpr absl::string_view kTablePrefixes[] = {
+const absl::string_view kTablePrefixes[] = {
     WatchTable::kPrefix, OutboxTable::kPrefix,    FollowUpTable::kPrefix, HubStatsTable::kPrefix,
     HitsTable::kPrefix,  OprfStateTable::kPrefix, BindingTable::kPrefix};
 
