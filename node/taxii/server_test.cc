@@ -90,8 +90,9 @@ TEST_F(TaxiiServerTest, DiscoveryAndApiRoot) {
 TEST_F(TaxiiServerTest, CollectionsAreReadOnlyAndPerClient) {
   HttpResponse all = Get("/taxii2/ifed/collections/");
   ASSERT_EQ(all.status, 200);
-  ASSERT_EQ(Body(all)["collections"].size(), 2u);
-  for (const auto& c : Body(all)["collections"]) {
+  const auto body = Body(all);  // the loop below must not walk a temporary.
+  ASSERT_EQ(body["collections"].size(), 2u);
+  for (const auto& c : body["collections"]) {
     EXPECT_EQ(c["can_read"], true);
     EXPECT_EQ(c["can_write"], false);
     EXPECT_EQ(c["media_types"][0], kStixMediaType);
