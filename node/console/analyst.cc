@@ -170,21 +170,6 @@ std::string Day(int64_t unix_seconds) {
   return ingest::Timestamp(unix_seconds * 1000);
 }
 
-json FollowUpJson(const ifed::v1::FollowUpRecord& r) {
-  return {{"id", r.followup_id()},
-          {"peer", r.peer()},
-          {"reference", r.reference()},
-          {"purpose", absl::AsciiStrToLower(ifed::v1::Purpose_Name(r.purpose()))},
-          {"legal_basis", r.legal_basis()},
-          {"justification", r.justification()},
-          {"state", ifed::v1::FollowUpState_Name(r.state())},
-          {"reply", r.reply()},
-          {"reason", r.reason()},
-          {"created", r.created()},
-          {"deadline", r.deadline()},
-          {"decided", r.decided()},
-          {"overdue", r.overdue()}};
-}
 
 }  // namespace
 
@@ -573,6 +558,22 @@ absl::StatusOr<json> Analyst::Peers(const Staff& staff) {
   json peers = json::array();
   for (const auto& p : resp.peers()) peers.push_back(p.id());
   return json{{"peers", peers}};
+}
+
+json FollowUpJson(const ifed::v1::FollowUpRecord& r) {
+  return {{"id", r.followup_id()},
+          {"peer", r.peer()},
+          {"reference", r.reference()},
+          {"purpose", absl::AsciiStrToLower(ifed::v1::Purpose_Name(r.purpose()))},
+          {"legal_basis", r.legal_basis()},
+          {"justification", r.justification()},
+          {"state", ifed::v1::FollowUpState_Name(r.state())},
+          {"reply", r.reply()},
+          {"reason", r.reason()},
+          {"created", r.created()},
+          {"deadline", r.deadline()},
+          {"decided", r.decided()},
+          {"overdue", r.overdue()}};
 }
 
 }  // namespace ifed::console

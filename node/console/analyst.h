@@ -84,6 +84,8 @@ absl::StatusOr<std::string> FormString(const nlohmann::json& form, const char* k
 absl::StatusOr<ifed::v1::Purpose> FormPurpose(const nlohmann::json& form);
 // The string array member `key` (empty when absent).
 absl::StatusOr<std::vector<std::string>> FormStrings(const nlohmann::json& form, const char* key);
+// A follow-up as the pages show it (the approver's queue adds its own fields).
+nlohmann::json FollowUpJson(const ifed::v1::FollowUpRecord& r);
 
 }  // namespace ifed::console
 

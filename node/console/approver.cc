@@ -13,22 +13,12 @@ namespace {
 
 json Entry(const ifed::v1::FollowUpRecord& r, int64_t now) {
   const bool pending = r.state() == ifed::v1::FOLLOW_UP_PENDING;
-  return {{"id", r.followup_id()},
-          {"peer", r.peer()},
-          {"reference", r.reference()},
-          {"record_id", r.record_id()},
-          {"purpose", absl::AsciiStrToLower(ifed::v1::Purpose_Name(r.purpose()))},
-          {"legal_basis", r.legal_basis()},
-          {"justification", r.justification()},
-          {"state", ifed::v1::FollowUpState_Name(r.state())},
-          {"reply", r.reply()},
-          {"reason", r.reason()},
-          {"created", r.created()},
-          {"deadline", r.deadline()},
-          {"decided", r.decided()},
-          {"decided_by", r.decided_by()},
-          {"overdue", pending && now > r.deadline()},
-          {"seconds_left", pending ? r.deadline() - now : 0}};
+  json j = FollowUpJson(r);
+  j["record_id"] = r.record_id();
+  j["decided_by"] = r.decided_by();
+  j["overdue"] = pending && now > r.deadline();
+  j["seconds_left"] = pending ? r.deadline() - now : 0;
+  return j;
 }
 
 }  // namespace
