@@ -315,7 +315,9 @@ void MemoryIndex::DeleteKeyLocked(const std::string& key) {
 
 void MemoryIndex::DeleteRangeLocked(const std::string& begin, const std::string& end) {
   std::vector<std::string> doomed;
-  for (const auto& [epoch, ep] : epochs_) {
+  for (const auto& entry : epochs_) {
+    const uint32_t epoch = entry.first;
+    const Epoch& ep = entry.second;
     std::string key(36, '\0');
     key[0] = static_cast<char>(epoch >> 24);
     key[1] = static_cast<char>(epoch >> 16);
