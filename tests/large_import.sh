@@ -113,3 +113,26 @@ disk_kb=$(du -sk "$dir/data" | cut -f1)
 awk -v r="$rows" -v c="$cpu_s" -v m="$rss_kb" -v d="$disk_kb" \
   'BEGIN { printf "sizing: node CPU %.1f s (%.1f us/row)  node RSS now %.0f MiB  data dir %.0f MiB (%.0f bytes/row)\n",
            c, c * 1e6 / r, m / 1024, d / 1024, d * 1024 / r }'
+
+# A restart: the node rebuilds its in-memory keyed index from the store at
+# open, so the time to ready and the RSS right after it are the start-up
+# cost and the resting memory of a node holding these records.
+echo "== restart"
+kill "$node_pid"
+wait "$node_pid" 2>/dev/null || true
+start=$(date +%s.%N)
+"$BIN/ifed-node" --config "$dir/node.yaml" </dev/null >>"$dir/stderr.log" 2>&1 &
+node_pid=$!
+ready=0
+for _ in $(seq 6000); do
+  if "$BIN/ifedctl" --socket "$dir/de.sock" stats >/dev/null 2>&1; then ready=1; break; fi
+  kill -0 "$node_pid" 2>/dev/null || { cat "$dir/stderr.log" >&2; die "node exited on restart"; }
+  sleep 0.2
+done
+((ready)) || die "node not ready 20 min after restart"
+end=$(date +%s.%N)
+rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$node_pid/status")
+cpu_s=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$node_pid/stat")
+awk -v s="$start" -v e="$end" -v m="$rss_kb" -v c="$cpu_s" -v r="$rows" \
+  'BEGIN { printf "restart: ready after %.1f s (node CPU %.1f s)  node RSS %.0f MiB (%.0f bytes/row)  load %s\n",
+           e - s, c, m / 1024, m * 1024 / r, "'"$(cut -d' ' -f1-3 /proc/loadavg)"'" }'
