@@ -132,6 +132,68 @@ absl::Status DeconflictManager::AuditAnswer(
   return absl::OkStatus();
 }
 
+std::vector<std::string> DeconflictManager::AllowedPeers(
+    const std::vector<std::string>& peers, const ifed::v1::DeconflictRequest& wire,
+    ifed::v1::LocalDeconflictResponse* response) const {
+  if (d_.policy == nullptr) return peers;
+  auto policy = d_.policy->Get();
+  policy::Query q{.direction = policy::Direction::kOutbound,
+                  .purpose = ifed::v1::TAKEDOWN_DECONFLICTION,
+                  .now = d_.now()};
+  for (const auto& b : wire.batches()) q.types.push_back(b.type());
+  std::vector<std::string> allowed;
+  for (const std::string& peer : peers) {
+    q.partner = peer;
+    policy::Decision d = policy->Decide(q);
+    if (d.status.ok()) {
+      allowed.push_back(peer);
+      continue;
+    }
+    ifed::v1::PeerError* e = response->add_peer_errors();
+    e->set_peer(peer);
+    e->set_code(static_cast<int>(absl::StatusCode::kPermissionDenied));
+    e->set_message(absl::StrCat("not sent: our policy ", policy->version(), ": ", d.reason));
+  }
+  return allowed;
+}
+
+absl::Status DeconflictManager::TakeAnswer(
+    const std::string& actor, const std::string& peer, const std::string& request_id,
+    int64_t items, const std::string& types, const std::vector<int>& wire_owner,
+    absl::StatusOr<ifed::v1::DeconflictResponse> answer,
+    ifed::v1::LocalDeconflictResponse* response) {
+  if (answer.ok() && answer->results_size() != static_cast<int>(wire_owner.size())) {
+    answer = absl::DataLossError("peer answered a different number of items");
+  }
+  int64_t held = 0;
+  if (answer.ok()) {
+    for (const auto& r : answer->results()) held += r.status() == ifed::v1::HOLD_HELD;
+  }
+  // Durable before anything is shown.
+  if (absl::Status a = AuditAnswer(actor, peer, request_id, items, types, answer, held); !a.ok()) {
+    return a;
+  }
+  if (!answer.ok()) {
+    auto* e = response->add_peer_errors();
+    e->set_peer(peer);
+    e->set_code(static_cast<int>(answer.status().code()));
+    e->set_message(std::string(answer.status().message()));
+    return absl::OkStatus();
+  }
+  if (answer->members_size() > 0) {  // a hub's answer: one row per member.
+    for (const ifed::v1::MemberDeconflict& m : answer->members()) {
+      const std::string who = absl::StrCat(peer, "/", m.member());
+      if (!AddMemberError(who, m, wire_owner.size(), response)) {
+        AddRows(who, m.results(), wire_owner, response);
+      }
+    }
+  } else {
+    AddRows(peer, answer->results(), wire_owner, response);
+  }
+  spdlog::info("deconflict {} to {}: {} items, {} held", request_id, peer, items, held);
+  return absl::OkStatus();
+}
+
 absl::Status DeconflictManager::Deconflict(const std::string& actor, const DeconflictAsk& ask,
                                            ifed::v1::LocalDeconflictResponse* response) {
   if (d_.keys == nullptr) {
@@ -139,7 +201,6 @@ absl::Status DeconflictManager::Deconflict(const std::string& actor, const Decon
         "this node is a hub: it holds no federation key (ask from a member)");
   }
   if (absl::Status s = CheckShape(ask.type, ask.values.size()); !s.ok()) return s;
-  std::vector<std::string> peers = ask.peers;
   const std::string request_id = NewRequestId();
   response->set_request_id(request_id);
   ifed::v1::DeconflictRequest wire;
@@ -148,27 +209,8 @@ absl::Status DeconflictManager::Deconflict(const std::string& actor, const Decon
   std::vector<int> wire_owner;
   if (absl::Status s = BuildWire(ask, &wire, &wire_owner, response); !s.ok()) return s;
   if (wire.batches_size() == 0) return absl::OkStatus();
-  if (d_.policy != nullptr) {  // our own outbound policy first.
-    auto policy = d_.policy->Get();
-    policy::Query q{.direction = policy::Direction::kOutbound,
-                    .purpose = ifed::v1::TAKEDOWN_DECONFLICTION,
-                    .now = d_.now()};
-    for (const auto& b : wire.batches()) q.types.push_back(b.type());
-    std::vector<std::string> allowed;
-    for (const std::string& peer : peers) {
-      q.partner = peer;
-      policy::Decision d = policy->Decide(q);
-      if (d.status.ok()) {
-        allowed.push_back(peer);
-        continue;
-      }
-      ifed::v1::PeerError* e = response->add_peer_errors();
-      e->set_peer(peer);
-      e->set_code(static_cast<int>(absl::StatusCode::kPermissionDenied));
-      e->set_message(absl::StrCat("not sent: our policy ", policy->version(), ": ", d.reason));
-    }
-    peers = std::move(allowed);
-  }
+  // Our own outbound policy first.
+  const std::vector<std::string> peers = AllowedPeers(ask.peers, wire, response);
   // Through a hub: signed for the members it asks (relay_auth.h).
   std::map<std::string, ifed::v1::DeconflictRequest> hub_wires;
   for (const std::string& peer : peers) {
@@ -193,38 +235,12 @@ absl::Status DeconflictManager::Deconflict(const std::string& actor, const Decon
   int64_t items = 0;
   const std::string types = audit::TypeCounts(shape, &items);
   for (size_t k = 0; k < peers.size(); ++k) {
-    auto answer = calls[k].get();
-    if (answer.ok() && answer->results_size() != static_cast<int>(wire_owner.size())) {
-      answer = absl::DataLossError("peer answered a different number of items");
-    }
-    int64_t held = 0;
-    if (answer.ok()) {
-      for (const auto& r : answer->results()) held += r.status() == ifed::v1::HOLD_HELD;
-    }
-    // Durable before anything is shown.
-    if (absl::Status a = AuditAnswer(actor, peers[k], request_id, items, types, answer, held);
+    if (absl::Status a = TakeAnswer(actor, peers[k], request_id, items, types, wire_owner,
+                                    calls[k].get(), response);
         !a.ok()) {
       response->Clear();
       return a;
     }
-    if (!answer.ok()) {
-      auto* e = response->add_peer_errors();
-      e->set_peer(peers[k]);
-      e->set_code(static_cast<int>(answer.status().code()));
-      e->set_message(std::string(answer.status().message()));
-      continue;
-    }
-    if (answer->members_size() > 0) {  // a hub's answer: one row per member.
-      for (const ifed::v1::MemberDeconflict& m : answer->members()) {
-        const std::string who = absl::StrCat(peers[k], "/", m.member());
-        if (!AddMemberError(who, m, wire_owner.size(), response)) {
-          AddRows(who, m.results(), wire_owner, response);
-        }
-      }
-    } else {
-      AddRows(peers[k], answer->results(), wire_owner, response);
-    }
-    spdlog::info("deconflict {} to {}: {} items, {} held", request_id, peers[k], items, held);
   }
   return absl::OkStatus();
 }

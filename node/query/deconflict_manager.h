@@ -82,6 +82,18 @@ class DeconflictManager {
   absl::Status BuildWire(const DeconflictAsk& ask, ifed::v1::DeconflictRequest* wire,
                          std::vector<int>* wire_owner,
                          ifed::v1::LocalDeconflictResponse* response) const;
+  // The peers our own outbound policy lets the request go to; each refused
+  // one gets a PermissionDenied peer error ("not sent: our policy ...").
+  std::vector<std::string> AllowedPeers(const std::vector<std::string>& peers,
+                                        const ifed::v1::DeconflictRequest& wire,
+                                        ifed::v1::LocalDeconflictResponse* response) const;
+  // One partner's answer: audited, then its rows (per member for a hub) or
+  // its peer error into `response`; an error means the audit log failed.
+  absl::Status TakeAnswer(const std::string& actor, const std::string& peer,
+                          const std::string& request_id, int64_t items,
+                          const std::string& types, const std::vector<int>& wire_owner,
+                          absl::StatusOr<ifed::v1::DeconflictResponse> answer,
+                          ifed::v1::LocalDeconflictResponse* response);
   // Audits one partner's answer; an error means nothing may be shown.
   absl::Status AuditAnswer(const std::string& actor, const std::string& peer,
                            const std::string& request_id, int64_t items,

@@ -158,6 +158,7 @@ TEST_F(DeconflictManagerTest, HubAnswerIsOneRowPerMemberAndShortAnswersAreErrors
   auto* sk = hub.add_members();
   sk->set_member("sk");
   sk->set_status(ifed::v1::MEMBER_ANSWERED);  // but no results.
+  for (int i = 0; i < forms; ++i) hub.add_results()->set_status(ifed::v1::HOLD_HELD);  // merged.
   transport_.answers["hub"] = hub;
   transport_.answers["at"] = Answer(forms + 1, {});  // one more than asked.
   ifed::v1::LocalDeconflictResponse response;

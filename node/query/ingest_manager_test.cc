@@ -126,7 +126,7 @@ TEST_F(IngestManagerTest, ABadLineStoresNothing) {
   no_tlp.clear_tlp();
   *chunk.add_rows() = no_tlp;
   *chunk.add_rows() = Row(3, "not a phone");
-  *chunk.add_rows() = Row(4, "+44 7700 900123");  // on the warning list.
+  *chunk.add_rows() = Row(4, "+1 201 555 0123");  // on the warning list.
   ifed::v1::IngestResponse response;
   ASSERT_THAT(Run({chunk}, &response), IsOk());  // the errors are in the response.
   EXPECT_EQ(response.rows(), 4u);
