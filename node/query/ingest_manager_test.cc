@@ -1,7 +1,8 @@
 // IngestManager against a temp-dir Store: valid rows become records (one per
 // form), a file with a bad line stores nothing (unless skip_invalid), a dry
 // run stores nothing, a cancelled stream stores nothing, a large ingest is
-// staged and applied, and retention follows the most specific rule.
+// staged and applied, an interrupted one is completed or dropped at start,
+// and retention follows the most specific rule.
 #include "node/query/ingest_manager.h"
 
 #include <gtest/gtest.h>
@@ -220,6 +221,33 @@ TEST_F(IngestManagerTest, RetentionFollowsTheMostSpecificRule) {
   EXPECT_EQ(m.RetentionDays(IndicatorType::kPhone, "other"), 20u);
   EXPECT_EQ(m.RetentionDays(IndicatorType::kUrl, "migrant_smuggling"), 10u);
   EXPECT_EQ(m.RetentionDays(IndicatorType::kUrl, "other"), 365u);
+}
+
+TEST_F(IngestManagerTest, ResumeCompletesCommittedAndDropsUncommittedIngests) {
+  // Two staged ingests, as a node stopped mid-way leaves them: one committed
+  // (applied at start), one whose client never finished (dropped).
+  auto item = [&](const std::string& id, char fill) {
+    store::IngestItem it;
+    it.record.set_record_id(id);
+    it.record.set_type(ifed::v1::PHONE);
+    it.record.set_pseudonym(std::string(32, fill));
+    it.record.set_epoch(1);
+    it.record.set_case_ref("case-1");
+    it.record.set_tlp(ifed::v1::TLP_GREEN);
+    it.record.set_expires(kNow + 86400);
+    it.sealed_value = "sealed";
+    return it;
+  };
+  const std::vector<store::IngestItem> committed = {item("00000000000000000000000000000001", 'a')};
+  const std::vector<store::IngestItem> open = {item("00000000000000000000000000000002", 'b')};
+  ASSERT_THAT(store_->StageChunk("aa", 0, committed), IsOk());
+  ASSERT_THAT(store_->CommitStaged("aa", {}), IsOk());
+  ASSERT_THAT(store_->StageChunk("bb", 0, open), IsOk());
+  ASSERT_THAT(ResumeStagedIngests(store_.get(), nullptr), IsOk());
+  EXPECT_EQ(Records(), 1u);
+  auto staged = store_->StagedIngests();
+  ASSERT_THAT(staged, IsOk());
+  EXPECT_TRUE(staged->empty());
 }
 
 }  // namespace
