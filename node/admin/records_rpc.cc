@@ -1,21 +1,20 @@
 // Extraction and deconfliction on the admin API: a record's provenance (the posts it was
 // extracted from, local only), the investigative hold, and takedown
 // deconfliction with peers. Audit events carry counts, never a value, a case
-// reference or a post address.
-#include <openssl/rand.h>
+// reference or a post address. Deconfliction is the thin adapter of
+// query::DeconflictManager (node/query/deconflict_manager.h).
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
-#include <future>
-#include <map>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "node/admin/service.h"
 #include "node/admin/staff.h"
 #include "node/audit/inbound.h"
+#include "node/query/deconflict_manager.h"
 
 namespace ifed::admin {
 namespace {
@@ -46,11 +45,30 @@ void View(const ifed::v1::Record& r, ifed::v1::RecordView* v) {
   *v->mutable_provenance() = r.provenance();
 }
 
-std::string NewRequestId() {
-  unsigned char b[16];
-  if (RAND_bytes(b, sizeof b) != 1) return {};
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(b), sizeof b));
+grpc::Status ToGrpc(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
 }
+
+// Deconfliction requests to peers through the peer clients; a hub's copy
+// signed by `sign` (the admin service's relay authorization).
+class PeerDeconflictTransport final : public query::DeconflictTransport {
+ public:
+  using SignFn = std::function<absl::Status(const std::string&, ifed::v1::DeconflictRequest*)>;
+  PeerDeconflictTransport(federation::PeerClients* peers, SignFn sign)
+      : peers_(peers), sign_(std::move(sign)) {}
+  bool IsHub(const std::string& peer) const override { return peers_->IsHub(peer); }
+  absl::Status SignForHub(const std::string& hub, ifed::v1::DeconflictRequest* request) override {
+    return sign_(hub, request);
+  }
+  absl::StatusOr<ifed::v1::DeconflictResponse> Deconflict(
+      const std::string& peer, const ifed::v1::DeconflictRequest& request) override {
+    return peers_->Deconflict(peer, request);
+  }
+
+ private:
+  federation::PeerClients* peers_;
+  SignFn sign_;
+};
 
 }  // namespace
 
@@ -220,169 +238,43 @@ grpc::Status AdminService::Deconflict(grpc::ServerContext* ctx,
                                       ifed::v1::LocalDeconflictResponse* response) {
   if (grpc::Status denied = Authorize(ctx, "Deconflict"); !denied.ok()) return denied;
   if (d_.keys == nullptr) return NoFederationKey();
-  if (request->type() != ifed::v1::URL && request->type() != ifed::v1::HANDLE) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "--type must be url or handle");
+  if (absl::Status s = query::DeconflictManager::CheckShape(
+          request->type(), static_cast<size_t>(request->values_size()));
+      !s.ok()) {
+    return ToGrpc(s);
   }
-  if (request->values_size() == 0 || request->values_size() > static_cast<int>(kMaxValues)) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("between 1 and ", kMaxValues, " values"));
-  }
-  std::vector<std::string> peers;
+  query::DeconflictAsk ask{.type = request->type(),
+                           .values = {request->values().begin(), request->values().end()}};
   if (request->hub()) {  // One call; the hub asks its members.
     auto hub = ConfiguredHub();
     if (!hub.ok()) {
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, std::string(hub.status().message()));
     }
-    peers.push_back(*hub);
+    ask.peers.push_back(*hub);
   } else {
     auto selected = SelectPeers(request->all(), request->peers());
     if (!selected.ok()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           std::string(selected.status().message()));
     }
-    peers = std::move(*selected);
+    ask.peers = std::move(*selected);
   }
-  const std::string request_id = NewRequestId();
-  response->set_request_id(request_id);
-  ifed::v1::DeconflictRequest wire;
-  wire.set_request_id(request_id);
-  wire.set_epoch(d_.keys->current_epoch());
-  // Each item asks its canonical form and the URL/handle forms it derives
-  // (a t.me link and the telegram handle are one page): held if any is.
-  std::map<int, ifed::v1::PseudonymBatch*> batches;
-  std::map<int, std::vector<int>> owner;  // type -> item index per pseudonym, batch order.
-  for (int i = 0; i < request->values_size(); ++i) {
-    auto* item = response->add_items();
-    auto c = d_.normalizer->Normalize(static_cast<IndicatorType>(request->type()), request->values(i), {});
-    if (!c.ok()) {
-      item->set_error(std::string(c.status().message()));
-      continue;
-    }
-    item->set_ok(true);
-    item->set_canonical(c->value);
-    item->set_type(static_cast<ifed::v1::IndicatorType>(c->type));
-    std::vector<const normalize::Canonical*> forms = {&*c};
-    for (const auto& d : c->derived) forms.push_back(&d);
-    for (const normalize::Canonical* f : forms) {
-      if (f->type != IndicatorType::kUrl && f->type != IndicatorType::kHandle) continue;
-      auto p = d_.keys->Pseudonymize(wire.epoch(), f->type, f->value);
-      if (!p.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "pseudonymisation failed");
-      auto*& batch = batches[static_cast<int>(f->type)];
-      if (batch == nullptr) {
-        batch = wire.add_batches();
-        batch->set_type(static_cast<ifed::v1::IndicatorType>(f->type));
-      }
-      batch->mutable_pseudonyms()->append(p->begin(), p->end());
-      owner[static_cast<int>(f->type)].push_back(i);
-    }
-  }
-  if (wire.batches_size() == 0) return grpc::Status::OK;
-  std::vector<int> wire_owner;
-  for (const auto& b : wire.batches()) {
-    const auto& o = owner[b.type()];
-    wire_owner.insert(wire_owner.end(), o.begin(), o.end());
-  }
-  if (d_.policy != nullptr) {  // our own outbound policy first.
-    auto policy = d_.policy->Get();
-    policy::Query q{.direction = policy::Direction::kOutbound,
-                    .purpose = ifed::v1::TAKEDOWN_DECONFLICTION,
-                    .now = d_.now()};
-    for (const auto& b : wire.batches()) q.types.push_back(b.type());
-    peers = AllowedOutbound(*policy, q, peers, response->mutable_peer_errors());
-  }
-  // Through a hub: signed for the members it asks (relay_auth.h).
-  std::map<std::string, ifed::v1::DeconflictRequest> hub_wires;
-  for (const std::string& peer : peers) {
-    if (!d_.peers->IsHub(peer)) continue;
-    ifed::v1::DeconflictRequest& hw = hub_wires[peer];
-    hw = wire;
-    auto audience = RelayAudience(peer, {}, {});
-    absl::Status signed_ok = audience.status();
-    if (audience.ok() && !audience->empty()) {
-      signed_ok = AuthorizeRelay(peer, federation::kRpcDeconflict,
-                                 ifed::v1::TAKEDOWN_DECONFLICTION, std::move(*audience), &hw);
-    }
-    if (!signed_ok.ok()) {
-      spdlog::warn("deconflict {} through hub {}: not signed: {}", wire.request_id(), peer,
-                   std::string(signed_ok.message()));
-    }
-  }
-  std::vector<std::future<absl::StatusOr<ifed::v1::DeconflictResponse>>> calls;
-  for (const std::string& peer : peers) {
-    auto it = hub_wires.find(peer);
-    const ifed::v1::DeconflictRequest& sent = it != hub_wires.end() ? it->second : wire;
-    calls.push_back(std::async(std::launch::async,
-                               [this, peer, &sent] { return d_.peers->Deconflict(peer, sent); }));
-  }
-  ifed::v1::MatchRequest shape;
-  *shape.mutable_batches() = wire.batches();
-  int64_t items = 0;
-  const std::string types = audit::TypeCounts(shape, &items);
-  for (size_t k = 0; k < peers.size(); ++k) {
-    auto answer = calls[k].get();
-    if (answer.ok() && answer->results_size() != static_cast<int>(wire_owner.size())) {
-      answer = absl::DataLossError("peer answered a different number of items");
-    }
-    int64_t held = 0;
-    if (answer.ok()) {
-      for (const auto& r : answer->results()) held += r.status() == ifed::v1::HOLD_HELD;
-    }
-    if (d_.audit != nullptr) {  // durable before anything is shown.
-      audit::Event e;
-      e.action = "deconflict.out";
-      e.actor = LocalActor(ctx);
-      e.outcome = answer.ok() ? "ok"
-                  : answer.status().code() == absl::StatusCode::kPermissionDenied ? "refused"
-                                                                                   : "error";
-      e.Set("peer", peers[k])
-          .Set("request_id", request_id)
-          .Set("purpose", ifed::v1::Purpose_Name(ifed::v1::TAKEDOWN_DECONFLICTION))
-          .Set("items", items)
-          .Set("types", types)
-          .Set("held", held);
-      if (!answer.ok()) {
-        e.Set("code", absl::StatusCodeToString(answer.status().code()))
-            .Set("reason", std::string(answer.status().message().substr(0, 200)));
-      }
-      if (!d_.audit->Append(e).ok()) {
-        response->Clear();
-        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
-      }
-    }
-    if (!answer.ok()) {
-      auto* e = response->add_peer_errors();
-      e->set_peer(peers[k]);
-      e->set_code(static_cast<int>(answer.status().code()));
-      e->set_message(std::string(answer.status().message()));
-      continue;
-    }
-    // Merge per item: held if any of its forms is held.
-    auto add_rows = [&](const std::string& who,
-                        const google::protobuf::RepeatedPtrField<ifed::v1::DeconflictResult>& rs) {
-      std::map<int, ifed::v1::PeerHoldResult> per_item;
-      for (size_t j = 0; j < wire_owner.size(); ++j) {
-        const auto& r = rs.Get(static_cast<int>(j));
-        auto& out = per_item[wire_owner[j]];
-        out.set_peer(who);
-        if (out.status() != ifed::v1::HOLD_HELD) {
-          out.set_status(r.status() == ifed::v1::HOLD_HELD ? ifed::v1::HOLD_HELD
-                                                           : ifed::v1::HOLD_CLEAR);
-        }
-        if (!r.contact().empty()) out.set_contact(r.contact());
-      }
-      for (auto& [i, r] : per_item) *response->mutable_items(i)->add_peers() = std::move(r);
-    };
-    if (answer->members_size() > 0) {  // a hub's answer: one row per member.
-      for (const ifed::v1::MemberDeconflict& m : answer->members()) {
-        const std::string who = absl::StrCat(peers[k], "/", m.member());
-        if (!AddMemberError(who, m, wire_owner.size(), response)) add_rows(who, m.results());
-      }
-    } else {
-      add_rows(peers[k], answer->results());
-    }
-    spdlog::info("deconflict {} to {}: {} items, {} held", request_id, peers[k], items, held);
-  }
-  return grpc::Status::OK;
+  // Relays widen nothing: a request through a hub is signed for the
+  // members the hub asks for this node (relay_auth.h).
+  PeerDeconflictTransport transport(d_.peers, [this](const std::string& hub,
+                                                     ifed::v1::DeconflictRequest* hw) {
+    auto audience = RelayAudience(hub, {}, {});
+    if (!audience.ok() || audience->empty()) return audience.status();
+    return AuthorizeRelay(hub, federation::kRpcDeconflict, ifed::v1::TAKEDOWN_DECONFLICTION,
+                          std::move(*audience), hw);
+  });
+  query::DeconflictManager manager({.normalizer = d_.normalizer,
+                                    .keys = d_.keys,
+                                    .policy = d_.policy,
+                                    .audit = d_.audit,
+                                    .transport = &transport,
+                                    .now = d_.now});
+  return ToGrpc(manager.Deconflict(LocalActor(ctx), ask, response));
 }
 
 }  // namespace ifed::admin

@@ -2,6 +2,7 @@
 #include "node/admin/staff.h"
 #include "node/policy/outbound_plan.h"
 #include "node/common/logging.h"
+#include "node/query/ingest_manager.h"
 
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
@@ -20,13 +21,7 @@
 namespace ifed::admin {
 namespace {
 
-// Rows of one ingest: far above any real file, but a bound. Memory does not
-// grow with it: past kStageChunkItems records an ingest is staged in the
-// store chunk by chunk.
-constexpr size_t kMaxIngestRows = 200'000'000;
-constexpr size_t kStageChunkItems = 8192;
 constexpr size_t kMaxMatchItems = 100'000;
-constexpr int kMaxReportedErrors = 100;
 
 std::string RandomId() {
   unsigned char b[16];
@@ -48,15 +43,6 @@ std::string PlatformError(ifed::v1::IndicatorType type, const std::string& platf
   if (type != ifed::v1::HANDLE) return "only handle rows name a platform";
   if (!normalize::IsKnownPlatform(platform)) return "unknown platform";
   return "";
-}
-
-void AddError(ifed::v1::IngestResponse* r, uint32_t line, const char* field,
-              absl::string_view reason, int max_errors = kMaxReportedErrors) {
-  if (r->errors_size() >= max_errors) return;
-  auto* e = r->add_errors();
-  e->set_line(line);
-  e->set_field(field);
-  e->set_reason(std::string(reason));
 }
 
 // Folds the per-form rows of `forms` (item_of: form -> item) into one row
@@ -165,228 +151,31 @@ absl::StatusOr<std::vector<std::string>> AdminService::SelectPeers(
   return peers;
 }
 
-uint32_t AdminService::RetentionDays(IndicatorType type, const std::string& crime_area) const {
-  int best = -1;
-  uint32_t days = d_.default_retention_days;
-  for (const ifed::v1::RetentionRule& r : d_.retention) {
-    const bool type_ok = r.type() == ifed::v1::INDICATOR_TYPE_UNSPECIFIED ||
-                         r.type() == static_cast<ifed::v1::IndicatorType>(type);
-    const bool area_ok = r.crime_area().empty() || r.crime_area() == crime_area;
-    if (!type_ok || !area_ok) continue;
-    // type and area (3) > type (2) > area (1).
-    const int rank = (r.type() != ifed::v1::INDICATOR_TYPE_UNSPECIFIED ? 2 : 0) +
-                     (r.crime_area().empty() ? 0 : 1);
-    if (rank > best) best = rank, days = r.days();
-  }
-  return days;
-}
-
 grpc::Status AdminService::Ingest(grpc::ServerContext* ctx,
                                   grpc::ServerReader<ifed::v1::IngestChunk>* reader,
                                   ifed::v1::IngestResponse* response) {
   if (grpc::Status denied = Authorize(ctx, "Ingest"); !denied.ok()) return denied;
   logging::RequestScope log_scope(logging::NewRequestId());
   if (d_.keys == nullptr) return NoFederationKey();
-  const int64_t now = d_.now();
-  const uint32_t epoch = d_.keys->current_epoch();
-  std::vector<store::IngestItem> items;
-  size_t rows = 0;
-  size_t failed = 0;
-  size_t warned = 0;  // of `failed`: on the warning list.
-  size_t dry_records = 0;
-  size_t held = 0, with_provenance = 0;  // rows with a hold / a post's provenance.
-  // Options of the whole ingest, from the first chunk.
-  bool first_chunk = true, dry_run = false, skip_invalid = false;
-  int max_errors = kMaxReportedErrors;
-  auto add_error = [&](uint32_t line, const char* field, absl::string_view reason) {
-    AddError(response, line, field, reason, max_errors);
-  };
-  // A large ingest goes to the store's staging area in chunks (nothing
-  // visible), and is applied only once every row has been read.
-  std::string stage_id;  // non-empty once a chunk is staged.
-  uint32_t staged_chunks = 0;
-  size_t staged_items = 0;
-  auto drop_staged = [&] {
-    if (stage_id.empty()) return;
-    if (absl::Status s = d_.store->DropStaged(stage_id); !s.ok()) {
-      spdlog::error("dropping a staged ingest failed (removed at next start): {}",
-                    std::string(s.message()));
-    }
-  };
-  ifed::v1::IngestChunk chunk;
-  while (reader->Read(&chunk)) {
-    if (first_chunk) {
-      first_chunk = false;
-      dry_run = chunk.dry_run();
-      skip_invalid = chunk.skip_invalid();
-      if (chunk.max_errors() > 0) max_errors = static_cast<int>(std::min(chunk.max_errors(), 100000u));
-    }
-    for (const ifed::v1::IngestRow& row : chunk.rows()) {
-      if (++rows > kMaxIngestRows) {
-        drop_staged();
-        return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                            absl::StrCat("more than ", kMaxIngestRows, " rows in one ingest"));
-      }
-      const auto type = static_cast<IndicatorType>(row.type());
-      bool row_ok = true;
-      if (row.type() == ifed::v1::INDICATOR_TYPE_UNSPECIFIED) {
-        add_error(row.line(), "type", "unknown indicator type"), row_ok = false;
-      }
-      if (row.tlp() == ifed::v1::TLP_UNSPECIFIED) {
-        add_error(row.line(), "tlp", "TLP label is required"), row_ok = false;
-      }
-      if (row.case_ref().empty() || row.case_ref().size() > 256) {
-        add_error(row.line(), "case_ref", "case reference is required (max 256)"),
-            row_ok = false;
-      }
-      if (row.has_provenance() && (row.provenance().text_sha256().size() != 32 ||
-                                   row.provenance().post_url().size() > 2048 ||
-                                   row.provenance().author().size() > 256 ||
-                                   row.provenance().posted_at().size() > 64)) {
-        add_error(row.line(), "provenance",
-                  "needs a 32-byte text hash; url max 2048, author 256, posted_at 64 bytes"),
-            row_ok = false;
-      }
-      if (row.expires() < 0 || (row.expires() > 0 && row.expires() <= now)) {
-        add_error(row.line(), "expires", "expiry is not in the future"), row_ok = false;
-      }
-      if (const std::string e = PlatformError(row.type(), row.platform()); !e.empty()) {
-        add_error(row.line(), "platform", e), row_ok = false;
-      }
-      if (!row_ok) {
-        ++failed;
-        continue;
-      }
-      auto canon =
-          d_.normalizer->Normalize(type, row.value(), NormOptions(row.region(), row.platform()));
-      if (!canon.ok()) {
-        add_error(row.line(), "value", canon.status().message());
-        ++failed;
-        continue;
-      }
-      if (const std::string* warning = canon->AnyWarning()) {
-        add_error(row.line(), "value",
-                 absl::StrCat("on the normalisation warning list: ", *warning));
-        ++failed;
-        ++warned;
-        continue;
-      }
-      if (dry_run) {  // count only: a dry run holds no records.
-        dry_records += 1 + canon->derived.size();
-        continue;
-      }
-      if (failed > 0 && !skip_invalid) continue;  // nothing will be stored: only validate.
-      held += row.hold();
-      with_provenance += row.has_provenance();
-      // The value and every indicator it names (a profile URL's handle, a
-      // wa.me link's phone) become records of the same case.
-      std::vector<const normalize::Canonical*> forms = {&*canon};
-      for (const normalize::Canonical& d : canon->derived) forms.push_back(&d);
-      for (const normalize::Canonical* form : forms) {
-        auto pseudonym = d_.keys->Pseudonymize(epoch, form->type, form->value);
-        store::IngestItem item;
-        item.record.set_record_id(RandomId());
-        if (!pseudonym.ok() || item.record.record_id().empty()) {
-          return grpc::Status(grpc::StatusCode::INTERNAL, "pseudonymisation failed");
-        }
-        auto sealed = d_.sealer->Seal(form->value, item.record.record_id());
-        if (!sealed.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "sealing failed");
-        item.sealed_value = std::move(*sealed);
-        ifed::v1::Record& rec = item.record;
-        rec.set_type(static_cast<ifed::v1::IndicatorType>(form->type));
-        rec.set_pseudonym(std::string(pseudonym->begin(), pseudonym->end()));
-        rec.set_epoch(epoch);
-        rec.set_case_ref(row.case_ref());
-        rec.set_tlp(row.tlp());
-        rec.set_crime_area(row.crime_area());
-        rec.set_national_only(row.national_only());
-        *rec.mutable_not_for() = row.not_for();
-        rec.set_unit(d_.unit);
-        rec.set_first_seen(now);
-        rec.set_last_seen(now);
-        rec.set_expires(row.expires() > 0
-                            ? row.expires()
-                            : now + int64_t{RetentionDays(form->type, row.crime_area())} * 86400);
-        rec.set_canon_version(normalize::kCanonicalVersion);
-        rec.set_hold(row.hold());
-        if (row.has_provenance()) *rec.add_provenance() = row.provenance();
-        items.push_back(std::move(item));
-      }
-      if (items.size() >= kStageChunkItems) {
-        if (stage_id.empty()) stage_id = RandomId();
-        absl::Status s = stage_id.empty()
-                             ? absl::InternalError("no random id")
-                             : d_.store->StageChunk(stage_id, staged_chunks, items);
-        if (!s.ok()) {
-          spdlog::error("staging an ingest chunk failed: {}", std::string(s.message()));
-          drop_staged();
-          return grpc::Status(grpc::StatusCode::UNAVAILABLE, "store write failed; nothing stored");
-        }
-        ++staged_chunks;
-        staged_items += items.size();
-        items.clear();
-      }
-    }
-  }
-  // Audit: counts only, never a value or a case reference.
-  auto ingest_event = [&](const store::IngestResult& r) {
-    audit::Event e;
-    e.action = "ingest";
-    e.actor = LocalActor(ctx);
-    e.outcome = failed == 0 ? "ok" : skip_invalid ? "partial" : "refused";
-    e.Set("rows", static_cast<int64_t>(rows)).Set("invalid", static_cast<int64_t>(failed))
-        .Set("records", static_cast<int64_t>(items.size()))
-        .Set("stored", static_cast<int64_t>(r.stored)).Set("updated", static_cast<int64_t>(r.updated))
-        .Set("watch_notices", static_cast<int64_t>(r.notices))
-        .Set("epoch", static_cast<int64_t>(epoch));
-    if (held > 0) e.Set("hold", static_cast<int64_t>(held));
-    if (with_provenance > 0) e.Set("provenance", static_cast<int64_t>(with_provenance));
-    return e;
-  };
-  // A stream that ends by cancellation (client gone) is not a complete ingest.
-  if (ctx->IsCancelled()) {
-    drop_staged();
-    return grpc::Status(grpc::StatusCode::CANCELLED, "ingest cancelled; nothing stored");
-  }
-  if (!stage_id.empty() && (failed == 0 || skip_invalid)) {
-    return CommitStagedIngest(ctx, stage_id, staged_chunks, items, staged_items,
-                              rows, failed, warned, epoch, response);
-  }
-  drop_staged();
-  response->set_rows(rows);
-  response->set_refused_invalid(failed - warned);
-  response->set_refused_warning(warned);
-  if (dry_run) {  // validated and counted; nothing stored, nothing to audit.
-    response->set_records(dry_records);
-    return grpc::Status::OK;
-  }
-  if (failed > 0 && !skip_invalid) {
-    spdlog::warn("ingest refused: {} of {} rows invalid, nothing stored", failed, rows);
-    if (d_.audit != nullptr && !d_.audit->Append(ingest_event({})).ok()) {
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
-    }
-    return grpc::Status::OK;  // errors are in the response.
-  }
-  auto result = d_.audit != nullptr ? d_.audit->Ingest(items, ingest_event)
-                                    : d_.store->Ingest(items);
-  if (!result.ok()) {
-    spdlog::error("ingest failed: {}", std::string(result.status().message()));
-    // Disk full and damage say what to do (the store's messages name no value).
-    if (absl::IsResourceExhausted(result.status()) || absl::IsDataLoss(result.status())) {
-      return grpc::Status(static_cast<grpc::StatusCode>(result.status().code()),
-                          std::string(result.status().message()));
-    }
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "store write failed; nothing stored");
-  }
-  if ((result->stored > 0 || result->updated > 0) && d_.on_records_changed) {
-    d_.on_records_changed();  // e.g. a record's TLP or sharing changed: views change
-  }
-  if (result->notices > 0 && d_.kick_outbox) d_.kick_outbox();
-  response->set_records(items.size());
-  response->set_stored(result->stored);
-  response->set_updated(result->updated);
-  spdlog::info("ingest: {} rows, {} stored, {} updated", rows, result->stored, result->updated);
-  return grpc::Status::OK;
+  const query::IngestManager manager({.unit = d_.unit,
+                                      .default_retention_days = d_.default_retention_days,
+                                      .retention = d_.retention,
+                                      .store = d_.store,
+                                      .normalizer = d_.normalizer,
+                                      .keys = d_.keys,
+                                      .sealer = d_.sealer,
+                                      .audit = d_.audit,
+                                      .now = d_.now,
+                                      .on_records_changed = d_.on_records_changed,
+                                      .kick_outbox = d_.kick_outbox});
+  absl::Status s = manager.Ingest(
+      LocalActor(ctx), [reader](ifed::v1::IngestChunk* chunk) { return reader->Read(chunk); },
+      [ctx] { return ctx->IsCancelled(); }, response);
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+absl::Status ResumeStagedIngests(store::Store* store, audit::AuditLog* audit) {
+  return query::ResumeStagedIngests(store, audit);
 }
 
 grpc::Status AdminService::Normalize(grpc::ServerContext* ctx,

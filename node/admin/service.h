@@ -143,8 +143,8 @@ std::vector<std::string> AllowedOutbound(
 // `before_ms` (unix ms); the daemon's sweep keeps default_retention_days.
 absl::StatusOr<uint64_t> PruneHits(store::Store* store, int64_t before_ms);
 
-// (staged_ingest.cc) at start, completes every large ingest that
-// was committed but not fully applied, and drops the uncommitted ones.
+// At start, completes every large ingest that was committed but not fully
+// applied, and drops the uncommitted ones (query::ResumeStagedIngests).
 absl::Status ResumeStagedIngests(store::Store* store, audit::AuditLog* audit);
 
 class AdminService final : public ifed::v1::Admin::Service {
@@ -228,8 +228,6 @@ class AdminService final : public ifed::v1::Admin::Service {
   // configured hub(s) (FailedPrecondition when none); checks --jurisdiction.
   absl::StatusOr<std::vector<std::string>> WatchPeers(
       const ifed::v1::WatchesRequest& request) const;
-  // The retention of a record of `type` and `crime_area` (days).
-  uint32_t RetentionDays(IndicatorType type, const std::string& crime_area) const;
   // Keeps every HIT of `response` in the hits log (sealed; never fails the
   // match: a log failure is logged).
   // (hub_rpc.cc) the hits of direct peers in `response` to each
@@ -252,12 +250,6 @@ class AdminService final : public ifed::v1::Admin::Service {
   // first, then alerts), values opened; `truncated` past the export limit.
   absl::Status CollectHits(const ifed::v1::HitsExportRequest& request,
                            ifed::v1::HitsExportResponse* response, uint64_t* alerts_without_value);
-  // The end of a large ingest (staged_ingest.cc): stages `rest`, commits
-  // with the "ingest" event, applies and finishes with "ingest.applied".
-  grpc::Status CommitStagedIngest(grpc::ServerContext* ctx, const std::string& stage_id,
-                                  uint32_t chunks, const std::vector<store::IngestItem>& rest,
-                                  size_t staged_items, size_t rows, size_t failed, size_t warned,
-                                  uint32_t epoch, ifed::v1::IngestResponse* response);
   // Verifies the peer's receipt (a bad one turns `answer` into an error) and
   // appends the match.out event with it (audit_rpc.cc).
   absl::Status AuditOutbound(grpc::ServerContext* ctx, const std::string& peer,

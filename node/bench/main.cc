@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -65,83 +66,88 @@ std::string Machine() {
   return model + ", " + std::to_string(std::thread::hardware_concurrency()) + " cpus";
 }
 
-}  // namespace
+// Applies the option at argv[i] (and its value, advancing i) to `o`. Returns
+// an exit code when the run ends here (--version, a bad option).
+std::optional<int> ParseOption(int argc, char** argv, int& i, ifed::bench::Options& o,
+                               bool& only_given) {
+  const std::string a = argv[i];
+  auto val = [&]() -> std::string {
+    if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
+    return argv[++i];
+  };
+  if (a == "--version") {
+    std::cout << ifed::version::VersionText("ifed-bench", ifed::normalize::kCanonicalVersion);
+    return 0;
+  }
+  if (a == "--smoke") {
+    o.smoke = true;
+    o.ns = {20000};
+    o.seconds = 0.3;
+    o.runs = 1;
+    o.clients = 2;
+    o.ingest_rows = 2000;
+    // PostgreSQL is not a build or test dependency: `--smoke --only postgres`.
+    if (!only_given) o.postgres = o.redis = false;
+  } else if (a == "--n") {
+    o.ns = {std::stoull(val())};
+  } else if (a == "--scale") {
+    o.ns.clear();
+    for (const auto& s : Split(val())) o.ns.push_back(std::stoull(s));
+  } else if (a == "--clients") {
+    o.clients = std::stoi(val());
+  } else if (a == "--seconds") {
+    o.seconds = std::stod(val());
+  } else if (a == "--runs") {
+    o.runs = std::stoi(val());
+  } else if (a == "--depth") {
+    o.depth = std::stoi(val());
+  } else if (a == "--pg-depth") {
+    o.pg_depth = std::stoi(val());
+  } else if (a == "--ingest-rows") {
+    o.ingest_rows = std::stoull(val());
+  } else if (a == "--hit-rate") {
+    o.hit_rates.clear();
+    for (const auto& s : Split(val())) {
+      const double h = std::stod(s);
+      if (!(h >= 0 && h <= 1)) throw std::runtime_error("--hit-rate takes shares in [0, 1]");
+      o.hit_rates.push_back(h);
+    }
+  } else if (a == "--batches") {
+    o.batches.clear();
+    for (const auto& s : Split(val())) o.batches.push_back(std::stoi(s));
+  } else if (a == "--only") {
+    only_given = true;
+    o.keyed = o.oprf = o.ingest = o.postgres = o.redis = false;
+    for (const auto& s : Split(val())) {
+      if (s == "keyed") o.keyed = true;
+      else if (s == "oprf") o.oprf = true;
+      else if (s == "ingest") o.ingest = true;
+      else if (s == "postgres") o.postgres = true;
+      else if (s == "redis") o.redis = true;
+      else return Usage();
+    }
+  } else if (a == "--charts") {
+    o.charts = true;
+  } else if (a == "--full-answer") {
+    o.full_answer = true;
+  } else if (a == "--no-postgres") {
+    o.postgres = false;
+  } else if (a == "--no-redis") {
+    o.redis = false;
+  } else if (a == "--out") {
+    o.out = val();
+  } else {
+    return Usage();
+  }
+  return std::nullopt;
+}
 
-int main(int argc, char** argv) {
-  using namespace ifed::bench;
-  Options o;
+// The command line into `o`; an exit code when the run ends here.
+std::optional<int> ParseArgs(int argc, char** argv, ifed::bench::Options& o) {
   bool only_given = false;
   for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto val = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
-      return argv[++i];
-    };
     try {
-      if (a == "--version") {
-        std::cout << ifed::version::VersionText("ifed-bench", ifed::normalize::kCanonicalVersion);
-        return 0;
-      }
-      if (a == "--smoke") {
-        o.smoke = true;
-        o.ns = {20000};
-        o.seconds = 0.3;
-        o.runs = 1;
-        o.clients = 2;
-        o.ingest_rows = 2000;
-        // PostgreSQL is not a build or test dependency: `--smoke --only postgres`.
-        if (!only_given) o.postgres = o.redis = false;
-      } else if (a == "--n") {
-        o.ns = {std::stoull(val())};
-      } else if (a == "--scale") {
-        o.ns.clear();
-        for (const auto& s : Split(val())) o.ns.push_back(std::stoull(s));
-      } else if (a == "--clients") {
-        o.clients = std::stoi(val());
-      } else if (a == "--seconds") {
-        o.seconds = std::stod(val());
-      } else if (a == "--runs") {
-        o.runs = std::stoi(val());
-      } else if (a == "--depth") {
-        o.depth = std::stoi(val());
-      } else if (a == "--pg-depth") {
-        o.pg_depth = std::stoi(val());
-      } else if (a == "--ingest-rows") {
-        o.ingest_rows = std::stoull(val());
-      } else if (a == "--hit-rate") {
-        o.hit_rates.clear();
-        for (const auto& s : Split(val())) {
-          const double h = std::stod(s);
-          if (!(h >= 0 && h <= 1)) throw std::runtime_error("--hit-rate takes shares in [0, 1]");
-          o.hit_rates.push_back(h);
-        }
-      } else if (a == "--batches") {
-        o.batches.clear();
-        for (const auto& s : Split(val())) o.batches.push_back(std::stoi(s));
-      } else if (a == "--only") {
-        only_given = true;
-        o.keyed = o.oprf = o.ingest = o.postgres = o.redis = false;
-        for (const auto& s : Split(val())) {
-          if (s == "keyed") o.keyed = true;
-          else if (s == "oprf") o.oprf = true;
-          else if (s == "ingest") o.ingest = true;
-          else if (s == "postgres") o.postgres = true;
-          else if (s == "redis") o.redis = true;
-          else return Usage();
-        }
-      } else if (a == "--charts") {
-        o.charts = true;
-      } else if (a == "--full-answer") {
-        o.full_answer = true;
-      } else if (a == "--no-postgres") {
-        o.postgres = false;
-      } else if (a == "--no-redis") {
-        o.redis = false;
-      } else if (a == "--out") {
-        o.out = val();
-      } else {
-        return Usage();
-      }
+      if (std::optional<int> exit = ParseOption(argc, argv, i, o, only_given)) return exit;
     } catch (const std::exception& e) {
       std::cerr << "ifed-bench: " << e.what() << "\n";
       return Usage();
@@ -151,12 +157,13 @@ int main(int argc, char** argv) {
       o.batches.empty() || o.hit_rates.empty()) {
     return Usage();
   }
-  SetEnvDefaults();
-  std::filesystem::create_directories(o.out);
-  const std::string out = std::filesystem::absolute(o.out).string();
+  return std::nullopt;
+}
 
-  Report report;
-  const double t0 = NowSeconds();
+// Every selected scenario into `report`; false (after printing what was
+// measured) when one failed.
+bool RunScenarios(const ifed::bench::Options& o, ifed::bench::Report& report) {
+  using namespace ifed::bench;
   try {
     for (uint64_t n : o.ns) {
       if (o.keyed) RunKeyed(o, n, report);
@@ -168,11 +175,15 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::cerr << "ifed-bench: FAILED: " << e.what() << "\n";
     report.Print();
-    return 1;
+    return false;
   }
-  std::printf("ifed-bench on %s; %d run(s) per point (median), %.1f s each, C=%d\n",
-              Machine().c_str(), o.runs, o.seconds, o.clients);
-  report.Print();
+  return true;
+}
+
+// The report as CSV files in `out` (a time-stamped one and latest.csv) and,
+// with --charts, PNG charts; false when the charts could not be drawn.
+bool WriteOutputs(const ifed::bench::Options& o, const ifed::bench::Report& report,
+                  const std::string& out) {
   char stamp[32];
   const std::time_t now = std::time(nullptr);
   std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
@@ -185,19 +196,42 @@ int main(int argc, char** argv) {
     if (pngs.empty()) {
       std::cerr << "ifed-bench: --charts: gnuplot failed or is missing "
                    "(apt-get install -y gnuplot-nox)\n";
-      return 1;
+      return false;
     }
     for (const auto& png : pngs) std::printf("chart: %s\n", png.c_str());
   }
-  std::printf("total %.0f s\n", NowSeconds() - t0);
-  // Smoke mode checks that every scenario produced numbers.
-  if (o.smoke) {
-    for (const Row& r : report.rows()) {
-      if (r.items_per_s <= 0 || r.note.find("errors") != std::string::npos) {
-        std::cerr << "smoke: bad row " << r.scenario << " " << r.variant << "\n";
-        return 1;
-      }
+  return true;
+}
+
+// Smoke mode checks that every scenario produced numbers.
+bool SmokeRowsGood(const ifed::bench::Report& report) {
+  for (const ifed::bench::Row& r : report.rows()) {
+    if (r.items_per_s <= 0 || r.note.find("errors") != std::string::npos) {
+      std::cerr << "smoke: bad row " << r.scenario << " " << r.variant << "\n";
+      return false;
     }
   }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace ifed::bench;
+  Options o;
+  if (std::optional<int> exit = ParseArgs(argc, argv, o)) return *exit;
+  SetEnvDefaults();
+  std::filesystem::create_directories(o.out);
+  const std::string out = std::filesystem::absolute(o.out).string();
+
+  Report report;
+  const double t0 = NowSeconds();
+  if (!RunScenarios(o, report)) return 1;
+  std::printf("ifed-bench on %s; %d run(s) per point (median), %.1f s each, C=%d\n",
+              Machine().c_str(), o.runs, o.seconds, o.clients);
+  report.Print();
+  if (!WriteOutputs(o, report, out)) return 1;
+  std::printf("total %.0f s\n", NowSeconds() - t0);
+  if (o.smoke && !SmokeRowsGood(report)) return 1;
   return 0;
 }

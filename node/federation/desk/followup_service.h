@@ -1,7 +1,7 @@
 // FollowUpDesk: the owner's side of a follow-up (step 2 of the
 // Prüm model). A partner that had a hit asks for more about a reference; the
 // request is stored (meta "followup/in/<peer>/<id>") and audited, and waits
-// for a person at this node to approve or deny it (node/admin/followup_rpc.cc);
+// for a person at this node to approve or deny it (node/query/followup_manager.h);
 // the partner polls its status. Plain logic, no gRPC. Thread-safe.
 #ifndef IFED_FEDERATION_FOLLOWUP_SERVICE_H_
 #define IFED_FEDERATION_FOLLOWUP_SERVICE_H_
