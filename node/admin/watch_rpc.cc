@@ -41,6 +41,15 @@ std::string NewWatchId() {
   return "w-" + absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(b), sizeof b));
 }
 
+// A watch add or remove sent to `peer`; the peer's answer in `answer`.
+grpc::Status SendWatch(query::PeerTransport* transport, const std::string& peer,
+                       const ifed::v1::WatchRequest& request, ifed::v1::WatchResponse* answer) {
+  absl::StatusOr<ifed::v1::WatchResponse> sent = transport->Watch(peer, request);
+  if (!sent.ok()) return FromAbsl(sent.status());
+  *answer = std::move(*sent);
+  return grpc::Status::OK;
+}
+
 absl::Status SaveAudited(store::Store* store, audit::AuditLog* audit,
                          const store::MetaWrites& w, const audit::Event* e) {
   if (audit == nullptr || e == nullptr) return store->CommitMeta(w);
@@ -162,9 +171,7 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
         ifed::v1::WatchRequest wire;
         wire.set_watch_id(request->watch_id());
         wire.set_action(ifed::v1::WATCH_REMOVE);
-        grpc::ClientContext call;
-        call.set_deadline(std::chrono::system_clock::now() + d_.peers->timeout());
-        s = d_.peers->StubOf(peer)->Watch(&call, wire, pr->mutable_answer());
+        s = SendWatch(transport_, peer, wire, pr->mutable_answer());
       }
       pr->set_code(s.error_code());
       pr->set_message(s.error_message());
@@ -281,7 +288,7 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
       pr->set_message(absl::StrCat("our policy has no outbound rule for ", peer));
       continue;
     }
-    if (UsesOprf(peer)) {
+    if (matcher_->UsesOprf(peer)) {
       if (absl::Status a = AddOprfWatch(ctx, peer, wire, oprf_inputs, oprf_types, now, pr,
                                         response);
           !a.ok()) {
@@ -311,7 +318,9 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
       *to_peer.mutable_jurisdictions() = request->jurisdictions();
       // Members whose filter this node holds through the hub are watched
       // here with the OPRF scheme (they learn nothing); the hub skips them.
-      for (const std::string& member : OprfMembersThroughHub(peer, request->jurisdictions())) {
+      const std::vector<std::string> jurisdictions(request->jurisdictions().begin(),
+                                                   request->jurisdictions().end());
+      for (const std::string& member : matcher_->OprfMembersThroughHub(peer, jurisdictions)) {
         auto* opr = response->add_peers();
         opr->set_peer(absl::StrCat(peer, "/", member));
         if (absl::Status a = AddOprfWatch(ctx, opr->peer(), wire, oprf_inputs, oprf_types, now,
@@ -322,20 +331,11 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
         if (opr->code() == grpc::StatusCode::OK) to_peer.add_skip_members(member);
       }
       // Signed for the members the hub asks: each verifies it (relay_auth.h).
-      auto audience = RelayAudience(peer, to_peer.jurisdictions(), to_peer.skip_members());
-      absl::Status signed_ok = audience.status();
-      if (audience.ok() && !audience->empty()) {
-        signed_ok = AuthorizeRelay(peer, federation::kRpcWatch, to_peer.purpose(),
-                                   std::move(*audience), &to_peer);
-      }
-      if (!signed_ok.ok()) {
-        spdlog::warn("watch {} through hub {}: not signed: {}", wire.watch_id(), peer,
-                     std::string(signed_ok.message()));
-      }
+      matcher_->SignForHub(peer, query::RelayedRpc::kWatch, to_peer.purpose(), jurisdictions,
+                           {to_peer.skip_members().begin(), to_peer.skip_members().end()},
+                           absl::StrCat("watch ", wire.watch_id()), &to_peer);
     }
-    grpc::ClientContext call;
-    call.set_deadline(std::chrono::system_clock::now() + d_.peers->timeout());
-    grpc::Status s = d_.peers->StubOf(peer)->Watch(&call, to_peer, pr->mutable_answer());
+    grpc::Status s = SendWatch(transport_, peer, to_peer, pr->mutable_answer());
     // Through a hub whose every member asked is watched by OPRF here: the
     // hub holds no keyed part, and nothing is wrong.
     bool oprf_only = false;
@@ -439,21 +439,8 @@ absl::Status AdminService::AddOprfWatch(grpc::ServerContext* ctx, const std::str
   req.set_request_id(NewWatchId());  // not the watch id: the partner cannot link them.
   req.set_purpose(wire.purpose());
   req.set_canon_version(normalize::kCanonicalVersion);
-  auto answer = d_.oprf->Query(
-      peer, inputs, req,
-      [&](const ifed::v1::OprfEvaluateRequest& r) -> absl::StatusOr<ifed::v1::OprfEvaluateResponse> {
-        grpc::ClientContext call;
-        call.set_deadline(std::chrono::system_clock::now() + d_.peers->timeout());
-        // A member through the hub ("HUB/MEMBER"): the call names it for the hub.
-        IFED_ASSIGN_OR_RETURN(auto* stub, OprfStub(d_.peers, peer, &call));
-        ifed::v1::OprfEvaluateRequest signed_request = r;
-        IFED_RETURN_IF_ERROR(AuthorizeOprf(peer, federation::kRpcOprfEvaluate, r.purpose(),
-                                           &signed_request));
-        ifed::v1::OprfEvaluateResponse resp;
-        grpc::Status s = stub->OprfEvaluate(&call, signed_request, &resp);
-        if (!s.ok()) return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
-        return resp;
-      });
+  // A member through the hub ("HUB/MEMBER"): the call names it for the hub.
+  auto answer = d_.oprf->Query(peer, inputs, req, matcher_->EvaluateAt(peer));
   audit::Event e;
   e.action = "watch.out";
   e.actor = LocalActor(ctx);
