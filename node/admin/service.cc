@@ -108,7 +108,17 @@ AdminService::AdminService(AdminDeps deps) : d_(std::move(deps)) {
       .node_verifier = d_.node_verifier,
       .counters = d_.counters,
       .now = d_.now,
-      .on_filter_changed = [this](const std::string& peer) { return CheckOprfWatches(peer); }});
+      .on_filter_changed =
+          [this](const std::string& peer) { return watches_->CheckOprfWatches(peer); }});
+  watches_ = std::make_unique<query::WatchManager>(query::WatchDeps{.store = d_.store,
+                                                                    .audit = d_.audit,
+                                                                    .keys = d_.keys,
+                                                                    .sealer = d_.sealer,
+                                                                    .policy = d_.policy,
+                                                                    .transport = transport_,
+                                                                    .matcher = matcher_.get(),
+                                                                    .oprf = d_.oprf,
+                                                                    .now = d_.now});
 }
 
 std::vector<std::string> AllowedOutbound(

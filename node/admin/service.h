@@ -22,6 +22,7 @@
 #include "node/policy/policy.h"
 #include "node/query/outbound_matcher.h"
 #include "node/query/peer_transport.h"
+#include "node/query/watch_manager.h"
 #include "node/admin/staff.h"
 #include "node/store/store.h"
 #include "proto/admin.grpc.pb.h"
@@ -261,6 +262,16 @@ class AdminService final : public ifed::v1::Admin::Service {
   // filter this node holds through it asked with OPRF through it) or the
   // selected peers, split into keyed `q->peers` and `q->oprf_peers`.
   grpc::Status MatchPartners(const ifed::v1::LocalMatchRequest& request, query::MatchQuery* q);
+  // Relays widen nothing (hub_rpc.cc): signs `request` (sets its
+  // relay_authorization) for `hub` to relay as `rpc` to `audience`.
+  absl::Status AuthorizeRelay(const std::string& hub, const char* rpc, ifed::v1::Purpose purpose,
+                              std::vector<std::string> audience,
+                              google::protobuf::Message* request) const;
+  // The members a keyed call through `hub` asks: the hub's members for this
+  // node (HubMembers) within `jurisdictions` (all when empty), not in `skip`.
+  absl::StatusOr<std::vector<std::string>> RelayAudience(
+      const std::string& hub, const google::protobuf::RepeatedPtrField<std::string>& jurisdictions,
+      const google::protobuf::RepeatedPtrField<std::string>& skip);
   // The refusal of a call that needs the federation key, on a hub.
   static grpc::Status NoFederationKey() {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
@@ -268,20 +279,11 @@ class AdminService final : public ifed::v1::Admin::Service {
   }
   // Record ids of the canonical value under every indexed epoch (records_rpc.cc).
   absl::StatusOr<std::vector<std::string>> RecordIdsOf(const normalize::Canonical& c) const;
-  // (watch_rpc.cc) compares the OPRF watches held for `peer` with
-  // its filter just stored, and records a HIT (WITHDRAWN) event for each
-  // item that entered (left) it, with one audit event per watch.
-  absl::Status CheckOprfWatches(const std::string& peer);
-  // An oprf-scheme watch of `inputs` with `peer` (outcome in `pr`).
-  absl::Status AddOprfWatch(grpc::ServerContext* ctx, const std::string& peer,
-                            const ifed::v1::WatchRequest& wire,
-                            const std::vector<std::string>& inputs,
-                            const std::vector<ifed::v1::IndicatorType>& types, int64_t now,
-                            ifed::v1::WatchPeerResult* pr, ifed::v1::WatchesResponse* response);
   AdminDeps d_;
   std::unique_ptr<query::PeerTransport> own_transport_;  // when deps give none
   query::PeerTransport* transport_ = nullptr;
   std::unique_ptr<query::OutboundMatcher> matcher_;
+  std::unique_ptr<query::WatchManager> watches_;
 };
 
 }  // namespace ifed::admin
