@@ -1,5 +1,6 @@
-// Audit pieces of the admin service: the local caller's identity,
-// outbound-match events with the peer's verified receipt, and the export.
+// Audit pieces of the admin service: the local caller's identity and the
+// export. (Outbound-match events with the peer's verified receipt are the
+// outbound matcher's, node/query/outbound_matcher.h.)
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/escaping.h"
@@ -27,64 +28,6 @@ std::string LocalActor(grpc::ServerContext* ctx) {
   std::string actor = LocalListener::ActorForPeer(ctx->peer());
   if (!actor.empty()) return actor;
   return absl::StrCat("local:", ctx->peer().empty() ? "unix:" : ctx->peer());
-}
-
-absl::Status AdminService::AuditOutbound(grpc::ServerContext* ctx, const std::string& peer,
-                                         const ifed::v1::MatchRequest& wire,
-                                         absl::StatusOr<ifed::v1::MatchResponse>* answer) {
-  audit::Event e;
-  e.action = "match.out";
-  e.actor = LocalActor(ctx);
-  int64_t items = 0;
-  const std::string types = audit::TypeCounts(wire, &items);
-  e.Set("peer", peer)
-      .Set("request_id", wire.request_id())
-      .Set("purpose", ifed::v1::Purpose_Name(wire.purpose()))
-      .Set("epoch", static_cast<int64_t>(wire.epoch()))
-      .Set("items", items)
-      .Set("types", types)
-      .Set("request_digest", absl::BytesToHexString(audit::RequestDigest(wire)));
-  if (answer->ok()) {
-    absl::Status receipt = audit::VerifyReceipt(
-        wire, **answer, federation::SpiffeId(d_.federation, peer), federation::VerifyNodeChain);
-    if (!receipt.ok()) {
-      spdlog::warn("match {} to {}: receipt rejected: {}", wire.request_id(), peer,
-                   std::string(receipt.message()));
-      *answer = absl::PermissionDeniedError(
-          absl::StrCat("answer rejected: ", receipt.message()));
-    }
-  }
-  if (!answer->ok()) {
-    const absl::Status& s = answer->status();
-    e.outcome = s.code() == absl::StatusCode::kPermissionDenied ||
-                        s.code() == absl::StatusCode::kInvalidArgument ||
-                        s.code() == absl::StatusCode::kResourceExhausted
-                    ? "refused"
-                    : "error";
-    e.Set("code", absl::StatusCodeToString(s.code()))
-        .Set("reason", std::string(s.message().substr(0, 200)));
-    return d_.audit->Append(e);
-  }
-  const ifed::v1::MatchResponse& a = **answer;
-  const ifed::v1::Receipt& r = a.receipt();
-  int64_t hits = 0;
-  for (const auto& item : a.results()) hits += item.verdict() == ifed::v1::HIT;
-  e.outcome = "ok";
-  e.Set("hits", hits)
-      .Set("disclosure", ifed::v1::Disclosure_Name(a.disclosure()))
-      .Set("receipt_ts_ms", r.ts_ms())
-      .Set("receipt_policy", r.policy_version())
-      .Set("response_digest", absl::BytesToHexString(r.response_digest()))
-      .Set("receipt_sig", absl::BytesToHexString(r.signature()));
-  if (r.checkpoint().seq() != 0) {
-    const auto& cp = r.checkpoint();
-    e.Set("peer_cp_node", cp.node())
-        .Set("peer_cp_seq", static_cast<int64_t>(cp.seq()))
-        .Set("peer_cp_hash", cp.hash())
-        .Set("peer_cp_ts_ms", cp.ts_ms())
-        .Set("peer_cp_sig", absl::BytesToHexString(cp.signature()));
-  }
-  return d_.audit->Append(e);
 }
 
 grpc::Status AdminService::AuditExport(grpc::ServerContext* ctx,

@@ -1,12 +1,10 @@
 // Hub side and member side of the hub: the hub's statistics over
-// the admin socket, and a member's expansion of a hub's answer into rows per
-// member (responder attribution).
+// the admin socket, and a member's report of its direct hits to the hub.
 #include <spdlog/spdlog.h>
 
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "node/common/status_macros.h"
 #include "node/admin/service.h"
 #include "node/admin/staff.h"
@@ -29,7 +27,7 @@ absl::Status AdminService::AuthorizeRelay(const std::string& hub, const char* rp
 absl::StatusOr<std::vector<std::string>> AdminService::RelayAudience(
     const std::string& hub, const google::protobuf::RepeatedPtrField<std::string>& jurisdictions,
     const google::protobuf::RepeatedPtrField<std::string>& skip) {
-  IFED_ASSIGN_OR_RETURN(ifed::v1::HubMembersResponse members, HubMembersOf(hub));
+  IFED_ASSIGN_OR_RETURN(ifed::v1::HubMembersResponse members, matcher_->HubMembers(hub));
   const std::set<std::string> wanted(jurisdictions.begin(), jurisdictions.end());
   const std::set<std::string> skipped(skip.begin(), skip.end());
   std::vector<std::string> out;
@@ -39,47 +37,6 @@ absl::StatusOr<std::vector<std::string>> AdminService::RelayAudience(
     out.push_back(m.member());
   }
   return out;
-}
-
-absl::Status AdminService::AuthorizeOprf(const std::string& peer, const char* rpc,
-                                         ifed::v1::Purpose purpose,
-                                         google::protobuf::Message* request,
-                                         const std::string& members) const {
-  const size_t slash = peer.find('/');
-  if (slash != std::string::npos) {
-    return AuthorizeRelay(peer.substr(0, slash), rpc, purpose, {peer.substr(slash + 1)},
-                          request);
-  }
-  if (members.empty()) return absl::OkStatus();
-  return AuthorizeRelay(peer, rpc, purpose, absl::StrSplit(members, ','), request);
-}
-
-void AddHubAnswer(const std::string& hub, const ifed::v1::MatchResponse& answer,
-                  const std::vector<int>& wire_order, ifed::v1::LocalMatchResponse* response) {
-  for (const ifed::v1::MemberAnswer& m : answer.members()) {
-    const std::string who = absl::StrCat(hub, "/", m.member());
-    if (AddMemberError(who, m, wire_order.size(), response)) continue;
-    uint64_t hits = 0;
-    for (size_t j = 0; j < wire_order.size(); ++j) {
-      const auto& r = m.results(static_cast<int>(j));
-      auto* pr = response->mutable_items(wire_order[j])->add_peers();
-      pr->set_peer(who);
-      pr->set_via(hub);
-      pr->set_scheme("keyed");
-      pr->set_verdict(r.verdict());
-      pr->set_reference(r.reference());
-      pr->set_contact(r.contact());
-      hits += r.verdict() == ifed::v1::HIT;
-    }
-    spdlog::info("match {} via {}: {} items, {} hits, {} ms", response->request_id(), who,
-                 wire_order.size(), hits, m.latency_ms());
-  }
-  for (const std::string& j : answer.empty_jurisdictions()) {
-    auto* e = response->add_peer_errors();
-    e->set_peer(hub);
-    e->set_code(static_cast<int>(grpc::StatusCode::NOT_FOUND));
-    e->set_message(absl::StrCat("no member of jurisdiction ", j, " at the hub"));
-  }
 }
 
 absl::Status AdminService::ReportHitsToHubs(grpc::ServerContext* ctx,
@@ -160,14 +117,15 @@ absl::Status AdminService::ReportHitsToHubs(grpc::ServerContext* ctx,
                                                      .scheme = ifed::v1::KEYED,
                                                      .now = d_.now()});
     grpc::Status s;
-    ifed::v1::HitReportAck ack;
     if (!allowed.status.ok()) {
       s = grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                        absl::StrCat("not sent: our policy: ", allowed.reason));
     } else {
-      grpc::ClientContext call;
-      call.set_deadline(std::chrono::system_clock::now() + d_.peers->timeout());
-      s = d_.peers->StubOf(hub)->ReportHits(&call, report, &ack);
+      absl::StatusOr<ifed::v1::HitReportAck> sent = transport_->ReportHits(hub, report);
+      if (!sent.ok()) {
+        s = grpc::Status(static_cast<grpc::StatusCode>(sent.status().code()),
+                         std::string(sent.status().message()));
+      }
     }
     if (d_.audit != nullptr) {  // what left for the hub: counts only.
       audit::Event e;

@@ -1,6 +1,6 @@
 #include "node/admin/service.h"
 #include "node/admin/staff.h"
-#include "node/policy/outbound_plan.h"
+#include "node/query/grpc_peer_transport.h"
 #include "node/common/logging.h"
 #include "node/query/ingest_manager.h"
 
@@ -8,7 +8,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <future>
 #include <optional>
 #include <map>
 #include <set>
@@ -75,40 +74,38 @@ void FoldForms(const ifed::v1::LocalMatchResponse& forms, const std::vector<int>
   }
 }
 
-// `wire` without the batches of `types` (derived forms a peer's rule does
-// not allow) into `out` (the request, and `order` without those forms), and
-// one SkippedForms entry per type in `forms`.
-void TrimForms(const ifed::v1::MatchRequest& wire, const std::vector<int>& order,
-               const std::map<ifed::v1::IndicatorType, std::string>& types,
-               const std::string& policy_version, const std::string& peer,
-               ifed::v1::LocalMatchResponse* forms,
-               std::pair<ifed::v1::MatchRequest, std::vector<int>>* out) {
-  out->first = wire;
-  out->first.clear_batches();
-  for (const auto& b : wire.batches()) {
-    if (!types.count(b.type())) *out->first.add_batches() = b;
-  }
-  std::map<ifed::v1::IndicatorType, uint32_t> left_out;
-  for (int k : order) {
-    const ifed::v1::IndicatorType t = forms->items(k).type();
-    if (types.count(t)) {
-      ++left_out[t];
-    } else {
-      out->second.push_back(k);
-    }
-  }
-  for (const auto& [type, why] : types) {
-    ifed::v1::SkippedForms* s = forms->add_skipped_forms();
-    s->set_peer(peer);
-    s->set_type(type);
-    s->set_forms(left_out[type]);
-    s->set_reason(absl::StrCat("our policy ", policy_version, ": ", why));
-    spdlog::info("match to {}: {} derived {} form(s) not sent: our policy {}: {}", peer,
-                 left_out[type], ifed::v1::IndicatorType_Name(type), policy_version, why);
-  }
-}
-
 }  // namespace
+
+AdminService::AdminService(AdminDeps deps) : d_(std::move(deps)) {
+  transport_ = d_.transport;
+  if (transport_ == nullptr && d_.peers != nullptr) {
+    own_transport_ = std::make_unique<query::GrpcPeerTransport>(d_.peers, d_.relay_signer,
+                                                                d_.federation);
+    transport_ = own_transport_.get();
+  }
+  matcher_ = std::make_unique<query::OutboundMatcher>(query::MatcherDeps{
+      .node_id = d_.node_id,
+      .federation = d_.federation,
+      .transport = transport_,
+      .policy = d_.policy,
+      .audit = d_.audit,
+      .oprf = d_.oprf,
+      .oprf_peers = d_.oprf_peers,
+      .node_verifier = d_.node_verifier,
+      .counters = d_.counters,
+      .now = d_.now,
+      .on_filter_changed =
+          [this](const std::string& peer) { return watches_->CheckOprfWatches(peer); }});
+  watches_ = std::make_unique<query::WatchManager>(query::WatchDeps{.store = d_.store,
+                                                                    .audit = d_.audit,
+                                                                    .keys = d_.keys,
+                                                                    .sealer = d_.sealer,
+                                                                    .policy = d_.policy,
+                                                                    .transport = transport_,
+                                                                    .matcher = matcher_.get(),
+                                                                    .oprf = d_.oprf,
+                                                                    .now = d_.now});
+}
 
 std::vector<std::string> AllowedOutbound(
     const policy::Policy& policy, policy::Query q, const std::vector<std::string>& peers,
@@ -209,6 +206,138 @@ grpc::Status AdminService::Normalize(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
+namespace {
+
+// The forms of every item of `request` (the value and each form derived
+// from it: a wa.me link's phone, a profile URL's handle, an address's
+// provider mailbox, so a partner holding only one form is found), each
+// pseudonymised into its type's batch of `q->wire`; `item_of`: form ->
+// request item. Per item, its canonical form or its error on `response`.
+grpc::Status AddMatchForms(const AdminDeps& d, const ifed::v1::LocalMatchRequest& request,
+                           query::MatchQuery* q, std::vector<int>* item_of,
+                           ifed::v1::LocalMatchResponse* response) {
+  std::map<int, ifed::v1::PseudonymBatch*> batches;
+  for (int i = 0; i < request.items_size(); ++i) {
+    const auto& item = request.items(i);
+    auto* out = response->add_items();
+    out->set_index(i);
+    if (const std::string e = PlatformError(item.type(), item.platform()); !e.empty()) {
+      out->set_error(absl::StrCat("platform: ", e));
+      continue;
+    }
+    auto c = d.normalizer->Normalize(static_cast<IndicatorType>(item.type()), item.value(),
+                                     NormOptions(item.region(), item.platform()));
+    if (!c.ok()) {
+      out->set_error(std::string(c.status().message()));
+      continue;
+    }
+    if (const std::string* w = c->AnyWarning()) {  // never asked: false hits.
+      out->set_error(absl::StrCat("on the normalisation warning list: ", *w));
+      continue;
+    }
+    out->set_ok(true);
+    out->set_canonical(c->value);
+    out->set_type(static_cast<ifed::v1::IndicatorType>(c->type));
+    q->value_types.insert(out->type());
+    std::vector<const normalize::Canonical*> all = {&*c};
+    for (const normalize::Canonical& f : c->derived) all.push_back(&f);
+    for (const normalize::Canonical* f : all) {
+      auto p = d.keys->Pseudonymize(q->wire.epoch(), f->type, f->value);
+      if (!p.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "pseudonymisation failed");
+      const int k = static_cast<int>(q->forms.size());
+      const auto type = static_cast<ifed::v1::IndicatorType>(f->type);
+      q->forms.push_back({type, f->value});
+      item_of->push_back(i);
+      auto*& batch = batches[static_cast<int>(f->type)];
+      if (batch == nullptr) {
+        batch = q->wire.add_batches();
+        batch->set_type(type);
+      }
+      batch->mutable_pseudonyms()->append(p->begin(), p->end());
+      q->order[static_cast<int>(f->type)].push_back(k);
+    }
+  }
+  return grpc::Status::OK;
+}
+
+// The per-form response of `q` with the partners' rows and errors.
+ifed::v1::LocalMatchResponse FormRows(const query::MatchQuery& q,
+                                      const query::MatchOutcome& outcome) {
+  ifed::v1::LocalMatchResponse forms;
+  for (size_t k = 0; k < q.forms.size(); ++k) {
+    auto* fo = forms.add_items();
+    fo->set_index(static_cast<uint32_t>(k));
+    fo->set_ok(true);
+    fo->set_canonical(q.forms[k].canonical);
+    fo->set_type(q.forms[k].type);
+  }
+  for (const query::PeerRow& r : outcome.rows) {
+    auto* pr = forms.mutable_items(r.form)->add_peers();
+    pr->set_peer(r.peer);
+    pr->set_via(r.via);
+    pr->set_scheme(r.scheme);
+    pr->set_verdict(r.verdict);
+    pr->set_reference(r.reference);
+    pr->set_contact(r.contact);
+  }
+  for (const query::PeerFailure& f : outcome.errors) {
+    auto* e = forms.add_peer_errors();
+    e->set_peer(f.peer);
+    e->set_code(f.code);
+    e->set_message(f.message);
+  }
+  for (const query::SkippedForms& s : outcome.skipped) {
+    auto* out = forms.add_skipped_forms();
+    out->set_peer(s.peer);
+    out->set_type(s.type);
+    out->set_forms(s.forms);
+    out->set_reason(s.reason);
+  }
+  return forms;
+}
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+}  // namespace
+
+grpc::Status AdminService::MatchPartners(const ifed::v1::LocalMatchRequest& request,
+                                         query::MatchQuery* q) {
+  if (request.hub()) {
+    // One query to the configured hub. Members whose filter we
+    // hold through it are asked with OPRF through it, the others keyed.
+    if (request.all() || request.peers_size() > 0) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "--hub asks the configured hub; give no --peer or --all with it");
+    }
+    auto hub = ConfiguredHub();
+    if (!hub.ok()) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, std::string(hub.status().message()));
+    }
+    q->peers.push_back(*hub);
+    for (const std::string& m : matcher_->OprfMembersThroughHub(
+             *hub, {request.jurisdictions().begin(), request.jurisdictions().end()})) {
+      q->oprf_peers.push_back(absl::StrCat(*hub, "/", m));
+      q->wire.add_skip_members(m);  // the hub is not to ask them keyed
+    }
+  } else {
+    auto selected = SelectPeers(request.all(), request.peers());
+    if (!selected.ok()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(selected.status().message()));
+    }
+    q->peers = std::move(*selected);
+  }
+  // Peers asked with the OPRF scheme go their own way; a hub relays keyed.
+  for (const std::string& p : q->peers) {
+    if (matcher_->UsesOprf(p) && !d_.peers->IsHub(p)) q->oprf_peers.push_back(p);
+  }
+  std::erase_if(q->peers, [&](const std::string& p) {
+    return std::find(q->oprf_peers.begin(), q->oprf_peers.end(), p) != q->oprf_peers.end();
+  });
+  return grpc::Status::OK;
+}
+
 grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::LocalMatchRequest* request,
                                  ifed::v1::LocalMatchResponse* response) {
   if (grpc::Status denied = Authorize(ctx, "Match"); !denied.ok()) return denied;
@@ -224,268 +353,47 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
                                        "' is not an ISO 3166-1 alpha-2 code such as AT"));
     }
   }
+  query::MatchQuery q;
   // A hub links what one case asked through an opaque token; the
   // case reference itself stays here.
-  std::string case_token;
   if (!request->case_ref().empty()) {
     if (request->case_ref().size() > 256) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "--case is longer than 256 bytes");
     }
     auto t = d_.sealer->Token("ifed-case-token-v1", request->case_ref());
     if (!t.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "case token failed");
-    case_token = std::move(*t);
+    q.case_token = std::move(*t);
   }
-  std::vector<std::string> peers;
-  std::vector<std::string> oprf_peers;
-  std::vector<std::string> via_hub_oprf;  // members the hub is not to ask keyed
-  if (request->hub()) {
-    // One query to the configured hub. Members whose filter we
-    // hold through it are asked with OPRF through it, the others keyed.
-    if (request->all() || request->peers_size() > 0) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "--hub asks the configured hub; give no --peer or --all with it");
-    }
-    auto hub = ConfiguredHub();
-    if (!hub.ok()) {
-      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, std::string(hub.status().message()));
-    }
-    peers.push_back(*hub);
-    for (const std::string& m : OprfMembersThroughHub(*hub, request->jurisdictions())) {
-      oprf_peers.push_back(absl::StrCat(*hub, "/", m));
-      via_hub_oprf.push_back(m);
-    }
-  } else {
-    auto selected = SelectPeers(request->all(), request->peers());
-    if (!selected.ok()) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(selected.status().message()));
-    }
-    peers = std::move(*selected);
-  }
-  // Peers asked with the OPRF scheme go their own way (oprf_rpc.cc).
-  for (const std::string& p : peers) {
-    if (UsesOprf(p) && !d_.peers->IsHub(p)) oprf_peers.push_back(p);  // a hub relays keyed
-  }
-  std::erase_if(peers, [&](const std::string& p) {
-    return std::find(oprf_peers.begin(), oprf_peers.end(), p) != oprf_peers.end();
-  });
+  if (grpc::Status s = MatchPartners(*request, &q); !s.ok()) return s;
   if (d_.keys == nullptr) return NoFederationKey();  // a hub: nothing to pseudonymise with.
   const std::string request_id = RandomId();
   response->set_request_id(request_id);
   // The same id goes on the wire: the querier's and the responders' log
   // lines of this query carry it.
   logging::RequestScope log_scope(request_id);
-  ifed::v1::MatchRequest wire;
-  wire.set_request_id(request_id);
-  wire.set_purpose(request->purpose() == ifed::v1::PURPOSE_UNSPECIFIED
-                       ? ifed::v1::MIGRANT_SMUGGLING
-                       : request->purpose());
-  wire.set_epoch(d_.keys->current_epoch());
-  wire.set_canon_version(normalize::kCanonicalVersion);
-  for (const std::string& j : request->jurisdictions()) wire.add_jurisdictions(j);
-  for (const std::string& m : via_hub_oprf) wire.add_skip_members(m);
-  // Every item is asked in all its forms: the value and each form derived
-  // from it (a wa.me link's phone, a profile URL's handle, an address's
-  // provider mailbox), so a partner holding only one form is found. Each
-  // form is one item of `forms` (a response of its own, one row per form);
-  // FoldForms merges them back into one row per item and peer.
-  ifed::v1::LocalMatchResponse forms;
-  std::vector<int> item_of;  // forms index -> request item index.
-  // Group by canonical type; remember where each form went.
-  std::map<int, ifed::v1::PseudonymBatch*> batches;
-  std::map<int, std::vector<int>> order;  // type -> form indices, in batch order.
-  for (int i = 0; i < request->items_size(); ++i) {
-    const auto& item = request->items(i);
-    auto* out = response->add_items();
-    out->set_index(i);
-    if (const std::string e = PlatformError(item.type(), item.platform()); !e.empty()) {
-      out->set_error(absl::StrCat("platform: ", e));
-      continue;
-    }
-    auto c = d_.normalizer->Normalize(static_cast<IndicatorType>(item.type()), item.value(),
-                                      NormOptions(item.region(), item.platform()));
-    if (!c.ok()) {
-      out->set_error(std::string(c.status().message()));
-      continue;
-    }
-    if (const std::string* w = c->AnyWarning()) {  // never asked: false hits.
-      out->set_error(absl::StrCat("on the normalisation warning list: ", *w));
-      continue;
-    }
-    out->set_ok(true);
-    out->set_canonical(c->value);
-    out->set_type(static_cast<ifed::v1::IndicatorType>(c->type));
-    std::vector<const normalize::Canonical*> all = {&*c};
-    for (const normalize::Canonical& d : c->derived) all.push_back(&d);
-    for (const normalize::Canonical* f : all) {
-      auto p = d_.keys->Pseudonymize(wire.epoch(), f->type, f->value);
-      if (!p.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "pseudonymisation failed");
-      const int k = forms.items_size();
-      auto* fo = forms.add_items();
-      fo->set_index(static_cast<uint32_t>(k));
-      fo->set_ok(true);
-      fo->set_canonical(f->value);
-      fo->set_type(static_cast<ifed::v1::IndicatorType>(f->type));
-      item_of.push_back(i);
-      auto*& batch = batches[static_cast<int>(f->type)];
-      if (batch == nullptr) {
-        batch = wire.add_batches();
-        batch->set_type(static_cast<ifed::v1::IndicatorType>(f->type));
-      }
-      batch->mutable_pseudonyms()->append(p->begin(), p->end());
-      order[static_cast<int>(f->type)].push_back(k);
-    }
+  q.actor = LocalActor(ctx);
+  q.resolve = request->resolve();
+  q.wire.set_request_id(request_id);
+  q.wire.set_purpose(request->purpose() == ifed::v1::PURPOSE_UNSPECIFIED ? ifed::v1::MIGRANT_SMUGGLING
+                                                                         : request->purpose());
+  q.wire.set_epoch(d_.keys->current_epoch());
+  q.wire.set_canon_version(normalize::kCanonicalVersion);
+  for (const std::string& j : request->jurisdictions()) q.wire.add_jurisdictions(j);
+  // Each form is one row of `forms`; FoldForms merges them back into one
+  // row per item and peer.
+  std::vector<int> item_of;
+  if (grpc::Status s = AddMatchForms(d_, *request, &q, &item_of, response); !s.ok()) return s;
+  if (q.wire.batches_size() == 0) return grpc::Status::OK;  // every item failed.
+  absl::StatusOr<query::MatchOutcome> outcome = matcher_->Match(q);
+  if (!outcome.ok()) return ToGrpc(outcome.status());
+  ifed::v1::LocalMatchResponse forms = FormRows(q, *outcome);
+  if (absl::Status a = ReportHitsToHubs(ctx, q.wire, q.order, q.case_token, forms); !a.ok()) {
+    spdlog::error("match {}: audit failed: {}", request_id, std::string(a.message()));
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
   }
-  if (wire.batches_size() == 0) return grpc::Status::OK;  // every item failed.
-  std::set<ifed::v1::IndicatorType> value_types;  // the values' own (not derived) types
-  for (const auto& item : response->items()) {
-    if (item.ok()) value_types.insert(item.type());
-  }
-  // Asks the peers for the forms; rows and peer errors go to `response`
-  // (the per-form response).
-  auto ask = [&](ifed::v1::LocalMatchResponse* response) -> grpc::Status {
-    if (!oprf_peers.empty()) {
-      if (absl::Status a = MatchOprf(ctx, request_id, wire.purpose(), oprf_peers,
-                                     request->resolve(), response);
-          !a.ok()) {
-        spdlog::error("match {}: audit failed: {}", request_id, std::string(a.message()));
-        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
-      }
-      if (peers.empty()) {
-        if (absl::Status a = ReportHitsToHubs(ctx, wire, order, case_token, *response); !a.ok()) {
-          spdlog::error("match {}: audit failed: {}", request_id, std::string(a.message()));
-          return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
-        }
-        LogHits(request_id, wire.purpose(), *response);
-        return grpc::Status::OK;
-      }
-    }
-    // Items in wire order: batches as added, each in insertion order.
-    std::vector<int> wire_order;
-    for (const auto& b : wire.batches()) {
-      const auto& idx = order[b.type()];
-      wire_order.insert(wire_order.end(), idx.begin(), idx.end());
-    }
-    // Outbound policy: nothing leaves for a peer our own policy does not allow
-    // (purpose, types) in the outbound direction; one snapshot for all peers.
-    // A derived form of a type a peer's rule does not allow is left out of
-    // that peer's request (`trimmed`: its request and the forms it answers).
-    std::map<std::string, std::pair<ifed::v1::MatchRequest, std::vector<int>>> trimmed;
-    if (d_.policy != nullptr) {
-      auto policy = d_.policy->Get();
-      policy::Query q{.direction = policy::Direction::kOutbound,
-                      .purpose = wire.purpose(),
-                      .now = d_.now()};
-      for (const auto& b : wire.batches()) q.types.push_back(b.type());
-      policy::OutboundPlan plan = policy::PlanOutbound(*policy, q, peers, value_types);
-      std::vector<std::string> refusals;
-      for (const auto& [peer, why] : plan.refused) {
-        ifed::v1::PeerError* e = response->add_peer_errors();
-        e->set_peer(peer);
-        e->set_code(static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
-        e->set_message(absl::StrCat("not sent: our policy ", policy->version(), ": ", why));
-        refusals.push_back(absl::StrCat(peer, ": ", why));
-        spdlog::warn("match {} refused by outbound policy {}: {}: {}", request_id,
-                     policy->version(), peer, why);
-      }
-      if (plan.peers.empty()) {
-        return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                            absl::StrCat("refused by our own policy ", policy->version(),
-                                         ", nothing was sent: ", absl::StrJoin(refusals, "; ")));
-      }
-      for (const auto& [peer, types] : plan.skipped) {
-        TrimForms(wire, wire_order, types, policy->version(), peer, response, &trimmed[peer]);
-      }
-      peers = std::move(plan.peers);
-    }
-    auto order_of = [&](const std::string& peer) -> const std::vector<int>& {
-      auto it = trimmed.find(peer);
-      return it != trimmed.end() ? it->second.second : wire_order;
-    };
-    // Only a hub gets the case token; its receipt covers what it was sent.
-    // Relays widen nothing: what a hub relays carries our signed
-    // authorization for the members it asks (relay_auth.h).
-    std::map<std::string, ifed::v1::MatchRequest> hub_wires;
-    for (const std::string& peer : peers) {
-      if (!d_.peers->IsHub(peer)) continue;
-      ifed::v1::MatchRequest& hw = hub_wires[peer];
-      hw = trimmed.count(peer) ? trimmed[peer].first : wire;
-      hw.set_case_token(case_token);
-      auto audience = RelayAudience(peer, wire.jurisdictions(), wire.skip_members());
-      absl::Status signed_ok = audience.status();
-      if (audience.ok() && !audience->empty()) {
-        signed_ok = AuthorizeRelay(peer, federation::kRpcMatch, wire.purpose(),
-                                   std::move(*audience), &hw);
-      }
-      if (!signed_ok.ok()) {
-        spdlog::warn("match {} through hub {}: not signed: {}", request_id, peer,
-                     std::string(signed_ok.message()));
-      }
-    }
-    auto sent_to = [&](const std::string& peer) -> const ifed::v1::MatchRequest& {
-      auto it = hub_wires.find(peer);
-      if (it != hub_wires.end()) return it->second;
-      auto t = trimmed.find(peer);
-      return t != trimmed.end() ? t->second.first : wire;
-    };
-    std::vector<std::future<absl::StatusOr<ifed::v1::MatchResponse>>> calls;
-    for (const std::string& peer : peers) {
-      calls.push_back(std::async(std::launch::async,
-                                 [this, peer, &request = sent_to(peer), id = request_id] {
-                                   logging::RequestScope scope(id);
-                                   return d_.peers->Match(peer, request);
-                                 }));
-    }
-    d_.counters->outbound_queries++;
-    for (size_t k = 0; k < peers.size(); ++k) {
-      auto answer = calls[k].get();
-      const std::vector<int>& asked_order = order_of(peers[k]);
-      if (answer.ok() && answer->results_size() != static_cast<int>(asked_order.size())) {
-        answer = absl::DataLossError("peer answered a different number of items");
-      }
-      if (d_.audit != nullptr) {  // verify the receipt, keep it; durable before we show anything.
-        if (absl::Status a = AuditOutbound(ctx, peers[k], sent_to(peers[k]), &answer); !a.ok()) {
-          spdlog::error("match {}: audit failed: {}", request_id, std::string(a.message()));
-          return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
-        }
-      }
-      if (!answer.ok()) {
-        auto* e = response->add_peer_errors();
-        e->set_peer(peers[k]);
-        e->set_code(static_cast<int>(answer.status().code()));
-        e->set_message(std::string(answer.status().message()));
-        spdlog::warn("match {} to {} failed: {}", request_id, peers[k],
-                     std::string(answer.status().message()));
-        continue;
-      }
-      if (answer->members_size() > 0 || d_.peers->IsHub(peers[k]) ||
-          answer->empty_jurisdictions_size() > 0) {  // a hub's answer: per member.
-        AddHubAnswer(peers[k], *answer, asked_order, response);
-        continue;
-      }
-      uint64_t hits = 0;
-      for (size_t j = 0; j < asked_order.size(); ++j) {
-        const auto& r = answer->results(static_cast<int>(j));
-        auto* pr = response->mutable_items(asked_order[j])->add_peers();
-        pr->set_peer(peers[k]);
-        pr->set_scheme("keyed");
-        pr->set_verdict(r.verdict());
-        pr->set_reference(r.reference());
-        pr->set_contact(r.contact());
-        hits += r.verdict() == ifed::v1::HIT;
-      }
-      spdlog::info("match {} to {}: {} items, {} hits", request_id, peers[k], asked_order.size(),
-                   hits);
-    }
-    if (absl::Status a = ReportHitsToHubs(ctx, wire, order, case_token, *response); !a.ok()) {
-      spdlog::error("match {}: audit failed: {}", request_id, std::string(a.message()));
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "audit log unavailable");
-    }
-    LogHits(request_id, wire.purpose(), *response);
-    return grpc::Status::OK;
-  };
-  const grpc::Status asked = ask(&forms);
+  LogHits(request_id, q.wire.purpose(), forms);
   FoldForms(forms, item_of, response);
-  return asked;
+  return grpc::Status::OK;
 }
 
 grpc::Status AdminService::Stats(grpc::ServerContext* ctx, const ifed::v1::StatsRequest*,

@@ -20,6 +20,9 @@
 #include "node/hub/stats.h"
 #include "node/normalize/normalizer.h"
 #include "node/policy/policy.h"
+#include "node/query/outbound_matcher.h"
+#include "node/query/peer_transport.h"
+#include "node/query/watch_manager.h"
 #include "node/admin/staff.h"
 #include "node/store/store.h"
 #include "proto/admin.grpc.pb.h"
@@ -46,6 +49,9 @@ struct AdminDeps {
   // Signs this node's calls through a hub (federation/transport/relay_auth.h); null:
   // calls through a hub go unsigned (and members refuse them).
   const federation::RelaySigner* relay_signer = nullptr;
+  // The calls of outbound queries (node/query/peer_transport.h); null: the
+  // service makes one over `peers` and `relay_signer`.
+  query::PeerTransport* transport = nullptr;
   Counters* counters = nullptr;
   std::function<int64_t()> now;  // unix seconds.
   int64_t started = 0;
@@ -102,19 +108,6 @@ bool AddMemberError(const std::string& who, const Member& m, size_t items, Respo
   return true;
 }
 
-// (hub_rpc.cc) a hub's answer expanded into per-member rows
-// ("<hub>/<member>", via = hub) and per-member errors, items in wire order.
-void AddHubAnswer(const std::string& hub, const ifed::v1::MatchResponse& answer,
-                  const std::vector<int>& wire_order, ifed::v1::LocalMatchResponse* response);
-
-// (oprf_rpc.cc) the stub for an OPRF partner named `peer`: a
-// peer, or "HUB/MEMBER" for a member asked through a configured hub, in
-// which case the relay header goes on `ctx` (when given). InvalidArgument
-// for an unknown peer or a HUB that is not marked `role: hub`.
-absl::StatusOr<ifed::v1::Federation::Stub*> OprfStub(federation::PeerClients* peers,
-                                                     const std::string& peer,
-                                                     grpc::ClientContext* ctx);
-
 // The local caller of an admin call, for audit: "local:uid=<n>(<user>)" from
 // the connection's kernel credentials (see local_listener.h).
 std::string LocalActor(grpc::ServerContext* ctx);
@@ -149,7 +142,7 @@ absl::Status ResumeStagedIngests(store::Store* store, audit::AuditLog* audit);
 
 class AdminService final : public ifed::v1::Admin::Service {
  public:
-  explicit AdminService(AdminDeps deps) : d_(std::move(deps)) {}
+  explicit AdminService(AdminDeps deps);
 
   // Syncs the filter of every OPRF peer, as `ifedctl filters sync`
   // does (the node calls it every oprf_sync_seconds). Errors are logged.
@@ -250,38 +243,17 @@ class AdminService final : public ifed::v1::Admin::Service {
   // first, then alerts), values opened; `truncated` past the export limit.
   absl::Status CollectHits(const ifed::v1::HitsExportRequest& request,
                            ifed::v1::HitsExportResponse* response, uint64_t* alerts_without_value);
-  // Verifies the peer's receipt (a bad one turns `answer` into an error) and
-  // appends the match.out event with it (audit_rpc.cc).
-  absl::Status AuditOutbound(grpc::ServerContext* ctx, const std::string& peer,
-                             const ifed::v1::MatchRequest& wire,
-                             absl::StatusOr<ifed::v1::MatchResponse>* answer);
-  // OPRF scheme (oprf_rpc.cc): whether `peer` is asked with OPRF; one peer's
-  // key check and filter download; the OPRF part of Match for the items
-  // already normalised in `response` (results appended per item, errors to
-  // peer_errors).
-  bool UsesOprf(const std::string& peer) const;
-  absl::Status SyncFilter(const std::string& actor, const std::string& peer,
-                          ifed::v1::FilterSyncStatus* status);
+  // OPRF scheme (oprf_rpc.cc): the filter sync of `peers` (outcome per
+  // peer in `response`); the peers asked with OPRF.
   void SyncPeers(const std::string& actor, const std::vector<std::string>& peers,
                  ifed::v1::FiltersSyncResponse* response);
   std::vector<std::string> OprfPeers() const;
-  // The configured hub (FailedPrecondition when none), the
-  // members it relays to for this node, and the partner whose outbound
-  // rule governs an OPRF partner ("hub/at": at's rule, else the hub's).
+  // The configured hub (FailedPrecondition when none).
   absl::StatusOr<std::string> ConfiguredHub() const;
-  // The refusal of a call that needs the federation key, on a hub.
-  static grpc::Status NoFederationKey() {
-    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        "this node is a hub: it holds no federation key (ask from a member)");
-  }
-  absl::StatusOr<ifed::v1::HubMembersResponse> HubMembersOf(const std::string& hub);
-  // The members of `hub` (within `jurisdictions`, if any) whose filter this
-  // node holds through it: asked (match) or watched (watch add) with the
-  // OPRF scheme through the hub. Empty when the hub does not answer (then
-  // the hub's keyed relay serves them all).
-  std::vector<std::string> OprfMembersThroughHub(
-      const std::string& hub, const google::protobuf::RepeatedPtrField<std::string>& jurisdictions);
-  std::string OprfPolicyPartner(const std::string& peer) const;
+  // The partners of a local match: the configured hub (members whose
+  // filter this node holds through it asked with OPRF through it) or the
+  // selected peers, split into keyed `q->peers` and `q->oprf_peers`.
+  grpc::Status MatchPartners(const ifed::v1::LocalMatchRequest& request, query::MatchQuery* q);
   // Relays widen nothing (hub_rpc.cc): signs `request` (sets its
   // relay_authorization) for `hub` to relay as `rpc` to `audience`.
   absl::Status AuthorizeRelay(const std::string& hub, const char* rpc, ifed::v1::Purpose purpose,
@@ -292,39 +264,18 @@ class AdminService final : public ifed::v1::Admin::Service {
   absl::StatusOr<std::vector<std::string>> RelayAudience(
       const std::string& hub, const google::protobuf::RepeatedPtrField<std::string>& jurisdictions,
       const google::protobuf::RepeatedPtrField<std::string>& skip);
-  // An OPRF call to `peer`: signed when it goes through a hub ("hub/at" or
-  // `members` "at,cz" of hub `peer`); nothing to do for a direct peer.
-  absl::Status AuthorizeOprf(const std::string& peer, const char* rpc, ifed::v1::Purpose purpose,
-                             google::protobuf::Message* request,
-                             const std::string& members = "") const;
-  // oprf.key.pinned / oprf.key.rotated / oprf.key.changed (refused: the alert).
-  absl::Status AuditKey(const std::string& actor, const std::string& action,
-                        const std::string& outcome, const std::string& peer,
-                        const ifed::v1::OprfPublicKeyResponse& key);
-  // Each evaluation and each resolve sent is audited (oprf.evaluate.out,
-  // oprf.resolve.out: peer, purpose, item count, batches, hits; never an
-  // item); an error means the audit log failed and nothing may be shown.
-  absl::Status MatchOprf(grpc::ServerContext* ctx, const std::string& request_id,
-                         ifed::v1::Purpose purpose, const std::vector<std::string>& peers,
-                         bool resolve, ifed::v1::LocalMatchResponse* response);
-  absl::Status AuditOprfOut(grpc::ServerContext* ctx, const std::string& action,
-                            const std::string& peer, const std::string& request_id,
-                            ifed::v1::Purpose purpose, int64_t items, int64_t batches,
-                            const absl::Status& result, int64_t hits);
+  // The refusal of a call that needs the federation key, on a hub.
+  static grpc::Status NoFederationKey() {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "this node is a hub: it holds no federation key (ask from a member)");
+  }
   // Record ids of the canonical value under every indexed epoch (records_rpc.cc).
   absl::StatusOr<std::vector<std::string>> RecordIdsOf(const normalize::Canonical& c) const;
-  // (watch_rpc.cc) compares the OPRF watches held for `peer` with
-  // its filter just stored, and records a HIT (WITHDRAWN) event for each
-  // item that entered (left) it, with one audit event per watch.
-  absl::Status CheckOprfWatches(const std::string& peer);
-  // An oprf-scheme watch of `inputs` with `peer` (outcome in `pr`).
-  absl::Status AddOprfWatch(grpc::ServerContext* ctx, const std::string& peer,
-                            const ifed::v1::WatchRequest& wire,
-                            const std::vector<std::string>& inputs,
-                            const std::vector<ifed::v1::IndicatorType>& types, int64_t now,
-                            ifed::v1::WatchPeerResult* pr, ifed::v1::WatchesResponse* response);
   AdminDeps d_;
-  std::mutex sync_mu_;  // one filter sync at a time (scheduler and ifedctl).
+  std::unique_ptr<query::PeerTransport> own_transport_;  // when deps give none
+  query::PeerTransport* transport_ = nullptr;
+  std::unique_ptr<query::OutboundMatcher> matcher_;
+  std::unique_ptr<query::WatchManager> watches_;
 };
 
 }  // namespace ifed::admin

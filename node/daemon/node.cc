@@ -567,6 +567,8 @@ void Node::BuildAdmin() {
   // Partners' signed OPRF key announcements are checked against the same
   // trust as their TLS handshakes (CA bundle and CRLs, re-read on change).
   node_verifier_ = federation::MakePeerChainVerifier(tls_->active(), c.federation());
+  query_transport_ = std::make_unique<query::GrpcPeerTransport>(peers_.get(), relay_signer_.get(),
+                                                                c.federation());
   admin_service_ = std::make_unique<admin::AdminService>(admin::AdminDeps{
       .node_id = c.node_id(),
       .jurisdiction = c.jurisdiction(),
@@ -580,6 +582,7 @@ void Node::BuildAdmin() {
       .sealer = sealer_.get(),
       .peers = peers_.get(),
       .relay_signer = relay_signer_.get(),
+      .transport = query_transport_.get(),
       .counters = &counters_,
       .now = UnixSecondsNow,
       .started = UnixSecondsNow(),

@@ -32,6 +32,7 @@
 #include "node/metrics/grpc_metrics.h"
 #include "node/metrics/server.h"
 #include "node/policy/policy.h"
+#include "node/query/grpc_peer_transport.h"
 #include "proto/config.pb.h"
 
 namespace ifed::daemon {
@@ -69,7 +70,7 @@ class Node {
   void BuildDesks();         // followups_, watches_, inbox_, courier_.
   absl::Status BuildHub();   // role hub: statistics and relays.
   void BuildFederationService();
-  void BuildAdmin();  // node_verifier_, admin_service_.
+  void BuildAdmin();  // node_verifier_, query_transport_, admin_service_.
   // The metrics registry and, when metrics_listen is set, its HTTP server.
   absl::Status StartMetrics();
   void AddStateMetrics();
@@ -122,6 +123,8 @@ class Node {
   std::unique_ptr<hub::OprfRelayer> hub_oprf_relay_;  // OPRF through the hub.
   // Signs this node's calls through a hub (relay_auth.h).
   std::unique_ptr<federation::RelaySigner> relay_signer_;
+  // The calls of outbound queries (match, OPRF, watches) over peers_.
+  std::unique_ptr<query::GrpcPeerTransport> query_transport_;
   std::unique_ptr<admin::AdminService> admin_service_;
   std::unique_ptr<admin::ConsoleOpsService> ops_service_;  // operations calls of the console.
   // Metrics: the registry outlives the servers that feed it; the
