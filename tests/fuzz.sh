@@ -34,7 +34,7 @@ fi
 
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DIFED_FUZZ=ON \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIFED_DEBUG_INFO=1 >/dev/null
 mapfile -t TARGETS < <(ninja -C "$BUILD" -t targets all | sed -n 's|^fuzz/\([A-Za-z0-9_]*_fuzz\): .*|\1|p' | sort -u)
 ((${#TARGETS[@]})) || { echo "fuzz.sh: no fuzz targets found" >&2; exit 1; }
 ninja -C "$BUILD" -j"$JOBS" "${TARGETS[@]/#/fuzz/}"

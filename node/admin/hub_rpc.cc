@@ -11,34 +11,6 @@
 
 namespace ifed::admin {
 
-absl::Status AdminService::AuthorizeRelay(const std::string& hub, const char* rpc,
-                                          ifed::v1::Purpose purpose,
-                                          std::vector<std::string> audience,
-                                          google::protobuf::Message* request) const {
-  if (d_.relay_signer == nullptr) return absl::OkStatus();
-  IFED_ASSIGN_OR_RETURN(ifed::v1::SignedRelayAuthorization a,
-                        d_.relay_signer->Sign(hub, std::move(audience), rpc, *request, purpose));
-  const auto* field = request->GetDescriptor()->FindFieldByName("relay_authorization");
-  if (field == nullptr) return absl::InternalError("request cannot carry a relay authorization");
-  request->GetReflection()->MutableMessage(request, field)->CopyFrom(a);
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::vector<std::string>> AdminService::RelayAudience(
-    const std::string& hub, const google::protobuf::RepeatedPtrField<std::string>& jurisdictions,
-    const google::protobuf::RepeatedPtrField<std::string>& skip) {
-  IFED_ASSIGN_OR_RETURN(ifed::v1::HubMembersResponse members, matcher_->HubMembers(hub));
-  const std::set<std::string> wanted(jurisdictions.begin(), jurisdictions.end());
-  const std::set<std::string> skipped(skip.begin(), skip.end());
-  std::vector<std::string> out;
-  for (const auto& m : members.members()) {
-    if (m.member() == d_.node_id || skipped.count(m.member())) continue;
-    if (!wanted.empty() && !wanted.count(m.jurisdiction())) continue;
-    out.push_back(m.member());
-  }
-  return out;
-}
-
 absl::Status AdminService::ReportHitsToHubs(grpc::ServerContext* ctx,
                                           const ifed::v1::MatchRequest& wire,
                                           const std::map<int, std::vector<int>>& order,

@@ -263,10 +263,10 @@ grpc::Status AdminService::Deconflict(grpc::ServerContext* ctx,
   // members the hub asks for this node (relay_auth.h).
   PeerDeconflictTransport transport(d_.peers, [this](const std::string& hub,
                                                      ifed::v1::DeconflictRequest* hw) {
-    auto audience = RelayAudience(hub, {}, {});
+    auto audience = matcher_->RelayAudience(hub, {}, {});
     if (!audience.ok() || audience->empty()) return audience.status();
-    return AuthorizeRelay(hub, federation::kRpcDeconflict, ifed::v1::TAKEDOWN_DECONFLICTION,
-                          std::move(*audience), hw);
+    return transport_->SignRelay(hub, query::RelayedRpc::kDeconflict,
+                                 ifed::v1::TAKEDOWN_DECONFLICTION, std::move(*audience), hw);
   });
   query::DeconflictManager manager({.normalizer = d_.normalizer,
                                     .keys = d_.keys,

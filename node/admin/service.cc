@@ -3,8 +3,8 @@
 #include "node/query/grpc_peer_transport.h"
 #include "node/common/logging.h"
 #include "node/query/ingest_manager.h"
+#include "node/query/item_checks.h"
 
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -13,7 +13,6 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -21,28 +20,6 @@ namespace ifed::admin {
 namespace {
 
 constexpr size_t kMaxMatchItems = 100'000;
-
-std::string RandomId() {
-  unsigned char b[16];
-  if (RAND_bytes(b, sizeof b) != 1) return {};
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(b), sizeof b));
-}
-
-normalize::Options NormOptions(const std::string& region, const std::string& platform = "") {
-  normalize::Options o;
-  o.default_region = region;
-  o.platform = platform;
-  return o;
-}
-
-// The reason a row's or item's platform does not fit, or "" (empty, or a
-// known platform on a handle).
-std::string PlatformError(ifed::v1::IndicatorType type, const std::string& platform) {
-  if (platform.empty()) return "";
-  if (type != ifed::v1::HANDLE) return "only handle rows name a platform";
-  if (!normalize::IsKnownPlatform(platform)) return "unknown platform";
-  return "";
-}
 
 // Folds the per-form rows of `forms` (item_of: form -> item) into one row
 // per item and peer of `response`: the value's own verdict, or a HIT of a
@@ -107,27 +84,6 @@ AdminService::AdminService(AdminDeps deps) : d_(std::move(deps)) {
                                                                     .now = d_.now});
 }
 
-std::vector<std::string> AllowedOutbound(
-    const policy::Policy& policy, policy::Query q, const std::vector<std::string>& peers,
-    google::protobuf::RepeatedPtrField<ifed::v1::PeerError>* errors,
-    std::vector<std::string>* refusals) {
-  std::vector<std::string> allowed;
-  for (const std::string& peer : peers) {
-    q.partner = peer;
-    policy::Decision d = policy.Decide(q);
-    if (d.status.ok()) {
-      allowed.push_back(peer);
-      continue;
-    }
-    ifed::v1::PeerError* e = errors->Add();
-    e->set_peer(peer);
-    e->set_code(static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
-    e->set_message(absl::StrCat("not sent: our policy ", policy.version(), ": ", d.reason));
-    if (refusals != nullptr) refusals->push_back(absl::StrCat(peer, ": ", d.reason));
-  }
-  return allowed;
-}
-
 absl::StatusOr<std::vector<std::string>> AdminService::SelectPeers(
     bool all, const google::protobuf::RepeatedPtrField<std::string>& named) const {
   std::vector<std::string> peers;
@@ -183,7 +139,7 @@ grpc::Status AdminService::Normalize(grpc::ServerContext* ctx,
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "too many values");
   }
   response->set_canon_version(normalize::kCanonicalVersion);
-  normalize::Options options = NormOptions(request->region());
+  normalize::Options options = query::ItemOptions(request->region());
   options.platform = request->platform();
   for (const std::string& v : request->values()) {
     auto* r = response->add_results();
@@ -221,12 +177,12 @@ grpc::Status AddMatchForms(const AdminDeps& d, const ifed::v1::LocalMatchRequest
     const auto& item = request.items(i);
     auto* out = response->add_items();
     out->set_index(i);
-    if (const std::string e = PlatformError(item.type(), item.platform()); !e.empty()) {
+    if (const std::string e = query::PlatformError(item.type(), item.platform()); !e.empty()) {
       out->set_error(absl::StrCat("platform: ", e));
       continue;
     }
     auto c = d.normalizer->Normalize(static_cast<IndicatorType>(item.type()), item.value(),
-                                     NormOptions(item.region(), item.platform()));
+                                     query::ItemOptions(item.region(), item.platform()));
     if (!c.ok()) {
       out->set_error(std::string(c.status().message()));
       continue;
@@ -366,7 +322,7 @@ grpc::Status AdminService::Match(grpc::ServerContext* ctx, const ifed::v1::Local
   }
   if (grpc::Status s = MatchPartners(*request, &q); !s.ok()) return s;
   if (d_.keys == nullptr) return NoFederationKey();  // a hub: nothing to pseudonymise with.
-  const std::string request_id = RandomId();
+  const std::string request_id = logging::NewRequestId();
   response->set_request_id(request_id);
   // The same id goes on the wire: the querier's and the responders' log
   // lines of this query carry it.

@@ -92,22 +92,6 @@ struct AdminDeps {
       keys_admin;
 };
 
-// One member's part of a hub's answer (MemberAnswer,
-// MemberDeconflict) that cannot be shown as rows (not answered, or not one
-// result per item sent) becomes a peer error "<hub>/<member>" on `response`
-// (LocalMatchResponse, LocalDeconflictResponse); true when it did.
-template <typename Member, typename Response>
-bool AddMemberError(const std::string& who, const Member& m, size_t items, Response* response) {
-  if (m.status() == ifed::v1::MEMBER_ANSWERED && m.results_size() == static_cast<int>(items)) {
-    return false;
-  }
-  auto* e = response->add_peer_errors();
-  e->set_peer(who);
-  e->set_code(m.code() != 0 ? m.code() : static_cast<int>(grpc::StatusCode::DATA_LOSS));
-  e->set_message(absl::StrCat(ifed::v1::MemberStatus_Name(m.status()), ": ", m.message()));
-  return true;
-}
-
 // The local caller of an admin call, for audit: "local:uid=<n>(<user>)" from
 // the connection's kernel credentials (see local_listener.h).
 std::string LocalActor(grpc::ServerContext* ctx);
@@ -123,14 +107,6 @@ store::Store::AliasFn EpochAliases(const store::Store* store,
 // the number removed.
 absl::StatusOr<uint64_t> SweepExpired(store::Store* store, audit::AuditLog* audit,
                                       const store::Store::AliasFn& aliases, int64_t now);
-
-// The peers our own outbound policy lets query `q` go to (q.partner is set
-// per peer); each refused peer gets a PERMISSION_DENIED entry in `errors`
-// ("not sent: our policy ...") and, with `refusals`, "peer: reason".
-std::vector<std::string> AllowedOutbound(
-    const policy::Policy& policy, policy::Query q, const std::vector<std::string>& peers,
-    google::protobuf::RepeatedPtrField<ifed::v1::PeerError>* errors,
-    std::vector<std::string>* refusals = nullptr);
 
 // (hits_rpc.cc) removes the hits log entries from before
 // `before_ms` (unix ms); the daemon's sweep keeps default_retention_days.
@@ -254,16 +230,6 @@ class AdminService final : public ifed::v1::Admin::Service {
   // filter this node holds through it asked with OPRF through it) or the
   // selected peers, split into keyed `q->peers` and `q->oprf_peers`.
   grpc::Status MatchPartners(const ifed::v1::LocalMatchRequest& request, query::MatchQuery* q);
-  // Relays widen nothing (hub_rpc.cc): signs `request` (sets its
-  // relay_authorization) for `hub` to relay as `rpc` to `audience`.
-  absl::Status AuthorizeRelay(const std::string& hub, const char* rpc, ifed::v1::Purpose purpose,
-                              std::vector<std::string> audience,
-                              google::protobuf::Message* request) const;
-  // The members a keyed call through `hub` asks: the hub's members for this
-  // node (HubMembers) within `jurisdictions` (all when empty), not in `skip`.
-  absl::StatusOr<std::vector<std::string>> RelayAudience(
-      const std::string& hub, const google::protobuf::RepeatedPtrField<std::string>& jurisdictions,
-      const google::protobuf::RepeatedPtrField<std::string>& skip);
   // The refusal of a call that needs the federation key, on a hub.
   static grpc::Status NoFederationKey() {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,

@@ -25,6 +25,7 @@ const char* RpcName(RelayedRpc rpc) {
     case RelayedRpc::kOprfEvaluate: return federation::kRpcOprfEvaluate;
     case RelayedRpc::kFilterSync: return federation::kRpcFilterSync;
     case RelayedRpc::kResolve: return federation::kRpcResolve;
+    case RelayedRpc::kDeconflict: return federation::kRpcDeconflict;
   }
   return "";
 }

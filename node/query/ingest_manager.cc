@@ -1,4 +1,5 @@
 #include "node/query/ingest_manager.h"
+#include "node/query/item_checks.h"
 
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
@@ -16,22 +17,6 @@ std::string RandomId() {
   unsigned char b[16];
   if (RAND_bytes(b, sizeof b) != 1) return {};
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(b), sizeof b));
-}
-
-normalize::Options NormOptions(const std::string& region, const std::string& platform) {
-  normalize::Options o;
-  o.default_region = region;
-  o.platform = platform;
-  return o;
-}
-
-// The reason a row's platform does not fit, or "" (empty, or a known
-// platform on a handle).
-std::string PlatformError(ifed::v1::IndicatorType type, const std::string& platform) {
-  if (platform.empty()) return "";
-  if (type != ifed::v1::HANDLE) return "only handle rows name a platform";
-  if (!normalize::IsKnownPlatform(platform)) return "unknown platform";
-  return "";
 }
 
 // The store write with its audit event: through the chain when the node has
@@ -170,7 +155,7 @@ absl::Status IngestRun::AddRow(const ifed::v1::IngestRow& row) {
     return absl::OkStatus();
   }
   auto canon = d_.normalizer->Normalize(static_cast<IndicatorType>(row.type()), row.value(),
-                                        NormOptions(row.region(), row.platform()));
+                                        ItemOptions(row.region(), row.platform()));
   if (!canon.ok()) {
     AddError(row.line(), "value", canon.status().message());
     ++failed_;

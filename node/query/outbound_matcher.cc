@@ -22,13 +22,6 @@
 namespace ifed::query {
 namespace {
 
-// "hub/at" -> {"hub", "at"}; a direct peer -> {peer, ""}.
-std::pair<std::string, std::string> SplitRelayed(const std::string& peer) {
-  const size_t slash = peer.find('/');
-  if (slash == std::string::npos) return {peer, ""};
-  return {peer.substr(0, slash), peer.substr(slash + 1)};
-}
-
 void AddFailure(MatchOutcome* out, const std::string& peer, const absl::Status& s) {
   out->errors.push_back({peer, static_cast<int>(s.code()), std::string(s.message())});
 }
@@ -328,24 +321,29 @@ std::vector<std::string> OutboundMatcher::OprfMembersThroughHub(
   return out;
 }
 
+absl::StatusOr<std::vector<std::string>> OutboundMatcher::RelayAudience(
+    const std::string& hub, const std::vector<std::string>& jurisdictions,
+    const std::vector<std::string>& skip) {
+  IFED_ASSIGN_OR_RETURN(ifed::v1::HubMembersResponse members, HubMembers(hub));
+  const std::set<std::string> wanted(jurisdictions.begin(), jurisdictions.end());
+  const std::set<std::string> skipped(skip.begin(), skip.end());
+  std::vector<std::string> audience;
+  for (const auto& m : members.members()) {
+    if (m.member() == d_.node_id || skipped.count(m.member())) continue;
+    if (!wanted.empty() && !wanted.count(m.jurisdiction())) continue;
+    audience.push_back(m.member());
+  }
+  return audience;
+}
+
 void OutboundMatcher::SignForHub(const std::string& hub, RelayedRpc rpc, ifed::v1::Purpose purpose,
                                  const std::vector<std::string>& jurisdictions,
                                  const std::vector<std::string>& skip, const std::string& what,
                                  google::protobuf::Message* request) {
-  absl::StatusOr<ifed::v1::HubMembersResponse> members = HubMembers(hub);
-  absl::Status signed_ok = members.status();
-  if (members.ok()) {
-    const std::set<std::string> wanted(jurisdictions.begin(), jurisdictions.end());
-    const std::set<std::string> skipped(skip.begin(), skip.end());
-    std::vector<std::string> audience;
-    for (const auto& m : members->members()) {
-      if (m.member() == d_.node_id || skipped.count(m.member())) continue;
-      if (!wanted.empty() && !wanted.count(m.jurisdiction())) continue;
-      audience.push_back(m.member());
-    }
-    if (!audience.empty()) {
-      signed_ok = d_.transport->SignRelay(hub, rpc, purpose, std::move(audience), request);
-    }
+  absl::StatusOr<std::vector<std::string>> audience = RelayAudience(hub, jurisdictions, skip);
+  absl::Status signed_ok = audience.status();
+  if (audience.ok() && !audience->empty()) {
+    signed_ok = d_.transport->SignRelay(hub, rpc, purpose, std::move(*audience), request);
   }
   if (!signed_ok.ok()) {
     spdlog::warn("{} through hub {}: not signed: {}", what, hub, std::string(signed_ok.message()));

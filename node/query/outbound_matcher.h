@@ -15,6 +15,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -92,6 +93,14 @@ struct SkippedForms {  // derived forms our rule kept from a peer
   uint32_t forms = 0;
   std::string reason;
 };
+// A peer as the matcher names it: "hub/at" (member at, asked through the
+// hub) -> {"hub", "at"}; a direct peer -> {peer, ""}.
+inline std::pair<std::string, std::string> SplitRelayed(const std::string& peer) {
+  const size_t slash = peer.find('/');
+  if (slash == std::string::npos) return {peer, ""};
+  return {peer.substr(0, slash), peer.substr(slash + 1)};
+}
+
 struct MatchOutcome {
   std::vector<PeerRow> rows;  // in the order answered
   std::vector<PeerFailure> errors;
@@ -124,8 +133,13 @@ class OutboundMatcher {
   // Empty when the hub does not answer (its keyed relay serves them all).
   std::vector<std::string> OprfMembersThroughHub(const std::string& hub,
                                                  const std::vector<std::string>& jurisdictions);
+  // The members a call through `hub` asks: the hub's members for this node
+  // within `jurisdictions` (all when empty), not in `skip`.
+  absl::StatusOr<std::vector<std::string>> RelayAudience(const std::string& hub,
+                                                         const std::vector<std::string>& jurisdictions,
+                                                         const std::vector<std::string>& skip);
   // Relays widen nothing: signs `request` for `hub` to relay as `rpc` to its
-  // members for this node within `jurisdictions`, except `skip` (not
+  // RelayAudience (not
   // signed when that leaves nobody). A failure is logged, never fatal.
   void SignForHub(const std::string& hub, RelayedRpc rpc, ifed::v1::Purpose purpose,
                   const std::vector<std::string>& jurisdictions,

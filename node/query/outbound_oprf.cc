@@ -17,15 +17,6 @@
 #include "node/query/outbound_matcher.h"
 
 namespace ifed::query {
-namespace {
-
-std::pair<std::string, std::string> SplitRelayed(const std::string& peer) {
-  const size_t slash = peer.find('/');
-  if (slash == std::string::npos) return {peer, ""};
-  return {peer.substr(0, slash), peer.substr(slash + 1)};
-}
-
-}  // namespace
 
 std::string OutboundMatcher::OprfPolicyPartner(const std::string& peer) const {
   const auto [hub, member] = SplitRelayed(peer);

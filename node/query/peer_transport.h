@@ -19,7 +19,15 @@
 namespace ifed::query {
 
 // The calls a hub relays, named in a relay authorization.
-enum class RelayedRpc { kMatch, kWatch, kOprfPublicKey, kOprfEvaluate, kFilterSync, kResolve };
+enum class RelayedRpc {
+  kMatch,
+  kWatch,
+  kOprfPublicKey,
+  kOprfEvaluate,
+  kFilterSync,
+  kResolve,
+  kDeconflict
+};
 
 class PeerTransport {
  public:
