@@ -3,7 +3,7 @@
 # an existing file or directory (anchors and external URLs are not checked).
 cd "$(dirname "$0")/.." || exit 2
 bad=0
-for f in README.md docs/*.md node/*/README.md; do
+for f in README.md docs/*.md node/README.md node/*/README.md; do
   [ -f "$f" ] || continue
   dir=$(dirname "$f")
   # Markdown links [text](target); skip URLs, mailto and pure anchors.

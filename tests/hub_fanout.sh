@@ -101,7 +101,10 @@ start() {
   local id=$1 d=$WORK/n/$1
   "$BIN/ifed-node" --config "$d/node.yaml" >"$d/stderr.log" 2>&1 &
   PIDS+=($!)
+  PID_OF[$id]=$!
 }
+# A process's CPU time (user + system) in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 ready() {
   local id=$1 i
   for ((i = 0; i < 300; i++)); do
@@ -137,6 +140,7 @@ watch_loop() {
 for N in "${COUNTS[@]}"; do
   rm -rf "$WORK/n"
   declare -A PORT=()
+  declare -A PID_OF=()
   members=()
   for ((k = 1; k <= N; k++)); do members+=("m$k"); done
   for id in hub q "${members[@]}"; do PORT[$id]=$(pick_port); done
@@ -175,6 +179,8 @@ for N in "${COUNTS[@]}"; do
   for ((i = 0; i < 5; i++)); do ctl q match --peer hub --file "$WORK/query.csv" >/dev/null 2>&1 || true; done
   : >"$WORK/lat.txt"
   : >"$WORK/base.txt"
+  hub_cpu0=$(cpu_ticks "${PID_OF[hub]}")
+  m1_cpu0=$(cpu_ticks "${PID_OF[m1]}")
   for ((i = 0; i < QUERIES; i++)); do
     t0=$(now_ns)
     ctl q match --peer hub --file "$WORK/query.csv" >"$WORK/out.tsv" 2>"$WORK/err.txt" || true
@@ -194,6 +200,14 @@ for N in "${COUNTS[@]}"; do
     "$(pct 50 <"$WORK/lat.s" | awk '{print $1 / 1000}')" "$(pct 99 <"$WORK/lat.s" | awk '{print $1 / 1000}')" \
     "$(pct 50 <"$WORK/base.s" | awk '{print $1 / 1000}')" "$(pct 99 <"$WORK/base.s" | awk '{print $1 / 1000}')"
   [[ -s $WORK/err.txt ]] && sed 's/^/  stderr: /' "$WORK/err.txt" | head -n 5
+  # Sizing: the hub's and one member's CPU per relayed query, and their memory.
+  hz=$(getconf CLK_TCK)
+  awk -v h0="$hub_cpu0" -v h1="$(cpu_ticks "${PID_OF[hub]}")" -v m0="$m1_cpu0" \
+    -v m1="$(cpu_ticks "${PID_OF[m1]}")" -v q="$QUERIES" -v hz="$hz" \
+    -v hr="$(awk '/^VmHWM/ {print $2}' "/proc/${PID_OF[hub]}/status")" \
+    -v mr="$(awk '/^VmHWM/ {print $2}' "/proc/${PID_OF[m1]}/status")" \
+    'BEGIN { printf "sizing: hub CPU %.1f ms per relayed query, peak RSS %.0f MiB; one member CPU %.1f ms per query, peak RSS %.0f MiB; load %s\n",
+             (h1 - h0) * 1000 / hz / q, hr / 1024, (m1 - m0) * 1000 / hz / q, mr / 1024, "'"$(cut -d' ' -f1-3 /proc/loadavg)"'" }'
 
   if ((first)); then
     first=0
