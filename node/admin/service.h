@@ -13,7 +13,7 @@
 #include "node/common/counters.h"
 #include "node/crypto/keyed.h"
 #include "node/crypto/sealer.h"
-#include "node/federation/oprf/oprf_service.h"
+#include "node/federation/oprf/oprf_querier.h"
 #include "node/federation/transport/peer_client.h"
 #include "node/federation/transport/peer_verifier.h"
 #include "node/federation/transport/relay_auth.h"

@@ -25,6 +25,8 @@
 #include "node/federation/service.h"
 #include "node/federation/transport/tls_reload.h"
 #include "node/federation/desk/watch_service.h"
+#include "node/federation/oprf/oprf_querier.h"
+#include "node/federation/oprf/oprf_responder.h"
 #include "node/hub/oprf_relay.h"
 #include "node/hub/relay.h"
 #include "node/hub/reports.h"

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "node/common/status_macros.h"
 #include "node/crypto/keyed.h"
+#include "node/federation/oprf/oprf_format.h"
 #include "node/federation/oprf/oprf_key_statement.h"
 #include "node/federation/transport/tls.h"
 #include "node/normalize/normalizer.h"

@@ -12,7 +12,7 @@
 #include "node/federation/desk/followup_service.h"
 #include "node/federation/matcher.h"
 #include "node/federation/oprf/oprf_relay.h"
-#include "node/federation/oprf/oprf_service.h"
+#include "node/federation/oprf/oprf_responder.h"
 #include "node/federation/transport/relay_auth.h"
 #include "node/federation/desk/watch_service.h"
 #include "proto/federation.grpc.pb.h"

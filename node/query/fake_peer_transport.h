@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "node/federation/oprf/oprf_service.h"
+#include "node/federation/oprf/oprf_responder.h"
 #include "node/query/peer_transport.h"
 
 namespace ifed::query {

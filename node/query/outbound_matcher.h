@@ -21,7 +21,7 @@
 #include "absl/status/statusor.h"
 #include "node/audit/audit_log.h"
 #include "node/common/counters.h"
-#include "node/federation/oprf/oprf_service.h"
+#include "node/federation/oprf/oprf_querier.h"
 #include "node/federation/transport/peer_verifier.h"
 #include "node/policy/policy.h"
 #include "node/query/peer_transport.h"

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "node/common/status_macros.h"
+#include "node/federation/oprf/oprf_format.h"
 #include "node/federation/oprf/oprf_key_statement.h"
 #include "node/normalize/normalizer.h"
 #include "node/query/outbound_matcher.h"

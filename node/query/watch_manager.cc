@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "node/common/clock.h"
 #include "node/common/status_macros.h"
+#include "node/federation/oprf/oprf_format.h"
 #include "node/normalize/normalizer.h"
 #include "node/store/tables.h"
 

@@ -20,7 +20,7 @@
 #include "node/audit/audit_log.h"
 #include "node/crypto/keyed.h"
 #include "node/crypto/sealer.h"
-#include "node/federation/oprf/oprf_service.h"
+#include "node/federation/oprf/oprf_querier.h"
 #include "node/policy/policy.h"
 #include "node/query/outbound_matcher.h"
 #include "node/query/peer_transport.h"

@@ -25,7 +25,8 @@
 
 #include "node/normalize/normalizer.h"
 #include "absl/strings/str_split.h"
-#include "node/federation/oprf/oprf_service.h"
+#include "node/federation/oprf/oprf_format.h"
+#include "node/federation/oprf/oprf_querier.h"
 #include "node/federation/transport/tls.h"
 #include "proto/federation.grpc.pb.h"
 #include "tests/integration/federation.h"

@@ -1,11 +1,12 @@
-#include "node/federation/oprf/oprf_service.h"
-
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <filesystem>
 
 #include "node/common/status_matchers.h"
+#include "node/federation/oprf/oprf_format.h"
+#include "node/federation/oprf/oprf_querier.h"
+#include "node/federation/oprf/oprf_responder.h"
 #include "node/policy/quota.h"
 
 namespace ifed::federation {

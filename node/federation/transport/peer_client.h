@@ -25,7 +25,7 @@ class PeerClients {
   bool Has(const std::string& peer) const { return peers_.count(peer) > 0; }
   const std::map<std::string, std::string>& peers() const { return peers_; }
   // The peer's stub (channel made on first use), for calls without a wrapper
-  // here (the OPRF calls, node/admin/oprf_rpc.cc); null for an unknown peer.
+  // here (the OPRF calls, node/query/grpc_peer_transport.cc); null for an unknown peer.
   ifed::v1::Federation::Stub* StubOf(const std::string& peer) {
     return Has(peer) ? Stub(peer) : nullptr;
   }
