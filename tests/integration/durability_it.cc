@@ -312,10 +312,17 @@ TEST_F(DamageTest, SstBlockDamagedWhileServingStopsAnswersAndSaysWhatToDo) {
   // Matches are answered from the store's memory index, which holds what
   // was read before the damage: the damage is met by the next read of the
   // data on disk, here the record itself.
+  // A background job of the node (a scan of the meta table) may meet the
+  // damage first; then the store says it met damaged data there and answers
+  // nothing more. Either way the analyst is told the store is damaged and
+  // what to do.
   auto shown = fed_->Ctl("de", {"records", "show", "--type", "phone", Phone("7", 3)});
   EXPECT_NE(shown.exit_code, 0) << shown.out;
-  EXPECT_NE((shown.out + shown.err).find("store is damaged"), std::string::npos)
-      << shown.out << shown.err;
+  const std::string said = shown.out + shown.err;
+  EXPECT_TRUE(said.find("store is damaged") != std::string::npos ||
+              said.find("store met damaged data") != std::string::npos)
+      << said;
+  EXPECT_NE(said.find("--restore BACKUP_DIR"), std::string::npos) << said;
   RunResult out;
   EXPECT_FALSE(Hit(*fed_, Phone("7", 3), &out)) << "answered from a damaged store";
   EXPECT_NE((out.out + out.err).find("store is damaged"), std::string::npos)
