@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# fuzz.sh [SECONDS]: build every libFuzzer target (clang, ASan+UBSan) in
+# fuzz.sh [SECONDS]: build every libFuzzer target (clang, ASan+UBSan; clang's
+# warnings are errors, as GCC's are in the main build) in
 # build-fuzz/ and run each for SECONDS (default 10) on its committed seed
 # corpus (<component>/testdata/<name>_corpus/). New inputs go to a scratch
 # corpus under build-fuzz/corpus/<name>/, never into the source tree; crash
@@ -34,7 +35,7 @@ fi
 
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DIFED_FUZZ=ON \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIFED_DEBUG_INFO=1 >/dev/null
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIFED_DEBUG_INFO=1 -DIFED_WERROR=ON >/dev/null
 mapfile -t TARGETS < <(ninja -C "$BUILD" -t targets all | sed -n 's|^fuzz/\([A-Za-z0-9_]*_fuzz\): .*|\1|p' | sort -u)
 ((${#TARGETS[@]})) || { echo "fuzz.sh: no fuzz targets found" >&2; exit 1; }
 ninja -C "$BUILD" -j"$JOBS" "${TARGETS[@]/#/fuzz/}"
