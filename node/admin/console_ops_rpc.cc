@@ -13,10 +13,6 @@ namespace {
 
 constexpr int kMaxReconcileLines = 2'000'000;
 
-grpc::Status ToGrpc(const absl::Status& s) {
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
-}
-
 }  // namespace
 
 ConsoleOpsService::ConsoleOpsService(OpsDeps deps) : d_(std::move(deps)) {

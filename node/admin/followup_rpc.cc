@@ -2,7 +2,6 @@
 // query::FollowUpManager (node/query/followup_manager.h), which holds the
 // logic. Here: the caller's identity and roles, the request's fields into
 // the manager's terms, and its status back as the gRPC status.
-#include <chrono>
 
 #include "node/admin/service.h"
 #include "node/admin/staff.h"
@@ -12,27 +11,18 @@
 namespace ifed::admin {
 namespace {
 
-grpc::Status FromAbsl(const absl::Status& s) {
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
-}
-
-// Follow-up steps to a peer through its gRPC stub, with the peers' deadline.
-class StubFollowUpTransport final : public query::FollowUpTransport {
+// Follow-up steps through the node's one peer transport.
+class PeerFollowUpTransport final : public query::FollowUpTransport {
  public:
-  explicit StubFollowUpTransport(federation::PeerClients* peers) : peers_(peers) {}
+  explicit PeerFollowUpTransport(query::PeerTransport* peers) : peers_(peers) {}
   bool Has(const std::string& peer) const override { return peers_->Has(peer); }
   absl::StatusOr<ifed::v1::FollowUpResponse> Send(
       const std::string& peer, const ifed::v1::FollowUpRequest& request) override {
-    grpc::ClientContext call;
-    call.set_deadline(std::chrono::system_clock::now() + peers_->timeout());
-    ifed::v1::FollowUpResponse answer;
-    grpc::Status s = peers_->StubOf(peer)->FollowUp(&call, request, &answer);
-    if (!s.ok()) return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
-    return answer;
+    return peers_->FollowUp(peer, request);
   }
 
  private:
-  federation::PeerClients* peers_;
+  query::PeerTransport* peers_;
 };
 
 }  // namespace
@@ -42,7 +32,7 @@ grpc::Status AdminService::FollowUps(grpc::ServerContext* ctx,
                                      ifed::v1::FollowUpsResponse* response) {
   if (grpc::Status denied = Authorize(ctx, "FollowUps", request->action()); !denied.ok()) return denied;
   logging::RequestScope log_scope(logging::NewRequestId());
-  StubFollowUpTransport transport(d_.peers);
+  PeerFollowUpTransport transport(transport_);
   query::FollowUpManager manager({.node_id = d_.node_id,
                                   .contact = d_.contact,
                                   .store = d_.store,
@@ -78,7 +68,7 @@ grpc::Status AdminService::FollowUps(grpc::ServerContext* ctx,
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "action is one of request, status, list, approve, deny");
   }
-  if (!entries.ok()) return FromAbsl(entries.status());
+  if (!entries.ok()) return ToGrpc(entries.status());
   for (ifed::v1::FollowUpRecord& r : *entries) *response->add_entries() = std::move(r);
   return grpc::Status::OK;
 }

@@ -14,10 +14,6 @@ namespace {
 constexpr size_t kMaxDiffFiles = 1000;
 constexpr size_t kMaxDiffBytes = 16 << 20;
 
-grpc::Status ToGrpc(const absl::Status& s) {
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
-}
-
 }  // namespace
 
 grpc::Status AdminService::PolicyReload(grpc::ServerContext* ctx,

@@ -6,7 +6,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <functional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -45,20 +44,18 @@ void View(const ifed::v1::Record& r, ifed::v1::RecordView* v) {
   *v->mutable_provenance() = r.provenance();
 }
 
-grpc::Status ToGrpc(const absl::Status& s) {
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
-}
-
-// Deconfliction requests to peers through the peer clients; a hub's copy
-// signed by `sign` (the admin service's relay authorization).
+// Deconfliction requests through the node's one peer transport; a hub's
+// copy signed for the members it asks for this node (relay_auth.h).
 class PeerDeconflictTransport final : public query::DeconflictTransport {
  public:
-  using SignFn = std::function<absl::Status(const std::string&, ifed::v1::DeconflictRequest*)>;
-  PeerDeconflictTransport(federation::PeerClients* peers, SignFn sign)
-      : peers_(peers), sign_(std::move(sign)) {}
+  PeerDeconflictTransport(query::PeerTransport* peers, query::OutboundMatcher* matcher)
+      : peers_(peers), matcher_(matcher) {}
   bool IsHub(const std::string& peer) const override { return peers_->IsHub(peer); }
   absl::Status SignForHub(const std::string& hub, ifed::v1::DeconflictRequest* request) override {
-    return sign_(hub, request);
+    auto audience = matcher_->RelayAudience(hub, {}, {});
+    if (!audience.ok() || audience->empty()) return audience.status();
+    return peers_->SignRelay(hub, query::RelayedRpc::kDeconflict,
+                             ifed::v1::TAKEDOWN_DECONFLICTION, std::move(*audience), request);
   }
   absl::StatusOr<ifed::v1::DeconflictResponse> Deconflict(
       const std::string& peer, const ifed::v1::DeconflictRequest& request) override {
@@ -66,8 +63,8 @@ class PeerDeconflictTransport final : public query::DeconflictTransport {
   }
 
  private:
-  federation::PeerClients* peers_;
-  SignFn sign_;
+  query::PeerTransport* peers_;
+  query::OutboundMatcher* matcher_;
 };
 
 }  // namespace
@@ -259,15 +256,7 @@ grpc::Status AdminService::Deconflict(grpc::ServerContext* ctx,
     }
     ask.peers = std::move(*selected);
   }
-  // Relays widen nothing: a request through a hub is signed for the
-  // members the hub asks for this node (relay_auth.h).
-  PeerDeconflictTransport transport(d_.peers, [this](const std::string& hub,
-                                                     ifed::v1::DeconflictRequest* hw) {
-    auto audience = matcher_->RelayAudience(hub, {}, {});
-    if (!audience.ok() || audience->empty()) return audience.status();
-    return transport_->SignRelay(hub, query::RelayedRpc::kDeconflict,
-                                 ifed::v1::TAKEDOWN_DECONFLICTION, std::move(*audience), hw);
-  });
+  PeerDeconflictTransport transport(transport_, matcher_.get());
   query::DeconflictManager manager({.normalizer = d_.normalizer,
                                     .keys = d_.keys,
                                     .policy = d_.policy,

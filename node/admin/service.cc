@@ -252,10 +252,6 @@ ifed::v1::LocalMatchResponse FormRows(const query::MatchQuery& q,
   return forms;
 }
 
-grpc::Status ToGrpc(const absl::Status& s) {
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
-}
-
 }  // namespace
 
 grpc::Status AdminService::MatchPartners(const ifed::v1::LocalMatchRequest& request,

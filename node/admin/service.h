@@ -96,6 +96,12 @@ struct AdminDeps {
 // the connection's kernel credentials (see local_listener.h).
 std::string LocalActor(grpc::ServerContext* ctx);
 
+// An absl::Status of the plain classes as the admin call's gRPC status
+// (same code, same message).
+inline grpc::Status ToGrpc(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
 // Data lifecycle helpers (lifecycle_rpc.cc), shared with the daemon.
 // The index keys of a record under every other epoch still indexed and held
 // in `keys` (key rotation overlap), derived from its sealed value.

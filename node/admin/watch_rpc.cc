@@ -18,10 +18,6 @@ constexpr int kMaxWatchValues = 10000;
 
 grpc::Status Err(grpc::StatusCode code, std::string msg) { return grpc::Status(code, msg); }
 
-grpc::Status FromAbsl(const absl::Status& s) {
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
-}
-
 }  // namespace
 
 grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
@@ -29,16 +25,16 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
                                    ifed::v1::WatchesResponse* response) {
   if (grpc::Status denied = Authorize(ctx, "Watches", request->action()); !denied.ok()) return denied;
   const std::string& action = request->action();
-  if (action == "events") return FromAbsl(watches_->Events(request->since_ms(), response));
-  if (action == "list") return FromAbsl(watches_->List(request->inbound(), response));
+  if (action == "events") return ToGrpc(watches_->Events(request->since_ms(), response));
+  if (action == "list") return ToGrpc(watches_->List(request->inbound(), response));
   // add / remove: the partners, or the configured hub.
   auto selected = WatchPeers(*request);
-  if (!selected.ok()) return FromAbsl(selected.status());
+  if (!selected.ok()) return ToGrpc(selected.status());
   if (action == "remove") {
     if (!PrintableId(request->watch_id(), 64, IdSlash::kRefused)) {
       return Err(grpc::StatusCode::INVALID_ARGUMENT, "remove needs --id WATCH_ID");
     }
-    return FromAbsl(watches_->Remove(LocalActor(ctx), *selected, request->watch_id(), response));
+    return ToGrpc(watches_->Remove(LocalActor(ctx), *selected, request->watch_id(), response));
   }
   if (action != "add") {
     return Err(grpc::StatusCode::INVALID_ARGUMENT, "action is one of add, list, remove, events");
@@ -87,7 +83,7 @@ grpc::Status AdminService::Watches(grpc::ServerContext* ctx,
                absl::StrCat(response->errors_size(), " value(s) refused; nothing watched: ",
                             response->errors(0)));
   }
-  return FromAbsl(watches_->Add(w, response));
+  return ToGrpc(watches_->Add(w, response));
 }
 
 absl::StatusOr<std::vector<std::string>> AdminService::WatchPeers(

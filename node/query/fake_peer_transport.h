@@ -115,6 +115,14 @@ class FakeTransport final : public PeerTransport {
                                                     const ifed::v1::HitReport&) override {
     return absl::UnimplementedError("not in this fake");
   }
+  absl::StatusOr<ifed::v1::FollowUpResponse> FollowUp(const std::string&,
+                                                      const ifed::v1::FollowUpRequest&) override {
+    return absl::UnimplementedError("not in this fake");
+  }
+  absl::StatusOr<ifed::v1::DeconflictResponse> Deconflict(
+      const std::string&, const ifed::v1::DeconflictRequest&) override {
+    return absl::UnimplementedError("not in this fake");
+  }
   absl::Status SignRelay(const std::string& hub, RelayedRpc rpc, ifed::v1::Purpose,
                          std::vector<std::string> audience,
                          google::protobuf::Message*) const override {

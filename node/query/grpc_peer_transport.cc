@@ -163,6 +163,23 @@ absl::StatusOr<ifed::v1::HitReportAck> GrpcPeerTransport::ReportHits(
   return ack;
 }
 
+absl::StatusOr<ifed::v1::FollowUpResponse> GrpcPeerTransport::FollowUp(
+    const std::string& peer, const ifed::v1::FollowUpRequest& request) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + peers_->timeout());
+  auto* stub = peers_->StubOf(peer);
+  if (stub == nullptr) return absl::NotFoundError(absl::StrCat("unknown peer ", peer));
+  ifed::v1::FollowUpResponse answer;
+  grpc::Status s = stub->FollowUp(&ctx, request, &answer);
+  if (!s.ok()) return FromGrpc(s);
+  return answer;
+}
+
+absl::StatusOr<ifed::v1::DeconflictResponse> GrpcPeerTransport::Deconflict(
+    const std::string& peer, const ifed::v1::DeconflictRequest& request) {
+  return peers_->Deconflict(peer, request);
+}
+
 absl::Status GrpcPeerTransport::SignRelay(const std::string& hub, RelayedRpc rpc,
                                           ifed::v1::Purpose purpose,
                                           std::vector<std::string> audience,

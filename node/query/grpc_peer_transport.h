@@ -47,6 +47,10 @@ class GrpcPeerTransport final : public PeerTransport {
                                                 const ifed::v1::WatchRequest& request) override;
   absl::StatusOr<ifed::v1::HitReportAck> ReportHits(const std::string& hub,
                                                     const ifed::v1::HitReport& report) override;
+  absl::StatusOr<ifed::v1::FollowUpResponse> FollowUp(
+      const std::string& peer, const ifed::v1::FollowUpRequest& request) override;
+  absl::StatusOr<ifed::v1::DeconflictResponse> Deconflict(
+      const std::string& peer, const ifed::v1::DeconflictRequest& request) override;
   absl::Status SignRelay(const std::string& hub, RelayedRpc rpc, ifed::v1::Purpose purpose,
                          std::vector<std::string> audience,
                          google::protobuf::Message* request) const override;

@@ -73,6 +73,12 @@ class PeerTransport {
   // A member's report of its direct hits to a hub.
   virtual absl::StatusOr<ifed::v1::HitReportAck> ReportHits(const std::string& hub,
                                                             const ifed::v1::HitReport& report) = 0;
+  // A follow-up step at the partner that holds the reference.
+  virtual absl::StatusOr<ifed::v1::FollowUpResponse> FollowUp(
+      const std::string& peer, const ifed::v1::FollowUpRequest& request) = 0;
+  // Takedown deconfliction at a peer or a hub (a hub answers per member).
+  virtual absl::StatusOr<ifed::v1::DeconflictResponse> Deconflict(
+      const std::string& peer, const ifed::v1::DeconflictRequest& request) = 0;
 
   // Relays widen nothing: sets `request`'s relay_authorization, signed for
   // `hub` to relay it as `rpc` to `audience`. OK and unchanged when this
